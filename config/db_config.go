@@ -1,0 +1,93 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+)
+
+const (
+	DBTypeSQLite  = "sqlite"
+	DBTypeMariaDB = "mariadb"
+)
+
+// DBConfig says which database the panel uses and how to reach it.
+type DBConfig struct {
+	Type     string
+	Host     string
+	Port     int
+	User     string
+	Password string
+	Name     string
+	// TLS is "" / "false" (off), "true" (verified), "skip-verify" or "preferred".
+	TLS string
+}
+
+func defaultDBConfig() DBConfig {
+	return DBConfig{Type: DBTypeSQLite, Host: "127.0.0.1", Port: 3306, Name: "3xui"}
+}
+
+// NormalizeDBType maps accepted spellings onto the canonical type names.
+func NormalizeDBType(t string) string {
+	switch strings.ToLower(strings.TrimSpace(t)) {
+	case "", "sqlite", "sqlite3":
+		return DBTypeSQLite
+	case "mariadb", "mysql":
+		return DBTypeMariaDB
+	default:
+		return strings.ToLower(strings.TrimSpace(t))
+	}
+}
+
+// GetDBConfigFromJSON reads the databaseConnection group of x-ui.json.
+// XUI_DB_PASSWORD overrides the stored password so it can stay out of the file.
+func GetDBConfigFromJSON() DBConfig {
+	cfg := defaultDBConfig()
+	settings := loadSettingsOrEmpty()
+	if v := readGroupedString(settings, "dbType"); v != "" {
+		cfg.Type = NormalizeDBType(v)
+	}
+	if v := readGroupedString(settings, "dbHost"); v != "" {
+		cfg.Host = v
+	}
+	cfg.Port = readGroupedInt(settings, "dbPort", cfg.Port)
+	cfg.User = readGroupedString(settings, "dbUser")
+	cfg.Password = readGroupedString(settings, "dbPassword")
+	if v := readGroupedString(settings, "dbName"); v != "" {
+		cfg.Name = v
+	}
+	cfg.TLS = strings.ToLower(readGroupedString(settings, "dbTLS"))
+	if pw, ok := os.LookupEnv("XUI_DB_PASSWORD"); ok {
+		cfg.Password = pw
+	}
+	return cfg
+}
+
+var dbNamePattern = regexp.MustCompile(`^[A-Za-z0-9_$-]{1,64}$`)
+
+// ValidateDBConfig names the first field that is wrong.
+func ValidateDBConfig(cfg DBConfig) error {
+	switch cfg.Type {
+	case DBTypeSQLite:
+		return nil
+	case DBTypeMariaDB:
+	default:
+		return fmt.Errorf("dbType: unsupported database type %q (use sqlite or mariadb)", cfg.Type)
+	}
+	if strings.TrimSpace(cfg.Host) == "" {
+		return fmt.Errorf("dbHost: must not be empty for mariadb")
+	}
+	if cfg.Port < 1 || cfg.Port > 65535 {
+		return fmt.Errorf("dbPort: %d is not a TCP port (1-65535)", cfg.Port)
+	}
+	if !dbNamePattern.MatchString(cfg.Name) {
+		return fmt.Errorf("dbName: %q must be 1-64 letters, digits, '_', '$' or '-'", cfg.Name)
+	}
+	switch cfg.TLS {
+	case "", "false", "true", "skip-verify", "preferred":
+	default:
+		return fmt.Errorf("dbTLS: %q must be false, true, skip-verify or preferred", cfg.TLS)
+	}
+	return nil
+}

@@ -1,0 +1,43 @@
+package config
+
+// PanelConfig is the node-local web server configuration.
+type PanelConfig struct {
+	Listen        string
+	Port          int
+	BasePath      string
+	CertFile      string
+	KeyFile       string
+	Secret        string
+	SessionMaxAge int // minutes
+}
+
+const DefaultPanelPort = 2053
+
+// GetPanelConfigFromJSON reads panelNetwork, panelTLS and panelSecurity.
+func GetPanelConfigFromJSON() PanelConfig {
+	settings := loadSettingsOrEmpty()
+	cfg := PanelConfig{
+		Listen:        readGroupedString(settings, "listen"),
+		Port:          readGroupedInt(settings, "port", DefaultPanelPort),
+		BasePath:      NormalizeBasePath(readGroupedString(settings, "webBasePath")),
+		CertFile:      readGroupedString(settings, "certFile"),
+		KeyFile:       readGroupedString(settings, "keyFile"),
+		Secret:        readGroupedString(settings, "secret"),
+		SessionMaxAge: readGroupedInt(settings, "sessionMaxAge", 60*24),
+	}
+	return cfg
+}
+
+// NormalizeBasePath makes a base path start and end with "/".
+func NormalizeBasePath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	if p[len(p)-1] != '/' {
+		p += "/"
+	}
+	return p
+}

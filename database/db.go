@@ -1,0 +1,151 @@
+// Package database opens the panel's database (embedded SQLite or MariaDB),
+// migrates the schema and seeds the rows every install needs.
+package database
+
+import (
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/mhsanaei/3x-ui/v2/config"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/xray"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+var (
+	db   *gorm.DB
+	dbMu sync.RWMutex
+)
+
+// AllModels lists every table, in an order where referenced rows come first;
+// migrations and migrate-db both walk it.
+func AllModels() []any {
+	return []any{
+		&model.User{},
+		&model.Inbound{},
+		&model.OutboundTraffics{},
+		&model.Setting{},
+		&model.InboundClientIps{},
+		&xray.ClientTraffic{},
+		&model.HistoryOfSeeders{},
+		&model.SharedState{},
+		&model.NodeState{},
+	}
+}
+
+// InitDB opens the database named by x-ui.json (SQLite at GetDBPath by default).
+func InitDB() error {
+	return InitDBWithPath(config.GetDBPath())
+}
+
+// InitDBWithPath opens the configured database; sqlitePath is the file used
+// when the configured type is SQLite. It migrates and seeds before returning.
+func InitDBWithPath(sqlitePath string) error {
+	cfg := config.GetDBConfigFromJSON()
+	var (
+		conn *gorm.DB
+		err  error
+	)
+	if cfg.Type == config.DBTypeMariaDB {
+		conn, err = OpenMariaDB(cfg)
+	} else {
+		conn, err = OpenSQLite(sqlitePath)
+	}
+	if err != nil {
+		return err
+	}
+	if err := Migrate(conn); err != nil {
+		closeConn(conn)
+		return err
+	}
+	dbMu.Lock()
+	old := db
+	db = conn
+	dbMu.Unlock()
+	if old != nil {
+		closeConn(old)
+	}
+	return nil
+}
+
+// GetDB returns the open database, or nil before InitDB.
+func GetDB() *gorm.DB {
+	dbMu.RLock()
+	defer dbMu.RUnlock()
+	return db
+}
+
+// CloseDB closes the open database, if any.
+func CloseDB() error {
+	dbMu.Lock()
+	old := db
+	db = nil
+	dbMu.Unlock()
+	if old == nil {
+		return nil
+	}
+	return closeConn(old)
+}
+
+func closeConn(conn *gorm.DB) error {
+	sqlDB, err := conn.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// IsNotFound reports whether err is gorm's record-not-found.
+func IsNotFound(err error) bool {
+	return errors.Is(err, gorm.ErrRecordNotFound)
+}
+
+func gormConfig() *gorm.Config {
+	level := logger.Silent
+	if config.IsDebug() {
+		level = logger.Info
+	}
+	return &gorm.Config{
+		// Services delete child rows explicitly inside their transactions;
+		// no FK constraints keeps SQLite and MariaDB behaving the same.
+		DisableForeignKeyConstraintWhenMigrating: true,
+		Logger: logger.New(log.New(os.Stderr, "", log.LstdFlags), logger.Config{
+			SlowThreshold:             time.Second,
+			LogLevel:                  level,
+			IgnoreRecordNotFoundError: true,
+		}),
+	}
+}
+
+// OpenSQLite opens (creating if needed) a SQLite file in WAL mode with a busy
+// timeout, and BEGIN IMMEDIATE transactions so concurrent writers queue
+// instead of failing with "database is locked".
+func OpenSQLite(path string) (*gorm.DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("create database folder: %w", err)
+	}
+	dsn := path + "?_journal_mode=WAL&_busy_timeout=10000&_synchronous=NORMAL&_foreign_keys=on&_txlock=immediate"
+	conn, err := gorm.Open(sqlite.Open(dsn), gormConfig())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return conn, nil
+}
+
+// Migrate creates or updates every table and seeds the required rows; running
+// it again changes nothing.
+func Migrate(conn *gorm.DB) error {
+	for _, m := range AllModels() {
+		if err := conn.AutoMigrate(m); err != nil {
+			return fmt.Errorf("migrate %T: %w", m, err)
+		}
+	}
+	return seed(conn)
+}

@@ -1,0 +1,91 @@
+// Command x-ui is a 3x-ui-compatible web panel for Xray-core with
+// multi-node shared control.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/mhsanaei/3x-ui/v2/config"
+	"github.com/mhsanaei/3x-ui/v2/database"
+	"github.com/mhsanaei/3x-ui/v2/web"
+)
+
+func main() {
+	os.Exit(runCLI(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// runCLI dispatches a command line and returns the process exit code.
+func runCLI(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		return runPanel(stderr)
+	}
+	switch args[0] {
+	case "run":
+		return runPanel(stderr)
+	case "-v", "--version", "version":
+		fmt.Fprintln(stdout, config.GetVersion())
+		return 0
+	case "setting":
+		return runSetting(args[1:], stdout, stderr)
+	case "migrate":
+		return runMigrate(stdout, stderr)
+	case "migrate-db":
+		return runMigrateDB(args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		printUsage(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "unknown command %q\n", args[0])
+		printUsage(stderr)
+		return 2
+	}
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintf(w, `Usage: %s [command]
+
+Commands:
+  run          start the panel, subscription server and Xray (default)
+  setting      show or change node-local settings (x-ui setting -h)
+  migrate      create or update the database schema
+  migrate-db   copy all data: -direction sqlite-to-mariadb|mariadb-to-sqlite
+  -v           print the version
+`, config.GetName())
+}
+
+func runPanel(stderr io.Writer) int {
+	log.Printf("Starting %v %v", config.GetName(), config.GetVersion())
+	dbCfg := config.GetDBConfigFromJSON()
+	nodeCfg := config.GetNodeConfigFromJSON()
+	if err := config.ValidateNodeConfig(nodeCfg, dbCfg); err != nil {
+		fmt.Fprintf(stderr, "invalid node configuration: %v\n", err)
+		return 1
+	}
+	if err := database.InitDB(); err != nil {
+		fmt.Fprintf(stderr, "database: %v\n", err)
+		return 1
+	}
+	defer database.CloseDB()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	server := web.NewServer(config.GetPanelConfigFromJSON())
+	if err := server.Start(ctx); err != nil {
+		fmt.Fprintf(stderr, "start panel: %v\n", err)
+		return 1
+	}
+	log.Printf("Panel listening on %s", server.URL())
+	<-ctx.Done()
+	log.Printf("Shutting down")
+	if err := server.Stop(); err != nil {
+		fmt.Fprintf(stderr, "stop panel: %v\n", err)
+		return 1
+	}
+	return 0
+}
