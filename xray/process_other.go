@@ -1,0 +1,8 @@
+//go:build !linux
+
+package xray
+
+import "os/exec"
+
+// startChild starts cmd; outside Linux there is no parent-death signal.
+func startChild(cmd *exec.Cmd) error { return cmd.Start() }
