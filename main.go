@@ -81,6 +81,9 @@ func runPanel(stderr io.Writer) int {
 		return 1
 	}
 	log.Printf("Panel listening on %s", server.URL())
+	if isDefault, err := database.HasDefaultCredential(database.GetDB()); err == nil && isDefault {
+		log.Printf("WARNING: the panel still accepts the default login admin/admin; change it now (x-ui setting -username ... -password ...)")
+	}
 	<-ctx.Done()
 	log.Printf("Shutting down")
 	if err := server.Stop(); err != nil {

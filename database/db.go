@@ -37,6 +37,9 @@ func AllModels() []any {
 		&model.HistoryOfSeeders{},
 		&model.SharedState{},
 		&model.NodeState{},
+		&model.TrafficFlushLedger{},
+		&model.NodeClientTraffic{},
+		&model.APIToken{},
 	}
 }
 
@@ -149,3 +152,22 @@ func Migrate(conn *gorm.DB) error {
 	}
 	return seed(conn)
 }
+
+// Reconnect returns the open database, opening it first when the panel
+// started (or lost it) while the database was unreachable.
+func Reconnect() (*gorm.DB, error) {
+	if conn := GetDB(); conn != nil {
+		return conn, nil
+	}
+	reconnectMu.Lock()
+	defer reconnectMu.Unlock()
+	if conn := GetDB(); conn != nil {
+		return conn, nil
+	}
+	if err := InitDB(); err != nil {
+		return nil, err
+	}
+	return GetDB(), nil
+}
+
+var reconnectMu sync.Mutex

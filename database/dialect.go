@@ -1,6 +1,10 @@
 package database
 
-import "gorm.io/gorm"
+import (
+	"strings"
+
+	"gorm.io/gorm"
+)
 
 // Dialect hides the few SQL spellings that differ between SQLite and MariaDB,
 // so no service writes SQLite-only SQL.
@@ -31,4 +35,21 @@ func (d Dialect) InsertIgnore() string {
 		return "INSERT IGNORE INTO"
 	}
 	return "INSERT OR IGNORE INTO"
+}
+
+// UpsertAdd is the tail of a multi-row INSERT that, on a clash of the
+// conflict columns, adds the inserted values to the existing ones.
+func (d Dialect) UpsertAdd(conflict, addCols []string) string {
+	sets := make([]string, len(addCols))
+	for i, c := range addCols {
+		if d.IsMySQL() {
+			sets[i] = c + " = " + c + " + VALUES(" + c + ")"
+		} else {
+			sets[i] = c + " = " + c + " + excluded." + c
+		}
+	}
+	if d.IsMySQL() {
+		return " ON DUPLICATE KEY UPDATE " + strings.Join(sets, ", ")
+	}
+	return " ON CONFLICT(" + strings.Join(conflict, ", ") + ") DO UPDATE SET " + strings.Join(sets, ", ")
 }

@@ -1,24 +1,43 @@
-// Package web runs the panel's HTTP server.
+// Package web runs the panel: it wires the services, serves the pages and
+// the REST API over HTTP(S), runs the jobs and the local Xray, and shuts all
+// of it down in order.
 package web
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/config"
+	"github.com/mhsanaei/3x-ui/v2/web/job"
+	"github.com/mhsanaei/3x-ui/v2/web/service"
 )
 
-// Server is the panel HTTP server.
+// shutdownTimeout bounds how long in-flight requests may take to finish.
+const shutdownTimeout = 10 * time.Second
+
+// Server is the panel HTTP server with everything it drives.
 type Server struct {
-	cfg      config.PanelConfig
+	cfg config.PanelConfig
+	app *App
+
+	ctx    context.Context // every loop and job the server starts ends with it
+	cancel context.CancelFunc
+	jobs   *job.Scheduler
+	node   *nodeRuntime // shared mode only
+
+	mu       sync.Mutex // guards the HTTP fields (a panel restart swaps them)
+	closed   bool       // Stop was called: a pending restart must not serve again
 	http     *http.Server
 	listener net.Listener
+	tls      bool
 	done     chan struct{}
 }
 
@@ -27,40 +46,106 @@ func NewServer(cfg config.PanelConfig) *Server {
 	return &Server{cfg: cfg}
 }
 
-func (s *Server) router() http.Handler {
-	if !config.IsDebug() {
-		gin.SetMode(gin.ReleaseMode)
+// App exposes the wired services (nil before Start).
+func (s *Server) App() *App { return s.app }
+
+// Start wires the services, binds the listen address and serves in the
+// background, then starts Xray and the jobs. ctx ending stops the jobs; call
+// Stop for the full ordered shutdown.
+func (s *Server) Start(ctx context.Context) error {
+	tlsCfg, err := loadTLS(s.cfg)
+	if err != nil {
+		log.Printf("panel TLS disabled: %v", err)
 	}
-	engine := gin.New()
-	engine.Use(gin.Recovery())
-	base := engine.Group(s.cfg.BasePath)
-	base.GET("health", func(c *gin.Context) {
-		c.JSON(http.StatusOK, gin.H{"success": true, "msg": "", "obj": gin.H{"version": config.GetVersion()}})
-	})
-	return engine
+	app, err := NewApp(s.cfg, AppOptions{Secure: tlsCfg != nil})
+	if err != nil {
+		return err
+	}
+	app.restart = s.restartHTTP
+	s.app = app
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	// Bind first: a taken port fails before Xray or any job starts.
+	if err := s.serve(app.Cfg, tlsCfg, app); err != nil {
+		s.cancel()
+		return err
+	}
+	deps := job.Deps{Xray: app.Xray, Inbounds: app.Inbounds, IPLimit: app.IPLimit}
+	node := config.GetNodeConfigFromJSON()
+	worker := node.Role == config.NodeRoleWorker
+	if service.IsSharedModeEnabled() {
+		rt, trafficJob := startSharedMode(s.ctx, app, node)
+		s.node, deps.Traffic = rt, trafficJob
+	}
+	// A worker's Xray starts from its cached snapshot inside the sync loop,
+	// never from the database.
+	if !worker {
+		if err := app.Xray.Start(); err != nil {
+			// The panel stays up so the admin can fix the config; the
+			// health job keeps retrying.
+			log.Printf("xray failed to start: %v", err)
+		}
+	}
+	s.jobs = job.Start(s.ctx, deps)
+	return nil
 }
 
-// Start binds the listen address and serves in the background.
-func (s *Server) Start(ctx context.Context) error {
-	addr := net.JoinHostPort(s.cfg.Listen, strconv.Itoa(s.cfg.Port))
+// serve binds cfg's address and serves app's handler in the background.
+func (s *Server) serve(cfg config.PanelConfig, tlsCfg *tls.Config, app *App) error {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return errors.New("server is stopped")
+	}
+	addr := net.JoinHostPort(cfg.Listen, strconv.Itoa(cfg.Port))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	s.listener = ln
-	s.http = &http.Server{Handler: s.router(), ReadHeaderTimeout: 10 * time.Second}
-	s.done = make(chan struct{})
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	}
+	srv := &http.Server{
+		Handler:           app.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	done := make(chan struct{})
 	go func() {
-		defer close(s.done)
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			fmt.Println("panel server stopped:", err)
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Printf("panel server stopped: %v", err)
 		}
 	}()
+	s.mu.Lock()
+	if s.closed {
+		// Stop ran while this listener was opening.
+		s.mu.Unlock()
+		srv.Close()
+		<-done
+		return errors.New("server is stopped")
+	}
+	s.cfg, s.http, s.listener, s.tls, s.done = cfg, srv, ln, tlsCfg != nil, done
+	s.mu.Unlock()
 	return nil
+}
+
+// loadTLS returns nil when no certificate is configured.
+func loadTLS(cfg config.PanelConfig) (*tls.Config, error) {
+	if cfg.CertFile == "" || cfg.KeyFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("load certFile/keyFile: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
 
 // URL is the panel address as a browser would open it.
 func (s *Server) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	host := s.cfg.Listen
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"
@@ -69,17 +154,88 @@ func (s *Server) URL() string {
 	if s.listener != nil {
 		port = s.listener.Addr().(*net.TCPAddr).Port
 	}
-	return "http://" + net.JoinHostPort(host, strconv.Itoa(port)) + s.cfg.BasePath
+	scheme := "http"
+	if s.tls {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(port)) + s.cfg.BasePath
 }
 
-// Stop shuts the server down gracefully.
-func (s *Server) Stop() error {
-	if s.http == nil {
+// shutdownHTTP stops accepting requests and waits for in-flight ones.
+func (s *Server) shutdownHTTP() error {
+	s.mu.Lock()
+	srv, done := s.http, s.done
+	s.http = nil
+	s.mu.Unlock()
+	if srv == nil {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	err := s.http.Shutdown(ctx)
-	<-s.done
+	err := srv.Shutdown(ctx)
+	<-done
 	return err
+}
+
+// restartHTTP re-reads x-ui.json and serves again (new port, base path,
+// TLS or session settings). Xray and the jobs keep running. It runs after
+// the response that asked for it has been written.
+func (s *Server) restartHTTP() {
+	go func() {
+		time.Sleep(500 * time.Millisecond)
+		if err := s.shutdownHTTP(); err != nil {
+			log.Printf("panel restart: shutdown: %v", err)
+		}
+		old := s.app.Cfg
+		cfg := config.GetPanelConfigFromJSON()
+		tlsCfg, err := loadTLS(cfg)
+		if err != nil {
+			log.Printf("panel TLS disabled: %v", err)
+		}
+		if err := s.app.Reconfigure(cfg, tlsCfg != nil); err != nil {
+			log.Printf("panel restart: %v; keeping the old settings", err)
+			cfg = old
+		}
+		if err := s.serve(cfg, tlsCfg, s.app); err != nil {
+			log.Printf("panel restart: %v; back to the previous settings", err)
+			oldTLS, _ := loadTLS(old)
+			if rerr := s.app.Reconfigure(old, oldTLS != nil); rerr == nil {
+				err = s.serve(old, oldTLS, s.app)
+			}
+			if err != nil {
+				log.Printf("panel restart failed: %v", err)
+				return
+			}
+		}
+		log.Printf("Panel restarted on %s", s.URL())
+	}()
+}
+
+// Stop shuts down in order: HTTP (draining in-flight requests), the jobs,
+// Xray's counters into the database, then Xray itself.
+func (s *Server) Stop() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	errs := []error{s.shutdownHTTP()}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if s.jobs != nil {
+		s.jobs.Stop()
+	}
+	if s.app != nil {
+		if s.app.Xray.IsXrayRunning() {
+			if err := s.app.Xray.DrainTraffic(); err != nil {
+				errs = append(errs, fmt.Errorf("drain traffic: %w", err))
+			}
+		}
+		if err := s.app.Xray.StopXray(); err != nil {
+			errs = append(errs, fmt.Errorf("stop xray: %w", err))
+		}
+	}
+	if s.node != nil {
+		s.node.finish()
+	}
+	return errors.Join(errs...)
 }

@@ -40,6 +40,9 @@ func (c *Config) Equals(other *Config) bool {
 	if c == nil || other == nil {
 		return c == other
 	}
+	if c.sameBytes(other) {
+		return true
+	}
 	a, errA := json.Marshal(c)
 	b, errB := json.Marshal(other)
 	return errA == nil && errB == nil && bytes.Equal(canonical(a), canonical(b))
@@ -47,6 +50,12 @@ func (c *Config) Equals(other *Config) bool {
 
 // Equals compares two inbounds by their canonical JSON.
 func (c *InboundConfig) Equals(other *InboundConfig) bool {
+	if c == nil || other == nil {
+		return c == other
+	}
+	if c.sameBytes(other) {
+		return true
+	}
 	a, errA := json.Marshal(c)
 	b, errB := json.Marshal(other)
 	return errA == nil && errB == nil && bytes.Equal(canonical(a), canonical(b))
@@ -63,4 +72,35 @@ func canonical(data []byte) []byte {
 		return data
 	}
 	return out
+}
+
+// sameBytes is the fast path: configs built by the same code are usually
+// byte-identical, which spares canonicalising tens of thousands of clients.
+func (c *Config) sameBytes(o *Config) bool {
+	raws := [][2]json.RawMessage{
+		{c.LogConfig, o.LogConfig}, {c.RouterConfig, o.RouterConfig}, {c.DNSConfig, o.DNSConfig},
+		{c.OutboundConfigs, o.OutboundConfigs}, {c.Transport, o.Transport}, {c.Policy, o.Policy},
+		{c.API, o.API}, {c.Stats, o.Stats}, {c.Reverse, o.Reverse}, {c.FakeDNS, o.FakeDNS},
+		{c.Observatory, o.Observatory}, {c.BurstObservatory, o.BurstObservatory}, {c.Metrics, o.Metrics},
+	}
+	for _, r := range raws {
+		if !bytes.Equal(r[0], r[1]) {
+			return false
+		}
+	}
+	if len(c.InboundConfigs) != len(o.InboundConfigs) {
+		return false
+	}
+	for i := range c.InboundConfigs {
+		if !c.InboundConfigs[i].sameBytes(&o.InboundConfigs[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *InboundConfig) sameBytes(o *InboundConfig) bool {
+	return c.Port == o.Port && c.Protocol == o.Protocol && c.Tag == o.Tag &&
+		bytes.Equal(c.Listen, o.Listen) && bytes.Equal(c.Settings, o.Settings) &&
+		bytes.Equal(c.StreamSettings, o.StreamSettings) && bytes.Equal(c.Sniffing, o.Sniffing)
 }

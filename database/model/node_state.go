@@ -1,12 +1,18 @@
 package model
 
-// NodeState is one node's heartbeat and sync status.
+// NodeState is one node's heartbeat and sync status, written by the node.
 type NodeState struct {
 	NodeID          string `json:"nodeId" gorm:"primaryKey;size:191"`
 	NodeRole        string `json:"nodeRole" gorm:"not null"`
+	NodeAddress     string `json:"nodeAddress"`
 	LastSyncAt      int64  `json:"lastSyncAt"`
 	LastHeartbeatAt int64  `json:"lastHeartbeatAt"`
+	// LastSeenVersion is the shared version this node has actually applied.
 	LastSeenVersion int64  `json:"lastSeenVersion"`
+	ConfigHash      string `json:"configHash" gorm:"size:64"`
+	XrayState       string `json:"xrayState" gorm:"size:32"`
+	PendingDeltas   int64  `json:"pendingDeltas"`
+	DroppedDeltas   int64  `json:"droppedDeltas"`
 	LastError       string `json:"lastError"`
 	UpdatedAt       int64  `json:"updatedAt"`
 }

@@ -58,3 +58,5 @@ func KindOf(err error) ErrorKind {
 	}
 	return 0
 }
+
+var errDatabaseClosed = errors.New("database is not open")

@@ -1,0 +1,210 @@
+package web
+
+import (
+	"fmt"
+	"log"
+	"net/http"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/config"
+	"github.com/mhsanaei/3x-ui/v2/database"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/web/controller"
+	"github.com/mhsanaei/3x-ui/v2/web/middleware"
+	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/web/session"
+	"github.com/mhsanaei/3x-ui/v2/xray"
+)
+
+// Login rate limit: this many failures per IP per window.
+const (
+	loginMaxFailures = 5
+	loginWindow      = 15 * time.Minute
+)
+
+// App is the panel's wired services and security parts; Handler serves
+// them. Tests build an App directly and drive Handler with httptest.
+type App struct {
+	Cfg      config.PanelConfig
+	Settings *service.SettingService
+	Users    *service.UserService
+	Inbounds *service.InboundService
+	Xray     *service.XrayService
+	IPLimit  *service.IPLimitService
+	Status   *service.ServerService
+	Backup   *service.BackupService
+	Tokens   *service.APITokenService
+	Template *service.XrayTemplateChecker
+	Limiter  *middleware.LoginLimiter
+
+	mu       sync.Mutex
+	sessions *session.Manager
+	restart  func()
+}
+
+// AppOptions are the paths and flags that do not come from x-ui.json.
+type AppOptions struct {
+	XrayBinary     string // default: <bin folder>/xray-<os>-<arch>
+	XrayConfigPath string // default: <bin folder>/config.json
+	Secure         bool   // panel served over TLS: cookies get Secure
+}
+
+// XrayBinaryPath is the Xray binary in XUI_BIN_FOLDER (3x-ui's naming).
+func XrayBinaryPath() string {
+	return filepath.Join(config.GetBinFolderPath(), fmt.Sprintf("xray-%s-%s", runtime.GOOS, runtime.GOARCH))
+}
+
+// NewApp wires the services. It generates and stores the node's session
+// secret on first start. The database must be open.
+func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
+	if opts.XrayBinary == "" {
+		opts.XrayBinary = XrayBinaryPath()
+	}
+	if opts.XrayConfigPath == "" {
+		opts.XrayConfigPath = filepath.Join(config.GetBinFolderPath(), "config.json")
+	}
+	secret, err := ensureSecret(cfg.Secret)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Secret = secret
+	sessions, err := newSessions(cfg, opts.Secure)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{
+		Cfg:      cfg,
+		Settings: &service.SettingService{},
+		Users:    &service.UserService{},
+		Inbounds: &service.InboundService{},
+		Backup:   &service.BackupService{},
+		Tokens:   &service.APITokenService{},
+		Limiter:  middleware.NewLoginLimiter(loginMaxFailures, loginWindow),
+		sessions: sessions,
+	}
+	proc := xray.NewProcess(xray.ProcessOptions{
+		BinaryPath: opts.XrayBinary, ConfigPath: opts.XrayConfigPath, Supervise: true,
+	})
+	a.Xray = service.NewXrayService(a.Settings, a.Inbounds, proc)
+	apply := func() {
+		if err := a.Xray.ApplyFromDatabase(); err != nil {
+			log.Printf("xray: apply change: %v", err)
+		}
+	}
+	a.Inbounds.OnChange = apply
+	a.Settings.OnChange = apply
+	a.IPLimit = service.NewIPLimitService(a.Xray, a.Settings)
+	a.Status = service.NewServerService(a.Xray)
+	a.Template = &service.XrayTemplateChecker{Binary: opts.XrayBinary, Inbounds: a.Inbounds}
+	return a, nil
+}
+
+// ensureSecret returns the configured secret, or creates and stores one.
+func ensureSecret(secret string) (string, error) {
+	if secret != "" {
+		return secret, nil
+	}
+	secret = session.NewSecret()
+	if err := config.WriteSettingToJSON("secret", secret); err != nil {
+		return "", fmt.Errorf("store the new session secret in %s: %w", config.GetSettingPath(), err)
+	}
+	return secret, nil
+}
+
+func newSessions(cfg config.PanelConfig, secure bool) (*session.Manager, error) {
+	maxAge := cfg.SessionMaxAge
+	if maxAge <= 0 {
+		return nil, fmt.Errorf("sessionMaxAge: must be a positive number of minutes, got %d", maxAge)
+	}
+	m, err := session.NewManager(cfg.Secret, time.Duration(maxAge)*time.Minute, config.NormalizeBasePath(cfg.BasePath), secure)
+	if err != nil {
+		return nil, fmt.Errorf("panelSecurity: %w", err)
+	}
+	return m, nil
+}
+
+// Sessions is the current session manager (replaced by Reconfigure).
+func (a *App) Sessions() *session.Manager {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sessions
+}
+
+// Reconfigure applies new panel settings before the next Handler call.
+func (a *App) Reconfigure(cfg config.PanelConfig, secure bool) error {
+	secret, err := ensureSecret(cfg.Secret)
+	if err != nil {
+		return err
+	}
+	cfg.Secret = secret
+	sessions, err := newSessions(cfg, secure)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.Cfg, a.sessions = cfg, sessions
+	a.mu.Unlock()
+	return nil
+}
+
+// checkSessionUser confirms the user behind a session still exists with
+// the same username and password.
+func checkSessionUser(userID int, cred string) bool {
+	conn := database.GetDB()
+	if conn == nil {
+		return false
+	}
+	var user model.User
+	if err := conn.Select("id", "username", "password").First(&user, userID).Error; err != nil {
+		return false
+	}
+	return session.Fingerprint(user.Username, user.Password) == cred
+}
+
+// Handler builds the gin engine for the current settings.
+func (a *App) Handler() http.Handler {
+	if !config.IsDebug() {
+		gin.SetMode(gin.ReleaseMode)
+	}
+	a.mu.Lock()
+	cfg, sessions := a.Cfg, a.sessions
+	a.mu.Unlock()
+	basePath := config.NormalizeBasePath(cfg.BasePath)
+
+	engine := gin.New()
+	// Rate limits key on the peer address; X-Forwarded-For is not trusted.
+	engine.SetTrustedProxies(nil)
+	engine.Use(gin.Recovery(), middleware.SecurityHeaders(), middleware.Gzip())
+	if config.IsDebug() {
+		engine.Use(gin.Logger())
+	}
+	engine.GET(basePath+"health", func(c *gin.Context) {
+		c.JSON(http.StatusOK, controller.Msg{Success: true, Obj: gin.H{"version": config.GetVersion()}})
+	})
+	auth := &middleware.Authenticator{Sessions: sessions, Tokens: a.Tokens, CheckUser: checkSessionUser}
+	controller.Register(engine, controller.Deps{
+		BasePath: basePath,
+		Sessions: sessions,
+		Limiter:  a.Limiter,
+		Auth:     auth,
+		Users:    a.Users,
+		Settings: a.Settings,
+		Inbounds: a.Inbounds,
+		Xray:     a.Xray,
+		IPLimit:  a.IPLimit,
+		Status:   a.Status,
+		Backup:   a.Backup,
+		Tokens:   a.Tokens,
+		Template: a.Template,
+		RestartPanel: func() {
+			if a.restart != nil {
+				a.restart()
+			}
+		},
+	})
+	return engine
+}

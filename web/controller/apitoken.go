@@ -1,0 +1,68 @@
+package controller
+
+import (
+	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/web/middleware"
+	"github.com/mhsanaei/3x-ui/v2/web/service"
+)
+
+// APITokenController lists, creates and revokes API tokens.
+type APITokenController struct {
+	Tokens *service.APITokenService
+}
+
+func (a *APITokenController) register(g *gin.RouterGroup) {
+	g.GET("apiTokens", a.list)
+	g.POST("apiTokens", a.create)
+	g.POST("apiTokens/create", a.create)
+	g.POST("apiTokens/revoke/:id", a.revoke)
+	g.DELETE("apiTokens/:id", a.revoke)
+}
+
+func (a *APITokenController) list(c *gin.Context) {
+	tokens, err := a.Tokens.List()
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if tokens == nil {
+		tokens = []model.APIToken{}
+	}
+	ok(c, tokens)
+}
+
+// CreatedToken is the obj of a token creation: the only time the token is shown.
+type CreatedToken struct {
+	Token string          `json:"token"`
+	Info  *model.APIToken `json:"info"`
+}
+
+func (a *APITokenController) create(c *gin.Context) {
+	var form struct {
+		Name string `json:"name" form:"name"`
+	}
+	if err := bind(c, &form); err != nil {
+		fail(c, err)
+		return
+	}
+	token, rec, err := a.Tokens.Create(middleware.UserID(c), form.Name)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	okMsg(c, "API token created; copy it now, it is not shown again", CreatedToken{Token: token, Info: rec})
+}
+
+func (a *APITokenController) revoke(c *gin.Context) {
+	id, err := intParam(c, "id")
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if err := a.Tokens.Revoke(id); err != nil {
+		fail(c, err)
+		return
+	}
+	okMsg(c, "API token revoked", nil)
+}

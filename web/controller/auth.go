@@ -1,0 +1,135 @@
+package controller
+
+import (
+	"errors"
+	"fmt"
+	"log"
+	"math"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/web/middleware"
+	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/web/session"
+)
+
+// LoginUsers is what login needs from service.UserService.
+type LoginUsers interface {
+	CheckUser(username, password string) (*model.User, error)
+}
+
+// AuthController serves login and logout.
+type AuthController struct {
+	Users    LoginUsers
+	Sessions *session.Manager
+	Limiter  *middleware.LoginLimiter
+	BasePath string
+	// Now is the clock for TOTP; nil means time.Now.
+	Now func() time.Time
+}
+
+type loginForm struct {
+	Username      string `json:"username" form:"username"`
+	Password      string `json:"password" form:"password"`
+	TwoFactorCode string `json:"twoFactorCode" form:"twoFactorCode"`
+}
+
+// LoginResult is the obj of a successful login.
+type LoginResult struct {
+	CSRFToken         string `json:"csrfToken"`
+	DefaultCredential bool   `json:"defaultCredential"`
+	SessionMaxAge     int    `json:"sessionMaxAge"` // minutes
+}
+
+func (a *AuthController) register(base *gin.RouterGroup) {
+	base.POST("login", a.login)
+	base.GET("logout", a.logout)
+	base.POST("logout", a.logout)
+}
+
+func (a *AuthController) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+func (a *AuthController) login(c *gin.Context) {
+	ip := c.ClientIP()
+	if allowed, wait := a.Limiter.Allow(ip); !allowed {
+		secs := int(math.Ceil(wait.Seconds()))
+		c.Header("Retry-After", fmt.Sprint(secs))
+		failStatus(c, http.StatusTooManyRequests,
+			fmt.Sprintf("too many failed login attempts from %s; try again in %d seconds", ip, secs))
+		return
+	}
+	var form loginForm
+	if err := bind(c, &form); err != nil {
+		fail(c, err)
+		return
+	}
+	form.Username = strings.TrimSpace(form.Username)
+	switch {
+	case form.Username == "":
+		failStatus(c, http.StatusBadRequest, "username: is required")
+		return
+	case form.Password == "":
+		failStatus(c, http.StatusBadRequest, "password: is required")
+		return
+	}
+	user, err := a.Users.CheckUser(form.Username, form.Password)
+	if err != nil && !errors.Is(err, service.ErrInvalidCredentials) {
+		fail(c, err)
+		return
+	}
+	if err != nil || user == nil {
+		a.Limiter.Fail(ip)
+		// Never log the password, only who tried from where.
+		log.Printf("login failed: username %q from %s", form.Username, ip)
+		failStatus(c, http.StatusUnauthorized, "wrong username or password")
+		return
+	}
+	if user.TwoFactorSecret != "" {
+		code := strings.TrimSpace(form.TwoFactorCode)
+		if code == "" {
+			c.AbortWithStatusJSON(http.StatusUnauthorized, Msg{
+				Msg: "twoFactorCode: two-factor code required", Obj: gin.H{"twoFactorRequired": true}})
+			return
+		}
+		if !session.ValidTOTP(user.TwoFactorSecret, code, a.now()) {
+			a.Limiter.Fail(ip)
+			log.Printf("login failed: wrong two-factor code for %q from %s", form.Username, ip)
+			failStatus(c, http.StatusUnauthorized, "twoFactorCode: wrong two-factor code")
+			return
+		}
+	}
+	a.Limiter.Reset(ip)
+	d, err := a.Sessions.Issue(c.Writer, user.Id, session.Fingerprint(user.Username, user.Password))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	msg := "login successful"
+	if user.DefaultCredential {
+		msg += "; you are using the default credentials admin/admin, change them now"
+	}
+	okMsg(c, msg, LoginResult{
+		CSRFToken:         d.CSRF,
+		DefaultCredential: user.DefaultCredential,
+		SessionMaxAge:     int(a.Sessions.MaxAge() / time.Minute),
+	})
+}
+
+// logout clears the cookies. GET (3x-ui's link) redirects to the login
+// page; POST answers JSON.
+func (a *AuthController) logout(c *gin.Context) {
+	a.Sessions.Revoke(c.Writer, c.Request)
+	if c.Request.Method == http.MethodGet {
+		c.Redirect(http.StatusTemporaryRedirect, a.BasePath)
+		return
+	}
+	okMsg(c, "logged out", nil)
+}

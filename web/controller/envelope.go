@@ -1,0 +1,86 @@
+// Package controller holds the panel's thin HTTP handlers: they bind input,
+// call a service and answer with the 3x-ui envelope
+// {"success":bool,"msg":string,"obj":any} and a real status code.
+package controller
+
+import (
+	"errors"
+	"log"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/web/service"
+)
+
+// Msg is the envelope every API answer uses.
+type Msg struct {
+	Success bool   `json:"success"`
+	Msg     string `json:"msg"`
+	Obj     any    `json:"obj"`
+}
+
+func ok(c *gin.Context, obj any) { c.JSON(http.StatusOK, Msg{Success: true, Obj: obj}) }
+
+func okMsg(c *gin.Context, msg string, obj any) {
+	c.JSON(http.StatusOK, Msg{Success: true, Msg: msg, Obj: obj})
+}
+
+func failStatus(c *gin.Context, status int, msg string) {
+	c.AbortWithStatusJSON(status, Msg{Success: false, Msg: msg})
+}
+
+// fail maps a service error to its status; anything unclassified is a 500
+// whose message is still shown (it helps an admin, and holds no secret).
+func fail(c *gin.Context, err error) {
+	failStatus(c, statusOf(err), err.Error())
+	if statusOf(err) == http.StatusInternalServerError {
+		log.Printf("%s %s: %v", c.Request.Method, c.FullPath(), err)
+	}
+}
+
+func statusOf(err error) int {
+	switch service.KindOf(err) {
+	case service.KindInvalid:
+		return http.StatusBadRequest
+	case service.KindNotFound:
+		return http.StatusNotFound
+	case service.KindConflict:
+		return http.StatusConflict
+	case service.KindForbidden:
+		return http.StatusForbidden
+	}
+	var me *errMaxBytes
+	if errors.As(err, &me) {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusInternalServerError
+}
+
+type errMaxBytes struct{ limit int64 }
+
+func (e *errMaxBytes) Error() string {
+	return "request body larger than " + strconv.FormatInt(e.limit, 10) + " bytes"
+}
+
+// intParam reads a positive integer path parameter, naming it on error.
+func intParam(c *gin.Context, name string) (int, error) {
+	v, err := strconv.Atoi(c.Param(name))
+	if err != nil || v <= 0 {
+		return 0, service.Invalid(name, "must be a positive integer, got %q", c.Param(name))
+	}
+	return v, nil
+}
+
+// intQuery reads an optional non-negative integer query parameter.
+func intQuery(c *gin.Context, name string, fallback int) (int, error) {
+	raw, present := c.GetQuery(name)
+	if !present || raw == "" {
+		return fallback, nil
+	}
+	v, err := strconv.Atoi(raw)
+	if err != nil || v < 0 {
+		return 0, service.Invalid(name, "must be a non-negative integer, got %q", raw)
+	}
+	return v, nil
+}

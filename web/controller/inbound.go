@@ -1,0 +1,317 @@
+package controller
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/web/middleware"
+	"github.com/mhsanaei/3x-ui/v2/web/service"
+)
+
+// InboundController maps 3x-ui's inbound routes onto InboundService.
+type InboundController struct {
+	Inbounds *service.InboundService
+	Xray     *service.XrayService
+	IPLimit  *service.IPLimitService
+}
+
+func (a *InboundController) register(g *gin.RouterGroup) {
+	g.GET("list", a.list)
+	g.GET("get/:id", a.get)
+	g.POST("add", a.add)
+	g.POST("update/:id", a.update)
+	g.POST("del/:id", a.del)
+	g.POST("addClient", a.addClient)
+	g.POST(":id/delClient/:clientId", a.delClient)
+	g.POST("updateClient/:clientId", a.updateClient)
+	g.POST(":id/resetClientTraffic/:email", a.resetClientTraffic)
+	g.POST("resetAllTraffics", a.resetAllTraffics)
+	g.POST("resetAllClientTraffics/:id", a.resetAllClientTraffics)
+	g.POST("delDepletedClients/:id", a.delDepletedClients)
+	g.GET("getClientTraffics/:email", a.getClientTraffics)
+	g.GET(":id/clients", a.clientsPage)
+	// 3x-ui posts these reads; GET works too.
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		g.Handle(m, "onlines", a.onlines)
+		g.Handle(m, "lastOnline", a.lastOnline)
+		g.Handle(m, "clientIps/:email", a.clientIps)
+	}
+	g.POST("clearClientIps/:email", a.clearClientIps)
+}
+
+func (a *InboundController) list(c *gin.Context) {
+	inbounds, err := a.Inbounds.GetInbounds(middleware.UserID(c))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ok(c, inbounds)
+}
+
+func (a *InboundController) get(c *gin.Context) {
+	id, err := intParam(c, "id")
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	inbound, err := a.Inbounds.GetInbound(id)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ok(c, inbound)
+}
+
+func (a *InboundController) add(c *gin.Context) {
+	inbound := &model.Inbound{}
+	if err := bind(c, inbound); err != nil {
+		fail(c, err)
+		return
+	}
+	inbound.Id = 0
+	inbound.UserId = middleware.UserID(c)
+	saved, err := a.Inbounds.AddInbound(inbound)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	okMsg(c, "inbound added", saved)
+}
+
+func (a *InboundController) update(c *gin.Context) {
+	id, err := intParam(c, "id")
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	inbound := &model.Inbound{}
+	if err := bind(c, inbound); err != nil {
+		fail(c, err)
+		return
+	}
+	inbound.Id = id
+	saved, err := a.Inbounds.UpdateInbound(inbound)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	okMsg(c, "inbound updated", saved)
+}
+
+func (a *InboundController) del(c *gin.Context) {
+	id, err := intParam(c, "id")
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if err := a.Inbounds.DelInbound(id); err != nil {
+		fail(c, err)
+		return
+	}
+	okMsg(c, "inbound deleted", id)
+}
+
+// addClient takes 3x-ui's shape: {"id": inboundId, "settings": "{\"clients\":[...]}"}.
+func (a *InboundController) addClient(c *gin.Context) {
+	data := &model.Inbound{}
+	if err := bind(c, data); err != nil {
+		fail(c, err)
+		return
+	}
+	if data.Id <= 0 {
+		fail(c, service.Invalid("id", "inbound id is required"))
+		return
+	}
+	if err := a.Inbounds.AddInboundClient(data); err != nil {
+		fail(c, err)
+		return
+	}
+	okMsg(c, "client added", nil)
+}
+
+func (a *InboundController) delClient(c *gin.Context) {
+	id, err := intParam(c, "id")
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if err := a.Inbounds.DelInboundClient(id, c.Param("clientId")); err != nil {
+		fail(c, err)
+		return
+	}
+	okMsg(c, "client deleted", nil)
+}
+
+func (a *InboundController) updateClient(c *gin.Context) {
+	data := &model.Inbound{}
+	if err := bind(c, data); err != nil {
+		fail(c, err)
+		return
+	}
+	if data.Id <= 0 {
+		fail(c, service.Invalid("id", "inbound id is required"))
+		return
+	}
+	if err := a.Inbounds.UpdateInboundClient(data, c.Param("clientId")); err != nil {
+		fail(c, err)
+		return
+	}
+	okMsg(c, "client updated", nil)
+}
+
+func (a *InboundController) resetClientTraffic(c *gin.Context) {
+	id, err := intParam(c, "id")
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if err := a.Inbounds.ResetClientTraffic(id, c.Param("email")); err != nil {
+		fail(c, err)
+		return
+	}
+	okMsg(c, "client traffic reset", nil)
+}
+
+func (a *InboundController) resetAllTraffics(c *gin.Context) {
+	if err := a.Inbounds.ResetAllTraffics(); err != nil {
+		fail(c, err)
+		return
+	}
+	okMsg(c, "all inbound traffic reset", nil)
+}
+
+// inboundScope reads :id for routes where 3x-ui's -1 means every inbound.
+func inboundScope(c *gin.Context) (int, error) {
+	id, err := strconv.Atoi(c.Param("id"))
+	if err != nil || (id <= 0 && id != -1) {
+		return 0, service.Invalid("id", "must be an inbound id or -1 for all inbounds, got %q", c.Param("id"))
+	}
+	return id, nil
+}
+
+func (a *InboundController) resetAllClientTraffics(c *gin.Context) {
+	id, err := inboundScope(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if err := a.Inbounds.ResetAllClientTraffics(id); err != nil {
+		fail(c, err)
+		return
+	}
+	okMsg(c, "client traffic reset", nil)
+}
+
+func (a *InboundController) delDepletedClients(c *gin.Context) {
+	id, err := inboundScope(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if err := a.Inbounds.DelDepletedClients(id); err != nil {
+		fail(c, err)
+		return
+	}
+	okMsg(c, "depleted clients deleted", nil)
+}
+
+func (a *InboundController) getClientTraffics(c *gin.Context) {
+	email, err := emailParam(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	traffic, err := a.Inbounds.GetClientTrafficByEmail(email)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ok(c, traffic)
+}
+
+// ClientsPage is the obj of inbounds/:id/clients.
+type ClientsPage struct {
+	Clients any `json:"clients"`
+	Total   int `json:"total"`
+	Page    int `json:"page"`
+	Size    int `json:"size"`
+}
+
+func (a *InboundController) clientsPage(c *gin.Context) {
+	id, err := intParam(c, "id")
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	page, err := intQuery(c, "page", 1)
+	if err == nil && page < 1 {
+		err = service.Invalid("page", "must be 1 or more")
+	}
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	size, err := intQuery(c, "size", 50)
+	if err == nil && (size < 1 || size > 1000) {
+		err = service.Invalid("size", "must be between 1 and 1000")
+	}
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	clients, total, err := a.Inbounds.GetClientsPage(id, page, size, c.Query("q"))
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ok(c, ClientsPage{Clients: clients, Total: total, Page: page, Size: size})
+}
+
+func (a *InboundController) onlines(c *gin.Context) { ok(c, a.Xray.GetOnlineClients()) }
+
+func (a *InboundController) lastOnline(c *gin.Context) {
+	last, err := service.GetClientsLastOnline()
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ok(c, last)
+}
+
+func emailParam(c *gin.Context) (string, error) {
+	email := strings.TrimSpace(c.Param("email"))
+	if email == "" {
+		return "", service.Invalid("email", "is required")
+	}
+	return email, nil
+}
+
+func (a *InboundController) clientIps(c *gin.Context) {
+	email, err := emailParam(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ips, err := service.GetClientIPs(email)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ok(c, ips)
+}
+
+func (a *InboundController) clearClientIps(c *gin.Context) {
+	email, err := emailParam(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if err := a.IPLimit.ClearClientIPs(email); err != nil {
+		fail(c, err)
+		return
+	}
+	okMsg(c, "client IPs cleared", nil)
+}

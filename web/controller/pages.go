@@ -1,0 +1,45 @@
+package controller
+
+import (
+	"bytes"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/config"
+	"github.com/mhsanaei/3x-ui/v2/web/assets"
+	"github.com/mhsanaei/3x-ui/v2/web/middleware"
+)
+
+// PageController serves the login page and the placeholder panel page.
+type PageController struct {
+	Auth     *middleware.Authenticator
+	BasePath string
+}
+
+func (p *PageController) register(base *gin.RouterGroup) {
+	base.GET("", p.loginPage)
+	base.GET("login", p.loginPage)
+	panel := base.Group("panel", p.Auth.Page(p.BasePath))
+	panel.GET("/", p.panelPage)
+}
+
+func (p *PageController) loginPage(c *gin.Context) {
+	if p.Auth.LoggedIn(c) {
+		c.Redirect(http.StatusTemporaryRedirect, p.BasePath+"panel/")
+		return
+	}
+	p.render(c, "login.html")
+}
+
+func (p *PageController) panelPage(c *gin.Context) { p.render(c, "panel.html") }
+
+func (p *PageController) render(c *gin.Context, name string) {
+	var buf bytes.Buffer
+	data := assets.PageData{Title: config.GetName(), BasePath: p.BasePath, Version: config.GetVersion()}
+	if err := assets.Pages.ExecuteTemplate(&buf, name, data); err != nil {
+		fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
+}

@@ -1,0 +1,55 @@
+package controller
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/web/middleware"
+	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/web/session"
+)
+
+// Deps are the services and security parts the routes use.
+type Deps struct {
+	BasePath     string // starts and ends with "/"
+	Sessions     *session.Manager
+	Limiter      *middleware.LoginLimiter
+	Auth         *middleware.Authenticator
+	Users        *service.UserService
+	Settings     *service.SettingService
+	Inbounds     *service.InboundService
+	Xray         *service.XrayService
+	IPLimit      *service.IPLimitService
+	Status       *service.ServerService
+	Backup       *service.BackupService
+	Tokens       *service.APITokenService
+	Template     *service.XrayTemplateChecker
+	RestartPanel func()
+}
+
+// Register mounts every page and API route under d.BasePath.
+func Register(engine *gin.Engine, d Deps) {
+	base := engine.Group(d.BasePath)
+	(&AuthController{Users: d.Users, Sessions: d.Sessions, Limiter: d.Limiter, BasePath: d.BasePath}).register(base)
+	(&PageController{Auth: d.Auth, BasePath: d.BasePath}).register(base)
+
+	api := base.Group("panel/api", d.Auth.API())
+	(&InboundController{Inbounds: d.Inbounds, Xray: d.Xray, IPLimit: d.IPLimit}).register(api.Group("inbounds"))
+	(&ServerController{Status: d.Status, Xray: d.Xray, Backup: d.Backup}).register(api.Group("server"))
+	setting := api.Group("setting")
+	(&SettingController{
+		Settings: d.Settings, Users: d.Users, Sessions: d.Sessions,
+		Template: d.Template, RestartPanel: d.RestartPanel,
+	}).register(setting)
+	(&APITokenController{Tokens: d.Tokens}).register(setting)
+	// Unknown API paths answer JSON, not gin's plain-text 404.
+	apiPrefix := d.BasePath + "panel/api/"
+	engine.NoRoute(func(c *gin.Context) {
+		if strings.HasPrefix(c.Request.URL.Path, apiPrefix) {
+			failStatus(c, http.StatusNotFound, "no such API route: "+c.Request.Method+" "+c.Request.URL.Path)
+			return
+		}
+		c.String(http.StatusNotFound, "404 page not found")
+	})
+}

@@ -1,0 +1,136 @@
+package controller
+
+import (
+	"errors"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/web/service"
+)
+
+// ServerController serves host status, Xray control, keys and backups.
+type ServerController struct {
+	Status *service.ServerService
+	Xray   *service.XrayService
+	Backup *service.BackupService
+}
+
+const maxLogLines = 10000
+
+func (a *ServerController) register(g *gin.RouterGroup) {
+	g.POST("restartXrayService", a.restartXray)
+	g.POST("stopXrayService", a.stopXray)
+	g.GET("getConfigJson", a.getConfigJSON)
+	g.GET("getDb", a.getDb)
+	g.POST("importDB", a.importDB)
+	// 3x-ui posts these; GET works too.
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		g.Handle(m, "status", a.status)
+		g.Handle(m, "logs/:count", a.logs)
+		g.Handle(m, "getNewX25519Cert", a.newX25519)
+		g.Handle(m, "getNewUUID", a.newUUID)
+	}
+}
+
+func (a *ServerController) status(c *gin.Context) { ok(c, a.Status.GetStatus()) }
+
+func (a *ServerController) restartXray(c *gin.Context) {
+	if err := a.Xray.RestartXray(true); err != nil {
+		fail(c, err)
+		return
+	}
+	okMsg(c, "xray restarted", nil)
+}
+
+func (a *ServerController) stopXray(c *gin.Context) {
+	if err := a.Xray.StopXray(); err != nil {
+		fail(c, err)
+		return
+	}
+	okMsg(c, "xray stopped", nil)
+}
+
+func (a *ServerController) logs(c *gin.Context) {
+	n, err := strconv.Atoi(c.Param("count"))
+	if err != nil || n <= 0 || n > maxLogLines {
+		fail(c, service.Invalid("count", "must be between 1 and %d, got %q", maxLogLines, c.Param("count")))
+		return
+	}
+	lines := a.Xray.Logs(n)
+	if lines == nil {
+		lines = []string{}
+	}
+	ok(c, lines)
+}
+
+func (a *ServerController) getConfigJSON(c *gin.Context) {
+	cfg, err := a.Xray.GetXrayConfig()
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ok(c, cfg)
+}
+
+func (a *ServerController) newX25519(c *gin.Context) {
+	pair, err := service.NewX25519KeyPair()
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ok(c, pair)
+}
+
+func (a *ServerController) newUUID(c *gin.Context) { ok(c, gin.H{"uuid": service.NewUUID()}) }
+
+// getDb streams a backup as a download: the SQLite file, or a JSON dump on
+// MariaDB.
+func (a *ServerController) getDb(c *gin.Context) {
+	backup, err := a.Backup.CreateBackup()
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	defer backup.Remove()
+	c.Header("Content-Type", backup.ContentType)
+	c.FileAttachment(backup.Path, backup.FileName)
+}
+
+// importDB restores a backup from the multipart field "db" (3x-ui's form)
+// or from the raw request body, then applies the new data to Xray.
+func (a *ServerController) importDB(c *gin.Context) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, service.MaxBackupBytes)
+	var src io.Reader = c.Request.Body
+	if ct := c.ContentType(); ct == "multipart/form-data" {
+		fh, err := c.FormFile("db")
+		if err != nil {
+			if errors.Is(err, http.ErrMissingFile) {
+				err = service.Invalid("db", "upload the backup file in form field \"db\"")
+			} else {
+				err = service.Invalid("db", "cannot read upload: %v", err)
+			}
+			fail(c, err)
+			return
+		}
+		f, err := fh.Open()
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		defer func(f multipart.File) { f.Close() }(f)
+		src = f
+	}
+	if err := a.Backup.ImportBackup(src); err != nil {
+		fail(c, err)
+		return
+	}
+	// Apply, not restart: a manually stopped Xray stays stopped.
+	if err := a.Xray.ApplyFromDatabase(); err != nil {
+		okMsg(c, "database imported, but xray could not apply it: "+err.Error(), nil)
+		return
+	}
+	okMsg(c, "database imported; if the backup has other credentials, log in again with them", nil)
+}

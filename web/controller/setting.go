@@ -1,0 +1,219 @@
+package controller
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/web/middleware"
+	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/web/session"
+)
+
+// SettingController serves shared settings, the admin user, the Xray
+// template and panel restarts.
+type SettingController struct {
+	Settings     *service.SettingService
+	Users        *service.UserService
+	Sessions     *session.Manager
+	Template     *service.XrayTemplateChecker
+	RestartPanel func()
+}
+
+const templateKey = "xrayTemplateConfig"
+
+func (a *SettingController) register(g *gin.RouterGroup) {
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		g.Handle(m, "all", a.all)
+		g.Handle(m, "defaultCredential", a.defaultCredential)
+		g.Handle(m, "getXrayTemplate", a.getXrayTemplate)
+	}
+	g.POST("update", a.update)
+	g.POST("updateUser", a.updateUser)
+	g.POST("restartPanel", a.restartPanel)
+	g.POST("updateXrayTemplate", a.updateXrayTemplate)
+}
+
+func (a *SettingController) all(c *gin.Context) {
+	all, err := a.Settings.GetAllSettings()
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ok(c, all)
+}
+
+// update stores any subset of settings. A template in the set goes through
+// Xray's own check first.
+func (a *SettingController) update(c *gin.Context) {
+	values := map[string]any{}
+	if isJSON(c.Request) {
+		if err := bindJSON(c, &values); err != nil {
+			fail(c, err)
+			return
+		}
+	} else {
+		if err := c.Request.ParseForm(); err != nil {
+			fail(c, service.Invalid("body", "cannot read form: %v", err))
+			return
+		}
+		for k, v := range c.Request.PostForm {
+			values[k] = v[0]
+		}
+	}
+	if len(values) == 0 {
+		fail(c, service.Invalid("body", "no settings given"))
+		return
+	}
+	if tpl, present := values[templateKey]; present {
+		text, err := templateText(templateKey, tpl)
+		if err == nil {
+			err = a.Template.Check(templateKey, text)
+		}
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		values[templateKey] = text
+	}
+	if err := a.Settings.UpdateSettings(values); err != nil {
+		fail(c, err)
+		return
+	}
+	okMsg(c, "settings updated", nil)
+}
+
+func (a *SettingController) defaultCredential(c *gin.Context) {
+	has, err := a.Users.HasDefaultCredential()
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ok(c, has)
+}
+
+type updateUserForm struct {
+	OldUsername string `json:"oldUsername" form:"oldUsername"`
+	OldPassword string `json:"oldPassword" form:"oldPassword"`
+	NewUsername string `json:"newUsername" form:"newUsername"`
+	NewPassword string `json:"newPassword" form:"newPassword"`
+}
+
+// updateUser changes the admin login after checking the current one. The
+// caller's session is reissued, because the change ends every old session.
+func (a *SettingController) updateUser(c *gin.Context) {
+	var form updateUserForm
+	if err := bind(c, &form); err != nil {
+		fail(c, err)
+		return
+	}
+	switch {
+	case strings.TrimSpace(form.OldUsername) == "":
+		fail(c, service.Invalid("oldUsername", "is required"))
+		return
+	case form.OldPassword == "":
+		fail(c, service.Invalid("oldPassword", "is required"))
+		return
+	}
+	user, err := a.Users.CheckUser(strings.TrimSpace(form.OldUsername), form.OldPassword)
+	if err != nil || user == nil || user.Id != middleware.UserID(c) {
+		fail(c, service.Invalid("oldPassword", "current username or password is wrong"))
+		return
+	}
+	newName, newPass := strings.TrimSpace(form.NewUsername), form.NewPassword
+	if err := a.Users.UpdateUser(user.Id, newName, newPass); err != nil {
+		fail(c, renameField(err, map[string]string{"username": "newUsername", "password": "newPassword"}))
+		return
+	}
+	updated, err := a.Users.CheckUser(newName, newPass)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	var obj any
+	if c.GetString(middleware.KeyAuthKind) == middleware.AuthSession {
+		d, err := a.Sessions.Issue(c.Writer, updated.Id, session.Fingerprint(updated.Username, updated.Password))
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		obj = gin.H{"csrfToken": d.CSRF}
+	}
+	okMsg(c, "user updated", obj)
+}
+
+func (a *SettingController) restartPanel(c *gin.Context) {
+	okMsg(c, "panel restarting", nil)
+	if a.RestartPanel != nil {
+		a.RestartPanel()
+	}
+}
+
+func (a *SettingController) getXrayTemplate(c *gin.Context) {
+	tpl, err := a.Settings.GetXrayConfigTemplate()
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ok(c, json.RawMessage(tpl))
+}
+
+// updateXrayTemplate takes {"xraySetting": <object or JSON string>} (or the
+// form field xraySetting), has Xray validate it, then saves it.
+func (a *SettingController) updateXrayTemplate(c *gin.Context) {
+	var body struct {
+		XraySetting any `json:"xraySetting" form:"xraySetting"`
+	}
+	if isJSON(c.Request) {
+		if err := bindJSON(c, &body); err != nil {
+			fail(c, err)
+			return
+		}
+	} else {
+		body.XraySetting = c.PostForm("xraySetting")
+	}
+	text, err := templateText("xraySetting", body.XraySetting)
+	if err == nil {
+		err = a.Template.Check("xraySetting", text)
+	}
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if err := a.Settings.SetXrayConfigTemplate(text); err != nil {
+		fail(c, err)
+		return
+	}
+	okMsg(c, "xray template updated", nil)
+}
+
+// templateText accepts a template as a JSON string or as an object.
+func templateText(field string, v any) (string, error) {
+	switch t := v.(type) {
+	case nil:
+		return "", service.Invalid(field, "is required")
+	case string:
+		if strings.TrimSpace(t) == "" {
+			return "", service.Invalid(field, "is required")
+		}
+		return t, nil
+	case map[string]any:
+		data, err := json.MarshalIndent(t, "", "  ")
+		return string(data), err
+	default:
+		return "", service.Invalid(field, "must be a JSON object or a string holding one")
+	}
+}
+
+// renameField maps a service error's field to the name the request used.
+func renameField(err error, names map[string]string) error {
+	var se *service.Error
+	if errors.As(err, &se) {
+		if n, ok := names[se.Field]; ok {
+			return &service.Error{Kind: se.Kind, Field: n, Msg: se.Msg}
+		}
+	}
+	return err
+}

@@ -1,0 +1,243 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/mhsanaei/3x-ui/v2/config"
+	"github.com/mhsanaei/3x-ui/v2/database"
+	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/web/controller"
+	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/web/session"
+)
+
+const testBase = "/xui/"
+
+// testXrayBinary is the real Xray the Makefile builds.
+func testXrayBinary(t testing.TB) string {
+	if p := os.Getenv("XUI_TEST_XRAY_BIN"); p != "" {
+		return p
+	}
+	_, file, _, _ := runtime.Caller(0)
+	p := filepath.Join(filepath.Dir(file), "..", "bin", "xray-linux-amd64")
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("xray binary missing at %s (run make xray): %v", p, err)
+	}
+	return p
+}
+
+// testEnv is an App on a fresh database of one backend, served by httptest.
+type testEnv struct {
+	t   testing.TB
+	app *App
+	h   http.Handler
+}
+
+// newEnv opens b and wires the App. Xray is left stopped on purpose (as
+// after "stop Xray"): route tests check what is stored, and
+// TestServerLifecycle covers the running Xray.
+func newEnv(t testing.TB, b dbtest.Backend) *testEnv {
+	t.Helper()
+	dbtest.UseBackend(t, b)
+	t.Setenv("XUI_BIN_FOLDER", t.TempDir())
+	if err := database.InitDBWithPath(b.SQLitePath); err != nil {
+		t.Fatalf("open %s: %v", b.Name, err)
+	}
+	t.Cleanup(func() { database.CloseDB() })
+	app, err := NewApp(config.PanelConfig{BasePath: testBase, SessionMaxAge: 60}, AppOptions{
+		XrayBinary:     testXrayBinary(t),
+		XrayConfigPath: filepath.Join(t.TempDir(), "config.json"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Xray.StopXray(); err != nil {
+		t.Fatal(err)
+	}
+	return &testEnv{t: t, app: app, h: app.Handler()}
+}
+
+// client keeps cookies and the CSRF token like a browser would.
+type client struct {
+	env     *testEnv
+	cookies map[string]*http.Cookie
+	csrf    string
+	bearer  string
+	remote  string
+	noCSRF  bool
+	header  http.Header
+}
+
+func (e *testEnv) client() *client {
+	return &client{env: e, cookies: map[string]*http.Cookie{}, remote: "192.0.2.1:4000"}
+}
+
+// loggedIn returns a client with an admin/admin session.
+func (e *testEnv) loggedIn() *client {
+	c := e.client()
+	r := c.do("POST", "login", map[string]string{"username": "admin", "password": "admin"})
+	if r.Code != 200 || !r.Msg.Success {
+		e.t.Fatalf("login: %d %s", r.Code, r.Raw)
+	}
+	c.csrf = r.obj()["csrfToken"].(string)
+	return c
+}
+
+type resp struct {
+	Code   int
+	Header http.Header
+	Raw    []byte
+	Msg    controller.Msg
+	t      testing.TB
+}
+
+func (r *resp) obj() map[string]any {
+	m, ok := r.Msg.Obj.(map[string]any)
+	if !ok {
+		r.t.Fatalf("obj is not an object: %s", r.Raw)
+	}
+	return m
+}
+
+// do sends a request under testBase. body: nil, string (raw JSON),
+// url.Values (form) or anything else (marshalled to JSON).
+func (c *client) do(method, path string, body any) *resp {
+	c.env.t.Helper()
+	var rd *bytes.Reader
+	ctype := ""
+	switch b := body.(type) {
+	case nil:
+		rd = bytes.NewReader(nil)
+	case string:
+		rd, ctype = bytes.NewReader([]byte(b)), "application/json"
+	case url.Values:
+		rd, ctype = bytes.NewReader([]byte(b.Encode())), "application/x-www-form-urlencoded"
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			c.env.t.Fatal(err)
+		}
+		rd, ctype = bytes.NewReader(data), "application/json"
+	}
+	req := httptest.NewRequest(method, testBase+path, rd)
+	req.RemoteAddr = c.remote
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	for _, ck := range c.cookies {
+		req.AddCookie(ck)
+	}
+	if c.csrf != "" && !c.noCSRF {
+		req.Header.Set(session.CSRFHeader, c.csrf)
+	}
+	for k, v := range c.header {
+		req.Header[k] = v
+	}
+	if c.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.bearer)
+	}
+	rec := httptest.NewRecorder()
+	c.env.h.ServeHTTP(rec, req)
+	res := rec.Result()
+	for _, ck := range res.Cookies() {
+		if ck.MaxAge < 0 {
+			delete(c.cookies, ck.Name)
+		} else {
+			c.cookies[ck.Name] = ck
+		}
+	}
+	out := &resp{Code: rec.Code, Header: rec.Header(), Raw: rec.Body.Bytes(), t: c.env.t}
+	if strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") && rec.Header().Get("Content-Encoding") == "" {
+		if err := json.Unmarshal(out.Raw, &out.Msg); err != nil {
+			c.env.t.Fatalf("%s %s: bad JSON %q: %v", method, path, out.Raw, err)
+		}
+	}
+	return out
+}
+
+// api calls a route under panel/api/.
+func (c *client) api(method, path string, body any) *resp {
+	c.env.t.Helper()
+	return c.do(method, "panel/api/"+path, body)
+}
+
+// expectFail asserts a failed envelope with status code whose message
+// names field.
+func (r *resp) expectFail(code int, field string) {
+	r.t.Helper()
+	if r.Code != code || r.Msg.Success {
+		r.t.Fatalf("want HTTP %d failure, got %d: %s", code, r.Code, r.Raw)
+	}
+	if !strings.Contains(r.Msg.Msg, field) {
+		r.t.Fatalf("message %q does not name %q", r.Msg.Msg, field)
+	}
+}
+
+func (r *resp) expectOK() *resp {
+	r.t.Helper()
+	if r.Code != 200 || !r.Msg.Success {
+		r.t.Fatalf("want success, got %d: %s", r.Code, r.Raw)
+	}
+	return r
+}
+
+// dbState is every data table as JSON, to prove a failed request changed nothing.
+func dbState(t testing.TB) string {
+	t.Helper()
+	conn := database.GetDB()
+	var sb strings.Builder
+	for _, m := range database.AllModels() {
+		var rows []map[string]any
+		if err := conn.Model(m).Order("1").Find(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
+		data, _ := json.Marshal(rows)
+		sb.Write(data)
+		sb.WriteByte('\n')
+	}
+	return sb.String()
+}
+
+func mustJSON(v any) string {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(data)
+}
+
+// vlessInbound is an add-inbound body with the given clients.
+func vlessInbound(port int, clients ...map[string]any) map[string]any {
+	return map[string]any{
+		"remark": "test", "enable": true, "listen": "127.0.0.1", "port": port, "protocol": "vless",
+		"settings":       mustJSON(map[string]any{"clients": clients, "decryption": "none"}),
+		"streamSettings": `{"network":"tcp","security":"none"}`,
+		"sniffing":       `{"enabled":false}`,
+	}
+}
+
+func vlessClient(email string) map[string]any {
+	return map[string]any{"id": newTestUUID(), "email": email, "enable": true}
+}
+
+func newTestUUID() string { return service.NewUUID() }
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		panic(err)
+	}
+	return n
+}

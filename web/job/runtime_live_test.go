@@ -1,0 +1,114 @@
+package job
+
+import (
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
+)
+
+// TestClientChangesApplyLiveWithoutDroppingConnections changes clients
+// while a proxied download streams, and checks the Xray pid never changes,
+// the stream keeps flowing and every change takes effect for new
+// connections; a template change then restarts Xray.
+func TestClientChangesApplyLiveWithoutDroppingConnections(t *testing.T) {
+	r := newRuntime(t, dbtest.New(t, dbtest.SQLite))
+	in, clients, _ := r.addInbound(model.VLESS, nil, "stream@test")
+	stream := xraytest.StartDownload(r.proxy(clients[0], "", ""), fmt.Sprintf("%s/slow?n=%d&rate=%d", r.payload, 1<<30, 256<<10))
+	defer stream.Stop()
+	if !stream.WaitBytes(64<<10, 10*time.Second) {
+		t.Fatalf("stream did not start: %v", stream.Err())
+	}
+	pid := r.xray.Process().Pid()
+	steady := func(step string) {
+		t.Helper()
+		if got := r.xray.Process().Pid(); got != pid {
+			t.Fatalf("%s: xray restarted (pid %d -> %d)", step, pid, got)
+		}
+		if !stream.Flowing(2 * time.Second) {
+			t.Fatalf("%s: the running download stopped: %v", step, stream.Err())
+		}
+	}
+
+	added := r.newClient(model.VLESS, in.Port, "added@test")
+	r.addClient(in.Id, added, nil)
+	addedSocks := r.proxy(added, "", "")
+	if !r.canConnect(addedSocks) {
+		t.Fatal("added client cannot connect")
+	}
+	steady("add client")
+
+	renamed := added
+	renamed.id = xraytest.NewUUID()
+	raw := renamed.object(nil)
+	r.updateClientByKey(in.Id, added.id, raw)
+	if !r.canConnect(r.proxy(renamed, "", "")) || r.canConnect(addedSocks) {
+		t.Fatal("update did not swap the client's id")
+	}
+	steady("update client")
+
+	r.updateClientByKey(in.Id, renamed.id, renamed.object(map[string]any{"enable": false}))
+	if r.canConnect(r.proxy(renamed, "", "")) {
+		t.Fatal("disabled client can still connect")
+	}
+	steady("disable client")
+
+	if err := r.inbounds.DelInboundClient(in.Id, renamed.id); err != nil {
+		t.Fatal(err)
+	}
+	steady("delete client")
+
+	// A second inbound is added and removed live as well.
+	in2, clients2, _ := r.addInbound(model.Trojan, nil, "other@test")
+	if !r.canConnect(r.proxy(clients2[0], "", "")) {
+		t.Fatal("client of a live-added inbound cannot connect")
+	}
+	if err := r.inbounds.DelInbound(in2.Id); err != nil {
+		t.Fatal(err)
+	}
+	steady("add and delete inbound")
+	if ops := r.xray.LiveOperations(); ops < 6 {
+		t.Fatalf("expected the changes to go through the API, got %d live operations", ops)
+	}
+
+	r.setTemplate(`{"loglevel":"info","access":"none"}`)
+	if err := r.xray.ApplyFromDatabase(); err != nil {
+		t.Fatal(err)
+	}
+	if r.xray.Process().Pid() == pid {
+		t.Fatal("a template change must restart xray")
+	}
+	if !r.canConnect(r.proxy(clients[0], "", "")) {
+		t.Fatal("client cannot connect after the restart")
+	}
+}
+
+// TestKilledXrayIsRestarted kills the Xray process and expects the panel
+// to bring it back within a few seconds.
+func TestKilledXrayIsRestarted(t *testing.T) {
+	r := newRuntime(t, dbtest.New(t, dbtest.SQLite))
+	_, clients, _ := r.addInbound(model.VLESS, nil, "survivor@test")
+	socks := r.proxy(clients[0], "", "")
+	pid := r.xray.Process().Pid()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	health := &XrayHealthJob{xray: r.xray}
+	start := time.Now()
+	ok := eventually(10*time.Second, func() bool {
+		health.Run()
+		p := r.xray.Process().Pid()
+		return p != 0 && p != pid && r.xray.IsXrayRunning()
+	})
+	if !ok {
+		t.Fatal("xray was not restarted within 10s")
+	}
+	t.Logf("xray back after %v (pid %d -> %d)", time.Since(start).Round(time.Millisecond), pid, r.xray.Process().Pid())
+	if !eventually(5*time.Second, func() bool { return r.canConnect(socks) }) {
+		t.Fatal("client cannot connect after the restart")
+	}
+}

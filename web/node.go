@@ -1,0 +1,90 @@
+package web
+
+import (
+	"context"
+	"log"
+	"time"
+
+	"github.com/mhsanaei/3x-ui/v2/config"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/web/job"
+	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/xray"
+)
+
+// finalFlushTimeout bounds the last flush at shutdown (the DB may be away).
+const finalFlushTimeout = 5 * time.Second
+
+// nodeRuntime holds the multi-node loops of a node in shared mode.
+type nodeRuntime struct {
+	node  config.NodeConfig
+	sync  *service.NodeSyncService
+	flush *service.TrafficFlushService
+	done  chan struct{}
+}
+
+// startSharedMode wires shared-mode traffic and sync for app and returns
+// the traffic job the scheduler should run. Traffic goes Xray -> journal
+// (traffic-pending.json) -> database through the flush loop; a worker
+// follows the shared version from its cached snapshot, a master records a
+// heartbeat and reconciles quotas and expiry for all nodes.
+func startSharedMode(ctx context.Context, app *App, node config.NodeConfig) (*nodeRuntime, *job.SharedTrafficJob) {
+	store := service.NewTrafficPendingStore(config.GetTrafficPendingPath())
+	rt := &nodeRuntime{
+		node:  node,
+		flush: service.NewTrafficFlushService(store),
+		sync:  service.NewNodeSyncService(app.Xray, node, config.GetSharedCachePath()),
+		done:  make(chan struct{}),
+	}
+	rt.sync.SetDescribe(func(state *model.NodeState) {
+		state.XrayState, _ = app.Xray.GetXrayState()
+		state.ConfigHash = app.Xray.ConfigHash()
+		pending, _, dropped := store.Stats()
+		state.PendingDeltas, state.DroppedDeltas = int64(pending), dropped
+	})
+	app.Xray.SetTrafficSink(func(_ []*xray.Traffic, clients []*xray.ClientTraffic) error {
+		return rt.flush.Collect(clients)
+	})
+	syncEvery := time.Duration(node.SyncIntervalSeconds) * time.Second
+	flushEvery := time.Duration(node.TrafficFlushSeconds) * time.Second
+	go func() {
+		defer close(rt.done)
+		rt.flush.RunEvery(ctx, flushEvery)
+	}()
+	if node.Role == config.NodeRoleWorker {
+		app.Xray.SetConfigSource(rt.sync.CurrentConfig)
+		rt.flush.SetInboundResolver(rt.sync.InboundForEmail)
+		app.IPLimit.SetLimitSource(rt.sync.CurrentLimits)
+		go rt.sync.Run(ctx, syncEvery)
+	} else {
+		rt.flush.SetOnReconciled(func() {
+			if err := app.Xray.ApplyFromDatabase(); err != nil {
+				log.Printf("xray: apply after reconciliation: %v", err)
+			}
+		})
+		if node.NodeID != "" {
+			go rt.sync.RunHeartbeatLoop(ctx, syncEvery)
+		}
+	}
+	return rt, &job.SharedTrafficJob{Xray: app.Xray}
+}
+
+// finish waits for the flush loop's own last flush, then tries once more
+// (the drain at shutdown may have journaled more), bounded in time.
+func (rt *nodeRuntime) finish() {
+	select {
+	case <-rt.done:
+	case <-time.After(finalFlushTimeout):
+		return
+	}
+	result := make(chan error, 1)
+	go func() { result <- rt.flush.FlushOnce() }()
+	select {
+	case err := <-result:
+		if err != nil {
+			log.Printf("final traffic flush: %v (kept in %s)", err, config.GetTrafficPendingPath())
+		}
+	case <-time.After(finalFlushTimeout):
+		log.Printf("final traffic flush timed out; kept in %s", config.GetTrafficPendingPath())
+	}
+}

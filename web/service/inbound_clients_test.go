@@ -1,0 +1,193 @@
+package service
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+)
+
+func TestAddInboundClient(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		svcOpenDB(t, b)
+		changes := 0
+		s := &InboundService{OnChange: func() { changes++ }}
+		first := svcClient(model.VLESS, "c0")
+		in := svcAdd(t, s, svcInbound(model.VLESS, 24000, first))
+		svcAdd(t, s, svcInbound(model.Trojan, 24001, svcClient(model.Trojan, "elsewhere")))
+
+		v0, changes0 := svcVersion(t), changes
+		req := &model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, svcClient(model.VLESS, "c1"), map[string]any{"id": svcUUID(), "email": "c2"})}
+		if err := s.AddInboundClient(req); err != nil {
+			t.Fatal(err)
+		}
+		if svcVersion(t) != v0+1 || changes != changes0+1 {
+			t.Fatalf("version %d->%d, changes %d->%d", v0, svcVersion(t), changes0, changes)
+		}
+		clients := svcClientsOf(t, in.Id)
+		if len(clients) != 3 || !clients["c2"].Enable {
+			t.Fatalf("clients after add: %+v (a client without \"enable\" is enabled)", clients)
+		}
+		if rows := svcRows(t, in.Id); len(rows) != 3 || !rows["c2"].Enable {
+			t.Fatalf("rows after add: %+v", rows)
+		}
+
+		before, v0 := svcDump(t), svcVersion(t)
+		dupID := svcClient(model.VLESS, "c3")
+		dupID["id"] = first["id"]
+		bad := []struct {
+			name  string
+			req   *model.Inbound
+			kind  ErrorKind
+			field string
+		}{
+			{"email in other inbound", &model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, svcClient(model.VLESS, "elsewhere"))}, KindConflict, "email"},
+			{"email in this inbound", &model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, svcClient(model.VLESS, "C1"))}, KindConflict, "email"},
+			{"id in this inbound", &model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, dupID)}, KindConflict, "id"},
+			{"no clients", &model.Inbound{Id: in.Id, Settings: `{"clients":[]}`}, KindInvalid, "settings"},
+			{"bad json", &model.Inbound{Id: in.Id, Settings: `{"clients":`}, KindInvalid, "settings"},
+			{"bad uuid", &model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, map[string]any{"id": "x", "email": "c4"})}, KindInvalid, "id"},
+			{"missing inbound", &model.Inbound{Id: 999, Settings: svcSettings(model.VLESS, svcClient(model.VLESS, "c5"))}, KindNotFound, "id"},
+		}
+		for _, c := range bad {
+			svcWantErr(t, s.AddInboundClient(c.req), c.kind, c.field)
+		}
+		svcAssertUnchanged(t, before)
+		if svcVersion(t) != v0 {
+			t.Fatal("failed adds bumped the version")
+		}
+	})
+}
+
+func TestUpdateAndDeleteInboundClient(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		svcOpenDB(t, b)
+		s := &InboundService{}
+		a, c := svcClient(model.VLESS, "a"), svcClient(model.VLESS, "c")
+		in := svcAdd(t, s, svcInbound(model.VLESS, 25000, a, c))
+		svcAdd(t, s, svcInbound(model.VMESS, 25001, svcClient(model.VMESS, "other")))
+		svcExec(t, "UPDATE client_traffics SET up = 7, down = 3 WHERE email = ?", "a")
+
+		updated := map[string]any{"id": a["id"], "email": "a2", "totalGB": 1 << 30, "enable": true, "comment": "vip"}
+		v0 := svcVersion(t)
+		if err := s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, updated)}, a["id"].(string)); err != nil {
+			t.Fatal(err)
+		}
+		rows := svcRows(t, in.Id)
+		if r := rows["a2"]; r.Up != 7 || r.Down != 3 || r.Total != 1<<30 {
+			t.Fatalf("renamed row lost counters: %+v", rows)
+		}
+		if _, ok := rows["a"]; ok || len(rows) != 2 || svcVersion(t) != v0+1 {
+			t.Fatalf("old row kept or version wrong: %+v", rows)
+		}
+		if got := svcClientsOf(t, in.Id)["a2"]; got.Comment != "vip" || got.ID != a["id"] {
+			t.Fatalf("client not replaced: %+v", got)
+		}
+		// Same email, new limit: allowed.
+		updated["limitIp"] = 2
+		if err := s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, updated)}, a["id"].(string)); err != nil {
+			t.Fatalf("update keeping the email: %v", err)
+		}
+
+		before, v0 := svcDump(t), svcVersion(t)
+		clashEmail := map[string]any{"id": a["id"], "email": "other"}
+		clashID := map[string]any{"id": c["id"], "email": "a2"}
+		two := svcSettings(model.VLESS, svcClient(model.VLESS, "x1"), svcClient(model.VLESS, "x2"))
+		svcWantErr(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, clashEmail)}, a["id"].(string)), KindConflict, "email")
+		svcWantErr(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, clashID)}, a["id"].(string)), KindConflict, "id")
+		svcWantErr(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, updated)}, svcUUID()), KindNotFound, "clientId")
+		svcWantErr(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: two}, a["id"].(string)), KindInvalid, "settings")
+		svcWantErr(t, s.DelInboundClient(in.Id, svcUUID()), KindNotFound, "clientId")
+		svcWantErr(t, s.DelInboundClientByEmail(in.Id, "nobody"), KindNotFound, "email")
+		svcWantErr(t, s.DelInboundClient(999, "x"), KindNotFound, "id")
+		svcAssertUnchanged(t, before)
+		if svcVersion(t) != v0 {
+			t.Fatal("failed writes bumped the version")
+		}
+
+		if err := s.DelInboundClient(in.Id, c["id"].(string)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DelInboundClientByEmail(in.Id, "A2"); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(svcClientsOf(t, in.Id)); n != 0 || len(svcRows(t, in.Id)) != 0 {
+			t.Fatalf("clients or rows left: %d %+v", n, svcRows(t, in.Id))
+		}
+		if svcVersion(t) != v0+2 {
+			t.Fatal("each delete bumps once")
+		}
+
+		// Trojan clients are addressed by password, shadowsocks by email.
+		tr := svcAdd(t, s, svcInbound(model.Trojan, 25002, svcClient(model.Trojan, "tr1"), svcClient(model.Trojan, "tr2")))
+		if err := s.DelInboundClient(tr.Id, "pw-tr1"); err != nil {
+			t.Fatal(err)
+		}
+		ss := svcAdd(t, s, svcInbound(model.Shadowsocks, 25003, svcClient(model.Shadowsocks, "ss1"), svcClient(model.Shadowsocks, "ss2")))
+		if err := s.DelInboundClient(ss.Id, "ss2"); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := svcRows(t, tr.Id)["tr1"]; ok || len(svcRows(t, tr.Id)) != 1 || len(svcRows(t, ss.Id)) != 1 {
+			t.Fatal("trojan/shadowsocks delete by key failed")
+		}
+	})
+}
+
+func TestClientQueries(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		svcOpenDB(t, b)
+		s := &InboundService{}
+		var clients []map[string]any
+		for i := 0; i < 25; i++ {
+			c := svcClient(model.VLESS, fmt.Sprintf("user%02d", i))
+			if i%5 == 0 {
+				c["comment"] = "Gold plan"
+			}
+			clients = append(clients, c)
+		}
+		in := svcAdd(t, s, svcInbound(model.VLESS, 26000, clients...))
+		svcAdd(t, s, svcInbound(model.Trojan, 26001, svcClient(model.Trojan, "trojan-user")))
+		svcExec(t, "UPDATE client_traffics SET up = 11 WHERE email = ?", "user12")
+
+		page, total, err := s.GetClientsPage(in.Id, 2, 10, "")
+		if err != nil || total != 25 || len(page) != 10 || page[0].Email != "user10" {
+			t.Fatalf("page 2: total %d len %d err %v", total, len(page), err)
+		}
+		if page[2].Traffic == nil || page[2].Traffic.Up != 11 || page[2].InboundId != in.Id {
+			t.Fatalf("traffic not attached: %+v", page[2])
+		}
+		page, total, _ = s.GetClientsPage(in.Id, 3, 10, "")
+		if total != 25 || len(page) != 5 {
+			t.Fatalf("last page: %d of %d", len(page), total)
+		}
+		page, total, _ = s.GetClientsPage(in.Id, 1, 50, "gold")
+		if total != 5 || len(page) != 5 {
+			t.Fatalf("comment filter: %d", total)
+		}
+		page, total, _ = s.GetClientsPage(-1, 1, 50, "USER")
+		if total != 26 {
+			t.Fatalf("all inbounds, case-insensitive email filter: %d", total)
+		}
+		if page, total, _ = s.GetClientsPage(in.Id, 9, 10, ""); len(page) != 0 || total != 25 {
+			t.Fatalf("page past the end: %d %d", len(page), total)
+		}
+		_, _, err = s.GetClientsPage(in.Id, 0, 10, "")
+		svcWantErr(t, err, KindInvalid, "page")
+		_, _, err = s.GetClientsPage(in.Id, 1, 0, "")
+		svcWantErr(t, err, KindInvalid, "size")
+		_, _, err = s.GetClientsPage(999, 1, 10, "")
+		svcWantErr(t, err, KindNotFound, "id")
+
+		row, err := s.GetClientTrafficByEmail("user12")
+		if err != nil || row.Up != 11 || row.InboundId != in.Id {
+			t.Fatalf("GetClientTrafficByEmail: %+v %v", row, err)
+		}
+		_, err = s.GetClientTrafficByEmail("nobody")
+		svcWantErr(t, err, KindNotFound, "email")
+		owner, c, err := s.GetClientByEmail("trojan-user")
+		if err != nil || owner.Protocol != model.Trojan || c.Password != "pw-trojan-user" {
+			t.Fatalf("GetClientByEmail: %v %+v", err, c)
+		}
+	})
+}

@@ -1,0 +1,264 @@
+package service
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/mhsanaei/3x-ui/v2/database"
+	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+)
+
+func TestInboundCRUDAllProtocols(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		svcOpenDB(t, b)
+		changes := 0
+		s := &InboundService{OnChange: func() { changes++ }}
+		port := 21000
+		for _, p := range []model.Protocol{model.VLESS, model.VMESS, model.Trojan, model.Shadowsocks} {
+			port++
+			v0 := svcVersion(t)
+			in := svcAdd(t, s, svcInbound(p, port, svcClient(p, string(p)+"-a"), svcClient(p, string(p)+"-b")))
+			if in.Id == 0 || in.Tag != "inbound-"+strconv.Itoa(port) || len(in.ClientStats) != 2 {
+				t.Fatalf("%s: unexpected inbound %+v", p, in)
+			}
+			if svcVersion(t) != v0+1 {
+				t.Fatalf("%s: version not bumped once", p)
+			}
+			got, err := s.GetInbound(in.Id)
+			if err != nil || got.Protocol != p || len(got.ClientStats) != 2 {
+				t.Fatalf("%s: GetInbound %+v %v", p, got, err)
+			}
+			clients := svcClientsOf(t, in.Id)
+			if !clients[string(p)+"-a"].Enable {
+				t.Fatalf("%s: client not stored enabled: %+v", p, clients)
+			}
+		}
+		all, err := s.GetAllInbounds()
+		if err != nil || len(all) != 4 {
+			t.Fatalf("GetAllInbounds: %d %v", len(all), err)
+		}
+		for _, in := range all {
+			if len(in.ClientStats) != 2 {
+				t.Fatalf("ClientStats not preloaded for %s", in.Tag)
+			}
+		}
+		if changes != 4 {
+			t.Fatalf("OnChange ran %d times, want 4", changes)
+		}
+		mine, err := s.GetInbounds(0)
+		if err != nil || len(mine) != 4 {
+			t.Fatalf("GetInbounds(0): %d %v", len(mine), err)
+		}
+		if _, err := s.GetInbound(9999); KindOf(err) != KindNotFound {
+			t.Fatalf("missing inbound: %v", err)
+		}
+	})
+}
+
+func TestUpdateInboundKeepsClientRowsInStep(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		svcOpenDB(t, b)
+		s := &InboundService{}
+		a, bb, c := svcClient(model.VLESS, "keep"), svcClient(model.VLESS, "rename-me"), svcClient(model.VLESS, "drop-me")
+		in := svcAdd(t, s, svcInbound(model.VLESS, 22000, a, bb, c))
+		svcExec(t, "UPDATE client_traffics SET up = 100, down = 50 WHERE email IN ?", []string{"keep", "rename-me"})
+		svcExec(t, "INSERT INTO inbound_client_ips (client_email, ips) VALUES (?, ?), (?, ?)", "drop-me", "[]", "rename-me", "[]")
+
+		bb["email"] = "renamed"
+		bb["totalGB"] = 5000
+		d := svcClient(model.VLESS, "new-one")
+		in.Settings = svcSettings(model.VLESS, a, bb, d)
+		in.Port = 22001
+		v0 := svcVersion(t)
+		out, err := s.UpdateInbound(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if svcVersion(t) != v0+1 {
+			t.Fatal("version not bumped once")
+		}
+		if out.Tag != "inbound-22001" {
+			t.Fatalf("generated tag not refreshed with the port: %q", out.Tag)
+		}
+		rows := svcRows(t, in.Id)
+		if len(rows) != 3 || rows["keep"].Up != 100 || rows["renamed"].Up != 100 || rows["renamed"].Total != 5000 {
+			t.Fatalf("rows after update: %+v", rows)
+		}
+		if _, ok := rows["drop-me"]; ok {
+			t.Fatal("removed client's row kept")
+		}
+		if rows["new-one"].Enable != true {
+			t.Fatalf("new row %+v", rows["new-one"])
+		}
+		var ips int64
+		svcCount(t, "inbound_client_ips", &ips)
+		if ips != 0 {
+			t.Fatalf("IP rows of removed/renamed clients kept: %d", ips)
+		}
+
+		// Swapping two emails goes through temporary names, not a unique-key error.
+		a["email"], bb["email"] = "renamed", "keep"
+		in.Settings = svcSettings(model.VLESS, a, bb, d)
+		if _, err := s.UpdateInbound(in); err != nil {
+			t.Fatalf("swap emails: %v", err)
+		}
+		rows = svcRows(t, in.Id)
+		if rows["keep"].Total != 5000 || rows["renamed"].Total != 0 {
+			t.Fatalf("swap lost the rows' identity: %+v", rows)
+		}
+
+		before := svcDump(t)
+		missing := *in
+		missing.Id = 777
+		if _, err := s.UpdateInbound(&missing); KindOf(err) != KindNotFound {
+			t.Fatalf("update of missing inbound: %v", err)
+		}
+		svcAssertUnchanged(t, before)
+
+		if err := s.DelInbound(in.Id); err != nil {
+			t.Fatal(err)
+		}
+		if len(svcRows(t, 0)) != 0 {
+			t.Fatal("DelInbound left client_traffics rows")
+		}
+		if err := s.DelInbound(in.Id); KindOf(err) != KindNotFound {
+			t.Fatalf("second delete: %v", err)
+		}
+	})
+}
+
+func TestInboundValidationChangesNothing(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		svcOpenDB(t, b)
+		s := &InboundService{}
+		svcAdd(t, s, svcInbound(model.VLESS, 23000, svcClient(model.VLESS, "taken@x")))
+		specific := svcInbound(model.Trojan, 23001, svcClient(model.Trojan, "t1"))
+		specific.Listen = "127.0.0.1"
+		svcAdd(t, s, specific)
+		named := svcInbound(model.VMESS, 23002, svcClient(model.VMESS, "v1"))
+		named.Tag = "my-tag"
+		svcAdd(t, s, named)
+
+		ss2022 := func(serverKey, clientKey string) *model.Inbound {
+			in := svcInbound(model.Shadowsocks, 23100)
+			in.Settings = `{"method":"2022-blake3-aes-128-gcm","password":"` + serverKey + `","network":"tcp,udp","clients":[{"email":"ss22","password":"` + clientKey + `"}]}`
+			return in
+		}
+		key16 := base64.StdEncoding.EncodeToString(make([]byte, 16))
+		key32 := base64.StdEncoding.EncodeToString(make([]byte, 32))
+		vless := func(mut func(c map[string]any)) *model.Inbound {
+			c := svcClient(model.VLESS, "fresh")
+			mut(c)
+			return svcInbound(model.VLESS, 23200, c)
+		}
+		cases := []struct {
+			name  string
+			in    *model.Inbound
+			kind  ErrorKind
+			field string
+		}{
+			{"protocol", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Protocol = "socks"; return in }(), KindInvalid, "protocol"},
+			{"port zero", svcInbound(model.VLESS, 0), KindInvalid, "port"},
+			{"port high", svcInbound(model.VLESS, 70000), KindInvalid, "port"},
+			{"listen", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Listen = "not-an-ip"; return in }(), KindInvalid, "listen"},
+			{"settings json", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Settings = "{nope"; return in }(), KindInvalid, "settings"},
+			{"settings empty", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Settings = ""; return in }(), KindInvalid, "settings"},
+			{"stream json", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.StreamSettings = "[1]"; return in }(), KindInvalid, "streamSettings"},
+			{"sniffing json", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Sniffing = "{"; return in }(), KindInvalid, "sniffing"},
+			{"total", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Total = -1; return in }(), KindInvalid, "total"},
+			{"email missing", vless(func(c map[string]any) { delete(c, "email") }), KindInvalid, "email"},
+			{"email charset", vless(func(c map[string]any) { c["email"] = "has space" }), KindInvalid, "email"},
+			{"email stats separator", vless(func(c map[string]any) { c["email"] = "a>>>b" }), KindInvalid, "email"},
+			{"vless id", vless(func(c map[string]any) { c["id"] = "not-a-uuid" }), KindInvalid, "id"},
+			{"vless flow", vless(func(c map[string]any) { c["flow"] = "xtls-rprx-direct" }), KindInvalid, "flow"},
+			{"vmess id", svcInbound(model.VMESS, 23200, map[string]any{"email": "vm"}), KindInvalid, "id"},
+			{"trojan password", svcInbound(model.Trojan, 23200, map[string]any{"email": "tr"}), KindInvalid, "password"},
+			{"ss password", svcInbound(model.Shadowsocks, 23200, map[string]any{"email": "ss"}), KindInvalid, "password"},
+			{"ss method", func() *model.Inbound {
+				in := svcInbound(model.Shadowsocks, 23200, svcClient(model.Shadowsocks, "ss"))
+				in.Settings = strings.Replace(in.Settings, "aes-256-gcm", "rc4-md5", 1)
+				return in
+			}(), KindInvalid, "method"},
+			{"ss2022 client key", ss2022(key16, "short"), KindInvalid, "password"},
+			{"ss2022 client key size", ss2022(key16, key32), KindInvalid, "password"},
+			{"ss2022 server key", ss2022("bad", key16), KindInvalid, "password"},
+			{"totalGB negative", vless(func(c map[string]any) { c["totalGB"] = -1 }), KindInvalid, "totalGB"},
+			{"totalGB type", vless(func(c map[string]any) { c["totalGB"] = "10" }), KindInvalid, "totalGB"},
+			{"limitIp", vless(func(c map[string]any) { c["limitIp"] = -2 }), KindInvalid, "limitIp"},
+			{"reset", vless(func(c map[string]any) { c["reset"] = -3 }), KindInvalid, "reset"},
+			{"email twice in request", svcInbound(model.VLESS, 23200, svcClient(model.VLESS, "dup"), svcClient(model.VLESS, "DUP")), KindConflict, "email"},
+			{"id twice in request", func() *model.Inbound {
+				a, c := svcClient(model.VLESS, "a1"), svcClient(model.VLESS, "a2")
+				c["id"] = a["id"]
+				return svcInbound(model.VLESS, 23200, a, c)
+			}(), KindConflict, "id"},
+			{"email in other inbound", vless(func(c map[string]any) { c["email"] = "taken@x" }), KindConflict, "email"},
+			{"email in other inbound, other case", vless(func(c map[string]any) { c["email"] = "TAKEN@x" }), KindConflict, "email"},
+			{"port of wildcard inbound", svcInbound(model.VLESS, 23000), KindConflict, "port"},
+			{"wildcard over specific", svcInbound(model.VLESS, 23001), KindConflict, "port"},
+			{"panel port", svcInbound(model.VLESS, 2053), KindConflict, "port"},
+			{"template api port", svcInbound(model.VLESS, 62789), KindConflict, "port"},
+			{"tag taken", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Tag = "my-tag"; return in }(), KindConflict, "tag"},
+			{"tag charset", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Tag = "a>>>b"; return in }(), KindInvalid, "tag"},
+			{"tag api", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Tag = "api"; return in }(), KindConflict, "tag"},
+		}
+		before := svcDump(t)
+		for _, c := range cases {
+			_, err := s.AddInbound(c.in)
+			if err == nil {
+				t.Fatalf("%s: accepted", c.name)
+			}
+			svcWantErr(t, err, c.kind, c.field)
+			if !strings.HasPrefix(err.Error(), c.field+": ") {
+				t.Fatalf("%s: message %q does not lead with the field", c.name, err)
+			}
+		}
+		svcAssertUnchanged(t, before)
+
+		// Things that must be accepted.
+		caseA, caseB := svcClient(model.Trojan, "case-a"), svcClient(model.Trojan, "case-b")
+		caseA["password"], caseB["password"] = "Secret", "secret"
+		svcAdd(t, s, svcInbound(model.Trojan, 23500, caseA, caseB)) // trojan passwords are case-sensitive
+		other := svcInbound(model.Trojan, 23001, svcClient(model.Trojan, "t2"))
+		other.Listen = "127.0.0.2"
+		svcAdd(t, s, other) // same port, different specific address
+		if in := svcAdd(t, s, ss2022(key16, key16)); in.Tag != "inbound-23100" {
+			t.Fatalf("tag %q", in.Tag)
+		}
+		firstUse := svcClient(model.VLESS, "first-use")
+		firstUse["expiryTime"] = -86400000
+		if in := svcAdd(t, s, svcInbound(model.VLESS, 23300, firstUse)); in.ClientStats[0].ExpiryTime != -86400000 {
+			t.Fatalf("negative expiry not kept: %+v", in.ClientStats)
+		}
+		if in := svcAdd(t, s, func() *model.Inbound { in := svcInbound(model.VLESS, 23301); in.Listen = "127.0.0.1"; return in }()); in.Tag != "inbound-127.0.0.1:23301" {
+			t.Fatalf("tag with listen %q", in.Tag)
+		}
+
+		// A failed update changes nothing either.
+		in := svcAdd(t, s, svcInbound(model.VLESS, 23400, svcClient(model.VLESS, "u1")))
+		before, v0 := svcDump(t), svcVersion(t)
+		clash := *in
+		clash.Port = 23000
+		if _, err := s.UpdateInbound(&clash); KindOf(err) != KindConflict {
+			t.Fatalf("port clash on update: %v", err)
+		}
+		clash = *in
+		clash.Settings = svcSettings(model.VLESS, svcClient(model.VLESS, "taken@x"))
+		_, err := s.UpdateInbound(&clash)
+		svcWantErr(t, err, KindConflict, "email")
+		svcAssertUnchanged(t, before)
+		if svcVersion(t) != v0 {
+			t.Fatal("failed writes bumped the version")
+		}
+	})
+}
+
+func svcCount(t testing.TB, table string, n *int64) {
+	t.Helper()
+	if err := database.GetDB().Table(table).Count(n).Error; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,100 @@
+package service
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/mhsanaei/3x-ui/v2/database"
+	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/xray"
+)
+
+// On a worker every shared write is refused with a Forbidden error that
+// matches ErrSharedWriteRequiresMaster, and changes nothing.
+func TestWorkerRejectsEverySharedWrite(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		dir := svcOpenDB(t, b)
+		s := &InboundService{}
+		c := svcClient(model.VLESS, "w1")
+		c["totalGB"] = 10
+		in := svcAdd(t, s, svcInbound(model.VLESS, 31000, c))
+		svcSetNodeRole(t, dir, "worker")
+		if !IsWorker() || IsMaster() {
+			t.Fatal("x-ui.json role not picked up")
+		}
+
+		before, v0 := svcDump(t), svcVersion(t)
+		upd := *in
+		upd.Remark = "changed"
+		settings := &SettingService{}
+		users := &UserService{}
+		writes := map[string]func() error{
+			"AddInbound":    func() error { _, err := s.AddInbound(svcInbound(model.VLESS, 31001)); return err },
+			"UpdateInbound": func() error { _, err := s.UpdateInbound(&upd); return err },
+			"DelInbound":    func() error { return s.DelInbound(in.Id) },
+			"AddInboundClient": func() error {
+				return s.AddInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, svcClient(model.VLESS, "w2"))})
+			},
+			"UpdateInboundClient": func() error {
+				return s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, c)}, c["id"].(string))
+			},
+			"DelInboundClient":        func() error { return s.DelInboundClient(in.Id, c["id"].(string)) },
+			"DelInboundClientByEmail": func() error { return s.DelInboundClientByEmail(in.Id, "w1") },
+			"ResetClientTraffic":      func() error { return s.ResetClientTraffic(in.Id, "w1") },
+			"ResetAllClientTraffics":  func() error { return s.ResetAllClientTraffics(-1) },
+			"ResetAllTraffics":        func() error { return s.ResetAllTraffics() },
+			"ResetInboundTraffic":     func() error { return s.ResetInboundTraffic(in.Id) },
+			"DelDepletedClients":      func() error { return s.DelDepletedClients(-1) },
+			"UpdateSettings":          func() error { return settings.UpdateSettings(map[string]any{"subEnable": true}) },
+			"SetXrayConfigTemplate":   func() error { return settings.SetXrayConfigTemplate(DefaultXrayTemplate) },
+			"ResetSettings":           func() error { return settings.ResetSettings() },
+			"UpdateUser":              func() error { return users.UpdateUser(1, "root", "secret") },
+		}
+		for name, write := range writes {
+			err := write()
+			if !errors.Is(err, ErrSharedWriteRequiresMaster) || KindOf(err) != KindForbidden {
+				t.Fatalf("%s on a worker: %v (kind %v)", name, err, KindOf(err))
+			}
+		}
+		svcAssertUnchanged(t, before)
+		if svcVersion(t) != v0 {
+			t.Fatal("rejected writes bumped the version")
+		}
+
+		// Traffic counting still works on a worker, but the master-only
+		// rules (disable/renew) do not run there.
+		need, err := s.AddTraffic(nil, []*xray.ClientTraffic{{Email: "w1", Up: 50, Down: 50}})
+		if err != nil || need {
+			t.Fatalf("worker AddTraffic: need=%v err=%v", need, err)
+		}
+		if r := svcRows(t, in.Id)["w1"]; r.Up != 50 || !r.Enable {
+			t.Fatalf("worker must count but not disable: %+v", r)
+		}
+		svcSetNodeRole(t, dir, "master")
+		if need, err := s.AddTraffic(nil, nil); err != nil || !need {
+			t.Fatalf("master AddTraffic must disable the depleted client: need=%v err=%v", need, err)
+		}
+	})
+}
+
+func TestRequireMasterNamesMasterAddress(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		dir := svcOpenDB(t, b)
+		conn := database.GetDB()
+		if !conn.Migrator().HasColumn("node_states", "node_address") {
+			svcExec(t, "ALTER TABLE node_states ADD COLUMN node_address VARCHAR(255)")
+		}
+		svcExec(t, "INSERT INTO node_states (node_id, node_role, last_heartbeat_at, node_address) VALUES (?, ?, ?, ?)",
+			"m1", "master", 100, "https://master.example:2053/")
+		svcSetNodeRole(t, dir, "worker")
+		err := RequireMaster()
+		if err == nil || !strings.Contains(err.Error(), "https://master.example:2053/") {
+			t.Fatalf("message should name the master: %v", err)
+		}
+		if !strings.Contains(err.Error(), ErrSharedWriteRequiresMaster.Error()) {
+			t.Fatalf("message should say why: %v", err)
+		}
+	})
+}

@@ -1,0 +1,275 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/mhsanaei/3x-ui/v2/config"
+	"github.com/mhsanaei/3x-ui/v2/database"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/xray"
+)
+
+// NodeSyncService keeps a worker's Xray in step with the shared accounts:
+// it polls the shared version, refreshes the on-disk snapshot cache and
+// applies it live. On start it applies the cache first, so a worker serves
+// even when the database is unreachable.
+type NodeSyncService struct {
+	cachePath       string
+	lastSeenVersion int64
+	loadVersion     func() (int64, error)
+	loadSnapshot    func(int64) (*SharedAccountsSnapshot, error)
+	applySnapshot   func(*SharedAccountsSnapshot) error
+	// recordState stores the node's status row; nil skips it.
+	recordState func(*model.NodeState) error
+	// describe adds runtime facts (address, Xray state, pending deltas).
+	describe func(*model.NodeState)
+	node     config.NodeConfig
+
+	mu         sync.Mutex
+	current    *SharedAccountsSnapshot
+	emailIndex map[string]int // built lazily from current
+}
+
+// NewNodeSyncService wires a sync loop that applies snapshots to xraySvc.
+func NewNodeSyncService(xraySvc *XrayService, node config.NodeConfig, cachePath string) *NodeSyncService {
+	svc := &NodeSyncService{cachePath: cachePath, node: node}
+	svc.loadVersion = func() (int64, error) {
+		conn, err := database.Reconnect()
+		if err != nil {
+			return 0, err
+		}
+		return database.GetSharedAccountsVersion(conn)
+	}
+	svc.loadSnapshot = func(version int64) (*SharedAccountsSnapshot, error) {
+		return LoadSnapshotFromDB(xraySvc.settings, xraySvc.inbounds, version)
+	}
+	svc.applySnapshot = xraySvc.ApplySharedSnapshot
+	svc.recordState = func(state *model.NodeState) error {
+		if database.GetDB() == nil {
+			return errors.New("database not open")
+		}
+		return database.UpsertNodeState(database.GetDB(), state)
+	}
+	return svc
+}
+
+// SetDescribe adds a hook that fills runtime facts into each status row.
+func (s *NodeSyncService) SetDescribe(fn func(*model.NodeState)) { s.describe = fn }
+
+// LoadSnapshotFromDB reads the shared accounts as of (at least) version.
+func LoadSnapshotFromDB(settings *SettingService, inbounds *InboundService, version int64) (*SharedAccountsSnapshot, error) {
+	template, err := settings.GetXrayConfigTemplate()
+	if err != nil {
+		return nil, err
+	}
+	list, err := inbounds.GetAllInbounds()
+	if err != nil {
+		return nil, err
+	}
+	snapshot := &SharedAccountsSnapshot{
+		Version:      version,
+		GeneratedAt:  time.Now().Unix(),
+		XrayTemplate: template,
+		Inbounds:     list,
+	}
+	var nodes []model.NodeState
+	if err := database.GetDB().Where("node_address <> ?", "").Find(&nodes).Error; err == nil {
+		for _, n := range nodes {
+			snapshot.Nodes = append(snapshot.Nodes, SnapshotNode{NodeID: n.NodeID, Address: n.NodeAddress})
+		}
+	}
+	return snapshot, nil
+}
+
+// Current is the snapshot this node applied last (nil before the first).
+func (s *NodeSyncService) Current() *SharedAccountsSnapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.current
+}
+
+// LastSeenVersion is the shared version applied last.
+func (s *NodeSyncService) LastSeenVersion() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastSeenVersion
+}
+
+func (s *NodeSyncService) updateNodeState(version int64, syncErr error, didSync bool) {
+	if s.recordState == nil {
+		return
+	}
+	now := time.Now().Unix()
+	state := &model.NodeState{
+		NodeID:          s.node.NodeID,
+		NodeRole:        string(s.node.Role),
+		NodeAddress:     s.node.NodeAddress,
+		LastHeartbeatAt: now,
+		LastSeenVersion: version,
+	}
+	if didSync {
+		state.LastSyncAt = now
+	}
+	if syncErr != nil {
+		state.LastError = syncErr.Error()
+	}
+	if s.describe != nil {
+		s.describe(state)
+	}
+	if err := s.recordState(state); err != nil && syncErr == nil {
+		log.Printf("node sync: record state: %v", err)
+	}
+}
+
+// BootstrapFromCache applies the cached snapshot, if there is one.
+func (s *NodeSyncService) BootstrapFromCache() error {
+	snapshot, err := LoadSharedAccountsSnapshot(s.cachePath)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil
+		}
+		return err
+	}
+	if err := s.applySnapshot(snapshot); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.lastSeenVersion = snapshot.Version
+	s.current, s.emailIndex = snapshot, nil
+	s.mu.Unlock()
+	return nil
+}
+
+// SyncOnce applies the shared accounts when their version has moved.
+func (s *NodeSyncService) SyncOnce() error {
+	s.mu.Lock()
+	seen := s.lastSeenVersion
+	s.mu.Unlock()
+	version, err := s.loadVersion()
+	if err != nil {
+		s.updateNodeState(seen, err, false)
+		return err
+	}
+	if version == seen {
+		s.updateNodeState(version, nil, false)
+		return nil
+	}
+	snapshot, err := s.loadSnapshot(version)
+	if err != nil {
+		s.updateNodeState(seen, err, false)
+		return err
+	}
+	if err := SaveSharedAccountsSnapshot(s.cachePath, snapshot); err != nil {
+		s.updateNodeState(seen, err, false)
+		return err
+	}
+	if err := s.applySnapshot(snapshot); err != nil {
+		s.updateNodeState(seen, err, false)
+		return err
+	}
+	s.mu.Lock()
+	s.lastSeenVersion = snapshot.Version
+	s.current, s.emailIndex = snapshot, nil
+	s.mu.Unlock()
+	s.updateNodeState(snapshot.Version, nil, true)
+	return nil
+}
+
+// Run bootstraps from the cache, then syncs every interval until ctx ends.
+func (s *NodeSyncService) Run(ctx context.Context, interval time.Duration) {
+	if err := s.BootstrapFromCache(); err != nil {
+		log.Printf("node sync: bootstrap from cache: %v", err)
+	}
+	if err := s.SyncOnce(); err != nil {
+		log.Printf("node sync: %v", err)
+	}
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			if err := s.SyncOnce(); err != nil {
+				log.Printf("node sync: %v", err)
+			}
+		}
+	}
+}
+
+// RunHeartbeatLoop records a master's status every interval.
+func (s *NodeSyncService) RunHeartbeatLoop(ctx context.Context, interval time.Duration) {
+	beat := func() {
+		version, err := s.loadVersion()
+		s.updateNodeState(version, err, false)
+	}
+	beat()
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			beat()
+		}
+	}
+}
+
+// InboundForEmail resolves a client's inbound from the applied snapshot,
+// so traffic attribution never needs the database.
+func (s *NodeSyncService) InboundForEmail(email string) (int, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.emailIndex == nil && s.current != nil {
+		s.emailIndex = indexSnapshotEmails(s.current)
+	}
+	id, ok := s.emailIndex[email]
+	return id, ok
+}
+
+// CurrentLimits returns email -> limitIp from the applied snapshot.
+func (s *NodeSyncService) CurrentLimits() (map[string]int, error) {
+	snapshot := s.Current()
+	if snapshot == nil {
+		return map[string]int{}, nil
+	}
+	return LimitsFromInbounds(snapshot.Inbounds, nil)
+}
+
+func indexSnapshotEmails(snapshot *SharedAccountsSnapshot) map[string]int {
+	index := map[string]int{}
+	for _, in := range snapshot.Inbounds {
+		for _, stat := range in.ClientStats {
+			index[stat.Email] = in.Id
+		}
+		var doc struct {
+			Clients []Client `json:"clients"`
+		}
+		if json.Unmarshal([]byte(in.Settings), &doc) == nil {
+			for _, c := range doc.Clients {
+				if c.Email != "" {
+					index[c.Email] = in.Id
+				}
+			}
+		}
+	}
+	return index
+}
+
+var errNoSnapshot = errors.New("no shared snapshot applied yet")
+
+// CurrentConfig is the Xray config of the applied snapshot.
+func (s *NodeSyncService) CurrentConfig() (*xray.Config, error) {
+	snapshot := s.Current()
+	if snapshot == nil {
+		return nil, errNoSnapshot
+	}
+	return BuildConfigFromTemplate(snapshot.XrayTemplate, snapshot.Inbounds)
+}

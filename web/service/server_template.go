@@ -1,0 +1,40 @@
+package service
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/mhsanaei/3x-ui/v2/xray"
+)
+
+// XrayTemplateChecker validates an Xray template with the Xray binary itself
+// before it is saved, rendered together with the current inbounds exactly as
+// it would run.
+type XrayTemplateChecker struct {
+	Binary   string
+	Inbounds *InboundService
+}
+
+// Check returns a 400-class error naming field when Xray would reject the
+// template (or it is not a JSON object).
+func (c *XrayTemplateChecker) Check(field, template string) error {
+	var obj map[string]json.RawMessage
+	if strings.TrimSpace(template) == "" {
+		return Invalid(field, "is required")
+	}
+	if err := json.Unmarshal([]byte(template), &obj); err != nil {
+		return Invalid(field, "is not a JSON object: %v", err)
+	}
+	inbounds, err := c.Inbounds.GetAllInbounds()
+	if err != nil {
+		return err
+	}
+	cfg, err := BuildConfigFromTemplate(template, inbounds)
+	if err != nil {
+		return Invalid(field, "%v", err)
+	}
+	if err := xray.TestConfig(c.Binary, cfg); err != nil {
+		return Invalid(field, "%v", err)
+	}
+	return nil
+}

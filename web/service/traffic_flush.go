@@ -1,0 +1,243 @@
+package service
+
+import (
+	"context"
+	"log"
+	"sync"
+	"time"
+
+	"github.com/mhsanaei/3x-ui/v2/config"
+	"github.com/mhsanaei/3x-ui/v2/database"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/xray"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// TrafficFlushService moves traffic from Xray into the shared counters
+// exactly once: Collect journals deltas on disk, FlushOnce sends them as a
+// numbered batch that the per-node ledger applies at most once.
+type TrafficFlushService struct {
+	store    *TrafficPendingStore
+	inbounds InboundService
+	flushFn  func([]TrafficDelta) error
+
+	nodeID   string
+	isMaster func() bool
+	// resolveInbound maps an email to its inbound id from the local
+	// snapshot; nil keeps the inbound id the caller gave.
+	resolveInbound func(email string) (int, bool)
+	// onReconciled runs after a commit in which the master disabled or
+	// renewed something, so its own Xray follows at once.
+	onReconciled func()
+	// failpoint lets tests inject a failure at a named step.
+	failpoint func(step string) error
+
+	flushMu    sync.Mutex
+	batchSeq   int64
+	dropped    int64
+	reconciled bool
+}
+
+// NewTrafficFlushService flushes store into the open database under this
+// node's id (from x-ui.json; "local" when none is set).
+func NewTrafficFlushService(store *TrafficPendingStore) *TrafficFlushService {
+	nodeID := config.GetNodeConfigFromJSON().NodeID
+	if nodeID == "" {
+		nodeID = "local"
+	}
+	svc := &TrafficFlushService{store: store, nodeID: nodeID, isMaster: IsMaster}
+	svc.flushFn = svc.flushToDatabase
+	return svc
+}
+
+// SetInboundResolver makes Collect attribute emails using fn (the snapshot).
+func (s *TrafficFlushService) SetInboundResolver(fn func(email string) (int, bool)) {
+	s.resolveInbound = fn
+}
+
+// SetOnReconciled registers the hook run after the master changed states.
+func (s *TrafficFlushService) SetOnReconciled(fn func()) { s.onReconciled = fn }
+
+// Store is the journal this service flushes.
+func (s *TrafficFlushService) Store() *TrafficPendingStore { return s.store }
+
+// Collect journals client traffic read from Xray. It never touches the
+// database, so it keeps working while the database is away.
+func (s *TrafficFlushService) Collect(clientTraffics []*xray.ClientTraffic) error {
+	deltas := make([]TrafficDelta, 0, len(clientTraffics))
+	for _, traffic := range clientTraffics {
+		if traffic.Up == 0 && traffic.Down == 0 {
+			continue
+		}
+		inboundID := traffic.InboundId
+		if s.resolveInbound != nil {
+			if id, ok := s.resolveInbound(traffic.Email); ok {
+				inboundID = id
+			}
+		}
+		deltas = append(deltas, TrafficDelta{
+			InboundID: inboundID,
+			Email:     traffic.Email,
+			UpDelta:   traffic.Up,
+			DownDelta: traffic.Down,
+		})
+	}
+	if err := s.fail("collect"); err != nil {
+		return err
+	}
+	return s.store.Merge(deltas)
+}
+
+func (s *TrafficFlushService) fail(step string) error {
+	if s.failpoint == nil {
+		return nil
+	}
+	return s.failpoint(step)
+}
+
+// FlushOnce sends the unfinished batch (if a previous flush died) and then
+// the pending deltas. A failure leaves the batch inflight for the next try.
+func (s *TrafficFlushService) FlushOnce() error {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
+	for i := 0; i < 2; i++ {
+		batch, err := s.store.BeginFlush()
+		if err != nil || batch == nil {
+			return err
+		}
+		if err := s.fail("afterBegin"); err != nil {
+			return err
+		}
+		s.batchSeq, s.dropped, s.reconciled = batch.Seq, 0, false
+		if err := s.flushFn(batch.Deltas); err != nil {
+			return err
+		}
+		if err := s.fail("afterCommit"); err != nil {
+			return err
+		}
+		if err := s.store.CompleteFlush(batch.Seq, s.dropped); err != nil {
+			return err
+		}
+		if s.reconciled && s.onReconciled != nil {
+			s.onReconciled()
+		}
+	}
+	return nil
+}
+
+// flushToDatabase applies one batch and advances the ledger in a single
+// transaction; a batch the ledger has seen is skipped.
+func (s *TrafficFlushService) flushToDatabase(deltas []TrafficDelta) error {
+	conn := database.GetDB()
+	if conn == nil {
+		return errDatabaseClosed
+	}
+	return conn.Transaction(func(tx *gorm.DB) error {
+		lastSeq, err := lockLedger(tx, s.nodeID)
+		if err != nil {
+			return err
+		}
+		if s.batchSeq <= lastSeq {
+			return nil
+		}
+		dropped, err := applyTrafficBatch(tx, s.nodeID, deltas)
+		if err != nil {
+			return err
+		}
+		s.dropped = dropped
+		if err := tx.Model(&model.TrafficFlushLedger{}).Where("node_id = ?", s.nodeID).
+			Updates(map[string]any{"last_seq": s.batchSeq, "updated_at": time.Now().Unix()}).Error; err != nil {
+			return err
+		}
+		if s.isMaster != nil && s.isMaster() {
+			changed, err := reconcileAndBump(tx, &s.inbounds)
+			if err != nil {
+				return err
+			}
+			s.reconciled = changed
+		}
+		return s.fail("inTx")
+	})
+}
+
+// lockLedger returns the node's last applied seq, creating its row, and
+// holds the row lock on MariaDB (SQLite's BEGIN IMMEDIATE already locks).
+func lockLedger(tx *gorm.DB, nodeID string) (int64, error) {
+	row := &model.TrafficFlushLedger{NodeID: nodeID, UpdatedAt: time.Now().Unix()}
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(row).Error; err != nil {
+		return 0, err
+	}
+	var ledger model.TrafficFlushLedger
+	q := tx.Where("node_id = ?", nodeID)
+	if database.DialectOf(tx).IsMySQL() {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	if err := q.First(&ledger).Error; err != nil {
+		return 0, err
+	}
+	return ledger.LastSeq, nil
+}
+
+// reconcileAndBump runs the master-only state changes and bumps the shared
+// version in the same transaction when anything changed.
+func reconcileAndBump(tx *gorm.DB, inbounds *InboundService) (bool, error) {
+	changed, err := inbounds.ReconcileSharedTrafficState(tx)
+	if err != nil || !changed {
+		return false, err
+	}
+	return true, database.BumpSharedAccountsVersion(tx)
+}
+
+// ReconcileOnce is the master's timer-driven reconciliation, independent of
+// whether the master itself has traffic to flush.
+func (s *TrafficFlushService) ReconcileOnce() (bool, error) {
+	conn := database.GetDB()
+	if conn == nil {
+		return false, errDatabaseClosed
+	}
+	var changed bool
+	err := conn.Transaction(func(tx *gorm.DB) error {
+		var err error
+		changed, err = reconcileAndBump(tx, &s.inbounds)
+		return err
+	})
+	if err == nil && changed && s.onReconciled != nil {
+		s.onReconciled()
+	}
+	return changed, err
+}
+
+// Run flushes every interval (and the master reconciles) until ctx ends,
+// then makes a last flush attempt.
+func (s *TrafficFlushService) Run(ctx context.Context) {
+	interval := time.Duration(config.GetNodeConfigFromJSON().TrafficFlushSeconds) * time.Second
+	s.RunEvery(ctx, interval)
+}
+
+// RunEvery is Run with an explicit interval.
+func (s *TrafficFlushService) RunEvery(ctx context.Context, interval time.Duration) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	tick := func() {
+		if err := s.FlushOnce(); err != nil {
+			log.Printf("traffic flush: %v", err)
+		}
+		if s.isMaster != nil && s.isMaster() {
+			if _, err := s.ReconcileOnce(); err != nil {
+				log.Printf("traffic reconcile: %v", err)
+			}
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			if err := s.FlushOnce(); err != nil {
+				log.Printf("traffic flush at shutdown: %v", err)
+			}
+			return
+		case <-ticker.C:
+			tick()
+		}
+	}
+}

@@ -1,0 +1,159 @@
+package service
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mhsanaei/3x-ui/v2/database"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"gorm.io/gorm"
+)
+
+// flushChunk bounds the rows per statement (and so the bound parameters).
+const flushChunk = 500
+
+type trafficSum struct{ up, down int64 }
+
+// applyTrafficBatch adds a batch to client_traffics, inbounds and
+// node_client_traffics with a constant number of statements per chunk.
+// Deltas of clients that no longer exist are dropped and counted; they never
+// recreate rows. The inbound is taken from the database row, not the delta.
+func applyTrafficBatch(tx *gorm.DB, nodeID string, deltas []TrafficDelta) (int64, error) {
+	perEmail := map[string]*trafficSum{}
+	var emails []string
+	for _, d := range deltas {
+		sum, ok := perEmail[d.Email]
+		if !ok {
+			sum = &trafficSum{}
+			perEmail[d.Email] = sum
+			emails = append(emails, d.Email)
+		}
+		sum.up += d.UpDelta
+		sum.down += d.DownDelta
+	}
+	sort.Strings(emails) // stable lock order across nodes
+	inboundOf, err := clientInbounds(tx, emails)
+	if err != nil {
+		return 0, err
+	}
+	var dropped int64
+	known := emails[:0:0]
+	perInbound := map[int]*trafficSum{}
+	for _, e := range emails {
+		id, ok := inboundOf[e]
+		if !ok {
+			dropped++
+			continue
+		}
+		known = append(known, e)
+		sum := perInbound[id]
+		if sum == nil {
+			sum = &trafficSum{}
+			perInbound[id] = sum
+		}
+		sum.up += perEmail[e].up
+		sum.down += perEmail[e].down
+	}
+	now := time.Now().UnixMilli()
+	for start := 0; start < len(known); start += flushChunk {
+		chunk := known[start:min(start+flushChunk, len(known))]
+		if err := addClientTraffic(tx, chunk, perEmail, now); err != nil {
+			return 0, err
+		}
+		if err := addNodeClientTraffic(tx, nodeID, chunk, perEmail); err != nil {
+			return 0, err
+		}
+	}
+	if err := addInboundTraffic(tx, perInbound); err != nil {
+		return 0, err
+	}
+	return dropped, nil
+}
+
+func clientInbounds(tx *gorm.DB, emails []string) (map[string]int, error) {
+	out := make(map[string]int, len(emails))
+	for start := 0; start < len(emails); start += flushChunk {
+		chunk := emails[start:min(start+flushChunk, len(emails))]
+		var rows []struct {
+			Email     string
+			InboundId int
+		}
+		if err := tx.Table("client_traffics").Select("email, inbound_id").Where("email IN ?", chunk).Scan(&rows).Error; err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out[r.Email] = r.InboundId
+		}
+	}
+	return out, nil
+}
+
+// caseExpr builds "CASE col WHEN ? THEN ? ... ELSE 0 END" with its args.
+func caseExpr[K comparable](col string, keys []K, value func(K) int64) (string, []any) {
+	var sb strings.Builder
+	args := make([]any, 0, 2*len(keys))
+	sb.WriteString("CASE " + col)
+	for _, k := range keys {
+		sb.WriteString(" WHEN ? THEN ?")
+		args = append(args, k, value(k))
+	}
+	sb.WriteString(" ELSE 0 END")
+	return sb.String(), args
+}
+
+func addClientTraffic(tx *gorm.DB, emails []string, perEmail map[string]*trafficSum, nowMs int64) error {
+	upCase, upArgs := caseExpr("email", emails, func(e string) int64 { return perEmail[e].up })
+	downCase, downArgs := caseExpr("email", emails, func(e string) int64 { return perEmail[e].down })
+	allCase, allArgs := caseExpr("email", emails, func(e string) int64 { return perEmail[e].up + perEmail[e].down })
+	sql := "UPDATE client_traffics SET up = up + " + upCase +
+		", down = down + " + downCase +
+		", all_time = COALESCE(all_time, 0) + " + allCase +
+		", last_online = ? WHERE email IN ?"
+	args := append(append(append(upArgs, downArgs...), allArgs...), nowMs, emails)
+	return tx.Exec(sql, args...).Error
+}
+
+func addInboundTraffic(tx *gorm.DB, perInbound map[int]*trafficSum) error {
+	if len(perInbound) == 0 {
+		return nil
+	}
+	ids := make([]int, 0, len(perInbound))
+	for id := range perInbound {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	upCase, upArgs := caseExpr("id", ids, func(id int) int64 { return perInbound[id].up })
+	downCase, downArgs := caseExpr("id", ids, func(id int) int64 { return perInbound[id].down })
+	allCase, allArgs := caseExpr("id", ids, func(id int) int64 { return perInbound[id].up + perInbound[id].down })
+	sql := "UPDATE inbounds SET up = up + " + upCase +
+		", down = down + " + downCase +
+		", all_time = COALESCE(all_time, 0) + " + allCase +
+		" WHERE id IN ?"
+	args := append(append(append(upArgs, downArgs...), allArgs...), ids)
+	return tx.Exec(sql, args...).Error
+}
+
+// addNodeClientTraffic upserts this node's per-client counters in one
+// multi-row statement.
+func addNodeClientTraffic(tx *gorm.DB, nodeID string, emails []string, perEmail map[string]*trafficSum) error {
+	var sb strings.Builder
+	args := make([]any, 0, 4*len(emails))
+	sb.WriteString("INSERT INTO node_client_traffics (node_id, email, up, down) VALUES ")
+	for i, e := range emails {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(?, ?, ?, ?)")
+		args = append(args, nodeID, e, perEmail[e].up, perEmail[e].down)
+	}
+	sb.WriteString(database.DialectOf(tx).UpsertAdd([]string{"node_id", "email"}, []string{"up", "down"}))
+	return tx.Exec(sb.String(), args...).Error
+}
+
+// nodeClientTrafficOf is one node's share of a client's traffic.
+func nodeClientTrafficOf(tx *gorm.DB, nodeID, email string) (model.NodeClientTraffic, error) {
+	var row model.NodeClientTraffic
+	err := tx.Where("node_id = ? AND email = ?", nodeID, email).First(&row).Error
+	return row, err
+}

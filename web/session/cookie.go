@@ -1,0 +1,234 @@
+// Package session issues and reads the panel's login cookie. The cookie is
+// sealed with AES-256-GCM under a key derived from the node's secret, so its
+// content is both encrypted and authenticated (GCM's tag signs it): a client
+// can neither read nor forge it.
+package session
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+)
+
+const (
+	// CookieName holds the sealed session.
+	CookieName = "xui_session"
+	// CSRFCookieName holds the session's CSRF token, readable by page scripts.
+	CSRFCookieName = "xui_csrf"
+	// CSRFHeader must repeat the CSRF token on cookie-authenticated writes.
+	CSRFHeader = "X-CSRF-Token"
+
+	keyInfo = "x-ui session cookie v1"
+)
+
+var (
+	// ErrNoSession means the request carries no session cookie.
+	ErrNoSession = errors.New("not logged in")
+	// ErrInvalid means the cookie was tampered with or sealed under another secret.
+	ErrInvalid = errors.New("invalid session")
+	// ErrExpired means the session is older than the configured max age.
+	ErrExpired = errors.New("session expired")
+)
+
+// Data is what a session cookie carries.
+type Data struct {
+	ID      string `json:"n"` // random, so a logout can revoke this session
+	UserID  int    `json:"u"`
+	Issued  int64  `json:"i"` // unix seconds
+	Expires int64  `json:"e"` // unix seconds
+	CSRF    string `json:"c"`
+	// Cred fingerprints the user's password hash and username, so changing
+	// either ends every session issued before.
+	Cred string `json:"k"`
+}
+
+// Manager seals, reads and clears session cookies.
+type Manager struct {
+	aead   cipher.AEAD
+	maxAge time.Duration
+	path   string
+	secure bool
+	// Now is the clock; tests replace it to expire sessions.
+	Now func() time.Time
+
+	// revoked holds logged-out session IDs until they would expire anyway.
+	// It lives in memory: the cookie is also deleted from the browser, this
+	// only stops a copied cookie from working after logout.
+	mu      sync.Mutex
+	revoked map[string]int64
+}
+
+// NewManager derives the cookie key from secret. path scopes the cookies
+// (the panel's base path); secure marks them Secure (panel served over TLS).
+func NewManager(secret string, maxAge time.Duration, path string, secure bool) (*Manager, error) {
+	if len(secret) < 16 {
+		return nil, fmt.Errorf("secret: must be at least 16 characters")
+	}
+	if maxAge <= 0 {
+		return nil, fmt.Errorf("sessionMaxAge: must be positive")
+	}
+	key, err := hkdf.Key(sha256.New, []byte(secret), nil, keyInfo, 32)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	if path == "" {
+		path = "/"
+	}
+	return &Manager{aead: aead, maxAge: maxAge, path: path, secure: secure, Now: time.Now}, nil
+}
+
+// MaxAge is how long a session lasts.
+func (m *Manager) MaxAge() time.Duration { return m.maxAge }
+
+// Issue starts a session for userID and sets both cookies.
+func (m *Manager) Issue(w http.ResponseWriter, userID int, cred string) (*Data, error) {
+	now := m.Now()
+	d := &Data{
+		ID:      randomToken(12),
+		UserID:  userID,
+		Issued:  now.Unix(),
+		Expires: now.Add(m.maxAge).Unix(),
+		CSRF:    randomToken(24),
+		Cred:    cred,
+	}
+	value, err := m.Seal(d)
+	if err != nil {
+		return nil, err
+	}
+	maxAge := int(m.maxAge / time.Second)
+	http.SetCookie(w, &http.Cookie{
+		Name: CookieName, Value: value, Path: m.path, MaxAge: maxAge,
+		HttpOnly: true, Secure: m.secure, SameSite: http.SameSiteLaxMode,
+	})
+	http.SetCookie(w, &http.Cookie{
+		Name: CSRFCookieName, Value: d.CSRF, Path: m.path, MaxAge: maxAge,
+		Secure: m.secure, SameSite: http.SameSiteLaxMode,
+	})
+	return d, nil
+}
+
+// Load reads and verifies the session cookie of r.
+func (m *Manager) Load(r *http.Request) (*Data, error) {
+	c, err := r.Cookie(CookieName)
+	if err != nil || c.Value == "" {
+		return nil, ErrNoSession
+	}
+	d, err := m.Open(c.Value)
+	if err != nil {
+		return nil, err
+	}
+	if m.Now().Unix() >= d.Expires {
+		return nil, ErrExpired
+	}
+	m.mu.Lock()
+	_, revoked := m.revoked[d.ID]
+	m.mu.Unlock()
+	if revoked {
+		return nil, ErrNoSession
+	}
+	return d, nil
+}
+
+// Revoke makes r's session unusable (logout) and clears its cookies.
+func (m *Manager) Revoke(w http.ResponseWriter, r *http.Request) {
+	if d, err := m.Load(r); err == nil {
+		now := m.Now().Unix()
+		m.mu.Lock()
+		if m.revoked == nil {
+			m.revoked = map[string]int64{}
+		}
+		for id, exp := range m.revoked {
+			if exp <= now {
+				delete(m.revoked, id)
+			}
+		}
+		m.revoked[d.ID] = d.Expires
+		m.mu.Unlock()
+	}
+	m.Clear(w)
+}
+
+// Clear removes both cookies.
+func (m *Manager) Clear(w http.ResponseWriter) {
+	for _, name := range []string{CookieName, CSRFCookieName} {
+		http.SetCookie(w, &http.Cookie{
+			Name: name, Value: "", Path: m.path, MaxAge: -1, Expires: time.Unix(1, 0),
+			HttpOnly: name == CookieName, Secure: m.secure, SameSite: http.SameSiteLaxMode,
+		})
+	}
+}
+
+// Seal encrypts and authenticates d into a cookie value.
+func (m *Manager) Seal(d *Data) (string, error) {
+	plain, err := json.Marshal(d)
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, m.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	// The cookie name is additional data: a value cannot be replayed under
+	// another cookie sealed with the same key.
+	sealed := m.aead.Seal(nonce, nonce, plain, []byte(CookieName))
+	return base64.RawURLEncoding.EncodeToString(sealed), nil
+}
+
+// Open verifies and decrypts a cookie value.
+func (m *Manager) Open(value string) (*Data, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(value)
+	if err != nil || len(raw) < m.aead.NonceSize()+m.aead.Overhead() {
+		return nil, ErrInvalid
+	}
+	nonce, sealed := raw[:m.aead.NonceSize()], raw[m.aead.NonceSize():]
+	plain, err := m.aead.Open(nil, nonce, sealed, []byte(CookieName))
+	if err != nil {
+		return nil, ErrInvalid
+	}
+	d := &Data{}
+	if err := json.Unmarshal(plain, d); err != nil || d.UserID <= 0 {
+		return nil, ErrInvalid
+	}
+	return d, nil
+}
+
+// CheckCSRF compares a presented token with the session's in constant time.
+func (d *Data) CheckCSRF(token string) bool {
+	return token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(d.CSRF)) == 1
+}
+
+// Fingerprint identifies a user's current credentials without revealing them.
+func Fingerprint(username, passwordHash string) string {
+	sum := sha256.Sum256([]byte(username + "\x00" + passwordHash))
+	return hex.EncodeToString(sum[:8])
+}
+
+// NewSecret returns a fresh random node secret.
+func NewSecret() string { return randomToken(32) }
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
