@@ -68,8 +68,12 @@ func runPanel(stderr io.Writer) int {
 		return 1
 	}
 	if err := database.InitDB(); err != nil {
-		fmt.Fprintf(stderr, "database: %v\n", err)
-		return 1
+		if nodeCfg.Role != config.NodeRoleWorker {
+			fmt.Fprintf(stderr, "database: %v\n", err)
+			return 1
+		}
+		// A worker serves from its cached snapshot and reconnects later.
+		log.Printf("database unreachable, starting from the cached snapshot: %v", err)
 	}
 	defer database.CloseDB()
 
@@ -81,7 +85,9 @@ func runPanel(stderr io.Writer) int {
 		return 1
 	}
 	log.Printf("Panel listening on %s", server.URL())
-	if isDefault, err := database.HasDefaultCredential(database.GetDB()); err == nil && isDefault {
+	if conn := database.GetDB(); conn == nil {
+		log.Printf("panel pages need the database; they answer once it is reachable")
+	} else if isDefault, err := database.HasDefaultCredential(conn); err == nil && isDefault {
 		log.Printf("WARNING: the panel still accepts the default login admin/admin; change it now (x-ui setting -username ... -password ...)")
 	}
 	<-ctx.Done()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -41,7 +42,8 @@ func NormalizeDBType(t string) string {
 }
 
 // GetDBConfigFromJSON reads the databaseConnection group of x-ui.json.
-// XUI_DB_PASSWORD overrides the stored password so it can stay out of the file.
+// XUI_DB_* variables override the stored values (XUI_DB_PASSWORD keeps the
+// password out of the file).
 func GetDBConfigFromJSON() DBConfig {
 	cfg := defaultDBConfig()
 	settings := loadSettingsOrEmpty()
@@ -58,10 +60,37 @@ func GetDBConfigFromJSON() DBConfig {
 		cfg.Name = v
 	}
 	cfg.TLS = strings.ToLower(readGroupedString(settings, "dbTLS"))
+	applyDBEnvOverrides(&cfg)
+	return cfg
+}
+
+// applyDBEnvOverrides lets the environment (containers, service managers,
+// test runners) override the stored connection: XUI_DB_TYPE, XUI_DB_HOST,
+// XUI_DB_PORT, XUI_DB_USER, XUI_DB_PASSWORD, XUI_DB_NAME, XUI_DB_TLS.
+func applyDBEnvOverrides(cfg *DBConfig) {
+	if v := os.Getenv("XUI_DB_TYPE"); v != "" {
+		cfg.Type = NormalizeDBType(v)
+	}
+	if v := os.Getenv("XUI_DB_HOST"); v != "" {
+		cfg.Host = v
+	}
+	if v := os.Getenv("XUI_DB_PORT"); v != "" {
+		if port, err := strconv.Atoi(v); err == nil {
+			cfg.Port = port
+		}
+	}
+	if v := os.Getenv("XUI_DB_USER"); v != "" {
+		cfg.User = v
+	}
 	if pw, ok := os.LookupEnv("XUI_DB_PASSWORD"); ok {
 		cfg.Password = pw
 	}
-	return cfg
+	if v := os.Getenv("XUI_DB_NAME"); v != "" {
+		cfg.Name = v
+	}
+	if v := os.Getenv("XUI_DB_TLS"); v != "" {
+		cfg.TLS = strings.ToLower(v)
+	}
 }
 
 var dbNamePattern = regexp.MustCompile(`^[A-Za-z0-9_$-]{1,64}$`)

@@ -173,3 +173,18 @@ func TestPanelConfigDefaultsAndBasePath(t *testing.T) {
 		t.Fatalf("basePath %q", got)
 	}
 }
+
+func TestDBEnvOverrides(t *testing.T) {
+	useTempFolder(t)
+	if err := WriteSettingsToJSON(map[string]any{"dbType": "sqlite", "dbName": "stored"}); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{"XUI_DB_TYPE": "mysql", "XUI_DB_HOST": "db", "XUI_DB_PORT": "3307",
+		"XUI_DB_USER": "u", "XUI_DB_PASSWORD": "p", "XUI_DB_NAME": "env", "XUI_DB_TLS": "TRUE"} {
+		t.Setenv(k, v)
+	}
+	want := DBConfig{Type: "mariadb", Host: "db", Port: 3307, User: "u", Password: "p", Name: "env", TLS: "true"}
+	if got := GetDBConfigFromJSON(); got != want {
+		t.Fatalf("got %+v want %+v", got, want)
+	}
+}

@@ -4,6 +4,7 @@ package job
 
 import (
 	"context"
+	"errors"
 	"log"
 	"sync/atomic"
 	"time"
@@ -125,7 +126,8 @@ func (j *XrayHealthJob) Run() {
 	if j.xray.IsXrayRunning() || j.xray.IsManuallyStopped() {
 		return
 	}
-	if err := j.xray.RestartXray(true); err != nil {
+	// A worker waits for its first snapshot (cache or database) to start.
+	if err := j.xray.RestartXray(true); err != nil && !errors.Is(err, service.ErrNoSnapshot) {
 		log.Printf("xray health: restart failed: %v", err)
 	}
 }

@@ -263,13 +263,14 @@ func indexSnapshotEmails(snapshot *SharedAccountsSnapshot) map[string]int {
 	return index
 }
 
-var errNoSnapshot = errors.New("no shared snapshot applied yet")
+// ErrNoSnapshot: a worker has not applied any shared snapshot yet.
+var ErrNoSnapshot = errors.New("no shared snapshot applied yet")
 
 // CurrentConfig is the Xray config of the applied snapshot.
 func (s *NodeSyncService) CurrentConfig() (*xray.Config, error) {
 	snapshot := s.Current()
 	if snapshot == nil {
-		return nil, errNoSnapshot
+		return nil, ErrNoSnapshot
 	}
 	return BuildConfigFromTemplate(snapshot.XrayTemplate, snapshot.Inbounds)
 }

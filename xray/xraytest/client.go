@@ -126,3 +126,12 @@ func ShadowsocksOutbound(port int, method, password string) json.RawMessage {
 		"settings": map[string]any{"address": "127.0.0.1", "port": port, "method": method, "password": password},
 	})
 }
+
+// VLESSOutboundTo is VLESSOutbound to a server at host (a test host's
+// address in a network namespace).
+func VLESSOutboundTo(host string, serverPort int, id string) json.RawMessage {
+	return outbound(map[string]any{
+		"protocol": "vless",
+		"settings": map[string]any{"address": host, "port": serverPort, "id": id, "encryption": "none"},
+	})
+}

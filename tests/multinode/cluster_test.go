@@ -1,0 +1,238 @@
+package multinode
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mhsanaei/3x-ui/v2/config"
+	"github.com/mhsanaei/3x-ui/v2/database"
+	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
+	"gorm.io/gorm"
+)
+
+var (
+	buildOnce sync.Once
+	builtXUI  string
+	buildErr  error
+)
+
+// xuiBinary builds the panel once per test binary.
+func xuiBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		dir, err := os.MkdirTemp("", "xui-multinode-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtXUI = filepath.Join(dir, "x-ui")
+		cmd := exec.Command("go", "build", "-o", builtXUI, ".")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtXUI
+}
+
+// cluster is a master and workers sharing one fresh MariaDB database.
+type cluster struct {
+	t        *testing.T
+	db       config.DBConfig
+	password string
+	xuiBin   string
+	xrayBin  string
+	conn     *gorm.DB // the test's own view of the shared database
+	master   *node
+	workers  []*node
+	api      *apiClient
+}
+
+// testTemplate is the default template without the private-destination
+// block (the payload servers live on the test hosts' private addresses).
+func testTemplate(t *testing.T) string {
+	t.Helper()
+	cfg := xraytest.ServerConfig(62789)
+	cfg.LogConfig = json.RawMessage(`{"loglevel":"warning","access":"none"}`)
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func newCluster(t *testing.T, workers int, opts nodeOptions) *cluster {
+	t.Helper()
+	c := &cluster{t: t, db: dbtest.NewMariaDB(t), xuiBin: xuiBinary(t), xrayBin: xraytest.Binary(t)}
+	c.password = c.db.Password
+	conn, err := database.OpenMariaDB(c.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if sqlDB, err := conn.DB(); err == nil {
+			sqlDB.Close()
+		}
+	})
+	if err := database.Migrate(conn); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Create(&model.Setting{Key: "xrayTemplateConfig", Value: testTemplate(t)}).Error; err != nil {
+		t.Fatal(err)
+	}
+	c.conn = conn
+	c.master = newNode(t, c, "m", config.NodeRoleMaster, opts)
+	c.master.start(c)
+	for i := 0; i < workers; i++ {
+		w := newNode(t, c, fmt.Sprintf("w%d", i+1), config.NodeRoleWorker, opts)
+		w.start(c)
+		c.workers = append(c.workers, w)
+	}
+	c.api = login(t, c.master.panelURL())
+	return c
+}
+
+// apiClient talks to a panel with a logged-in session (cookie + CSRF).
+type apiClient struct {
+	t    *testing.T
+	base string
+	csrf string
+	http *http.Client
+}
+
+type envelope struct {
+	Success bool            `json:"success"`
+	Msg     string          `json:"msg"`
+	Obj     json.RawMessage `json:"obj"`
+}
+
+// login signs in as admin/admin.
+func login(t *testing.T, base string) *apiClient {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, Timeout: 15 * time.Second}
+	resp, err := hc.PostForm(base+"login", url.Values{"username": {"admin"}, "password": {"admin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env envelope
+	json.NewDecoder(resp.Body).Decode(&env)
+	resp.Body.Close()
+	var info struct {
+		CSRFToken string `json:"csrfToken"`
+	}
+	json.Unmarshal(env.Obj, &info)
+	if !env.Success || info.CSRFToken == "" {
+		t.Fatalf("login failed: %+v", env)
+	}
+	return &apiClient{t: t, base: base, csrf: info.CSRFToken, http: hc}
+}
+
+// call sends body as JSON and returns the status and envelope.
+func (a *apiClient) call(method, path string, body any) (int, envelope) {
+	a.t.Helper()
+	var reader io.Reader
+	if body != nil {
+		data, _ := json.Marshal(body)
+		reader = bytes.NewReader(data)
+	}
+	req, _ := http.NewRequest(method, a.base+"panel/api/"+path, reader)
+	req.Header.Set("X-CSRF-Token", a.csrf)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := a.http.Do(req)
+	if err != nil {
+		a.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	var env envelope
+	json.NewDecoder(resp.Body).Decode(&env)
+	return resp.StatusCode, env
+}
+
+// mustOK calls and fails the test unless the call succeeded.
+func (a *apiClient) mustOK(method, path string, body any) envelope {
+	a.t.Helper()
+	status, env := a.call(method, path, body)
+	if status != http.StatusOK || !env.Success {
+		a.t.Fatalf("%s %s: %d %s", method, path, status, env.Msg)
+	}
+	return env
+}
+
+// addVLESSInbound creates a VLESS inbound on port with the given clients.
+func (c *cluster) addVLESSInbound(port int, clients ...map[string]any) int {
+	c.t.Helper()
+	settings, _ := json.Marshal(map[string]any{"clients": clients, "decryption": "none"})
+	env := c.api.mustOK(http.MethodPost, "inbounds/add", map[string]any{
+		"enable": true, "port": port, "protocol": "vless", "remark": fmt.Sprintf("mn-%d", port),
+		"settings": string(settings), "streamSettings": `{"network":"tcp","security":"none"}`, "sniffing": `{}`,
+	})
+	var in model.Inbound
+	json.Unmarshal(env.Obj, &in)
+	if in.Id == 0 {
+		c.t.Fatalf("add inbound: no id in %s", env.Obj)
+	}
+	return in.Id
+}
+
+func vlessClient(email string, extra map[string]any) map[string]any {
+	c := map[string]any{"id": xraytest.NewUUID(), "email": email, "enable": true}
+	for k, v := range extra {
+		c[k] = v
+	}
+	return c
+}
+
+// addClient adds one client to inbound id on the master.
+func (c *cluster) addClient(inboundID int, client map[string]any) {
+	c.t.Helper()
+	settings, _ := json.Marshal(map[string]any{"clients": []any{client}})
+	c.api.mustOK(http.MethodPost, "inbounds/addClient", map[string]any{"id": inboundID, "settings": string(settings)})
+}
+
+// proxyVia starts an Xray client that reaches host's inbound as client.
+func proxyVia(t *testing.T, h *testHost, port int, client map[string]any) string {
+	t.Helper()
+	socks, stop := xraytest.StartClient(t, xraytest.VLESSOutboundTo(h.nsIP, port, client["id"].(string)), "")
+	t.Cleanup(stop)
+	return socks
+}
+
+// payloadOn serves test downloads on a test host's gateway address, which
+// the node's Xray reaches through its veth.
+func payloadOn(t *testing.T, h *testHost) string {
+	t.Helper()
+	return xraytest.StartPayloadServer(t, h.hostIP+":0")
+}
+
+func canDownload(socks, url string) bool {
+	_, err := xraytest.DownloadWithin(socks, url, 3*time.Second)
+	return err == nil
+}
+
+func mustJSON(v any) string {
+	data, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(data)
+}
