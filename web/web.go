@@ -75,6 +75,8 @@ func (s *Server) Start(ctx context.Context) error {
 	if service.IsSharedModeEnabled() {
 		rt, trafficJob := startSharedMode(s.ctx, app, node)
 		s.node, deps.Traffic = rt, trafficJob
+		// Collect as often as the journal is flushed.
+		deps.TrafficInterval = time.Duration(node.TrafficFlushSeconds) * time.Second
 	}
 	// A worker's Xray starts from its cached snapshot inside the sync loop,
 	// never from the database.

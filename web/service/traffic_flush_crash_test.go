@@ -289,3 +289,19 @@ func TestMasterReconcileStartsFirstUseAndDisablesAcrossNodes(t *testing.T) {
 		}
 	})
 }
+
+func TestJournalCollectedTotalsSurviveReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "traffic-pending.json")
+	store := NewTrafficPendingStore(path)
+	store.Merge([]TrafficDelta{{Email: "a", UpDelta: 1, DownDelta: 2}})
+	store.Merge([]TrafficDelta{{Email: "a", UpDelta: 10, DownDelta: 20}, {Email: "b", DownDelta: 5}})
+	if batch, err := store.BeginFlush(); err != nil || batch == nil {
+		t.Fatal(err)
+	} else if err := store.CompleteFlush(batch.Seq, 0); err != nil {
+		t.Fatal(err)
+	}
+	got, err := NewTrafficPendingStore(path).Collected()
+	if err != nil || got != (TrafficTotals{Up: 11, Down: 27}) {
+		t.Fatalf("collected %+v err %v", got, err)
+	}
+}

@@ -32,6 +32,16 @@ type trafficState struct {
 	Pending  []TrafficDelta `json:"pending"`
 	// Dropped counts deltas of clients deleted on the master.
 	Dropped int64 `json:"dropped,omitempty"`
+	// Collected is every byte ever journaled here, for audits: once the
+	// journal is empty the shared counters hold exactly this much from
+	// this node (less what was dropped).
+	Collected TrafficTotals `json:"collected"`
+}
+
+// TrafficTotals sums traffic in both directions.
+type TrafficTotals struct {
+	Up   int64 `json:"up"`
+	Down int64 `json:"down"`
 }
 
 // TrafficPendingStore is the node's durable traffic journal
@@ -144,7 +154,22 @@ func (s *TrafficPendingStore) Merge(newDeltas []TrafficDelta) error {
 	}
 	next := st.clone()
 	next.Pending = mergeDeltas(next.Pending, newDeltas)
+	for _, d := range newDeltas {
+		next.Collected.Up += d.UpDelta
+		next.Collected.Down += d.DownDelta
+	}
 	return s.commitLocked(next)
+}
+
+// Collected is every byte ever merged into this journal.
+func (s *TrafficPendingStore) Collected() (TrafficTotals, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, err := s.loadLocked()
+	if err != nil {
+		return TrafficTotals{}, err
+	}
+	return st.Collected, nil
 }
 
 // BeginFlush returns the batch to send: the unfinished inflight batch if a
