@@ -67,6 +67,10 @@ func runSetting(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "Invalid settings: %v (nothing was changed)\n", err)
 		return 2
 	}
+	if (f.reset || set["username"] || set["password"]) && config.GetNodeConfigFromJSON().Role == config.NodeRoleWorker {
+		fmt.Fprintln(stderr, "Invalid settings: -reset, -username and -password change shared data; run them on the master (nothing was changed)")
+		return 2
+	}
 	if f.reset {
 		if err := resetSettings(stdout); err != nil {
 			fmt.Fprintf(stderr, "reset: %v\n", err)

@@ -156,3 +156,17 @@ func TestMigrateDBCommandRoundTrip(t *testing.T) {
 		t.Fatalf("bad direction accepted: %s", errOut)
 	}
 }
+
+func TestSettingRefusesSharedChangesOnAWorker(t *testing.T) {
+	dir := tempFolder(t)
+	worker := `{"databaseConnection":{"dbType":"mariadb"},"node":{"nodeRole":"worker","nodeId":"w1"}}`
+	if err := os.WriteFile(filepath.Join(dir, "x-ui.json"), []byte(worker), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"-reset"}, {"-username", "x"}, {"-password", "secret1"}} {
+		code, _, errOut := cli(t, append([]string{"setting"}, args...)...)
+		if code == 0 || !strings.Contains(errOut, "master") {
+			t.Fatalf("%v on a worker: code %d stderr %q", args, code, errOut)
+		}
+	}
+}

@@ -64,7 +64,13 @@ func InitDBWithPath(sqlitePath string) error {
 	if err != nil {
 		return err
 	}
-	if err := Migrate(conn); err != nil {
+	prepare := Migrate
+	if config.GetNodeConfigFromJSON().Role == config.NodeRoleWorker {
+		// The master owns the shared schema; a worker only checks it is
+		// there, so it can run with a least-privilege account.
+		prepare = verifySchema
+	}
+	if err := prepare(conn); err != nil {
 		closeConn(conn)
 		return err
 	}
@@ -171,3 +177,13 @@ func Reconnect() (*gorm.DB, error) {
 }
 
 var reconnectMu sync.Mutex
+
+// verifySchema fails unless every table exists (the master creates them).
+func verifySchema(conn *gorm.DB) error {
+	for _, m := range AllModels() {
+		if !conn.Migrator().HasTable(m) {
+			return fmt.Errorf("table for %T is missing: start the master once so it creates the schema", m)
+		}
+	}
+	return nil
+}

@@ -231,3 +231,29 @@ func normalizeCell(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+func TestWorkerChecksSchemaInsteadOfMigrating(t *testing.T) {
+	b := dbtest.New(t, dbtest.MariaDB)
+	dbtest.UseBackend(t, b)
+	if err := config.WriteSettingsToJSON(map[string]any{"nodeRole": "worker", "nodeId": "w1"}); err != nil {
+		t.Fatal(err)
+	}
+	err := InitDBWithPath(b.SQLitePath)
+	if err == nil || !strings.Contains(err.Error(), "start the master") {
+		t.Fatalf("worker on an empty database: want a schema error, got %v", err)
+	}
+	if err := config.WriteSettingToJSON("nodeRole", "master"); err != nil {
+		t.Fatal(err)
+	}
+	if err := InitDBWithPath(b.SQLitePath); err != nil {
+		t.Fatal(err)
+	}
+	CloseDB()
+	if err := config.WriteSettingToJSON("nodeRole", "worker"); err != nil {
+		t.Fatal(err)
+	}
+	if err := InitDBWithPath(b.SQLitePath); err != nil {
+		t.Fatalf("worker after the master migrated: %v", err)
+	}
+	CloseDB()
+}

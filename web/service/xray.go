@@ -294,10 +294,9 @@ func mergeClientTraffic(in []*xray.ClientTraffic) []*xray.ClientTraffic {
 func (s *XrayService) ApplySharedSnapshot(snapshot *SharedAccountsSnapshot) error {
 	template := snapshot.XrayTemplate
 	if template == "" {
-		var err error
-		if template, err = s.settings.GetXrayConfigTemplate(); err != nil {
-			return err
-		}
+		// Caches written before templates were part of the snapshot: use
+		// the built-in default rather than reading the database.
+		template = DefaultXrayTemplate
 	}
 	cfg, err := BuildConfigFromTemplate(template, snapshot.Inbounds)
 	if err != nil {

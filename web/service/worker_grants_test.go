@@ -1,0 +1,129 @@
+package service
+
+import (
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	_ "github.com/go-sql-driver/mysql"
+	mysqldriver "github.com/go-sql-driver/mysql"
+	"github.com/mhsanaei/3x-ui/v2/config"
+	"github.com/mhsanaei/3x-ui/v2/database"
+	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/xray"
+)
+
+// workerGrants are the least privileges a worker's MariaDB account needs:
+// read everything, and write only traffic counters and node bookkeeping.
+// docs/multi-node-sync.md shows the same statements.
+func workerGrants(db, account string) []string {
+	return []string{
+		fmt.Sprintf("GRANT SELECT ON `%s`.* TO %s", db, account),
+		fmt.Sprintf("GRANT UPDATE (up, down, all_time, last_online) ON `%s`.client_traffics TO %s", db, account),
+		fmt.Sprintf("GRANT UPDATE (up, down, all_time) ON `%s`.inbounds TO %s", db, account),
+		fmt.Sprintf("GRANT INSERT, UPDATE ON `%s`.node_client_traffics TO %s", db, account),
+		fmt.Sprintf("GRANT INSERT, UPDATE ON `%s`.traffic_flush_ledger TO %s", db, account),
+		fmt.Sprintf("GRANT INSERT, UPDATE ON `%s`.node_states TO %s", db, account),
+		fmt.Sprintf("GRANT INSERT, UPDATE ON `%s`.inbound_client_ips TO %s", db, account),
+	}
+}
+
+func adminSQL(t *testing.T) *sql.DB {
+	t.Helper()
+	server := dbtest.MariaDBServer()
+	c := mysqldriver.NewConfig()
+	c.User, c.Passwd, c.Net, c.Addr = server.User, server.Password, "tcp", server.Host+":"+strconv.Itoa(server.Port)
+	admin, err := sql.Open("mysql", c.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	return admin
+}
+
+// TestWorkerRunsWithLeastPrivilegeAccount runs a worker's database work
+// (open without migrating, flush traffic, record its state and client IPs,
+// read a snapshot) with only workerGrants, and checks that the same account
+// cannot change what clients may do.
+func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
+	master := dbtest.New(t, dbtest.MariaDB)
+	svcOpenDB(t, master)
+	inbounds := &InboundService{}
+	svcAdd(t, inbounds, svcInbound(model.VLESS, 30001, svcClient(model.VLESS, "a@w")))
+	database.CloseDB()
+
+	admin := adminSQL(t)
+	user := "xui_w_" + master.Config.Name[len(master.Config.Name)-8:]
+	password := "w0rker-pass"
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		account := fmt.Sprintf("'%s'@'%s'", user, host)
+		stmts := append([]string{fmt.Sprintf("CREATE USER %s IDENTIFIED BY '%s'", account, password)}, workerGrants(master.Config.Name, account)...)
+		for _, q := range stmts {
+			if _, err := admin.Exec(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+	}
+	t.Cleanup(func() {
+		admin.Exec(fmt.Sprintf("DROP USER IF EXISTS '%s'@'127.0.0.1', '%s'@'localhost'", user, user))
+	})
+
+	worker := master
+	worker.Config.User, worker.Config.Password = user, password
+	dir := svcOpenWorker(t, worker)
+	flush := NewTrafficFlushService(NewTrafficPendingStore(filepath.Join(dir, "traffic-pending.json")))
+	flush.isMaster = func() bool { return false }
+	if err := flush.Collect([]*xray.ClientTraffic{{Email: "a@w", Up: 3, Down: 4}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := flush.FlushOnce(); err != nil {
+		t.Fatalf("worker flush with least privileges: %v", err)
+	}
+	if err := database.UpsertNodeState(nil, &model.NodeState{NodeID: "w1", NodeRole: "worker", LastSeenVersion: 1}); err != nil {
+		t.Fatalf("node state: %v", err)
+	}
+	if err := database.UpsertNodeState(nil, &model.NodeState{NodeID: "w1", NodeRole: "worker", LastSeenVersion: 2}); err != nil {
+		t.Fatalf("node state update: %v", err)
+	}
+	if err := recordClientIPs("a@w", []ClientIP{{IP: "10.0.0.1"}}); err != nil {
+		t.Fatalf("client ips: %v", err)
+	}
+	if _, err := LoadSnapshotFromDB(&SettingService{}, inbounds, 1); err != nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	ct, err := inbounds.GetClientTrafficByEmail("a@w")
+	if err != nil || ct.Up != 3 || ct.Down != 4 {
+		t.Fatalf("flushed row %+v err %v", ct, err)
+	}
+	// The account itself cannot re-enable, extend or create clients.
+	conn := database.GetDB()
+	for _, q := range []string{
+		"UPDATE client_traffics SET enable = 1",
+		"UPDATE client_traffics SET expiry_time = 0",
+		"UPDATE inbounds SET settings = '{}'",
+		"INSERT INTO client_traffics (inbound_id, email, enable) VALUES (1, 'x@w', 1)",
+		"UPDATE shared_states SET version = version + 1",
+	} {
+		err := conn.Exec(q).Error
+		if err == nil || !strings.Contains(err.Error(), "denied") {
+			t.Fatalf("%q with worker grants: want access denied, got %v", q, err)
+		}
+	}
+}
+
+// svcOpenWorker opens b as a worker node would: role worker in x-ui.json,
+// so the database is checked, not migrated.
+func svcOpenWorker(t *testing.T, b dbtest.Backend) string {
+	t.Helper()
+	dir := dbtest.UseBackend(t, b)
+	svcSetNodeRole(t, dir, string(config.NodeRoleWorker))
+	if err := database.InitDBWithPath(b.SQLitePath); err != nil {
+		t.Fatalf("open as worker: %v", err)
+	}
+	t.Cleanup(func() { database.CloseDB() })
+	return dir
+}
