@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 )
 
@@ -83,4 +84,52 @@ func intQuery(c *gin.Context, name string, fallback int) (int, error) {
 		return 0, service.Invalid(name, "must be a non-negative integer, got %q", raw)
 	}
 	return v, nil
+}
+
+// reply answers err as a failure, or msg and obj as a success.
+func reply(c *gin.Context, err error, msg string, obj any) {
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	okMsg(c, msg, obj)
+}
+
+// replyObj answers err as a failure, or obj as a success.
+func replyObj[T any](c *gin.Context, obj T, err error) {
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ok(c, obj)
+}
+
+// with parses a request value and runs fn with it, answering a parse
+// error (which names the field) itself.
+func with[T any](c *gin.Context, parse func(*gin.Context) (T, error), fn func(T)) {
+	v, err := parse(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	fn(v)
+}
+
+// idParam reads the :id path parameter.
+func idParam(c *gin.Context) (int, error) { return intParam(c, "id") }
+
+// bodyInbound binds the request body as an inbound.
+func bodyInbound(c *gin.Context) (*model.Inbound, error) {
+	in := &model.Inbound{}
+	return in, bind(c, in)
+}
+
+// bodyClientData binds 3x-ui's client-call shape {"id": inboundId,
+// "settings": "{\"clients\":[...]}"} and requires the inbound id.
+func bodyClientData(c *gin.Context) (*model.Inbound, error) {
+	in, err := bodyInbound(c)
+	if err == nil && in.Id <= 0 {
+		err = service.Invalid("id", "inbound id is required")
+	}
+	return in, err
 }

@@ -52,135 +52,62 @@ func (a *InboundController) list(c *gin.Context) {
 }
 
 func (a *InboundController) get(c *gin.Context) {
-	id, err := intParam(c, "id")
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	inbound, err := a.Inbounds.GetInbound(id)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	ok(c, inbound)
+	with(c, idParam, func(id int) {
+		inbound, err := a.Inbounds.GetInbound(id)
+		replyObj(c, inbound, err)
+	})
 }
 
 func (a *InboundController) add(c *gin.Context) {
-	inbound := &model.Inbound{}
-	if err := bind(c, inbound); err != nil {
-		fail(c, err)
-		return
-	}
-	inbound.Id = 0
-	inbound.UserId = middleware.UserID(c)
-	saved, err := a.Inbounds.AddInbound(inbound)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	okMsg(c, "inbound added", saved)
+	with(c, bodyInbound, func(inbound *model.Inbound) {
+		inbound.Id = 0
+		inbound.UserId = middleware.UserID(c)
+		saved, err := a.Inbounds.AddInbound(inbound)
+		reply(c, err, "inbound added", saved)
+	})
 }
 
 func (a *InboundController) update(c *gin.Context) {
-	id, err := intParam(c, "id")
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	inbound := &model.Inbound{}
-	if err := bind(c, inbound); err != nil {
-		fail(c, err)
-		return
-	}
-	inbound.Id = id
-	saved, err := a.Inbounds.UpdateInbound(inbound)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	okMsg(c, "inbound updated", saved)
+	with(c, idParam, func(id int) {
+		with(c, bodyInbound, func(inbound *model.Inbound) {
+			inbound.Id = id
+			saved, err := a.Inbounds.UpdateInbound(inbound)
+			reply(c, err, "inbound updated", saved)
+		})
+	})
 }
 
 func (a *InboundController) del(c *gin.Context) {
-	id, err := intParam(c, "id")
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	if err := a.Inbounds.DelInbound(id); err != nil {
-		fail(c, err)
-		return
-	}
-	okMsg(c, "inbound deleted", id)
+	with(c, idParam, func(id int) { reply(c, a.Inbounds.DelInbound(id), "inbound deleted", id) })
 }
 
 // addClient takes 3x-ui's shape: {"id": inboundId, "settings": "{\"clients\":[...]}"}.
 func (a *InboundController) addClient(c *gin.Context) {
-	data := &model.Inbound{}
-	if err := bind(c, data); err != nil {
-		fail(c, err)
-		return
-	}
-	if data.Id <= 0 {
-		fail(c, service.Invalid("id", "inbound id is required"))
-		return
-	}
-	if err := a.Inbounds.AddInboundClient(data); err != nil {
-		fail(c, err)
-		return
-	}
-	okMsg(c, "client added", nil)
+	with(c, bodyClientData, func(data *model.Inbound) {
+		reply(c, a.Inbounds.AddInboundClient(data), "client added", nil)
+	})
 }
 
 func (a *InboundController) delClient(c *gin.Context) {
-	id, err := intParam(c, "id")
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	if err := a.Inbounds.DelInboundClient(id, c.Param("clientId")); err != nil {
-		fail(c, err)
-		return
-	}
-	okMsg(c, "client deleted", nil)
+	with(c, idParam, func(id int) {
+		reply(c, a.Inbounds.DelInboundClient(id, c.Param("clientId")), "client deleted", nil)
+	})
 }
 
 func (a *InboundController) updateClient(c *gin.Context) {
-	data := &model.Inbound{}
-	if err := bind(c, data); err != nil {
-		fail(c, err)
-		return
-	}
-	if data.Id <= 0 {
-		fail(c, service.Invalid("id", "inbound id is required"))
-		return
-	}
-	if err := a.Inbounds.UpdateInboundClient(data, c.Param("clientId")); err != nil {
-		fail(c, err)
-		return
-	}
-	okMsg(c, "client updated", nil)
+	with(c, bodyClientData, func(data *model.Inbound) {
+		reply(c, a.Inbounds.UpdateInboundClient(data, c.Param("clientId")), "client updated", nil)
+	})
 }
 
 func (a *InboundController) resetClientTraffic(c *gin.Context) {
-	id, err := intParam(c, "id")
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	if err := a.Inbounds.ResetClientTraffic(id, c.Param("email")); err != nil {
-		fail(c, err)
-		return
-	}
-	okMsg(c, "client traffic reset", nil)
+	with(c, idParam, func(id int) {
+		reply(c, a.Inbounds.ResetClientTraffic(id, c.Param("email")), "client traffic reset", nil)
+	})
 }
 
 func (a *InboundController) resetAllTraffics(c *gin.Context) {
-	if err := a.Inbounds.ResetAllTraffics(); err != nil {
-		fail(c, err)
-		return
-	}
-	okMsg(c, "all inbound traffic reset", nil)
+	reply(c, a.Inbounds.ResetAllTraffics(), "all inbound traffic reset", nil)
 }
 
 // inboundScope reads :id for routes where 3x-ui's -1 means every inbound.
@@ -193,43 +120,22 @@ func inboundScope(c *gin.Context) (int, error) {
 }
 
 func (a *InboundController) resetAllClientTraffics(c *gin.Context) {
-	id, err := inboundScope(c)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	if err := a.Inbounds.ResetAllClientTraffics(id); err != nil {
-		fail(c, err)
-		return
-	}
-	okMsg(c, "client traffic reset", nil)
+	with(c, inboundScope, func(id int) {
+		reply(c, a.Inbounds.ResetAllClientTraffics(id), "client traffic reset", nil)
+	})
 }
 
 func (a *InboundController) delDepletedClients(c *gin.Context) {
-	id, err := inboundScope(c)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	if err := a.Inbounds.DelDepletedClients(id); err != nil {
-		fail(c, err)
-		return
-	}
-	okMsg(c, "depleted clients deleted", nil)
+	with(c, inboundScope, func(id int) {
+		reply(c, a.Inbounds.DelDepletedClients(id), "depleted clients deleted", nil)
+	})
 }
 
 func (a *InboundController) getClientTraffics(c *gin.Context) {
-	email, err := emailParam(c)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	traffic, err := a.Inbounds.GetClientTrafficByEmail(email)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	ok(c, traffic)
+	with(c, emailParam, func(email string) {
+		traffic, err := a.Inbounds.GetClientTrafficByEmail(email)
+		replyObj(c, traffic, err)
+	})
 }
 
 // ClientsPage is the obj of inbounds/:id/clients.
@@ -274,11 +180,7 @@ func (a *InboundController) onlines(c *gin.Context) { ok(c, a.Xray.GetOnlineClie
 
 func (a *InboundController) lastOnline(c *gin.Context) {
 	last, err := service.GetClientsLastOnline()
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	ok(c, last)
+	replyObj(c, last, err)
 }
 
 func emailParam(c *gin.Context) (string, error) {
@@ -290,28 +192,14 @@ func emailParam(c *gin.Context) (string, error) {
 }
 
 func (a *InboundController) clientIps(c *gin.Context) {
-	email, err := emailParam(c)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	ips, err := service.GetClientIPs(email)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	ok(c, ips)
+	with(c, emailParam, func(email string) {
+		ips, err := service.GetClientIPs(email)
+		replyObj(c, ips, err)
+	})
 }
 
 func (a *InboundController) clearClientIps(c *gin.Context) {
-	email, err := emailParam(c)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	if err := a.IPLimit.ClearClientIPs(email); err != nil {
-		fail(c, err)
-		return
-	}
-	okMsg(c, "client IPs cleared", nil)
+	with(c, emailParam, func(email string) {
+		reply(c, a.IPLimit.ClearClientIPs(email), "client IPs cleared", nil)
+	})
 }
