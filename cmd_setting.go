@@ -123,58 +123,33 @@ func validateSettingFlags(f settingFlags, set map[string]bool) (map[string]any, 
 	}
 
 	db := config.GetDBConfigFromJSON()
-	if set["dbType"] {
-		db.Type = config.NormalizeDBType(f.dbType)
-		updates["dbType"] = db.Type
+	node := config.GetNodeConfigFromJSON()
+	// Each flag sets its field on the candidate config and returns the
+	// value stored in x-ui.json (the flag name is also the JSON key).
+	fields := []struct {
+		flag  string
+		apply func() any
+	}{
+		{"dbType", func() any { db.Type = config.NormalizeDBType(f.dbType); return db.Type }},
+		{"dbHost", func() any { db.Host = f.dbHost; return f.dbHost }},
+		{"dbPort", func() any { db.Port = f.dbPort; return f.dbPort }},
+		{"dbUser", func() any { db.User = f.dbUser; return f.dbUser }},
+		{"dbPassword", func() any { db.Password = f.dbPassword; return f.dbPassword }},
+		{"dbName", func() any { db.Name = f.name; return f.name }},
+		{"dbTLS", func() any { db.TLS = strings.ToLower(f.dbTLS); return db.TLS }},
+		{"nodeRole", func() any { node.Role = config.NodeRole(f.nodeRole); return f.nodeRole }},
+		{"nodeId", func() any { node.NodeID = f.nodeID; return f.nodeID }},
+		{"nodeAddress", func() any { node.NodeAddress = f.nodeAddress; return f.nodeAddress }},
+		{"syncInterval", func() any { node.SyncIntervalSeconds = f.syncInterval; return f.syncInterval }},
+		{"trafficFlushInterval", func() any { node.TrafficFlushSeconds = f.trafficFlushInterval; return f.trafficFlushInterval }},
 	}
-	if set["dbHost"] {
-		db.Host = f.dbHost
-		updates["dbHost"] = f.dbHost
-	}
-	if set["dbPort"] {
-		db.Port = f.dbPort
-		updates["dbPort"] = f.dbPort
-	}
-	if set["dbUser"] {
-		db.User = f.dbUser
-		updates["dbUser"] = f.dbUser
-	}
-	if set["dbPassword"] {
-		db.Password = f.dbPassword
-		updates["dbPassword"] = f.dbPassword
-	}
-	if set["dbName"] {
-		db.Name = f.name
-		updates["dbName"] = f.name
-	}
-	if set["dbTLS"] {
-		db.TLS = strings.ToLower(f.dbTLS)
-		updates["dbTLS"] = db.TLS
+	for _, field := range fields {
+		if set[field.flag] {
+			updates[field.flag] = field.apply()
+		}
 	}
 	if err := config.ValidateDBConfig(db); err != nil {
 		return nil, err
-	}
-
-	node := config.GetNodeConfigFromJSON()
-	if set["nodeRole"] {
-		node.Role = config.NodeRole(f.nodeRole)
-		updates["nodeRole"] = f.nodeRole
-	}
-	if set["nodeId"] {
-		node.NodeID = f.nodeID
-		updates["nodeId"] = f.nodeID
-	}
-	if set["nodeAddress"] {
-		node.NodeAddress = f.nodeAddress
-		updates["nodeAddress"] = f.nodeAddress
-	}
-	if set["syncInterval"] {
-		node.SyncIntervalSeconds = f.syncInterval
-		updates["syncInterval"] = f.syncInterval
-	}
-	if set["trafficFlushInterval"] {
-		node.TrafficFlushSeconds = f.trafficFlushInterval
-		updates["trafficFlushInterval"] = f.trafficFlushInterval
 	}
 	if err := config.ValidateNodeConfig(node, db); err != nil {
 		return nil, err
