@@ -8,6 +8,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/web/assets"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
+	"github.com/mhsanaei/3x-ui/v2/web/service"
 )
 
 // PageController serves the login page and the placeholder panel page.
@@ -31,11 +32,25 @@ func (p *PageController) loginPage(c *gin.Context) {
 	p.render(c, "login.html")
 }
 
-func (p *PageController) panelPage(c *gin.Context) { p.render(c, "panel.html") }
+// panelPageData adds the node's role to the common page data, so a worker's
+// panel says it is read-only and where the master is.
+type panelPageData struct {
+	assets.PageData
+	Node service.NodeInfo
+}
 
-func (p *PageController) render(c *gin.Context, name string) {
+func (p *PageController) panelPage(c *gin.Context) {
+	p.renderData(c, "panel.html", panelPageData{PageData: p.pageData(), Node: service.GetNodeInfo()})
+}
+
+func (p *PageController) pageData() assets.PageData {
+	return assets.PageData{Title: config.GetName(), BasePath: p.BasePath, Version: config.GetVersion()}
+}
+
+func (p *PageController) render(c *gin.Context, name string) { p.renderData(c, name, p.pageData()) }
+
+func (p *PageController) renderData(c *gin.Context, name string, data any) {
 	var buf bytes.Buffer
-	data := assets.PageData{Title: config.GetName(), BasePath: p.BasePath, Version: config.GetVersion()}
 	if err := assets.Pages.ExecuteTemplate(&buf, name, data); err != nil {
 		fail(c, err)
 		return

@@ -37,12 +37,16 @@ func Register(engine *gin.Engine, d Deps) {
 	api := base.Group("panel/api", d.Auth.API())
 	(&InboundController{Inbounds: d.Inbounds, Xray: d.Xray, IPLimit: d.IPLimit}).register(api.Group("inbounds"))
 	(&ServerController{Status: d.Status, Xray: d.Xray, Backup: d.Backup}).register(api.Group("server"))
+	(&NodesController{}).register(api.Group("nodes"))
+	(&NodeInfoController{}).register(api.Group("server"))
 	setting := api.Group("setting")
 	(&SettingController{
 		Settings: d.Settings, Users: d.Users, Sessions: d.Sessions,
 		Template: d.Template, RestartPanel: d.RestartPanel,
 	}).register(setting)
 	(&APITokenController{Tokens: d.Tokens}).register(setting)
+	// Pending two-factor secrets live as long as this router.
+	(&TwoFactorController{TwoFactor: service.NewTwoFactorService()}).register(setting)
 	// Unknown API paths answer JSON, not gin's plain-text 404.
 	apiPrefix := d.BasePath + "panel/api/"
 	engine.NoRoute(func(c *gin.Context) {

@@ -1,0 +1,86 @@
+package service
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/web/session"
+)
+
+func TestTwoFactorServicePendingExpiry(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		svcOpenDB(t, b)
+		now := time.Unix(1_900_000_000, 0)
+		s := NewTwoFactorService()
+		s.Now = func() time.Time { return now }
+		code := func(secret string) string {
+			c, err := session.TOTPCode(secret, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+
+		if _, err := s.Setup(999); KindOf(err) != KindNotFound {
+			t.Fatalf("setup for a missing user: %v", err)
+		}
+		first, err := s.Setup(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.ExpiresAt != now.Add(pendingTOTPTTL).Unix() || !strings.Contains(first.URL, "issuer=") {
+			t.Fatalf("setup: %+v", first)
+		}
+		// A pending secret expires unused.
+		now = now.Add(pendingTOTPTTL + time.Second)
+		if err := s.Enable(1, code(first.Secret)); KindOf(err) != KindInvalid || !strings.Contains(err.Error(), "secret") {
+			t.Fatalf("enable after expiry: %v", err)
+		}
+		// A newer setup replaces the older secret.
+		older, _ := s.Setup(1)
+		newer, err := s.Setup(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Enable(1, code(older.Secret)); KindOf(err) != KindInvalid || !strings.Contains(err.Error(), "code") {
+			t.Fatalf("enable with the replaced secret's code: %v", err)
+		}
+		if err := s.Enable(1, code(newer.Secret)); err != nil {
+			t.Fatal(err)
+		}
+		if on, err := s.Enabled(1); err != nil || !on {
+			t.Fatalf("enabled: %v %v", on, err)
+		}
+		if err := s.Enable(1, code(newer.Secret)); KindOf(err) != KindInvalid {
+			t.Fatalf("enable twice: %v", err)
+		}
+		if err := s.Disable(1, "12345"); KindOf(err) != KindInvalid || !strings.Contains(err.Error(), "code") {
+			t.Fatalf("disable with a short code: %v", err)
+		}
+		if err := s.Disable(1, code(newer.Secret)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Disable(1, code(newer.Secret)); KindOf(err) != KindConflict {
+			t.Fatalf("disable twice: %v", err)
+		}
+	})
+}
+
+func TestTwoFactorServiceWorkerRefuses(t *testing.T) {
+	dir := svcOpenDB(t, dbtest.New(t, dbtest.MariaDB))
+	svcSetNodeRole(t, dir, "worker")
+	s := NewTwoFactorService()
+	before := svcDump(t)
+	if _, err := s.Setup(1); KindOf(err) != KindForbidden {
+		t.Fatalf("setup on a worker: %v", err)
+	}
+	if err := s.Enable(1, "123456"); KindOf(err) != KindForbidden {
+		t.Fatalf("enable on a worker: %v", err)
+	}
+	if err := s.Disable(1, "123456"); KindOf(err) != KindForbidden {
+		t.Fatalf("disable on a worker: %v", err)
+	}
+	svcAssertUnchanged(t, before)
+}
