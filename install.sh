@@ -193,6 +193,9 @@ Environment=XUI_DB_FOLDER=$XUI_DB_FOLDER
 Environment=XUI_BIN_FOLDER=$XUI_BIN_FOLDER
 Environment=XUI_LOG_FOLDER=$XUI_LOG_FOLDER
 ExecStart=$XUI_FOLDER/x-ui run
+# SIGTERM to x-ui only: it drains Xray's traffic counters, then stops Xray.
+KillMode=mixed
+TimeoutStopSec=30s
 Restart=on-failure
 RestartSec=5s
 LimitNOFILE=1048576

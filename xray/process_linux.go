@@ -25,7 +25,9 @@ type spawnReq struct {
 // without stopping it, and a panel crash never leaves an orphan holding the
 // ports.
 func startChild(cmd *exec.Cmd) error {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// Setpgid keeps a terminal's Ctrl-C (sent to the whole foreground
+	// group) away from Xray: the panel must drain its counters first.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	spawnOnce.Do(func() {
 		spawnReqs = make(chan spawnReq)
 		go func() {
