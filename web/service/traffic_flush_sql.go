@@ -10,8 +10,9 @@ import (
 	"gorm.io/gorm"
 )
 
-// flushChunk bounds the rows per statement (and so the bound parameters).
-const flushChunk = 500
+// flushChunk bounds the rows per statement: 2,000 rows bind at most 8,000
+// parameters, far below SQLite's 32,766 and MariaDB's 65,535.
+const flushChunk = 2000
 
 type trafficSum struct{ up, down int64 }
 
@@ -103,15 +104,33 @@ func caseExpr[K comparable](col string, keys []K, value func(K) int64) (string, 
 }
 
 func addClientTraffic(tx *gorm.DB, emails []string, perEmail map[string]*trafficSum, nowMs int64) error {
-	upCase, upArgs := caseExpr("email", emails, func(e string) int64 { return perEmail[e].up })
-	downCase, downArgs := caseExpr("email", emails, func(e string) int64 { return perEmail[e].down })
-	allCase, allArgs := caseExpr("email", emails, func(e string) int64 { return perEmail[e].up + perEmail[e].down })
-	sql := "UPDATE client_traffics SET up = up + " + upCase +
-		", down = down + " + downCase +
-		", all_time = COALESCE(all_time, 0) + " + allCase +
-		", last_online = ? WHERE email IN ?"
-	args := append(append(append(upArgs, downArgs...), allArgs...), nowMs, emails)
-	return tx.Exec(sql, args...).Error
+	var sb strings.Builder
+	args := make([]any, 0, 3*len(emails)+1)
+	if database.DialectOf(tx).IsMySQL() {
+		sb.WriteString("UPDATE client_traffics c JOIN (")
+		for i, e := range emails {
+			if i == 0 {
+				sb.WriteString("SELECT ? AS email, ? AS du, ? AS dd")
+			} else {
+				sb.WriteString(" UNION ALL SELECT ?, ?, ?")
+			}
+			args = append(args, e, perEmail[e].up, perEmail[e].down)
+		}
+		sb.WriteString(") d ON c.email = d.email SET c.up = c.up + d.du, c.down = c.down + d.dd, c.all_time = COALESCE(c.all_time, 0) + d.du + d.dd, c.last_online = ?")
+		args = append(args, nowMs)
+		return tx.Exec(sb.String(), args...).Error
+	}
+	sb.WriteString("UPDATE client_traffics SET up = up + d.column2, down = down + d.column3, all_time = COALESCE(all_time, 0) + d.column2 + d.column3, last_online = ? FROM (VALUES ")
+	args = append(args, nowMs)
+	for i, e := range emails {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(?, ?, ?)")
+		args = append(args, e, perEmail[e].up, perEmail[e].down)
+	}
+	sb.WriteString(") AS d WHERE client_traffics.email = d.column1")
+	return tx.Exec(sb.String(), args...).Error
 }
 
 func addInboundTraffic(tx *gorm.DB, perInbound map[int]*trafficSum) error {
