@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/config"
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 )
 
@@ -236,6 +238,7 @@ func TestXUIScriptSQLite(t *testing.T) {
 
 func TestXUIScriptMariaDBWorker(t *testing.T) {
 	db := dbtest.NewMariaDB(t)
+	migrateAsMaster(t, db)
 	env, dir := xuiEnv(t)
 	xs := script("x-ui.sh")
 	run(t, env, "wrong\n", xs, "db-mariadb", db.Host, "notaport", db.User, db.Name).expect(t, 2, "Invalid settings")
@@ -363,6 +366,7 @@ func TestInstallFreshAndUpgradeSQLite(t *testing.T) {
 
 func TestInstallFreshMariaDBWorker(t *testing.T) {
 	db := dbtest.NewMariaDB(t)
+	migrateAsMaster(t, db)
 	rel := release(t)
 	env, _ := installEnv(t)
 	answers := strings.Join([]string{"mariadb", db.Host, fmt.Sprint(db.Port), db.User, db.Password, db.Name, "",
@@ -383,5 +387,23 @@ func TestInstallFreshMariaDBWorker(t *testing.T) {
 	node := nodeGroup(t, env["XUI_DB_FOLDER"])
 	if node["nodeRole"] != "worker" || node["nodeId"] != "worker-9" {
 		t.Fatalf("x-ui.json node group: %v", node)
+	}
+}
+
+// migrateAsMaster creates the shared schema as the master would: workers
+// only check that it exists.
+func migrateAsMaster(t *testing.T, cfg config.DBConfig) {
+	t.Helper()
+	conn, err := database.OpenMariaDB(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if sqlDB, err := conn.DB(); err == nil {
+			sqlDB.Close()
+		}
+	}()
+	if err := database.Migrate(conn); err != nil {
+		t.Fatal(err)
 	}
 }
