@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/config"
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/web/job"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
@@ -17,10 +18,11 @@ const finalFlushTimeout = 5 * time.Second
 
 // nodeRuntime holds the multi-node loops of a node in shared mode.
 type nodeRuntime struct {
-	node  config.NodeConfig
-	sync  *service.NodeSyncService
-	flush *service.TrafficFlushService
-	done  chan struct{}
+	node        config.NodeConfig
+	leaseHolder string // "" unless this node holds the master lease
+	sync        *service.NodeSyncService
+	flush       *service.TrafficFlushService
+	done        chan struct{}
 }
 
 // startSharedMode wires shared-mode traffic and sync for app and returns
@@ -28,13 +30,28 @@ type nodeRuntime struct {
 // (traffic-pending.json) -> database through the flush loop; a worker
 // follows the shared version from its cached snapshot, a master records a
 // heartbeat and reconciles quotas and expiry for all nodes.
-func startSharedMode(ctx context.Context, app *App, node config.NodeConfig) (*nodeRuntime, *job.SharedTrafficJob) {
+func startSharedMode(ctx context.Context, app *App, node config.NodeConfig) (*nodeRuntime, *job.SharedTrafficJob, error) {
+	instance := service.NodeInstance()
+	syncEvery := time.Duration(node.SyncIntervalSeconds) * time.Second
+	leaseHolder := ""
+	if conn := database.GetDB(); conn != nil {
+		if err := service.CheckNodeIdentity(conn, node, instance); err != nil {
+			return nil, nil, err
+		}
+		if node.Role != config.NodeRoleWorker {
+			leaseHolder = masterLeaseHolder(node, instance)
+			if err := database.AcquireMasterLease(conn, leaseHolder, leaseTTL(syncEvery)); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
 	store := service.NewTrafficPendingStore(config.GetTrafficPendingPath())
 	rt := &nodeRuntime{
-		node:  node,
-		flush: service.NewTrafficFlushService(store),
-		sync:  service.NewNodeSyncService(app.Xray, node, config.GetSharedCachePath()),
-		done:  make(chan struct{}),
+		node:        node,
+		leaseHolder: leaseHolder,
+		flush:       service.NewTrafficFlushService(store),
+		sync:        service.NewNodeSyncService(app.Xray, node, config.GetSharedCachePath()),
+		done:        make(chan struct{}),
 	}
 	rt.sync.SetDescribe(func(state *model.NodeState) {
 		state.XrayState, _ = app.Xray.GetXrayState()
@@ -45,7 +62,6 @@ func startSharedMode(ctx context.Context, app *App, node config.NodeConfig) (*no
 	app.Xray.SetTrafficSink(func(_ []*xray.Traffic, clients []*xray.ClientTraffic) error {
 		return rt.flush.Collect(clients)
 	})
-	syncEvery := time.Duration(node.SyncIntervalSeconds) * time.Second
 	flushEvery := time.Duration(node.TrafficFlushSeconds) * time.Second
 	go func() {
 		defer close(rt.done)
@@ -65,13 +81,53 @@ func startSharedMode(ctx context.Context, app *App, node config.NodeConfig) (*no
 		if node.NodeID != "" {
 			go rt.sync.RunHeartbeatLoop(ctx, syncEvery)
 		}
+		if leaseHolder != "" {
+			go renewMasterLease(ctx, leaseHolder, syncEvery)
+		}
 	}
-	return rt, &job.SharedTrafficJob{Xray: app.Xray}
+	return rt, &job.SharedTrafficJob{Xray: app.Xray}, nil
+}
+
+// leaseTTL outlives a few missed renewals, so a busy database does not
+// hand the lease to a second master while the first is alive.
+func leaseTTL(syncEvery time.Duration) time.Duration { return 3 * syncEvery }
+
+func masterLeaseHolder(node config.NodeConfig, instance string) string {
+	id := node.NodeID
+	if id == "" {
+		id = "master"
+	}
+	if node.NodeAddress != "" {
+		id += " at " + node.NodeAddress
+	}
+	return id + " #" + instance
+}
+
+// renewMasterLease keeps the lease alive every sync interval.
+func renewMasterLease(ctx context.Context, holder string, every time.Duration) {
+	ticker := time.NewTicker(every)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			conn, err := database.Reconnect()
+			if err == nil {
+				err = database.AcquireMasterLease(conn, holder, leaseTTL(every))
+			}
+			if err != nil {
+				log.Printf("master lease: %v", err)
+			}
+		}
+	}
 }
 
 // finish waits for the flush loop's own last flush, then tries once more
-// (the drain at shutdown may have journaled more), bounded in time.
+// (the drain at shutdown may have journaled more), bounded in time, and
+// gives the master lease up.
 func (rt *nodeRuntime) finish() {
+	defer rt.releaseLease()
 	select {
 	case <-rt.done:
 	case <-time.After(finalFlushTimeout):
@@ -86,5 +142,16 @@ func (rt *nodeRuntime) finish() {
 		}
 	case <-time.After(finalFlushTimeout):
 		log.Printf("final traffic flush timed out; kept in %s", config.GetTrafficPendingPath())
+	}
+}
+
+func (rt *nodeRuntime) releaseLease() {
+	if rt.leaseHolder == "" {
+		return
+	}
+	if conn := database.GetDB(); conn != nil {
+		if err := database.ReleaseMasterLease(conn, rt.leaseHolder); err != nil {
+			log.Printf("master lease: release: %v", err)
+		}
 	}
 }

@@ -73,7 +73,12 @@ func (s *Server) Start(ctx context.Context) error {
 	node := config.GetNodeConfigFromJSON()
 	worker := node.Role == config.NodeRoleWorker
 	if service.IsSharedModeEnabled() {
-		rt, trafficJob := startSharedMode(s.ctx, app, node)
+		rt, trafficJob, err := startSharedMode(s.ctx, app, node)
+		if err != nil {
+			s.cancel()
+			_ = s.shutdownHTTP()
+			return err
+		}
 		s.node, deps.Traffic = rt, trafficJob
 		// Collect as often as the journal is flushed.
 		deps.TrafficInterval = time.Duration(node.TrafficFlushSeconds) * time.Second

@@ -2,9 +2,12 @@ package model
 
 // NodeState is one node's heartbeat and sync status, written by the node.
 type NodeState struct {
-	NodeID          string `json:"nodeId" gorm:"primaryKey;size:191"`
-	NodeRole        string `json:"nodeRole" gorm:"not null"`
-	NodeAddress     string `json:"nodeAddress"`
+	NodeID      string `json:"nodeId" gorm:"primaryKey;size:191"`
+	NodeRole    string `json:"nodeRole" gorm:"not null"`
+	NodeAddress string `json:"nodeAddress"`
+	// Instance identifies the machine and data folder behind the nodeId, so
+	// two live nodes configured with the same nodeId are caught at startup.
+	Instance        string `json:"instance" gorm:"size:64"`
 	LastSyncAt      int64  `json:"lastSyncAt"`
 	LastHeartbeatAt int64  `json:"lastHeartbeatAt"`
 	// LastSeenVersion is the shared version this node has actually applied.

@@ -36,6 +36,7 @@ type node struct {
 // nodeOptions are the node's x-ui.json node-group values.
 type nodeOptions struct {
 	syncSeconds, flushSeconds int
+	nodeID                    string // default: the node's name
 }
 
 func newNode(t *testing.T, c *cluster, name string, role config.NodeRole, opts nodeOptions) *node {
@@ -47,6 +48,10 @@ func newNode(t *testing.T, c *cluster, name string, role config.NodeRole, opts n
 	if err := os.Symlink(c.xrayBin, filepath.Join(n.binDir, "xray-linux-amd64")); err != nil {
 		t.Fatal(err)
 	}
+	nodeID := opts.nodeID
+	if nodeID == "" {
+		nodeID = name
+	}
 	_, proxyPort, _ := net.SplitHostPort(n.proxy.addr)
 	port, _ := strconv.Atoi(proxyPort)
 	settings := map[string]any{
@@ -55,7 +60,7 @@ func newNode(t *testing.T, c *cluster, name string, role config.NodeRole, opts n
 			"dbUser": c.db.User, "dbName": c.db.Name,
 		},
 		"node": map[string]any{
-			"nodeRole": string(role), "nodeId": name, "nodeAddress": host.nsIP,
+			"nodeRole": string(role), "nodeId": nodeID, "nodeAddress": host.nsIP,
 			"syncInterval": opts.syncSeconds, "trafficFlushInterval": opts.flushSeconds,
 		},
 		"panelNetwork": map[string]any{"listen": "0.0.0.0", "port": panelPort},
@@ -100,6 +105,33 @@ func (n *node) start(c *cluster) {
 		n.dumpLog()
 		n.t.Fatalf("%s: panel did not come up", n.name)
 	}
+}
+
+// startRefused runs `x-ui run` and expects it to exit with an error
+// before serving; it returns the process output.
+func (n *node) startRefused(c *cluster) string {
+	n.t.Helper()
+	cmd := exec.Command("ip", "netns", "exec", n.host.ns, c.xuiBin, "run")
+	cmd.Env = append(os.Environ(), "XUI_DB_FOLDER="+n.dir, "XUI_BIN_FOLDER="+n.binDir,
+		"XUI_LOG_FOLDER="+n.dir, "XUI_DB_PASSWORD="+c.password)
+	done := make(chan struct{})
+	var out []byte
+	var err error
+	go func() {
+		out, err = cmd.CombinedOutput()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		n.t.Fatalf("%s: x-ui kept running; want a refusal. Output:\n%s", n.name, out)
+	}
+	if err == nil {
+		n.t.Fatalf("%s: x-ui exited cleanly; want a refusal. Output:\n%s", n.name, out)
+	}
+	return string(out)
 }
 
 func (n *node) healthy() bool {

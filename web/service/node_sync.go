@@ -30,6 +30,7 @@ type NodeSyncService struct {
 	// describe adds runtime facts (address, Xray state, pending deltas).
 	describe func(*model.NodeState)
 	node     config.NodeConfig
+	instance string
 
 	mu         sync.Mutex
 	current    *SharedAccountsSnapshot
@@ -38,7 +39,7 @@ type NodeSyncService struct {
 
 // NewNodeSyncService wires a sync loop that applies snapshots to xraySvc.
 func NewNodeSyncService(xraySvc *XrayService, node config.NodeConfig, cachePath string) *NodeSyncService {
-	svc := &NodeSyncService{cachePath: cachePath, node: node}
+	svc := &NodeSyncService{cachePath: cachePath, node: node, instance: NodeInstance()}
 	svc.loadVersion = func() (int64, error) {
 		conn, err := database.Reconnect()
 		if err != nil {
@@ -110,6 +111,7 @@ func (s *NodeSyncService) updateNodeState(version int64, syncErr error, didSync 
 		NodeID:          s.node.NodeID,
 		NodeRole:        string(s.node.Role),
 		NodeAddress:     s.node.NodeAddress,
+		Instance:        s.instance,
 		LastHeartbeatAt: now,
 		LastSeenVersion: version,
 	}
