@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/config"
+	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
 )
 
 const panelPort = 2053
@@ -207,15 +208,5 @@ func (n *node) dumpLog() {
 	n.t.Logf("--- %s log (last %d lines) ---\n%s", n.name, len(lines), strings.Join(lines, "\n"))
 }
 
-func waitFor(within time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(within)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
+// waitFor is xraytest.Eventually.
+var waitFor = xraytest.Eventually

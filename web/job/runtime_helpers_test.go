@@ -202,18 +202,8 @@ func (r *runtime) canConnect(socks string) bool {
 }
 
 // eventually polls cond for up to within.
-func eventually(within time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(within)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
+// eventually is xraytest.Eventually.
+var eventually = xraytest.Eventually
 
 func (r *runtime) clientTraffic(email string) *xray.ClientTraffic {
 	r.t.Helper()

@@ -2,6 +2,7 @@ package service
 
 import (
 	"database/sql"
+	"encoding/json"
 	"strings"
 
 	"github.com/mhsanaei/3x-ui/v2/database"
@@ -109,6 +110,37 @@ func lockInbound(tx *gorm.DB, id int) (*model.Inbound, error) {
 		return nil, NotFound("id", "inbound %d does not exist", id)
 	}
 	return in, err
+}
+
+// lockedDoc locks an inbound row and parses its stored settings.
+func lockedDoc(tx *gorm.DB, id int) (*model.Inbound, *settingsDoc, error) {
+	in, err := lockInbound(tx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	doc, err := parseStoredSettings(in.Settings)
+	if err != nil {
+		return nil, nil, err
+	}
+	return in, doc, nil
+}
+
+// lockedClients is lockedDoc plus the inbound's client objects and their
+// identities (id, password, email), index for index.
+func lockedClients(tx *gorm.DB, id int) (*model.Inbound, *settingsDoc, []json.RawMessage, []clientIdent, error) {
+	in, doc, err := lockedDoc(tx, id)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	raws, err := doc.clientList()
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	idents, err := identsOf(raws)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return in, doc, raws, idents, nil
 }
 
 // prepareInbound validates an inbound for create/update, normalizes its

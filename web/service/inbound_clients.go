@@ -147,11 +147,7 @@ func (s *InboundService) AddInboundClient(data *model.Inbound) error {
 		return err
 	}
 	return s.write(func(tx *gorm.DB) error {
-		in, err := lockInbound(tx, data.Id)
-		if err != nil {
-			return err
-		}
-		doc, err := parseStoredSettings(in.Settings)
+		in, doc, err := lockedDoc(tx, data.Id)
 		if err != nil {
 			return err
 		}
@@ -266,11 +262,7 @@ func (s *InboundService) UpdateInboundClient(data *model.Inbound, clientId strin
 		return Invalid("settings", "give exactly one client, got %d", len(raws))
 	}
 	return s.write(func(tx *gorm.DB) error {
-		in, err := lockInbound(tx, data.Id)
-		if err != nil {
-			return err
-		}
-		doc, err := parseStoredSettings(in.Settings)
+		in, doc, err := lockedDoc(tx, data.Id)
 		if err != nil {
 			return err
 		}
@@ -336,11 +328,7 @@ func (s *InboundService) DelInboundClientByEmail(inboundId int, email string) er
 
 func (s *InboundService) delClient(inboundId int, value string, byEmail bool) error {
 	return s.write(func(tx *gorm.DB) error {
-		in, err := lockInbound(tx, inboundId)
-		if err != nil {
-			return err
-		}
-		doc, err := parseStoredSettings(in.Settings)
+		in, doc, err := lockedDoc(tx, inboundId)
 		if err != nil {
 			return err
 		}

@@ -141,22 +141,10 @@ func patchInboundClients(tx *gorm.DB, patches map[int]map[string]map[string]any)
 	}
 	sort.Ints(ids) // fixed lock order across concurrent writers
 	for _, id := range ids {
-		in, err := lockInbound(tx, id)
+		_, doc, raws, idents, err := lockedClients(tx, id)
 		if KindOf(err) == KindNotFound {
 			continue // the row outlived its inbound; nothing to patch
 		}
-		if err != nil {
-			return err
-		}
-		doc, err := parseStoredSettings(in.Settings)
-		if err != nil {
-			return err
-		}
-		raws, err := doc.clientList()
-		if err != nil {
-			return err
-		}
-		idents, err := identsOf(raws)
 		if err != nil {
 			return err
 		}

@@ -131,19 +131,7 @@ func (s *InboundService) DelDepletedClients(inboundId int) error {
 // removeClientsByEmail drops clients whose lower-cased email is in gone
 // from one inbound's settings JSON.
 func removeClientsByEmail(tx *gorm.DB, inboundID int, gone map[string]bool) error {
-	in, err := lockInbound(tx, inboundID)
-	if err != nil {
-		return err
-	}
-	doc, err := parseStoredSettings(in.Settings)
-	if err != nil {
-		return err
-	}
-	raws, err := doc.clientList()
-	if err != nil {
-		return err
-	}
-	idents, err := identsOf(raws)
+	_, doc, raws, idents, err := lockedClients(tx, inboundID)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // Binary is the Xray binary for tests: $XUI_TEST_XRAY_BIN, else
@@ -84,4 +85,19 @@ func NewKey(n int) string {
 		panic(err)
 	}
 	return base64.StdEncoding.EncodeToString(b)
+}
+
+// Eventually polls cond every 100 ms until it holds or within has passed,
+// and reports whether it held. Every wait in the tests is bounded by it.
+func Eventually(within time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(within)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
