@@ -201,7 +201,6 @@ func (r *runtime) canConnect(socks string) bool {
 	return err == nil
 }
 
-// eventually polls cond for up to within.
 // eventually is xraytest.Eventually.
 var eventually = xraytest.Eventually
 
