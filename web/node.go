@@ -8,6 +8,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/util/loop"
 	"github.com/mhsanaei/3x-ui/v2/web/job"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/xray"
@@ -105,22 +106,15 @@ func masterLeaseHolder(node config.NodeConfig, instance string) string {
 
 // renewMasterLease keeps the lease alive every sync interval.
 func renewMasterLease(ctx context.Context, holder string, every time.Duration) {
-	ticker := time.NewTicker(every)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-			conn, err := database.Reconnect()
-			if err == nil {
-				err = database.AcquireMasterLease(conn, holder, leaseTTL(every))
-			}
-			if err != nil {
-				log.Printf("master lease: %v", err)
-			}
+	loop.Every(ctx, every, func() {
+		conn, err := database.Reconnect()
+		if err == nil {
+			err = database.AcquireMasterLease(conn, holder, leaseTTL(every))
 		}
-	}
+		if err != nil {
+			log.Printf("master lease: %v", err)
+		}
+	})
 }
 
 // finish waits for the flush loop's own last flush, then tries once more

@@ -12,6 +12,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/util/loop"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
@@ -188,21 +189,13 @@ func (s *NodeSyncService) Run(ctx context.Context, interval time.Duration) {
 	if err := s.BootstrapFromCache(); err != nil {
 		log.Printf("node sync: bootstrap from cache: %v", err)
 	}
-	if err := s.SyncOnce(); err != nil {
-		log.Printf("node sync: %v", err)
-	}
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-			if err := s.SyncOnce(); err != nil {
-				log.Printf("node sync: %v", err)
-			}
+	sync := func() {
+		if err := s.SyncOnce(); err != nil {
+			log.Printf("node sync: %v", err)
 		}
 	}
+	sync()
+	loop.Every(ctx, interval, sync)
 }
 
 // RunHeartbeatLoop records a master's status every interval.
@@ -212,16 +205,7 @@ func (s *NodeSyncService) RunHeartbeatLoop(ctx context.Context, interval time.Du
 		s.updateNodeState(version, err, false)
 	}
 	beat()
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-			beat()
-		}
-	}
+	loop.Every(ctx, interval, beat)
 }
 
 // InboundForEmail resolves a client's inbound from the applied snapshot,

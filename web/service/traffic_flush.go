@@ -9,6 +9,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/util/loop"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -217,9 +218,7 @@ func (s *TrafficFlushService) Run(ctx context.Context) {
 
 // RunEvery is Run with an explicit interval.
 func (s *TrafficFlushService) RunEvery(ctx context.Context, interval time.Duration) {
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	tick := func() {
+	loop.Every(ctx, interval, func() {
 		if err := s.FlushOnce(); err != nil {
 			log.Printf("traffic flush: %v", err)
 		}
@@ -228,16 +227,8 @@ func (s *TrafficFlushService) RunEvery(ctx context.Context, interval time.Durati
 				log.Printf("traffic reconcile: %v", err)
 			}
 		}
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			if err := s.FlushOnce(); err != nil {
-				log.Printf("traffic flush at shutdown: %v", err)
-			}
-			return
-		case <-ticker.C:
-			tick()
-		}
+	})
+	if err := s.FlushOnce(); err != nil {
+		log.Printf("traffic flush at shutdown: %v", err)
 	}
 }

@@ -1,0 +1,30 @@
+package loop
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestEveryRunsUntilCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var n atomic.Int32
+	done := make(chan struct{})
+	go func() {
+		Every(ctx, 5*time.Millisecond, func() {
+			if n.Add(1) == 3 {
+				cancel()
+			}
+		})
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Every did not stop after cancel")
+	}
+	if got := n.Load(); got != 3 {
+		t.Fatalf("ran %d times after cancel at 3", got)
+	}
+}
