@@ -236,3 +236,27 @@ func mustJSON(v any) string {
 	}
 	return string(data)
 }
+
+// servedWorker is a one-worker cluster whose worker already serves a VLESS
+// inbound created on the master with one client.
+type servedWorker struct {
+	*cluster
+	w         *node
+	payload   string
+	base      map[string]any
+	inboundID int
+	socks     string
+}
+
+func newServedWorker(t *testing.T, email string) *servedWorker {
+	t.Helper()
+	c := newCluster(t, 1, nodeOptions{syncSeconds: 2, flushSeconds: 1})
+	s := &servedWorker{cluster: c, w: c.workers[0], base: vlessClient(email, nil)}
+	s.payload = payloadOn(t, s.w.host)
+	s.inboundID = c.addVLESSInbound(inboundPort, s.base)
+	s.socks = proxyVia(t, s.w.host, inboundPort, s.base)
+	if !waitFor(15*time.Second, func() bool { return canDownload(s.socks, s.payload+"/bytes?n=1024") }) {
+		t.Fatal("worker never served the master's inbound")
+	}
+	return s
+}

@@ -15,15 +15,8 @@ import (
 // start from shared-cache.json), and catches up with the changes the
 // master made while the worker could not reach the database.
 func TestWorkerServesThroughDatabaseOutage(t *testing.T) {
-	c := newCluster(t, 1, nodeOptions{syncSeconds: 2, flushSeconds: 1})
-	w := c.workers[0]
-	payload := payloadOn(t, w.host)
-	base := vlessClient("base@outage", nil)
-	inboundID := c.addVLESSInbound(inboundPort, base)
-	socks := proxyVia(t, w.host, inboundPort, base)
-	if !waitFor(15*time.Second, func() bool { return canDownload(socks, payload+"/bytes?n=1024") }) {
-		t.Fatal("worker never served the inbound")
-	}
+	s := newServedWorker(t, "base@outage")
+	c, w, payload, base, inboundID, socks := s.cluster, s.w, s.payload, s.base, s.inboundID, s.socks
 	if _, err := os.Stat(filepath.Join(w.dir, "shared-cache.json")); err != nil {
 		t.Fatalf("worker has no snapshot cache: %v", err)
 	}

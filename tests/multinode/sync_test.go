@@ -18,15 +18,8 @@ const inboundPort = 24443
 // never restart the worker's Xray nor stop a download through it, and a
 // write sent to the worker is refused with the master's address.
 func TestWorkerFollowsMasterLive(t *testing.T) {
-	c := newCluster(t, 1, nodeOptions{syncSeconds: 2, flushSeconds: 1})
-	w := c.workers[0]
-	payload := payloadOn(t, w.host)
-	base := vlessClient("base@mn", nil)
-	inboundID := c.addVLESSInbound(inboundPort, base)
-	baseSocks := proxyVia(t, w.host, inboundPort, base)
-	if !waitFor(15*time.Second, func() bool { return canDownload(baseSocks, payload+"/bytes?n=1024") }) {
-		t.Fatal("worker never served the master's inbound")
-	}
+	s := newServedWorker(t, "base@mn")
+	c, w, payload, inboundID, baseSocks := s.cluster, s.w, s.payload, s.inboundID, s.socks
 	stream := xraytest.StartDownload(baseSocks, fmt.Sprintf("%s/slow?n=%d&rate=%d", payload, 1<<30, 256<<10))
 	defer stream.Stop()
 	if !stream.WaitBytes(64<<10, 10*time.Second) {
