@@ -4,7 +4,7 @@ XRAY_BIN    := bin/xray-linux-amd64
 XRAY_STAMP  := bin/.xray-version
 XRAY_VER    := $(shell $(GO) list -m -f '{{.Version}}' github.com/xtls/xray-core 2>/dev/null)
 RUN_FOLDER  ?= ./data
-TEST_FLAGS  ?= -race -timeout 25m
+TEST_FLAGS  ?= -race -count=1 -timeout 25m
 
 .PHONY: all build xray run test vet fmt clean
 
