@@ -3,7 +3,6 @@ package database
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -190,46 +189,15 @@ func TestIsNotFound(t *testing.T) {
 // rowsOf dumps every table as comparable strings, ids included.
 func rowsOf(t *testing.T, conn *gorm.DB) map[string][]string {
 	t.Helper()
-	out := map[string][]string{}
+	var tables []string
 	for _, m := range AllModels() {
 		stmt := &gorm.Statement{DB: conn}
 		if err := stmt.Parse(m); err != nil {
 			t.Fatal(err)
 		}
-		var rows []map[string]any
-		if err := conn.Table(stmt.Schema.Table).Find(&rows).Error; err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range rows {
-			keys := make([]string, 0, len(r))
-			for k := range r {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			var sb strings.Builder
-			for _, k := range keys {
-				sb.WriteString(k + "=" + normalizeCell(r[k]) + ";")
-			}
-			out[stmt.Schema.Table] = append(out[stmt.Schema.Table], sb.String())
-		}
-		sort.Strings(out[stmt.Schema.Table])
+		tables = append(tables, stmt.Schema.Table)
 	}
-	return out
-}
-
-func normalizeCell(v any) string {
-	switch x := v.(type) {
-	case []byte:
-		return string(x)
-	case bool:
-		if x {
-			return "1"
-		}
-		return "0"
-	case nil:
-		return "NULL"
-	}
-	return fmt.Sprint(v)
+	return dbtest.DumpTables(t, conn, tables...)
 }
 
 func TestWorkerChecksSchemaInsteadOfMigrating(t *testing.T) {

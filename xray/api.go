@@ -196,7 +196,7 @@ func (c *APIClient) QueryTraffic(reset bool) ([]*Traffic, []*ClientTraffic, erro
 			addDirection(&ct.Up, &ct.Down, dir, s.GetValue())
 		}
 	}
-	return sortedTraffic(traffics), sortedClients(clients), nil
+	return sortedValues(traffics), sortedValues(clients), nil
 }
 
 func addDirection(up, down *int64, dir string, v int64) {
@@ -208,26 +208,14 @@ func addDirection(up, down *int64, dir string, v int64) {
 	}
 }
 
-func sortedTraffic(m map[string]*Traffic) []*Traffic {
+// sortedValues lists a map's values in key order, so results are stable.
+func sortedValues[T any](m map[string]*T) []*T {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	out := make([]*Traffic, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, m[k])
-	}
-	return out
-}
-
-func sortedClients(m map[string]*ClientTraffic) []*ClientTraffic {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]*ClientTraffic, 0, len(keys))
+	out := make([]*T, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, m[k])
 	}

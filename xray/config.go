@@ -43,9 +43,7 @@ func (c *Config) Equals(other *Config) bool {
 	if c.sameBytes(other) {
 		return true
 	}
-	a, errA := json.Marshal(c)
-	b, errB := json.Marshal(other)
-	return errA == nil && errB == nil && bytes.Equal(canonical(a), canonical(b))
+	return canonicalEqual(c, other)
 }
 
 // Equals compares two inbounds by their canonical JSON.
@@ -56,9 +54,14 @@ func (c *InboundConfig) Equals(other *InboundConfig) bool {
 	if c.sameBytes(other) {
 		return true
 	}
-	a, errA := json.Marshal(c)
-	b, errB := json.Marshal(other)
-	return errA == nil && errB == nil && bytes.Equal(canonical(a), canonical(b))
+	return canonicalEqual(c, other)
+}
+
+// canonicalEqual compares two values by their canonical JSON.
+func canonicalEqual(a, b any) bool {
+	x, errA := json.Marshal(a)
+	y, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(canonical(x), canonical(y))
 }
 
 // canonical re-encodes JSON so key order and spacing do not matter.

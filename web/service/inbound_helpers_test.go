@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -53,32 +52,8 @@ func svcSetNodeRole(t testing.TB, dir, role string) {
 // strings, so a test can assert that a failed call changed nothing.
 func svcDump(t testing.TB) map[string][]string {
 	t.Helper()
-	conn := database.GetDB()
-	out := map[string][]string{}
-	for _, table := range []string{"inbounds", "client_traffics", "settings", "shared_states", "outbound_traffics", "inbound_client_ips", "users"} {
-		var rows []map[string]any
-		if err := conn.Table(table).Find(&rows).Error; err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range rows {
-			keys := make([]string, 0, len(r))
-			for k := range r {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			var sb strings.Builder
-			for _, k := range keys {
-				v := r[k]
-				if b, ok := v.([]byte); ok {
-					v = string(b)
-				}
-				fmt.Fprintf(&sb, "%s=%v;", k, v)
-			}
-			out[table] = append(out[table], sb.String())
-		}
-		sort.Strings(out[table])
-	}
-	return out
+	return dbtest.DumpTables(t, database.GetDB(), "inbounds", "client_traffics", "settings",
+		"shared_states", "outbound_traffics", "inbound_client_ips", "users")
 }
 
 func svcAssertUnchanged(t testing.TB, before map[string][]string) {
