@@ -10,16 +10,6 @@ import (
 	"gorm.io/gorm"
 )
 
-func runMigrate(stdout, stderr io.Writer) int {
-	if err := database.InitDB(); err != nil {
-		fmt.Fprintf(stderr, "migrate: %v\n", err)
-		return 1
-	}
-	defer database.CloseDB()
-	fmt.Fprintln(stdout, "Migration done")
-	return 0
-}
-
 // runMigrateDB copies every table between the SQLite file in XUI_DB_FOLDER
 // and the MariaDB database configured in x-ui.json.
 func runMigrateDB(args []string, stdout, stderr io.Writer) int {
@@ -34,6 +24,12 @@ func runMigrateDB(args []string, stdout, stderr io.Writer) int {
 	if *direction != "sqlite-to-mariadb" && *direction != "mariadb-to-sqlite" {
 		fmt.Fprintf(stderr, "direction: must be sqlite-to-mariadb or mariadb-to-sqlite, got %q\n", *direction)
 		return 2
+	}
+	if *direction == "sqlite-to-mariadb" {
+		// A 3x-ui file is upgraded (backup, x-ui.json) before it is copied.
+		if code := upgradeIfPending(stdout, stderr); code != 0 {
+			return code
+		}
 	}
 	sqliteDB, err := database.OpenSQLite(config.GetDBPath())
 	if err != nil {

@@ -34,7 +34,7 @@ func runCLI(args []string, stdout, stderr io.Writer) int {
 	case "setting":
 		return runSetting(args[1:], stdout, stderr)
 	case "migrate":
-		return runMigrate(stdout, stderr)
+		return runMigrate(args[1:], stdout, stderr)
 	case "migrate-db":
 		return runMigrateDB(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
@@ -53,7 +53,7 @@ func printUsage(w io.Writer) {
 Commands:
   run          start the panel, subscription server and Xray (default)
   setting      show or change node-local settings (x-ui setting -h)
-  migrate      create or update the database schema
+  migrate      create or update the database schema (-from-3x-ui [-dry-run]: upgrade a 3x-ui v2.x database)
   migrate-db   copy all data: -direction sqlite-to-mariadb|mariadb-to-sqlite
   -v           print the version
 `, config.GetName())
@@ -66,6 +66,11 @@ func runPanel(stderr io.Writer) int {
 	if err := config.ValidateNodeConfig(nodeCfg, dbCfg); err != nil {
 		fmt.Fprintf(stderr, "invalid node configuration: %v\n", err)
 		return 1
+	}
+	if nodeCfg.Role != config.NodeRoleWorker {
+		if code := upgradeIfPending(os.Stdout, stderr); code != 0 {
+			return code
+		}
 	}
 	if err := database.InitDB(); err != nil {
 		if nodeCfg.Role != config.NodeRoleWorker {

@@ -92,6 +92,9 @@ func (s *Server) Start(ctx context.Context) error {
 			log.Printf("xray failed to start: %v", err)
 		}
 	}
+	if !worker {
+		deps.PeriodicReset = &job.PeriodicTrafficResetJob{Inbounds: app.Inbounds, Settings: app.Settings}
+	}
 	s.jobs = job.Start(s.ctx, deps)
 	return nil
 }

@@ -44,6 +44,11 @@ type Inbound struct {
 	StreamSettings string   `json:"streamSettings" form:"streamSettings"`
 	Tag            string   `json:"tag" form:"tag" gorm:"size:255;unique"`
 	Sniffing       string   `json:"sniffing" form:"sniffing"`
+
+	// TrafficReset is upstream 3x-ui's periodic reset of the inbound's
+	// client counters: never, daily, weekly or monthly.
+	TrafficReset         string `json:"trafficReset" form:"trafficReset" gorm:"size:16;default:never"`
+	LastTrafficResetTime int64  `json:"lastTrafficResetTime" form:"lastTrafficResetTime" gorm:"default:0"` // unix ms
 }
 
 // OutboundTraffics counts traffic per outbound tag.

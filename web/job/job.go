@@ -24,6 +24,8 @@ type Deps struct {
 	// mode: the sink journals and a flush loop writes).
 	Traffic         cron.Job
 	IPLimitInterval time.Duration
+	// PeriodicReset, when set (master or single node), runs every minute.
+	PeriodicReset cron.Job
 	// TrafficInterval defaults to 10s, HealthInterval to 2s.
 	TrafficInterval time.Duration
 	HealthInterval  time.Duration
@@ -63,6 +65,9 @@ func Start(ctx context.Context, d Deps) *Scheduler {
 				log.Printf("ip limit: %v", err)
 			}
 		}))
+	}
+	if d.PeriodicReset != nil {
+		c.Schedule(cron.Every(time.Minute), d.PeriodicReset)
 	}
 	c.Start()
 	s := &Scheduler{cron: c}

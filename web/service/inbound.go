@@ -199,6 +199,9 @@ func (s *InboundService) AddInbound(in *model.Inbound) (*model.Inbound, error) {
 	if in.Tag == "" {
 		in.Tag = inboundTag(in.Listen, in.Port)
 	}
+	if in.TrafficReset, err = CheckTrafficReset(in.TrafficReset); err != nil {
+		return nil, err
+	}
 	err = s.write(func(tx *gorm.DB) error {
 		in.Id = 0 // a retried attempt must not reuse a rolled-back id
 		if err := checkPortFree(tx, in); err != nil {
@@ -245,6 +248,12 @@ func (s *InboundService) UpdateInbound(in *model.Inbound) (*model.Inbound, error
 	if err != nil {
 		return nil, err
 	}
+	cols := map[string]any{}
+	if in.TrafficReset != "" { // absent keeps the stored period
+		if cols["traffic_reset"], err = CheckTrafficReset(in.TrafficReset); err != nil {
+			return nil, err
+		}
+	}
 	var out *model.Inbound
 	err = s.write(func(tx *gorm.DB) error {
 		old, err := lockInbound(tx, in.Id)
@@ -272,6 +281,9 @@ func (s *InboundService) UpdateInbound(in *model.Inbound) (*model.Inbound, error
 			"settings": in.Settings, "stream_settings": in.StreamSettings,
 			"tag": in.Tag, "sniffing": in.Sniffing, "total": in.Total,
 		}).Error
+		if err == nil && len(cols) > 0 {
+			err = tx.Model(&model.Inbound{}).Where("id = ?", in.Id).Updates(cols).Error
+		}
 		if err != nil {
 			return err
 		}
