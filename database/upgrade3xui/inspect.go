@@ -135,3 +135,4 @@ func inspect(conn *gorm.DB, path string) (*Snapshot, error) {
 	}
 	return snap, nil
 }
+
