@@ -135,4 +135,3 @@ func inspect(conn *gorm.DB, path string) (*Snapshot, error) {
 	}
 	return snap, nil
 }
-
