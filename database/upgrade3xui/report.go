@@ -52,7 +52,8 @@ func (r *Report) Text() string {
 	fmt.Fprintf(&b, "\nSummary: carried over %d rows, %d shared settings groups, moved %d, converted %d, ignored %d\n",
 		total, len(r.Shared), len(r.Moved), len(r.Converted), len(r.Ignored))
 	if !r.DryRun {
-		fmt.Fprintf(&b, "Roll back: stop x-ui, copy %s over %s, start 3x-ui again.\n", r.Backup, r.Path)
+		fmt.Fprintf(&b, "Roll back: stop x-ui, delete %s-wal and %s-shm, copy %s over %s, start 3x-ui again.\n",
+			r.Path, r.Path, r.Backup, r.Path)
 	}
 	return b.String()
 }
