@@ -1,0 +1,59 @@
+package upgrade
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/database/upgrade3xui"
+)
+
+// An install moving to MariaDB: migrate-db on the 3x-ui file upgrades it
+// first (backup, report, x-ui.json), copies every row, and the node then
+// runs as a working master on MariaDB.
+func TestUpgradeFrom3xUIToMariaDB(t *testing.T) {
+	requireFree(t, fixturePorts...)
+	db := dbtest.NewMariaDB(t)
+	in := newInstall(t)
+	in.env = append(in.env, "XUI_DB_PASSWORD="+db.Password)
+	settings := map[string]any{
+		"databaseConnection": map[string]any{"dbType": "sqlite", "dbHost": db.Host, "dbPort": db.Port, "dbUser": db.User, "dbName": db.Name},
+		"panelNetwork":       map[string]any{"listen": "127.0.0.1"},
+	}
+	data, _ := json.Marshal(settings)
+	if err := os.WriteFile(in.path("x-ui.json"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	orig, _ := os.ReadFile(in.path("x-ui.db"))
+	out, err := in.cli("migrate-db", "-direction", "sqlite-to-mariadb")
+	if err != nil {
+		t.Fatalf("migrate-db: %v\n%s", err, out)
+	}
+	if miss := contains(out, "3x-ui upgrade report", "x-ui.json port = 39001", "inbounds", "Copy verified"); miss != "" {
+		t.Fatalf("migrate-db output lacks %q:\n%s", miss, out)
+	}
+	if backup, _ := os.ReadFile(in.path("x-ui.db" + upgrade3xui.BackupSuffix)); string(backup) != string(orig) {
+		t.Fatal("migrate-db did not keep the original 3x-ui file")
+	}
+	if out, err := in.cli("setting", "-dbType", "mariadb"); err != nil {
+		t.Fatalf("setting -dbType mariadb: %v\n%s", err, out)
+	}
+
+	base := fmt.Sprintf("http://127.0.0.1:%d/", panelPort)
+	p := in.start(base)
+	if strings.Contains(p.output(), "upgrade report") {
+		t.Fatalf("the MariaDB start upgraded again:\n%s", p.output())
+	}
+	a, env := login(t, base, "owner", "Owner-pass-2026")
+	if !env.Success {
+		t.Fatalf("owner login on MariaDB failed: %+v", env)
+	}
+	v := readInbounds(t, a)
+	checkFixture(t, v)
+	a.setLoopbackTemplate()
+	moveBytes(t, a, v)
+	p.stop()
+}
