@@ -186,3 +186,21 @@ func TestTrafficResetValidated(t *testing.T) {
 		}
 	})
 }
+
+func TestPeriodicTrafficResetWorkerRefuses(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		dir := svcOpenDB(t, b)
+		s := &InboundService{}
+		resetFixture(t, s, TrafficResetDaily)
+		if _, err := s.RunPeriodicTrafficResets(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC), time.UTC); err != nil {
+			t.Fatal(err)
+		}
+		svcSetNodeRole(t, dir, "worker")
+		before := svcDump(t)
+		_, err := s.RunPeriodicTrafficResets(time.Date(2026, 3, 11, 0, 1, 0, 0, time.UTC), time.UTC)
+		if KindOf(err) != KindForbidden {
+			t.Fatalf("a worker ran the periodic reset: %v", err)
+		}
+		svcAssertUnchanged(t, before)
+	})
+}
