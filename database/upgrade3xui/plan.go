@@ -1,6 +1,7 @@
 package upgrade3xui
 
 import (
+	"encoding/base32"
 	"fmt"
 	"sort"
 	"strconv"
@@ -188,6 +189,9 @@ func (p *plan) planTwoFactor(snap *Snapshot, adminSecret string) {
 	switch {
 	case !enabled || token == "":
 		p.ignored = append(p.ignored, Item{"twoFactorEnable/twoFactorToken", "two-factor login was off upstream: nothing to convert"})
+	case !validTOTPSecret(token):
+		// Storing it would lock the admin out: no code could ever match.
+		p.ignored = append(p.ignored, Item{"twoFactorToken", "not a base32 TOTP secret: two-factor left off, set it up again in the panel"})
 	case adminSecret == token:
 		p.converted = append(p.converted, Item{"twoFactorToken", "already on the first admin (users.two_factor_secret)"})
 	case adminSecret != "":
@@ -223,4 +227,10 @@ func lookup(settings map[string]any, key string) (any, bool) {
 	}
 	v, ok := settings[key]
 	return v, ok && v != nil
+}
+
+func validTOTPSecret(s string) bool {
+	s = strings.TrimRight(strings.ToUpper(s), "=")
+	b, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(s)
+	return err == nil && len(b) >= 10
 }

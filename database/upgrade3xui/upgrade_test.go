@@ -224,6 +224,36 @@ func TestExistingXUIJSONWinsAndTwoFactorConverts(t *testing.T) {
 	}
 }
 
+func TestBrokenTwoFactorTokenIsNotStored(t *testing.T) {
+	path := copyFixture(t)
+	conn, err := gorm.Open(sqlite.Open(path), &gorm.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, value := range map[string]string{"twoFactorEnable": "true", "twoFactorToken": "not base32!"} {
+		if err := conn.Exec("UPDATE settings SET value = ? WHERE `key` = ?", value, key).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	closeDB(conn)
+	r, err := Run(Options{DBPath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Text(), "not a base32 TOTP secret") {
+		t.Fatalf("report:\n%s", r.Text())
+	}
+	ro, err := openReadOnly(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDB(ro)
+	var u model.User
+	if err := ro.Order("id").First(&u).Error; err != nil || u.TwoFactorSecret != "" {
+		t.Fatalf("a broken secret was stored: %+v %v", u, err)
+	}
+}
+
 func TestNot3xUIIsRefused(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("XUI_DB_FOLDER", dir)

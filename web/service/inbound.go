@@ -202,6 +202,7 @@ func (s *InboundService) AddInbound(in *model.Inbound) (*model.Inbound, error) {
 	if in.TrafficReset, err = CheckTrafficReset(in.TrafficReset); err != nil {
 		return nil, err
 	}
+	in.LastTrafficResetTime = 0 // the reset job owns it
 	err = s.write(func(tx *gorm.DB) error {
 		in.Id = 0 // a retried attempt must not reuse a rolled-back id
 		if err := checkPortFree(tx, in); err != nil {
