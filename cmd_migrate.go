@@ -27,7 +27,7 @@ func runMigrateDB(args []string, stdout, stderr io.Writer) int {
 	}
 	if *direction == "sqlite-to-mariadb" {
 		// A 3x-ui file is upgraded (backup, x-ui.json) before it is copied.
-		if code := upgradeIfPending(stdout, stderr); code != 0 {
+		if code := upgradeSQLiteIfPending(stdout, stderr); code != 0 {
 			return code
 		}
 	}

@@ -59,6 +59,12 @@ func upgradeIfPending(stdout, stderr io.Writer) int {
 	if config.GetDBConfigFromJSON().Type == config.DBTypeMariaDB {
 		return 0
 	}
+	return upgradeSQLiteIfPending(stdout, stderr)
+}
+
+// upgradeSQLiteIfPending is upgradeIfPending whatever dbType says: migrate-db
+// reads the SQLite file even when x-ui.json already selects MariaDB.
+func upgradeSQLiteIfPending(stdout, stderr io.Writer) int {
 	path := config.GetDBPath()
 	pending, err := upgrade3xui.Pending(path)
 	if err != nil {

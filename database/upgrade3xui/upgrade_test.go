@@ -15,25 +15,19 @@ import (
 	"gorm.io/gorm"
 )
 
-// fixturePath is the real 3x-ui v2.9.4 database (read-only; tests copy it).
+// fixturePath is the real 3x-ui v2.9.4 database, committed under testdata
+// (read-only; tests copy it). XUI_TEST_3XUI_FIXTURE points at another one.
 func fixturePath(t testing.TB) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	candidates := []string{
-		os.Getenv("XUI_TEST_3XUI_FIXTURE"),
-		filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "fixtures", "3x-ui-v2.9.4", "x-ui.db"),
-		"/work/shared/fixtures/3x-ui-v2.9.4/x-ui.db",
+	path := os.Getenv("XUI_TEST_3XUI_FIXTURE")
+	if path == "" {
+		_, file, _, _ := runtime.Caller(0)
+		path = filepath.Join(filepath.Dir(file), "testdata", "3x-ui-v2.9.4.db")
 	}
-	for _, c := range candidates {
-		if c == "" {
-			continue
-		}
-		if _, err := os.Stat(c); err == nil {
-			return c
-		}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("3x-ui v2.9.4 fixture: %v", err)
 	}
-	t.Fatalf("3x-ui v2.9.4 fixture not found (set XUI_TEST_3XUI_FIXTURE): tried %v", candidates)
-	return ""
+	return path
 }
 
 // copyFixture puts the fixture into a fresh XUI_DB_FOLDER and returns its path.

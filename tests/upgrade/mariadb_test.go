@@ -20,7 +20,9 @@ func TestUpgradeFrom3xUIToMariaDB(t *testing.T) {
 	in := newInstall(t)
 	in.env = append(in.env, "XUI_DB_PASSWORD="+db.Password)
 	settings := map[string]any{
-		"databaseConnection": map[string]any{"dbType": "sqlite", "dbHost": db.Host, "dbPort": db.Port, "dbUser": db.User, "dbName": db.Name},
+		// The admin already selected MariaDB before copying: migrate-db
+		// must still upgrade the 3x-ui SQLite file first.
+		"databaseConnection": map[string]any{"dbType": "mariadb", "dbHost": db.Host, "dbPort": db.Port, "dbUser": db.User, "dbName": db.Name},
 		"panelNetwork":       map[string]any{"listen": "127.0.0.1"},
 	}
 	data, _ := json.Marshal(settings)
@@ -37,9 +39,6 @@ func TestUpgradeFrom3xUIToMariaDB(t *testing.T) {
 	}
 	if backup, _ := os.ReadFile(in.path("x-ui.db" + upgrade3xui.BackupSuffix)); string(backup) != string(orig) {
 		t.Fatal("migrate-db did not keep the original 3x-ui file")
-	}
-	if out, err := in.cli("setting", "-dbType", "mariadb"); err != nil {
-		t.Fatalf("setting -dbType mariadb: %v\n%s", err, out)
 	}
 
 	base := fmt.Sprintf("http://127.0.0.1:%d/", panelPort)

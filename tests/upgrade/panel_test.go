@@ -56,21 +56,18 @@ func xuiBinary(t *testing.T) string {
 	return builtXUI
 }
 
+// fixturePath is the real 3x-ui v2.9.4 database committed with the upgrade
+// package (see its testdata README); XUI_TEST_3XUI_FIXTURE overrides it.
 func fixturePath(t *testing.T) string {
 	t.Helper()
-	for _, c := range []string{
-		os.Getenv("XUI_TEST_3XUI_FIXTURE"),
-		filepath.Join(repoRoot(), "..", "shared", "fixtures", "3x-ui-v2.9.4", "x-ui.db"),
-		"/work/shared/fixtures/3x-ui-v2.9.4/x-ui.db",
-	} {
-		if c != "" {
-			if _, err := os.Stat(c); err == nil {
-				return c
-			}
-		}
+	path := os.Getenv("XUI_TEST_3XUI_FIXTURE")
+	if path == "" {
+		path = filepath.Join(repoRoot(), "database", "upgrade3xui", "testdata", "3x-ui-v2.9.4.db")
 	}
-	t.Fatal("3x-ui v2.9.4 fixture not found (set XUI_TEST_3XUI_FIXTURE)")
-	return ""
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("3x-ui v2.9.4 fixture: %v", err)
+	}
+	return path
 }
 
 // install is a DB folder holding a copy of the fixture, as an admin who
