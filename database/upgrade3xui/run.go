@@ -170,25 +170,5 @@ func migrate(path string, adminID int, twoFactor string) error {
 	})
 }
 
-// backup copies the database (and a WAL left by an unclean stop) next to
-// it; the copy is complete or absent.
-func backup(path, dst string) error {
-	// The WAL first: the main copy's presence marks the backup complete.
-	for _, suffix := range []string{"-wal", ""} {
-		src := path + suffix
-		data, err := os.ReadFile(src)
-		if suffix != "" && os.IsNotExist(err) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if err := atomicfile.Write(dst+suffix, data, 0o600); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // Print writes the report to w.
 func (r *Report) Print(w io.Writer) { io.WriteString(w, r.Text()) }
