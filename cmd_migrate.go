@@ -19,7 +19,12 @@ func runMigrateDB(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	mariaCfg := config.GetDBConfigFromJSON()
+	cfg, err := config.Load()
+	if err != nil {
+		fmt.Fprintf(stderr, "x-ui.json: %v\n", err)
+		return 1
+	}
+	mariaCfg := cfg.DB
 	mariaCfg.Type = config.DBTypeMariaDB
 	if *direction != "sqlite-to-mariadb" && *direction != "mariadb-to-sqlite" {
 		fmt.Fprintf(stderr, "direction: must be sqlite-to-mariadb or mariadb-to-sqlite, got %q\n", *direction)

@@ -25,6 +25,10 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "dry-run: only valid with -from-3x-ui")
 		return 2
 	}
+	if _, err := config.Load(); err != nil {
+		fmt.Fprintf(stderr, "x-ui.json: %v\n", err)
+		return 1
+	}
 	if *from3xui {
 		if config.GetDBConfigFromJSON().Type == config.DBTypeMariaDB && !*dryRun {
 			fmt.Fprintln(stderr, "from-3x-ui: x-ui.json selects MariaDB; the upgrade works on the SQLite file "+config.GetDBPath()+
