@@ -187,3 +187,16 @@ func verifySchema(conn *gorm.DB) error {
 	}
 	return nil
 }
+
+// ErrClosed is what services return while the database is away (not yet
+// opened, or lost and not reconnected).
+var ErrClosed = errors.New("database is not open")
+
+// Conn returns the open database or ErrClosed; unlike GetDB it never hands
+// out nil, so callers cannot panic on a missing connection.
+func Conn() (*gorm.DB, error) {
+	if conn := GetDB(); conn != nil {
+		return conn, nil
+	}
+	return nil, ErrClosed
+}

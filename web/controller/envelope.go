@@ -11,7 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 )
 
 // Msg is the envelope every API answer uses.
@@ -41,14 +41,14 @@ func fail(c *gin.Context, err error) {
 }
 
 func statusOf(err error) int {
-	switch service.KindOf(err) {
-	case service.KindInvalid:
+	switch errs.KindOf(err) {
+	case errs.KindInvalid:
 		return http.StatusBadRequest
-	case service.KindNotFound:
+	case errs.KindNotFound:
 		return http.StatusNotFound
-	case service.KindConflict:
+	case errs.KindConflict:
 		return http.StatusConflict
-	case service.KindForbidden:
+	case errs.KindForbidden:
 		return http.StatusForbidden
 	}
 	var me *errMaxBytes
@@ -68,7 +68,7 @@ func (e *errMaxBytes) Error() string {
 func intParam(c *gin.Context, name string) (int, error) {
 	v, err := strconv.Atoi(c.Param(name))
 	if err != nil || v <= 0 {
-		return 0, service.Invalid(name, "must be a positive integer, got %q", c.Param(name))
+		return 0, errs.Invalid(name, "must be a positive integer, got %q", c.Param(name))
 	}
 	return v, nil
 }
@@ -81,7 +81,7 @@ func intQuery(c *gin.Context, name string, fallback int) (int, error) {
 	}
 	v, err := strconv.Atoi(raw)
 	if err != nil || v < 0 {
-		return 0, service.Invalid(name, "must be a non-negative integer, got %q", raw)
+		return 0, errs.Invalid(name, "must be a non-negative integer, got %q", raw)
 	}
 	return v, nil
 }
@@ -129,7 +129,7 @@ func bodyInbound(c *gin.Context) (*model.Inbound, error) {
 func bodyClientData(c *gin.Context) (*model.Inbound, error) {
 	in, err := bodyInbound(c)
 	if err == nil && in.Id <= 0 {
-		err = service.Invalid("id", "inbound id is required")
+		err = errs.Invalid("id", "inbound id is required")
 	}
 	return in, err
 }

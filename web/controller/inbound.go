@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 )
@@ -114,7 +115,7 @@ func (a *InboundController) resetAllTraffics(c *gin.Context) {
 func inboundScope(c *gin.Context) (int, error) {
 	id, err := strconv.Atoi(c.Param("id"))
 	if err != nil || (id <= 0 && id != -1) {
-		return 0, service.Invalid("id", "must be an inbound id or -1 for all inbounds, got %q", c.Param("id"))
+		return 0, errs.Invalid("id", "must be an inbound id or -1 for all inbounds, got %q", c.Param("id"))
 	}
 	return id, nil
 }
@@ -154,7 +155,7 @@ func (a *InboundController) clientsPage(c *gin.Context) {
 	}
 	page, err := intQuery(c, "page", 1)
 	if err == nil && page < 1 {
-		err = service.Invalid("page", "must be 1 or more")
+		err = errs.Invalid("page", "must be 1 or more")
 	}
 	if err != nil {
 		fail(c, err)
@@ -162,7 +163,7 @@ func (a *InboundController) clientsPage(c *gin.Context) {
 	}
 	size, err := intQuery(c, "size", 50)
 	if err == nil && (size < 1 || size > 1000) {
-		err = service.Invalid("size", "must be between 1 and 1000")
+		err = errs.Invalid("size", "must be between 1 and 1000")
 	}
 	if err != nil {
 		fail(c, err)
@@ -186,7 +187,7 @@ func (a *InboundController) lastOnline(c *gin.Context) {
 func emailParam(c *gin.Context) (string, error) {
 	email := strings.TrimSpace(c.Param("email"))
 	if email == "" {
-		return "", service.Invalid("email", "is required")
+		return "", errs.Invalid("email", "is required")
 	}
 	return email, nil
 }

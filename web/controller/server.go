@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 )
 
@@ -56,7 +57,7 @@ func (a *ServerController) stopXray(c *gin.Context) {
 func (a *ServerController) logs(c *gin.Context) {
 	n, err := strconv.Atoi(c.Param("count"))
 	if err != nil || n <= 0 || n > maxLogLines {
-		fail(c, service.Invalid("count", "must be between 1 and %d, got %q", maxLogLines, c.Param("count")))
+		fail(c, errs.Invalid("count", "must be between 1 and %d, got %q", maxLogLines, c.Param("count")))
 		return
 	}
 	lines := a.Xray.Logs(n)
@@ -108,9 +109,9 @@ func (a *ServerController) importDB(c *gin.Context) {
 		fh, err := c.FormFile("db")
 		if err != nil {
 			if errors.Is(err, http.ErrMissingFile) {
-				err = service.Invalid("db", "upload the backup file in form field \"db\"")
+				err = errs.Invalid("db", "upload the backup file in form field \"db\"")
 			} else {
-				err = service.Invalid("db", "cannot read upload: %v", err)
+				err = errs.Invalid("db", "cannot read upload: %v", err)
 			}
 			fail(c, err)
 			return

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
@@ -56,7 +57,7 @@ func (a *SettingController) update(c *gin.Context) {
 		}
 	} else {
 		if err := c.Request.ParseForm(); err != nil {
-			fail(c, service.Invalid("body", "cannot read form: %v", err))
+			fail(c, errs.Invalid("body", "cannot read form: %v", err))
 			return
 		}
 		for k, v := range c.Request.PostForm {
@@ -64,7 +65,7 @@ func (a *SettingController) update(c *gin.Context) {
 		}
 	}
 	if len(values) == 0 {
-		fail(c, service.Invalid("body", "no settings given"))
+		fail(c, errs.Invalid("body", "no settings given"))
 		return
 	}
 	if tpl, present := values[templateKey]; present {
@@ -111,15 +112,15 @@ func (a *SettingController) updateUser(c *gin.Context) {
 	}
 	switch {
 	case strings.TrimSpace(form.OldUsername) == "":
-		fail(c, service.Invalid("oldUsername", "is required"))
+		fail(c, errs.Invalid("oldUsername", "is required"))
 		return
 	case form.OldPassword == "":
-		fail(c, service.Invalid("oldPassword", "is required"))
+		fail(c, errs.Invalid("oldPassword", "is required"))
 		return
 	}
 	user, err := a.Users.CheckUser(strings.TrimSpace(form.OldUsername), form.OldPassword)
 	if err != nil || user == nil || user.Id != middleware.UserID(c) {
-		fail(c, service.Invalid("oldPassword", "current username or password is wrong"))
+		fail(c, errs.Invalid("oldPassword", "current username or password is wrong"))
 		return
 	}
 	newName, newPass := strings.TrimSpace(form.NewUsername), form.NewPassword
@@ -193,26 +194,26 @@ func (a *SettingController) updateXrayTemplate(c *gin.Context) {
 func templateText(field string, v any) (string, error) {
 	switch t := v.(type) {
 	case nil:
-		return "", service.Invalid(field, "is required")
+		return "", errs.Invalid(field, "is required")
 	case string:
 		if strings.TrimSpace(t) == "" {
-			return "", service.Invalid(field, "is required")
+			return "", errs.Invalid(field, "is required")
 		}
 		return t, nil
 	case map[string]any:
 		data, err := json.MarshalIndent(t, "", "  ")
 		return string(data), err
 	default:
-		return "", service.Invalid(field, "must be a JSON object or a string holding one")
+		return "", errs.Invalid(field, "must be a JSON object or a string holding one")
 	}
 }
 
 // renameField maps a service error's field to the name the request used.
 func renameField(err error, names map[string]string) error {
-	var se *service.Error
+	var se *errs.Error
 	if errors.As(err, &se) {
 		if n, ok := names[se.Field]; ok {
-			return &service.Error{Kind: se.Kind, Field: n, Msg: se.Msg}
+			return &errs.Error{Kind: se.Kind, Field: n, Msg: se.Msg}
 		}
 	}
 	return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 )
 
 // APITokenPrefix starts every API token, so a leaked token is recognisable
@@ -58,10 +59,10 @@ func (s *APITokenService) Create(userID int, name string) (string, *model.APITok
 	}
 	name = strings.TrimSpace(name)
 	if name == "" {
-		return "", nil, Invalid("name", "is required")
+		return "", nil, errs.Invalid("name", "is required")
 	}
 	if utf8.RuneCountInString(name) > 100 {
-		return "", nil, Invalid("name", "must be at most 100 characters")
+		return "", nil, errs.Invalid("name", "must be at most 100 characters")
 	}
 	var count int64
 	db := database.GetDB()
@@ -69,7 +70,7 @@ func (s *APITokenService) Create(userID int, name string) (string, *model.APITok
 		return "", nil, err
 	}
 	if count > 0 {
-		return "", nil, Conflict("name", "a token named %q already exists", name)
+		return "", nil, errs.Conflict("name", "a token named %q already exists", name)
 	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
@@ -95,14 +96,14 @@ func (s *APITokenService) Revoke(id int) error {
 		return err
 	}
 	if id <= 0 {
-		return Invalid("id", "must be a positive token id")
+		return errs.Invalid("id", "must be a positive token id")
 	}
 	res := database.GetDB().Delete(&model.APIToken{}, id)
 	if res.Error != nil {
 		return res.Error
 	}
 	if res.RowsAffected == 0 {
-		return NotFound("id", "no API token with id %d", id)
+		return errs.NotFound("id", "no API token with id %d", id)
 	}
 	return nil
 }

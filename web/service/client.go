@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
@@ -79,9 +80,9 @@ func decodeClient(raw json.RawMessage) (Client, error) {
 	if err := json.Unmarshal(raw, &c); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return c, Invalid(typeErr.Field, "must be a %s, got %s", typeErr.Type, typeErr.Value)
+			return c, errs.Invalid(typeErr.Field, "must be a %s, got %s", typeErr.Type, typeErr.Value)
 		}
-		return c, Invalid("settings", "client is not a JSON object: %v", err)
+		return c, errs.Invalid("settings", "client is not a JSON object: %v", err)
 	}
 	return c, nil
 }
@@ -123,11 +124,11 @@ func parseSettings(settings string) (*settingsDoc, error) {
 	}
 	b := []byte(settings)
 	if !json.Valid(b) {
-		return nil, Invalid("settings", "must be a JSON object")
+		return nil, errs.Invalid("settings", "must be a JSON object")
 	}
 	fields, err := splitObject(b)
 	if err != nil {
-		return nil, Invalid("settings", "must be a JSON object")
+		return nil, errs.Invalid("settings", "must be a JSON object")
 	}
 	return &settingsDoc{fields: fields}, nil
 }
@@ -151,11 +152,11 @@ func (d *settingsDoc) clientList() ([]json.RawMessage, error) {
 	if len(raw) > 0 && !bytes.Equal(raw, []byte("null")) {
 		list, err := splitArray(raw)
 		if err != nil {
-			return nil, Invalid("settings", "clients must be an array of objects")
+			return nil, errs.Invalid("settings", "clients must be an array of objects")
 		}
 		for _, c := range list {
 			if len(c) == 0 || c[0] != '{' {
-				return nil, Invalid("settings", "clients must be an array of objects")
+				return nil, errs.Invalid("settings", "clients must be an array of objects")
 			}
 		}
 		d.clients = list
@@ -277,7 +278,7 @@ func identsOf(raws []json.RawMessage) ([]clientIdent, error) {
 			}
 		})
 		if err != nil {
-			return nil, Invalid("settings", "client %d is not a valid object", i+1)
+			return nil, errs.Invalid("settings", "client %d is not a valid object", i+1)
 		}
 	}
 	return out, nil
@@ -313,7 +314,7 @@ func normalizeClient(raw json.RawMessage) (json.RawMessage, error) {
 	dec.UseNumber()
 	m := map[string]any{}
 	if err := dec.Decode(&m); err != nil {
-		return nil, Invalid("settings", "client is not a JSON object")
+		return nil, errs.Invalid("settings", "client is not a JSON object")
 	}
 	if _, ok := m["enable"]; !ok {
 		m["enable"] = true

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -32,7 +33,7 @@ func (s *InboundService) write(fn func(tx *gorm.DB) error) error {
 	if err := RequireMaster(); err != nil {
 		return err
 	}
-	conn, err := dbOrErr()
+	conn, err := database.Conn()
 	if err != nil {
 		return err
 	}
@@ -63,7 +64,7 @@ func txOptions(conn *gorm.DB) *sql.TxOptions {
 
 // GetAllInbounds returns every inbound with its client_traffics rows.
 func (s *InboundService) GetAllInbounds() ([]*model.Inbound, error) {
-	conn, err := dbOrErr()
+	conn, err := database.Conn()
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +75,7 @@ func (s *InboundService) GetAllInbounds() ([]*model.Inbound, error) {
 
 // GetInbounds returns the inbounds of one panel user.
 func (s *InboundService) GetInbounds(userId int) ([]*model.Inbound, error) {
-	conn, err := dbOrErr()
+	conn, err := database.Conn()
 	if err != nil {
 		return nil, err
 	}
@@ -85,14 +86,14 @@ func (s *InboundService) GetInbounds(userId int) ([]*model.Inbound, error) {
 
 // GetInbound returns one inbound with its client_traffics rows.
 func (s *InboundService) GetInbound(id int) (*model.Inbound, error) {
-	conn, err := dbOrErr()
+	conn, err := database.Conn()
 	if err != nil {
 		return nil, err
 	}
 	in := &model.Inbound{}
 	if err := conn.Preload("ClientStats").First(in, id).Error; err != nil {
 		if database.IsNotFound(err) {
-			return nil, NotFound("id", "inbound %d does not exist", id)
+			return nil, errs.NotFound("id", "inbound %d does not exist", id)
 		}
 		return nil, err
 	}
@@ -107,7 +108,7 @@ func lockInbound(tx *gorm.DB, id int) (*model.Inbound, error) {
 	in := &model.Inbound{}
 	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(in, id).Error
 	if database.IsNotFound(err) {
-		return nil, NotFound("id", "inbound %d does not exist", id)
+		return nil, errs.NotFound("id", "inbound %d does not exist", id)
 	}
 	return in, err
 }
@@ -150,7 +151,7 @@ func prepareInbound(in *model.Inbound) ([]Client, error) {
 		return nil, err
 	}
 	if strings.TrimSpace(in.Settings) == "" {
-		return nil, Invalid("settings", "must be a JSON object")
+		return nil, errs.Invalid("settings", "must be a JSON object")
 	}
 	doc, err := parseSettings(in.Settings)
 	if err != nil {
@@ -187,7 +188,7 @@ func emailsOf(clients []Client) []string {
 // client. Up/Down/AllTime may be given (e.g. on import); Id is assigned.
 func (s *InboundService) AddInbound(in *model.Inbound) (*model.Inbound, error) {
 	if in == nil {
-		return nil, Invalid("inbound", "missing")
+		return nil, errs.Invalid("inbound", "missing")
 	}
 	in.Id = 0
 	in.ClientStats = nil
@@ -237,7 +238,7 @@ func (s *InboundService) AddInbound(in *model.Inbound) (*model.Inbound, error) {
 // follow the clients: matched by key, renamed, created or deleted.
 func (s *InboundService) UpdateInbound(in *model.Inbound) (*model.Inbound, error) {
 	if in == nil {
-		return nil, Invalid("inbound", "missing")
+		return nil, errs.Invalid("inbound", "missing")
 	}
 	in.ClientStats = nil
 	in.Tag = strings.TrimSpace(in.Tag)

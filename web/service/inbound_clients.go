@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"gorm.io/gorm"
 )
@@ -124,7 +125,7 @@ func deleteClientRows(tx *gorm.DB, ids []int, ipEmails []string) error {
 // requestClients reads the clients of an addClient/updateClient request.
 func requestClients(data *model.Inbound) ([]json.RawMessage, error) {
 	if data == nil {
-		return nil, Invalid("settings", "missing")
+		return nil, errs.Invalid("settings", "missing")
 	}
 	doc, err := parseSettings(data.Settings)
 	if err != nil {
@@ -135,7 +136,7 @@ func requestClients(data *model.Inbound) ([]json.RawMessage, error) {
 		return nil, err
 	}
 	if len(raws) == 0 {
-		return nil, Invalid("settings", "no clients given")
+		return nil, errs.Invalid("settings", "no clients given")
 	}
 	return raws, nil
 }
@@ -202,10 +203,10 @@ func checkNewClientsFree(tx *gorm.DB, in *model.Inbound, doc *settingsDoc, clien
 			}
 			for _, c := range suspects {
 				if strings.EqualFold(id.Email, c.Email) {
-					return Conflict("email", "email %q is already used in this inbound", c.Email)
+					return errs.Conflict("email", "email %q is already used in this inbound", c.Email)
 				}
 				if field != "email" && sameKey(in.Protocol, id.key(in.Protocol), c.Key(in.Protocol)) {
-					return Conflict(field, "%s %q is already used in this inbound", field, c.Key(in.Protocol))
+					return errs.Conflict(field, "%s %q is already used in this inbound", field, c.Key(in.Protocol))
 				}
 			}
 		}
@@ -259,7 +260,7 @@ func (s *InboundService) UpdateInboundClient(data *model.Inbound, clientId strin
 		return err
 	}
 	if len(raws) != 1 {
-		return Invalid("settings", "give exactly one client, got %d", len(raws))
+		return errs.Invalid("settings", "give exactly one client, got %d", len(raws))
 	}
 	return s.write(func(tx *gorm.DB) error {
 		in, doc, err := lockedDoc(tx, data.Id)
@@ -271,7 +272,7 @@ func (s *InboundService) UpdateInboundClient(data *model.Inbound, clientId strin
 			return err
 		}
 		if idx < 0 {
-			return NotFound("clientId", "inbound %d has no client %q", in.Id, clientId)
+			return errs.NotFound("clientId", "inbound %d has no client %q", in.Id, clientId)
 		}
 		method, err := checkSettingsShape(in.Protocol, doc, true)
 		if err != nil {
@@ -341,7 +342,7 @@ func (s *InboundService) delClient(inboundId int, value string, byEmail bool) er
 			if byEmail {
 				field = "email"
 			}
-			return NotFound(field, "inbound %d has no client %q", inboundId, value)
+			return errs.NotFound(field, "inbound %d has no client %q", inboundId, value)
 		}
 		list, _ := doc.clientList()
 		doc.setClients(append(list[:idx:idx], list[idx+1:]...))

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 )
 
 func TestAddInboundClient(t *testing.T) {
@@ -39,16 +40,16 @@ func TestAddInboundClient(t *testing.T) {
 		bad := []struct {
 			name  string
 			req   *model.Inbound
-			kind  ErrorKind
+			kind  errs.ErrorKind
 			field string
 		}{
-			{"email in other inbound", &model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, svcClient(model.VLESS, "elsewhere"))}, KindConflict, "email"},
-			{"email in this inbound", &model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, svcClient(model.VLESS, "C1"))}, KindConflict, "email"},
-			{"id in this inbound", &model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, dupID)}, KindConflict, "id"},
-			{"no clients", &model.Inbound{Id: in.Id, Settings: `{"clients":[]}`}, KindInvalid, "settings"},
-			{"bad json", &model.Inbound{Id: in.Id, Settings: `{"clients":`}, KindInvalid, "settings"},
-			{"bad uuid", &model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, map[string]any{"id": "x", "email": "c4"})}, KindInvalid, "id"},
-			{"missing inbound", &model.Inbound{Id: 999, Settings: svcSettings(model.VLESS, svcClient(model.VLESS, "c5"))}, KindNotFound, "id"},
+			{"email in other inbound", &model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, svcClient(model.VLESS, "elsewhere"))}, errs.KindConflict, "email"},
+			{"email in this inbound", &model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, svcClient(model.VLESS, "C1"))}, errs.KindConflict, "email"},
+			{"id in this inbound", &model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, dupID)}, errs.KindConflict, "id"},
+			{"no clients", &model.Inbound{Id: in.Id, Settings: `{"clients":[]}`}, errs.KindInvalid, "settings"},
+			{"bad json", &model.Inbound{Id: in.Id, Settings: `{"clients":`}, errs.KindInvalid, "settings"},
+			{"bad uuid", &model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, map[string]any{"id": "x", "email": "c4"})}, errs.KindInvalid, "id"},
+			{"missing inbound", &model.Inbound{Id: 999, Settings: svcSettings(model.VLESS, svcClient(model.VLESS, "c5"))}, errs.KindNotFound, "id"},
 		}
 		for _, c := range bad {
 			svcWantErr(t, s.AddInboundClient(c.req), c.kind, c.field)
@@ -94,13 +95,13 @@ func TestUpdateAndDeleteInboundClient(t *testing.T) {
 		clashEmail := map[string]any{"id": a["id"], "email": "other"}
 		clashID := map[string]any{"id": c["id"], "email": "a2"}
 		two := svcSettings(model.VLESS, svcClient(model.VLESS, "x1"), svcClient(model.VLESS, "x2"))
-		svcWantErr(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, clashEmail)}, a["id"].(string)), KindConflict, "email")
-		svcWantErr(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, clashID)}, a["id"].(string)), KindConflict, "id")
-		svcWantErr(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, updated)}, svcUUID()), KindNotFound, "clientId")
-		svcWantErr(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: two}, a["id"].(string)), KindInvalid, "settings")
-		svcWantErr(t, s.DelInboundClient(in.Id, svcUUID()), KindNotFound, "clientId")
-		svcWantErr(t, s.DelInboundClientByEmail(in.Id, "nobody"), KindNotFound, "email")
-		svcWantErr(t, s.DelInboundClient(999, "x"), KindNotFound, "id")
+		svcWantErr(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, clashEmail)}, a["id"].(string)), errs.KindConflict, "email")
+		svcWantErr(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, clashID)}, a["id"].(string)), errs.KindConflict, "id")
+		svcWantErr(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, updated)}, svcUUID()), errs.KindNotFound, "clientId")
+		svcWantErr(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: two}, a["id"].(string)), errs.KindInvalid, "settings")
+		svcWantErr(t, s.DelInboundClient(in.Id, svcUUID()), errs.KindNotFound, "clientId")
+		svcWantErr(t, s.DelInboundClientByEmail(in.Id, "nobody"), errs.KindNotFound, "email")
+		svcWantErr(t, s.DelInboundClient(999, "x"), errs.KindNotFound, "id")
 		svcAssertUnchanged(t, before)
 		if svcVersion(t) != v0 {
 			t.Fatal("failed writes bumped the version")
@@ -173,18 +174,18 @@ func TestClientQueries(t *testing.T) {
 			t.Fatalf("page past the end: %d %d", len(page), total)
 		}
 		_, _, err = s.GetClientsPage(in.Id, 0, 10, "")
-		svcWantErr(t, err, KindInvalid, "page")
+		svcWantErr(t, err, errs.KindInvalid, "page")
 		_, _, err = s.GetClientsPage(in.Id, 1, 0, "")
-		svcWantErr(t, err, KindInvalid, "size")
+		svcWantErr(t, err, errs.KindInvalid, "size")
 		_, _, err = s.GetClientsPage(999, 1, 10, "")
-		svcWantErr(t, err, KindNotFound, "id")
+		svcWantErr(t, err, errs.KindNotFound, "id")
 
 		row, err := s.GetClientTrafficByEmail("user12")
 		if err != nil || row.Up != 11 || row.InboundId != in.Id {
 			t.Fatalf("GetClientTrafficByEmail: %+v %v", row, err)
 		}
 		_, err = s.GetClientTrafficByEmail("nobody")
-		svcWantErr(t, err, KindNotFound, "email")
+		svcWantErr(t, err, errs.KindNotFound, "email")
 		owner, c, err := s.GetClientByEmail("trojan-user")
 		if err != nil || owner.Protocol != model.Trojan || c.Password != "pw-trojan-user" {
 			t.Fatalf("GetClientByEmail: %v %+v", err, c)

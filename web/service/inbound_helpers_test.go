@@ -13,6 +13,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
@@ -137,9 +138,9 @@ func svcAdd(t testing.TB, s *InboundService, in *model.Inbound) *model.Inbound {
 }
 
 // svcWantErr asserts err is a service error of kind naming field.
-func svcWantErr(t testing.TB, err error, kind ErrorKind, field string) {
+func svcWantErr(t testing.TB, err error, kind errs.ErrorKind, field string) {
 	t.Helper()
-	var e *Error
+	var e *errs.Error
 	if !errors.As(err, &e) {
 		t.Fatalf("want %v error on %q, got %v", kind, field, err)
 	}

@@ -3,7 +3,9 @@ package service
 import (
 	"strings"
 
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
@@ -12,7 +14,7 @@ const maxPageSize = 1000
 
 // GetClientTrafficByEmail returns the client_traffics row of one email.
 func (s *InboundService) GetClientTrafficByEmail(email string) (*xray.ClientTraffic, error) {
-	conn, err := dbOrErr()
+	conn, err := database.Conn()
 	if err != nil {
 		return nil, err
 	}
@@ -21,7 +23,7 @@ func (s *InboundService) GetClientTrafficByEmail(email string) (*xray.ClientTraf
 		return nil, err
 	}
 	if len(rows) == 0 {
-		return nil, NotFound("email", "no client with email %q", email)
+		return nil, errs.NotFound("email", "no client with email %q", email)
 	}
 	return &rows[0], nil
 }
@@ -46,7 +48,7 @@ func (s *InboundService) GetClientByEmail(email string) (*model.Inbound, *Client
 			return in, &clients[i], nil
 		}
 	}
-	return nil, nil, NotFound("email", "no client with email %q", email)
+	return nil, nil, errs.NotFound("email", "no client with email %q", email)
 }
 
 // GetClientsPage lists clients page by page (page from 1), filtered by a
@@ -54,12 +56,12 @@ func (s *InboundService) GetClientByEmail(email string) (*model.Inbound, *Client
 // clients of every inbound. Traffic rows are loaded for the page only.
 func (s *InboundService) GetClientsPage(inboundId, page, size int, query string) ([]ClientWithTraffic, int, error) {
 	if page < 1 {
-		return nil, 0, Invalid("page", "must be 1 or more")
+		return nil, 0, errs.Invalid("page", "must be 1 or more")
 	}
 	if size < 1 || size > maxPageSize {
-		return nil, 0, Invalid("size", "must be between 1 and %d", maxPageSize)
+		return nil, 0, errs.Invalid("size", "must be between 1 and %d", maxPageSize)
 	}
-	conn, err := dbOrErr()
+	conn, err := database.Conn()
 	if err != nil {
 		return nil, 0, err
 	}
@@ -72,7 +74,7 @@ func (s *InboundService) GetClientsPage(inboundId, page, size int, query string)
 		return nil, 0, err
 	}
 	if inboundId > 0 && len(inbounds) == 0 {
-		return nil, 0, NotFound("id", "inbound %d does not exist", inboundId)
+		return nil, 0, errs.NotFound("id", "inbound %d does not exist", inboundId)
 	}
 	query = strings.ToLower(strings.TrimSpace(query))
 	var matched []ClientWithTraffic

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"gorm.io/gorm"
 )
@@ -142,7 +143,7 @@ func patchInboundClients(tx *gorm.DB, patches map[int]map[string]map[string]any)
 	sort.Ints(ids) // fixed lock order across concurrent writers
 	for _, id := range ids {
 		_, doc, raws, idents, err := lockedClients(tx, id)
-		if KindOf(err) == KindNotFound {
+		if errs.KindOf(err) == errs.KindNotFound {
 			continue // the row outlived its inbound; nothing to patch
 		}
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"gorm.io/gorm"
 )
@@ -22,7 +23,7 @@ func (s *InboundService) ResetClientTraffic(inboundId int, email string) error {
 			return err
 		}
 		if len(rows) == 0 {
-			return NotFound("email", "inbound %d has no client %q", inboundId, email)
+			return errs.NotFound("email", "inbound %d has no client %q", inboundId, email)
 		}
 		id := rows[0].Id
 		return resetClientRows(tx, func(q *gorm.DB) *gorm.DB { return q.Where("id = ?", id) })

@@ -9,6 +9,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 )
 
 func TestInboundCRUDAllProtocols(t *testing.T) {
@@ -52,7 +53,7 @@ func TestInboundCRUDAllProtocols(t *testing.T) {
 		if err != nil || len(mine) != 4 {
 			t.Fatalf("GetInbounds(0): %d %v", len(mine), err)
 		}
-		if _, err := s.GetInbound(9999); KindOf(err) != KindNotFound {
+		if _, err := s.GetInbound(9999); errs.KindOf(err) != errs.KindNotFound {
 			t.Fatalf("missing inbound: %v", err)
 		}
 	})
@@ -113,7 +114,7 @@ func TestUpdateInboundKeepsClientRowsInStep(t *testing.T) {
 		before := svcDump(t)
 		missing := *in
 		missing.Id = 777
-		if _, err := s.UpdateInbound(&missing); KindOf(err) != KindNotFound {
+		if _, err := s.UpdateInbound(&missing); errs.KindOf(err) != errs.KindNotFound {
 			t.Fatalf("update of missing inbound: %v", err)
 		}
 		svcAssertUnchanged(t, before)
@@ -124,7 +125,7 @@ func TestUpdateInboundKeepsClientRowsInStep(t *testing.T) {
 		if len(svcRows(t, 0)) != 0 {
 			t.Fatal("DelInbound left client_traffics rows")
 		}
-		if err := s.DelInbound(in.Id); KindOf(err) != KindNotFound {
+		if err := s.DelInbound(in.Id); errs.KindOf(err) != errs.KindNotFound {
 			t.Fatalf("second delete: %v", err)
 		}
 	})
@@ -157,53 +158,53 @@ func TestInboundValidationChangesNothing(t *testing.T) {
 		cases := []struct {
 			name  string
 			in    *model.Inbound
-			kind  ErrorKind
+			kind  errs.ErrorKind
 			field string
 		}{
-			{"protocol", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Protocol = "socks"; return in }(), KindInvalid, "protocol"},
-			{"port zero", svcInbound(model.VLESS, 0), KindInvalid, "port"},
-			{"port high", svcInbound(model.VLESS, 70000), KindInvalid, "port"},
-			{"listen", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Listen = "not-an-ip"; return in }(), KindInvalid, "listen"},
-			{"settings json", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Settings = "{nope"; return in }(), KindInvalid, "settings"},
-			{"settings empty", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Settings = ""; return in }(), KindInvalid, "settings"},
-			{"stream json", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.StreamSettings = "[1]"; return in }(), KindInvalid, "streamSettings"},
-			{"sniffing json", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Sniffing = "{"; return in }(), KindInvalid, "sniffing"},
-			{"total", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Total = -1; return in }(), KindInvalid, "total"},
-			{"email missing", vless(func(c map[string]any) { delete(c, "email") }), KindInvalid, "email"},
-			{"email charset", vless(func(c map[string]any) { c["email"] = "has space" }), KindInvalid, "email"},
-			{"email stats separator", vless(func(c map[string]any) { c["email"] = "a>>>b" }), KindInvalid, "email"},
-			{"vless id", vless(func(c map[string]any) { c["id"] = "not-a-uuid" }), KindInvalid, "id"},
-			{"vless flow", vless(func(c map[string]any) { c["flow"] = "xtls-rprx-direct" }), KindInvalid, "flow"},
-			{"vmess id", svcInbound(model.VMESS, 23200, map[string]any{"email": "vm"}), KindInvalid, "id"},
-			{"trojan password", svcInbound(model.Trojan, 23200, map[string]any{"email": "tr"}), KindInvalid, "password"},
-			{"ss password", svcInbound(model.Shadowsocks, 23200, map[string]any{"email": "ss"}), KindInvalid, "password"},
+			{"protocol", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Protocol = "socks"; return in }(), errs.KindInvalid, "protocol"},
+			{"port zero", svcInbound(model.VLESS, 0), errs.KindInvalid, "port"},
+			{"port high", svcInbound(model.VLESS, 70000), errs.KindInvalid, "port"},
+			{"listen", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Listen = "not-an-ip"; return in }(), errs.KindInvalid, "listen"},
+			{"settings json", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Settings = "{nope"; return in }(), errs.KindInvalid, "settings"},
+			{"settings empty", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Settings = ""; return in }(), errs.KindInvalid, "settings"},
+			{"stream json", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.StreamSettings = "[1]"; return in }(), errs.KindInvalid, "streamSettings"},
+			{"sniffing json", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Sniffing = "{"; return in }(), errs.KindInvalid, "sniffing"},
+			{"total", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Total = -1; return in }(), errs.KindInvalid, "total"},
+			{"email missing", vless(func(c map[string]any) { delete(c, "email") }), errs.KindInvalid, "email"},
+			{"email charset", vless(func(c map[string]any) { c["email"] = "has space" }), errs.KindInvalid, "email"},
+			{"email stats separator", vless(func(c map[string]any) { c["email"] = "a>>>b" }), errs.KindInvalid, "email"},
+			{"vless id", vless(func(c map[string]any) { c["id"] = "not-a-uuid" }), errs.KindInvalid, "id"},
+			{"vless flow", vless(func(c map[string]any) { c["flow"] = "xtls-rprx-direct" }), errs.KindInvalid, "flow"},
+			{"vmess id", svcInbound(model.VMESS, 23200, map[string]any{"email": "vm"}), errs.KindInvalid, "id"},
+			{"trojan password", svcInbound(model.Trojan, 23200, map[string]any{"email": "tr"}), errs.KindInvalid, "password"},
+			{"ss password", svcInbound(model.Shadowsocks, 23200, map[string]any{"email": "ss"}), errs.KindInvalid, "password"},
 			{"ss method", func() *model.Inbound {
 				in := svcInbound(model.Shadowsocks, 23200, svcClient(model.Shadowsocks, "ss"))
 				in.Settings = strings.Replace(in.Settings, "aes-256-gcm", "rc4-md5", 1)
 				return in
-			}(), KindInvalid, "method"},
-			{"ss2022 client key", ss2022(key16, "short"), KindInvalid, "password"},
-			{"ss2022 client key size", ss2022(key16, key32), KindInvalid, "password"},
-			{"ss2022 server key", ss2022("bad", key16), KindInvalid, "password"},
-			{"totalGB negative", vless(func(c map[string]any) { c["totalGB"] = -1 }), KindInvalid, "totalGB"},
-			{"totalGB type", vless(func(c map[string]any) { c["totalGB"] = "10" }), KindInvalid, "totalGB"},
-			{"limitIp", vless(func(c map[string]any) { c["limitIp"] = -2 }), KindInvalid, "limitIp"},
-			{"reset", vless(func(c map[string]any) { c["reset"] = -3 }), KindInvalid, "reset"},
-			{"email twice in request", svcInbound(model.VLESS, 23200, svcClient(model.VLESS, "dup"), svcClient(model.VLESS, "DUP")), KindConflict, "email"},
+			}(), errs.KindInvalid, "method"},
+			{"ss2022 client key", ss2022(key16, "short"), errs.KindInvalid, "password"},
+			{"ss2022 client key size", ss2022(key16, key32), errs.KindInvalid, "password"},
+			{"ss2022 server key", ss2022("bad", key16), errs.KindInvalid, "password"},
+			{"totalGB negative", vless(func(c map[string]any) { c["totalGB"] = -1 }), errs.KindInvalid, "totalGB"},
+			{"totalGB type", vless(func(c map[string]any) { c["totalGB"] = "10" }), errs.KindInvalid, "totalGB"},
+			{"limitIp", vless(func(c map[string]any) { c["limitIp"] = -2 }), errs.KindInvalid, "limitIp"},
+			{"reset", vless(func(c map[string]any) { c["reset"] = -3 }), errs.KindInvalid, "reset"},
+			{"email twice in request", svcInbound(model.VLESS, 23200, svcClient(model.VLESS, "dup"), svcClient(model.VLESS, "DUP")), errs.KindConflict, "email"},
 			{"id twice in request", func() *model.Inbound {
 				a, c := svcClient(model.VLESS, "a1"), svcClient(model.VLESS, "a2")
 				c["id"] = a["id"]
 				return svcInbound(model.VLESS, 23200, a, c)
-			}(), KindConflict, "id"},
-			{"email in other inbound", vless(func(c map[string]any) { c["email"] = "taken@x" }), KindConflict, "email"},
-			{"email in other inbound, other case", vless(func(c map[string]any) { c["email"] = "TAKEN@x" }), KindConflict, "email"},
-			{"port of wildcard inbound", svcInbound(model.VLESS, 23000), KindConflict, "port"},
-			{"wildcard over specific", svcInbound(model.VLESS, 23001), KindConflict, "port"},
-			{"panel port", svcInbound(model.VLESS, 2053), KindConflict, "port"},
-			{"template api port", svcInbound(model.VLESS, 62789), KindConflict, "port"},
-			{"tag taken", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Tag = "my-tag"; return in }(), KindConflict, "tag"},
-			{"tag charset", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Tag = "a>>>b"; return in }(), KindInvalid, "tag"},
-			{"tag api", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Tag = "api"; return in }(), KindConflict, "tag"},
+			}(), errs.KindConflict, "id"},
+			{"email in other inbound", vless(func(c map[string]any) { c["email"] = "taken@x" }), errs.KindConflict, "email"},
+			{"email in other inbound, other case", vless(func(c map[string]any) { c["email"] = "TAKEN@x" }), errs.KindConflict, "email"},
+			{"port of wildcard inbound", svcInbound(model.VLESS, 23000), errs.KindConflict, "port"},
+			{"wildcard over specific", svcInbound(model.VLESS, 23001), errs.KindConflict, "port"},
+			{"panel port", svcInbound(model.VLESS, 2053), errs.KindConflict, "port"},
+			{"template api port", svcInbound(model.VLESS, 62789), errs.KindConflict, "port"},
+			{"tag taken", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Tag = "my-tag"; return in }(), errs.KindConflict, "tag"},
+			{"tag charset", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Tag = "a>>>b"; return in }(), errs.KindInvalid, "tag"},
+			{"tag api", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Tag = "api"; return in }(), errs.KindConflict, "tag"},
 		}
 		before := svcDump(t)
 		for _, c := range cases {
@@ -242,13 +243,13 @@ func TestInboundValidationChangesNothing(t *testing.T) {
 		before, v0 := svcDump(t), svcVersion(t)
 		clash := *in
 		clash.Port = 23000
-		if _, err := s.UpdateInbound(&clash); KindOf(err) != KindConflict {
+		if _, err := s.UpdateInbound(&clash); errs.KindOf(err) != errs.KindConflict {
 			t.Fatalf("port clash on update: %v", err)
 		}
 		clash = *in
 		clash.Settings = svcSettings(model.VLESS, svcClient(model.VLESS, "taken@x"))
 		_, err := s.UpdateInbound(&clash)
-		svcWantErr(t, err, KindConflict, "email")
+		svcWantErr(t, err, errs.KindConflict, "email")
 		svcAssertUnchanged(t, before)
 		if svcVersion(t) != v0 {
 			t.Fatal("failed writes bumped the version")

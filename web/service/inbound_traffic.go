@@ -25,7 +25,7 @@ const (
 // applies it; OnChange is not called). It bumps the shared version only
 // when the rules changed something.
 func (s *InboundService) AddTraffic(inboundTraffics []*xray.Traffic, clientTraffics []*xray.ClientTraffic) (bool, error) {
-	conn, err := dbOrErr()
+	conn, err := database.Conn()
 	if err != nil {
 		return false, err
 	}

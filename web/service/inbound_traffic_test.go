@@ -8,6 +8,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
@@ -252,10 +253,10 @@ func TestResetTrafficAndDelDepleted(t *testing.T) {
 			t.Fatal("each reset bumps once")
 		}
 		before := svcDump(t)
-		svcWantErr(t, s.ResetClientTraffic(in1.Id, "nobody"), KindNotFound, "email")
-		svcWantErr(t, s.ResetClientTraffic(in2.Id, "over"), KindNotFound, "email")
-		svcWantErr(t, s.ResetAllClientTraffics(999), KindNotFound, "id")
-		svcWantErr(t, s.DelDepletedClients(999), KindNotFound, "id")
+		svcWantErr(t, s.ResetClientTraffic(in1.Id, "nobody"), errs.KindNotFound, "email")
+		svcWantErr(t, s.ResetClientTraffic(in2.Id, "over"), errs.KindNotFound, "email")
+		svcWantErr(t, s.ResetAllClientTraffics(999), errs.KindNotFound, "id")
+		svcWantErr(t, s.DelDepletedClients(999), errs.KindNotFound, "id")
 		svcAssertUnchanged(t, before)
 
 		svcExec(t, "UPDATE client_traffics SET up = 80, down = 40")

@@ -11,6 +11,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"gorm.io/gorm"
 )
@@ -45,14 +46,14 @@ func validateInboundFields(in *model.Inbound) error {
 	switch in.Protocol {
 	case model.VLESS, model.VMESS, model.Trojan, model.Shadowsocks:
 	default:
-		return Invalid("protocol", "%q is not supported (use vless, vmess, trojan or shadowsocks)", in.Protocol)
+		return errs.Invalid("protocol", "%q is not supported (use vless, vmess, trojan or shadowsocks)", in.Protocol)
 	}
 	if in.Port < 1 || in.Port > 65535 {
-		return Invalid("port", "%d is not a TCP port (1-65535)", in.Port)
+		return errs.Invalid("port", "%d is not a TCP port (1-65535)", in.Port)
 	}
 	in.Listen = strings.TrimSpace(in.Listen)
 	if in.Listen != "" && !isSocketListen(in.Listen) && net.ParseIP(strings.Trim(in.Listen, "[]")) == nil {
-		return Invalid("listen", "%q is not an IP address or a unix socket path", in.Listen)
+		return errs.Invalid("listen", "%q is not an IP address or a unix socket path", in.Listen)
 	}
 	if err := optionalJSONObject("streamSettings", in.StreamSettings); err != nil {
 		return err
@@ -61,16 +62,16 @@ func validateInboundFields(in *model.Inbound) error {
 		return err
 	}
 	if in.Total < 0 {
-		return Invalid("total", "must not be negative")
+		return errs.Invalid("total", "must not be negative")
 	}
 	if in.ExpiryTime < 0 {
-		return Invalid("expiryTime", "must not be negative")
+		return errs.Invalid("expiryTime", "must not be negative")
 	}
 	if in.Up < 0 || in.Down < 0 || in.AllTime < 0 {
-		return Invalid("up", "traffic counters must not be negative")
+		return errs.Invalid("up", "traffic counters must not be negative")
 	}
 	if in.Tag != "" && !tagPattern.MatchString(in.Tag) {
-		return Invalid("tag", "%q must be 1-%d letters, digits or . _ - : @ [ ] (it names Xray stats counters)", in.Tag, maxTagLength)
+		return errs.Invalid("tag", "%q must be 1-%d letters, digits or . _ - : @ [ ] (it names Xray stats counters)", in.Tag, maxTagLength)
 	}
 	return nil
 }
@@ -81,7 +82,7 @@ func optionalJSONObject(field, value string) error {
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(value), &m); err != nil || m == nil {
-		return Invalid(field, "must be a JSON object")
+		return errs.Invalid(field, "must be a JSON object")
 	}
 	return nil
 }
@@ -132,7 +133,7 @@ func checkSettingsShape(p model.Protocol, doc *settingsDoc, hasClients bool) (st
 	method := doc.str("method")
 	if size, ok := ss2022KeySize[method]; ok {
 		if hasClients && !strings.Contains(method, "aes") {
-			return "", Invalid("method", "%s does not support multiple users; use 2022-blake3-aes-128-gcm or 2022-blake3-aes-256-gcm", method)
+			return "", errs.Invalid("method", "%s does not support multiple users; use 2022-blake3-aes-128-gcm or 2022-blake3-aes-256-gcm", method)
 		}
 		if err := checkSS2022Key("password", doc.str("password"), size, method); err != nil {
 			return "", err
@@ -140,7 +141,7 @@ func checkSettingsShape(p model.Protocol, doc *settingsDoc, hasClients bool) (st
 		return method, nil
 	}
 	if !ssClassicMethods[method] {
-		return "", Invalid("method", "%q is not a supported shadowsocks method", method)
+		return "", errs.Invalid("method", "%q is not a supported shadowsocks method", method)
 	}
 	return method, nil
 }
@@ -148,7 +149,7 @@ func checkSettingsShape(p model.Protocol, doc *settingsDoc, hasClients bool) (st
 func checkSS2022Key(field, key string, size int, method string) error {
 	raw, err := base64.StdEncoding.DecodeString(key)
 	if err != nil || len(raw) != size {
-		return Invalid(field, "%s needs a base64 key of %d bytes", method, size)
+		return errs.Invalid(field, "%s needs a base64 key of %d bytes", method, size)
 	}
 	return nil
 }
@@ -158,49 +159,49 @@ func checkSS2022Key(field, key string, size int, method string) error {
 func validateClient(p model.Protocol, ssMethod string, c *Client, index int) error {
 	where := "client " + strconv.Itoa(index+1)
 	if !emailPattern.MatchString(c.Email) {
-		return Invalid("email", "%s: email %q is required and may use only letters, digits and . _ @ + - (at most 128)", where, c.Email)
+		return errs.Invalid("email", "%s: email %q is required and may use only letters, digits and . _ @ + - (at most 128)", where, c.Email)
 	}
 	switch p {
 	case model.VLESS:
 		if !uuidPattern.MatchString(c.ID) {
-			return Invalid("id", "%s: id %q is not a UUID", where, c.ID)
+			return errs.Invalid("id", "%s: id %q is not a UUID", where, c.ID)
 		}
 		if !vlessFlows[c.Flow] {
-			return Invalid("flow", "%s: flow %q is not supported (use \"\", xtls-rprx-vision or xtls-rprx-vision-udp443)", where, c.Flow)
+			return errs.Invalid("flow", "%s: flow %q is not supported (use \"\", xtls-rprx-vision or xtls-rprx-vision-udp443)", where, c.Flow)
 		}
 	case model.VMESS:
 		if !uuidPattern.MatchString(c.ID) {
-			return Invalid("id", "%s: id %q is not a UUID", where, c.ID)
+			return errs.Invalid("id", "%s: id %q is not a UUID", where, c.ID)
 		}
 	case model.Trojan:
 		if c.Password == "" {
-			return Invalid("password", "%s: password is required", where)
+			return errs.Invalid("password", "%s: password is required", where)
 		}
 	case model.Shadowsocks:
 		if size, ok := ss2022KeySize[ssMethod]; ok {
 			if err := checkSS2022Key("password", c.Password, size, ssMethod); err != nil {
-				return Invalid("password", "%s: %s needs a base64 key of %d bytes", where, ssMethod, size)
+				return errs.Invalid("password", "%s: %s needs a base64 key of %d bytes", where, ssMethod, size)
 			}
 			if c.Method != "" && c.Method != ssMethod {
-				return Invalid("method", "%s: shadowsocks 2022 clients must not set their own method", where)
+				return errs.Invalid("method", "%s: shadowsocks 2022 clients must not set their own method", where)
 			}
 		} else {
 			if c.Password == "" {
-				return Invalid("password", "%s: password is required", where)
+				return errs.Invalid("password", "%s: password is required", where)
 			}
 			if c.Method != "" && !ssClassicMethods[c.Method] {
-				return Invalid("method", "%s: %q is not a supported shadowsocks method", where, c.Method)
+				return errs.Invalid("method", "%s: %q is not a supported shadowsocks method", where, c.Method)
 			}
 		}
 	}
 	if c.TotalGB < 0 {
-		return Invalid("totalGB", "%s: must not be negative", where)
+		return errs.Invalid("totalGB", "%s: must not be negative", where)
 	}
 	if c.LimitIP < 0 {
-		return Invalid("limitIp", "%s: must not be negative", where)
+		return errs.Invalid("limitIp", "%s: must not be negative", where)
 	}
 	if c.Reset < 0 {
-		return Invalid("reset", "%s: must not be negative", where)
+		return errs.Invalid("reset", "%s: must not be negative", where)
 	}
 	return nil
 }
@@ -222,7 +223,7 @@ func newClients(p model.Protocol, ssMethod string, raws []json.RawMessage) ([]Cl
 		}
 		email := strings.ToLower(c.Email)
 		if emails[email] {
-			return nil, nil, Conflict("email", "email %q appears twice", c.Email)
+			return nil, nil, errs.Conflict("email", "email %q appears twice", c.Email)
 		}
 		emails[email] = true
 		if field := clientKeyField(p); field != "email" {
@@ -231,7 +232,7 @@ func newClients(p model.Protocol, ssMethod string, raws []json.RawMessage) ([]Cl
 				key = strings.ToLower(key)
 			}
 			if keys[key] {
-				return nil, nil, Conflict(field, "client %d repeats %s %q", i+1, field, c.Key(p))
+				return nil, nil, errs.Conflict(field, "client %d repeats %s %q", i+1, field, c.Key(p))
 			}
 			keys[key] = true
 		}
@@ -243,7 +244,7 @@ func newClients(p model.Protocol, ssMethod string, raws []json.RawMessage) ([]Cl
 	return clients, norm, nil
 }
 
-// checkEmailsFree fails with Conflict("email") if any email already has a
+// checkEmailsFree fails with errs.Conflict("email") if any email already has a
 // client_traffics row outside exceptInbound (0 = no exception). Emails are
 // compared case-insensitively on both databases.
 func checkEmailsFree(tx *gorm.DB, emails []string, exceptInbound int) error {
@@ -269,7 +270,7 @@ func checkEmailsFree(tx *gorm.DB, emails []string, exceptInbound int) error {
 			return err
 		}
 		if len(taken) > 0 {
-			return Conflict("email", "email %q is already used by inbound %d", taken[0].Email, taken[0].InboundId)
+			return errs.Conflict("email", "email %q is already used by inbound %d", taken[0].Email, taken[0].InboundId)
 		}
 	}
 	return nil
@@ -279,7 +280,7 @@ func checkEmailsFree(tx *gorm.DB, emails []string, exceptInbound int) error {
 // address, by the panel, by the subscription server, or by the template.
 func checkPortFree(tx *gorm.DB, in *model.Inbound) error {
 	if panel := config.GetPanelConfigFromJSON(); in.Port == panel.Port {
-		return Conflict("port", "%d is the panel's own port", in.Port)
+		return errs.Conflict("port", "%d is the panel's own port", in.Port)
 	}
 	if subOn, err := settingBool(tx, "subEnable"); err != nil {
 		return err
@@ -289,7 +290,7 @@ func checkPortFree(tx *gorm.DB, in *model.Inbound) error {
 			return err
 		}
 		if subPort == in.Port {
-			return Conflict("port", "%d is the subscription server's port", in.Port)
+			return errs.Conflict("port", "%d is the subscription server's port", in.Port)
 		}
 	}
 	reserved, err := templateInbounds(tx)
@@ -298,7 +299,7 @@ func checkPortFree(tx *gorm.DB, in *model.Inbound) error {
 	}
 	for _, r := range reserved {
 		if r.Port == in.Port {
-			return Conflict("port", "%d is used by the Xray template's %q inbound", in.Port, r.Tag)
+			return errs.Conflict("port", "%d is used by the Xray template's %q inbound", in.Port, r.Tag)
 		}
 	}
 	var others []model.Inbound
@@ -307,7 +308,7 @@ func checkPortFree(tx *gorm.DB, in *model.Inbound) error {
 	}
 	for _, o := range others {
 		if listensOverlap(o.Listen, in.Listen) {
-			return Conflict("port", "%d is already used by inbound %d (%s)", in.Port, o.Id, o.Tag)
+			return errs.Conflict("port", "%d is already used by inbound %d (%s)", in.Port, o.Id, o.Tag)
 		}
 	}
 	return nil
@@ -321,7 +322,7 @@ func checkTagFree(tx *gorm.DB, in *model.Inbound) error {
 	}
 	for _, r := range reserved {
 		if r.Tag == in.Tag {
-			return Conflict("tag", "%q is reserved by the Xray template", in.Tag)
+			return errs.Conflict("tag", "%q is reserved by the Xray template", in.Tag)
 		}
 	}
 	var count int64
@@ -329,7 +330,7 @@ func checkTagFree(tx *gorm.DB, in *model.Inbound) error {
 		return err
 	}
 	if count > 0 {
-		return Conflict("tag", "%q is already used by another inbound", in.Tag)
+		return errs.Conflict("tag", "%q is already used by another inbound", in.Tag)
 	}
 	return nil
 }

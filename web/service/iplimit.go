@@ -231,7 +231,7 @@ func equalStrings(a, b []string) bool {
 func recordClientIPs(email string, ips []ClientIP) error {
 	conn := database.GetDB()
 	if conn == nil {
-		return errDatabaseClosed
+		return database.ErrClosed
 	}
 	data, err := json.Marshal(ips)
 	if err != nil {
@@ -248,7 +248,7 @@ func recordClientIPs(email string, ips []ClientIP) error {
 func GetClientIPs(email string) ([]ClientIP, error) {
 	conn := database.GetDB()
 	if conn == nil {
-		return nil, errDatabaseClosed
+		return nil, database.ErrClosed
 	}
 	var row model.InboundClientIps
 	err := conn.Where("client_email = ?", email).First(&row).Error
@@ -274,7 +274,7 @@ func (s *IPLimitService) ClearClientIPs(email string) error {
 	s.mu.Unlock()
 	conn := database.GetDB()
 	if conn == nil {
-		return errDatabaseClosed
+		return database.ErrClosed
 	}
 	return conn.Where("client_email = ?", email).Delete(&model.InboundClientIps{}).Error
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 )
 
 // ErrSharedWriteRequiresMaster is what a worker gets for any shared-account
@@ -33,7 +34,7 @@ func RequireMaster() error {
 	if addr := masterAddress(); addr != "" {
 		msg += ", make the change on the master at " + addr
 	}
-	return &masterRequiredError{err: &Error{Kind: KindForbidden, Msg: msg}}
+	return &masterRequiredError{err: &errs.Error{Kind: errs.KindForbidden, Msg: msg}}
 }
 
 // IsSharedModeEnabled reports whether the panel runs on the shared MariaDB.
@@ -41,10 +42,10 @@ func IsSharedModeEnabled() bool {
 	return config.GetDBConfigFromJSON().Type == config.DBTypeMariaDB
 }
 
-// masterRequiredError is a Forbidden *Error that also matches
+// masterRequiredError is a Forbidden *errs.Error that also matches
 // ErrSharedWriteRequiresMaster, so both KindOf and errors.Is work on it.
 type masterRequiredError struct {
-	err *Error
+	err *errs.Error
 }
 
 func (e *masterRequiredError) Error() string { return e.err.Error() }

@@ -8,6 +8,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
@@ -54,8 +55,8 @@ func TestWorkerRejectsEverySharedWrite(t *testing.T) {
 		}
 		for name, write := range writes {
 			err := write()
-			if !errors.Is(err, ErrSharedWriteRequiresMaster) || KindOf(err) != KindForbidden {
-				t.Fatalf("%s on a worker: %v (kind %v)", name, err, KindOf(err))
+			if !errors.Is(err, ErrSharedWriteRequiresMaster) || errs.KindOf(err) != errs.KindForbidden {
+				t.Fatalf("%s on a worker: %v (kind %v)", name, err, errs.KindOf(err))
 			}
 		}
 		svcAssertUnchanged(t, before)

@@ -31,7 +31,7 @@ type NodesOverview struct {
 
 // ListNodes reports every node's applied version, lag and staleness.
 func ListNodes() (*NodesOverview, error) {
-	conn, err := dbOrErr()
+	conn, err := database.Conn()
 	if err != nil {
 		return nil, err
 	}

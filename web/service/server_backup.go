@@ -12,6 +12,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/schema"
@@ -113,20 +114,20 @@ func (s *BackupService) ImportBackup(r io.Reader) error {
 			return err
 		}
 	default:
-		return Invalid("db", "not an x-ui backup: expected a SQLite database file or a JSON dump")
+		return errs.Invalid("db", "not an x-ui backup: expected a SQLite database file or a JSON dump")
 	}
 	src, err := database.OpenSQLite(srcPath)
 	if err != nil {
-		return Invalid("db", "cannot open the backup: %v", err)
+		return errs.Invalid("db", "cannot open the backup: %v", err)
 	}
 	defer closeGorm(src)
 	// Bring an older backup's schema up to date before copying.
 	if err := src.AutoMigrate(database.AllModels()...); err != nil {
-		return Invalid("db", "backup schema is not usable: %v", err)
+		return errs.Invalid("db", "backup schema is not usable: %v", err)
 	}
 	var users int64
 	if err := src.Model(&model.User{}).Count(&users).Error; err != nil || users == 0 {
-		return Invalid("db", "backup has no panel user; importing it would lock you out")
+		return errs.Invalid("db", "backup has no panel user; importing it would lock you out")
 	}
 	return live.Transaction(func(tx *gorm.DB) error {
 		if err := replaceTables(src, tx); err != nil {
@@ -151,7 +152,7 @@ func saveUpload(r io.Reader, path string) error {
 		return fmt.Errorf("save upload: %w", err)
 	}
 	if n > MaxBackupBytes {
-		return Invalid("db", "backup is larger than %d bytes", MaxBackupBytes)
+		return errs.Invalid("db", "backup is larger than %d bytes", MaxBackupBytes)
 	}
 	return nil
 }

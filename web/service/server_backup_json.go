@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/database"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -108,13 +109,13 @@ func loadJSONDump(r io.Reader, path string) error {
 	var dump jsonDump
 	dec := json.NewDecoder(r)
 	if err := dec.Decode(&dump); err != nil {
-		return Invalid("db", "backup is not valid JSON: %v", err)
+		return errs.Invalid("db", "backup is not valid JSON: %v", err)
 	}
 	if dump.Format != BackupFormat {
-		return Invalid("format", "expected %q, got %q", BackupFormat, dump.Format)
+		return errs.Invalid("format", "expected %q, got %q", BackupFormat, dump.Format)
 	}
 	if dump.Version != 1 {
-		return Invalid("version", "unsupported backup version %d", dump.Version)
+		return errs.Invalid("version", "unsupported backup version %d", dump.Version)
 	}
 	conn, err := database.OpenSQLite(path)
 	if err != nil {
@@ -143,7 +144,7 @@ func loadJSONDump(r io.Reader, path string) error {
 					}
 					dst := reflect.New(f.FieldType)
 					if err := json.Unmarshal(raw, dst.Interface()); err != nil {
-						return Invalid(fmt.Sprintf("tables.%s[%d].%s", sch.Table, i, col), "%v", err)
+						return errs.Invalid(fmt.Sprintf("tables.%s[%d].%s", sch.Table, i, col), "%v", err)
 					}
 					slice.Index(i).FieldByIndex(f.StructField.Index).Set(dst.Elem())
 				}
@@ -151,7 +152,7 @@ func loadJSONDump(r io.Reader, path string) error {
 			ptr := reflect.New(slice.Type())
 			ptr.Elem().Set(slice)
 			if err := tx.Omit(clause.Associations).CreateInBatches(ptr.Interface(), 500).Error; err != nil {
-				return Invalid("tables."+sch.Table, "cannot restore rows: %v", err)
+				return errs.Invalid("tables."+sch.Table, "cannot restore rows: %v", err)
 			}
 		}
 		return nil

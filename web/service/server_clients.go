@@ -1,13 +1,14 @@
 package service
 
 import (
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
 // GetClientsLastOnline maps each client email to when it was last seen
 // online (ms since epoch, 0 = never), for inbounds/lastOnline.
 func GetClientsLastOnline() (map[string]int64, error) {
-	conn, err := dbOrErr()
+	conn, err := database.Conn()
 	if err != nil {
 		return nil, err
 	}

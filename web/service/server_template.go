@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
@@ -20,10 +21,10 @@ type XrayTemplateChecker struct {
 func (c *XrayTemplateChecker) Check(field, template string) error {
 	var obj map[string]json.RawMessage
 	if strings.TrimSpace(template) == "" {
-		return Invalid(field, "is required")
+		return errs.Invalid(field, "is required")
 	}
 	if err := json.Unmarshal([]byte(template), &obj); err != nil {
-		return Invalid(field, "is not a JSON object: %v", err)
+		return errs.Invalid(field, "is not a JSON object: %v", err)
 	}
 	inbounds, err := c.Inbounds.GetAllInbounds()
 	if err != nil {
@@ -31,10 +32,10 @@ func (c *XrayTemplateChecker) Check(field, template string) error {
 	}
 	cfg, err := BuildConfigFromTemplate(template, inbounds)
 	if err != nil {
-		return Invalid(field, "%v", err)
+		return errs.Invalid(field, "%v", err)
 	}
 	if err := xray.TestConfig(c.Binary, cfg); err != nil {
-		return Invalid(field, "%v", err)
+		return errs.Invalid(field, "%v", err)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -35,19 +36,11 @@ func settingKeyIs(key string) clause.Expression {
 	return clause.Eq{Column: clause.Column{Name: "key"}, Value: key}
 }
 
-func dbOrErr() (*gorm.DB, error) {
-	conn := database.GetDB()
-	if conn == nil {
-		return nil, errDatabaseClosed
-	}
-	return conn, nil
-}
-
 // settingString returns the stored value of key, or its default.
 func settingString(conn *gorm.DB, key string) (string, error) {
 	def, ok := settingDefs[key]
 	if !ok {
-		return "", Invalid(key, "unknown setting")
+		return "", errs.Invalid(key, "unknown setting")
 	}
 	var rows []model.Setting
 	if err := conn.Where(settingKeyIs(key)).Limit(1).Find(&rows).Error; err != nil {
@@ -86,7 +79,7 @@ func settingBool(conn *gorm.DB, key string) (bool, error) {
 
 // GetString returns a string setting (or any setting as stored).
 func (s *SettingService) GetString(key string) (string, error) {
-	conn, err := dbOrErr()
+	conn, err := database.Conn()
 	if err != nil {
 		return "", err
 	}
@@ -95,7 +88,7 @@ func (s *SettingService) GetString(key string) (string, error) {
 
 // GetInt returns an integer setting.
 func (s *SettingService) GetInt(key string) (int, error) {
-	conn, err := dbOrErr()
+	conn, err := database.Conn()
 	if err != nil {
 		return 0, err
 	}
@@ -104,7 +97,7 @@ func (s *SettingService) GetInt(key string) (int, error) {
 
 // GetBool returns a boolean setting.
 func (s *SettingService) GetBool(key string) (bool, error) {
-	conn, err := dbOrErr()
+	conn, err := database.Conn()
 	if err != nil {
 		return false, err
 	}
@@ -136,7 +129,7 @@ func (s *SettingService) SetXrayConfigTemplate(template string) error {
 
 // GetAllSettings returns every known setting, typed, defaults filled in.
 func (s *SettingService) GetAllSettings() (map[string]any, error) {
-	conn, err := dbOrErr()
+	conn, err := database.Conn()
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +158,7 @@ func (s *SettingService) UpdateSettings(values map[string]any) error {
 	if err := RequireMaster(); err != nil {
 		return err
 	}
-	conn, err := dbOrErr()
+	conn, err := database.Conn()
 	if err != nil {
 		return err
 	}
@@ -176,7 +169,7 @@ func (s *SettingService) UpdateSettings(values map[string]any) error {
 	sort.Strings(keys) // deterministic: the first bad key is always the same one
 	for _, k := range keys {
 		if _, ok := settingDefs[k]; !ok {
-			return Invalid(k, "unknown setting")
+			return errs.Invalid(k, "unknown setting")
 		}
 	}
 	err = conn.Transaction(func(tx *gorm.DB) error {
@@ -211,7 +204,7 @@ func (s *SettingService) ResetSettings() error {
 	if err := RequireMaster(); err != nil {
 		return err
 	}
-	conn, err := dbOrErr()
+	conn, err := database.Conn()
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"gorm.io/gorm"
 )
 
@@ -75,19 +76,19 @@ func (d settingDef) normalize(tx *gorm.DB, key string, value any) (string, error
 	case kindInt:
 		n, ok := toInt(value)
 		if !ok {
-			return "", Invalid(key, "must be an integer, got %v", value)
+			return "", errs.Invalid(key, "must be an integer, got %v", value)
 		}
 		s = strconv.Itoa(n)
 	case kindBool:
 		b, ok := toBool(value)
 		if !ok {
-			return "", Invalid(key, "must be true or false, got %v", value)
+			return "", errs.Invalid(key, "must be true or false, got %v", value)
 		}
 		s = strconv.FormatBool(b)
 	default:
 		str, ok := value.(string)
 		if !ok {
-			return "", Invalid(key, "must be a string")
+			return "", errs.Invalid(key, "must be a string")
 		}
 		s = str
 	}
@@ -134,7 +135,7 @@ func intRange(lo, hi int) func(*gorm.DB, string, string) (string, error) {
 	return func(_ *gorm.DB, key, v string) (string, error) {
 		n, _ := strconv.Atoi(v)
 		if n < lo || n > hi {
-			return "", Invalid(key, "must be between %d and %d, got %d", lo, hi, n)
+			return "", errs.Invalid(key, "must be between %d and %d, got %d", lo, hi, n)
 		}
 		return v, nil
 	}
@@ -143,7 +144,7 @@ func intRange(lo, hi int) func(*gorm.DB, string, string) (string, error) {
 func maxLen(n int) func(*gorm.DB, string, string) (string, error) {
 	return func(_ *gorm.DB, key, v string) (string, error) {
 		if len(v) > n {
-			return "", Invalid(key, "longer than %d characters", n)
+			return "", errs.Invalid(key, "longer than %d characters", n)
 		}
 		return v, nil
 	}
@@ -152,17 +153,17 @@ func maxLen(n int) func(*gorm.DB, string, string) (string, error) {
 func checkSubPort(tx *gorm.DB, key, v string) (string, error) {
 	port, _ := strconv.Atoi(v)
 	if port < 1 || port > 65535 {
-		return "", Invalid(key, "%d is not a TCP port (1-65535)", port)
+		return "", errs.Invalid(key, "%d is not a TCP port (1-65535)", port)
 	}
 	if port == config.GetPanelConfigFromJSON().Port {
-		return "", Conflict(key, "%d is the panel's own port", port)
+		return "", errs.Conflict(key, "%d is the panel's own port", port)
 	}
 	var count int64
 	if err := tx.Model(&model.Inbound{}).Where("port = ?", port).Count(&count).Error; err != nil {
 		return "", err
 	}
 	if count > 0 {
-		return "", Conflict(key, "%d is used by an inbound", port)
+		return "", errs.Conflict(key, "%d is used by an inbound", port)
 	}
 	return v, nil
 }
@@ -173,7 +174,7 @@ var urlPathPattern = regexp.MustCompile(`^/[A-Za-z0-9/_\-.~]*$`)
 func checkURLPath(_ *gorm.DB, key, v string) (string, error) {
 	v = config.NormalizeBasePath(strings.TrimSpace(v))
 	if v == "/" || !urlPathPattern.MatchString(v) || strings.Contains(v, "//") || strings.Contains(v, "..") {
-		return "", Invalid(key, "%q must be a path like /sub/ using letters, digits, '/', '_', '-', '.' or '~'", v)
+		return "", errs.Invalid(key, "%q must be a path like /sub/ using letters, digits, '/', '_', '-', '.' or '~'", v)
 	}
 	return v, nil
 }
@@ -183,14 +184,14 @@ var domainPattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9\-.]{0,251}[A-Za-
 func checkDomain(_ *gorm.DB, key, v string) (string, error) {
 	v = strings.TrimSpace(v)
 	if v != "" && !domainPattern.MatchString(v) {
-		return "", Invalid(key, "%q is not a host name", v)
+		return "", errs.Invalid(key, "%q is not a host name", v)
 	}
 	return v, nil
 }
 
 func checkTimeLocation(_ *gorm.DB, key, v string) (string, error) {
 	if _, err := time.LoadLocation(v); err != nil || v == "" {
-		return "", Invalid(key, "%q is not a known time zone", v)
+		return "", errs.Invalid(key, "%q is not a known time zone", v)
 	}
 	return v, nil
 }
@@ -202,12 +203,12 @@ var remarkModelPattern = regexp.MustCompile(`^[-_ |.,:;/]([ieo]{0,3})$`)
 func checkRemarkModel(_ *gorm.DB, key, v string) (string, error) {
 	m := remarkModelPattern.FindStringSubmatch(v)
 	if m == nil {
-		return "", Invalid(key, "%q must be a separator followed by any of i, e, o", v)
+		return "", errs.Invalid(key, "%q must be a separator followed by any of i, e, o", v)
 	}
 	seen := map[rune]bool{}
 	for _, r := range m[1] {
 		if seen[r] {
-			return "", Invalid(key, "%q repeats %q", v, r)
+			return "", errs.Invalid(key, "%q repeats %q", v, r)
 		}
 		seen[r] = true
 	}
@@ -219,25 +220,25 @@ func checkRemarkModel(_ *gorm.DB, key, v string) (string, error) {
 func checkXrayTemplate(_ *gorm.DB, key, v string) (string, error) {
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(v), &doc); err != nil || doc == nil {
-		return "", Invalid(key, "must be a JSON object")
+		return "", errs.Invalid(key, "must be a JSON object")
 	}
 	var inbounds, outbounds []map[string]json.RawMessage
 	raw, ok := doc["inbounds"]
 	if !ok || json.Unmarshal(raw, &inbounds) != nil || inbounds == nil {
-		return "", Invalid(key, "must have an \"inbounds\" array of objects")
+		return "", errs.Invalid(key, "must have an \"inbounds\" array of objects")
 	}
 	raw, ok = doc["outbounds"]
 	if !ok || json.Unmarshal(raw, &outbounds) != nil || len(outbounds) == 0 {
-		return "", Invalid(key, "must have a non-empty \"outbounds\" array of objects")
+		return "", errs.Invalid(key, "must have a non-empty \"outbounds\" array of objects")
 	}
 	for i, ob := range outbounds {
 		if ob == nil {
-			return "", Invalid(key, "outbound %d is not an object", i+1)
+			return "", errs.Invalid(key, "outbound %d is not an object", i+1)
 		}
 	}
 	for i, in := range inbounds {
 		if in == nil {
-			return "", Invalid(key, "inbound %d is not an object", i+1)
+			return "", errs.Invalid(key, "inbound %d is not an object", i+1)
 		}
 	}
 	return strings.TrimSpace(v), nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 )
 
 // xrayTestBinary finds the real Xray: XUI_TEST_XRAY_BIN, else
@@ -125,7 +126,7 @@ func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
 
 		// An inbound may not take the subscription port while it is enabled.
 		_, err = (&InboundService{}).AddInbound(svcInbound(model.VLESS, 2097))
-		svcWantErr(t, err, KindConflict, "port")
+		svcWantErr(t, err, errs.KindConflict, "port")
 
 		if err := s.ResetSettings(); err != nil {
 			t.Fatal(err)
@@ -147,37 +148,37 @@ func TestUpdateSettingsRejectsBadInputAtomically(t *testing.T) {
 		before, v0 := svcDump(t), svcVersion(t)
 		cases := []struct {
 			values map[string]any
-			kind   ErrorKind
+			kind   errs.ErrorKind
 			field  string
 		}{
-			{map[string]any{"subTitle": "new", "noSuchKey": 1}, KindInvalid, "noSuchKey"},
-			{map[string]any{"subTitle": "new", "subPort": 70000}, KindInvalid, "subPort"},
-			{map[string]any{"subPort": "abc"}, KindInvalid, "subPort"},
-			{map[string]any{"subPort": 32000}, KindConflict, "subPort"},
-			{map[string]any{"subPort": 2053}, KindConflict, "subPort"},
-			{map[string]any{"subEnable": "maybe"}, KindInvalid, "subEnable"},
-			{map[string]any{"subPath": "/a b/"}, KindInvalid, "subPath"},
-			{map[string]any{"subPath": "/"}, KindInvalid, "subPath"},
-			{map[string]any{"subTitle": 5}, KindInvalid, "subTitle"},
-			{map[string]any{"timeLocation": "Mars/Olympus"}, KindInvalid, "timeLocation"},
-			{map[string]any{"remarkModel": "-xx"}, KindInvalid, "remarkModel"},
-			{map[string]any{"remarkModel": "-ii"}, KindInvalid, "remarkModel"},
-			{map[string]any{"ipLimitWindow": 0}, KindInvalid, "ipLimitWindow"},
-			{map[string]any{"pageSize": 1.5}, KindInvalid, "pageSize"},
-			{map[string]any{"xrayTemplateConfig": "not json"}, KindInvalid, "xrayTemplateConfig"},
-			{map[string]any{"xrayTemplateConfig": `{"inbounds":[]}`}, KindInvalid, "xrayTemplateConfig"},
-			{map[string]any{"xrayTemplateConfig": `{"inbounds":{},"outbounds":[{}]}`}, KindInvalid, "xrayTemplateConfig"},
-			{map[string]any{"xrayTemplateConfig": `[1,2]`}, KindInvalid, "xrayTemplateConfig"},
+			{map[string]any{"subTitle": "new", "noSuchKey": 1}, errs.KindInvalid, "noSuchKey"},
+			{map[string]any{"subTitle": "new", "subPort": 70000}, errs.KindInvalid, "subPort"},
+			{map[string]any{"subPort": "abc"}, errs.KindInvalid, "subPort"},
+			{map[string]any{"subPort": 32000}, errs.KindConflict, "subPort"},
+			{map[string]any{"subPort": 2053}, errs.KindConflict, "subPort"},
+			{map[string]any{"subEnable": "maybe"}, errs.KindInvalid, "subEnable"},
+			{map[string]any{"subPath": "/a b/"}, errs.KindInvalid, "subPath"},
+			{map[string]any{"subPath": "/"}, errs.KindInvalid, "subPath"},
+			{map[string]any{"subTitle": 5}, errs.KindInvalid, "subTitle"},
+			{map[string]any{"timeLocation": "Mars/Olympus"}, errs.KindInvalid, "timeLocation"},
+			{map[string]any{"remarkModel": "-xx"}, errs.KindInvalid, "remarkModel"},
+			{map[string]any{"remarkModel": "-ii"}, errs.KindInvalid, "remarkModel"},
+			{map[string]any{"ipLimitWindow": 0}, errs.KindInvalid, "ipLimitWindow"},
+			{map[string]any{"pageSize": 1.5}, errs.KindInvalid, "pageSize"},
+			{map[string]any{"xrayTemplateConfig": "not json"}, errs.KindInvalid, "xrayTemplateConfig"},
+			{map[string]any{"xrayTemplateConfig": `{"inbounds":[]}`}, errs.KindInvalid, "xrayTemplateConfig"},
+			{map[string]any{"xrayTemplateConfig": `{"inbounds":{},"outbounds":[{}]}`}, errs.KindInvalid, "xrayTemplateConfig"},
+			{map[string]any{"xrayTemplateConfig": `[1,2]`}, errs.KindInvalid, "xrayTemplateConfig"},
 		}
 		for _, c := range cases {
 			svcWantErr(t, s.UpdateSettings(c.values), c.kind, c.field)
 		}
-		svcWantErr(t, s.SetXrayConfigTemplate(`{"outbounds":[]}`), KindInvalid, "xrayTemplateConfig")
+		svcWantErr(t, s.SetXrayConfigTemplate(`{"outbounds":[]}`), errs.KindInvalid, "xrayTemplateConfig")
 		svcAssertUnchanged(t, before)
 		if svcVersion(t) != v0 {
 			t.Fatal("rejected settings bumped the version")
 		}
-		if _, err := s.GetString("noSuchKey"); KindOf(err) != KindInvalid {
+		if _, err := s.GetString("noSuchKey"); errs.KindOf(err) != errs.KindInvalid {
 			t.Fatalf("unknown key read: %v", err)
 		}
 
@@ -190,7 +191,7 @@ func TestUpdateSettingsRejectsBadInputAtomically(t *testing.T) {
 			t.Fatal("template not stored")
 		}
 		_, err := (&InboundService{}).AddInbound(svcInbound(model.VLESS, 10085))
-		svcWantErr(t, err, KindConflict, "port")
+		svcWantErr(t, err, errs.KindConflict, "port")
 		svcAdd(t, &InboundService{}, svcInbound(model.VLESS, 62789))
 	})
 }

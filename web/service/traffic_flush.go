@@ -132,7 +132,7 @@ func (s *TrafficFlushService) FlushOnce() error {
 func (s *TrafficFlushService) flushToDatabase(deltas []TrafficDelta) error {
 	conn := database.GetDB()
 	if conn == nil {
-		return errDatabaseClosed
+		return database.ErrClosed
 	}
 	return conn.Transaction(func(tx *gorm.DB) error {
 		lastSeq, err := lockLedger(tx, s.nodeID)
@@ -195,7 +195,7 @@ func reconcileAndBump(tx *gorm.DB, inbounds *InboundService) (bool, error) {
 func (s *TrafficFlushService) ReconcileOnce() (bool, error) {
 	conn := database.GetDB()
 	if conn == nil {
-		return false, errDatabaseClosed
+		return false, database.ErrClosed
 	}
 	var changed bool
 	err := conn.Transaction(func(tx *gorm.DB) error {

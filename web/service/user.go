@@ -8,6 +8,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"gorm.io/gorm"
 )
 
@@ -34,7 +35,7 @@ func equalizer() string {
 
 // CheckUser returns the user when username and password match.
 func (s *UserService) CheckUser(username, password string) (*model.User, error) {
-	conn, err := dbOrErr()
+	conn, err := database.Conn()
 	if err != nil {
 		return nil, err
 	}
@@ -54,14 +55,14 @@ func (s *UserService) CheckUser(username, password string) (*model.User, error) 
 
 // GetFirstUser returns the first (main) administrator.
 func (s *UserService) GetFirstUser() (*model.User, error) {
-	conn, err := dbOrErr()
+	conn, err := database.Conn()
 	if err != nil {
 		return nil, err
 	}
 	user := &model.User{}
 	if err := conn.Order("id").First(user).Error; err != nil {
 		if database.IsNotFound(err) {
-			return nil, NotFound("id", "no user exists")
+			return nil, errs.NotFound("id", "no user exists")
 		}
 		return nil, err
 	}
@@ -70,7 +71,7 @@ func (s *UserService) GetFirstUser() (*model.User, error) {
 
 // HasDefaultCredential reports whether admin/admin still logs in.
 func (s *UserService) HasDefaultCredential() (bool, error) {
-	conn, err := dbOrErr()
+	conn, err := database.Conn()
 	if err != nil {
 		return false, err
 	}
@@ -85,13 +86,13 @@ func (s *UserService) UpdateUser(id int, username, password string) error {
 		return err
 	}
 	if username == "" || strings.TrimSpace(username) != username || len(username) > 64 || strings.IndexFunc(username, unicode.IsControl) >= 0 {
-		return Invalid("username", "must be 1-64 characters without surrounding spaces")
+		return errs.Invalid("username", "must be 1-64 characters without surrounding spaces")
 	}
 	if password == "" || len(password) > 72 {
 		// bcrypt only reads the first 72 bytes; longer would silently truncate.
-		return Invalid("password", "must be 1-72 bytes")
+		return errs.Invalid("password", "must be 1-72 bytes")
 	}
-	conn, err := dbOrErr()
+	conn, err := database.Conn()
 	if err != nil {
 		return err
 	}
@@ -123,13 +124,13 @@ func checkUserUpdate(conn *gorm.DB, id int, username string) error {
 		return err
 	}
 	if count == 0 {
-		return NotFound("id", "user %d does not exist", id)
+		return errs.NotFound("id", "user %d does not exist", id)
 	}
 	if err := conn.Model(&model.User{}).Where("username = ? AND id <> ?", username, id).Count(&count).Error; err != nil {
 		return err
 	}
 	if count > 0 {
-		return Conflict("username", "%q is already taken", username)
+		return errs.Conflict("username", "%q is already taken", username)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -31,15 +32,15 @@ func TestUserServiceLoginAndUpdate(t *testing.T) {
 		}
 
 		before := svcDump(t)
-		svcWantErr(t, s.UpdateUser(first.Id, "", "pw"), KindInvalid, "username")
-		svcWantErr(t, s.UpdateUser(first.Id, " padded", "pw"), KindInvalid, "username")
-		svcWantErr(t, s.UpdateUser(first.Id, "root", ""), KindInvalid, "password")
-		svcWantErr(t, s.UpdateUser(999, "root", "pw"), KindNotFound, "id")
+		svcWantErr(t, s.UpdateUser(first.Id, "", "pw"), errs.KindInvalid, "username")
+		svcWantErr(t, s.UpdateUser(first.Id, " padded", "pw"), errs.KindInvalid, "username")
+		svcWantErr(t, s.UpdateUser(first.Id, "root", ""), errs.KindInvalid, "password")
+		svcWantErr(t, s.UpdateUser(999, "root", "pw"), errs.KindNotFound, "id")
 		hash, _ := bcrypt.GenerateFromPassword([]byte("x"), bcrypt.MinCost)
 		if err := database.GetDB().Create(&model.User{Username: "other", Password: string(hash)}).Error; err != nil {
 			t.Fatal(err)
 		}
-		svcWantErr(t, s.UpdateUser(first.Id, "other", "pw"), KindConflict, "username")
+		svcWantErr(t, s.UpdateUser(first.Id, "other", "pw"), errs.KindConflict, "username")
 		database.GetDB().Where("username = ?", "other").Delete(&model.User{})
 		svcAssertUnchanged(t, before)
 

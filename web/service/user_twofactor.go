@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/config"
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
 	"gorm.io/gorm"
 )
@@ -72,7 +74,7 @@ func (s *TwoFactorService) Setup(userID int) (*TwoFactorSetup, error) {
 		return nil, err
 	}
 	if user.TwoFactorSecret != "" {
-		return nil, Conflict("twoFactor", "already enabled; disable it with a current code before setting up a new secret")
+		return nil, errs.Conflict("twoFactor", "already enabled; disable it with a current code before setting up a new secret")
 	}
 	secret := session.NewTOTPSecret()
 	expires := s.now().Add(pendingTOTPTTL)
@@ -98,12 +100,12 @@ func (s *TwoFactorService) Enable(userID int, code string) error {
 	p, ok := s.pending[userID]
 	s.mu.Unlock()
 	if !ok {
-		return Invalid("secret", "no pending two-factor setup (none was started, or it expired after %v); call setting/twoFactor/setup first", pendingTOTPTTL)
+		return errs.Invalid("secret", "no pending two-factor setup (none was started, or it expired after %v); call setting/twoFactor/setup first", pendingTOTPTTL)
 	}
 	if !session.ValidTOTP(p.secret, code, s.now()) {
-		return Invalid("code", "wrong two-factor code for the pending secret")
+		return errs.Invalid("code", "wrong two-factor code for the pending secret")
 	}
-	conn, err := dbOrErr()
+	conn, err := database.Conn()
 	if err != nil {
 		return err
 	}
@@ -143,12 +145,12 @@ func (s *TwoFactorService) Disable(userID int, code string) error {
 		return err
 	}
 	if user.TwoFactorSecret == "" {
-		return Conflict("twoFactor", "is not enabled")
+		return errs.Conflict("twoFactor", "is not enabled")
 	}
 	if !session.ValidTOTP(user.TwoFactorSecret, code, s.now()) {
-		return Invalid("code", "wrong two-factor code")
+		return errs.Invalid("code", "wrong two-factor code")
 	}
-	conn, err := dbOrErr()
+	conn, err := database.Conn()
 	if err != nil {
 		return err
 	}
@@ -159,7 +161,7 @@ func (s *TwoFactorService) Disable(userID int, code string) error {
 		return res.Error
 	}
 	if res.RowsAffected == 0 {
-		return Conflict("twoFactor", "the secret changed while disabling; reload and try again")
+		return errs.Conflict("twoFactor", "the secret changed while disabling; reload and try again")
 	}
 	return nil
 }
@@ -180,16 +182,16 @@ func (s *TwoFactorService) dropExpiredLocked() {
 func checkCodeFormat(code string) (string, error) {
 	code = strings.TrimSpace(code)
 	if code == "" {
-		return "", Invalid("code", "is required (the 6-digit code from the authenticator app)")
+		return "", errs.Invalid("code", "is required (the 6-digit code from the authenticator app)")
 	}
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
-		return "", Invalid("code", "must be 6 digits, got %q", code)
+		return "", errs.Invalid("code", "must be 6 digits, got %q", code)
 	}
 	return code, nil
 }
 
 func loadUser(userID int) (*model.User, error) {
-	conn, err := dbOrErr()
+	conn, err := database.Conn()
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +200,7 @@ func loadUser(userID int) (*model.User, error) {
 		return nil, err
 	}
 	if len(users) == 0 {
-		return nil, NotFound("id", "user %d does not exist", userID)
+		return nil, errs.NotFound("id", "user %d does not exist", userID)
 	}
 	return &users[0], nil
 }
@@ -210,9 +212,9 @@ func enableMissError(tx *gorm.DB, userID int) error {
 		return err
 	}
 	if len(users) == 0 {
-		return NotFound("id", "user %d does not exist", userID)
+		return errs.NotFound("id", "user %d does not exist", userID)
 	}
-	return Conflict("twoFactor", "already enabled")
+	return errs.Conflict("twoFactor", "already enabled")
 }
 
 // otpauthURL is the key URI authenticator apps read from a QR code.

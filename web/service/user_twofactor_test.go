@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
 )
 
@@ -23,7 +24,7 @@ func TestTwoFactorServicePendingExpiry(t *testing.T) {
 			return c
 		}
 
-		if _, err := s.Setup(999); KindOf(err) != KindNotFound {
+		if _, err := s.Setup(999); errs.KindOf(err) != errs.KindNotFound {
 			t.Fatalf("setup for a missing user: %v", err)
 		}
 		first, err := s.Setup(1)
@@ -35,7 +36,7 @@ func TestTwoFactorServicePendingExpiry(t *testing.T) {
 		}
 		// A pending secret expires unused.
 		now = now.Add(pendingTOTPTTL + time.Second)
-		if err := s.Enable(1, code(first.Secret)); KindOf(err) != KindInvalid || !strings.Contains(err.Error(), "secret") {
+		if err := s.Enable(1, code(first.Secret)); errs.KindOf(err) != errs.KindInvalid || !strings.Contains(err.Error(), "secret") {
 			t.Fatalf("enable after expiry: %v", err)
 		}
 		// A newer setup replaces the older secret.
@@ -44,7 +45,7 @@ func TestTwoFactorServicePendingExpiry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Enable(1, code(older.Secret)); KindOf(err) != KindInvalid || !strings.Contains(err.Error(), "code") {
+		if err := s.Enable(1, code(older.Secret)); errs.KindOf(err) != errs.KindInvalid || !strings.Contains(err.Error(), "code") {
 			t.Fatalf("enable with the replaced secret's code: %v", err)
 		}
 		if err := s.Enable(1, code(newer.Secret)); err != nil {
@@ -53,16 +54,16 @@ func TestTwoFactorServicePendingExpiry(t *testing.T) {
 		if on, err := s.Enabled(1); err != nil || !on {
 			t.Fatalf("enabled: %v %v", on, err)
 		}
-		if err := s.Enable(1, code(newer.Secret)); KindOf(err) != KindInvalid {
+		if err := s.Enable(1, code(newer.Secret)); errs.KindOf(err) != errs.KindInvalid {
 			t.Fatalf("enable twice: %v", err)
 		}
-		if err := s.Disable(1, "12345"); KindOf(err) != KindInvalid || !strings.Contains(err.Error(), "code") {
+		if err := s.Disable(1, "12345"); errs.KindOf(err) != errs.KindInvalid || !strings.Contains(err.Error(), "code") {
 			t.Fatalf("disable with a short code: %v", err)
 		}
 		if err := s.Disable(1, code(newer.Secret)); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Disable(1, code(newer.Secret)); KindOf(err) != KindConflict {
+		if err := s.Disable(1, code(newer.Secret)); errs.KindOf(err) != errs.KindConflict {
 			t.Fatalf("disable twice: %v", err)
 		}
 	})
@@ -73,13 +74,13 @@ func TestTwoFactorServiceWorkerRefuses(t *testing.T) {
 	svcSetNodeRole(t, dir, "worker")
 	s := NewTwoFactorService()
 	before := svcDump(t)
-	if _, err := s.Setup(1); KindOf(err) != KindForbidden {
+	if _, err := s.Setup(1); errs.KindOf(err) != errs.KindForbidden {
 		t.Fatalf("setup on a worker: %v", err)
 	}
-	if err := s.Enable(1, "123456"); KindOf(err) != KindForbidden {
+	if err := s.Enable(1, "123456"); errs.KindOf(err) != errs.KindForbidden {
 		t.Fatalf("enable on a worker: %v", err)
 	}
-	if err := s.Disable(1, "123456"); KindOf(err) != KindForbidden {
+	if err := s.Disable(1, "123456"); errs.KindOf(err) != errs.KindForbidden {
 		t.Fatalf("disable on a worker: %v", err)
 	}
 	svcAssertUnchanged(t, before)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
@@ -24,7 +25,7 @@ var clientXrayFields = map[model.Protocol][]string{
 func BuildConfigFromTemplate(template string, inbounds []*model.Inbound) (*xray.Config, error) {
 	cfg := &xray.Config{}
 	if err := json.Unmarshal([]byte(template), cfg); err != nil {
-		return nil, Invalid("xrayTemplateConfig", "not a valid Xray config: %v", err)
+		return nil, errs.Invalid("xrayTemplateConfig", "not a valid Xray config: %v", err)
 	}
 	for _, inbound := range inbounds {
 		if !inbound.Enable {
@@ -63,7 +64,7 @@ func inboundToXray(inbound *model.Inbound) (*xray.InboundConfig, error) {
 	if inbound.StreamSettings != "" {
 		stream, err := stripPanelStreamFields(inbound.StreamSettings)
 		if err != nil {
-			return nil, Invalid("streamSettings", "invalid JSON: %v", err)
+			return nil, errs.Invalid("streamSettings", "invalid JSON: %v", err)
 		}
 		ic.StreamSettings = stream
 	}
@@ -83,7 +84,7 @@ func xraySettings(inbound *model.Inbound) (json.RawMessage, bool, error) {
 	}
 	settings := map[string]any{}
 	if err := json.Unmarshal([]byte(inbound.Settings), &settings); err != nil {
-		return nil, false, Invalid("settings", "invalid JSON: %v", err)
+		return nil, false, errs.Invalid("settings", "invalid JSON: %v", err)
 	}
 	rawClients, hasClients := settings["clients"].([]any)
 	if !hasClients {

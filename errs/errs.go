@@ -1,5 +1,6 @@
-// Package service holds the panel's business logic, independent of HTTP.
-package service
+// Package errs holds the typed errors services return; each kind maps to
+// one HTTP status in the controller envelope.
+package errs
 
 import (
 	"errors"
@@ -58,5 +59,3 @@ func KindOf(err error) ErrorKind {
 	}
 	return 0
 }
-
-var errDatabaseClosed = errors.New("database is not open")
