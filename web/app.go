@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -31,13 +32,13 @@ const (
 type App struct {
 	Cfg      config.PanelConfig
 	Settings *service.SettingService
-	Users    *service.UserService
+	Users    *auth.UserService
 	Inbounds *service.InboundService
 	Xray     *service.XrayService
 	IPLimit  *service.IPLimitService
 	Status   *service.ServerService
 	Backup   *service.BackupService
-	Tokens   *service.APITokenService
+	Tokens   *auth.APITokenService
 	Template *service.XrayTemplateChecker
 	Limiter  *middleware.LoginLimiter
 
@@ -79,10 +80,10 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 	a := &App{
 		Cfg:      cfg,
 		Settings: &service.SettingService{},
-		Users:    &service.UserService{},
+		Users:    &auth.UserService{},
 		Inbounds: &service.InboundService{},
 		Backup:   &service.BackupService{},
-		Tokens:   &service.APITokenService{},
+		Tokens:   &auth.APITokenService{},
 		Limiter:  middleware.NewLoginLimiter(loginMaxFailures, loginWindow),
 		sessions: sessions,
 	}
@@ -185,12 +186,12 @@ func (a *App) Handler() http.Handler {
 	engine.GET(basePath+"health", func(c *gin.Context) {
 		c.JSON(http.StatusOK, controller.Msg{Success: true, Obj: gin.H{"version": config.GetVersion()}})
 	})
-	auth := &middleware.Authenticator{Sessions: sessions, Tokens: a.Tokens, CheckUser: checkSessionUser}
+	authn := &middleware.Authenticator{Sessions: sessions, Tokens: a.Tokens, CheckUser: checkSessionUser}
 	controller.Register(engine, controller.Deps{
 		BasePath: basePath,
 		Sessions: sessions,
 		Limiter:  a.Limiter,
-		Auth:     auth,
+		Auth:     authn,
 		Users:    a.Users,
 		Settings: a.Settings,
 		Inbounds: a.Inbounds,

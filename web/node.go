@@ -5,6 +5,7 @@ import (
 	"log"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -32,11 +33,11 @@ type nodeRuntime struct {
 // follows the shared version from its cached snapshot, a master records a
 // heartbeat and reconciles quotas and expiry for all nodes.
 func startSharedMode(ctx context.Context, app *App, node config.NodeConfig) (*nodeRuntime, *job.SharedTrafficJob, error) {
-	instance := service.NodeInstance()
+	instance := cluster.NodeInstance()
 	syncEvery := time.Duration(node.SyncIntervalSeconds) * time.Second
 	leaseHolder := ""
 	if conn := database.GetDB(); conn != nil {
-		if err := service.CheckNodeIdentity(conn, node, instance); err != nil {
+		if err := cluster.CheckNodeIdentity(conn, node, instance); err != nil {
 			return nil, nil, err
 		}
 		if node.Role != config.NodeRoleWorker {

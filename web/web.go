@@ -15,9 +15,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/web/job"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
 )
 
 // shutdownTimeout bounds how long in-flight requests may take to finish.
@@ -72,7 +72,7 @@ func (s *Server) Start(ctx context.Context) error {
 	deps := job.Deps{Xray: app.Xray, Inbounds: app.Inbounds, IPLimit: app.IPLimit}
 	node := config.GetNodeConfigFromJSON()
 	worker := node.Role == config.NodeRoleWorker
-	if service.IsSharedModeEnabled() {
+	if cluster.IsSharedModeEnabled() {
 		rt, trafficJob, err := startSharedMode(s.ctx, app, node)
 		if err != nil {
 			s.cancel()

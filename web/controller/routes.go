@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
@@ -16,14 +17,14 @@ type Deps struct {
 	Sessions     *session.Manager
 	Limiter      *middleware.LoginLimiter
 	Auth         *middleware.Authenticator
-	Users        *service.UserService
+	Users        *auth.UserService
 	Settings     *service.SettingService
 	Inbounds     *service.InboundService
 	Xray         *service.XrayService
 	IPLimit      *service.IPLimitService
 	Status       *service.ServerService
 	Backup       *service.BackupService
-	Tokens       *service.APITokenService
+	Tokens       *auth.APITokenService
 	Template     *service.XrayTemplateChecker
 	RestartPanel func()
 }
@@ -46,7 +47,7 @@ func Register(engine *gin.Engine, d Deps) {
 	}).register(setting)
 	(&APITokenController{Tokens: d.Tokens}).register(setting)
 	// Pending two-factor secrets live as long as this router.
-	(&TwoFactorController{TwoFactor: service.NewTwoFactorService()}).register(setting)
+	(&TwoFactorController{TwoFactor: auth.NewTwoFactorService()}).register(setting)
 	// Unknown API paths answer JSON, not gin's plain-text 404.
 	apiPrefix := d.BasePath + "panel/api/"
 	engine.NoRoute(func(c *gin.Context) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
@@ -17,7 +18,7 @@ import (
 // template and panel restarts.
 type SettingController struct {
 	Settings     *service.SettingService
-	Users        *service.UserService
+	Users        *auth.UserService
 	Sessions     *session.Manager
 	Template     *service.XrayTemplateChecker
 	RestartPanel func()

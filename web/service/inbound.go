@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
@@ -30,7 +31,7 @@ type InboundService struct {
 // run again when MariaDB resolves a deadlock by aborting it, so it must
 // start from the database's state, not from what a failed attempt left.
 func (s *InboundService) write(fn func(tx *gorm.DB) error) error {
-	if err := RequireMaster(); err != nil {
+	if err := cluster.RequireMaster(); err != nil {
 		return err
 	}
 	conn, err := database.Conn()

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
@@ -24,7 +25,7 @@ func svcBigInbound(b *testing.B, s *InboundService, port, n int, prefix string) 
 func BenchmarkAddTraffic10kClients(b *testing.B) {
 	for _, name := range []string{dbtest.SQLite, dbtest.MariaDB} {
 		b.Run(name, func(b *testing.B) {
-			svcOpenDB(b, dbtest.New(b, name))
+			testdb.Open(b, dbtest.New(b, name))
 			s := &InboundService{}
 			in := svcBigInbound(b, s, 33000, 10000, "bench")
 			clients := make([]*xray.ClientTraffic, 10000)
@@ -49,7 +50,7 @@ func BenchmarkAddTraffic10kClients(b *testing.B) {
 func BenchmarkAddInboundClient20k(b *testing.B) {
 	for _, name := range []string{dbtest.SQLite, dbtest.MariaDB} {
 		b.Run(name, func(b *testing.B) {
-			svcOpenDB(b, dbtest.New(b, name))
+			testdb.Open(b, dbtest.New(b, name))
 			s := &InboundService{}
 			in := svcBigInbound(b, s, 34000, 20000, "big")
 			i := 0

@@ -6,25 +6,27 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/errs/errstest"
 )
 
 func TestAddInboundClient(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		svcOpenDB(t, b)
+		testdb.Open(t, b)
 		changes := 0
 		s := &InboundService{OnChange: func() { changes++ }}
 		first := svcClient(model.VLESS, "c0")
 		in := svcAdd(t, s, svcInbound(model.VLESS, 24000, first))
 		svcAdd(t, s, svcInbound(model.Trojan, 24001, svcClient(model.Trojan, "elsewhere")))
 
-		v0, changes0 := svcVersion(t), changes
+		v0, changes0 := testdb.Version(t), changes
 		req := &model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, svcClient(model.VLESS, "c1"), map[string]any{"id": svcUUID(), "email": "c2"})}
 		if err := s.AddInboundClient(req); err != nil {
 			t.Fatal(err)
 		}
-		if svcVersion(t) != v0+1 || changes != changes0+1 {
-			t.Fatalf("version %d->%d, changes %d->%d", v0, svcVersion(t), changes0, changes)
+		if testdb.Version(t) != v0+1 || changes != changes0+1 {
+			t.Fatalf("version %d->%d, changes %d->%d", v0, testdb.Version(t), changes0, changes)
 		}
 		clients := svcClientsOf(t, in.Id)
 		if len(clients) != 3 || !clients["c2"].Enable {
@@ -34,7 +36,7 @@ func TestAddInboundClient(t *testing.T) {
 			t.Fatalf("rows after add: %+v", rows)
 		}
 
-		before, v0 := svcDump(t), svcVersion(t)
+		before, v0 := testdb.Dump(t), testdb.Version(t)
 		dupID := svcClient(model.VLESS, "c3")
 		dupID["id"] = first["id"]
 		bad := []struct {
@@ -52,10 +54,10 @@ func TestAddInboundClient(t *testing.T) {
 			{"missing inbound", &model.Inbound{Id: 999, Settings: svcSettings(model.VLESS, svcClient(model.VLESS, "c5"))}, errs.KindNotFound, "id"},
 		}
 		for _, c := range bad {
-			svcWantErr(t, s.AddInboundClient(c.req), c.kind, c.field)
+			errstest.Want(t, s.AddInboundClient(c.req), c.kind, c.field)
 		}
-		svcAssertUnchanged(t, before)
-		if svcVersion(t) != v0 {
+		testdb.AssertUnchanged(t, before)
+		if testdb.Version(t) != v0 {
 			t.Fatal("failed adds bumped the version")
 		}
 	})
@@ -63,7 +65,7 @@ func TestAddInboundClient(t *testing.T) {
 
 func TestUpdateAndDeleteInboundClient(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		svcOpenDB(t, b)
+		testdb.Open(t, b)
 		s := &InboundService{}
 		a, c := svcClient(model.VLESS, "a"), svcClient(model.VLESS, "c")
 		in := svcAdd(t, s, svcInbound(model.VLESS, 25000, a, c))
@@ -71,7 +73,7 @@ func TestUpdateAndDeleteInboundClient(t *testing.T) {
 		svcExec(t, "UPDATE client_traffics SET up = 7, down = 3 WHERE email = ?", "a")
 
 		updated := map[string]any{"id": a["id"], "email": "a2", "totalGB": 1 << 30, "enable": true, "comment": "vip"}
-		v0 := svcVersion(t)
+		v0 := testdb.Version(t)
 		if err := s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, updated)}, a["id"].(string)); err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +81,7 @@ func TestUpdateAndDeleteInboundClient(t *testing.T) {
 		if r := rows["a2"]; r.Up != 7 || r.Down != 3 || r.Total != 1<<30 {
 			t.Fatalf("renamed row lost counters: %+v", rows)
 		}
-		if _, ok := rows["a"]; ok || len(rows) != 2 || svcVersion(t) != v0+1 {
+		if _, ok := rows["a"]; ok || len(rows) != 2 || testdb.Version(t) != v0+1 {
 			t.Fatalf("old row kept or version wrong: %+v", rows)
 		}
 		if got := svcClientsOf(t, in.Id)["a2"]; got.Comment != "vip" || got.ID != a["id"] {
@@ -91,19 +93,19 @@ func TestUpdateAndDeleteInboundClient(t *testing.T) {
 			t.Fatalf("update keeping the email: %v", err)
 		}
 
-		before, v0 := svcDump(t), svcVersion(t)
+		before, v0 := testdb.Dump(t), testdb.Version(t)
 		clashEmail := map[string]any{"id": a["id"], "email": "other"}
 		clashID := map[string]any{"id": c["id"], "email": "a2"}
 		two := svcSettings(model.VLESS, svcClient(model.VLESS, "x1"), svcClient(model.VLESS, "x2"))
-		svcWantErr(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, clashEmail)}, a["id"].(string)), errs.KindConflict, "email")
-		svcWantErr(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, clashID)}, a["id"].(string)), errs.KindConflict, "id")
-		svcWantErr(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, updated)}, svcUUID()), errs.KindNotFound, "clientId")
-		svcWantErr(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: two}, a["id"].(string)), errs.KindInvalid, "settings")
-		svcWantErr(t, s.DelInboundClient(in.Id, svcUUID()), errs.KindNotFound, "clientId")
-		svcWantErr(t, s.DelInboundClientByEmail(in.Id, "nobody"), errs.KindNotFound, "email")
-		svcWantErr(t, s.DelInboundClient(999, "x"), errs.KindNotFound, "id")
-		svcAssertUnchanged(t, before)
-		if svcVersion(t) != v0 {
+		errstest.Want(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, clashEmail)}, a["id"].(string)), errs.KindConflict, "email")
+		errstest.Want(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, clashID)}, a["id"].(string)), errs.KindConflict, "id")
+		errstest.Want(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, updated)}, svcUUID()), errs.KindNotFound, "clientId")
+		errstest.Want(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: two}, a["id"].(string)), errs.KindInvalid, "settings")
+		errstest.Want(t, s.DelInboundClient(in.Id, svcUUID()), errs.KindNotFound, "clientId")
+		errstest.Want(t, s.DelInboundClientByEmail(in.Id, "nobody"), errs.KindNotFound, "email")
+		errstest.Want(t, s.DelInboundClient(999, "x"), errs.KindNotFound, "id")
+		testdb.AssertUnchanged(t, before)
+		if testdb.Version(t) != v0 {
 			t.Fatal("failed writes bumped the version")
 		}
 
@@ -116,7 +118,7 @@ func TestUpdateAndDeleteInboundClient(t *testing.T) {
 		if n := len(svcClientsOf(t, in.Id)); n != 0 || len(svcRows(t, in.Id)) != 0 {
 			t.Fatalf("clients or rows left: %d %+v", n, svcRows(t, in.Id))
 		}
-		if svcVersion(t) != v0+2 {
+		if testdb.Version(t) != v0+2 {
 			t.Fatal("each delete bumps once")
 		}
 
@@ -137,7 +139,7 @@ func TestUpdateAndDeleteInboundClient(t *testing.T) {
 
 func TestClientQueries(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		svcOpenDB(t, b)
+		testdb.Open(t, b)
 		s := &InboundService{}
 		var clients []map[string]any
 		for i := 0; i < 25; i++ {
@@ -174,18 +176,18 @@ func TestClientQueries(t *testing.T) {
 			t.Fatalf("page past the end: %d %d", len(page), total)
 		}
 		_, _, err = s.GetClientsPage(in.Id, 0, 10, "")
-		svcWantErr(t, err, errs.KindInvalid, "page")
+		errstest.Want(t, err, errs.KindInvalid, "page")
 		_, _, err = s.GetClientsPage(in.Id, 1, 0, "")
-		svcWantErr(t, err, errs.KindInvalid, "size")
+		errstest.Want(t, err, errs.KindInvalid, "size")
 		_, _, err = s.GetClientsPage(999, 1, 10, "")
-		svcWantErr(t, err, errs.KindNotFound, "id")
+		errstest.Want(t, err, errs.KindNotFound, "id")
 
 		row, err := s.GetClientTrafficByEmail("user12")
 		if err != nil || row.Up != 11 || row.InboundId != in.Id {
 			t.Fatalf("GetClientTrafficByEmail: %+v %v", row, err)
 		}
 		_, err = s.GetClientTrafficByEmail("nobody")
-		svcWantErr(t, err, errs.KindNotFound, "email")
+		errstest.Want(t, err, errs.KindNotFound, "email")
 		owner, c, err := s.GetClientByEmail("trojan-user")
 		if err != nil || owner.Protocol != model.Trojan || c.Password != "pw-trojan-user" {
 			t.Fatalf("GetClientByEmail: %v %+v", err, c)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
@@ -15,7 +16,7 @@ import (
 // disabled flags.
 func TestConcurrentClientAddsAndTrafficRules(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		svcOpenDB(t, b)
+		testdb.Open(t, b)
 		s := &InboundService{}
 		const rounds = 15
 		var quota []map[string]any

@@ -3,78 +3,13 @@ package service
 import (
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/mhsanaei/3x-ui/v2/database"
-	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
-	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
-
-// svcOpenDB makes a fresh database of backend b the global one and returns
-// the folder holding its x-ui.json.
-func svcOpenDB(t testing.TB, b dbtest.Backend) string {
-	t.Helper()
-	dir := dbtest.UseBackend(t, b)
-	if err := database.InitDBWithPath(b.SQLitePath); err != nil {
-		t.Fatalf("InitDBWithPath(%s): %v", b.Name, err)
-	}
-	t.Cleanup(func() { database.CloseDB() })
-	return dir
-}
-
-// svcSetNodeRole rewrites x-ui.json in dir with the given node role, keeping
-// the database connection written by dbtest.UseBackend.
-func svcSetNodeRole(t testing.TB, dir, role string) {
-	t.Helper()
-	path := filepath.Join(dir, "x-ui.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	settings := map[string]any{}
-	if err := json.Unmarshal(data, &settings); err != nil {
-		t.Fatal(err)
-	}
-	settings["node"] = map[string]any{"nodeRole": role, "nodeId": "worker-1"}
-	data, _ = json.Marshal(settings)
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// svcDump returns every row of the tables the services write, as sorted
-// strings, so a test can assert that a failed call changed nothing.
-func svcDump(t testing.TB) map[string][]string {
-	t.Helper()
-	return dbtest.DumpTables(t, database.GetDB(), "inbounds", "client_traffics", "settings",
-		"shared_states", "outbound_traffics", "inbound_client_ips", "users")
-}
-
-func svcAssertUnchanged(t testing.TB, before map[string][]string) {
-	t.Helper()
-	after := svcDump(t)
-	for table, rows := range before {
-		if strings.Join(rows, "\n") != strings.Join(after[table], "\n") {
-			t.Fatalf("table %s changed:\nbefore %v\nafter  %v", table, rows, after[table])
-		}
-	}
-}
-
-func svcVersion(t testing.TB) int64 {
-	t.Helper()
-	v, err := database.GetSharedAccountsVersion(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
 
 func svcUUID() string {
 	b := make([]byte, 16)
@@ -138,17 +73,6 @@ func svcAdd(t testing.TB, s *InboundService, in *model.Inbound) *model.Inbound {
 }
 
 // svcWantErr asserts err is a service error of kind naming field.
-func svcWantErr(t testing.TB, err error, kind errs.ErrorKind, field string) {
-	t.Helper()
-	var e *errs.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("want %v error on %q, got %v", kind, field, err)
-	}
-	if e.Kind != kind || e.Field != field {
-		t.Fatalf("want kind %v field %q, got kind %v field %q (%v)", kind, field, e.Kind, e.Field, err)
-	}
-}
-
 func svcRows(t testing.TB, inboundID int) map[string]xray.ClientTraffic {
 	t.Helper()
 	var rows []xray.ClientTraffic

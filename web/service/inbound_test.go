@@ -9,23 +9,25 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/errs/errstest"
 )
 
 func TestInboundCRUDAllProtocols(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		svcOpenDB(t, b)
+		testdb.Open(t, b)
 		changes := 0
 		s := &InboundService{OnChange: func() { changes++ }}
 		port := 21000
 		for _, p := range []model.Protocol{model.VLESS, model.VMESS, model.Trojan, model.Shadowsocks} {
 			port++
-			v0 := svcVersion(t)
+			v0 := testdb.Version(t)
 			in := svcAdd(t, s, svcInbound(p, port, svcClient(p, string(p)+"-a"), svcClient(p, string(p)+"-b")))
 			if in.Id == 0 || in.Tag != "inbound-"+strconv.Itoa(port) || len(in.ClientStats) != 2 {
 				t.Fatalf("%s: unexpected inbound %+v", p, in)
 			}
-			if svcVersion(t) != v0+1 {
+			if testdb.Version(t) != v0+1 {
 				t.Fatalf("%s: version not bumped once", p)
 			}
 			got, err := s.GetInbound(in.Id)
@@ -61,7 +63,7 @@ func TestInboundCRUDAllProtocols(t *testing.T) {
 
 func TestUpdateInboundKeepsClientRowsInStep(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		svcOpenDB(t, b)
+		testdb.Open(t, b)
 		s := &InboundService{}
 		a, bb, c := svcClient(model.VLESS, "keep"), svcClient(model.VLESS, "rename-me"), svcClient(model.VLESS, "drop-me")
 		in := svcAdd(t, s, svcInbound(model.VLESS, 22000, a, bb, c))
@@ -73,12 +75,12 @@ func TestUpdateInboundKeepsClientRowsInStep(t *testing.T) {
 		d := svcClient(model.VLESS, "new-one")
 		in.Settings = svcSettings(model.VLESS, a, bb, d)
 		in.Port = 22001
-		v0 := svcVersion(t)
+		v0 := testdb.Version(t)
 		out, err := s.UpdateInbound(in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if svcVersion(t) != v0+1 {
+		if testdb.Version(t) != v0+1 {
 			t.Fatal("version not bumped once")
 		}
 		if out.Tag != "inbound-22001" {
@@ -111,13 +113,13 @@ func TestUpdateInboundKeepsClientRowsInStep(t *testing.T) {
 			t.Fatalf("swap lost the rows' identity: %+v", rows)
 		}
 
-		before := svcDump(t)
+		before := testdb.Dump(t)
 		missing := *in
 		missing.Id = 777
 		if _, err := s.UpdateInbound(&missing); errs.KindOf(err) != errs.KindNotFound {
 			t.Fatalf("update of missing inbound: %v", err)
 		}
-		svcAssertUnchanged(t, before)
+		testdb.AssertUnchanged(t, before)
 
 		if err := s.DelInbound(in.Id); err != nil {
 			t.Fatal(err)
@@ -133,7 +135,7 @@ func TestUpdateInboundKeepsClientRowsInStep(t *testing.T) {
 
 func TestInboundValidationChangesNothing(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		svcOpenDB(t, b)
+		testdb.Open(t, b)
 		s := &InboundService{}
 		svcAdd(t, s, svcInbound(model.VLESS, 23000, svcClient(model.VLESS, "taken@x")))
 		specific := svcInbound(model.Trojan, 23001, svcClient(model.Trojan, "t1"))
@@ -206,18 +208,18 @@ func TestInboundValidationChangesNothing(t *testing.T) {
 			{"tag charset", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Tag = "a>>>b"; return in }(), errs.KindInvalid, "tag"},
 			{"tag api", func() *model.Inbound { in := svcInbound(model.VLESS, 23200); in.Tag = "api"; return in }(), errs.KindConflict, "tag"},
 		}
-		before := svcDump(t)
+		before := testdb.Dump(t)
 		for _, c := range cases {
 			_, err := s.AddInbound(c.in)
 			if err == nil {
 				t.Fatalf("%s: accepted", c.name)
 			}
-			svcWantErr(t, err, c.kind, c.field)
+			errstest.Want(t, err, c.kind, c.field)
 			if !strings.HasPrefix(err.Error(), c.field+": ") {
 				t.Fatalf("%s: message %q does not lead with the field", c.name, err)
 			}
 		}
-		svcAssertUnchanged(t, before)
+		testdb.AssertUnchanged(t, before)
 
 		// Things that must be accepted.
 		caseA, caseB := svcClient(model.Trojan, "case-a"), svcClient(model.Trojan, "case-b")
@@ -240,7 +242,7 @@ func TestInboundValidationChangesNothing(t *testing.T) {
 
 		// A failed update changes nothing either.
 		in := svcAdd(t, s, svcInbound(model.VLESS, 23400, svcClient(model.VLESS, "u1")))
-		before, v0 := svcDump(t), svcVersion(t)
+		before, v0 := testdb.Dump(t), testdb.Version(t)
 		clash := *in
 		clash.Port = 23000
 		if _, err := s.UpdateInbound(&clash); errs.KindOf(err) != errs.KindConflict {
@@ -249,9 +251,9 @@ func TestInboundValidationChangesNothing(t *testing.T) {
 		clash = *in
 		clash.Settings = svcSettings(model.VLESS, svcClient(model.VLESS, "taken@x"))
 		_, err := s.UpdateInbound(&clash)
-		svcWantErr(t, err, errs.KindConflict, "email")
-		svcAssertUnchanged(t, before)
-		if svcVersion(t) != v0 {
+		errstest.Want(t, err, errs.KindConflict, "email")
+		testdb.AssertUnchanged(t, before)
+		if testdb.Version(t) != v0 {
 			t.Fatal("failed writes bumped the version")
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	mysqldriver "github.com/go-sql-driver/mysql"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"gorm.io/gorm"
@@ -29,7 +30,7 @@ func (s *InboundService) AddTraffic(inboundTraffics []*xray.Traffic, clientTraff
 	if err != nil {
 		return false, err
 	}
-	master := IsMaster()
+	master := cluster.IsMaster()
 	needApply := false
 	err = retryOnDeadlock(func() error {
 		needApply = false

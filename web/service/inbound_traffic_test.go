@@ -8,13 +8,15 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/errs/errstest"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
 func TestAddTrafficSumsTwoBatches(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		svcOpenDB(t, b)
+		testdb.Open(t, b)
 		s := &InboundService{}
 		sizes := map[int]int{27000: 1500, 27001: 700}
 		tags := map[int]string{}
@@ -25,7 +27,7 @@ func TestAddTrafficSumsTwoBatches(t *testing.T) {
 			}
 			tags[port] = svcAdd(t, s, svcInbound(model.VLESS, port, clients...)).Tag
 		}
-		v0 := svcVersion(t)
+		v0 := testdb.Version(t)
 		batch := func(mult int64) ([]*xray.Traffic, []*xray.ClientTraffic) {
 			var clients []*xray.ClientTraffic
 			for port, n := range sizes {
@@ -88,7 +90,7 @@ func TestAddTrafficSumsTwoBatches(t *testing.T) {
 		if len(outbounds) != 1 || outbounds[0].Tag != "direct" || outbounds[0].Up != 9 || outbounds[0].Down != 12 || outbounds[0].Total != 21 {
 			t.Fatalf("outbound rows: %+v", outbounds)
 		}
-		if svcVersion(t) != v0 {
+		if testdb.Version(t) != v0 {
 			t.Fatal("plain traffic bumped the shared version")
 		}
 	})
@@ -96,7 +98,7 @@ func TestAddTrafficSumsTwoBatches(t *testing.T) {
 
 func TestAddTrafficDisablesDepletedAndExpired(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		svcOpenDB(t, b)
+		testdb.Open(t, b)
 		changes := 0
 		s := &InboundService{OnChange: func() { changes++ }}
 		quota, expired, fine := svcClient(model.VLESS, "quota"), svcClient(model.VLESS, "expired"), svcClient(model.VLESS, "fine")
@@ -109,7 +111,7 @@ func TestAddTrafficDisablesDepletedAndExpired(t *testing.T) {
 		limited.Total = 5000
 		limited = svcAdd(t, s, limited)
 
-		v0, c0 := svcVersion(t), changes
+		v0, c0 := testdb.Version(t), changes
 		need, err := s.AddTraffic(
 			[]*xray.Traffic{{IsInbound: true, Tag: limited.Tag, Up: 4000, Down: 1000}},
 			[]*xray.ClientTraffic{{Email: "quota", Up: 600, Down: 400}, {Email: "fine", Up: 10, Down: 10}})
@@ -118,8 +120,8 @@ func TestAddTrafficDisablesDepletedAndExpired(t *testing.T) {
 		}
 		// AddTraffic runs inside the XrayService's counter drain, so it
 		// reports needApply instead of calling OnChange itself.
-		if svcVersion(t) != v0+1 || changes != c0 {
-			t.Fatalf("version %d->%d changes %d->%d; want one bump and no OnChange", v0, svcVersion(t), c0, changes)
+		if testdb.Version(t) != v0+1 || changes != c0 {
+			t.Fatalf("version %d->%d changes %d->%d; want one bump and no OnChange", v0, testdb.Version(t), c0, changes)
 		}
 		rows := svcRows(t, in.Id)
 		clients := svcClientsOf(t, in.Id)
@@ -140,11 +142,11 @@ func TestAddTrafficDisablesDepletedAndExpired(t *testing.T) {
 		}
 
 		// Nothing new to do: no change, no bump.
-		v1, c1 := svcVersion(t), changes
+		v1, c1 := testdb.Version(t), changes
 		if need, err := s.AddTraffic(nil, nil); err != nil || need {
 			t.Fatalf("idle AddTraffic: need=%v err=%v", need, err)
 		}
-		if svcVersion(t) != v1 || changes != c1 {
+		if testdb.Version(t) != v1 || changes != c1 {
 			t.Fatal("idle AddTraffic bumped or notified")
 		}
 	})
@@ -152,7 +154,7 @@ func TestAddTrafficDisablesDepletedAndExpired(t *testing.T) {
 
 func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		svcOpenDB(t, b)
+		testdb.Open(t, b)
 		s := &InboundService{}
 		now := time.Now()
 		monthly, daily, lazy, idle := svcClient(model.VLESS, "monthly"), svcClient(model.VLESS, "daily"), svcClient(model.VLESS, "lazy"), svcClient(model.VLESS, "idle")
@@ -165,14 +167,14 @@ func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 		in := svcAdd(t, s, svcInbound(model.VLESS, 29000, monthly, daily, lazy, idle))
 		svcExec(t, "UPDATE client_traffics SET up = 100, down = 200, all_time = 300 WHERE email IN ?", []string{"monthly", "daily"})
 
-		v0 := svcVersion(t)
+		v0 := testdb.Version(t)
 		before := time.Now().UnixMilli()
 		need, err := s.AddTraffic(nil, []*xray.ClientTraffic{{Email: "lazy", Up: 1, Down: 1}})
 		after := time.Now().UnixMilli()
 		if err != nil || !need {
 			t.Fatalf("need=%v err=%v", need, err)
 		}
-		if svcVersion(t) != v0+1 {
+		if testdb.Version(t) != v0+1 {
 			t.Fatal("renewal did not bump the version once")
 		}
 		rows, clients := svcRows(t, in.Id), svcClientsOf(t, in.Id)
@@ -197,7 +199,7 @@ func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 		// Called directly (as the flush service does), the rules report a
 		// change and leave the version bump to the caller.
 		svcExec(t, "UPDATE client_traffics SET total = 1, up = 5 WHERE email = ?", "idle")
-		v1 := svcVersion(t)
+		v1 := testdb.Version(t)
 		for want, round := true, 0; round < 2; want, round = false, round+1 {
 			tx := database.GetDB().Begin()
 			changed, err := s.ReconcileSharedTrafficState(tx)
@@ -209,7 +211,7 @@ func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if svcVersion(t) != v1 || svcRows(t, in.Id)["idle"].Enable {
+		if testdb.Version(t) != v1 || svcRows(t, in.Id)["idle"].Enable {
 			t.Fatal("ReconcileSharedTrafficState must disable without bumping")
 		}
 	})
@@ -217,7 +219,7 @@ func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 
 func TestResetTrafficAndDelDepleted(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		svcOpenDB(t, b)
+		testdb.Open(t, b)
 		s := &InboundService{}
 		mk := func(email string, total, expiry int64, reset int) map[string]any {
 			c := svcClient(model.VLESS, email)
@@ -235,7 +237,7 @@ func TestResetTrafficAndDelDepleted(t *testing.T) {
 			t.Fatal("setup: depleted clients should be disabled")
 		}
 
-		v0 := svcVersion(t)
+		v0 := testdb.Version(t)
 		if err := s.ResetClientTraffic(in1.Id, "over"); err != nil {
 			t.Fatal(err)
 		}
@@ -249,15 +251,15 @@ func TestResetTrafficAndDelDepleted(t *testing.T) {
 		if rows["old"].Enable || clients["old"].Enable || rows["old"].Up != 0 {
 			t.Fatal("reset must not re-enable an expired client")
 		}
-		if svcVersion(t) != v0+2 {
+		if testdb.Version(t) != v0+2 {
 			t.Fatal("each reset bumps once")
 		}
-		before := svcDump(t)
-		svcWantErr(t, s.ResetClientTraffic(in1.Id, "nobody"), errs.KindNotFound, "email")
-		svcWantErr(t, s.ResetClientTraffic(in2.Id, "over"), errs.KindNotFound, "email")
-		svcWantErr(t, s.ResetAllClientTraffics(999), errs.KindNotFound, "id")
-		svcWantErr(t, s.DelDepletedClients(999), errs.KindNotFound, "id")
-		svcAssertUnchanged(t, before)
+		before := testdb.Dump(t)
+		errstest.Want(t, s.ResetClientTraffic(in1.Id, "nobody"), errs.KindNotFound, "email")
+		errstest.Want(t, s.ResetClientTraffic(in2.Id, "over"), errs.KindNotFound, "email")
+		errstest.Want(t, s.ResetAllClientTraffics(999), errs.KindNotFound, "id")
+		errstest.Want(t, s.DelDepletedClients(999), errs.KindNotFound, "id")
+		testdb.AssertUnchanged(t, before)
 
 		svcExec(t, "UPDATE client_traffics SET up = 80, down = 40")
 		if _, err := s.AddTraffic(nil, nil); err != nil {

@@ -5,32 +5,35 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mhsanaei/3x-ui/v2/auth"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
 // On a worker every shared write is refused with a Forbidden error that
-// matches ErrSharedWriteRequiresMaster, and changes nothing.
+// matches cluster.ErrSharedWriteRequiresMaster, and changes nothing.
 func TestWorkerRejectsEverySharedWrite(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		dir := svcOpenDB(t, b)
+		dir := testdb.Open(t, b)
 		s := &InboundService{}
 		c := svcClient(model.VLESS, "w1")
 		c["totalGB"] = 10
 		in := svcAdd(t, s, svcInbound(model.VLESS, 31000, c))
-		svcSetNodeRole(t, dir, "worker")
-		if !IsWorker() || IsMaster() {
+		testdb.SetNodeRole(t, dir, "worker")
+		if !cluster.IsWorker() || cluster.IsMaster() {
 			t.Fatal("x-ui.json role not picked up")
 		}
 
-		before, v0 := svcDump(t), svcVersion(t)
+		before, v0 := testdb.Dump(t), testdb.Version(t)
 		upd := *in
 		upd.Remark = "changed"
 		settings := &SettingService{}
-		users := &UserService{}
+		users := &auth.UserService{}
 		writes := map[string]func() error{
 			"AddInbound":    func() error { _, err := s.AddInbound(svcInbound(model.VLESS, 31001)); return err },
 			"UpdateInbound": func() error { _, err := s.UpdateInbound(&upd); return err },
@@ -55,12 +58,12 @@ func TestWorkerRejectsEverySharedWrite(t *testing.T) {
 		}
 		for name, write := range writes {
 			err := write()
-			if !errors.Is(err, ErrSharedWriteRequiresMaster) || errs.KindOf(err) != errs.KindForbidden {
+			if !errors.Is(err, cluster.ErrSharedWriteRequiresMaster) || errs.KindOf(err) != errs.KindForbidden {
 				t.Fatalf("%s on a worker: %v (kind %v)", name, err, errs.KindOf(err))
 			}
 		}
-		svcAssertUnchanged(t, before)
-		if svcVersion(t) != v0 {
+		testdb.AssertUnchanged(t, before)
+		if testdb.Version(t) != v0 {
 			t.Fatal("rejected writes bumped the version")
 		}
 
@@ -73,7 +76,7 @@ func TestWorkerRejectsEverySharedWrite(t *testing.T) {
 		if r := svcRows(t, in.Id)["w1"]; r.Up != 50 || !r.Enable {
 			t.Fatalf("worker must count but not disable: %+v", r)
 		}
-		svcSetNodeRole(t, dir, "master")
+		testdb.SetNodeRole(t, dir, "master")
 		if need, err := s.AddTraffic(nil, nil); err != nil || !need {
 			t.Fatalf("master AddTraffic must disable the depleted client: need=%v err=%v", need, err)
 		}
@@ -82,19 +85,19 @@ func TestWorkerRejectsEverySharedWrite(t *testing.T) {
 
 func TestRequireMasterNamesMasterAddress(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		dir := svcOpenDB(t, b)
+		dir := testdb.Open(t, b)
 		conn := database.GetDB()
 		if !conn.Migrator().HasColumn("node_states", "node_address") {
 			svcExec(t, "ALTER TABLE node_states ADD COLUMN node_address VARCHAR(255)")
 		}
 		svcExec(t, "INSERT INTO node_states (node_id, node_role, last_heartbeat_at, node_address) VALUES (?, ?, ?, ?)",
 			"m1", "master", 100, "https://master.example:2053/")
-		svcSetNodeRole(t, dir, "worker")
-		err := RequireMaster()
+		testdb.SetNodeRole(t, dir, "worker")
+		err := cluster.RequireMaster()
 		if err == nil || !strings.Contains(err.Error(), "https://master.example:2053/") {
 			t.Fatalf("message should name the master: %v", err)
 		}
-		if !strings.Contains(err.Error(), ErrSharedWriteRequiresMaster.Error()) {
+		if !strings.Contains(err.Error(), cluster.ErrSharedWriteRequiresMaster.Error()) {
 			t.Fatalf("message should say why: %v", err)
 		}
 	})

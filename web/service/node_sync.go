@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -40,7 +41,7 @@ type NodeSyncService struct {
 
 // NewNodeSyncService wires a sync loop that applies snapshots to xraySvc.
 func NewNodeSyncService(xraySvc *XrayService, node config.NodeConfig, cachePath string) *NodeSyncService {
-	svc := &NodeSyncService{cachePath: cachePath, node: node, instance: NodeInstance()}
+	svc := &NodeSyncService{cachePath: cachePath, node: node, instance: cluster.NodeInstance()}
 	svc.loadVersion = func() (int64, error) {
 		conn, err := database.Reconnect()
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
@@ -88,7 +89,7 @@ func (s *BackupService) CreateBackup() (*Backup, error) {
 // ImportBackup replaces the data tables with a backup's rows in one
 // transaction; on any error nothing changes.
 func (s *BackupService) ImportBackup(r io.Reader) error {
-	if err := RequireMaster(); err != nil {
+	if err := cluster.RequireMaster(); err != nil {
 		return err
 	}
 	live := database.GetDB()

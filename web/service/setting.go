@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
@@ -155,7 +156,7 @@ func (s *SettingService) GetAllSettings() (map[string]any, error) {
 // UpdateSettings validates every key and value first, then stores them all
 // in one transaction; an unknown key or bad value changes nothing.
 func (s *SettingService) UpdateSettings(values map[string]any) error {
-	if err := RequireMaster(); err != nil {
+	if err := cluster.RequireMaster(); err != nil {
 		return err
 	}
 	conn, err := database.Conn()
@@ -201,7 +202,7 @@ func (s *SettingService) UpdateSettings(values map[string]any) error {
 
 // ResetSettings deletes every stored setting so all read as defaults.
 func (s *SettingService) ResetSettings() error {
-	if err := RequireMaster(); err != nil {
+	if err := cluster.RequireMaster(); err != nil {
 		return err
 	}
 	conn, err := database.Conn()

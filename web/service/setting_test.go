@@ -11,7 +11,9 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/errs/errstest"
 )
 
 // xrayTestBinary finds the real Xray: XUI_TEST_XRAY_BIN, else
@@ -79,7 +81,7 @@ func TestDefaultXrayTemplatePassesXrayTest(t *testing.T) {
 
 func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		svcOpenDB(t, b)
+		testdb.Open(t, b)
 		changes := 0
 		s := &SettingService{OnChange: func() { changes++ }}
 		all, err := s.GetAllSettings()
@@ -99,7 +101,7 @@ func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
 			t.Fatal("template default")
 		}
 
-		v0 := svcVersion(t)
+		v0 := testdb.Version(t)
 		if err := s.SetInt("subPort", 2097); err != nil {
 			t.Fatal(err)
 		}
@@ -112,8 +114,8 @@ func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
 		if err := s.UpdateSettings(map[string]any{"pageSize": 100.0, "subTitle": "My VPN", "subEncrypt": "false"}); err != nil {
 			t.Fatal(err)
 		}
-		if svcVersion(t) != v0+4 || changes != 4 {
-			t.Fatalf("version %d->%d changes %d: one bump per write", v0, svcVersion(t), changes)
+		if testdb.Version(t) != v0+4 || changes != 4 {
+			t.Fatalf("version %d->%d changes %d: one bump per write", v0, testdb.Version(t), changes)
 		}
 		all, _ = s.GetAllSettings()
 		if all["subPort"] != 2097 || all["subEnable"] != true || all["subPath"] != "/feed/" || all["pageSize"] != 100 || all["subEncrypt"] != false {
@@ -126,7 +128,7 @@ func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
 
 		// An inbound may not take the subscription port while it is enabled.
 		_, err = (&InboundService{}).AddInbound(svcInbound(model.VLESS, 2097))
-		svcWantErr(t, err, errs.KindConflict, "port")
+		errstest.Want(t, err, errs.KindConflict, "port")
 
 		if err := s.ResetSettings(); err != nil {
 			t.Fatal(err)
@@ -139,13 +141,13 @@ func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
 
 func TestUpdateSettingsRejectsBadInputAtomically(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		svcOpenDB(t, b)
+		testdb.Open(t, b)
 		s := &SettingService{}
 		svcAdd(t, &InboundService{}, svcInbound(model.VLESS, 32000))
 		if err := s.SetString("subTitle", "kept"); err != nil {
 			t.Fatal(err)
 		}
-		before, v0 := svcDump(t), svcVersion(t)
+		before, v0 := testdb.Dump(t), testdb.Version(t)
 		cases := []struct {
 			values map[string]any
 			kind   errs.ErrorKind
@@ -171,11 +173,11 @@ func TestUpdateSettingsRejectsBadInputAtomically(t *testing.T) {
 			{map[string]any{"xrayTemplateConfig": `[1,2]`}, errs.KindInvalid, "xrayTemplateConfig"},
 		}
 		for _, c := range cases {
-			svcWantErr(t, s.UpdateSettings(c.values), c.kind, c.field)
+			errstest.Want(t, s.UpdateSettings(c.values), c.kind, c.field)
 		}
-		svcWantErr(t, s.SetXrayConfigTemplate(`{"outbounds":[]}`), errs.KindInvalid, "xrayTemplateConfig")
-		svcAssertUnchanged(t, before)
-		if svcVersion(t) != v0 {
+		errstest.Want(t, s.SetXrayConfigTemplate(`{"outbounds":[]}`), errs.KindInvalid, "xrayTemplateConfig")
+		testdb.AssertUnchanged(t, before)
+		if testdb.Version(t) != v0 {
 			t.Fatal("rejected settings bumped the version")
 		}
 		if _, err := s.GetString("noSuchKey"); errs.KindOf(err) != errs.KindInvalid {
@@ -191,7 +193,7 @@ func TestUpdateSettingsRejectsBadInputAtomically(t *testing.T) {
 			t.Fatal("template not stored")
 		}
 		_, err := (&InboundService{}).AddInbound(svcInbound(model.VLESS, 10085))
-		svcWantErr(t, err, errs.KindConflict, "port")
+		errstest.Want(t, err, errs.KindConflict, "port")
 		svcAdd(t, &InboundService{}, svcInbound(model.VLESS, 62789))
 	})
 }

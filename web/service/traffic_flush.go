@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -47,7 +48,7 @@ func NewTrafficFlushService(store *TrafficPendingStore) *TrafficFlushService {
 	if nodeID == "" {
 		nodeID = "local"
 	}
-	svc := &TrafficFlushService{store: store, nodeID: nodeID, isMaster: IsMaster}
+	svc := &TrafficFlushService{store: store, nodeID: nodeID, isMaster: cluster.IsMaster}
 	svc.flushFn = svc.flushToDatabase
 	return svc
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
@@ -51,7 +52,7 @@ func adminSQL(t *testing.T) *sql.DB {
 // cannot change what clients may do.
 func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 	master := dbtest.New(t, dbtest.MariaDB)
-	svcOpenDB(t, master)
+	testdb.Open(t, master)
 	inbounds := &InboundService{}
 	svcAdd(t, inbounds, svcInbound(model.VLESS, 30001, svcClient(model.VLESS, "a@w")))
 	database.CloseDB()
@@ -120,7 +121,7 @@ func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 func svcOpenWorker(t *testing.T, b dbtest.Backend) string {
 	t.Helper()
 	dir := dbtest.UseBackend(t, b)
-	svcSetNodeRole(t, dir, string(config.NodeRoleWorker))
+	testdb.SetNodeRole(t, dir, string(config.NodeRoleWorker))
 	if err := database.InitDBWithPath(b.SQLitePath); err != nil {
 		t.Fatalf("open as worker: %v", err)
 	}

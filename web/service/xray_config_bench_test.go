@@ -7,6 +7,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 )
 
 // seedClients creates inbounds x perInbound VLESS clients through the service.
@@ -34,7 +35,7 @@ func seedClients(b *testing.B, svc *InboundService, inbounds, perInbound int) {
 func BenchmarkGetXrayConfig20kClients(b *testing.B) {
 	for _, name := range []string{dbtest.SQLite, dbtest.MariaDB} {
 		b.Run(name, func(b *testing.B) {
-			svcOpenDB(b, dbtest.New(b, name))
+			testdb.Open(b, dbtest.New(b, name))
 			inbounds := &InboundService{}
 			seedClients(b, inbounds, 20, 1000)
 			xs := NewXrayService(&SettingService{}, inbounds, nil)
@@ -52,7 +53,7 @@ func BenchmarkGetXrayConfig20kClients(b *testing.B) {
 // BenchmarkPlanLiveOps20kClients diffs two 20k-client configs that differ
 // by one client, as every live apply does.
 func BenchmarkPlanLiveOps20kClients(b *testing.B) {
-	svcOpenDB(b, dbtest.New(b, dbtest.SQLite))
+	testdb.Open(b, dbtest.New(b, dbtest.SQLite))
 	inbounds := &InboundService{}
 	seedClients(b, inbounds, 20, 1000)
 	xs := NewXrayService(&SettingService{}, inbounds, nil)

@@ -1,4 +1,4 @@
-package service
+package auth
 
 import (
 	"net/url"
@@ -6,11 +6,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
-	"github.com/mhsanaei/3x-ui/v2/web/session"
 	"gorm.io/gorm"
 )
 
@@ -66,7 +66,7 @@ func (s *TwoFactorService) Enabled(userID int) (bool, error) {
 // Setup creates a new pending secret for userID, replacing any earlier one.
 // It refuses while two-factor is on: turning it off needs a code first.
 func (s *TwoFactorService) Setup(userID int) (*TwoFactorSetup, error) {
-	if err := RequireMaster(); err != nil {
+	if err := cluster.RequireMaster(); err != nil {
 		return nil, err
 	}
 	user, err := loadUser(userID)
@@ -76,7 +76,7 @@ func (s *TwoFactorService) Setup(userID int) (*TwoFactorSetup, error) {
 	if user.TwoFactorSecret != "" {
 		return nil, errs.Conflict("twoFactor", "already enabled; disable it with a current code before setting up a new secret")
 	}
-	secret := session.NewTOTPSecret()
+	secret := NewTOTPSecret()
 	expires := s.now().Add(pendingTOTPTTL)
 	s.mu.Lock()
 	s.dropExpiredLocked()
@@ -88,7 +88,7 @@ func (s *TwoFactorService) Setup(userID int) (*TwoFactorSetup, error) {
 // Enable checks code against the pending secret and stores that secret.
 // A wrong code changes nothing and keeps the pending secret for a retry.
 func (s *TwoFactorService) Enable(userID int, code string) error {
-	if err := RequireMaster(); err != nil {
+	if err := cluster.RequireMaster(); err != nil {
 		return err
 	}
 	code, err := checkCodeFormat(code)
@@ -102,7 +102,7 @@ func (s *TwoFactorService) Enable(userID int, code string) error {
 	if !ok {
 		return errs.Invalid("secret", "no pending two-factor setup (none was started, or it expired after %v); call setting/twoFactor/setup first", pendingTOTPTTL)
 	}
-	if !session.ValidTOTP(p.secret, code, s.now()) {
+	if !ValidTOTP(p.secret, code, s.now()) {
 		return errs.Invalid("code", "wrong two-factor code for the pending secret")
 	}
 	conn, err := database.Conn()
@@ -133,7 +133,7 @@ func (s *TwoFactorService) Enable(userID int, code string) error {
 
 // Disable clears the stored secret after checking a current code for it.
 func (s *TwoFactorService) Disable(userID int, code string) error {
-	if err := RequireMaster(); err != nil {
+	if err := cluster.RequireMaster(); err != nil {
 		return err
 	}
 	code, err := checkCodeFormat(code)
@@ -147,7 +147,7 @@ func (s *TwoFactorService) Disable(userID int, code string) error {
 	if user.TwoFactorSecret == "" {
 		return errs.Conflict("twoFactor", "is not enabled")
 	}
-	if !session.ValidTOTP(user.TwoFactorSecret, code, s.now()) {
+	if !ValidTOTP(user.TwoFactorSecret, code, s.now()) {
 		return errs.Invalid("code", "wrong two-factor code")
 	}
 	conn, err := database.Conn()

@@ -1,4 +1,4 @@
-package service
+package auth
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"sync"
 	"unicode"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
@@ -82,7 +83,7 @@ func (s *UserService) HasDefaultCredential() (bool, error) {
 // recomputes DefaultCredential as database.SetAdminCredentials does. The
 // users table is shared, so this is master only.
 func (s *UserService) UpdateUser(id int, username, password string) error {
-	if err := RequireMaster(); err != nil {
+	if err := cluster.RequireMaster(); err != nil {
 		return err
 	}
 	if username == "" || strings.TrimSpace(username) != username || len(username) > 64 || strings.IndexFunc(username, unicode.IsControl) >= 0 {

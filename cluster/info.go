@@ -1,4 +1,4 @@
-package service
+package cluster
 
 import "github.com/mhsanaei/3x-ui/v2/config"
 

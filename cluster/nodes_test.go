@@ -1,4 +1,4 @@
-package service
+package cluster
 
 import (
 	"testing"
@@ -7,11 +7,12 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 )
 
 func TestListNodesReportsLagAndStaleness(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		svcOpenDB(t, b)
+		testdb.Open(t, b)
 		for i := 0; i < 5; i++ {
 			if err := database.BumpSharedAccountsVersion(nil); err != nil {
 				t.Fatal(err)

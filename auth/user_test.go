@@ -1,4 +1,4 @@
-package service
+package auth
 
 import (
 	"errors"
@@ -7,13 +7,15 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/errs/errstest"
 	"golang.org/x/crypto/bcrypt"
 )
 
 func TestUserServiceLoginAndUpdate(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		svcOpenDB(t, b)
+		testdb.Open(t, b)
 		s := &UserService{}
 		first, err := s.GetFirstUser()
 		if err != nil || first.Username != "admin" {
@@ -31,18 +33,18 @@ func TestUserServiceLoginAndUpdate(t *testing.T) {
 			}
 		}
 
-		before := svcDump(t)
-		svcWantErr(t, s.UpdateUser(first.Id, "", "pw"), errs.KindInvalid, "username")
-		svcWantErr(t, s.UpdateUser(first.Id, " padded", "pw"), errs.KindInvalid, "username")
-		svcWantErr(t, s.UpdateUser(first.Id, "root", ""), errs.KindInvalid, "password")
-		svcWantErr(t, s.UpdateUser(999, "root", "pw"), errs.KindNotFound, "id")
+		before := testdb.Dump(t)
+		errstest.Want(t, s.UpdateUser(first.Id, "", "pw"), errs.KindInvalid, "username")
+		errstest.Want(t, s.UpdateUser(first.Id, " padded", "pw"), errs.KindInvalid, "username")
+		errstest.Want(t, s.UpdateUser(first.Id, "root", ""), errs.KindInvalid, "password")
+		errstest.Want(t, s.UpdateUser(999, "root", "pw"), errs.KindNotFound, "id")
 		hash, _ := bcrypt.GenerateFromPassword([]byte("x"), bcrypt.MinCost)
 		if err := database.GetDB().Create(&model.User{Username: "other", Password: string(hash)}).Error; err != nil {
 			t.Fatal(err)
 		}
-		svcWantErr(t, s.UpdateUser(first.Id, "other", "pw"), errs.KindConflict, "username")
+		errstest.Want(t, s.UpdateUser(first.Id, "other", "pw"), errs.KindConflict, "username")
 		database.GetDB().Where("username = ?", "other").Delete(&model.User{})
-		svcAssertUnchanged(t, before)
+		testdb.AssertUnchanged(t, before)
 
 		if err := s.UpdateUser(first.Id, "root", "s3cret"); err != nil {
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package service
+package auth
 
 import (
 	"crypto/rand"
@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
@@ -54,7 +55,7 @@ func (s *APITokenService) List() ([]model.APIToken, error) {
 
 // Create makes a token for userID; the returned plain token is shown once.
 func (s *APITokenService) Create(userID int, name string) (string, *model.APIToken, error) {
-	if err := RequireMaster(); err != nil {
+	if err := cluster.RequireMaster(); err != nil {
 		return "", nil, err
 	}
 	name = strings.TrimSpace(name)
@@ -92,7 +93,7 @@ func (s *APITokenService) Create(userID int, name string) (string, *model.APITok
 
 // Revoke deletes a token; requests using it fail from then on.
 func (s *APITokenService) Revoke(id int) error {
-	if err := RequireMaster(); err != nil {
+	if err := cluster.RequireMaster(); err != nil {
 		return err
 	}
 	if id <= 0 {

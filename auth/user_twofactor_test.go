@@ -1,4 +1,4 @@
-package service
+package auth
 
 import (
 	"strings"
@@ -6,18 +6,18 @@ import (
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/errs"
-	"github.com/mhsanaei/3x-ui/v2/web/session"
 )
 
 func TestTwoFactorServicePendingExpiry(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		svcOpenDB(t, b)
+		testdb.Open(t, b)
 		now := time.Unix(1_900_000_000, 0)
 		s := NewTwoFactorService()
 		s.Now = func() time.Time { return now }
 		code := func(secret string) string {
-			c, err := session.TOTPCode(secret, now)
+			c, err := TOTPCode(secret, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,10 +70,10 @@ func TestTwoFactorServicePendingExpiry(t *testing.T) {
 }
 
 func TestTwoFactorServiceWorkerRefuses(t *testing.T) {
-	dir := svcOpenDB(t, dbtest.New(t, dbtest.MariaDB))
-	svcSetNodeRole(t, dir, "worker")
+	dir := testdb.Open(t, dbtest.New(t, dbtest.MariaDB))
+	testdb.SetNodeRole(t, dir, "worker")
 	s := NewTwoFactorService()
-	before := svcDump(t)
+	before := testdb.Dump(t)
 	if _, err := s.Setup(1); errs.KindOf(err) != errs.KindForbidden {
 		t.Fatalf("setup on a worker: %v", err)
 	}
@@ -83,5 +83,5 @@ func TestTwoFactorServiceWorkerRefuses(t *testing.T) {
 	if err := s.Disable(1, "123456"); errs.KindOf(err) != errs.KindForbidden {
 		t.Fatalf("disable on a worker: %v", err)
 	}
-	svcAssertUnchanged(t, before)
+	testdb.AssertUnchanged(t, before)
 }

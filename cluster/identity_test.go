@@ -1,4 +1,4 @@
-package service
+package cluster
 
 import (
 	"strings"
@@ -9,11 +9,12 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 )
 
 func TestCheckNodeIdentityRefusesALiveDuplicate(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		svcOpenDB(t, b)
+		testdb.Open(t, b)
 		conn := database.GetDB()
 		node := config.NodeConfig{Role: config.NodeRoleWorker, NodeID: "w1", SyncIntervalSeconds: 30}
 		if err := CheckNodeIdentity(conn, node, "me"); err != nil {
