@@ -14,6 +14,8 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/web/controller"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
@@ -31,9 +33,9 @@ const (
 // them. Tests build an App directly and drive Handler with httptest.
 type App struct {
 	Cfg      config.PanelConfig
-	Settings *service.SettingService
+	Settings *settings.SettingService
 	Users    *auth.UserService
-	Inbounds *service.InboundService
+	Inbounds *inbound.InboundService
 	Xray     *service.XrayService
 	IPLimit  *service.IPLimitService
 	Status   *service.ServerService
@@ -79,9 +81,9 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 	}
 	a := &App{
 		Cfg:      cfg,
-		Settings: &service.SettingService{},
+		Settings: &settings.SettingService{},
 		Users:    &auth.UserService{},
-		Inbounds: &service.InboundService{},
+		Inbounds: &inbound.InboundService{},
 		Backup:   &service.BackupService{},
 		Tokens:   &auth.APITokenService{},
 		Limiter:  middleware.NewLoginLimiter(loginMaxFailures, loginWindow),

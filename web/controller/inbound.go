@@ -8,13 +8,14 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 )
 
 // InboundController maps 3x-ui's inbound routes onto InboundService.
 type InboundController struct {
-	Inbounds *service.InboundService
+	Inbounds *inbound.InboundService
 	Xray     *service.XrayService
 	IPLimit  *service.IPLimitService
 }

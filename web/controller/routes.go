@@ -6,6 +6,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/auth"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
@@ -18,8 +20,8 @@ type Deps struct {
 	Limiter      *middleware.LoginLimiter
 	Auth         *middleware.Authenticator
 	Users        *auth.UserService
-	Settings     *service.SettingService
-	Inbounds     *service.InboundService
+	Settings     *settings.SettingService
+	Inbounds     *inbound.InboundService
 	Xray         *service.XrayService
 	IPLimit      *service.IPLimitService
 	Status       *service.ServerService

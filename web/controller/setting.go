@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
@@ -17,7 +18,7 @@ import (
 // SettingController serves shared settings, the admin user, the Xray
 // template and panel restarts.
 type SettingController struct {
-	Settings     *service.SettingService
+	Settings     *settings.SettingService
 	Users        *auth.UserService
 	Sessions     *session.Manager
 	Template     *service.XrayTemplateChecker

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"github.com/robfig/cron/v3"
@@ -17,7 +18,7 @@ import (
 // Deps are the services the jobs drive.
 type Deps struct {
 	Xray     *service.XrayService
-	Inbounds *service.InboundService
+	Inbounds *inbound.InboundService
 	// IPLimit, when set, is checked every IPLimitInterval (default 5s).
 	IPLimit *service.IPLimitService
 	// Traffic, when set, replaces the single-node traffic job (shared
@@ -82,12 +83,12 @@ func (s *Scheduler) Stop() {
 // enable/disable changes that the new totals cause.
 type XrayTrafficJob struct {
 	xray      *service.XrayService
-	inbounds  *service.InboundService
+	inbounds  *inbound.InboundService
 	needApply atomic.Bool
 }
 
 // NewXrayTrafficJob also installs the single-node traffic sink on xraySvc.
-func NewXrayTrafficJob(xraySvc *service.XrayService, inbounds *service.InboundService) *XrayTrafficJob {
+func NewXrayTrafficJob(xraySvc *service.XrayService, inbounds *inbound.InboundService) *XrayTrafficJob {
 	j := &XrayTrafficJob{xray: xraySvc, inbounds: inbounds}
 	xraySvc.SetTrafficSink(j.sink)
 	return j

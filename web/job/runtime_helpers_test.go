@@ -10,6 +10,8 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
@@ -18,8 +20,8 @@ import (
 // runtime is one panel's services around a real Xray process.
 type runtime struct {
 	t        *testing.T
-	settings *service.SettingService
-	inbounds *service.InboundService
+	settings *settings.SettingService
+	inbounds *inbound.InboundService
 	xray     *service.XrayService
 	traffic  *XrayTrafficJob
 	payload  string
@@ -35,7 +37,7 @@ func newRuntime(t *testing.T, b dbtest.Backend) *runtime {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { database.CloseDB() })
-	r := &runtime{t: t, settings: &service.SettingService{}, inbounds: &service.InboundService{}, apiPort: xraytest.FreePort(t)}
+	r := &runtime{t: t, settings: &settings.SettingService{}, inbounds: &inbound.InboundService{}, apiPort: xraytest.FreePort(t)}
 	r.setTemplate(`{"loglevel":"warning","access":"none"}`)
 	proc := xray.NewProcess(xray.ProcessOptions{
 		BinaryPath: xraytest.Binary(t),

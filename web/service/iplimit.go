@@ -11,6 +11,8 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"gorm.io/gorm/clause"
 )
@@ -42,7 +44,7 @@ type IPLimitService struct {
 }
 
 // NewIPLimitService enforces limits from the database on xraySvc.
-func NewIPLimitService(xraySvc *XrayService, settings *SettingService) *IPLimitService {
+func NewIPLimitService(xraySvc *XrayService, settings *settings.SettingService) *IPLimitService {
 	return &IPLimitService{
 		xray:   xraySvc,
 		limits: func() (map[string]int, error) { return LimitsFromInbounds(xraySvc.inbounds.GetAllInbounds()) },
@@ -70,7 +72,7 @@ func LimitsFromInbounds(inbounds []*model.Inbound, err error) (map[string]int, e
 	out := map[string]int{}
 	for _, in := range inbounds {
 		var doc struct {
-			Clients []Client `json:"clients"`
+			Clients []inbound.Client `json:"clients"`
 		}
 		if in.Settings == "" || json.Unmarshal([]byte(in.Settings), &doc) != nil {
 			continue

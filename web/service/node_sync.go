@@ -13,6 +13,8 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/util/loop"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
@@ -66,7 +68,7 @@ func NewNodeSyncService(xraySvc *XrayService, node config.NodeConfig, cachePath 
 func (s *NodeSyncService) SetDescribe(fn func(*model.NodeState)) { s.describe = fn }
 
 // LoadSnapshotFromDB reads the shared accounts as of (at least) version.
-func LoadSnapshotFromDB(settings *SettingService, inbounds *InboundService, version int64) (*SharedAccountsSnapshot, error) {
+func LoadSnapshotFromDB(settings *settings.SettingService, inbounds *inbound.InboundService, version int64) (*SharedAccountsSnapshot, error) {
 	template, err := settings.GetXrayConfigTemplate()
 	if err != nil {
 		return nil, err
@@ -237,7 +239,7 @@ func indexSnapshotEmails(snapshot *SharedAccountsSnapshot) map[string]int {
 			index[stat.Email] = in.Id
 		}
 		var doc struct {
-			Clients []Client `json:"clients"`
+			Clients []inbound.Client `json:"clients"`
 		}
 		if json.Unmarshal([]byte(in.Settings), &doc) == nil {
 			for _, c := range doc.Clients {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
@@ -13,7 +14,7 @@ import (
 // it would run.
 type XrayTemplateChecker struct {
 	Binary   string
-	Inbounds *InboundService
+	Inbounds *inbound.InboundService
 }
 
 // Check returns a 400-class error naming field when Xray would reject the

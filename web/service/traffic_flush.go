@@ -10,6 +10,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/util/loop"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"gorm.io/gorm"
@@ -21,7 +22,7 @@ import (
 // numbered batch that the per-node ledger applies at most once.
 type TrafficFlushService struct {
 	store    *TrafficPendingStore
-	inbounds InboundService
+	inbounds inbound.InboundService
 	flushFn  func([]TrafficDelta) error
 
 	nodeID   string
@@ -183,7 +184,7 @@ func lockLedger(tx *gorm.DB, nodeID string) (int64, error) {
 
 // reconcileAndBump runs the master-only state changes and bumps the shared
 // version in the same transaction when anything changed.
-func reconcileAndBump(tx *gorm.DB, inbounds *InboundService) (bool, error) {
+func reconcileAndBump(tx *gorm.DB, inbounds *inbound.InboundService) (bool, error) {
 	changed, err := inbounds.ReconcileSharedTrafficState(tx)
 	if err != nil || !changed {
 		return false, err

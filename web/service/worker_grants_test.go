@@ -15,6 +15,9 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/database/testdb"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
@@ -53,8 +56,10 @@ func adminSQL(t *testing.T) *sql.DB {
 func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 	master := dbtest.New(t, dbtest.MariaDB)
 	testdb.Open(t, master)
-	inbounds := &InboundService{}
-	svcAdd(t, inbounds, svcInbound(model.VLESS, 30001, svcClient(model.VLESS, "a@w")))
+	inbounds := &inbound.InboundService{}
+	if _, err := inbounds.AddInbound(inboundtest.Inbound(model.VLESS, 30001, inboundtest.Client(model.VLESS, "a@w"))); err != nil {
+		t.Fatal(err)
+	}
 	database.CloseDB()
 
 	admin := adminSQL(t)
@@ -93,7 +98,7 @@ func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 	if err := recordClientIPs("a@w", []ClientIP{{IP: "10.0.0.1"}}); err != nil {
 		t.Fatalf("client ips: %v", err)
 	}
-	if _, err := LoadSnapshotFromDB(&SettingService{}, inbounds, 1); err != nil {
+	if _, err := LoadSnapshotFromDB(&settings.SettingService{}, inbounds, 1); err != nil {
 		t.Fatalf("snapshot: %v", err)
 	}
 	ct, err := inbounds.GetClientTrafficByEmail("a@w")

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
@@ -19,8 +21,8 @@ type TrafficSink func(inbounds []*xray.Traffic, clients []*xray.ClientTraffic) e
 // XrayService owns the local Xray process: it builds its config, applies
 // changes live over the gRPC API and restarts only when it must.
 type XrayService struct {
-	settings *SettingService
-	inbounds *InboundService
+	settings *settings.SettingService
+	inbounds *inbound.InboundService
 	proc     *xray.Process
 
 	mu              sync.Mutex // serialises apply, restart and drain
@@ -38,7 +40,7 @@ type XrayService struct {
 }
 
 // NewXrayService wires the service; proc is the supervised Xray process.
-func NewXrayService(settings *SettingService, inbounds *InboundService, proc *xray.Process) *XrayService {
+func NewXrayService(settings *settings.SettingService, inbounds *inbound.InboundService, proc *xray.Process) *XrayService {
 	return &XrayService{settings: settings, inbounds: inbounds, proc: proc}
 }
 
@@ -296,7 +298,7 @@ func (s *XrayService) ApplySharedSnapshot(snapshot *SharedAccountsSnapshot) erro
 	if template == "" {
 		// Caches written before templates were part of the snapshot: use
 		// the built-in default rather than reading the database.
-		template = DefaultXrayTemplate
+		template = settings.DefaultXrayTemplate
 	}
 	cfg, err := BuildConfigFromTemplate(template, snapshot.Inbounds)
 	if err != nil {

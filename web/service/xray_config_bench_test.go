@@ -8,10 +8,12 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/database/testdb"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 )
 
 // seedClients creates inbounds x perInbound VLESS clients through the service.
-func seedClients(b *testing.B, svc *InboundService, inbounds, perInbound int) {
+func seedClients(b *testing.B, svc *inbound.InboundService, inbounds, perInbound int) {
 	b.Helper()
 	for i := 0; i < inbounds; i++ {
 		clients := make([]any, perInbound)
@@ -36,9 +38,9 @@ func BenchmarkGetXrayConfig20kClients(b *testing.B) {
 	for _, name := range []string{dbtest.SQLite, dbtest.MariaDB} {
 		b.Run(name, func(b *testing.B) {
 			testdb.Open(b, dbtest.New(b, name))
-			inbounds := &InboundService{}
+			inbounds := &inbound.InboundService{}
 			seedClients(b, inbounds, 20, 1000)
-			xs := NewXrayService(&SettingService{}, inbounds, nil)
+			xs := NewXrayService(&settings.SettingService{}, inbounds, nil)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				cfg, err := xs.GetXrayConfig()
@@ -54,9 +56,9 @@ func BenchmarkGetXrayConfig20kClients(b *testing.B) {
 // by one client, as every live apply does.
 func BenchmarkPlanLiveOps20kClients(b *testing.B) {
 	testdb.Open(b, dbtest.New(b, dbtest.SQLite))
-	inbounds := &InboundService{}
+	inbounds := &inbound.InboundService{}
 	seedClients(b, inbounds, 20, 1000)
-	xs := NewXrayService(&SettingService{}, inbounds, nil)
+	xs := NewXrayService(&settings.SettingService{}, inbounds, nil)
 	before, err := xs.GetXrayConfig()
 	if err != nil {
 		b.Fatal(err)

@@ -1,4 +1,6 @@
-package service
+// Package settings stores the panel's key/value settings in the database,
+// typed and validated per key, with defaults for keys never written.
+package settings
 
 import (
 	_ "embed"
@@ -37,8 +39,8 @@ func settingKeyIs(key string) clause.Expression {
 	return clause.Eq{Column: clause.Column{Name: "key"}, Value: key}
 }
 
-// settingString returns the stored value of key, or its default.
-func settingString(conn *gorm.DB, key string) (string, error) {
+// ReadString returns the stored value of key, or its default.
+func ReadString(conn *gorm.DB, key string) (string, error) {
 	def, ok := settingDefs[key]
 	if !ok {
 		return "", errs.Invalid(key, "unknown setting")
@@ -53,8 +55,8 @@ func settingString(conn *gorm.DB, key string) (string, error) {
 	return rows[0].Value, nil
 }
 
-func settingInt(conn *gorm.DB, key string) (int, error) {
-	v, err := settingString(conn, key)
+func ReadInt(conn *gorm.DB, key string) (int, error) {
+	v, err := ReadString(conn, key)
 	if err != nil {
 		return 0, err
 	}
@@ -66,8 +68,8 @@ func settingInt(conn *gorm.DB, key string) (int, error) {
 	return n, nil
 }
 
-func settingBool(conn *gorm.DB, key string) (bool, error) {
-	v, err := settingString(conn, key)
+func ReadBool(conn *gorm.DB, key string) (bool, error) {
+	v, err := ReadString(conn, key)
 	if err != nil {
 		return false, err
 	}
@@ -84,7 +86,7 @@ func (s *SettingService) GetString(key string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return settingString(conn, key)
+	return ReadString(conn, key)
 }
 
 // GetInt returns an integer setting.
@@ -93,7 +95,7 @@ func (s *SettingService) GetInt(key string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return settingInt(conn, key)
+	return ReadInt(conn, key)
 }
 
 // GetBool returns a boolean setting.
@@ -102,7 +104,7 @@ func (s *SettingService) GetBool(key string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return settingBool(conn, key)
+	return ReadBool(conn, key)
 }
 
 // SetString, SetInt and SetBool validate and store one setting.
@@ -228,16 +230,16 @@ func callOnChange(fn func()) {
 	}
 }
 
-// templateInbound is the part of a template inbound that reserves a port/tag.
-type templateInbound struct {
+// TemplateInbound is the part of a template inbound that reserves a port/tag.
+type TemplateInbound struct {
 	Tag  string
 	Port int
 }
 
-// templateInbounds lists the current template's inbounds (the API inbound
+// TemplateInbounds lists the current template's inbounds (the API inbound
 // at least), whose ports and tags panel inbounds may not reuse.
-func templateInbounds(conn *gorm.DB) ([]templateInbound, error) {
-	tpl, err := settingString(conn, "xrayTemplateConfig")
+func TemplateInbounds(conn *gorm.DB) ([]TemplateInbound, error) {
+	tpl, err := ReadString(conn, "xrayTemplateConfig")
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +252,7 @@ func templateInbounds(conn *gorm.DB) ([]templateInbound, error) {
 	if err := json.Unmarshal([]byte(tpl), &doc); err != nil {
 		return nil, nil // a stored template is validated on write; be lenient on read
 	}
-	out := make([]templateInbound, 0, len(doc.Inbounds))
+	out := make([]TemplateInbound, 0, len(doc.Inbounds))
 	for _, in := range doc.Inbounds {
 		var port int
 		var f float64
@@ -260,7 +262,7 @@ func templateInbounds(conn *gorm.DB) ([]templateInbound, error) {
 		} else if json.Unmarshal(in.Port, &str) == nil {
 			port, _ = strconv.Atoi(strings.TrimSpace(str))
 		}
-		out = append(out, templateInbound{Tag: in.Tag, Port: port})
+		out = append(out, TemplateInbound{Tag: in.Tag, Port: port})
 	}
 	return out, nil
 }

@@ -1,4 +1,4 @@
-package service
+package inbound
 
 import (
 	"encoding/base64"
@@ -12,6 +12,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"gorm.io/gorm"
 )
@@ -282,10 +283,10 @@ func checkPortFree(tx *gorm.DB, in *model.Inbound) error {
 	if panel := config.GetPanelConfigFromJSON(); in.Port == panel.Port {
 		return errs.Conflict("port", "%d is the panel's own port", in.Port)
 	}
-	if subOn, err := settingBool(tx, "subEnable"); err != nil {
+	if subOn, err := settings.ReadBool(tx, "subEnable"); err != nil {
 		return err
 	} else if subOn {
-		subPort, err := settingInt(tx, "subPort")
+		subPort, err := settings.ReadInt(tx, "subPort")
 		if err != nil {
 			return err
 		}
@@ -293,7 +294,7 @@ func checkPortFree(tx *gorm.DB, in *model.Inbound) error {
 			return errs.Conflict("port", "%d is the subscription server's port", in.Port)
 		}
 	}
-	reserved, err := templateInbounds(tx)
+	reserved, err := settings.TemplateInbounds(tx)
 	if err != nil {
 		return err
 	}
@@ -316,7 +317,7 @@ func checkPortFree(tx *gorm.DB, in *model.Inbound) error {
 
 // checkTagFree rejects a tag held by another inbound or by the template.
 func checkTagFree(tx *gorm.DB, in *model.Inbound) error {
-	reserved, err := templateInbounds(tx)
+	reserved, err := settings.TemplateInbounds(tx)
 	if err != nil {
 		return err
 	}

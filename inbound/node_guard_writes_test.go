@@ -1,4 +1,4 @@
-package service
+package inbound
 
 import (
 	"errors"
@@ -12,6 +12,8 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
@@ -21,9 +23,9 @@ func TestWorkerRejectsEverySharedWrite(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		dir := testdb.Open(t, b)
 		s := &InboundService{}
-		c := svcClient(model.VLESS, "w1")
+		c := inboundtest.Client(model.VLESS, "w1")
 		c["totalGB"] = 10
-		in := svcAdd(t, s, svcInbound(model.VLESS, 31000, c))
+		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 31000, c))
 		testdb.SetNodeRole(t, dir, "worker")
 		if !cluster.IsWorker() || cluster.IsMaster() {
 			t.Fatal("x-ui.json role not picked up")
@@ -32,17 +34,17 @@ func TestWorkerRejectsEverySharedWrite(t *testing.T) {
 		before, v0 := testdb.Dump(t), testdb.Version(t)
 		upd := *in
 		upd.Remark = "changed"
-		settings := &SettingService{}
+		setSvc := &settings.SettingService{}
 		users := &auth.UserService{}
 		writes := map[string]func() error{
-			"AddInbound":    func() error { _, err := s.AddInbound(svcInbound(model.VLESS, 31001)); return err },
+			"AddInbound":    func() error { _, err := s.AddInbound(inboundtest.Inbound(model.VLESS, 31001)); return err },
 			"UpdateInbound": func() error { _, err := s.UpdateInbound(&upd); return err },
 			"DelInbound":    func() error { return s.DelInbound(in.Id) },
 			"AddInboundClient": func() error {
-				return s.AddInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, svcClient(model.VLESS, "w2"))})
+				return s.AddInboundClient(&model.Inbound{Id: in.Id, Settings: inboundtest.Settings(model.VLESS, inboundtest.Client(model.VLESS, "w2"))})
 			},
 			"UpdateInboundClient": func() error {
-				return s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, c)}, c["id"].(string))
+				return s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: inboundtest.Settings(model.VLESS, c)}, c["id"].(string))
 			},
 			"DelInboundClient":        func() error { return s.DelInboundClient(in.Id, c["id"].(string)) },
 			"DelInboundClientByEmail": func() error { return s.DelInboundClientByEmail(in.Id, "w1") },
@@ -51,9 +53,9 @@ func TestWorkerRejectsEverySharedWrite(t *testing.T) {
 			"ResetAllTraffics":        func() error { return s.ResetAllTraffics() },
 			"ResetInboundTraffic":     func() error { return s.ResetInboundTraffic(in.Id) },
 			"DelDepletedClients":      func() error { return s.DelDepletedClients(-1) },
-			"UpdateSettings":          func() error { return settings.UpdateSettings(map[string]any{"subEnable": true}) },
-			"SetXrayConfigTemplate":   func() error { return settings.SetXrayConfigTemplate(DefaultXrayTemplate) },
-			"ResetSettings":           func() error { return settings.ResetSettings() },
+			"UpdateSettings":          func() error { return setSvc.UpdateSettings(map[string]any{"subEnable": true}) },
+			"SetXrayConfigTemplate":   func() error { return setSvc.SetXrayConfigTemplate(settings.DefaultXrayTemplate) },
+			"ResetSettings":           func() error { return setSvc.ResetSettings() },
 			"UpdateUser":              func() error { return users.UpdateUser(1, "root", "secret") },
 		}
 		for name, write := range writes {

@@ -1,4 +1,4 @@
-package service
+package inbound
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/errs/errstest"
+	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
 )
 
 func TestAddInboundClient(t *testing.T) {
@@ -16,12 +17,12 @@ func TestAddInboundClient(t *testing.T) {
 		testdb.Open(t, b)
 		changes := 0
 		s := &InboundService{OnChange: func() { changes++ }}
-		first := svcClient(model.VLESS, "c0")
-		in := svcAdd(t, s, svcInbound(model.VLESS, 24000, first))
-		svcAdd(t, s, svcInbound(model.Trojan, 24001, svcClient(model.Trojan, "elsewhere")))
+		first := inboundtest.Client(model.VLESS, "c0")
+		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 24000, first))
+		svcAdd(t, s, inboundtest.Inbound(model.Trojan, 24001, inboundtest.Client(model.Trojan, "elsewhere")))
 
 		v0, changes0 := testdb.Version(t), changes
-		req := &model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, svcClient(model.VLESS, "c1"), map[string]any{"id": svcUUID(), "email": "c2"})}
+		req := &model.Inbound{Id: in.Id, Settings: inboundtest.Settings(model.VLESS, inboundtest.Client(model.VLESS, "c1"), map[string]any{"id": inboundtest.UUID(), "email": "c2"})}
 		if err := s.AddInboundClient(req); err != nil {
 			t.Fatal(err)
 		}
@@ -37,7 +38,7 @@ func TestAddInboundClient(t *testing.T) {
 		}
 
 		before, v0 := testdb.Dump(t), testdb.Version(t)
-		dupID := svcClient(model.VLESS, "c3")
+		dupID := inboundtest.Client(model.VLESS, "c3")
 		dupID["id"] = first["id"]
 		bad := []struct {
 			name  string
@@ -45,13 +46,13 @@ func TestAddInboundClient(t *testing.T) {
 			kind  errs.ErrorKind
 			field string
 		}{
-			{"email in other inbound", &model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, svcClient(model.VLESS, "elsewhere"))}, errs.KindConflict, "email"},
-			{"email in this inbound", &model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, svcClient(model.VLESS, "C1"))}, errs.KindConflict, "email"},
-			{"id in this inbound", &model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, dupID)}, errs.KindConflict, "id"},
+			{"email in other inbound", &model.Inbound{Id: in.Id, Settings: inboundtest.Settings(model.VLESS, inboundtest.Client(model.VLESS, "elsewhere"))}, errs.KindConflict, "email"},
+			{"email in this inbound", &model.Inbound{Id: in.Id, Settings: inboundtest.Settings(model.VLESS, inboundtest.Client(model.VLESS, "C1"))}, errs.KindConflict, "email"},
+			{"id in this inbound", &model.Inbound{Id: in.Id, Settings: inboundtest.Settings(model.VLESS, dupID)}, errs.KindConflict, "id"},
 			{"no clients", &model.Inbound{Id: in.Id, Settings: `{"clients":[]}`}, errs.KindInvalid, "settings"},
 			{"bad json", &model.Inbound{Id: in.Id, Settings: `{"clients":`}, errs.KindInvalid, "settings"},
-			{"bad uuid", &model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, map[string]any{"id": "x", "email": "c4"})}, errs.KindInvalid, "id"},
-			{"missing inbound", &model.Inbound{Id: 999, Settings: svcSettings(model.VLESS, svcClient(model.VLESS, "c5"))}, errs.KindNotFound, "id"},
+			{"bad uuid", &model.Inbound{Id: in.Id, Settings: inboundtest.Settings(model.VLESS, map[string]any{"id": "x", "email": "c4"})}, errs.KindInvalid, "id"},
+			{"missing inbound", &model.Inbound{Id: 999, Settings: inboundtest.Settings(model.VLESS, inboundtest.Client(model.VLESS, "c5"))}, errs.KindNotFound, "id"},
 		}
 		for _, c := range bad {
 			errstest.Want(t, s.AddInboundClient(c.req), c.kind, c.field)
@@ -67,14 +68,14 @@ func TestUpdateAndDeleteInboundClient(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
 		s := &InboundService{}
-		a, c := svcClient(model.VLESS, "a"), svcClient(model.VLESS, "c")
-		in := svcAdd(t, s, svcInbound(model.VLESS, 25000, a, c))
-		svcAdd(t, s, svcInbound(model.VMESS, 25001, svcClient(model.VMESS, "other")))
+		a, c := inboundtest.Client(model.VLESS, "a"), inboundtest.Client(model.VLESS, "c")
+		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 25000, a, c))
+		svcAdd(t, s, inboundtest.Inbound(model.VMESS, 25001, inboundtest.Client(model.VMESS, "other")))
 		svcExec(t, "UPDATE client_traffics SET up = 7, down = 3 WHERE email = ?", "a")
 
 		updated := map[string]any{"id": a["id"], "email": "a2", "totalGB": 1 << 30, "enable": true, "comment": "vip"}
 		v0 := testdb.Version(t)
-		if err := s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, updated)}, a["id"].(string)); err != nil {
+		if err := s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: inboundtest.Settings(model.VLESS, updated)}, a["id"].(string)); err != nil {
 			t.Fatal(err)
 		}
 		rows := svcRows(t, in.Id)
@@ -89,19 +90,19 @@ func TestUpdateAndDeleteInboundClient(t *testing.T) {
 		}
 		// Same email, new limit: allowed.
 		updated["limitIp"] = 2
-		if err := s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, updated)}, a["id"].(string)); err != nil {
+		if err := s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: inboundtest.Settings(model.VLESS, updated)}, a["id"].(string)); err != nil {
 			t.Fatalf("update keeping the email: %v", err)
 		}
 
 		before, v0 := testdb.Dump(t), testdb.Version(t)
 		clashEmail := map[string]any{"id": a["id"], "email": "other"}
 		clashID := map[string]any{"id": c["id"], "email": "a2"}
-		two := svcSettings(model.VLESS, svcClient(model.VLESS, "x1"), svcClient(model.VLESS, "x2"))
-		errstest.Want(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, clashEmail)}, a["id"].(string)), errs.KindConflict, "email")
-		errstest.Want(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, clashID)}, a["id"].(string)), errs.KindConflict, "id")
-		errstest.Want(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, updated)}, svcUUID()), errs.KindNotFound, "clientId")
+		two := inboundtest.Settings(model.VLESS, inboundtest.Client(model.VLESS, "x1"), inboundtest.Client(model.VLESS, "x2"))
+		errstest.Want(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: inboundtest.Settings(model.VLESS, clashEmail)}, a["id"].(string)), errs.KindConflict, "email")
+		errstest.Want(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: inboundtest.Settings(model.VLESS, clashID)}, a["id"].(string)), errs.KindConflict, "id")
+		errstest.Want(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: inboundtest.Settings(model.VLESS, updated)}, inboundtest.UUID()), errs.KindNotFound, "clientId")
 		errstest.Want(t, s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: two}, a["id"].(string)), errs.KindInvalid, "settings")
-		errstest.Want(t, s.DelInboundClient(in.Id, svcUUID()), errs.KindNotFound, "clientId")
+		errstest.Want(t, s.DelInboundClient(in.Id, inboundtest.UUID()), errs.KindNotFound, "clientId")
 		errstest.Want(t, s.DelInboundClientByEmail(in.Id, "nobody"), errs.KindNotFound, "email")
 		errstest.Want(t, s.DelInboundClient(999, "x"), errs.KindNotFound, "id")
 		testdb.AssertUnchanged(t, before)
@@ -123,11 +124,11 @@ func TestUpdateAndDeleteInboundClient(t *testing.T) {
 		}
 
 		// Trojan clients are addressed by password, shadowsocks by email.
-		tr := svcAdd(t, s, svcInbound(model.Trojan, 25002, svcClient(model.Trojan, "tr1"), svcClient(model.Trojan, "tr2")))
+		tr := svcAdd(t, s, inboundtest.Inbound(model.Trojan, 25002, inboundtest.Client(model.Trojan, "tr1"), inboundtest.Client(model.Trojan, "tr2")))
 		if err := s.DelInboundClient(tr.Id, "pw-tr1"); err != nil {
 			t.Fatal(err)
 		}
-		ss := svcAdd(t, s, svcInbound(model.Shadowsocks, 25003, svcClient(model.Shadowsocks, "ss1"), svcClient(model.Shadowsocks, "ss2")))
+		ss := svcAdd(t, s, inboundtest.Inbound(model.Shadowsocks, 25003, inboundtest.Client(model.Shadowsocks, "ss1"), inboundtest.Client(model.Shadowsocks, "ss2")))
 		if err := s.DelInboundClient(ss.Id, "ss2"); err != nil {
 			t.Fatal(err)
 		}
@@ -143,14 +144,14 @@ func TestClientQueries(t *testing.T) {
 		s := &InboundService{}
 		var clients []map[string]any
 		for i := 0; i < 25; i++ {
-			c := svcClient(model.VLESS, fmt.Sprintf("user%02d", i))
+			c := inboundtest.Client(model.VLESS, fmt.Sprintf("user%02d", i))
 			if i%5 == 0 {
 				c["comment"] = "Gold plan"
 			}
 			clients = append(clients, c)
 		}
-		in := svcAdd(t, s, svcInbound(model.VLESS, 26000, clients...))
-		svcAdd(t, s, svcInbound(model.Trojan, 26001, svcClient(model.Trojan, "trojan-user")))
+		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 26000, clients...))
+		svcAdd(t, s, inboundtest.Inbound(model.Trojan, 26001, inboundtest.Client(model.Trojan, "trojan-user")))
 		svcExec(t, "UPDATE client_traffics SET up = 11 WHERE email = ?", "user12")
 
 		page, total, err := s.GetClientsPage(in.Id, 2, 10, "")

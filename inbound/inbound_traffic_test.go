@@ -1,4 +1,4 @@
-package service
+package inbound
 
 import (
 	"fmt"
@@ -11,6 +11,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/errs/errstest"
+	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
@@ -23,9 +24,9 @@ func TestAddTrafficSumsTwoBatches(t *testing.T) {
 		for port, n := range sizes {
 			clients := make([]map[string]any, n)
 			for i := range clients {
-				clients[i] = svcClient(model.VLESS, fmt.Sprintf("p%d-c%d", port, i))
+				clients[i] = inboundtest.Client(model.VLESS, fmt.Sprintf("p%d-c%d", port, i))
 			}
-			tags[port] = svcAdd(t, s, svcInbound(model.VLESS, port, clients...)).Tag
+			tags[port] = svcAdd(t, s, inboundtest.Inbound(model.VLESS, port, clients...)).Tag
 		}
 		v0 := testdb.Version(t)
 		batch := func(mult int64) ([]*xray.Traffic, []*xray.ClientTraffic) {
@@ -101,13 +102,13 @@ func TestAddTrafficDisablesDepletedAndExpired(t *testing.T) {
 		testdb.Open(t, b)
 		changes := 0
 		s := &InboundService{OnChange: func() { changes++ }}
-		quota, expired, fine := svcClient(model.VLESS, "quota"), svcClient(model.VLESS, "expired"), svcClient(model.VLESS, "fine")
+		quota, expired, fine := inboundtest.Client(model.VLESS, "quota"), inboundtest.Client(model.VLESS, "expired"), inboundtest.Client(model.VLESS, "fine")
 		quota["totalGB"] = 1000
 		expired["expiryTime"] = time.Now().Add(-time.Minute).UnixMilli()
 		fine["totalGB"] = 1 << 40
 		fine["expiryTime"] = time.Now().Add(time.Hour).UnixMilli()
-		in := svcAdd(t, s, svcInbound(model.VLESS, 28000, quota, expired, fine))
-		limited := svcInbound(model.Trojan, 28001, svcClient(model.Trojan, "t"))
+		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 28000, quota, expired, fine))
+		limited := inboundtest.Inbound(model.Trojan, 28001, inboundtest.Client(model.Trojan, "t"))
 		limited.Total = 5000
 		limited = svcAdd(t, s, limited)
 
@@ -157,14 +158,14 @@ func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 		testdb.Open(t, b)
 		s := &InboundService{}
 		now := time.Now()
-		monthly, daily, lazy, idle := svcClient(model.VLESS, "monthly"), svcClient(model.VLESS, "daily"), svcClient(model.VLESS, "lazy"), svcClient(model.VLESS, "idle")
+		monthly, daily, lazy, idle := inboundtest.Client(model.VLESS, "monthly"), inboundtest.Client(model.VLESS, "daily"), inboundtest.Client(model.VLESS, "lazy"), inboundtest.Client(model.VLESS, "idle")
 		monthlyExp := now.Add(-24 * time.Hour).UnixMilli()
 		dailyExp := now.Add(-84 * time.Hour).UnixMilli() // 3.5 days ago
 		monthly["reset"], monthly["expiryTime"], monthly["enable"] = 30, monthlyExp, false
 		daily["reset"], daily["expiryTime"] = 1, dailyExp
 		lazy["expiryTime"] = int64(-2 * 24 * time.Hour / time.Millisecond)
 		idle["expiryTime"] = int64(-time.Hour / time.Millisecond)
-		in := svcAdd(t, s, svcInbound(model.VLESS, 29000, monthly, daily, lazy, idle))
+		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 29000, monthly, daily, lazy, idle))
 		svcExec(t, "UPDATE client_traffics SET up = 100, down = 200, all_time = 300 WHERE email IN ?", []string{"monthly", "daily"})
 
 		v0 := testdb.Version(t)
@@ -222,13 +223,13 @@ func TestResetTrafficAndDelDepleted(t *testing.T) {
 		testdb.Open(t, b)
 		s := &InboundService{}
 		mk := func(email string, total, expiry int64, reset int) map[string]any {
-			c := svcClient(model.VLESS, email)
+			c := inboundtest.Client(model.VLESS, email)
 			c["totalGB"], c["expiryTime"], c["reset"] = total, expiry, reset
 			return c
 		}
 		past := time.Now().Add(-time.Hour).UnixMilli()
-		in1 := svcAdd(t, s, svcInbound(model.VLESS, 30000, mk("over", 100, 0, 0), mk("old", 0, past, 0), mk("ok", 0, 0, 0)))
-		in2 := svcAdd(t, s, svcInbound(model.VLESS, 30001, mk("over2", 100, 0, 0), mk("renews", 100, 0, 7)))
+		in1 := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 30000, mk("over", 100, 0, 0), mk("old", 0, past, 0), mk("ok", 0, 0, 0)))
+		in2 := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 30001, mk("over2", 100, 0, 0), mk("renews", 100, 0, 7)))
 		svcExec(t, "UPDATE client_traffics SET up = 80, down = 40, all_time = 120")
 		if _, err := s.AddTraffic(nil, nil); err != nil { // disables over, old, over2, renews
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package service
+package inbound
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/database/testdb"
+	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
@@ -15,9 +16,9 @@ func svcBigInbound(b *testing.B, s *InboundService, port, n int, prefix string) 
 	b.Helper()
 	clients := make([]map[string]any, n)
 	for i := range clients {
-		clients[i] = svcClient(model.VLESS, fmt.Sprintf("%s-%d", prefix, i))
+		clients[i] = inboundtest.Client(model.VLESS, fmt.Sprintf("%s-%d", prefix, i))
 	}
-	return svcAdd(b, s, svcInbound(model.VLESS, port, clients...))
+	return svcAdd(b, s, inboundtest.Inbound(model.VLESS, port, clients...))
 }
 
 // BenchmarkAddTraffic10kClients: one AddTraffic call carrying 10,000 client
@@ -56,7 +57,7 @@ func BenchmarkAddInboundClient20k(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				i++
-				req := &model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, svcClient(model.VLESS, fmt.Sprintf("added-%d", i)))}
+				req := &model.Inbound{Id: in.Id, Settings: inboundtest.Settings(model.VLESS, inboundtest.Client(model.VLESS, fmt.Sprintf("added-%d", i)))}
 				if err := s.AddInboundClient(req); err != nil {
 					b.Fatal(err)
 				}

@@ -1,4 +1,6 @@
-package service
+// Package inbound stores inbounds and their clients: validation, the
+// settings JSON as the database keeps it, per-client traffic rows and resets.
+package inbound
 
 import (
 	"database/sql"
@@ -49,7 +51,9 @@ func (s *InboundService) write(fn func(tx *gorm.DB) error) error {
 	if err != nil {
 		return err
 	}
-	callOnChange(s.OnChange)
+	if s.OnChange != nil {
+		s.OnChange()
+	}
 	return nil
 }
 

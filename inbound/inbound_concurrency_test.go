@@ -1,4 +1,4 @@
-package service
+package inbound
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/database/testdb"
+	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
@@ -21,11 +22,11 @@ func TestConcurrentClientAddsAndTrafficRules(t *testing.T) {
 		const rounds = 15
 		var quota []map[string]any
 		for i := 0; i < rounds; i++ {
-			c := svcClient(model.VLESS, fmt.Sprintf("quota-%d", i))
+			c := inboundtest.Client(model.VLESS, fmt.Sprintf("quota-%d", i))
 			c["totalGB"] = 1
 			quota = append(quota, c)
 		}
-		in := svcAdd(t, s, svcInbound(model.VLESS, 35000, quota...))
+		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 35000, quota...))
 
 		var wg sync.WaitGroup
 		errs := make(chan error, 2*rounds)
@@ -33,7 +34,7 @@ func TestConcurrentClientAddsAndTrafficRules(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < rounds; i++ {
-				req := &model.Inbound{Id: in.Id, Settings: svcSettings(model.VLESS, svcClient(model.VLESS, fmt.Sprintf("added-%d", i)))}
+				req := &model.Inbound{Id: in.Id, Settings: inboundtest.Settings(model.VLESS, inboundtest.Client(model.VLESS, fmt.Sprintf("added-%d", i)))}
 				errs <- s.AddInboundClient(req)
 			}
 		}()

@@ -1,4 +1,4 @@
-package service
+package inbound
 
 import (
 	"encoding/json"
@@ -14,6 +14,8 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/errs/errstest"
+	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 )
 
 // xrayTestBinary finds the real Xray: XUI_TEST_XRAY_BIN, else
@@ -45,7 +47,7 @@ func xrayTestBinary(t *testing.T) string {
 
 func TestDefaultXrayTemplatePassesXrayTest(t *testing.T) {
 	for _, banned := range []string{"geoip:", "geosite:"} {
-		if strings.Contains(DefaultXrayTemplate, banned) {
+		if strings.Contains(settings.DefaultXrayTemplate, banned) {
 			t.Fatalf("default template uses %s", banned)
 		}
 	}
@@ -62,7 +64,7 @@ func TestDefaultXrayTemplatePassesXrayTest(t *testing.T) {
 		} `json:"inbounds"`
 		Stats *struct{} `json:"stats"`
 	}
-	if err := json.Unmarshal([]byte(DefaultXrayTemplate), &doc); err != nil {
+	if err := json.Unmarshal([]byte(settings.DefaultXrayTemplate), &doc); err != nil {
 		t.Fatal(err)
 	}
 	if doc.API.Tag != "api" || len(doc.API.Services) != 4 || doc.Stats == nil ||
@@ -70,7 +72,7 @@ func TestDefaultXrayTemplatePassesXrayTest(t *testing.T) {
 		t.Fatalf("template shape: %+v", doc)
 	}
 	path := filepath.Join(t.TempDir(), "config.json")
-	if err := os.WriteFile(path, []byte(DefaultXrayTemplate), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(settings.DefaultXrayTemplate), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	out, err := exec.Command(xrayTestBinary(t), "run", "-test", "-c", path).CombinedOutput()
@@ -83,9 +85,9 @@ func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
 		changes := 0
-		s := &SettingService{OnChange: func() { changes++ }}
+		s := &settings.SettingService{OnChange: func() { changes++ }}
 		all, err := s.GetAllSettings()
-		if err != nil || !reflect.DeepEqual(all, SettingDefaults()) {
+		if err != nil || !reflect.DeepEqual(all, settings.SettingDefaults()) {
 			t.Fatalf("fresh settings differ from defaults: %v", err)
 		}
 		if v, _ := s.GetSubPort(); v != 2096 {
@@ -97,7 +99,7 @@ func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
 		if v, _ := s.GetRemarkModel(); v != "-ieo" {
 			t.Fatalf("remarkModel %q", v)
 		}
-		if tpl, _ := s.GetXrayConfigTemplate(); tpl != DefaultXrayTemplate {
+		if tpl, _ := s.GetXrayConfigTemplate(); tpl != settings.DefaultXrayTemplate {
 			t.Fatal("template default")
 		}
 
@@ -127,13 +129,13 @@ func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
 		}
 
 		// An inbound may not take the subscription port while it is enabled.
-		_, err = (&InboundService{}).AddInbound(svcInbound(model.VLESS, 2097))
+		_, err = (&InboundService{}).AddInbound(inboundtest.Inbound(model.VLESS, 2097))
 		errstest.Want(t, err, errs.KindConflict, "port")
 
 		if err := s.ResetSettings(); err != nil {
 			t.Fatal(err)
 		}
-		if all, _ = s.GetAllSettings(); !reflect.DeepEqual(all, SettingDefaults()) {
+		if all, _ = s.GetAllSettings(); !reflect.DeepEqual(all, settings.SettingDefaults()) {
 			t.Fatalf("reset left values: %v", all)
 		}
 	})
@@ -142,8 +144,8 @@ func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
 func TestUpdateSettingsRejectsBadInputAtomically(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		s := &SettingService{}
-		svcAdd(t, &InboundService{}, svcInbound(model.VLESS, 32000))
+		s := &settings.SettingService{}
+		svcAdd(t, &InboundService{}, inboundtest.Inbound(model.VLESS, 32000))
 		if err := s.SetString("subTitle", "kept"); err != nil {
 			t.Fatal(err)
 		}
@@ -185,15 +187,15 @@ func TestUpdateSettingsRejectsBadInputAtomically(t *testing.T) {
 		}
 
 		// A custom template moves the reserved API port.
-		custom := strings.Replace(DefaultXrayTemplate, "62789", "10085", 1)
+		custom := strings.Replace(settings.DefaultXrayTemplate, "62789", "10085", 1)
 		if err := s.SetXrayConfigTemplate(custom); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := s.GetXrayConfigTemplate(); got != strings.TrimSpace(custom) {
 			t.Fatal("template not stored")
 		}
-		_, err := (&InboundService{}).AddInbound(svcInbound(model.VLESS, 10085))
+		_, err := (&InboundService{}).AddInbound(inboundtest.Inbound(model.VLESS, 10085))
 		errstest.Want(t, err, errs.KindConflict, "port")
-		svcAdd(t, &InboundService{}, svcInbound(model.VLESS, 62789))
+		svcAdd(t, &InboundService{}, inboundtest.Inbound(model.VLESS, 62789))
 	})
 }
