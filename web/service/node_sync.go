@@ -17,6 +17,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/util/loop"
 	"github.com/mhsanaei/3x-ui/v2/xray"
+	"github.com/mhsanaei/3x-ui/v2/xrayconf"
 )
 
 // NodeSyncService keeps a worker's Xray in step with the shared accounts:
@@ -261,5 +262,5 @@ func (s *NodeSyncService) CurrentConfig() (*xray.Config, error) {
 	if snapshot == nil {
 		return nil, ErrNoSnapshot
 	}
-	return BuildConfigFromTemplate(snapshot.XrayTemplate, snapshot.Inbounds)
+	return xrayconf.Render(snapshot.XrayTemplate, snapshot.Inbounds)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/xray"
+	"github.com/mhsanaei/3x-ui/v2/xrayconf"
 )
 
 // XrayTemplateChecker validates an Xray template with the Xray binary itself
@@ -31,7 +32,7 @@ func (c *XrayTemplateChecker) Check(field, template string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := BuildConfigFromTemplate(template, inbounds)
+	cfg, err := xrayconf.Render(template, inbounds)
 	if err != nil {
 		return errs.Invalid(field, "%v", err)
 	}

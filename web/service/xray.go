@@ -13,6 +13,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/xray"
+	"github.com/mhsanaei/3x-ui/v2/xrayconf"
 )
 
 // TrafficSink receives counters read (and reset) from Xray.
@@ -67,7 +68,7 @@ func (s *XrayService) BuildConfigFromInbounds(inbounds []*model.Inbound) (*xray.
 	if err != nil {
 		return nil, err
 	}
-	return BuildConfigFromTemplate(template, inbounds)
+	return xrayconf.Render(template, inbounds)
 }
 
 // SetConfigSource replaces where Start and RestartXray take the config
@@ -300,7 +301,7 @@ func (s *XrayService) ApplySharedSnapshot(snapshot *SharedAccountsSnapshot) erro
 		// the built-in default rather than reading the database.
 		template = settings.DefaultXrayTemplate
 	}
-	cfg, err := BuildConfigFromTemplate(template, snapshot.Inbounds)
+	cfg, err := xrayconf.Render(template, snapshot.Inbounds)
 	if err != nil {
 		return err
 	}

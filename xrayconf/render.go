@@ -1,4 +1,6 @@
-package service
+// Package xrayconf renders the Xray config: the template plus the stored
+// inbounds, with panel-only fields stripped. It is a pure function of its input.
+package xrayconf
 
 import (
 	"encoding/json"
@@ -19,10 +21,10 @@ var clientXrayFields = map[model.Protocol][]string{
 	model.Shadowsocks: {"password", "method", "email", "level"},
 }
 
-// BuildConfigFromTemplate renders the template plus every enabled inbound,
+// Render renders the template plus every enabled inbound,
 // leaving out disabled or depleted clients. It reads nothing from the
 // database, so workers can build from a cached snapshot.
-func BuildConfigFromTemplate(template string, inbounds []*model.Inbound) (*xray.Config, error) {
+func Render(template string, inbounds []*model.Inbound) (*xray.Config, error) {
 	cfg := &xray.Config{}
 	if err := json.Unmarshal([]byte(template), cfg); err != nil {
 		return nil, errs.Invalid("xrayTemplateConfig", "not a valid Xray config: %v", err)
