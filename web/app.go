@@ -21,6 +21,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
 	"github.com/mhsanaei/3x-ui/v2/xray"
+	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
 // Login rate limit: this many failures per IP per window.
@@ -36,12 +37,12 @@ type App struct {
 	Settings *settings.SettingService
 	Users    *auth.UserService
 	Inbounds *inbound.InboundService
-	Xray     *service.XrayService
+	Xray     *xrayrun.XrayService
 	IPLimit  *service.IPLimitService
 	Status   *service.ServerService
 	Backup   *service.BackupService
 	Tokens   *auth.APITokenService
-	Template *service.XrayTemplateChecker
+	Template *xrayrun.XrayTemplateChecker
 	Limiter  *middleware.LoginLimiter
 
 	mu       sync.Mutex
@@ -92,7 +93,7 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 	proc := xray.NewProcess(xray.ProcessOptions{
 		BinaryPath: opts.XrayBinary, ConfigPath: opts.XrayConfigPath, Supervise: true,
 	})
-	a.Xray = service.NewXrayService(a.Settings, a.Inbounds, proc)
+	a.Xray = xrayrun.NewXrayService(a.Settings, a.Inbounds, proc)
 	apply := func() {
 		if err := a.Xray.ApplyFromDatabase(); err != nil {
 			log.Printf("xray: apply change: %v", err)
@@ -102,7 +103,7 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 	a.Settings.OnChange = apply
 	a.IPLimit = service.NewIPLimitService(a.Xray, a.Settings)
 	a.Status = service.NewServerService(a.Xray)
-	a.Template = &service.XrayTemplateChecker{Binary: opts.XrayBinary, Inbounds: a.Inbounds}
+	a.Template = &xrayrun.XrayTemplateChecker{Binary: opts.XrayBinary, Inbounds: a.Inbounds}
 	return a, nil
 }
 

@@ -11,12 +11,13 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
 // InboundController maps 3x-ui's inbound routes onto InboundService.
 type InboundController struct {
 	Inbounds *inbound.InboundService
-	Xray     *service.XrayService
+	Xray     *xrayrun.XrayService
 	IPLimit  *service.IPLimitService
 }
 

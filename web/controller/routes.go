@@ -11,6 +11,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
+	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
 // Deps are the services and security parts the routes use.
@@ -22,12 +23,12 @@ type Deps struct {
 	Users        *auth.UserService
 	Settings     *settings.SettingService
 	Inbounds     *inbound.InboundService
-	Xray         *service.XrayService
+	Xray         *xrayrun.XrayService
 	IPLimit      *service.IPLimitService
 	Status       *service.ServerService
 	Backup       *service.BackupService
 	Tokens       *auth.APITokenService
-	Template     *service.XrayTemplateChecker
+	Template     *xrayrun.XrayTemplateChecker
 	RestartPanel func()
 }
 

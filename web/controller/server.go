@@ -10,12 +10,13 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
 // ServerController serves host status, Xray control, keys and backups.
 type ServerController struct {
 	Status *service.ServerService
-	Xray   *service.XrayService
+	Xray   *xrayrun.XrayService
 	Backup *service.BackupService
 }
 

@@ -11,8 +11,8 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
+	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
 // SettingController serves shared settings, the admin user, the Xray
@@ -21,7 +21,7 @@ type SettingController struct {
 	Settings     *settings.SettingService
 	Users        *auth.UserService
 	Sessions     *session.Manager
-	Template     *service.XrayTemplateChecker
+	Template     *xrayrun.XrayTemplateChecker
 	RestartPanel func()
 }
 

@@ -12,12 +12,13 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/xray"
+	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 	"github.com/robfig/cron/v3"
 )
 
 // Deps are the services the jobs drive.
 type Deps struct {
-	Xray     *service.XrayService
+	Xray     *xrayrun.XrayService
 	Inbounds *inbound.InboundService
 	// IPLimit, when set, is checked every IPLimitInterval (default 5s).
 	IPLimit *service.IPLimitService
@@ -82,13 +83,13 @@ func (s *Scheduler) Stop() {
 // XrayTrafficJob drains Xray's counters into the database and applies the
 // enable/disable changes that the new totals cause.
 type XrayTrafficJob struct {
-	xray      *service.XrayService
+	xray      *xrayrun.XrayService
 	inbounds  *inbound.InboundService
 	needApply atomic.Bool
 }
 
 // NewXrayTrafficJob also installs the single-node traffic sink on xraySvc.
-func NewXrayTrafficJob(xraySvc *service.XrayService, inbounds *inbound.InboundService) *XrayTrafficJob {
+func NewXrayTrafficJob(xraySvc *xrayrun.XrayService, inbounds *inbound.InboundService) *XrayTrafficJob {
 	j := &XrayTrafficJob{xray: xraySvc, inbounds: inbounds}
 	xraySvc.SetTrafficSink(j.sink)
 	return j
@@ -120,7 +121,7 @@ func (j *XrayTrafficJob) Run() {
 
 // XrayHealthJob restarts Xray if it is down and nobody stopped it on purpose
 // (the process supervisor handles crashes; this covers a failed start).
-type XrayHealthJob struct{ xray *service.XrayService }
+type XrayHealthJob struct{ xray *xrayrun.XrayService }
 
 // Run is one health tick.
 func (j *XrayHealthJob) Run() {

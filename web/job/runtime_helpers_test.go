@@ -12,9 +12,9 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/settings"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
+	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
 // runtime is one panel's services around a real Xray process.
@@ -22,7 +22,7 @@ type runtime struct {
 	t        *testing.T
 	settings *settings.SettingService
 	inbounds *inbound.InboundService
-	xray     *service.XrayService
+	xray     *xrayrun.XrayService
 	traffic  *XrayTrafficJob
 	payload  string
 	apiPort  int
@@ -45,7 +45,7 @@ func newRuntime(t *testing.T, b dbtest.Backend) *runtime {
 		Supervise:  true,
 	})
 	t.Cleanup(func() { proc.Stop() })
-	r.xray = service.NewXrayService(r.settings, r.inbounds, proc)
+	r.xray = xrayrun.NewXrayService(r.settings, r.inbounds, proc)
 	r.inbounds.OnChange = func() {
 		if err := r.xray.ApplyFromDatabase(); err != nil {
 			t.Errorf("apply: %v", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/xray"
+	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 	"gorm.io/gorm/clause"
 )
 
@@ -29,7 +30,7 @@ type ClientIP struct {
 // outbound through the routing API (live, no restart). IPs unseen for the
 // window are forgotten, which lifts the block.
 type IPLimitService struct {
-	xray *XrayService
+	xray *xrayrun.XrayService
 	// limits returns email -> limitIp for clients with a limit; on a worker
 	// it reads the snapshot, on a single node the database.
 	limits func() (map[string]int, error)
@@ -44,10 +45,10 @@ type IPLimitService struct {
 }
 
 // NewIPLimitService enforces limits from the database on xraySvc.
-func NewIPLimitService(xraySvc *XrayService, settings *settings.SettingService) *IPLimitService {
+func NewIPLimitService(xraySvc *xrayrun.XrayService, settings *settings.SettingService) *IPLimitService {
 	return &IPLimitService{
 		xray:   xraySvc,
-		limits: func() (map[string]int, error) { return LimitsFromInbounds(xraySvc.inbounds.GetAllInbounds()) },
+		limits: func() (map[string]int, error) { return LimitsFromInbounds(xraySvc.Inbounds().GetAllInbounds()) },
 		window: func() time.Duration {
 			secs, err := settings.GetIPLimitWindow()
 			if err != nil || secs <= 0 {

@@ -18,6 +18,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/util/loop"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"github.com/mhsanaei/3x-ui/v2/xrayconf"
+	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
 // NodeSyncService keeps a worker's Xray in step with the shared accounts:
@@ -43,7 +44,7 @@ type NodeSyncService struct {
 }
 
 // NewNodeSyncService wires a sync loop that applies snapshots to xraySvc.
-func NewNodeSyncService(xraySvc *XrayService, node config.NodeConfig, cachePath string) *NodeSyncService {
+func NewNodeSyncService(xraySvc *xrayrun.XrayService, node config.NodeConfig, cachePath string) *NodeSyncService {
 	svc := &NodeSyncService{cachePath: cachePath, node: node, instance: cluster.NodeInstance()}
 	svc.loadVersion = func() (int64, error) {
 		conn, err := database.Reconnect()
@@ -53,7 +54,7 @@ func NewNodeSyncService(xraySvc *XrayService, node config.NodeConfig, cachePath 
 		return database.GetSharedAccountsVersion(conn)
 	}
 	svc.loadSnapshot = func(version int64) (*SharedAccountsSnapshot, error) {
-		return LoadSnapshotFromDB(xraySvc.settings, xraySvc.inbounds, version)
+		return LoadSnapshotFromDB(xraySvc.Settings(), xraySvc.Inbounds(), version)
 	}
 	svc.applySnapshot = xraySvc.ApplySharedSnapshot
 	svc.recordState = func(state *model.NodeState) error {

@@ -17,7 +17,7 @@ import (
 	"github.com/shirou/gopsutil/v4/net"
 )
 
-// XrayStatusSource is the part of XrayService the status page reads.
+// XrayStatusSource is the part of xrayrun.XrayService the status page reads.
 type XrayStatusSource interface {
 	GetXrayState() (state string, errMsg string)
 	GetXrayVersion() string

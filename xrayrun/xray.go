@@ -1,4 +1,7 @@
-package service
+// Package xrayrun runs the local Xray: starts it from a rendered config,
+// applies changes live over its gRPC API (restarting only when it must), and
+// drains its traffic counters.
+package xrayrun
 
 import (
 	"crypto/sha256"
@@ -9,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/settings"
@@ -52,6 +56,12 @@ func (s *XrayService) SetTrafficSink(sink TrafficSink) {
 	s.sink = sink
 	s.mu.Unlock()
 }
+
+// Settings is the settings store the config template comes from.
+func (s *XrayService) Settings() *settings.SettingService { return s.settings }
+
+// Inbounds is the inbound store the config is rendered from.
+func (s *XrayService) Inbounds() *inbound.InboundService { return s.inbounds }
 
 // GetXrayConfig is the template plus the enabled inbounds in the database.
 func (s *XrayService) GetXrayConfig() (*xray.Config, error) {
@@ -294,7 +304,7 @@ func mergeClientTraffic(in []*xray.ClientTraffic) []*xray.ClientTraffic {
 
 // ApplySharedSnapshot rebuilds Xray from a snapshot without touching the
 // database, applying the difference live.
-func (s *XrayService) ApplySharedSnapshot(snapshot *SharedAccountsSnapshot) error {
+func (s *XrayService) ApplySharedSnapshot(snapshot *cluster.Snapshot) error {
 	template := snapshot.XrayTemplate
 	if template == "" {
 		// Caches written before templates were part of the snapshot: use

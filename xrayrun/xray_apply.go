@@ -1,4 +1,4 @@
-package service
+package xrayrun
 
 import (
 	"encoding/json"
