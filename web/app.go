@@ -15,10 +15,11 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/iplimit"
+	"github.com/mhsanaei/3x-ui/v2/ops"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/web/controller"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
@@ -38,9 +39,9 @@ type App struct {
 	Users    *auth.UserService
 	Inbounds *inbound.InboundService
 	Xray     *xrayrun.XrayService
-	IPLimit  *service.IPLimitService
-	Status   *service.ServerService
-	Backup   *service.BackupService
+	IPLimit  *iplimit.IPLimitService
+	Status   *ops.ServerService
+	Backup   *ops.BackupService
 	Tokens   *auth.APITokenService
 	Template *xrayrun.XrayTemplateChecker
 	Limiter  *middleware.LoginLimiter
@@ -85,7 +86,7 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 		Settings: &settings.SettingService{},
 		Users:    &auth.UserService{},
 		Inbounds: &inbound.InboundService{},
-		Backup:   &service.BackupService{},
+		Backup:   &ops.BackupService{},
 		Tokens:   &auth.APITokenService{},
 		Limiter:  middleware.NewLoginLimiter(loginMaxFailures, loginWindow),
 		sessions: sessions,
@@ -101,8 +102,8 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 	}
 	a.Inbounds.OnChange = apply
 	a.Settings.OnChange = apply
-	a.IPLimit = service.NewIPLimitService(a.Xray, a.Settings)
-	a.Status = service.NewServerService(a.Xray)
+	a.IPLimit = iplimit.NewIPLimitService(a.Xray, a.Settings)
+	a.Status = ops.NewServerService(a.Xray)
 	a.Template = &xrayrun.XrayTemplateChecker{Binary: opts.XrayBinary, Inbounds: a.Inbounds}
 	return a, nil
 }

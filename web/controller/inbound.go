@@ -9,8 +9,9 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/iplimit"
+	"github.com/mhsanaei/3x-ui/v2/ops"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
@@ -18,7 +19,7 @@ import (
 type InboundController struct {
 	Inbounds *inbound.InboundService
 	Xray     *xrayrun.XrayService
-	IPLimit  *service.IPLimitService
+	IPLimit  *iplimit.IPLimitService
 }
 
 func (a *InboundController) register(g *gin.RouterGroup) {
@@ -182,7 +183,7 @@ func (a *InboundController) clientsPage(c *gin.Context) {
 func (a *InboundController) onlines(c *gin.Context) { ok(c, a.Xray.GetOnlineClients()) }
 
 func (a *InboundController) lastOnline(c *gin.Context) {
-	last, err := service.GetClientsLastOnline()
+	last, err := ops.GetClientsLastOnline()
 	replyObj(c, last, err)
 }
 
@@ -196,7 +197,7 @@ func emailParam(c *gin.Context) (string, error) {
 
 func (a *InboundController) clientIps(c *gin.Context) {
 	with(c, emailParam, func(email string) {
-		ips, err := service.GetClientIPs(email)
+		ips, err := iplimit.GetClientIPs(email)
 		replyObj(c, ips, err)
 	})
 }

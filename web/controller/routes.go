@@ -7,9 +7,10 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/iplimit"
+	"github.com/mhsanaei/3x-ui/v2/ops"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
@@ -24,9 +25,9 @@ type Deps struct {
 	Settings     *settings.SettingService
 	Inbounds     *inbound.InboundService
 	Xray         *xrayrun.XrayService
-	IPLimit      *service.IPLimitService
-	Status       *service.ServerService
-	Backup       *service.BackupService
+	IPLimit      *iplimit.IPLimitService
+	Status       *ops.ServerService
+	Backup       *ops.BackupService
 	Tokens       *auth.APITokenService
 	Template     *xrayrun.XrayTemplateChecker
 	RestartPanel func()

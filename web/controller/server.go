@@ -9,15 +9,15 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/errs"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/ops"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
 // ServerController serves host status, Xray control, keys and backups.
 type ServerController struct {
-	Status *service.ServerService
+	Status *ops.ServerService
 	Xray   *xrayrun.XrayService
-	Backup *service.BackupService
+	Backup *ops.BackupService
 }
 
 const maxLogLines = 10000
@@ -78,7 +78,7 @@ func (a *ServerController) getConfigJSON(c *gin.Context) {
 }
 
 func (a *ServerController) newX25519(c *gin.Context) {
-	pair, err := service.NewX25519KeyPair()
+	pair, err := ops.NewX25519KeyPair()
 	if err != nil {
 		fail(c, err)
 		return
@@ -86,7 +86,7 @@ func (a *ServerController) newX25519(c *gin.Context) {
 	ok(c, pair)
 }
 
-func (a *ServerController) newUUID(c *gin.Context) { ok(c, gin.H{"uuid": service.NewUUID()}) }
+func (a *ServerController) newUUID(c *gin.Context) { ok(c, gin.H{"uuid": ops.NewUUID()}) }
 
 // getDb streams a backup as a download: the SQLite file, or a JSON dump on
 // MariaDB.
@@ -104,7 +104,7 @@ func (a *ServerController) getDb(c *gin.Context) {
 // importDB restores a backup from the multipart field "db" (3x-ui's form)
 // or from the raw request body, then applies the new data to Xray.
 func (a *ServerController) importDB(c *gin.Context) {
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, service.MaxBackupBytes)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, ops.MaxBackupBytes)
 	var src io.Reader = c.Request.Body
 	if ct := c.ContentType(); ct == "multipart/form-data" {
 		fh, err := c.FormFile("db")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/iplimit"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
@@ -21,7 +22,7 @@ type Deps struct {
 	Xray     *xrayrun.XrayService
 	Inbounds *inbound.InboundService
 	// IPLimit, when set, is checked every IPLimitInterval (default 5s).
-	IPLimit *service.IPLimitService
+	IPLimit *iplimit.IPLimitService
 	// Traffic, when set, replaces the single-node traffic job (shared
 	// mode: the sink journals and a flush loop writes).
 	Traffic         cron.Job

@@ -14,6 +14,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/iplimit"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/util/loop"
 	"github.com/mhsanaei/3x-ui/v2/xray"
@@ -231,7 +232,7 @@ func (s *NodeSyncService) CurrentLimits() (map[string]int, error) {
 	if snapshot == nil {
 		return map[string]int{}, nil
 	}
-	return LimitsFromInbounds(snapshot.Inbounds, nil)
+	return iplimit.LimitsFromInbounds(snapshot.Inbounds, nil)
 }
 
 func indexSnapshotEmails(snapshot *SharedAccountsSnapshot) map[string]int {

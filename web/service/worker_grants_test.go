@@ -17,6 +17,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
+	"github.com/mhsanaei/3x-ui/v2/iplimit"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
@@ -95,7 +96,7 @@ func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 	if err := database.UpsertNodeState(nil, &model.NodeState{NodeID: "w1", NodeRole: "worker", LastSeenVersion: 2}); err != nil {
 		t.Fatalf("node state update: %v", err)
 	}
-	if err := recordClientIPs("a@w", []ClientIP{{IP: "10.0.0.1"}}); err != nil {
+	if err := iplimit.RecordClientIPs("a@w", []iplimit.ClientIP{{IP: "10.0.0.1"}}); err != nil {
 		t.Fatalf("client ips: %v", err)
 	}
 	if _, err := LoadSnapshotFromDB(&settings.SettingService{}, inbounds, 1); err != nil {

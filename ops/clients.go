@@ -1,4 +1,4 @@
-package service
+package ops
 
 import (
 	"github.com/mhsanaei/3x-ui/v2/database"

@@ -1,4 +1,6 @@
-package service
+// Package iplimit enforces per-client IP limits: it records the source IPs
+// Xray reports per client and blocks the extra ones with a routing rule.
+package iplimit
 
 import (
 	"crypto/sha256"
@@ -56,7 +58,7 @@ func NewIPLimitService(xraySvc *xrayrun.XrayService, settings *settings.SettingS
 			}
 			return time.Duration(secs) * time.Second
 		},
-		record:  recordClientIPs,
+		record:  RecordClientIPs,
 		seen:    map[string]map[string]*ClientIP{},
 		blocked: map[string][]string{},
 	}
@@ -231,7 +233,8 @@ func equalStrings(a, b []string) bool {
 	return true
 }
 
-func recordClientIPs(email string, ips []ClientIP) error {
+// RecordClientIPs stores the IPs seen for email (a worker may write this table).
+func RecordClientIPs(email string, ips []ClientIP) error {
 	conn := database.GetDB()
 	if conn == nil {
 		return database.ErrClosed

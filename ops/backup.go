@@ -1,4 +1,6 @@
-package service
+// Package ops holds the operator tools: database backup and restore, host
+// and Xray status, key generation.
+package ops
 
 import (
 	"bufio"
