@@ -16,9 +16,9 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// sqlChunk bounds IN lists and multi-row statements, well under SQLite's
+// SQLChunk bounds IN lists and multi-row statements, well under SQLite's
 // 32766 and MariaDB's 65535 placeholder limits.
-const sqlChunk = 1000
+const SQLChunk = 1000
 
 // InboundService owns inbounds, their clients and the client_traffics rows
 // that mirror them. The zero value is ready to use.
@@ -40,13 +40,13 @@ func (s *InboundService) write(fn func(tx *gorm.DB) error) error {
 	if err != nil {
 		return err
 	}
-	err = retryOnDeadlock(func() error {
+	err = database.RetryOnDeadlock(func() error {
 		return conn.Transaction(func(tx *gorm.DB) error {
 			if err := fn(tx); err != nil {
 				return err
 			}
 			return database.BumpSharedAccountsVersion(tx)
-		}, txOptions(conn))
+		}, TxOptions(conn))
 	})
 	if err != nil {
 		return err
@@ -57,10 +57,10 @@ func (s *InboundService) write(fn func(tx *gorm.DB) error) error {
 	return nil
 }
 
-// txOptions asks MariaDB for READ COMMITTED: every read-modify-write here
+// TxOptions asks MariaDB for READ COMMITTED: every read-modify-write here
 // locks its inbound row explicitly, and REPEATABLE READ's gap locks would
 // only make bulk counter updates block (and deadlock with) client inserts.
-func txOptions(conn *gorm.DB) *sql.TxOptions {
+func TxOptions(conn *gorm.DB) *sql.TxOptions {
 	if database.DialectOf(conn).IsMySQL() {
 		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
 	}
@@ -224,7 +224,7 @@ func (s *InboundService) AddInbound(in *model.Inbound) (*model.Inbound, error) {
 			rows[i] = clientTrafficRow(in.Id, &clients[i])
 		}
 		if len(rows) > 0 {
-			if err := tx.CreateInBatches(rows, sqlChunk/2).Error; err != nil {
+			if err := tx.CreateInBatches(rows, SQLChunk/2).Error; err != nil {
 				return err
 			}
 		}

@@ -100,21 +100,21 @@ func syncClientRows(tx *gorm.DB, old *model.Inbound, p model.Protocol, clients [
 		}
 	}
 	if len(creates) > 0 {
-		return tx.CreateInBatches(creates, sqlChunk/2).Error
+		return tx.CreateInBatches(creates, SQLChunk/2).Error
 	}
 	return nil
 }
 
 // deleteClientRows deletes client_traffics rows by id and IP records by email.
 func deleteClientRows(tx *gorm.DB, ids []int, ipEmails []string) error {
-	for start := 0; start < len(ids); start += sqlChunk {
-		end := min(start+sqlChunk, len(ids))
+	for start := 0; start < len(ids); start += SQLChunk {
+		end := min(start+SQLChunk, len(ids))
 		if err := tx.Where("id IN ?", ids[start:end]).Delete(&xray.ClientTraffic{}).Error; err != nil {
 			return err
 		}
 	}
-	for start := 0; start < len(ipEmails); start += sqlChunk {
-		end := min(start+sqlChunk, len(ipEmails))
+	for start := 0; start < len(ipEmails); start += SQLChunk {
+		end := min(start+SQLChunk, len(ipEmails))
 		if err := tx.Where("client_email IN ?", ipEmails[start:end]).Delete(&model.InboundClientIps{}).Error; err != nil {
 			return err
 		}
@@ -171,7 +171,7 @@ func (s *InboundService) AddInboundClient(data *model.Inbound) error {
 		for i := range clients {
 			rows[i] = clientTrafficRow(in.Id, &clients[i])
 		}
-		return tx.CreateInBatches(rows, sqlChunk/2).Error
+		return tx.CreateInBatches(rows, SQLChunk/2).Error
 	})
 }
 

@@ -33,7 +33,7 @@ func TestAddInboundClient(t *testing.T) {
 		if len(clients) != 3 || !clients["c2"].Enable {
 			t.Fatalf("clients after add: %+v (a client without \"enable\" is enabled)", clients)
 		}
-		if rows := svcRows(t, in.Id); len(rows) != 3 || !rows["c2"].Enable {
+		if rows := testdb.Rows(t, in.Id); len(rows) != 3 || !rows["c2"].Enable {
 			t.Fatalf("rows after add: %+v", rows)
 		}
 
@@ -71,14 +71,14 @@ func TestUpdateAndDeleteInboundClient(t *testing.T) {
 		a, c := inboundtest.Client(model.VLESS, "a"), inboundtest.Client(model.VLESS, "c")
 		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 25000, a, c))
 		svcAdd(t, s, inboundtest.Inbound(model.VMESS, 25001, inboundtest.Client(model.VMESS, "other")))
-		svcExec(t, "UPDATE client_traffics SET up = 7, down = 3 WHERE email = ?", "a")
+		testdb.Exec(t, "UPDATE client_traffics SET up = 7, down = 3 WHERE email = ?", "a")
 
 		updated := map[string]any{"id": a["id"], "email": "a2", "totalGB": 1 << 30, "enable": true, "comment": "vip"}
 		v0 := testdb.Version(t)
 		if err := s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: inboundtest.Settings(model.VLESS, updated)}, a["id"].(string)); err != nil {
 			t.Fatal(err)
 		}
-		rows := svcRows(t, in.Id)
+		rows := testdb.Rows(t, in.Id)
 		if r := rows["a2"]; r.Up != 7 || r.Down != 3 || r.Total != 1<<30 {
 			t.Fatalf("renamed row lost counters: %+v", rows)
 		}
@@ -116,8 +116,8 @@ func TestUpdateAndDeleteInboundClient(t *testing.T) {
 		if err := s.DelInboundClientByEmail(in.Id, "A2"); err != nil {
 			t.Fatal(err)
 		}
-		if n := len(svcClientsOf(t, in.Id)); n != 0 || len(svcRows(t, in.Id)) != 0 {
-			t.Fatalf("clients or rows left: %d %+v", n, svcRows(t, in.Id))
+		if n := len(svcClientsOf(t, in.Id)); n != 0 || len(testdb.Rows(t, in.Id)) != 0 {
+			t.Fatalf("clients or rows left: %d %+v", n, testdb.Rows(t, in.Id))
 		}
 		if testdb.Version(t) != v0+2 {
 			t.Fatal("each delete bumps once")
@@ -132,7 +132,7 @@ func TestUpdateAndDeleteInboundClient(t *testing.T) {
 		if err := s.DelInboundClient(ss.Id, "ss2"); err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := svcRows(t, tr.Id)["tr1"]; ok || len(svcRows(t, tr.Id)) != 1 || len(svcRows(t, ss.Id)) != 1 {
+		if _, ok := testdb.Rows(t, tr.Id)["tr1"]; ok || len(testdb.Rows(t, tr.Id)) != 1 || len(testdb.Rows(t, ss.Id)) != 1 {
 			t.Fatal("trojan/shadowsocks delete by key failed")
 		}
 	})
@@ -152,7 +152,7 @@ func TestClientQueries(t *testing.T) {
 		}
 		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 26000, clients...))
 		svcAdd(t, s, inboundtest.Inbound(model.Trojan, 26001, inboundtest.Client(model.Trojan, "trojan-user")))
-		svcExec(t, "UPDATE client_traffics SET up = 11 WHERE email = ?", "user12")
+		testdb.Exec(t, "UPDATE client_traffics SET up = 11 WHERE email = ?", "user12")
 
 		page, total, err := s.GetClientsPage(in.Id, 2, 10, "")
 		if err != nil || total != 25 || len(page) != 10 || page[0].Email != "user10" {

@@ -5,7 +5,6 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
-	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
 // svcAdd adds an inbound or fails the test.
@@ -14,23 +13,6 @@ func svcAdd(t testing.TB, s *InboundService, in *model.Inbound) *model.Inbound {
 	out, err := s.AddInbound(in)
 	if err != nil {
 		t.Fatalf("AddInbound: %v", err)
-	}
-	return out
-}
-
-func svcRows(t testing.TB, inboundID int) map[string]xray.ClientTraffic {
-	t.Helper()
-	var rows []xray.ClientTraffic
-	q := database.GetDB()
-	if inboundID > 0 {
-		q = q.Where("inbound_id = ?", inboundID)
-	}
-	if err := q.Find(&rows).Error; err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]xray.ClientTraffic{}
-	for _, r := range rows {
-		out[r.Email] = r
 	}
 	return out
 }
@@ -51,11 +33,4 @@ func svcClientsOf(t testing.TB, id int) map[string]Client {
 		out[c.Email] = c
 	}
 	return out
-}
-
-func svcExec(t testing.TB, sql string, args ...any) {
-	t.Helper()
-	if err := database.GetDB().Exec(sql, args...).Error; err != nil {
-		t.Fatal(err)
-	}
 }

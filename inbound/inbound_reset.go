@@ -49,7 +49,7 @@ func (s *InboundService) ResetAllClientTraffics(inboundId int) error {
 // disabled ones that have not expired, in the rows and in the JSON.
 func resetClientRows(tx *gorm.DB, scope func(*gorm.DB) *gorm.DB) error {
 	now := time.Now().UnixMilli()
-	var revive []clientRowRef
+	var revive []ClientRowRef
 	err := tx.Model(&xray.ClientTraffic{}).Select("id", "inbound_id", "email").
 		Scopes(scope).Where("enable = ? AND "+notExpiredSQL, false, now).Find(&revive).Error
 	if err != nil {
@@ -65,16 +65,16 @@ func resetClientRows(tx *gorm.DB, scope func(*gorm.DB) *gorm.DB) error {
 	patches := map[int]map[string]map[string]any{}
 	for i, r := range revive {
 		ids[i] = r.Id
-		addPatch(patches, r.InboundId, r.Email, map[string]any{"enable": true})
+		AddPatch(patches, r.InboundId, r.Email, map[string]any{"enable": true})
 	}
-	for start := 0; start < len(ids); start += sqlChunk {
-		err := tx.Model(&xray.ClientTraffic{}).Where("id IN ?", ids[start:min(start+sqlChunk, len(ids))]).
+	for start := 0; start < len(ids); start += SQLChunk {
+		err := tx.Model(&xray.ClientTraffic{}).Where("id IN ?", ids[start:min(start+SQLChunk, len(ids))]).
 			Update("enable", true).Error
 		if err != nil {
 			return err
 		}
 	}
-	return patchInboundClients(tx, patches)
+	return PatchClients(tx, patches)
 }
 
 // ResetInboundTraffic zeroes one inbound's up/down.
@@ -99,14 +99,14 @@ func (s *InboundService) ResetAllTraffics() error {
 func (s *InboundService) DelDepletedClients(inboundId int) error {
 	return s.write(func(tx *gorm.DB) error {
 		q := tx.Model(&xray.ClientTraffic{}).Select("id", "inbound_id", "email").
-			Where("reset = 0 AND "+invalidClientSQL, time.Now().UnixMilli())
+			Where("reset = 0 AND "+InvalidClientSQL, time.Now().UnixMilli())
 		if inboundId != -1 {
 			if _, err := lockInbound(tx, inboundId); err != nil {
 				return err
 			}
 			q = q.Where("inbound_id = ?", inboundId)
 		}
-		var rows []clientRowRef
+		var rows []ClientRowRef
 		if err := q.Find(&rows).Error; err != nil {
 			return err
 		}

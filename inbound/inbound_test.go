@@ -68,8 +68,8 @@ func TestUpdateInboundKeepsClientRowsInStep(t *testing.T) {
 		s := &InboundService{}
 		a, bb, c := inboundtest.Client(model.VLESS, "keep"), inboundtest.Client(model.VLESS, "rename-me"), inboundtest.Client(model.VLESS, "drop-me")
 		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 22000, a, bb, c))
-		svcExec(t, "UPDATE client_traffics SET up = 100, down = 50 WHERE email IN ?", []string{"keep", "rename-me"})
-		svcExec(t, "INSERT INTO inbound_client_ips (client_email, ips) VALUES (?, ?), (?, ?)", "drop-me", "[]", "rename-me", "[]")
+		testdb.Exec(t, "UPDATE client_traffics SET up = 100, down = 50 WHERE email IN ?", []string{"keep", "rename-me"})
+		testdb.Exec(t, "INSERT INTO inbound_client_ips (client_email, ips) VALUES (?, ?), (?, ?)", "drop-me", "[]", "rename-me", "[]")
 
 		bb["email"] = "renamed"
 		bb["totalGB"] = 5000
@@ -87,7 +87,7 @@ func TestUpdateInboundKeepsClientRowsInStep(t *testing.T) {
 		if out.Tag != "inbound-22001" {
 			t.Fatalf("generated tag not refreshed with the port: %q", out.Tag)
 		}
-		rows := svcRows(t, in.Id)
+		rows := testdb.Rows(t, in.Id)
 		if len(rows) != 3 || rows["keep"].Up != 100 || rows["renamed"].Up != 100 || rows["renamed"].Total != 5000 {
 			t.Fatalf("rows after update: %+v", rows)
 		}
@@ -109,7 +109,7 @@ func TestUpdateInboundKeepsClientRowsInStep(t *testing.T) {
 		if _, err := s.UpdateInbound(in); err != nil {
 			t.Fatalf("swap emails: %v", err)
 		}
-		rows = svcRows(t, in.Id)
+		rows = testdb.Rows(t, in.Id)
 		if rows["keep"].Total != 5000 || rows["renamed"].Total != 0 {
 			t.Fatalf("swap lost the rows' identity: %+v", rows)
 		}
@@ -125,7 +125,7 @@ func TestUpdateInboundKeepsClientRowsInStep(t *testing.T) {
 		if err := s.DelInbound(in.Id); err != nil {
 			t.Fatal(err)
 		}
-		if len(svcRows(t, 0)) != 0 {
+		if len(testdb.Rows(t, 0)) != 0 {
 			t.Fatal("DelInbound left client_traffics rows")
 		}
 		if err := s.DelInbound(in.Id); errs.KindOf(err) != errs.KindNotFound {

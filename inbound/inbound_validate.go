@@ -260,8 +260,8 @@ func checkEmailsFree(tx *gorm.DB, emails []string, exceptInbound int) error {
 	if database.DialectOf(tx).IsMySQL() {
 		column = "email" // utf8mb4_unicode_ci is already case-insensitive and keeps the index
 	}
-	for start := 0; start < len(lowered); start += sqlChunk {
-		end := min(start+sqlChunk, len(lowered))
+	for start := 0; start < len(lowered); start += SQLChunk {
+		end := min(start+SQLChunk, len(lowered))
 		var taken []xray.ClientTraffic
 		q := tx.Select("email", "inbound_id").Where(column+" IN ?", lowered[start:end])
 		if exceptInbound > 0 {

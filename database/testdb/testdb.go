@@ -11,6 +11,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
 // Open makes a fresh database of backend b the global one (migrated and
@@ -72,4 +73,30 @@ func Version(t testing.TB) int64 {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// Rows returns the client_traffics rows of inboundID (all when 0) by email.
+func Rows(t testing.TB, inboundID int) map[string]xray.ClientTraffic {
+	t.Helper()
+	var rows []xray.ClientTraffic
+	q := database.GetDB()
+	if inboundID > 0 {
+		q = q.Where("inbound_id = ?", inboundID)
+	}
+	if err := q.Find(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]xray.ClientTraffic{}
+	for _, r := range rows {
+		out[r.Email] = r
+	}
+	return out
+}
+
+// Exec runs sql on the global database or fails the test.
+func Exec(t testing.TB, sql string, args ...any) {
+	t.Helper()
+	if err := database.GetDB().Exec(sql, args...).Error; err != nil {
+		t.Fatal(err)
+	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/iplimit"
+	"github.com/mhsanaei/3x-ui/v2/traffic"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
@@ -86,6 +87,7 @@ func (s *Scheduler) Stop() {
 type XrayTrafficJob struct {
 	xray      *xrayrun.XrayService
 	inbounds  *inbound.InboundService
+	counters  traffic.Counters
 	needApply atomic.Bool
 }
 
@@ -97,7 +99,7 @@ func NewXrayTrafficJob(xraySvc *xrayrun.XrayService, inbounds *inbound.InboundSe
 }
 
 func (j *XrayTrafficJob) sink(in []*xray.Traffic, clients []*xray.ClientTraffic) error {
-	needApply, err := j.inbounds.AddTraffic(in, clients)
+	needApply, err := j.counters.AddTraffic(in, clients)
 	if needApply {
 		j.needApply.Store(true)
 	}

@@ -10,11 +10,10 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
-	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/traffic"
 	"github.com/mhsanaei/3x-ui/v2/util/loop"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // TrafficFlushService moves traffic from Xray into the shared counters
@@ -22,7 +21,7 @@ import (
 // numbered batch that the per-node ledger applies at most once.
 type TrafficFlushService struct {
 	store    *TrafficPendingStore
-	inbounds inbound.InboundService
+	counters traffic.Counters
 	flushFn  func([]TrafficDelta) error
 
 	nodeID   string
@@ -137,14 +136,14 @@ func (s *TrafficFlushService) flushToDatabase(deltas []TrafficDelta) error {
 		return database.ErrClosed
 	}
 	return conn.Transaction(func(tx *gorm.DB) error {
-		lastSeq, err := lockLedger(tx, s.nodeID)
+		lastSeq, err := traffic.LockLedger(tx, s.nodeID)
 		if err != nil {
 			return err
 		}
 		if s.batchSeq <= lastSeq {
 			return nil
 		}
-		dropped, err := applyTrafficBatch(tx, s.nodeID, deltas)
+		dropped, err := traffic.ApplyBatch(tx, s.nodeID, deltas)
 		if err != nil {
 			return err
 		}
@@ -154,7 +153,7 @@ func (s *TrafficFlushService) flushToDatabase(deltas []TrafficDelta) error {
 			return err
 		}
 		if s.isMaster != nil && s.isMaster() {
-			changed, err := reconcileAndBump(tx, &s.inbounds)
+			changed, err := traffic.ReconcileAndBump(tx, &s.counters)
 			if err != nil {
 				return err
 			}
@@ -162,34 +161,6 @@ func (s *TrafficFlushService) flushToDatabase(deltas []TrafficDelta) error {
 		}
 		return s.fail("inTx")
 	})
-}
-
-// lockLedger returns the node's last applied seq, creating its row, and
-// holds the row lock on MariaDB (SQLite's BEGIN IMMEDIATE already locks).
-func lockLedger(tx *gorm.DB, nodeID string) (int64, error) {
-	row := &model.TrafficFlushLedger{NodeID: nodeID, UpdatedAt: time.Now().Unix()}
-	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(row).Error; err != nil {
-		return 0, err
-	}
-	var ledger model.TrafficFlushLedger
-	q := tx.Where("node_id = ?", nodeID)
-	if database.DialectOf(tx).IsMySQL() {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
-	if err := q.First(&ledger).Error; err != nil {
-		return 0, err
-	}
-	return ledger.LastSeq, nil
-}
-
-// reconcileAndBump runs the master-only state changes and bumps the shared
-// version in the same transaction when anything changed.
-func reconcileAndBump(tx *gorm.DB, inbounds *inbound.InboundService) (bool, error) {
-	changed, err := inbounds.ReconcileSharedTrafficState(tx)
-	if err != nil || !changed {
-		return false, err
-	}
-	return true, database.BumpSharedAccountsVersion(tx)
 }
 
 // ReconcileOnce is the master's timer-driven reconciliation, independent of
@@ -202,7 +173,7 @@ func (s *TrafficFlushService) ReconcileOnce() (bool, error) {
 	var changed bool
 	err := conn.Transaction(func(tx *gorm.DB) error {
 		var err error
-		changed, err = reconcileAndBump(tx, &s.inbounds)
+		changed, err = traffic.ReconcileAndBump(tx, &s.counters)
 		return err
 	})
 	if err == nil && changed && s.onReconciled != nil {

@@ -1,4 +1,4 @@
-package inbound
+package traffic
 
 import (
 	"fmt"
@@ -11,6 +11,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/errs/errstest"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
@@ -18,7 +19,7 @@ import (
 func TestAddTrafficSumsTwoBatches(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		s := &InboundService{}
+		s := &inbound.InboundService{}
 		sizes := map[int]int{27000: 1500, 27001: 700}
 		tags := map[int]string{}
 		for port, n := range sizes {
@@ -26,7 +27,7 @@ func TestAddTrafficSumsTwoBatches(t *testing.T) {
 			for i := range clients {
 				clients[i] = inboundtest.Client(model.VLESS, fmt.Sprintf("p%d-c%d", port, i))
 			}
-			tags[port] = svcAdd(t, s, inboundtest.Inbound(model.VLESS, port, clients...)).Tag
+			tags[port] = addInbound(t, s, inboundtest.Inbound(model.VLESS, port, clients...)).Tag
 		}
 		v0 := testdb.Version(t)
 		batch := func(mult int64) ([]*xray.Traffic, []*xray.ClientTraffic) {
@@ -53,12 +54,12 @@ func TestAddTrafficSumsTwoBatches(t *testing.T) {
 		start := time.Now().UnixMilli()
 		for _, mult := range []int64{1, 2} {
 			in, cl := batch(mult)
-			need, err := s.AddTraffic(in, cl)
+			need, err := (&Counters{}).AddTraffic(in, cl)
 			if err != nil || need {
 				t.Fatalf("AddTraffic batch %d: need=%v err=%v", mult, need, err)
 			}
 		}
-		rows := svcRows(t, 0)
+		rows := testdb.Rows(t, 0)
 		for port, n := range sizes {
 			for i := 0; i < n; i++ {
 				email := fmt.Sprintf("p%d-c%d", port, i)
@@ -101,19 +102,19 @@ func TestAddTrafficDisablesDepletedAndExpired(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
 		changes := 0
-		s := &InboundService{OnChange: func() { changes++ }}
+		s := &inbound.InboundService{OnChange: func() { changes++ }}
 		quota, expired, fine := inboundtest.Client(model.VLESS, "quota"), inboundtest.Client(model.VLESS, "expired"), inboundtest.Client(model.VLESS, "fine")
 		quota["totalGB"] = 1000
 		expired["expiryTime"] = time.Now().Add(-time.Minute).UnixMilli()
 		fine["totalGB"] = 1 << 40
 		fine["expiryTime"] = time.Now().Add(time.Hour).UnixMilli()
-		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 28000, quota, expired, fine))
+		in := addInbound(t, s, inboundtest.Inbound(model.VLESS, 28000, quota, expired, fine))
 		limited := inboundtest.Inbound(model.Trojan, 28001, inboundtest.Client(model.Trojan, "t"))
 		limited.Total = 5000
-		limited = svcAdd(t, s, limited)
+		limited = addInbound(t, s, limited)
 
 		v0, c0 := testdb.Version(t), changes
-		need, err := s.AddTraffic(
+		need, err := (&Counters{}).AddTraffic(
 			[]*xray.Traffic{{IsInbound: true, Tag: limited.Tag, Up: 4000, Down: 1000}},
 			[]*xray.ClientTraffic{{Email: "quota", Up: 600, Down: 400}, {Email: "fine", Up: 10, Down: 10}})
 		if err != nil || !need {
@@ -124,8 +125,8 @@ func TestAddTrafficDisablesDepletedAndExpired(t *testing.T) {
 		if testdb.Version(t) != v0+1 || changes != c0 {
 			t.Fatalf("version %d->%d changes %d->%d; want one bump and no OnChange", v0, testdb.Version(t), c0, changes)
 		}
-		rows := svcRows(t, in.Id)
-		clients := svcClientsOf(t, in.Id)
+		rows := testdb.Rows(t, in.Id)
+		clients := clientsOf(t, in.Id)
 		for _, email := range []string{"quota", "expired"} {
 			if rows[email].Enable || clients[email].Enable {
 				t.Fatalf("%s not disabled: row %+v client %+v", email, rows[email], clients[email])
@@ -144,7 +145,7 @@ func TestAddTrafficDisablesDepletedAndExpired(t *testing.T) {
 
 		// Nothing new to do: no change, no bump.
 		v1, c1 := testdb.Version(t), changes
-		if need, err := s.AddTraffic(nil, nil); err != nil || need {
+		if need, err := (&Counters{}).AddTraffic(nil, nil); err != nil || need {
 			t.Fatalf("idle AddTraffic: need=%v err=%v", need, err)
 		}
 		if testdb.Version(t) != v1 || changes != c1 {
@@ -156,7 +157,7 @@ func TestAddTrafficDisablesDepletedAndExpired(t *testing.T) {
 func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		s := &InboundService{}
+		s := &inbound.InboundService{}
 		now := time.Now()
 		monthly, daily, lazy, idle := inboundtest.Client(model.VLESS, "monthly"), inboundtest.Client(model.VLESS, "daily"), inboundtest.Client(model.VLESS, "lazy"), inboundtest.Client(model.VLESS, "idle")
 		monthlyExp := now.Add(-24 * time.Hour).UnixMilli()
@@ -165,12 +166,12 @@ func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 		daily["reset"], daily["expiryTime"] = 1, dailyExp
 		lazy["expiryTime"] = int64(-2 * 24 * time.Hour / time.Millisecond)
 		idle["expiryTime"] = int64(-time.Hour / time.Millisecond)
-		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 29000, monthly, daily, lazy, idle))
-		svcExec(t, "UPDATE client_traffics SET up = 100, down = 200, all_time = 300 WHERE email IN ?", []string{"monthly", "daily"})
+		in := addInbound(t, s, inboundtest.Inbound(model.VLESS, 29000, monthly, daily, lazy, idle))
+		testdb.Exec(t, "UPDATE client_traffics SET up = 100, down = 200, all_time = 300 WHERE email IN ?", []string{"monthly", "daily"})
 
 		v0 := testdb.Version(t)
 		before := time.Now().UnixMilli()
-		need, err := s.AddTraffic(nil, []*xray.ClientTraffic{{Email: "lazy", Up: 1, Down: 1}})
+		need, err := (&Counters{}).AddTraffic(nil, []*xray.ClientTraffic{{Email: "lazy", Up: 1, Down: 1}})
 		after := time.Now().UnixMilli()
 		if err != nil || !need {
 			t.Fatalf("need=%v err=%v", need, err)
@@ -178,7 +179,7 @@ func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 		if testdb.Version(t) != v0+1 {
 			t.Fatal("renewal did not bump the version once")
 		}
-		rows, clients := svcRows(t, in.Id), svcClientsOf(t, in.Id)
+		rows, clients := testdb.Rows(t, in.Id), clientsOf(t, in.Id)
 		day := int64(24 * time.Hour / time.Millisecond)
 		if r := rows["monthly"]; r.ExpiryTime != monthlyExp+30*day || r.Up != 0 || r.Down != 0 || r.AllTime != 300 || !r.Enable {
 			t.Fatalf("monthly renewal row: %+v", r)
@@ -199,11 +200,11 @@ func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 
 		// Called directly (as the flush service does), the rules report a
 		// change and leave the version bump to the caller.
-		svcExec(t, "UPDATE client_traffics SET total = 1, up = 5 WHERE email = ?", "idle")
+		testdb.Exec(t, "UPDATE client_traffics SET total = 1, up = 5 WHERE email = ?", "idle")
 		v1 := testdb.Version(t)
 		for want, round := true, 0; round < 2; want, round = false, round+1 {
 			tx := database.GetDB().Begin()
-			changed, err := s.ReconcileSharedTrafficState(tx)
+			changed, err := (&Counters{}).ReconcileSharedTrafficState(tx)
 			if err != nil || changed != want {
 				tx.Rollback()
 				t.Fatalf("round %d: changed=%v err=%v", round, changed, err)
@@ -212,7 +213,7 @@ func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if testdb.Version(t) != v1 || svcRows(t, in.Id)["idle"].Enable {
+		if testdb.Version(t) != v1 || testdb.Rows(t, in.Id)["idle"].Enable {
 			t.Fatal("ReconcileSharedTrafficState must disable without bumping")
 		}
 	})
@@ -221,20 +222,20 @@ func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 func TestResetTrafficAndDelDepleted(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		s := &InboundService{}
+		s := &inbound.InboundService{}
 		mk := func(email string, total, expiry int64, reset int) map[string]any {
 			c := inboundtest.Client(model.VLESS, email)
 			c["totalGB"], c["expiryTime"], c["reset"] = total, expiry, reset
 			return c
 		}
 		past := time.Now().Add(-time.Hour).UnixMilli()
-		in1 := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 30000, mk("over", 100, 0, 0), mk("old", 0, past, 0), mk("ok", 0, 0, 0)))
-		in2 := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 30001, mk("over2", 100, 0, 0), mk("renews", 100, 0, 7)))
-		svcExec(t, "UPDATE client_traffics SET up = 80, down = 40, all_time = 120")
-		if _, err := s.AddTraffic(nil, nil); err != nil { // disables over, old, over2, renews
+		in1 := addInbound(t, s, inboundtest.Inbound(model.VLESS, 30000, mk("over", 100, 0, 0), mk("old", 0, past, 0), mk("ok", 0, 0, 0)))
+		in2 := addInbound(t, s, inboundtest.Inbound(model.VLESS, 30001, mk("over2", 100, 0, 0), mk("renews", 100, 0, 7)))
+		testdb.Exec(t, "UPDATE client_traffics SET up = 80, down = 40, all_time = 120")
+		if _, err := (&Counters{}).AddTraffic(nil, nil); err != nil { // disables over, old, over2, renews
 			t.Fatal(err)
 		}
-		if svcRows(t, 0)["over"].Enable || svcRows(t, 0)["renews"].Enable {
+		if testdb.Rows(t, 0)["over"].Enable || testdb.Rows(t, 0)["renews"].Enable {
 			t.Fatal("setup: depleted clients should be disabled")
 		}
 
@@ -245,7 +246,7 @@ func TestResetTrafficAndDelDepleted(t *testing.T) {
 		if err := s.ResetClientTraffic(in1.Id, "old"); err != nil {
 			t.Fatal(err)
 		}
-		rows, clients := svcRows(t, 0), svcClientsOf(t, in1.Id)
+		rows, clients := testdb.Rows(t, 0), clientsOf(t, in1.Id)
 		if r := rows["over"]; r.Up != 0 || r.Down != 0 || r.AllTime != 120 || !r.Enable || !clients["over"].Enable {
 			t.Fatalf("reset did not zero and re-enable: %+v %+v", r, clients["over"])
 		}
@@ -262,38 +263,38 @@ func TestResetTrafficAndDelDepleted(t *testing.T) {
 		errstest.Want(t, s.DelDepletedClients(999), errs.KindNotFound, "id")
 		testdb.AssertUnchanged(t, before)
 
-		svcExec(t, "UPDATE client_traffics SET up = 80, down = 40")
-		if _, err := s.AddTraffic(nil, nil); err != nil {
+		testdb.Exec(t, "UPDATE client_traffics SET up = 80, down = 40")
+		if _, err := (&Counters{}).AddTraffic(nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.DelDepletedClients(in1.Id); err != nil {
 			t.Fatal(err)
 		}
-		if got := svcClientsOf(t, in1.Id); len(got) != 1 || len(svcRows(t, in1.Id)) != 1 {
+		if got := clientsOf(t, in1.Id); len(got) != 1 || len(testdb.Rows(t, in1.Id)) != 1 {
 			t.Fatalf("in1 after DelDepletedClients: %+v", got)
 		}
-		if len(svcClientsOf(t, in2.Id)) != 2 {
+		if len(clientsOf(t, in2.Id)) != 2 {
 			t.Fatal("DelDepletedClients(in1) touched in2")
 		}
 		if err := s.DelDepletedClients(-1); err != nil {
 			t.Fatal(err)
 		}
-		if got := svcClientsOf(t, in2.Id); len(got) != 1 || got["renews"].Email != "renews" {
+		if got := clientsOf(t, in2.Id); len(got) != 1 || got["renews"].Email != "renews" {
 			t.Fatalf("auto-renewing clients are never deleted: %+v", got)
 		}
 
-		svcExec(t, "UPDATE client_traffics SET up = 5, down = 5")
-		svcExec(t, "UPDATE inbounds SET up = 9, down = 9, all_time = 18")
+		testdb.Exec(t, "UPDATE client_traffics SET up = 5, down = 5")
+		testdb.Exec(t, "UPDATE inbounds SET up = 9, down = 9, all_time = 18")
 		if err := s.ResetAllClientTraffics(in2.Id); err != nil {
 			t.Fatal(err)
 		}
-		if svcRows(t, in2.Id)["renews"].Up != 0 || svcRows(t, in1.Id)["ok"].Up != 5 {
+		if testdb.Rows(t, in2.Id)["renews"].Up != 0 || testdb.Rows(t, in1.Id)["ok"].Up != 5 {
 			t.Fatal("ResetAllClientTraffics(id) scope wrong")
 		}
 		if err := s.ResetAllClientTraffics(-1); err != nil {
 			t.Fatal(err)
 		}
-		if svcRows(t, in1.Id)["ok"].Up != 0 {
+		if testdb.Rows(t, in1.Id)["ok"].Up != 0 {
 			t.Fatal("ResetAllClientTraffics(-1) missed an inbound")
 		}
 		if err := s.ResetAllTraffics(); err != nil {

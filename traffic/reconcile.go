@@ -1,12 +1,10 @@
-package inbound
+package traffic
 
 import (
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/database/model"
-	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"gorm.io/gorm"
 )
@@ -18,7 +16,7 @@ const dayMs = int64(24 * time.Hour / time.Millisecond)
 // expired inbounds, and reports whether anything changed. As in the plan it
 // does not bump the shared version itself: the caller does, in the same
 // transaction, when this returns true (AddTraffic and the flush service do).
-func (s *InboundService) ReconcileSharedTrafficState(tx *gorm.DB) (bool, error) {
+func (s *Counters) ReconcileSharedTrafficState(tx *gorm.DB) (bool, error) {
 	started, err := startFirstUseExpiries(tx)
 	if err != nil {
 		return false, err
@@ -41,9 +39,9 @@ func (s *InboundService) ReconcileSharedTrafficState(tx *gorm.DB) (bool, error) 
 // autoRenewClients renews clients with reset > 0 whose expiry has passed:
 // expiry moves forward by whole reset periods until it is in the future,
 // up/down are zeroed and the client is enabled, in the row and the JSON.
-func (s *InboundService) autoRenewClients(tx *gorm.DB) (bool, int64, error) {
+func (s *Counters) autoRenewClients(tx *gorm.DB) (bool, int64, error) {
 	now := time.Now().UnixMilli()
-	var rows []clientRowRef
+	var rows []inbound.ClientRowRef
 	err := tx.Model(&xray.ClientTraffic{}).Select("id", "inbound_id", "email", "expiry_time", "reset", "enable").
 		Where("reset > 0 AND expiry_time > 0 AND expiry_time <= ?", now).Find(&rows).Error
 	if err != nil || len(rows) == 0 {
@@ -55,35 +53,32 @@ func (s *InboundService) autoRenewClients(tx *gorm.DB) (bool, int64, error) {
 		period := int64(r.Reset) * dayMs
 		next := r.ExpiryTime + ((now-r.ExpiryTime)/period+1)*period
 		byExpiry[next] = append(byExpiry[next], r.Id)
-		addPatch(patches, r.InboundId, r.Email, map[string]any{"expiryTime": next, "enable": true})
+		inbound.AddPatch(patches, r.InboundId, r.Email, map[string]any{"expiryTime": next, "enable": true})
 	}
 	// Rows sharing a new expiry (the common monthly case) share a statement.
 	for next, ids := range byExpiry {
-		for start := 0; start < len(ids); start += sqlChunk {
-			err := tx.Model(&xray.ClientTraffic{}).Where("id IN ?", ids[start:min(start+sqlChunk, len(ids))]).
+		for start := 0; start < len(ids); start += inbound.SQLChunk {
+			err := tx.Model(&xray.ClientTraffic{}).Where("id IN ?", ids[start:min(start+inbound.SQLChunk, len(ids))]).
 				Updates(map[string]any{"up": 0, "down": 0, "enable": true, "expiry_time": next}).Error
 			if err != nil {
 				return false, 0, err
 			}
 		}
 	}
-	if err := patchInboundClients(tx, patches); err != nil {
+	if err := inbound.PatchClients(tx, patches); err != nil {
 		return false, 0, err
 	}
 	return true, int64(len(rows)), nil
 }
 
-// invalidClientSQL matches rows over quota or past expiry.
-const invalidClientSQL = "((total > 0 AND up + down >= total) OR (expiry_time > 0 AND expiry_time <= ?))"
-
 // disableInvalidClients disables enabled clients over quota or past expiry,
 // in client_traffics and in their inbound's settings JSON, so the Xray
 // config leaves them out.
-func (s *InboundService) disableInvalidClients(tx *gorm.DB) (bool, int64, error) {
+func (s *Counters) disableInvalidClients(tx *gorm.DB) (bool, int64, error) {
 	now := time.Now().UnixMilli()
-	var rows []clientRowRef
+	var rows []inbound.ClientRowRef
 	err := tx.Model(&xray.ClientTraffic{}).Select("id", "inbound_id", "email").
-		Where("enable = ? AND "+invalidClientSQL, true, now).Find(&rows).Error
+		Where("enable = ? AND "+inbound.InvalidClientSQL, true, now).Find(&rows).Error
 	if err != nil || len(rows) == 0 {
 		return false, 0, err
 	}
@@ -91,82 +86,29 @@ func (s *InboundService) disableInvalidClients(tx *gorm.DB) (bool, int64, error)
 	patches := map[int]map[string]map[string]any{}
 	for i, r := range rows {
 		ids[i] = r.Id
-		addPatch(patches, r.InboundId, r.Email, map[string]any{"enable": false})
+		inbound.AddPatch(patches, r.InboundId, r.Email, map[string]any{"enable": false})
 	}
-	for start := 0; start < len(ids); start += sqlChunk {
-		err := tx.Model(&xray.ClientTraffic{}).Where("id IN ?", ids[start:min(start+sqlChunk, len(ids))]).
+	for start := 0; start < len(ids); start += inbound.SQLChunk {
+		err := tx.Model(&xray.ClientTraffic{}).Where("id IN ?", ids[start:min(start+inbound.SQLChunk, len(ids))]).
 			Update("enable", false).Error
 		if err != nil {
 			return false, 0, err
 		}
 	}
-	if err := patchInboundClients(tx, patches); err != nil {
+	if err := inbound.PatchClients(tx, patches); err != nil {
 		return false, 0, err
 	}
 	return true, int64(len(rows)), nil
 }
 
 // disableInvalidInbounds disables enabled inbounds over quota or past expiry.
-func (s *InboundService) disableInvalidInbounds(tx *gorm.DB) (bool, int64, error) {
+func (s *Counters) disableInvalidInbounds(tx *gorm.DB) (bool, int64, error) {
 	now := time.Now().UnixMilli()
-	res := tx.Model(&model.Inbound{}).Where("enable = ? AND "+invalidClientSQL, true, now).Update("enable", false)
+	res := tx.Model(&model.Inbound{}).Where("enable = ? AND "+inbound.InvalidClientSQL, true, now).Update("enable", false)
 	if res.Error != nil {
 		return false, 0, res.Error
 	}
 	return res.RowsAffected > 0, res.RowsAffected, nil
-}
-
-// addPatch records fields to set on the client with email in inbound id.
-func addPatch(patches map[int]map[string]map[string]any, inboundID int, email string, set map[string]any) {
-	byEmail := patches[inboundID]
-	if byEmail == nil {
-		byEmail = map[string]map[string]any{}
-		patches[inboundID] = byEmail
-	}
-	key := strings.ToLower(email)
-	if cur := byEmail[key]; cur != nil {
-		for k, v := range set {
-			cur[k] = v
-		}
-		return
-	}
-	byEmail[key] = set
-}
-
-// patchInboundClients applies field patches to clients (by email) in each
-// inbound's settings JSON, one read and one write per inbound.
-func patchInboundClients(tx *gorm.DB, patches map[int]map[string]map[string]any) error {
-	ids := make([]int, 0, len(patches))
-	for id := range patches {
-		ids = append(ids, id)
-	}
-	sort.Ints(ids) // fixed lock order across concurrent writers
-	for _, id := range ids {
-		_, doc, raws, idents, err := lockedClients(tx, id)
-		if errs.KindOf(err) == errs.KindNotFound {
-			continue // the row outlived its inbound; nothing to patch
-		}
-		if err != nil {
-			return err
-		}
-		changed := false
-		for i, ident := range idents {
-			set := patches[id][strings.ToLower(ident.Email)]
-			if set == nil {
-				continue
-			}
-			if raws[i], err = patchClient(raws[i], set); err != nil {
-				return err
-			}
-			changed = true
-		}
-		if changed {
-			if err := saveSettings(tx, id, doc); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // startFirstUseExpiries starts the clock of "start on first use" clients
@@ -174,7 +116,7 @@ func patchInboundClients(tx *gorm.DB, patches map[int]map[string]map[string]any)
 // in the row and the settings JSON. In shared mode only the master does
 // this, from traffic that any node flushed.
 func startFirstUseExpiries(tx *gorm.DB) (bool, error) {
-	var rows []clientRowRef
+	var rows []inbound.ClientRowRef
 	err := tx.Model(&xray.ClientTraffic{}).Select("id", "inbound_id", "email", "expiry_time").
 		Where("expiry_time < 0 AND up + down > 0").Find(&rows).Error
 	if err != nil || len(rows) == 0 {
@@ -187,7 +129,7 @@ func startFirstUseExpiries(tx *gorm.DB) (bool, error) {
 		if err := tx.Model(&xray.ClientTraffic{}).Where("id = ?", r.Id).Update("expiry_time", expiry).Error; err != nil {
 			return false, err
 		}
-		addPatch(patches, r.InboundId, r.Email, map[string]any{"expiryTime": expiry})
+		inbound.AddPatch(patches, r.InboundId, r.Email, map[string]any{"expiryTime": expiry})
 	}
-	return true, patchInboundClients(tx, patches)
+	return true, inbound.PatchClients(tx, patches)
 }

@@ -1,13 +1,15 @@
-package inbound
+// Package traffic carries Xray's counter deltas to the database exactly once:
+// the durable journal, the per-node ledger, the counter updates, and the
+// master-only rules (auto-disable, auto-renew, first-use expiry).
+package traffic
 
 import (
-	"errors"
 	"strings"
 	"time"
 
-	mysqldriver "github.com/go-sql-driver/mysql"
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"gorm.io/gorm"
 )
@@ -25,18 +27,18 @@ const (
 // rules run. It returns whether the Xray config must change (the caller
 // applies it; OnChange is not called). It bumps the shared version only
 // when the rules changed something.
-func (s *InboundService) AddTraffic(inboundTraffics []*xray.Traffic, clientTraffics []*xray.ClientTraffic) (bool, error) {
+func (s *Counters) AddTraffic(inboundTraffics []*xray.Traffic, clientTraffics []*xray.ClientTraffic) (bool, error) {
 	conn, err := database.Conn()
 	if err != nil {
 		return false, err
 	}
 	master := cluster.IsMaster()
 	needApply := false
-	err = retryOnDeadlock(func() error {
+	err = database.RetryOnDeadlock(func() error {
 		needApply = false
 		return conn.Transaction(func(tx *gorm.DB) error {
 			return s.addTrafficTx(tx, inboundTraffics, clientTraffics, master, &needApply)
-		}, txOptions(conn))
+		}, inbound.TxOptions(conn))
 	})
 	if err != nil {
 		return false, err
@@ -48,7 +50,7 @@ func (s *InboundService) AddTraffic(inboundTraffics []*xray.Traffic, clientTraff
 
 // addTrafficTx is AddTraffic's transaction body; needApply reports whether
 // the rules changed anything (and so bumped the shared version).
-func (s *InboundService) addTrafficTx(tx *gorm.DB, inboundTraffics []*xray.Traffic, clientTraffics []*xray.ClientTraffic, master bool, needApply *bool) error {
+func (s *Counters) addTrafficTx(tx *gorm.DB, inboundTraffics []*xray.Traffic, clientTraffics []*xray.ClientTraffic, master bool, needApply *bool) error {
 	if err := applyInboundDeltas(tx, inboundTraffics); err != nil {
 		return err
 	}
@@ -67,25 +69,6 @@ func (s *InboundService) addTrafficTx(tx *gorm.DB, inboundTraffics []*xray.Traff
 	}
 	*needApply = true
 	return database.BumpSharedAccountsVersion(tx)
-}
-
-// retryOnDeadlock reruns fn (a whole transaction) when MariaDB picked it as
-// a deadlock victim or timed out on a lock: the counters were already read
-// from Xray, so giving up would lose them.
-func retryOnDeadlock(fn func() error) error {
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		if err = fn(); !isLockConflict(err) {
-			return err
-		}
-		time.Sleep(time.Duration(attempt+1) * 50 * time.Millisecond)
-	}
-	return err
-}
-
-func isLockConflict(err error) bool {
-	var myErr *mysqldriver.MySQLError
-	return errors.As(err, &myErr) && (myErr.Number == 1213 || myErr.Number == 1205)
 }
 
 // applyInboundDeltas adds inbound deltas with one CASE update per chunk.
@@ -177,7 +160,7 @@ const clientDeltaTable = "xui_client_deltas"
 // statements per 5,000 deltas, stamps last_online, and starts first-use
 // expiries (negative expiry_time becomes now + |expiry_time|, in the row and
 // in the inbound's settings JSON). It returns how many rows it updated.
-func (s *InboundService) ApplyClientTraffic(tx *gorm.DB, traffics []*xray.ClientTraffic) (int64, error) {
+func (s *Counters) ApplyClientTraffic(tx *gorm.DB, traffics []*xray.ClientTraffic) (int64, error) {
 	sums := map[string][2]int64{}
 	var emails []string
 	for _, t := range traffics {
@@ -210,7 +193,7 @@ func (s *InboundService) ApplyClientTraffic(tx *gorm.DB, traffics []*xray.Client
 			return 0, err
 		}
 	}
-	var firstUse []clientRowRef
+	var firstUse []inbound.ClientRowRef
 	err := tx.Raw("SELECT ct.id, ct.inbound_id, ct.email, ct.expiry_time FROM client_traffics ct JOIN " +
 		clientDeltaTable + " d ON d.email = ct.email WHERE ct.expiry_time < 0").Scan(&firstUse).Error
 	if err != nil {
@@ -239,9 +222,9 @@ func (s *InboundService) ApplyClientTraffic(tx *gorm.DB, traffics []*xray.Client
 	if len(firstUse) > 0 {
 		patches := map[int]map[string]map[string]any{}
 		for _, r := range firstUse {
-			addPatch(patches, r.InboundId, r.Email, map[string]any{"expiryTime": nowMs - r.ExpiryTime})
+			inbound.AddPatch(patches, r.InboundId, r.Email, map[string]any{"expiryTime": nowMs - r.ExpiryTime})
 		}
-		if err := patchInboundClients(tx, patches); err != nil {
+		if err := inbound.PatchClients(tx, patches); err != nil {
 			return 0, err
 		}
 	}
@@ -269,12 +252,5 @@ func dropDeltaTable(tx *gorm.DB, mysql bool) error {
 	return tx.Exec("DROP TABLE IF EXISTS temp." + clientDeltaTable).Error
 }
 
-// clientRowRef is the part of a client_traffics row the rules need.
-type clientRowRef struct {
-	Id         int
-	InboundId  int
-	Email      string
-	ExpiryTime int64
-	Reset      int
-	Enable     bool
-}
+// Counters applies counter deltas and the traffic rules in the database.
+type Counters struct{}

@@ -1,4 +1,4 @@
-package service
+package traffic
 
 import (
 	"sort"
@@ -8,6 +8,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // flushChunk bounds the rows per statement: 2,000 rows bind at most 8,000
@@ -16,11 +17,11 @@ const flushChunk = 2000
 
 type trafficSum struct{ up, down int64 }
 
-// applyTrafficBatch adds a batch to client_traffics, inbounds and
+// ApplyBatch adds a batch to client_traffics, inbounds and
 // node_client_traffics with a constant number of statements per chunk.
 // Deltas of clients that no longer exist are dropped and counted; they never
 // recreate rows. The inbound is taken from the database row, not the delta.
-func applyTrafficBatch(tx *gorm.DB, nodeID string, deltas []TrafficDelta) (int64, error) {
+func ApplyBatch(tx *gorm.DB, nodeID string, deltas []Delta) (int64, error) {
 	perEmail := map[string]*trafficSum{}
 	var emails []string
 	for _, d := range deltas {
@@ -170,9 +171,30 @@ func addNodeClientTraffic(tx *gorm.DB, nodeID string, emails []string, perEmail 
 	return tx.Exec(sb.String(), args...).Error
 }
 
-// nodeClientTrafficOf is one node's share of a client's traffic.
-func nodeClientTrafficOf(tx *gorm.DB, nodeID, email string) (model.NodeClientTraffic, error) {
-	var row model.NodeClientTraffic
-	err := tx.Where("node_id = ? AND email = ?", nodeID, email).First(&row).Error
-	return row, err
+// LockLedger returns the node's last applied seq, creating its row, and
+// holds the row lock on MariaDB (SQLite's BEGIN IMMEDIATE already locks).
+func LockLedger(tx *gorm.DB, nodeID string) (int64, error) {
+	row := &model.TrafficFlushLedger{NodeID: nodeID, UpdatedAt: time.Now().Unix()}
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(row).Error; err != nil {
+		return 0, err
+	}
+	var ledger model.TrafficFlushLedger
+	q := tx.Where("node_id = ?", nodeID)
+	if database.DialectOf(tx).IsMySQL() {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	if err := q.First(&ledger).Error; err != nil {
+		return 0, err
+	}
+	return ledger.LastSeq, nil
+}
+
+// ReconcileAndBump runs the master-only state changes and bumps the shared
+// version in the same transaction when anything changed.
+func ReconcileAndBump(tx *gorm.DB, c *Counters) (bool, error) {
+	changed, err := c.ReconcileSharedTrafficState(tx)
+	if err != nil || !changed {
+		return false, err
+	}
+	return true, database.BumpSharedAccountsVersion(tx)
 }

@@ -1,4 +1,4 @@
-package inbound
+package traffic
 
 import (
 	"errors"
@@ -12,6 +12,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/xray"
@@ -22,10 +23,10 @@ import (
 func TestWorkerRejectsEverySharedWrite(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		dir := testdb.Open(t, b)
-		s := &InboundService{}
+		s := &inbound.InboundService{}
 		c := inboundtest.Client(model.VLESS, "w1")
 		c["totalGB"] = 10
-		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 31000, c))
+		in := addInbound(t, s, inboundtest.Inbound(model.VLESS, 31000, c))
 		testdb.SetNodeRole(t, dir, "worker")
 		if !cluster.IsWorker() || cluster.IsMaster() {
 			t.Fatal("x-ui.json role not picked up")
@@ -71,15 +72,15 @@ func TestWorkerRejectsEverySharedWrite(t *testing.T) {
 
 		// Traffic counting still works on a worker, but the master-only
 		// rules (disable/renew) do not run there.
-		need, err := s.AddTraffic(nil, []*xray.ClientTraffic{{Email: "w1", Up: 50, Down: 50}})
+		need, err := (&Counters{}).AddTraffic(nil, []*xray.ClientTraffic{{Email: "w1", Up: 50, Down: 50}})
 		if err != nil || need {
 			t.Fatalf("worker AddTraffic: need=%v err=%v", need, err)
 		}
-		if r := svcRows(t, in.Id)["w1"]; r.Up != 50 || !r.Enable {
+		if r := testdb.Rows(t, in.Id)["w1"]; r.Up != 50 || !r.Enable {
 			t.Fatalf("worker must count but not disable: %+v", r)
 		}
 		testdb.SetNodeRole(t, dir, "master")
-		if need, err := s.AddTraffic(nil, nil); err != nil || !need {
+		if need, err := (&Counters{}).AddTraffic(nil, nil); err != nil || !need {
 			t.Fatalf("master AddTraffic must disable the depleted client: need=%v err=%v", need, err)
 		}
 	})
@@ -90,9 +91,9 @@ func TestRequireMasterNamesMasterAddress(t *testing.T) {
 		dir := testdb.Open(t, b)
 		conn := database.GetDB()
 		if !conn.Migrator().HasColumn("node_states", "node_address") {
-			svcExec(t, "ALTER TABLE node_states ADD COLUMN node_address VARCHAR(255)")
+			testdb.Exec(t, "ALTER TABLE node_states ADD COLUMN node_address VARCHAR(255)")
 		}
-		svcExec(t, "INSERT INTO node_states (node_id, node_role, last_heartbeat_at, node_address) VALUES (?, ?, ?, ?)",
+		testdb.Exec(t, "INSERT INTO node_states (node_id, node_role, last_heartbeat_at, node_address) VALUES (?, ?, ?, ?)",
 			"m1", "master", 100, "https://master.example:2053/")
 		testdb.SetNodeRole(t, dir, "worker")
 		err := cluster.RequireMaster()

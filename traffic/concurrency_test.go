@@ -1,4 +1,4 @@
-package inbound
+package traffic
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/database/testdb"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
@@ -18,7 +19,7 @@ import (
 func TestConcurrentClientAddsAndTrafficRules(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		s := &InboundService{}
+		s := &inbound.InboundService{}
 		const rounds = 15
 		var quota []map[string]any
 		for i := 0; i < rounds; i++ {
@@ -26,7 +27,7 @@ func TestConcurrentClientAddsAndTrafficRules(t *testing.T) {
 			c["totalGB"] = 1
 			quota = append(quota, c)
 		}
-		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 35000, quota...))
+		in := addInbound(t, s, inboundtest.Inbound(model.VLESS, 35000, quota...))
 
 		var wg sync.WaitGroup
 		errs := make(chan error, 2*rounds)
@@ -41,7 +42,7 @@ func TestConcurrentClientAddsAndTrafficRules(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < rounds; i++ {
-				_, err := s.AddTraffic(nil, []*xray.ClientTraffic{{Email: fmt.Sprintf("quota-%d", i), Up: 5, Down: 5}})
+				_, err := (&Counters{}).AddTraffic(nil, []*xray.ClientTraffic{{Email: fmt.Sprintf("quota-%d", i), Up: 5, Down: 5}})
 				errs <- err
 			}
 		}()
@@ -52,7 +53,7 @@ func TestConcurrentClientAddsAndTrafficRules(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		clients, rows := svcClientsOf(t, in.Id), svcRows(t, in.Id)
+		clients, rows := clientsOf(t, in.Id), testdb.Rows(t, in.Id)
 		if len(clients) != 2*rounds || len(rows) != 2*rounds {
 			t.Fatalf("lost writes: %d clients, %d rows, want %d", len(clients), len(rows), 2*rounds)
 		}
