@@ -11,7 +11,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
-	"github.com/mhsanaei/3x-ui/v2/xray"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
 )
 
 // Open makes a fresh database of backend b the global one (migrated and
@@ -76,9 +76,9 @@ func Version(t testing.TB) int64 {
 }
 
 // Rows returns the client_traffics rows of inboundID (all when 0) by email.
-func Rows(t testing.TB, inboundID int) map[string]xray.ClientTraffic {
+func Rows(t testing.TB, inboundID int) map[string]model.ClientTraffic {
 	t.Helper()
-	var rows []xray.ClientTraffic
+	var rows []model.ClientTraffic
 	q := database.GetDB()
 	if inboundID > 0 {
 		q = q.Where("inbound_id = ?", inboundID)
@@ -86,7 +86,7 @@ func Rows(t testing.TB, inboundID int) map[string]xray.ClientTraffic {
 	if err := q.Find(&rows).Error; err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]xray.ClientTraffic{}
+	out := map[string]model.ClientTraffic{}
 	for _, r := range rows {
 		out[r.Email] = r
 	}

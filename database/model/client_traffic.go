@@ -1,4 +1,4 @@
-package xray
+package model
 
 // ClientTraffic is the per-client counter row (table client_traffics), keyed by
 // the client's email, which is unique across all inbounds. The composite
