@@ -48,8 +48,12 @@ func HashAPIToken(token string) string {
 
 // List returns every token (never the token itself), newest first.
 func (s *APITokenService) List() ([]model.APIToken, error) {
+	db, err := database.Conn()
+	if err != nil {
+		return nil, err
+	}
 	var tokens []model.APIToken
-	err := database.GetDB().Order("id desc").Find(&tokens).Error
+	err = db.Order("id desc").Find(&tokens).Error
 	return tokens, err
 }
 
@@ -65,8 +69,11 @@ func (s *APITokenService) Create(userID int, name string) (string, *model.APITok
 	if utf8.RuneCountInString(name) > 100 {
 		return "", nil, errs.Invalid("name", "must be at most 100 characters")
 	}
+	db, err := database.Conn()
+	if err != nil {
+		return "", nil, err
+	}
 	var count int64
-	db := database.GetDB()
 	if err := db.Model(&model.APIToken{}).Where("name = ?", name).Count(&count).Error; err != nil {
 		return "", nil, err
 	}
@@ -99,7 +106,11 @@ func (s *APITokenService) Revoke(id int) error {
 	if id <= 0 {
 		return errs.Invalid("id", "must be a positive token id")
 	}
-	res := database.GetDB().Delete(&model.APIToken{}, id)
+	db, err := database.Conn()
+	if err != nil {
+		return err
+	}
+	res := db.Delete(&model.APIToken{}, id)
 	if res.Error != nil {
 		return res.Error
 	}
@@ -114,9 +125,12 @@ func (s *APITokenService) Authenticate(token string) (*model.APIToken, error) {
 	if !strings.HasPrefix(token, APITokenPrefix) || len(token) > 200 {
 		return nil, ErrAPITokenInvalid
 	}
-	db := database.GetDB()
+	db, err := database.Conn()
+	if err != nil {
+		return nil, err
+	}
 	rec := &model.APIToken{}
-	err := db.Where("token_hash = ?", HashAPIToken(token)).First(rec).Error
+	err = db.Where("token_hash = ?", HashAPIToken(token)).First(rec).Error
 	if database.IsNotFound(err) {
 		return nil, ErrAPITokenInvalid
 	}

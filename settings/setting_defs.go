@@ -259,9 +259,6 @@ func (s *SettingService) GetSubEncrypt() (bool, error)    { return s.GetBool("su
 func (s *SettingService) GetSubUpdates() (int, error)     { return s.GetInt("subUpdates") }
 func (s *SettingService) GetSubTitle() (string, error)    { return s.GetString("subTitle") }
 func (s *SettingService) GetSubDomain() (string, error)   { return s.GetString("subDomain") }
-func (s *SettingService) GetTrafficDiff() (int, error)    { return s.GetInt("trafficDiff") }
-func (s *SettingService) GetExpireDiff() (int, error)     { return s.GetInt("expireDiff") }
-func (s *SettingService) GetPageSize() (int, error)       { return s.GetInt("pageSize") }
 func (s *SettingService) GetRemarkModel() (string, error) { return s.GetString("remarkModel") }
 func (s *SettingService) GetIPLimitWindow() (int, error)  { return s.GetInt("ipLimitWindow") }
 

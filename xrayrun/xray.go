@@ -37,7 +37,6 @@ type XrayService struct {
 	source          func() (*xray.Config, error)
 	carryInbounds   []*xray.Traffic
 	carryClients    []*xray.ClientTraffic
-	needRestart     atomic.Bool
 	manuallyStopped atomic.Bool
 	online          onlineClients
 	liveOps         atomic.Int64 // API operations applied, for tests and status
@@ -128,14 +127,13 @@ func (s *XrayService) RestartXrayWithConfig(cfg *xray.Config, isForce bool) erro
 func (s *XrayService) restartLocked(cfg *xray.Config, isForce bool) error {
 	s.manuallyStopped.Store(false)
 	if s.proc.IsRunning() {
-		if !isForce && !s.needRestart.Load() && s.proc.Config().Equals(cfg) {
+		if !isForce && s.proc.Config().Equals(cfg) {
 			return nil
 		}
 		if err := s.drainLocked(); err != nil {
 			log.Printf("xray: drain before restart failed: %v", err)
 		}
 	}
-	s.needRestart.Store(false)
 	s.restarts.Add(1)
 	s.resetAPILocked()
 	// Restart (not Stop+Start) so the supervisor cannot slip a restart in.
@@ -171,15 +169,6 @@ func (s *XrayService) IsXrayRunning() bool { return s.proc.IsRunning() }
 
 // IsManuallyStopped is true after StopXray until the next start.
 func (s *XrayService) IsManuallyStopped() bool { return s.manuallyStopped.Load() }
-
-// SetToNeedRestart makes the next RestartXray(false) restart even if the
-// config is unchanged.
-func (s *XrayService) SetToNeedRestart() { s.needRestart.Store(true) }
-
-// IsNeedRestartAndSetFalse reads and clears the restart flag.
-func (s *XrayService) IsNeedRestartAndSetFalse() bool {
-	return s.needRestart.CompareAndSwap(true, false)
-}
 
 // GetXrayVersion is the Xray binary's version.
 func (s *XrayService) GetXrayVersion() string { return s.proc.Version() }

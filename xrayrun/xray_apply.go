@@ -27,7 +27,7 @@ func (s *XrayService) ApplyConfig(desired *xray.Config) error {
 		return nil
 	}
 	current := s.proc.Config()
-	if !s.proc.IsRunning() || current == nil || s.needRestart.Load() {
+	if !s.proc.IsRunning() || current == nil {
 		return s.restartLocked(desired, true)
 	}
 	if current.Equals(desired) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/auth"
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
 )
 
@@ -88,6 +89,10 @@ func (a *Authenticator) API() gin.HandlerFunc {
 				msg = "session expired, log in again"
 			case errors.Is(err, auth.ErrAPITokenInvalid), errors.Is(err, errBadAuthHeader):
 				msg = err.Error()
+			case errors.Is(err, database.ErrClosed):
+				// A token cannot be checked while the database is away.
+				AbortJSON(c, http.StatusServiceUnavailable, "authentication unavailable: "+err.Error())
+				return
 			case !errors.Is(err, session.ErrNoSession) && !errors.Is(err, session.ErrInvalid):
 				AbortJSON(c, http.StatusInternalServerError, "authentication failed: "+err.Error())
 				return

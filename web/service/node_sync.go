@@ -87,7 +87,7 @@ func LoadSnapshotFromDB(settings *settings.SettingService, inbounds *inbound.Inb
 		Inbounds:     list,
 	}
 	var nodes []model.NodeState
-	if err := database.GetDB().Where("node_address <> ?", "").Find(&nodes).Error; err == nil {
+	if conn := database.GetDB(); conn != nil && conn.Where("node_address <> ?", "").Find(&nodes).Error == nil {
 		for _, n := range nodes {
 			snapshot.Nodes = append(snapshot.Nodes, SnapshotNode{NodeID: n.NodeID, Address: n.NodeAddress})
 		}
