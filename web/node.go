@@ -60,6 +60,9 @@ func startSharedMode(ctx context.Context, app *App, node config.NodeConfig) (*no
 		state.ConfigHash = app.Xray.ConfigHash()
 		pending, _, dropped := store.Stats()
 		state.PendingDeltas, state.DroppedDeltas = int64(pending), dropped
+		if o := app.Xray.LastApply(); !o.Applied && state.LastError == "" {
+			state.LastError = "xray apply: " + o.Reason
+		}
 	})
 	app.Xray.SetTrafficSink(func(_ []*xray.Traffic, clients []*xray.ClientTraffic) error {
 		return rt.flush.Collect(clients)

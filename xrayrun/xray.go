@@ -37,6 +37,7 @@ type XrayService struct {
 	source          func() (*xray.Config, error)
 	carryInbounds   []*xray.Traffic
 	carryClients    []*xray.ClientTraffic
+	lastApply       outcomeBox
 	manuallyStopped atomic.Bool
 	online          onlineClients
 	liveOps         atomic.Int64 // API operations applied, for tests and status
@@ -110,10 +111,11 @@ func (s *XrayService) Start() error {
 // ApplyFromDatabase brings the running Xray in line with the database.
 func (s *XrayService) ApplyFromDatabase() error {
 	cfg, err := s.GetXrayConfig()
-	if err != nil {
-		return err
+	if err == nil {
+		err = s.ApplyConfig(cfg)
 	}
-	return s.ApplyConfig(cfg)
+	s.noteApply(err)
+	return err
 }
 
 // RestartXrayWithConfig restarts Xray with cfg, draining counters first. When
@@ -301,10 +303,11 @@ func (s *XrayService) ApplySharedSnapshot(snapshot *cluster.Snapshot) error {
 		template = settings.DefaultXrayTemplate
 	}
 	cfg, err := xrayconf.Render(template, snapshot.Inbounds)
-	if err != nil {
-		return err
+	if err == nil {
+		err = s.ApplyConfig(cfg)
 	}
-	return s.ApplyConfig(cfg)
+	s.noteApply(err)
+	return err
 }
 
 // ConfigHash identifies the config Xray runs now ("" when none).

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
 // Msg is the envelope every API answer uses.
@@ -19,6 +20,10 @@ type Msg struct {
 	Success bool   `json:"success"`
 	Msg     string `json:"msg"`
 	Obj     any    `json:"obj"`
+	// Applied is set on writes: false when the change is stored but did
+	// not reach Xray, with Reason saying why (the UI shows it).
+	Applied *bool  `json:"applied,omitempty"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 func ok(c *gin.Context, obj any) { c.JSON(http.StatusOK, Msg{Success: true, Obj: obj}) }
@@ -93,6 +98,27 @@ func reply(c *gin.Context, err error, msg string, obj any) {
 		return
 	}
 	okMsg(c, msg, obj)
+}
+
+// ApplyReporter says whether the stored state reached Xray.
+type ApplyReporter interface{ LastApply() xrayrun.ApplyOutcome }
+
+// replyWrite answers a write: a failure, or success with applied true, or
+// false plus the reason when the live apply after the commit failed.
+func replyWrite(c *gin.Context, x ApplyReporter, err error, msg string, obj any) {
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	m := Msg{Success: true, Msg: msg, Obj: obj}
+	if x != nil {
+		out := x.LastApply()
+		m.Applied, m.Reason = &out.Applied, out.Reason
+		if !out.Applied {
+			m.Msg += " (stored, not applied to Xray: " + out.Reason + ")"
+		}
+	}
+	c.JSON(http.StatusOK, m)
 }
 
 // replyObj answers err as a failure, or obj as a success.

@@ -22,6 +22,14 @@ type InboundController struct {
 	IPLimit  *iplimit.IPLimitService
 }
 
+// applier is nil when no Xray is wired (tests of the HTTP layer alone).
+func (a *InboundController) applier() ApplyReporter {
+	if a.Xray == nil {
+		return nil
+	}
+	return a.Xray
+}
+
 func (a *InboundController) register(g *gin.RouterGroup) {
 	g.GET("list", a.list)
 	g.GET("get/:id", a.get)
@@ -67,7 +75,7 @@ func (a *InboundController) add(c *gin.Context) {
 		inbound.Id = 0
 		inbound.UserId = middleware.UserID(c)
 		saved, err := a.Inbounds.AddInbound(inbound)
-		reply(c, err, "inbound added", saved)
+		replyWrite(c, a.applier(), err, "inbound added", saved)
 	})
 }
 
@@ -76,42 +84,42 @@ func (a *InboundController) update(c *gin.Context) {
 		with(c, bodyInbound, func(inbound *model.Inbound) {
 			inbound.Id = id
 			saved, err := a.Inbounds.UpdateInbound(inbound)
-			reply(c, err, "inbound updated", saved)
+			replyWrite(c, a.applier(), err, "inbound updated", saved)
 		})
 	})
 }
 
 func (a *InboundController) del(c *gin.Context) {
-	with(c, idParam, func(id int) { reply(c, a.Inbounds.DelInbound(id), "inbound deleted", id) })
+	with(c, idParam, func(id int) { replyWrite(c, a.applier(), a.Inbounds.DelInbound(id), "inbound deleted", id) })
 }
 
 // addClient takes 3x-ui's shape: {"id": inboundId, "settings": "{\"clients\":[...]}"}.
 func (a *InboundController) addClient(c *gin.Context) {
 	with(c, bodyClientData, func(data *model.Inbound) {
-		reply(c, a.Inbounds.AddInboundClient(data), "client added", nil)
+		replyWrite(c, a.applier(), a.Inbounds.AddInboundClient(data), "client added", nil)
 	})
 }
 
 func (a *InboundController) delClient(c *gin.Context) {
 	with(c, idParam, func(id int) {
-		reply(c, a.Inbounds.DelInboundClient(id, c.Param("clientId")), "client deleted", nil)
+		replyWrite(c, a.applier(), a.Inbounds.DelInboundClient(id, c.Param("clientId")), "client deleted", nil)
 	})
 }
 
 func (a *InboundController) updateClient(c *gin.Context) {
 	with(c, bodyClientData, func(data *model.Inbound) {
-		reply(c, a.Inbounds.UpdateInboundClient(data, c.Param("clientId")), "client updated", nil)
+		replyWrite(c, a.applier(), a.Inbounds.UpdateInboundClient(data, c.Param("clientId")), "client updated", nil)
 	})
 }
 
 func (a *InboundController) resetClientTraffic(c *gin.Context) {
 	with(c, idParam, func(id int) {
-		reply(c, a.Inbounds.ResetClientTraffic(id, c.Param("email")), "client traffic reset", nil)
+		replyWrite(c, a.applier(), a.Inbounds.ResetClientTraffic(id, c.Param("email")), "client traffic reset", nil)
 	})
 }
 
 func (a *InboundController) resetAllTraffics(c *gin.Context) {
-	reply(c, a.Inbounds.ResetAllTraffics(), "all inbound traffic reset", nil)
+	replyWrite(c, a.applier(), a.Inbounds.ResetAllTraffics(), "all inbound traffic reset", nil)
 }
 
 // inboundScope reads :id for routes where 3x-ui's -1 means every inbound.
@@ -125,13 +133,13 @@ func inboundScope(c *gin.Context) (int, error) {
 
 func (a *InboundController) resetAllClientTraffics(c *gin.Context) {
 	with(c, inboundScope, func(id int) {
-		reply(c, a.Inbounds.ResetAllClientTraffics(id), "client traffic reset", nil)
+		replyWrite(c, a.applier(), a.Inbounds.ResetAllClientTraffics(id), "client traffic reset", nil)
 	})
 }
 
 func (a *InboundController) delDepletedClients(c *gin.Context) {
 	with(c, inboundScope, func(id int) {
-		reply(c, a.Inbounds.DelDepletedClients(id), "depleted clients deleted", nil)
+		replyWrite(c, a.applier(), a.Inbounds.DelDepletedClients(id), "depleted clients deleted", nil)
 	})
 }
 
@@ -204,6 +212,6 @@ func (a *InboundController) clientIps(c *gin.Context) {
 
 func (a *InboundController) clearClientIps(c *gin.Context) {
 	with(c, emailParam, func(email string) {
-		reply(c, a.IPLimit.ClearClientIPs(email), "client IPs cleared", nil)
+		replyWrite(c, a.applier(), a.IPLimit.ClearClientIPs(email), "client IPs cleared", nil)
 	})
 }

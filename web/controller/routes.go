@@ -47,7 +47,7 @@ func Register(engine *gin.Engine, d Deps) {
 	setting := api.Group("setting")
 	(&SettingController{
 		Settings: d.Settings, Users: d.Users, Sessions: d.Sessions,
-		Template: d.Template, RestartPanel: d.RestartPanel,
+		Template: d.Template, RestartPanel: d.RestartPanel, Xray: d.Xray,
 	}).register(setting)
 	(&APITokenController{Tokens: d.Tokens}).register(setting)
 	// Pending two-factor secrets live as long as this router.

@@ -23,6 +23,14 @@ type SettingController struct {
 	Sessions     *session.Manager
 	Template     *xrayrun.XrayTemplateChecker
 	RestartPanel func()
+	Xray         *xrayrun.XrayService // reports whether a change reached Xray
+}
+
+func (a *SettingController) applier() ApplyReporter {
+	if a.Xray == nil {
+		return nil
+	}
+	return a.Xray
 }
 
 const templateKey = "xrayTemplateConfig"
@@ -81,11 +89,7 @@ func (a *SettingController) update(c *gin.Context) {
 		}
 		values[templateKey] = text
 	}
-	if err := a.Settings.UpdateSettings(values); err != nil {
-		fail(c, err)
-		return
-	}
-	okMsg(c, "settings updated", nil)
+	replyWrite(c, a.applier(), a.Settings.UpdateSettings(values), "settings updated", nil)
 }
 
 func (a *SettingController) defaultCredential(c *gin.Context) {
@@ -185,11 +189,7 @@ func (a *SettingController) updateXrayTemplate(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	if err := a.Settings.SetXrayConfigTemplate(text); err != nil {
-		fail(c, err)
-		return
-	}
-	okMsg(c, "xray template updated", nil)
+	replyWrite(c, a.applier(), a.Settings.SetXrayConfigTemplate(text), "xray template updated", nil)
 }
 
 // templateText accepts a template as a JSON string or as an object.
