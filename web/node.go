@@ -76,7 +76,10 @@ func startSharedMode(ctx context.Context, app *App, node config.NodeConfig) (*no
 		app.Xray.SetConfigSource(rt.sync.CurrentConfig)
 		rt.flush.SetInboundResolver(rt.sync.InboundForEmail)
 		app.IPLimit.SetLimitSource(rt.sync.CurrentLimits)
-		go rt.sync.Run(ctx, syncEvery)
+		// Build Xray before HTTP serves: the cached snapshot, then one
+		// sync attempt (the database may be away; the cache then stands).
+		rt.sync.Prepare()
+		go rt.sync.Follow(ctx, syncEvery)
 	} else {
 		rt.flush.SetOnReconciled(func() {
 			if err := app.Xray.ApplyFromDatabase(); err != nil {

@@ -32,6 +32,8 @@ type Server struct {
 	cancel context.CancelFunc
 	jobs   *job.Scheduler
 	node   *nodeRuntime // shared mode only
+	// Knobs are test hooks; production leaves them empty.
+	Knobs Knobs
 
 	mu       sync.Mutex // guards the HTTP fields (a panel restart swaps them)
 	closed   bool       // Stop was called: a pending restart must not serve again
@@ -39,6 +41,13 @@ type Server struct {
 	listener net.Listener
 	tls      bool
 	done     chan struct{}
+}
+
+// Knobs let tests observe the start-up order.
+type Knobs struct {
+	// BeforeServe runs after Xray and the loops started, just before the
+	// bound listener starts answering HTTP.
+	BeforeServe func()
 }
 
 // NewServer prepares a server for the given panel configuration.
@@ -49,9 +58,11 @@ func NewServer(cfg config.PanelConfig) *Server {
 // App exposes the wired services (nil before Start).
 func (s *Server) App() *App { return s.app }
 
-// Start wires the services, binds the listen address and serves in the
-// background, then starts Xray and the jobs. ctx ending stops the jobs; call
-// Stop for the full ordered shutdown.
+// Start runs the start-up order: the services on the open database (or,
+// on a worker, the cached snapshot), Xray, the loops, and only then HTTP,
+// so no request is answered before Xray runs what this node should serve.
+// The port is bound first, so a taken port fails before anything starts.
+// ctx ending stops the jobs; call Stop for the full ordered shutdown.
 func (s *Server) Start(ctx context.Context) error {
 	tlsCfg, err := loadTLS(s.cfg)
 	if err != nil {
@@ -65,7 +76,8 @@ func (s *Server) Start(ctx context.Context) error {
 	s.app = app
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	// Bind first: a taken port fails before Xray or any job starts.
-	if err := s.serve(app.Cfg, tlsCfg, app); err != nil {
+	ln, err := listen(app.Cfg, tlsCfg)
+	if err != nil {
 		s.cancel()
 		return err
 	}
@@ -76,7 +88,7 @@ func (s *Server) Start(ctx context.Context) error {
 		rt, trafficJob, err := startSharedMode(s.ctx, app, node)
 		if err != nil {
 			s.cancel()
-			_ = s.shutdownHTTP()
+			ln.Close()
 			return err
 		}
 		s.node, deps.Traffic = rt, trafficJob
@@ -93,24 +105,46 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 	}
 	s.jobs = job.Start(s.ctx, deps)
+	if s.Knobs.BeforeServe != nil {
+		s.Knobs.BeforeServe()
+	}
+	if err := s.serveOn(ln, app.Cfg, tlsCfg != nil, app); err != nil {
+		s.cancel()
+		return err
+	}
 	return nil
+}
+
+// listen binds cfg's address (TLS when tlsCfg is set) without serving.
+func listen(cfg config.PanelConfig, tlsCfg *tls.Config) (net.Listener, error) {
+	addr := net.JoinHostPort(cfg.Listen, strconv.Itoa(cfg.Port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	}
+	return ln, nil
 }
 
 // serve binds cfg's address and serves app's handler in the background.
 func (s *Server) serve(cfg config.PanelConfig, tlsCfg *tls.Config, app *App) error {
+	ln, err := listen(cfg, tlsCfg)
+	if err != nil {
+		return err
+	}
+	return s.serveOn(ln, cfg, tlsCfg != nil, app)
+}
+
+// serveOn serves app's handler on ln in the background.
+func (s *Server) serveOn(ln net.Listener, cfg config.PanelConfig, useTLS bool, app *App) error {
 	s.mu.Lock()
 	closed := s.closed
 	s.mu.Unlock()
 	if closed {
+		ln.Close()
 		return errors.New("server is stopped")
-	}
-	addr := net.JoinHostPort(cfg.Listen, strconv.Itoa(cfg.Port))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
-	}
-	if tlsCfg != nil {
-		ln = tls.NewListener(ln, tlsCfg)
 	}
 	srv := &http.Server{
 		Handler:           app.Handler(),
@@ -132,7 +166,7 @@ func (s *Server) serve(cfg config.PanelConfig, tlsCfg *tls.Config, app *App) err
 		<-done
 		return errors.New("server is stopped")
 	}
-	s.cfg, s.http, s.listener, s.tls, s.done = cfg, srv, ln, tlsCfg != nil, done
+	s.cfg, s.http, s.listener, s.tls, s.done = cfg, srv, ln, useTLS, done
 	s.mu.Unlock()
 	return nil
 }
