@@ -15,6 +15,10 @@ type Delta struct {
 	Email     string `json:"email"`
 	UpDelta   int64  `json:"upDelta"`
 	DownDelta int64  `json:"downDelta"`
+	// Tag, when set, makes this an inbound's (or, with Outbound, an
+	// outbound's) own counter from Xray instead of a client's.
+	Tag      string `json:"tag,omitempty"`
+	Outbound bool   `json:"outbound,omitempty"`
 }
 
 // Batch is a numbered set of deltas being flushed. Its sequence
@@ -32,7 +36,7 @@ type trafficState struct {
 	Pending  []Delta `json:"pending"`
 	// Dropped counts deltas of clients deleted on the master.
 	Dropped int64 `json:"dropped,omitempty"`
-	// Collected is every byte ever journaled here, for audits: once the
+	// Collected is every client byte ever journaled here, for audits: once the
 	// journal is empty the shared counters hold exactly this much from
 	// this node (less what was dropped).
 	Collected Totals `json:"collected"`
@@ -155,6 +159,9 @@ func (s *Journal) Merge(newDeltas []Delta) error {
 	next := st.clone()
 	next.Pending = mergeDeltas(next.Pending, newDeltas)
 	for _, d := range newDeltas {
+		if d.Tag != "" {
+			continue // Collected audits client bytes; tag counters overlap them
+		}
 		next.Collected.Up += d.UpDelta
 		next.Collected.Down += d.DownDelta
 	}
@@ -245,7 +252,7 @@ func mergeDeltas(current, add []Delta) []Delta {
 			if d.UpDelta == 0 && d.DownDelta == 0 {
 				continue
 			}
-			k := deltaKey{d.InboundID, d.Email}
+			k := deltaKey{d.InboundID, d.Email, d.Tag, d.Outbound}
 			if i, ok := index[k]; ok {
 				out[i].UpDelta += d.UpDelta
 				out[i].DownDelta += d.DownDelta
@@ -261,4 +268,6 @@ func mergeDeltas(current, add []Delta) []Delta {
 type deltaKey struct {
 	inboundID int
 	email     string
+	tag       string
+	outbound  bool
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/xray"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -24,7 +25,14 @@ type trafficSum struct{ up, down int64 }
 func ApplyBatch(tx *gorm.DB, nodeID string, deltas []Delta) (int64, error) {
 	perEmail := map[string]*trafficSum{}
 	var emails []string
+	var tagged []*xray.Traffic
+	inboundTagged := false
 	for _, d := range deltas {
+		if d.Tag != "" {
+			tagged = append(tagged, &xray.Traffic{IsInbound: !d.Outbound, IsOutbound: d.Outbound, Tag: d.Tag, Up: d.UpDelta, Down: d.DownDelta})
+			inboundTagged = inboundTagged || !d.Outbound
+			continue
+		}
 		sum, ok := perEmail[d.Email]
 		if !ok {
 			sum = &trafficSum{}
@@ -67,7 +75,17 @@ func ApplyBatch(tx *gorm.DB, nodeID string, deltas []Delta) (int64, error) {
 			return 0, err
 		}
 	}
-	if err := addInboundTraffic(tx, perInbound); err != nil {
+	// Inbound counters are Xray's own inbound stats when the batch has
+	// them; a journal written before they were collected counts its
+	// inbounds from the client sums instead.
+	if inboundTagged {
+		if err := applyInboundDeltas(tx, tagged); err != nil {
+			return 0, err
+		}
+	} else if err := addInboundTraffic(tx, perInbound); err != nil {
+		return 0, err
+	}
+	if err := applyOutboundDeltas(tx, tagged); err != nil {
 		return 0, err
 	}
 	return dropped, nil

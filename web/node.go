@@ -12,13 +12,12 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/util/loop"
 	"github.com/mhsanaei/3x-ui/v2/web/job"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
-	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
 // finalFlushTimeout bounds the last flush at shutdown (the DB may be away).
 const finalFlushTimeout = 5 * time.Second
 
-// nodeRuntime holds the multi-node loops of a node in shared mode.
+// nodeRuntime holds a node's traffic loop and, in shared mode, its sync.
 type nodeRuntime struct {
 	node        config.NodeConfig
 	leaseHolder string // "" unless this node holds the master lease
@@ -27,16 +26,17 @@ type nodeRuntime struct {
 	done        chan struct{}
 }
 
-// startSharedMode wires shared-mode traffic and sync for app and returns
-// the traffic job the scheduler should run. Traffic goes Xray -> journal
-// (traffic-pending.json) -> database through the flush loop; a worker
+// startNode wires traffic (and in shared mode the sync) for app and returns
+// the traffic job the scheduler should run. In every mode traffic goes
+// Xray -> journal (traffic-pending.json) -> database through the flush
+// loop and the per-node ledger, so each byte counts exactly once; a worker
 // follows the shared version from its cached snapshot, a master records a
 // heartbeat and reconciles quotas and expiry for all nodes.
-func startSharedMode(ctx context.Context, app *App, node config.NodeConfig) (*nodeRuntime, *job.SharedTrafficJob, error) {
+func startNode(ctx context.Context, app *App, node config.NodeConfig, shared bool) (*nodeRuntime, *job.SharedTrafficJob, error) {
 	instance := cluster.NodeInstance()
 	syncEvery := time.Duration(node.SyncIntervalSeconds) * time.Second
 	leaseHolder := ""
-	if conn := database.GetDB(); conn != nil {
+	if conn := database.GetDB(); conn != nil && shared {
 		if err := cluster.CheckNodeIdentity(conn, node, instance); err != nil {
 			return nil, nil, err
 		}
@@ -64,9 +64,7 @@ func startSharedMode(ctx context.Context, app *App, node config.NodeConfig) (*no
 			state.LastError = "xray apply: " + o.Reason
 		}
 	})
-	app.Xray.SetTrafficSink(func(_ []*xray.Traffic, clients []*xray.ClientTraffic) error {
-		return rt.flush.Collect(clients)
-	})
+	app.Xray.SetTrafficSink(rt.flush.CollectAll)
 	flushEvery := time.Duration(node.TrafficFlushSeconds) * time.Second
 	go func() {
 		defer close(rt.done)

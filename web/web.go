@@ -31,7 +31,7 @@ type Server struct {
 	ctx    context.Context // every loop and job the server starts ends with it
 	cancel context.CancelFunc
 	jobs   *job.Scheduler
-	node   *nodeRuntime // shared mode only
+	node   *nodeRuntime // traffic pipeline and, in shared mode, sync
 	// Knobs are test hooks; production leaves them empty.
 	Knobs Knobs
 
@@ -84,17 +84,17 @@ func (s *Server) Start(ctx context.Context) error {
 	deps := job.Deps{Xray: app.Xray, Inbounds: app.Inbounds, IPLimit: app.IPLimit}
 	node := config.GetNodeConfigFromJSON()
 	worker := node.Role == config.NodeRoleWorker
-	if cluster.IsSharedModeEnabled() {
-		rt, trafficJob, err := startSharedMode(s.ctx, app, node)
-		if err != nil {
-			s.cancel()
-			ln.Close()
-			return err
-		}
-		s.node, deps.Traffic = rt, trafficJob
-		// Collect as often as the journal is flushed.
-		deps.TrafficInterval = time.Duration(node.TrafficFlushSeconds) * time.Second
+	// Every mode runs the same traffic pipeline (journal, then ledger);
+	// shared mode adds the sync and the master lease on top.
+	rt, trafficJob, err := startNode(s.ctx, app, node, cluster.IsSharedModeEnabled())
+	if err != nil {
+		s.cancel()
+		ln.Close()
+		return err
 	}
+	s.node, deps.Traffic = rt, trafficJob
+	// Collect as often as the journal is flushed.
+	deps.TrafficInterval = time.Duration(node.TrafficFlushSeconds) * time.Second
 	// A worker's Xray starts from its cached snapshot inside the sync loop,
 	// never from the database.
 	if !worker {

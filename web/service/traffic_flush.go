@@ -67,7 +67,19 @@ func (s *TrafficFlushService) Store() *TrafficPendingStore { return s.store }
 // Collect journals client traffic read from Xray. It never touches the
 // database, so it keeps working while the database is away.
 func (s *TrafficFlushService) Collect(clientTraffics []*xray.ClientTraffic) error {
-	deltas := make([]TrafficDelta, 0, len(clientTraffics))
+	return s.CollectAll(nil, clientTraffics)
+}
+
+// CollectAll journals one drain: the inbounds' and outbounds' own counters
+// and the clients'.
+func (s *TrafficFlushService) CollectAll(traffics []*xray.Traffic, clientTraffics []*xray.ClientTraffic) error {
+	deltas := make([]TrafficDelta, 0, len(clientTraffics)+len(traffics))
+	for _, t := range traffics {
+		if t == nil || (t.Up == 0 && t.Down == 0) || (!t.IsInbound && !t.IsOutbound) {
+			continue
+		}
+		deltas = append(deltas, TrafficDelta{Tag: t.Tag, Outbound: t.IsOutbound, UpDelta: t.Up, DownDelta: t.Down})
+	}
 	for _, traffic := range clientTraffics {
 		if traffic.Up == 0 && traffic.Down == 0 {
 			continue
