@@ -4,15 +4,16 @@ import (
 	"log"
 	"time"
 
-	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 )
 
 // PeriodicTrafficResetJob runs the inbounds' daily/weekly/monthly client
 // traffic resets (upstream 3x-ui's traffic_reset). It is scheduled on the
 // master (or a single node) only: workers never write shared rows.
 type PeriodicTrafficResetJob struct {
-	Inbounds *service.InboundService
-	Settings *service.SettingService
+	Inbounds *inbound.InboundService
+	Settings *settings.SettingService
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

@@ -1,4 +1,4 @@
-package service
+package inbound
 
 import (
 	"testing"
@@ -7,6 +7,10 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/testdb"
+	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/errs/errstest"
+	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
@@ -14,10 +18,10 @@ import (
 // quota) and a "never" inbound, both with traffic on their clients.
 func resetFixture(t *testing.T, s *InboundService, period string) (periodic, never *model.Inbound) {
 	t.Helper()
-	in := svcInbound(model.VLESS, 23101, svcClient(model.VLESS, "p-a"), svcClient(model.VLESS, "p-b"))
+	in := inboundtest.Inbound(model.VLESS, 23101, inboundtest.Client(model.VLESS, "p-a"), inboundtest.Client(model.VLESS, "p-b"))
 	in.TrafficReset = period
 	periodic = svcAdd(t, s, in)
-	never = svcAdd(t, s, svcInbound(model.Trojan, 23102, svcClient(model.Trojan, "n-a")))
+	never = svcAdd(t, s, inboundtest.Inbound(model.Trojan, 23102, inboundtest.Client(model.Trojan, "n-a")))
 	conn := database.GetDB()
 	for _, email := range []string{"p-a", "p-b", "n-a"} {
 		if err := conn.Model(&xray.ClientTraffic{}).Where("email = ?", email).
@@ -55,7 +59,7 @@ func runResetSteps(t *testing.T, s *InboundService, loc *time.Location, periodic
 	t.Helper()
 	conn := database.GetDB()
 	for i, st := range steps {
-		v0 := svcVersion(t)
+		v0 := testdb.Version(t)
 		var before model.Inbound
 		if err := conn.First(&before, periodicID).Error; err != nil {
 			t.Fatal(err)
@@ -79,7 +83,7 @@ func runResetSteps(t *testing.T, s *InboundService, loc *time.Location, periodic
 		if stamped {
 			wantBump = 1
 		}
-		if got := svcVersion(t) - v0; got != wantBump {
+		if got := testdb.Version(t) - v0; got != wantBump {
 			t.Fatalf("step %d (%s): shared version moved by %d, want %d", i, st.at, got, wantBump)
 		}
 		rows := resetRows(t, periodicID)
@@ -108,7 +112,7 @@ func assertNeverUntouched(t *testing.T, never *model.Inbound) {
 
 func TestPeriodicTrafficResetDaily(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		svcOpenDB(t, b)
+		testdb.Open(t, b)
 		s := &InboundService{}
 		periodic, never := resetFixture(t, s, TrafficResetDaily)
 		loc := time.FixedZone("UTC+3", 3*3600)
@@ -133,7 +137,7 @@ func TestPeriodicTrafficResetDaily(t *testing.T) {
 
 func TestPeriodicTrafficResetMonthly(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		svcOpenDB(t, b)
+		testdb.Open(t, b)
 		s := &InboundService{}
 		periodic, never := resetFixture(t, s, TrafficResetMonthly)
 		loc := time.UTC
@@ -164,14 +168,14 @@ func TestPeriodStartWeekly(t *testing.T) {
 
 func TestTrafficResetValidated(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		svcOpenDB(t, b)
+		testdb.Open(t, b)
 		s := &InboundService{}
-		in := svcInbound(model.VLESS, 23111, svcClient(model.VLESS, "v-a"))
+		in := inboundtest.Inbound(model.VLESS, 23111, inboundtest.Client(model.VLESS, "v-a"))
 		in.TrafficReset = "hourly"
-		before := svcDump(t)
+		before := testdb.Dump(t)
 		_, err := s.AddInbound(in)
-		svcWantErr(t, err, KindInvalid, "trafficReset")
-		svcAssertUnchanged(t, before)
+		errstest.Want(t, err, errs.KindInvalid, "trafficReset")
+		testdb.AssertUnchanged(t, before)
 
 		in.TrafficReset = ""
 		added := svcAdd(t, s, in)
@@ -179,7 +183,7 @@ func TestTrafficResetValidated(t *testing.T) {
 			t.Fatalf("default trafficReset %q", added.TrafficReset)
 		}
 		added.TrafficReset = "weekly"
-		added.Settings = svcSettings(model.VLESS, svcClient(model.VLESS, "v-a"))
+		added.Settings = inboundtest.Settings(model.VLESS, inboundtest.Client(model.VLESS, "v-a"))
 		out, err := s.UpdateInbound(added)
 		if err != nil || out.TrafficReset != TrafficResetWeekly {
 			t.Fatalf("update trafficReset: %+v %v", out, err)
@@ -189,18 +193,18 @@ func TestTrafficResetValidated(t *testing.T) {
 
 func TestPeriodicTrafficResetWorkerRefuses(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		dir := svcOpenDB(t, b)
+		dir := testdb.Open(t, b)
 		s := &InboundService{}
 		resetFixture(t, s, TrafficResetDaily)
 		if _, err := s.RunPeriodicTrafficResets(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC), time.UTC); err != nil {
 			t.Fatal(err)
 		}
-		svcSetNodeRole(t, dir, "worker")
-		before := svcDump(t)
+		testdb.SetNodeRole(t, dir, "worker")
+		before := testdb.Dump(t)
 		_, err := s.RunPeriodicTrafficResets(time.Date(2026, 3, 11, 0, 1, 0, 0, time.UTC), time.UTC)
-		if KindOf(err) != KindForbidden {
+		if errs.KindOf(err) != errs.KindForbidden {
 			t.Fatalf("a worker ran the periodic reset: %v", err)
 		}
-		svcAssertUnchanged(t, before)
+		testdb.AssertUnchanged(t, before)
 	})
 }

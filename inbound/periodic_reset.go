@@ -1,4 +1,4 @@
-package service
+package inbound
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"gorm.io/gorm"
 )
 
@@ -25,7 +26,7 @@ func CheckTrafficReset(v string) (string, error) {
 	case TrafficResetNever, TrafficResetDaily, TrafficResetWeekly, TrafficResetMonthly:
 		return v, nil
 	}
-	return "", Invalid("trafficReset", "must be never, daily, weekly or monthly, got %q", v)
+	return "", errs.Invalid("trafficReset", "must be never, daily, weekly or monthly, got %q", v)
 }
 
 // PeriodStart is the start of the period containing now, in now's zone:
