@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/config"
+	"github.com/mhsanaei/3x-ui/v2/sub"
 	"github.com/mhsanaei/3x-ui/v2/web/job"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 )
@@ -32,6 +33,7 @@ type Server struct {
 	cancel context.CancelFunc
 	jobs   *job.Scheduler
 	node   *nodeRuntime // shared mode only
+	sub    *sub.Server
 
 	mu       sync.Mutex // guards the HTTP fields (a panel restart swaps them)
 	closed   bool       // Stop was called: a pending restart must not serve again
@@ -92,8 +94,17 @@ func (s *Server) Start(ctx context.Context) error {
 			log.Printf("xray failed to start: %v", err)
 		}
 	}
+	s.sub = startSubscriptions(s.ctx, app, node, s.node)
 	s.jobs = job.Start(s.ctx, deps)
 	return nil
+}
+
+// SubscriptionAddr is the subscription server's bound address ("" when off).
+func (s *Server) SubscriptionAddr() string {
+	if s.sub == nil {
+		return ""
+	}
+	return s.sub.Addr()
 }
 
 // serve binds cfg's address and serves app's handler in the background.
@@ -225,6 +236,9 @@ func (s *Server) Stop() error {
 	s.closed = true
 	s.mu.Unlock()
 	errs := []error{s.shutdownHTTP()}
+	if s.sub != nil {
+		s.sub.Stop()
+	}
 	if s.cancel != nil {
 		s.cancel()
 	}
