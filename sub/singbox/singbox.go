@@ -77,7 +77,6 @@ func Render(entries []profile.Entry) ([]byte, error) {
 				map[string]any{"ip_is_private": true, "outbound": "direct"},
 			},
 			"final":                   final,
-			"auto_detect_interface":   true,
 			"default_domain_resolver": "local",
 		},
 	}
