@@ -394,4 +394,3 @@ func runProcess(t *testing.T, bin string, args []string, port int) string {
 	}
 	return addr
 }
-
