@@ -58,7 +58,7 @@ func TestSubscriptionFromEveryNode(t *testing.T) {
 		t.Fatalf("worker subscription: %q", fromWorker)
 	}
 	joined := strings.Join(fromWorker, "\n")
-	for _, want := range []string{"%40m-", "%40w1-", "vless://" + client["id"].(string)} {
+	for _, want := range []string{"%20@m-", "%20@w1-", "vless://" + client["id"].(string)} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("worker links lack %q:\n%s", want, joined)
 		}
