@@ -79,4 +79,3 @@ func TestSSPasswordAndRemarks(t *testing.T) {
 		t.Fatalf("remark without i %q", got)
 	}
 }
-
