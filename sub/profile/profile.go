@@ -106,7 +106,8 @@ func Collect(inbounds []*model.Inbound, nodes []Node, subID string, opts Options
 	}
 	sub := &Subscription{SubID: subID}
 	for _, in := range sorted {
-		if in == nil || !in.Enable {
+		// Cheap pre-filter: most inbounds do not mention the subId at all.
+		if in == nil || !in.Enable || !strings.Contains(in.Settings, subID) {
 			continue
 		}
 		stream, err := ParseStream(in.StreamSettings)
