@@ -2,6 +2,8 @@ package sub
 
 import (
 	"context"
+	"encoding/json"
+	"os"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -13,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/util/atomicfile"
 	"github.com/mhsanaei/3x-ui/v2/util/loop"
 )
 
@@ -30,6 +33,9 @@ type ServerOptions struct {
 	// DefaultListen is used when subListen is empty (the panel's listen
 	// address, so a loopback-only panel keeps its subscriptions local too).
 	DefaultListen string
+	// CachePath, when set, keeps the last settings read (a worker starting
+	// while the database is away serves with them instead of defaults).
+	CachePath string
 	// ReloadEvery re-reads the settings (a worker learns of changes this
 	// way); 0 means 30 s.
 	ReloadEvery time.Duration
@@ -79,8 +85,15 @@ func (s *Server) Reload() {
 		if s.started {
 			return
 		}
-		log.Printf("subscription: settings unreadable (%v); starting with defaults", err)
-		all = nil
+		if cached, cerr := s.readCache(); cerr == nil {
+			log.Printf("subscription: settings unreadable (%v); starting with the cached ones", err)
+			all = cached
+		} else {
+			log.Printf("subscription: settings unreadable (%v); starting with defaults", err)
+			all = nil
+		}
+	} else {
+		s.writeCache(all)
 	}
 	set := SettingsFrom(all)
 	if set.Listen == "" {
@@ -160,4 +173,48 @@ func (s *Server) Addr() string {
 		return ""
 	}
 	return s.ln.Addr().String()
+}
+
+// cacheKeys are the settings the subscription server reads.
+func cacheKeys() []string {
+	keys := []string{"remarkModel"}
+	for _, d := range Defs {
+		keys = append(keys, d.Key)
+	}
+	return keys
+}
+
+func (s *Server) writeCache(all map[string]any) {
+	if s.opts.CachePath == "" {
+		return
+	}
+	keep := map[string]any{}
+	for _, k := range cacheKeys() {
+		if v, ok := all[k]; ok {
+			keep[k] = v
+		}
+	}
+	data, err := json.Marshal(keep)
+	if err != nil {
+		return
+	}
+	if old, err := os.ReadFile(s.opts.CachePath); err == nil && string(old) == string(data) {
+		return
+	}
+	if err := atomicfile.Write(s.opts.CachePath, data, 0o600); err != nil {
+		log.Printf("subscription: cache settings: %v", err)
+	}
+}
+
+func (s *Server) readCache() (map[string]any, error) {
+	if s.opts.CachePath == "" {
+		return nil, errors.New("no cache")
+	}
+	data, err := os.ReadFile(s.opts.CachePath)
+	if err != nil {
+		return nil, err
+	}
+	var all map[string]any
+	err = json.Unmarshal(data, &all)
+	return all, err
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/config"
@@ -57,6 +58,7 @@ func startSubscriptions(ctx context.Context, app *App, node config.NodeConfig, r
 			return app.Settings.GetAllSettings()
 		},
 		DefaultListen: app.Cfg.Listen,
+		CachePath:     filepath.Join(config.GetDBFolderPath(), "sub-settings.json"),
 	})
 	// A settings change restarts the listener right away on the master.
 	prev := app.Settings.OnChange
