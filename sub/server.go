@@ -2,14 +2,14 @@ package sub
 
 import (
 	"context"
-	"encoding/json"
-	"os"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
 	"net"
 	"net/http"
+	"os"
 	"reflect"
 	"strconv"
 	"sync"
