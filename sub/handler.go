@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -102,13 +103,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	inbounds, err := h.src.Inbounds()
 	if err != nil {
-		log.Printf("subscription: read inbounds: %v", err)
+		logThrottled("read inbounds: %v", err)
 		plain(w, http.StatusServiceUnavailable, "subscription temporarily unavailable")
 		return
 	}
 	nodes, err := h.src.Nodes()
 	if err != nil {
-		log.Printf("subscription: read nodes: %v", err)
+		logThrottled("read nodes: %v", err)
 		nodes = nil
 	}
 	sub := profile.Collect(inbounds, nodes, subID, profile.Options{
@@ -118,7 +119,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		plain(w, http.StatusNotFound, "not found")
 		return
 	}
-	h.writeHeaders(w, sub)
+	h.writeHeaders(w, r, sub)
 	body, ctype, err := h.render(format, sub, r)
 	if err != nil {
 		log.Printf("subscription %s: render %s: %v", subID, format, err)
@@ -263,4 +264,15 @@ func clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+var lastLog atomic.Int64
+
+// logThrottled logs at most once every 30 s: a worker without a snapshot
+// yet would otherwise log every request.
+func logThrottled(format string, args ...any) {
+	now := time.Now().Unix()
+	if last := lastLog.Load(); now-last >= 30 && lastLog.CompareAndSwap(last, now) {
+		log.Printf("subscription: "+format, args...)
+	}
 }

@@ -68,6 +68,9 @@ func TestHeadersAndFormats(t *testing.T) {
 	if r.hdr.Get("Profile-Update-Interval") != "12" || r.hdr.Get("Support-Url") != "https://help.example.com" || r.hdr.Get("Announce") != "maintenance sunday" {
 		t.Errorf("headers %v", r.hdr)
 	}
+	if got := r.hdr.Get("Profile-Web-Page-Url"); got != ts.URL+"/sub/"+testSubID {
+		t.Errorf("Profile-Web-Page-Url %q", got)
+	}
 	if got := r.hdr.Get("Profile-Title"); got != "base64:"+base64.StdEncoding.EncodeToString([]byte("Мой VPN")) {
 		t.Errorf("Profile-Title %q", got)
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 // writeHeaders sets the headers subscription apps read.
-func (h *Handler) writeHeaders(w http.ResponseWriter, sub *profile.Subscription) {
+func (h *Handler) writeHeaders(w http.ResponseWriter, r *http.Request, sub *profile.Subscription) {
 	u := sub.Usage
 	hd := w.Header()
 	hd.Set("Subscription-Userinfo", fmt.Sprintf("upload=%d; download=%d; total=%d; expire=%d", u.Up, u.Down, u.Total, u.Expire))
@@ -23,6 +23,9 @@ func (h *Handler) writeHeaders(w http.ResponseWriter, sub *profile.Subscription)
 	}
 	if h.set.ProfileURL != "" {
 		hd.Set("Profile-Web-Page-Url", h.set.ProfileURL)
+	} else if h.set.ShowInfo {
+		// The page this server shows browsers.
+		hd.Set("Profile-Web-Page-Url", h.subscriptionURL(r, h.set.URI, h.set.Path, sub.SubID))
 	}
 	if h.set.Announce != "" {
 		hd.Set("Announce", headerText(h.set.Announce))
