@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/mhsanaei/3x-ui/v2/sub/clash"
 )
 
 // Settings are the sub* settings (3x-ui's names) the server runs with.
@@ -90,7 +92,7 @@ var Defs = []struct{ Key, Kind, Default string }{
 	{"subClashUserAgents", "string", DefaultClashUserAgents},
 	{"subSingboxAutoDetect", "bool", "true"},
 	{"subSingboxUserAgents", "string", DefaultSingboxUserAgents},
-	{"subClashTemplate", "string", ""},
+	{"subClashTemplate", "string", clash.DefaultTemplate},
 }
 
 // SettingsFrom reads the typed or stored values of a settings map (as
