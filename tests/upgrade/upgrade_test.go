@@ -26,9 +26,10 @@ const (
 	vmessPort   = 28080
 	trojanPort  = 28443
 	ssPort      = 28388
+	subPort     = 22096 // subEnable is true in the fixture
 )
 
-var fixturePorts = []int{panelPort, realityPort, vmessPort, trojanPort, ssPort}
+var fixturePorts = []int{panelPort, realityPort, vmessPort, trojanPort, ssPort, subPort}
 
 var dumpTables = []string{"users", "inbounds", "outbound_traffics", "settings", "inbound_client_ips",
 	"client_traffics", "history_of_seeders", "custom_geo_resources", "shared_states", "api_tokens"}
