@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"io/fs"
 	"log"
 	"net/http"
 	"path/filepath"
@@ -41,6 +42,8 @@ type App struct {
 	Template *service.XrayTemplateChecker
 	Limiter  *middleware.LoginLimiter
 
+	ui       fs.FS
+
 	mu       sync.Mutex
 	sessions *session.Manager
 	restart  func()
@@ -51,6 +54,7 @@ type AppOptions struct {
 	XrayBinary     string // default: <bin folder>/xray-<os>-<arch>
 	XrayConfigPath string // default: <bin folder>/config.json
 	Secure         bool   // panel served over TLS: cookies get Secure
+	UI             fs.FS  // the built web UI; nil serves the fallback pages
 }
 
 // XrayBinaryPath is the Xray binary in XUI_BIN_FOLDER (3x-ui's naming).
@@ -85,6 +89,7 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 		Tokens:   &service.APITokenService{},
 		Limiter:  middleware.NewLoginLimiter(loginMaxFailures, loginWindow),
 		sessions: sessions,
+		ui:       opts.UI,
 	}
 	proc := xray.NewProcess(xray.ProcessOptions{
 		BinaryPath: opts.XrayBinary, ConfigPath: opts.XrayConfigPath, Supervise: true,
@@ -200,6 +205,7 @@ func (a *App) Handler() http.Handler {
 		Backup:   a.Backup,
 		Tokens:   a.Tokens,
 		Template: a.Template,
+		UI:       a.ui,
 		RestartPanel: func() {
 			if a.restart != nil {
 				a.restart()
