@@ -42,7 +42,7 @@ type App struct {
 	Template *service.XrayTemplateChecker
 	Limiter  *middleware.LoginLimiter
 
-	ui       fs.FS
+	ui fs.FS
 
 	mu       sync.Mutex
 	sessions *session.Manager
