@@ -57,6 +57,11 @@ export async function pageApi(page, method, path, body) {
 }
 
 async function main() {
+  if (process.env.XUI_E2E_ONLY === 'worker') {
+    const ctx = await launchBrowser()
+    cleanups.push(() => ctx.close())
+    return workerScenario({ bin, xray, step, assert, shot: (n, p) => p.screenshot({ path: join(OUT, `${n}.png`), fullPage: true }), ctx, cleanups })
+  }
   const panel = await startPanel({ bin, xray })
   cleanups.push(panel.stop)
   const ctx = await launchBrowser()
@@ -230,7 +235,7 @@ async function main() {
 
   await step('switch to Chinese, and it persists', async () => {
     await page.goto(panel.url + 'panel/')
-    await page.locator('[data-testid=lang]').click()
+    await page.locator('[data-testid=lang]').click({ force: true })
     await page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: '简体中文' }).click()
     await page.waitForSelector('.ant-menu >> text=入站')
     await page.reload()
@@ -243,10 +248,12 @@ async function main() {
 
   await step('dark theme', async () => {
     await page.goto(panel.url + 'panel/clients')
-    await page.locator('[aria-label=theme]').click()
+    await page.waitForSelector('tbody tr.ant-table-row')
+    await page.locator('[aria-label=theme]').click({ force: true })
+    await until('dark', () => page.evaluate(() => localStorage.getItem('xui.theme') === 'dark'))
     await page.waitForTimeout(500)
     await shot('clients-dark')
-    await page.locator('[aria-label=theme]').click()
+    await page.locator('[aria-label=theme]').click({ force: true })
   })
 
   if (process.env.XUI_TEST_SKIP_MARIADB === '1') console.log('skip worker scenario: XUI_TEST_SKIP_MARIADB=1')

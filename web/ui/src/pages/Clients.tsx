@@ -149,7 +149,7 @@ export default function Clients() {
   const [many, setMany] = useState(false)
   const [share, setShare] = useState('')
   const [extendDays, setExtendDays] = useState(30)
-  useEffect(() => { const h = setTimeout(() => setQ((o) => (o.search === searchText ? o : { ...o, search: searchText, page: 1 })), 250); return () => clearTimeout(h) }, [searchText])
+  useEffect(() => { const h = setTimeout(() => setQ((o) => (o.search === searchText ? o : { ...o, search: searchText, page: 1 })), 120); return () => clearTimeout(h) }, [searchText])
   const params = new URLSearchParams(Object.entries(q).filter(([, v]) => v !== '' && v !== undefined).map(([k, v]) => [k, String(v)]))
   const list = useQuery({ queryKey: ['clients', q], queryFn: () => api.get<Page>(`clients/list/paged?${params}`), placeholderData: keepPreviousData, refetchInterval: 10000 })
   const bulk = async (action: string, emails: string[], days?: number) => {
