@@ -14,7 +14,6 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
-	"github.com/mhsanaei/3x-ui/v2/xray"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -34,7 +33,7 @@ func AllModels() []any {
 		&model.OutboundTraffics{},
 		&model.Setting{},
 		&model.InboundClientIps{},
-		&xray.ClientTraffic{},
+		&model.ClientTraffic{},
 		&model.HistoryOfSeeders{},
 		&model.SharedState{},
 		&model.NodeState{},
@@ -221,4 +220,17 @@ func verifySchema(conn *gorm.DB) error {
 		}
 	}
 	return nil
+}
+
+// ErrClosed is what services return while the database is away (not yet
+// opened, or lost and not reconnected).
+var ErrClosed = errors.New("database is not open")
+
+// Conn returns the open database or ErrClosed; unlike GetDB it never hands
+// out nil, so callers cannot panic on a missing connection.
+func Conn() (*gorm.DB, error) {
+	if conn := GetDB(); conn != nil {
+		return conn, nil
+	}
+	return nil, ErrClosed
 }

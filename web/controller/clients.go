@@ -2,14 +2,15 @@ package controller
 
 import (
 	"github.com/gin-gonic/gin"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
 // ClientsController serves the cross-inbound client list of the web UI
 // (3x-ui v3's panel/api/clients routes) and its bulk actions.
 type ClientsController struct {
-	Inbounds *service.InboundService
-	Xray     *service.XrayService
+	Inbounds *inbound.InboundService
+	Xray     *xrayrun.XrayService
 }
 
 func (a *ClientsController) register(g *gin.RouterGroup) {
@@ -20,7 +21,7 @@ func (a *ClientsController) register(g *gin.RouterGroup) {
 }
 
 func (a *ClientsController) paged(c *gin.Context) {
-	q := service.ClientPageQuery{
+	q := inbound.ClientPageQuery{
 		Search: c.Query("search"), Filter: c.Query("filter"), Protocol: c.Query("protocol"),
 		Sort: c.Query("sort"), Order: c.Query("order"),
 	}
@@ -50,7 +51,7 @@ func (a *ClientsController) get(c *gin.Context) {
 }
 
 func (a *ClientsController) bulk(c *gin.Context) {
-	var r service.BulkRequest
+	var r inbound.BulkRequest
 	if err := bind(c, &r); err != nil {
 		fail(c, err)
 		return
@@ -60,7 +61,7 @@ func (a *ClientsController) bulk(c *gin.Context) {
 }
 
 func (a *ClientsController) addMany(c *gin.Context) {
-	var r service.AddManyRequest
+	var r inbound.AddManyRequest
 	if err := bind(c, &r); err != nil {
 		fail(c, err)
 		return

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/gin-gonic/gin"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
 )
 
 // XrayController serves the Xray template on 3x-ui's routes, so its scripts
@@ -15,7 +15,7 @@ import (
 // documented aliases.
 type XrayController struct {
 	Settings *SettingController
-	Inbounds *service.InboundService
+	Inbounds *inbound.InboundService
 }
 
 func (a *XrayController) register(g *gin.RouterGroup) {
