@@ -71,6 +71,7 @@ test: test-env vet
 	@if [ "$$XUI_TEST_SKIP_MARIADB" != 1 ]; then ./scripts/plan-tests-mariadb.sh; fi
 	XUI_TEST_XRAY_BIN=$(CURDIR)/$(XRAY_BIN) XUI_TEST_SINGBOX_BIN=$(TEST_CACHE)/sing-box-$(SINGBOX_VER)/sing-box \
 		$(GO) test $(TEST_FLAGS) ./...
+	$(MAKE) --no-print-directory test-ui
 
 clean:
 	rm -f x-ui
