@@ -4,8 +4,8 @@ import (
 	"net"
 	"strings"
 
-	subsrv "github.com/mhsanaei/3x-ui/v2/sub"
 	"github.com/mhsanaei/3x-ui/v2/errs"
+	subsrv "github.com/mhsanaei/3x-ui/v2/sub"
 	"github.com/mhsanaei/3x-ui/v2/sub/clash"
 	"gorm.io/gorm"
 )

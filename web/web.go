@@ -19,6 +19,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/sub"
 	"github.com/mhsanaei/3x-ui/v2/web/job"
+	"github.com/mhsanaei/3x-ui/v2/web/ui"
 )
 
 // shutdownTimeout bounds how long in-flight requests may take to finish.
@@ -70,7 +71,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		log.Printf("panel TLS disabled: %v", err)
 	}
-	app, err := NewApp(s.cfg, AppOptions{Secure: tlsCfg != nil})
+	app, err := NewApp(s.cfg, AppOptions{Secure: tlsCfg != nil, UI: ui.App()})
 	if err != nil {
 		return err
 	}
