@@ -87,7 +87,7 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 		sessions: sessions,
 	}
 	proc := xray.NewProcess(xray.ProcessOptions{
-		BinaryPath: opts.XrayBinary, ConfigPath: opts.XrayConfigPath, Supervise: true,
+		BinaryPath: opts.XrayBinary, ConfigPath: opts.XrayConfigPath, Supervise: true, Detach: true,
 	})
 	a.Xray = service.NewXrayService(a.Settings, a.Inbounds, proc)
 	apply := func() {

@@ -63,6 +63,9 @@ func startSharedMode(ctx context.Context, app *App, node config.NodeConfig) (*no
 	app.Xray.SetTrafficSink(func(_ []*xray.Traffic, clients []*xray.ClientTraffic) error {
 		return rt.flush.Collect(clients)
 	})
+	// Before any loop applies a config: an Xray left by the previous panel
+	// is adopted and diffed, not restarted.
+	app.Xray.AdoptRunning()
 	flushEvery := time.Duration(node.TrafficFlushSeconds) * time.Second
 	go func() {
 		defer close(rt.done)
