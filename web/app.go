@@ -15,6 +15,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/web/controller"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
+	"github.com/mhsanaei/3x-ui/v2/web/nodepush"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
 	"github.com/mhsanaei/3x-ui/v2/xray"
@@ -41,6 +42,7 @@ type App struct {
 	Template *service.XrayTemplateChecker
 	Limiter  *middleware.LoginLimiter
 
+	push     pushSlot // the worker's wake-up route (push.go)
 	mu       sync.Mutex
 	sessions *session.Manager
 	restart  func()
@@ -185,6 +187,7 @@ func (a *App) Handler() http.Handler {
 	engine.GET(basePath+"health", func(c *gin.Context) {
 		c.JSON(http.StatusOK, controller.Msg{Success: true, Obj: gin.H{"version": config.GetVersion()}})
 	})
+	engine.POST(basePath+nodepush.Path, a.push.serve)
 	auth := &middleware.Authenticator{Sessions: sessions, Tokens: a.Tokens, CheckUser: checkSessionUser}
 	controller.Register(engine, controller.Deps{
 		BasePath: basePath,

@@ -10,6 +10,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/util/loop"
 	"github.com/mhsanaei/3x-ui/v2/web/job"
+	"github.com/mhsanaei/3x-ui/v2/web/nodepush"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
@@ -59,6 +60,9 @@ func startSharedMode(ctx context.Context, app *App, node config.NodeConfig) (*no
 		state.ConfigHash = app.Xray.ConfigHash()
 		pending, _, dropped := store.Stats()
 		state.PendingDeltas, state.DroppedDeltas = int64(pending), dropped
+		if node.Role == config.NodeRoleWorker {
+			state.PushURL = pushURL(node, app.Cfg)
+		}
 	})
 	app.Xray.SetTrafficSink(func(_ []*xray.Traffic, clients []*xray.ClientTraffic) error {
 		return rt.flush.Collect(clients)
@@ -75,9 +79,14 @@ func startSharedMode(ctx context.Context, app *App, node config.NodeConfig) (*no
 		app.Xray.SetConfigSource(rt.sync.CurrentConfig)
 		rt.flush.SetInboundResolver(rt.sync.InboundForEmail)
 		app.IPLimit.SetLimitSource(rt.sync.CurrentLimits)
+		app.push.set(nodepush.NewReceiver(rt.sync.Wake))
 		go rt.sync.Run(ctx, syncEvery)
 	} else {
+		pusher := startPusher(ctx, app, syncEvery)
 		rt.flush.SetOnReconciled(func() {
+			if pusher != nil {
+				pusher.Kick()
+			}
 			if err := app.Xray.ApplyFromDatabase(); err != nil {
 				log.Printf("xray: apply after reconciliation: %v", err)
 			}
@@ -151,4 +160,29 @@ func (rt *nodeRuntime) releaseLease() {
 			log.Printf("master lease: release: %v", err)
 		}
 	}
+}
+
+// startPusher makes the master wake live workers after each change, ahead
+// of its own apply (the push runs in the background).
+func startPusher(ctx context.Context, app *App, syncEvery time.Duration) *nodepush.Pusher {
+	conn := database.GetDB()
+	if conn == nil {
+		return nil
+	}
+	if _, err := nodepush.EnsureSecret(conn); err != nil {
+		log.Printf("node push disabled (workers poll): %v", err)
+		return nil
+	}
+	pusher := nodepush.NewPusher(leaseTTL(syncEvery))
+	for _, hook := range []*func(){&app.Inbounds.OnChange, &app.Settings.OnChange} {
+		next := *hook
+		*hook = func() {
+			pusher.Kick()
+			if next != nil {
+				next()
+			}
+		}
+	}
+	go pusher.Run(ctx)
+	return pusher
 }

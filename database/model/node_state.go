@@ -17,5 +17,8 @@ type NodeState struct {
 	PendingDeltas   int64  `json:"pendingDeltas"`
 	DroppedDeltas   int64  `json:"droppedDeltas"`
 	LastError       string `json:"lastError"`
-	UpdatedAt       int64  `json:"updatedAt"`
+	// PushURL is where the master wakes this worker after a change
+	// ("" = poll only). See web/nodepush.
+	PushURL   string `json:"pushUrl"`
+	UpdatedAt int64  `json:"updatedAt"`
 }

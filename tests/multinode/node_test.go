@@ -32,6 +32,7 @@ type node struct {
 	log    string
 	cmd    *exec.Cmd
 	exited chan struct{}
+	env    []string // extra environment for `x-ui run`
 }
 
 // nodeOptions are the node's x-ui.json node-group values.
@@ -96,6 +97,7 @@ func (n *node) start(c *cluster) {
 	cmd := exec.Command("ip", "netns", "exec", n.host.ns, c.xuiBin, "run")
 	cmd.Env = append(os.Environ(), "XUI_DB_FOLDER="+n.dir, "XUI_BIN_FOLDER="+n.binDir,
 		"XUI_LOG_FOLDER="+n.dir, "XUI_DB_PASSWORD="+c.password)
+	cmd.Env = append(cmd.Env, n.env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		n.t.Fatal(err)
