@@ -46,8 +46,8 @@ func NewPusher(liveWithin time.Duration) *Pusher {
 		client: &http.Client{Timeout: pushTimeout, Transport: &http.Transport{
 			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // see above
 		}},
-		kick:       make(chan struct{}, 1),
-		lastErr:    map[string]string{},
+		kick:    make(chan struct{}, 1),
+		lastErr: map[string]string{},
 	}
 }
 
