@@ -60,6 +60,8 @@ func startSharedMode(ctx context.Context, app *App, node config.NodeConfig) (*no
 		state.ConfigHash = app.Xray.ConfigHash()
 		pending, _, dropped := store.Stats()
 		state.PendingDeltas, state.DroppedDeltas = int64(pending), dropped
+		state.PendingBytes = store.PendingBytes()
+		state.PanelVersion, state.XrayVersion = config.GetVersion(), app.Xray.GetXrayVersion()
 		if node.Role == config.NodeRoleWorker {
 			state.PushURL = pushURL(node, app.Cfg)
 		}

@@ -1,6 +1,8 @@
 package multinode
 
 import (
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -48,4 +50,44 @@ func TestLeaseTakeoverAfterMasterCrash(t *testing.T) {
 	if !waitFor(20*time.Second, func() bool { return canDownload(socks, s.payload+"/bytes?n=1024") }) {
 		t.Fatal("a change on the new master never reached the worker")
 	}
+
+	// The nodes list: the worker runs exactly the config the master expects.
+	var w nodeRow
+	if !waitFor(20*time.Second, func() bool {
+		w = c.nodeRow(s.w.name)
+		return w.ConfigMatches != nil && *w.ConfigMatches && w.Lag == 0
+	}) {
+		t.Fatalf("worker row never showed a matching config: %+v", w)
+	}
+	if w.PanelVersion == "" || w.XrayVersion == "" || w.XrayState != "running" || w.PushURL == "" || w.Stale {
+		t.Fatalf("worker row incomplete: %+v", w)
+	}
+}
+
+type nodeRow struct {
+	NodeID        string `json:"nodeId"`
+	PanelVersion  string `json:"panelVersion"`
+	XrayVersion   string `json:"xrayVersion"`
+	XrayState     string `json:"xrayState"`
+	PushURL       string `json:"pushUrl"`
+	PendingBytes  int64  `json:"pendingBytes"`
+	Lag           int64  `json:"lag"`
+	Stale         bool   `json:"stale"`
+	ConfigMatches *bool  `json:"configMatches"`
+}
+
+// nodeRow reads one node's row of panel/api/nodes/list on the master.
+func (c *cluster) nodeRow(id string) nodeRow {
+	c.t.Helper()
+	env := c.api.mustOK(http.MethodGet, "nodes/list", nil)
+	var list struct {
+		Nodes []nodeRow `json:"nodes"`
+	}
+	_ = json.Unmarshal(env.Obj, &list)
+	for _, n := range list.Nodes {
+		if n.NodeID == id {
+			return n
+		}
+	}
+	return nodeRow{}
 }
