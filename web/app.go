@@ -53,6 +53,9 @@ type AppOptions struct {
 	XrayBinary     string // default: <bin folder>/xray-<os>-<arch>
 	XrayConfigPath string // default: <bin folder>/config.json
 	Secure         bool   // panel served over TLS: cookies get Secure
+	// DetachXray lets Xray outlive the panel (the real server sets it;
+	// tests that build an App keep Xray tied to the test process).
+	DetachXray bool
 }
 
 // XrayBinaryPath is the Xray binary in XUI_BIN_FOLDER (3x-ui's naming).
@@ -89,7 +92,7 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 		sessions: sessions,
 	}
 	proc := xray.NewProcess(xray.ProcessOptions{
-		BinaryPath: opts.XrayBinary, ConfigPath: opts.XrayConfigPath, Supervise: true, Detach: true,
+		BinaryPath: opts.XrayBinary, ConfigPath: opts.XrayConfigPath, Supervise: true, Detach: opts.DetachXray,
 	})
 	a.Xray = service.NewXrayService(a.Settings, a.Inbounds, proc)
 	apply := func() {

@@ -57,7 +57,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		log.Printf("panel TLS disabled: %v", err)
 	}
-	app, err := NewApp(s.cfg, AppOptions{Secure: tlsCfg != nil})
+	app, err := NewApp(s.cfg, AppOptions{Secure: tlsCfg != nil, DetachXray: true})
 	if err != nil {
 		return err
 	}
