@@ -10,13 +10,13 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
 )
 
-// LoginUsers is what login needs from service.UserService.
+// LoginUsers is what login needs from auth.UserService.
 type LoginUsers interface {
 	CheckUser(username, password string) (*model.User, error)
 }
@@ -81,7 +81,7 @@ func (a *AuthController) login(c *gin.Context) {
 		return
 	}
 	user, err := a.Users.CheckUser(form.Username, form.Password)
-	if err != nil && !errors.Is(err, service.ErrInvalidCredentials) {
+	if err != nil && !errors.Is(err, auth.ErrInvalidCredentials) {
 		fail(c, err)
 		return
 	}
@@ -99,7 +99,7 @@ func (a *AuthController) login(c *gin.Context) {
 				Msg: "twoFactorCode: two-factor code required", Obj: gin.H{"twoFactorRequired": true}})
 			return
 		}
-		if !session.ValidTOTP(user.TwoFactorSecret, code, a.now()) {
+		if !auth.ValidTOTP(user.TwoFactorSecret, code, a.now()) {
 			a.Limiter.Fail(ip)
 			log.Printf("login failed: wrong two-factor code for %q from %s", form.Username, ip)
 			failStatus(c, http.StatusUnauthorized, "twoFactorCode: wrong two-factor code")
