@@ -193,10 +193,14 @@ Environment=XUI_DB_FOLDER=$XUI_DB_FOLDER
 Environment=XUI_BIN_FOLDER=$XUI_BIN_FOLDER
 Environment=XUI_LOG_FOLDER=$XUI_LOG_FOLDER
 ExecStart=$XUI_FOLDER/x-ui run
-# SIGTERM to x-ui only: it drains Xray's traffic counters, then stops Xray.
-KillMode=mixed
+# Signals go to x-ui only, never to Xray: on stop (SIGTERM) x-ui drains
+# Xray's counters and stops it; after a crash, or a panel-only restart
+# (SIGUSR2, exit 75), Xray keeps serving and the next x-ui adopts it.
+KillMode=process
 TimeoutStopSec=30s
 Restart=on-failure
+RestartForceExitStatus=75
+SuccessExitStatus=75
 RestartSec=5s
 LimitNOFILE=1048576
 

@@ -60,6 +60,10 @@ Commands:
 `, config.GetName())
 }
 
+// handoffExitCode ends a panel that left Xray running; the systemd unit
+// restarts the panel on it (RestartForceExitStatus).
+const handoffExitCode = 75
+
 func runPanel(stderr io.Writer) int {
 	defer logging.Setup(stderr).Close()
 	log.Printf("Starting %v %v (log level %s, log file in %s)", config.GetName(), config.GetVersion(), config.GetLogLevel(), config.GetLogFolder())
@@ -95,6 +99,10 @@ func runPanel(stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// SIGUSR2: restart of the panel alone (upgrade, `x-ui.sh restart`);
+	// Xray keeps serving and the next panel adopts it.
+	handoff := make(chan os.Signal, 1)
+	signal.Notify(handoff, syscall.SIGUSR2)
 	server := web.NewServer(cfg.Panel)
 	if err := server.Start(ctx); err != nil {
 		fmt.Fprintf(stderr, "start panel: %v\n", err)
@@ -106,7 +114,16 @@ func runPanel(stderr io.Writer) int {
 	} else if isDefault, err := database.HasDefaultCredential(conn); err == nil && isDefault {
 		log.Printf("WARNING: the panel still accepts the default login admin/admin; change it now (x-ui setting -username ... -password ...)")
 	}
-	<-ctx.Done()
+	select {
+	case <-handoff:
+		log.Printf("Shutting down the panel; xray keeps running")
+		if err := server.StopLeavingXray(); err != nil {
+			fmt.Fprintf(stderr, "stop panel: %v\n", err)
+			return 1
+		}
+		return handoffExitCode
+	case <-ctx.Done():
+	}
 	log.Printf("Shutting down")
 	if err := server.Stop(); err != nil {
 		fmt.Fprintf(stderr, "stop panel: %v\n", err)

@@ -20,6 +20,9 @@ type NodeStatus struct {
 	Stale bool `json:"stale"`
 	// HeartbeatAge is the heartbeat's age in seconds.
 	HeartbeatAge int64 `json:"heartbeatAge"`
+	// ConfigMatches compares the node's config hash with the master's for
+	// the same applied version; null when the two cannot be compared yet.
+	ConfigMatches *bool `json:"configMatches"`
 }
 
 // NodesOverview is the obj of panel/api/nodes/list.
@@ -58,5 +61,6 @@ func buildNodesOverview(version int64, syncInterval int, states []model.NodeStat
 			HeartbeatAge: age,
 		})
 	}
+	markConfigMatches(out.Nodes)
 	return out
 }

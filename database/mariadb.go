@@ -116,5 +116,8 @@ func createMariaDatabase(cfg config.DBConfig) error {
 
 func mariaConnectError(cfg config.DBConfig, err error) error {
 	cause := strings.Join(strings.Fields(err.Error()), " ")
+	if strings.Contains(cause, "x509:") || strings.Contains(cause, "tls:") {
+		cause += " (dbTLS true checks the server certificate against the system CAs: install the server's CA, point SSL_CERT_FILE at it, or use dbTLS skip-verify on a trusted network)"
+	}
 	return fmt.Errorf("cannot connect to MariaDB at %s (database %q): %s", mariaAddr(cfg), cfg.Name, cause)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/web/controller"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
+	"github.com/mhsanaei/3x-ui/v2/web/nodepush"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
@@ -49,6 +50,7 @@ type App struct {
 
 	ui fs.FS
 
+	push     pushSlot // the worker's wake-up route (push.go)
 	mu       sync.Mutex
 	sessions *session.Manager
 	restart  func()
@@ -60,6 +62,9 @@ type AppOptions struct {
 	XrayConfigPath string // default: <bin folder>/config.json
 	Secure         bool   // panel served over TLS: cookies get Secure
 	UI             fs.FS  // the built web UI; nil serves the fallback pages
+	// DetachXray lets Xray outlive the panel (the real server sets it;
+	// tests that build an App keep Xray tied to the test process).
+	DetachXray bool
 }
 
 // XrayBinaryPath is the Xray binary in XUI_BIN_FOLDER (3x-ui's naming).
@@ -97,7 +102,7 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 		ui:       opts.UI,
 	}
 	proc := xray.NewProcess(xray.ProcessOptions{
-		BinaryPath: opts.XrayBinary, ConfigPath: opts.XrayConfigPath, Supervise: true,
+		BinaryPath: opts.XrayBinary, ConfigPath: opts.XrayConfigPath, Supervise: true, Detach: opts.DetachXray,
 	})
 	a.Xray = xrayrun.NewXrayService(a.Settings, a.Inbounds, proc)
 	apply := func() {
@@ -195,6 +200,7 @@ func (a *App) Handler() http.Handler {
 	engine.GET(basePath+"health", func(c *gin.Context) {
 		c.JSON(http.StatusOK, controller.Msg{Success: true, Obj: gin.H{"version": config.GetVersion()}})
 	})
+	engine.POST(basePath+nodepush.Path, a.push.serve)
 	authn := &middleware.Authenticator{Sessions: sessions, Tokens: a.Tokens, CheckUser: checkSessionUser}
 	controller.Register(engine, controller.Deps{
 		BasePath: basePath,

@@ -11,6 +11,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/util/loop"
 	"github.com/mhsanaei/3x-ui/v2/web/job"
+	"github.com/mhsanaei/3x-ui/v2/web/nodepush"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 )
 
@@ -63,8 +64,16 @@ func startNode(ctx context.Context, app *App, node config.NodeConfig, shared boo
 		if o := app.Xray.LastApply(); !o.Applied && state.LastError == "" {
 			state.LastError = "xray apply: " + o.Reason
 		}
+		state.PendingBytes = store.PendingBytes()
+		state.PanelVersion, state.XrayVersion = config.GetVersion(), app.Xray.GetXrayVersion()
+		if node.Role == config.NodeRoleWorker {
+			state.PushURL = pushURL(node, app.Cfg)
+		}
 	})
 	app.Xray.SetTrafficSink(rt.flush.CollectAll)
+	// Before any loop applies a config: an Xray left by the previous panel
+	// is adopted and diffed, not restarted.
+	app.Xray.AdoptRunning()
 	flushEvery := time.Duration(node.TrafficFlushSeconds) * time.Second
 	go func() {
 		defer close(rt.done)
@@ -74,12 +83,17 @@ func startNode(ctx context.Context, app *App, node config.NodeConfig, shared boo
 		app.Xray.SetConfigSource(rt.sync.CurrentConfig)
 		rt.flush.SetInboundResolver(rt.sync.InboundForEmail)
 		app.IPLimit.SetLimitSource(rt.sync.CurrentLimits)
+		app.push.set(nodepush.NewReceiver(rt.sync.Wake))
 		// Build Xray before HTTP serves: the cached snapshot, then one
 		// sync attempt (the database may be away; the cache then stands).
 		rt.sync.Prepare()
 		go rt.sync.Follow(ctx, syncEvery)
 	} else {
+		pusher := startPusher(ctx, app, syncEvery)
 		rt.flush.SetOnReconciled(func() {
+			if pusher != nil {
+				pusher.Kick()
+			}
 			if err := app.Xray.ApplyFromDatabase(); err != nil {
 				log.Printf("xray: apply after reconciliation: %v", err)
 			}
@@ -153,4 +167,29 @@ func (rt *nodeRuntime) releaseLease() {
 			log.Printf("master lease: release: %v", err)
 		}
 	}
+}
+
+// startPusher makes the master wake live workers after each change, ahead
+// of its own apply (the push runs in the background).
+func startPusher(ctx context.Context, app *App, syncEvery time.Duration) *nodepush.Pusher {
+	conn := database.GetDB()
+	if conn == nil {
+		return nil
+	}
+	if _, err := nodepush.EnsureSecret(conn); err != nil {
+		log.Printf("node push disabled (workers poll): %v", err)
+		return nil
+	}
+	pusher := nodepush.NewPusher(leaseTTL(syncEvery))
+	for _, hook := range []*func(){&app.Inbounds.OnChange, &app.Settings.OnChange} {
+		next := *hook
+		*hook = func() {
+			pusher.Kick()
+			if next != nil {
+				next()
+			}
+		}
+	}
+	go pusher.Run(ctx)
+	return pusher
 }

@@ -71,7 +71,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		log.Printf("panel TLS disabled: %v", err)
 	}
-	app, err := NewApp(s.cfg, AppOptions{Secure: tlsCfg != nil, UI: ui.App()})
+	app, err := NewApp(s.cfg, AppOptions{Secure: tlsCfg != nil, UI: ui.App(), DetachXray: true})
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func (s *Server) Start(ctx context.Context) error {
 	// A worker's Xray starts from its cached snapshot inside the sync loop,
 	// never from the database.
 	if !worker {
-		if err := app.Xray.Start(); err != nil {
+		if err := app.Xray.StartOrAdopt(); err != nil {
 			// The panel stays up so the admin can fix the config; the
 			// health job keeps retrying.
 			log.Printf("xray failed to start: %v", err)

@@ -23,6 +23,9 @@ type ProcessOptions struct {
 	ConfigPath string // e.g. bin/config.json (written atomically, mode 0600)
 	LogLines   int    // size of the ring buffer of recent Xray output lines; default 200
 	Supervise  bool   // restart with exponential backoff when Xray exits without Stop()
+	// Detach lets Xray outlive the panel (see process_detach.go); off, the
+	// kernel kills Xray when the panel dies.
+	Detach bool
 }
 
 const (
@@ -55,7 +58,7 @@ type Process struct {
 
 // run is one execution of the binary.
 type run struct {
-	cmd      *exec.Cmd
+	cmd      *exec.Cmd // nil for an adopted run
 	pid      int
 	started  time.Time
 	done     chan struct{} // closed once the child has exited and been reaped
@@ -196,14 +199,20 @@ func (p *Process) startSessionLocked(cfg *Config) error {
 	p.mu.Lock()
 	p.lastErr = ""
 	p.mu.Unlock()
-	if p.opts.Supervise {
-		stop := make(chan struct{})
-		p.mu.Lock()
-		p.stopSup = stop
-		p.mu.Unlock()
-		go p.supervise(stop)
-	}
+	p.superviseLocked()
 	return nil
+}
+
+// superviseLocked starts a supervisor for the current run when asked to.
+func (p *Process) superviseLocked() {
+	if !p.opts.Supervise {
+		return
+	}
+	stop := make(chan struct{})
+	p.mu.Lock()
+	p.stopSup = stop
+	p.mu.Unlock()
+	go p.supervise(stop)
 }
 
 func (p *Process) endSupervisionLocked() {
@@ -221,7 +230,11 @@ func (p *Process) stopLocked() error {
 	if r == nil {
 		return nil
 	}
-	return terminate(r)
+	err := terminate(r)
+	if err == nil {
+		p.removePidFile()
+	}
+	return err
 }
 
 // startLocked writes the config, execs Xray and waits until it serves.
@@ -245,9 +258,15 @@ func (p *Process) startLocked(cfg *Config) error {
 	}
 	cmd := exec.Command(p.opts.BinaryPath, "run", "-c", p.opts.ConfigPath)
 	cmd.Env = append(os.Environ(), "XRAY_LOCATION_ASSET="+assetDir(p.opts.BinaryPath))
-	cmd.Stdout, cmd.Stderr = p.logs, p.logs
 	mark := p.logs.Total()
-	if err := startChild(cmd); err != nil {
+	var err error
+	if p.opts.Detach {
+		err = p.startDetachedLocked(cmd)
+	} else {
+		cmd.Stdout, cmd.Stderr = p.logs, p.logs
+		err = startChild(cmd)
+	}
+	if err != nil {
 		return p.fail(fmt.Errorf("xray: start %s: %w", p.opts.BinaryPath, err))
 	}
 	r := &run{cmd: cmd, pid: cmd.Process.Pid, started: time.Now(), done: make(chan struct{})}
@@ -255,6 +274,9 @@ func (p *Process) startLocked(cfg *Config) error {
 	p.cur = r
 	p.mu.Unlock()
 	go p.reap(r, mark)
+	if p.opts.Detach {
+		go p.tailLog(r, 0)
+	}
 
 	if err := p.waitReady(r, apiAddr, mark); err != nil {
 		_ = terminate(r)
@@ -333,13 +355,18 @@ func terminate(r *run) error {
 		return nil
 	}
 	r.stopping.Store(true)
-	_ = r.cmd.Process.Signal(syscall.SIGTERM)
+	// By pid: an adopted run has no *exec.Cmd.
+	proc, err := os.FindProcess(r.pid)
+	if err != nil {
+		return err
+	}
+	_ = proc.Signal(syscall.SIGTERM)
 	select {
 	case <-r.done:
 		return nil
 	case <-time.After(stopTimeout):
 	}
-	_ = r.cmd.Process.Kill()
+	_ = proc.Kill()
 	select {
 	case <-r.done:
 		return nil

@@ -41,3 +41,10 @@ func startChild(cmd *exec.Cmd) error {
 	spawnReqs <- spawnReq{cmd: cmd, done: done}
 	return <-done
 }
+
+// startDetached starts cmd in its own session and without a parent-death
+// signal, so Xray keeps serving when the panel exits or crashes.
+func startDetached(cmd *exec.Cmd) error {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	return cmd.Start()
+}

@@ -17,5 +17,13 @@ type NodeState struct {
 	PendingDeltas   int64  `json:"pendingDeltas"`
 	DroppedDeltas   int64  `json:"droppedDeltas"`
 	LastError       string `json:"lastError"`
-	UpdatedAt       int64  `json:"updatedAt"`
+	// PushURL is where the master wakes this worker after a change
+	// ("" = poll only). See web/nodepush.
+	PushURL string `json:"pushUrl"`
+	// Versions of the node's panel and Xray binary, and the traffic it has
+	// journaled but not flushed yet.
+	PanelVersion string `json:"panelVersion" gorm:"size:64"`
+	XrayVersion  string `json:"xrayVersion" gorm:"size:64"`
+	PendingBytes int64  `json:"pendingBytes"`
+	UpdatedAt    int64  `json:"updatedAt"`
 }

@@ -42,9 +42,9 @@ func newTestHost(t *testing.T, name string) *testHost {
 	id := rand.Intn(60000) + 1000
 	subnet := rand.Intn(250) + 1
 	h := &testHost{
-		ns:     fmt.Sprintf("%s-%s-%d", nsPrefix, name, id),
-		hostIP: fmt.Sprintf("10.%d.%d.1", subnetOctet, subnet),
-		nsIP:   fmt.Sprintf("10.%d.%d.2", subnetOctet, subnet),
+		ns:     fmt.Sprintf("%s-%s-%d", envOr("XUI_TEST_NS_PREFIX", nsPrefix), name, id),
+		hostIP: fmt.Sprintf("%s.%d.1", envOr("XUI_TEST_NET", fmt.Sprintf("10.%d", subnetOctet)), subnet),
+		nsIP:   fmt.Sprintf("%s.%d.2", envOr("XUI_TEST_NET", fmt.Sprintf("10.%d", subnetOctet)), subnet),
 	}
 	vHost, vNS := fmt.Sprintf("xv%da", id), fmt.Sprintf("xv%db", id)
 	steps := [][]string{
@@ -67,4 +67,13 @@ func newTestHost(t *testing.T, name string) *testHost {
 		}
 	}
 	return h
+}
+
+// envOr lets parallel runs on one machine use their own subnets and
+// namespace names (XUI_TEST_NET=10.215 XUI_TEST_NS_PREFIX=mn3).
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
 }

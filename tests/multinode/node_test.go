@@ -32,6 +32,7 @@ type node struct {
 	log    string
 	cmd    *exec.Cmd
 	exited chan struct{}
+	env    []string // extra environment for `x-ui run`
 }
 
 // nodeOptions are the node's x-ui.json node-group values.
@@ -73,6 +74,10 @@ func newNode(t *testing.T, c *cluster, name string, role config.NodeRole, opts n
 	c.password = c.db.Password
 	t.Cleanup(func() {
 		n.stop()
+		// An Xray left by a killed panel that never restarted.
+		if pid := n.xrayPid(); pid != 0 {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
 		if t.Failed() {
 			n.dumpLog()
 		}
@@ -92,6 +97,7 @@ func (n *node) start(c *cluster) {
 	cmd := exec.Command("ip", "netns", "exec", n.host.ns, c.xuiBin, "run")
 	cmd.Env = append(os.Environ(), "XUI_DB_FOLDER="+n.dir, "XUI_BIN_FOLDER="+n.binDir,
 		"XUI_LOG_FOLDER="+n.dir, "XUI_DB_PASSWORD="+c.password)
+	cmd.Env = append(cmd.Env, n.env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		n.t.Fatal(err)
@@ -151,11 +157,16 @@ func (n *node) healthy() bool {
 }
 
 // stop ends the panel gracefully (SIGTERM), which also stops its Xray.
-func (n *node) stop() {
+func (n *node) stop() { n.signalStop(syscall.SIGTERM) }
+
+// handoff ends the panel alone (SIGUSR2): Xray keeps serving.
+func (n *node) handoff() { n.signalStop(syscall.SIGUSR2) }
+
+func (n *node) signalStop(sig syscall.Signal) {
 	if n.cmd == nil {
 		return
 	}
-	_ = n.cmd.Process.Signal(syscall.SIGTERM)
+	_ = n.cmd.Process.Signal(sig)
 	select {
 	case <-n.exited:
 	case <-time.After(20 * time.Second):
@@ -165,7 +176,8 @@ func (n *node) stop() {
 	n.cmd = nil
 }
 
-// kill ends the panel with SIGKILL, as a crash would; its Xray dies with it.
+// kill ends the panel with SIGKILL, as a crash would; its Xray keeps
+// serving and the next start adopts it.
 func (n *node) kill() {
 	if n.cmd == nil {
 		return
@@ -173,7 +185,6 @@ func (n *node) kill() {
 	_ = n.cmd.Process.Kill()
 	<-n.exited
 	n.cmd = nil
-	waitFor(5*time.Second, func() bool { return n.xrayPid() == 0 })
 }
 
 // xrayPid finds the node's Xray by its config path (0 when not running).

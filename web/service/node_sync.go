@@ -42,6 +42,7 @@ type NodeSyncService struct {
 	mu         sync.Mutex
 	current    *SharedAccountsSnapshot
 	emailIndex map[string]int // built lazily from current
+	wake       chan struct{}  // see Wake
 }
 
 // NewNodeSyncService wires a sync loop that applies snapshots to xraySvc.
@@ -201,7 +202,7 @@ func (s *NodeSyncService) Run(ctx context.Context, interval time.Duration) {
 		}
 	}
 	sync()
-	loop.Every(ctx, interval, sync)
+	loop.EveryOrWake(ctx, interval, s.wakeChan(), sync)
 }
 
 // RunHeartbeatLoop records a master's status every interval.

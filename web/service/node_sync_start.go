@@ -21,7 +21,7 @@ func (s *NodeSyncService) Prepare() {
 
 // Follow syncs every interval until ctx ends.
 func (s *NodeSyncService) Follow(ctx context.Context, interval time.Duration) {
-	loop.Every(ctx, interval, func() {
+	loop.EveryOrWake(ctx, interval, s.wakeChan(), func() {
 		if err := s.SyncOnce(); err != nil {
 			log.Printf("node sync: %v", err)
 		}
