@@ -32,28 +32,30 @@ func newTestHost(t *testing.T, name string) *testHost {
 		t.Fatal("multi-node tests create network namespaces and must run as root (CI does)")
 	}
 	id := rand.Intn(60000) + 1000
-	subnet := rand.Intn(250) + 1
-	h := &testHost{
-		ns:     fmt.Sprintf("xuit-%s-%d", name, id),
-		hostIP: fmt.Sprintf("10.213.%d.1", subnet),
-		nsIP:   fmt.Sprintf("10.213.%d.2", subnet),
-	}
+	h := &testHost{ns: fmt.Sprintf("xuit-%s-%d", name, id)}
 	vHost, vNS := fmt.Sprintf("xv%da", id), fmt.Sprintf("xv%db", id)
-	steps := [][]string{
-		{"netns", "add", h.ns},
-		{"-n", h.ns, "link", "set", "lo", "up"},
-		{"link", "add", vHost, "type", "veth", "peer", "name", vNS},
-		{"link", "set", vNS, "netns", h.ns},
-		{"addr", "add", h.hostIP + "/30", "dev", vHost},
-		{"link", "set", vHost, "up"},
-		{"-n", h.ns, "addr", "add", h.nsIP + "/30", "dev", vNS},
-		{"-n", h.ns, "link", "set", vNS, "up"},
-	}
 	t.Cleanup(func() {
 		_ = ipCmd("link", "del", vHost)
 		_ = ipCmd("netns", "del", h.ns)
 	})
-	for _, s := range steps {
+	for _, s := range [][]string{
+		{"netns", "add", h.ns},
+		{"-n", h.ns, "link", "set", "lo", "up"},
+		{"link", "add", vHost, "type", "veth", "peer", "name", vNS},
+		{"link", "set", vNS, "netns", h.ns},
+	} {
+		if err := ipCmd(s...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.hostIP, h.nsIP = claimSubnet(t, func(hostIP, _ string) error {
+		return ipCmd("addr", "add", hostIP+"/30", "dev", vHost)
+	})
+	for _, s := range [][]string{
+		{"link", "set", vHost, "up"},
+		{"-n", h.ns, "addr", "add", h.nsIP + "/30", "dev", vNS},
+		{"-n", h.ns, "link", "set", vNS, "up"},
+	} {
 		if err := ipCmd(s...); err != nil {
 			t.Fatal(err)
 		}
