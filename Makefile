@@ -38,7 +38,6 @@ fmt:
 
 test: xray vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
-	@if [ "$$XUI_TEST_SKIP_MARIADB" != 1 ]; then ./scripts/plan-tests-mariadb.sh; fi
 	XUI_TEST_XRAY_BIN=$(CURDIR)/$(XRAY_BIN) $(GO) test $(TEST_FLAGS) ./...
 
 clean:
