@@ -45,10 +45,15 @@ func Register(engine *gin.Engine, d Deps) {
 	(&NodesController{}).register(api.Group("nodes"))
 	(&NodeInfoController{}).register(api.Group("server"))
 	setting := api.Group("setting")
-	(&SettingController{
+	settingRoutes := &SettingController{
 		Settings: d.Settings, Users: d.Users, Sessions: d.Sessions,
 		Template: d.Template, RestartPanel: d.RestartPanel, Xray: d.Xray,
-	}).register(setting)
+	}
+	settingRoutes.register(setting)
+	xrayRoutes := &XrayController{Settings: settingRoutes, Inbounds: d.Inbounds}
+	xrayRoutes.register(api.Group("xray"))
+	// 3x-ui v2 served the same routes outside the API prefix.
+	xrayRoutes.register(base.Group("panel/xray", d.Auth.API()))
 	(&APITokenController{Tokens: d.Tokens}).register(setting)
 	// Pending two-factor secrets live as long as this router.
 	(&TwoFactorController{TwoFactor: auth.NewTwoFactorService()}).register(setting)
