@@ -68,7 +68,6 @@ fmt:
 
 test: test-env vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
-	@if [ "$$XUI_TEST_SKIP_MARIADB" != 1 ]; then ./scripts/plan-tests-mariadb.sh; fi
 	XUI_TEST_XRAY_BIN=$(CURDIR)/$(XRAY_BIN) XUI_TEST_SINGBOX_BIN=$(TEST_CACHE)/sing-box-$(SINGBOX_VER)/sing-box \
 		$(GO) test $(TEST_FLAGS) ./...
 	$(MAKE) --no-print-directory test-ui

@@ -16,34 +16,10 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/errs/errstest"
 	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
 	"github.com/mhsanaei/3x-ui/v2/settings"
+	"github.com/mhsanaei/3x-ui/v2/tests/testbin"
 )
 
-// xrayTestBinary finds the real Xray: XUI_TEST_XRAY_BIN, else
-// <module root>/bin/xray-linux-amd64.
-func xrayTestBinary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("XUI_TEST_XRAY_BIN"); p != "" {
-		return p
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			bin := filepath.Join(dir, "bin", "xray-linux-amd64")
-			if _, err := os.Stat(bin); err != nil {
-				t.Fatalf("xray binary missing at %s (run make xray): %v", bin, err)
-			}
-			return bin
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("module root not found")
-		}
-		dir = parent
-	}
-}
+func xrayTestBinary(t *testing.T) string { return testbin.Xray(t) }
 
 func TestDefaultXrayTemplatePassesXrayTest(t *testing.T) {
 	for _, banned := range []string{"geoip:", "geosite:"} {

@@ -21,6 +21,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/tests/testbin"
 )
 
 // xuiBin is the x-ui binary TestMain builds once for every test.
@@ -31,32 +32,15 @@ func moduleRoot() string {
 	return filepath.Dir(filepath.Dir(file))
 }
 
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
-}
-
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "xui-scripts-")
+	bin, err := testbin.XUI()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	xuiBin = filepath.Join(dir, "x-ui")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	build := exec.CommandContext(ctx, goTool(), "build", "-o", xuiBin, ".")
-	build.Dir = moduleRoot()
-	out, err := build.CombinedOutput()
-	cancel()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "build x-ui: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
+	xuiBin = bin
 	code := m.Run()
-	os.RemoveAll(dir)
+	testbin.RemoveXUI()
 	os.Exit(code)
 }
 
@@ -268,13 +252,7 @@ func release(t *testing.T) string {
 	if err := os.Mkdir(filepath.Join(rel, "bin"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	xray := os.Getenv("XUI_TEST_XRAY_BIN")
-	if xray == "" {
-		xray = filepath.Join(moduleRoot(), "bin", "xray-linux-amd64")
-	}
-	if _, err := os.Stat(xray); err != nil {
-		t.Fatalf("xray binary missing (run make xray): %v", err)
-	}
+	xray := testbin.Xray(t)
 	for src, dst := range map[string]string{xuiBin: "x-ui", xray: "bin/xray-linux-" + goArch()} {
 		if err := os.Symlink(src, filepath.Join(rel, dst)); err != nil {
 			t.Fatal(err)

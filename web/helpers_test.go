@@ -6,9 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +15,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/ops"
+	"github.com/mhsanaei/3x-ui/v2/tests/testbin"
 	"github.com/mhsanaei/3x-ui/v2/web/controller"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
 )
@@ -24,17 +23,7 @@ import (
 const testBase = "/xui/"
 
 // testXrayBinary is the real Xray the Makefile builds.
-func testXrayBinary(t testing.TB) string {
-	if p := os.Getenv("XUI_TEST_XRAY_BIN"); p != "" {
-		return p
-	}
-	_, file, _, _ := runtime.Caller(0)
-	p := filepath.Join(filepath.Dir(file), "..", "bin", "xray-linux-amd64")
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("xray binary missing at %s (run make xray): %v", p, err)
-	}
-	return p
-}
+func testXrayBinary(t testing.TB) string { return testbin.Xray(t) }
 
 // testEnv is an App on a fresh database of one backend, served by httptest.
 type testEnv struct {

@@ -8,11 +8,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,38 +15,19 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/tests/testbin"
 	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
 	"gorm.io/gorm"
-)
-
-var (
-	buildOnce sync.Once
-	builtXUI  string
-	buildErr  error
 )
 
 // xuiBinary builds the panel once per test binary.
 func xuiBinary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(file), "..", "..")
-		dir, err := os.MkdirTemp("", "xui-multinode-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		builtXUI = filepath.Join(dir, "x-ui")
-		cmd := exec.Command("go", "build", "-o", builtXUI, ".")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	bin, err := testbin.XUI()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return builtXUI
+	return bin
 }
 
 // cluster is a master and workers sharing one fresh MariaDB database.

@@ -9,14 +9,6 @@ import (
 	"testing"
 )
 
-// Each helper branch's tests use their own subnet octet and namespace
-// prefix so parallel runs on one machine cannot collide; a test may set
-// these before creating hosts.
-var (
-	subnetOctet = 213
-	nsPrefix    = "xuit"
-)
-
 // testHost is one node's own network: a namespace joined to the test
 // process's namespace by a veth pair on a private /30.
 type testHost struct {
@@ -40,40 +32,33 @@ func newTestHost(t *testing.T, name string) *testHost {
 		t.Fatal("multi-node tests create network namespaces and must run as root (CI does)")
 	}
 	id := rand.Intn(60000) + 1000
-	subnet := rand.Intn(250) + 1
-	h := &testHost{
-		ns:     fmt.Sprintf("%s-%s-%d", envOr("XUI_TEST_NS_PREFIX", nsPrefix), name, id),
-		hostIP: fmt.Sprintf("%s.%d.1", envOr("XUI_TEST_NET", fmt.Sprintf("10.%d", subnetOctet)), subnet),
-		nsIP:   fmt.Sprintf("%s.%d.2", envOr("XUI_TEST_NET", fmt.Sprintf("10.%d", subnetOctet)), subnet),
-	}
+	h := &testHost{ns: fmt.Sprintf("xuit-%s-%d", name, id)}
 	vHost, vNS := fmt.Sprintf("xv%da", id), fmt.Sprintf("xv%db", id)
-	steps := [][]string{
-		{"netns", "add", h.ns},
-		{"-n", h.ns, "link", "set", "lo", "up"},
-		{"link", "add", vHost, "type", "veth", "peer", "name", vNS},
-		{"link", "set", vNS, "netns", h.ns},
-		{"addr", "add", h.hostIP + "/30", "dev", vHost},
-		{"link", "set", vHost, "up"},
-		{"-n", h.ns, "addr", "add", h.nsIP + "/30", "dev", vNS},
-		{"-n", h.ns, "link", "set", vNS, "up"},
-	}
 	t.Cleanup(func() {
 		_ = ipCmd("link", "del", vHost)
 		_ = ipCmd("netns", "del", h.ns)
 	})
-	for _, s := range steps {
+	for _, s := range [][]string{
+		{"netns", "add", h.ns},
+		{"-n", h.ns, "link", "set", "lo", "up"},
+		{"link", "add", vHost, "type", "veth", "peer", "name", vNS},
+		{"link", "set", vNS, "netns", h.ns},
+	} {
+		if err := ipCmd(s...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.hostIP, h.nsIP = claimSubnet(t, func(hostIP, _ string) error {
+		return ipCmd("addr", "add", hostIP+"/30", "dev", vHost)
+	})
+	for _, s := range [][]string{
+		{"link", "set", vHost, "up"},
+		{"-n", h.ns, "addr", "add", h.nsIP + "/30", "dev", vNS},
+		{"-n", h.ns, "link", "set", vNS, "up"},
+	} {
 		if err := ipCmd(s...); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return h
-}
-
-// envOr lets parallel runs on one machine use their own subnets and
-// namespace names (XUI_TEST_NET=10.215 XUI_TEST_NS_PREFIX=mn3).
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
 }

@@ -32,8 +32,8 @@ type TrafficFlushService struct {
 	// onReconciled runs after a commit in which the master disabled or
 	// renewed something, so its own Xray follows at once.
 	onReconciled func()
-	// failpoint lets tests inject a failure at a named step.
-	failpoint func(step string) error
+	// Knobs are test hooks; production leaves them zero.
+	Knobs FlushKnobs
 
 	flushMu    sync.Mutex
 	batchSeq   int64
@@ -41,14 +41,24 @@ type TrafficFlushService struct {
 	reconciled bool
 }
 
+// FlushKnobs let tests fail a named step ("collect", "inTx", ...).
+type FlushKnobs struct {
+	Failpoint func(step string) error
+}
+
 // NewTrafficFlushService flushes store into the open database under this
 // node's id (from x-ui.json; "local" when none is set).
 func NewTrafficFlushService(store *TrafficPendingStore) *TrafficFlushService {
-	nodeID := config.GetNodeConfigFromJSON().NodeID
+	return NewTrafficFlushServiceFor(store, config.GetNodeConfigFromJSON().NodeID, cluster.IsMaster)
+}
+
+// NewTrafficFlushServiceFor flushes store as node nodeID ("local" when
+// empty); isMaster says whether this node runs the reconciliation.
+func NewTrafficFlushServiceFor(store *TrafficPendingStore, nodeID string, isMaster func() bool) *TrafficFlushService {
 	if nodeID == "" {
 		nodeID = "local"
 	}
-	svc := &TrafficFlushService{store: store, nodeID: nodeID, isMaster: cluster.IsMaster}
+	svc := &TrafficFlushService{store: store, nodeID: nodeID, isMaster: isMaster}
 	svc.flushFn = svc.flushToDatabase
 	return svc
 }
@@ -104,10 +114,10 @@ func (s *TrafficFlushService) CollectAll(traffics []*xray.Traffic, clientTraffic
 }
 
 func (s *TrafficFlushService) fail(step string) error {
-	if s.failpoint == nil {
+	if s.Knobs.Failpoint == nil {
 		return nil
 	}
-	return s.failpoint(step)
+	return s.Knobs.Failpoint(step)
 }
 
 // FlushOnce sends the unfinished batch (if a previous flush died) and then

@@ -41,10 +41,7 @@ func openFlushDB(t *testing.T, b dbtest.Backend) string {
 
 // newFlushNode is a fresh process's view: a store read from disk.
 func newFlushNode(path, nodeID string) *TrafficFlushService {
-	svc := NewTrafficFlushService(NewTrafficPendingStore(path))
-	svc.nodeID = nodeID
-	svc.isMaster = func() bool { return false }
-	return svc
+	return NewTrafficFlushServiceFor(NewTrafficPendingStore(path), nodeID, func() bool { return false })
 }
 
 type trafficTotals struct{ up, down int64 }
@@ -100,7 +97,7 @@ func TestFlushCrashAtEveryStepIsExactlyOnce(t *testing.T) {
 			read.down += sum.down
 
 			armed := true
-			node.failpoint = func(s string) error {
+			node.Knobs.Failpoint = func(s string) error {
 				if armed && s == step {
 					armed = false
 					return errInjected
@@ -144,7 +141,7 @@ func TestFlushResendOfCommittedBatchIsNoop(t *testing.T) {
 		if err := node.Collect([]*xray.ClientTraffic{{Email: "c1@x", Up: 100, Down: 1000}}); err != nil {
 			t.Fatal(err)
 		}
-		node.failpoint = func(s string) error {
+		node.Knobs.Failpoint = func(s string) error {
 			if s == "afterCommit" {
 				return errInjected
 			}
@@ -156,7 +153,7 @@ func TestFlushResendOfCommittedBatchIsNoop(t *testing.T) {
 		for i := 0; i < 2; i++ {
 			node = newFlushNode(path, "w1")
 			if i == 0 {
-				node.failpoint = func(s string) error {
+				node.Knobs.Failpoint = func(s string) error {
 					if s == "afterCommit" {
 						return errInjected
 					}
@@ -266,8 +263,7 @@ func TestMasterReconcileStartsFirstUseAndDisablesAcrossNodes(t *testing.T) {
 			}
 		}
 		before, _ := database.GetSharedAccountsVersion(nil)
-		master := newFlushNode(filepath.Join(filepath.Dir(path), "master.json"), "m")
-		master.isMaster = func() bool { return true }
+		master := NewTrafficFlushServiceFor(NewTrafficPendingStore(filepath.Join(filepath.Dir(path), "master.json")), "m", func() bool { return true })
 		changed, err := master.ReconcileOnce()
 		if err != nil || !changed {
 			t.Fatalf("reconcile changed=%v err=%v", changed, err)

@@ -82,8 +82,7 @@ func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 	worker := master
 	worker.Config.User, worker.Config.Password = user, password
 	dir := svcOpenWorker(t, worker)
-	flush := NewTrafficFlushService(NewTrafficPendingStore(filepath.Join(dir, "traffic-pending.json")))
-	flush.isMaster = func() bool { return false }
+	flush := NewTrafficFlushServiceFor(NewTrafficPendingStore(filepath.Join(dir, "traffic-pending.json")), config.GetNodeConfigFromJSON().NodeID, func() bool { return false })
 	if err := flush.Collect([]*xray.ClientTraffic{{Email: "a@w", Up: 3, Down: 4}}); err != nil {
 		t.Fatal(err)
 	}
