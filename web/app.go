@@ -99,7 +99,9 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 	a.Settings.OnChange = apply
 	a.IPLimit = service.NewIPLimitService(a.Xray, a.Settings)
 	a.Status = service.NewServerService(a.Xray)
-	a.Template = &service.XrayTemplateChecker{Binary: opts.XrayBinary, Inbounds: a.Inbounds}
+	a.Inbounds.Precheck = &service.XrayPrecheck{Binary: opts.XrayBinary, Running: proc.Config}
+	a.Template = &service.XrayTemplateChecker{Binary: opts.XrayBinary, Inbounds: a.Inbounds,
+		PanelPort: cfg.Port, LogFolder: config.GetLogFolder(), Running: proc.Config}
 	return a, nil
 }
 

@@ -22,6 +22,8 @@ type InboundService struct {
 	// OnChange, when set, runs after every committed change that may alter
 	// the Xray config (the XrayService applies the new state from it).
 	OnChange func()
+	// Precheck, when set, has Xray test every structural write before commit.
+	Precheck *XrayPrecheck
 }
 
 // write runs fn as one shared write: master only, one transaction, the
@@ -199,7 +201,7 @@ func (s *InboundService) AddInbound(in *model.Inbound) (*model.Inbound, error) {
 	if in.Tag == "" {
 		in.Tag = inboundTag(in.Listen, in.Port)
 	}
-	err = s.write(func(tx *gorm.DB) error {
+	err = s.writeStructural(in, func(tx *gorm.DB) error {
 		in.Id = 0 // a retried attempt must not reuse a rolled-back id
 		if err := checkPortFree(tx, in); err != nil {
 			return err
@@ -246,7 +248,7 @@ func (s *InboundService) UpdateInbound(in *model.Inbound) (*model.Inbound, error
 		return nil, err
 	}
 	var out *model.Inbound
-	err = s.write(func(tx *gorm.DB) error {
+	err = s.writeStructural(in, func(tx *gorm.DB) error {
 		old, err := lockInbound(tx, in.Id)
 		if err != nil {
 			return err

@@ -33,6 +33,9 @@ func validateInboundFields(in *model.Inbound) error {
 		return Invalid("port", "%d is not a TCP port (1-65535)", in.Port)
 	}
 	in.Listen = strings.TrimSpace(in.Listen)
+	if err := validateInboundHardening(in); err != nil {
+		return err
+	}
 	if in.Listen != "" && !isSocketListen(in.Listen) && net.ParseIP(strings.Trim(in.Listen, "[]")) == nil {
 		return Invalid("listen", "%q is not an IP address or a unix socket path", in.Listen)
 	}
