@@ -80,7 +80,7 @@ func TestUnauthenticated(t *testing.T) {
 		for _, path := range []string{"inbounds/list", "server/status", "setting/all", "server/getDb"} {
 			c.api("GET", path, nil).expectFail(http.StatusUnauthorized, "not logged in")
 		}
-		c.api("POST", "inbounds/add", mustJSON(vlessInbound(31001))).expectFail(http.StatusUnauthorized, "not logged in")
+		c.api("POST", "inbounds/add", mustJSON(vlessInbound(hostPort(31001)))).expectFail(http.StatusUnauthorized, "not logged in")
 		// A forged cookie is no session.
 		c.cookies[session.CookieName] = &http.Cookie{Name: session.CookieName, Value: "forged"}
 		c.api("GET", "inbounds/list", nil).expectFail(http.StatusUnauthorized, "not logged in")
@@ -155,7 +155,7 @@ func TestCSRF(t *testing.T) {
 		before := dbState(t)
 		c.noCSRF = true
 		c.api("GET", "inbounds/list", nil).expectOK()
-		c.api("POST", "inbounds/add", vlessInbound(31002, vlessClient("csrf@x"))).
+		c.api("POST", "inbounds/add", vlessInbound(hostPort(31002), vlessClient("csrf@x"))).
 			expectFail(http.StatusForbidden, "CSRF")
 		c.api("POST", "inbounds/resetAllTraffics", nil).expectFail(http.StatusForbidden, "CSRF")
 		if after := dbState(t); after != before {
@@ -167,7 +167,7 @@ func TestCSRF(t *testing.T) {
 		c.csrf = env.loggedIn().csrf
 		c.api("POST", "inbounds/resetAllTraffics", nil).expectFail(http.StatusForbidden, "CSRF")
 		c.csrf = real
-		c.api("POST", "inbounds/add", vlessInbound(31002, vlessClient("csrf@x"))).expectOK()
+		c.api("POST", "inbounds/add", vlessInbound(hostPort(31002), vlessClient("csrf@x"))).expectOK()
 	})
 }
 
@@ -221,7 +221,7 @@ func TestAPITokens(t *testing.T) {
 		bot.bearer = token
 		bot.api("GET", "inbounds/list", nil).expectOK()
 		// No CSRF needed with a bearer token.
-		bot.api("POST", "inbounds/add", vlessInbound(31003, vlessClient("bot@x"))).expectOK()
+		bot.api("POST", "inbounds/add", vlessInbound(hostPort(31003), vlessClient("bot@x"))).expectOK()
 		database.GetDB().First(&rec, id)
 		if rec.LastUsedAt == 0 {
 			t.Fatal("last-used time not recorded")

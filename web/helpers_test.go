@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mhsanaei/3x-ui/v2/config"
@@ -240,4 +242,28 @@ func atoi(s string) int {
 		panic(err)
 	}
 	return n
+}
+
+var (
+	hostPortsMu sync.Mutex
+	hostPorts   = map[int]int{}
+)
+
+// hostPort maps a test's port label to a port free on this host (the same
+// one for the same label), since the pre-commit check probes the host and
+// other programs may hold any fixed port.
+func hostPort(label int) int {
+	hostPortsMu.Lock()
+	defer hostPortsMu.Unlock()
+	if p, ok := hostPorts[label]; ok {
+		return p
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	p := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	hostPorts[label] = p
+	return p
 }

@@ -77,6 +77,9 @@ func (s *UserService) HasDefaultCredential() (bool, error) {
 	return database.HasDefaultCredential(conn)
 }
 
+// MinPasswordLength is the shortest password UpdateUser accepts.
+const MinPasswordLength = 8
+
 // UpdateUser sets a user's username and password (both required) and
 // recomputes DefaultCredential as database.SetAdminCredentials does. The
 // users table is shared, so this is master only.
@@ -87,9 +90,9 @@ func (s *UserService) UpdateUser(id int, username, password string) error {
 	if username == "" || strings.TrimSpace(username) != username || len(username) > 64 || strings.IndexFunc(username, unicode.IsControl) >= 0 {
 		return Invalid("username", "must be 1-64 characters without surrounding spaces")
 	}
-	if password == "" || len(password) > 72 {
+	if len(password) < MinPasswordLength || len(password) > 72 {
 		// bcrypt only reads the first 72 bytes; longer would silently truncate.
-		return Invalid("password", "must be 1-72 bytes")
+		return Invalid("password", "must be %d-72 bytes", MinPasswordLength)
 	}
 	conn, err := dbOrErr()
 	if err != nil {
