@@ -205,5 +205,13 @@ func TestInboundBadInput(t *testing.T) {
 				}
 			})
 		}
+		// Issue 10 finding 6: (page-1)*size overflowed and answered an empty 500.
+		c.env.t = t
+		for _, page := range []string{"9223372036854775807", "9223372036854775", "2"} {
+			r := c.api("GET", "inbounds/"+sid+"/clients?size=1000&page="+page, nil).expectOK()
+			if obj := r.obj(); len(obj["clients"].([]any)) != 0 || obj["total"] != float64(1) {
+				t.Fatalf("page %s past the end: %s", page, r.Raw)
+			}
+		}
 	})
 }
