@@ -212,6 +212,9 @@ func (s *InboundService) AddInbound(in *model.Inbound) (*model.Inbound, error) {
 		if err := checkEmailsFree(tx, emailsOf(clients), 0); err != nil {
 			return err
 		}
+		if err := checkIDsFreeElsewhere(tx, in.Protocol, clients, 0); err != nil {
+			return err
+		}
 		if err := tx.Omit(clause.Associations).Create(in).Error; err != nil {
 			return err
 		}
@@ -263,6 +266,9 @@ func (s *InboundService) UpdateInbound(in *model.Inbound) (*model.Inbound, error
 			return err
 		}
 		if err := checkEmailsFree(tx, emailsOf(clients), in.Id); err != nil {
+			return err
+		}
+		if err := checkIDsFreeElsewhere(tx, in.Protocol, clients, in.Id); err != nil {
 			return err
 		}
 		if err := syncClientRows(tx, old, in.Protocol, clients); err != nil {

@@ -210,6 +210,9 @@ func checkNewClientsFree(tx *gorm.DB, in *model.Inbound, doc *settingsDoc, clien
 			}
 		}
 	}
+	if err := checkIDsFreeElsewhere(tx, in.Protocol, clients, in.Id); err != nil {
+		return err
+	}
 	emails := emailsOf(clients)
 	if skip >= 0 {
 		raws, _ := doc.clientList()
