@@ -59,13 +59,6 @@ func (a *AuthController) now() time.Time {
 
 func (a *AuthController) login(c *gin.Context) {
 	ip := c.ClientIP()
-	if allowed, wait := a.Limiter.Allow(ip); !allowed {
-		secs := int(math.Ceil(wait.Seconds()))
-		c.Header("Retry-After", fmt.Sprint(secs))
-		failStatus(c, http.StatusTooManyRequests,
-			fmt.Sprintf("too many failed login attempts from %s; try again in %d seconds", ip, secs))
-		return
-	}
 	var form loginForm
 	if err := bind(c, &form); err != nil {
 		fail(c, err)
@@ -80,13 +73,27 @@ func (a *AuthController) login(c *gin.Context) {
 		failStatus(c, http.StatusBadRequest, "password: is required")
 		return
 	}
+	// Count the attempt before bcrypt (see LoginLimiter.Reserve).
+	if allowed, wait := a.Limiter.Reserve(ip, form.Username); !allowed {
+		secs := int(math.Ceil(wait.Seconds()))
+		c.Header("Retry-After", fmt.Sprint(secs))
+		failStatus(c, http.StatusTooManyRequests,
+			fmt.Sprintf("too many failed login attempts from %s; try again in %d seconds", ip, secs))
+		return
+	}
+	release, ok := middleware.PasswordSlot(5 * time.Second)
+	if !ok {
+		c.Header("Retry-After", "5")
+		failStatus(c, http.StatusTooManyRequests, "too many logins at once; try again in a few seconds")
+		return
+	}
 	user, err := a.Users.CheckUser(form.Username, form.Password)
+	release()
 	if err != nil && !errors.Is(err, service.ErrInvalidCredentials) {
 		fail(c, err)
 		return
 	}
 	if err != nil || user == nil {
-		a.Limiter.Fail(ip)
 		// Never log the password, only who tried from where.
 		log.Printf("login failed: username %q from %s", form.Username, ip)
 		failStatus(c, http.StatusUnauthorized, "wrong username or password")
@@ -95,18 +102,18 @@ func (a *AuthController) login(c *gin.Context) {
 	if user.TwoFactorSecret != "" {
 		code := strings.TrimSpace(form.TwoFactorCode)
 		if code == "" {
+			a.Limiter.Refund(ip, form.Username)
 			c.AbortWithStatusJSON(http.StatusUnauthorized, Msg{
 				Msg: "twoFactorCode: two-factor code required", Obj: gin.H{"twoFactorRequired": true}})
 			return
 		}
 		if !session.ValidTOTP(user.TwoFactorSecret, code, a.now()) {
-			a.Limiter.Fail(ip)
 			log.Printf("login failed: wrong two-factor code for %q from %s", form.Username, ip)
 			failStatus(c, http.StatusUnauthorized, "twoFactorCode: wrong two-factor code")
 			return
 		}
 	}
-	a.Limiter.Reset(ip)
+	a.Limiter.Succeeded(ip, form.Username)
 	d, err := a.Sessions.Issue(c.Writer, user.Id, session.Fingerprint(user.Username, user.Password))
 	if err != nil {
 		fail(c, err)
