@@ -204,6 +204,8 @@ func TestSettingRoutes(t *testing.T) {
 		}
 		good := cloneJSON(t, tpl)
 		good["outbounds"] = append(good["outbounds"].([]any), map[string]any{"tag": "extra", "protocol": "freedom"})
+		// The API port must be free on this host (another x-ui may hold 62789).
+		good["inbounds"].([]any)[0].(map[string]any)["port"] = hostPort(62789)
 		c.api("POST", "setting/updateXrayTemplate", map[string]any{"xraySetting": good}).expectOK()
 		if got := c.api("GET", "setting/getXrayTemplate", nil).expectOK(); !strings.Contains(string(got.Raw), `"extra"`) {
 			t.Fatal("template not saved")
