@@ -100,6 +100,7 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 	a.IPLimit = service.NewIPLimitService(a.Xray, a.Settings)
 	a.Status = service.NewServerService(a.Xray)
 	a.Inbounds.Precheck = &service.XrayPrecheck{Binary: opts.XrayBinary, Running: proc.Config}
+	a.Backup.Precheck = a.Inbounds.Precheck
 	a.Template = &service.XrayTemplateChecker{Binary: opts.XrayBinary, Inbounds: a.Inbounds,
 		PanelPort: cfg.Port, LogFolder: config.GetLogFolder(), Running: proc.Config}
 	return a, nil

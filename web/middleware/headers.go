@@ -20,6 +20,7 @@ const (
 	MaxFormBody   = 10 << 20
 	MaxJSONBody   = 64 << 20
 	MaxUploadBody = 512 << 20
+	MaxBackupBody = 1<<30 + 1<<20 // importDB: a 1 GiB backup plus multipart framing
 )
 
 func securityHeaders(c *gin.Context) {
@@ -52,6 +53,9 @@ func BodyLimit() gin.HandlerFunc {
 			limit = MaxFormBody
 		case strings.HasPrefix(ct, "multipart/form-data"):
 			limit = MaxUploadBody
+		}
+		if strings.HasSuffix(c.Request.URL.Path, "/importDB") {
+			limit = MaxBackupBody
 		}
 		if c.Request.ContentLength > limit {
 			c.Header("Connection", "close")
