@@ -181,7 +181,7 @@ func (a *App) Handler() http.Handler {
 	engine := gin.New()
 	// Rate limits key on the peer address; X-Forwarded-For is not trusted.
 	engine.SetTrustedProxies(nil)
-	engine.Use(gin.Recovery(), middleware.SecurityHeaders(), middleware.BodyLimit(), middleware.Gzip())
+	engine.Use(gin.Recovery(), middleware.SecurityHeaders(), middleware.BodyLimit(), middleware.SameOrigin(), middleware.Gzip())
 	if config.IsDebug() {
 		engine.Use(gin.Logger())
 	}

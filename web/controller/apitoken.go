@@ -5,6 +5,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"net/http"
 )
 
 // APITokenController lists, creates and revokes API tokens.
@@ -44,6 +45,11 @@ func (a *APITokenController) create(c *gin.Context) {
 	}
 	if err := bind(c, &form); err != nil {
 		fail(c, err)
+		return
+	}
+	if c.GetString(middleware.KeyAuthKind) == middleware.AuthToken {
+		// A leaked token must not be able to outlive its own revocation.
+		failStatus(c, http.StatusForbidden, "API tokens cannot create API tokens; log in to create one")
 		return
 	}
 	token, rec, err := a.Tokens.Create(middleware.UserID(c), form.Name)

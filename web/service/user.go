@@ -111,11 +111,17 @@ func (s *UserService) UpdateUser(id int, username, password string) error {
 		if err := checkUserUpdate(tx, id, username); err != nil {
 			return err
 		}
-		return tx.Model(&model.User{}).Where("id = ?", id).Updates(map[string]any{
+		err := tx.Model(&model.User{}).Where("id = ?", id).Updates(map[string]any{
 			"username":           username,
 			"password":           hash,
 			"default_credential": username == "admin" && password == "admin",
 		}).Error
+		if err != nil {
+			return err
+		}
+		// A new password revokes the user's API tokens: whoever held the old
+		// credentials may have minted them.
+		return tx.Where("user_id = ?", id).Delete(&model.APIToken{}).Error
 	})
 }
 
