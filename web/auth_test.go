@@ -64,9 +64,15 @@ func TestLogin(t *testing.T) {
 		for k, v := range c.cookies {
 			copied[k] = v
 		}
-		if r := c.do("GET", "logout", nil); r.Code != http.StatusTemporaryRedirect {
-			t.Fatalf("logout: %d", r.Code)
+		// Issue 10 finding 10: logout is POST with CSRF; GET and a forged POST do nothing.
+		if r := c.do("GET", "logout", nil); r.Code != http.StatusMethodNotAllowed {
+			t.Fatalf("GET logout: %d", r.Code)
 		}
+		c.noCSRF = true
+		c.do("POST", "logout", nil).expectFail(http.StatusForbidden, "CSRF")
+		c.noCSRF = false
+		c.api("GET", "inbounds/list", nil).expectOK()
+		c.do("POST", "logout", nil).expectOK()
 		c.api("GET", "inbounds/list", nil).expectFail(http.StatusUnauthorized, "not logged in")
 		c.cookies = copied
 		c.api("GET", "inbounds/list", nil).expectFail(http.StatusUnauthorized, "not logged in")

@@ -130,13 +130,19 @@ func (a *AuthController) login(c *gin.Context) {
 	})
 }
 
-// logout clears the cookies. GET (3x-ui's link) redirects to the login
-// page; POST answers JSON.
+// logout revokes the session: POST with the session's CSRF token only, so
+// a link or image on another site cannot log the admin out. GET answers
+// 405 (3x-ui's GET link is gone).
 func (a *AuthController) logout(c *gin.Context) {
-	a.Sessions.Revoke(c.Writer, c.Request)
 	if c.Request.Method == http.MethodGet {
-		c.Redirect(http.StatusTemporaryRedirect, a.BasePath)
+		c.Header("Allow", http.MethodPost)
+		failStatus(c, http.StatusMethodNotAllowed, "logout: use POST with the "+session.CSRFHeader+" header")
 		return
 	}
+	if d, err := a.Sessions.Load(c.Request); err == nil && !d.CheckCSRF(c.GetHeader(session.CSRFHeader)) {
+		failStatus(c, http.StatusForbidden, "logout: missing or invalid CSRF token")
+		return
+	}
+	a.Sessions.Revoke(c.Writer, c.Request)
 	okMsg(c, "logged out", nil)
 }
