@@ -162,10 +162,10 @@ func checkSessionUser(userID int, cred string) bool {
 		return false
 	}
 	var user model.User
-	if err := conn.Select("id", "username", "password").First(&user, userID).Error; err != nil {
+	if err := conn.Select("id", "username", "password", "session_epoch").First(&user, userID).Error; err != nil {
 		return false
 	}
-	return session.Fingerprint(user.Username, user.Password) == cred
+	return controller.SessionCred(&user) == cred
 }
 
 // Handler builds the gin engine for the current settings.

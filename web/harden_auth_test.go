@@ -36,3 +36,31 @@ func TestCredentialHygiene(t *testing.T) {
 		same.do("POST", "login", map[string]string{"username": "admin", "password": "long-enough-1"}).expectOK()
 	})
 }
+
+// TestLogoutSurvivesRestart is issue 10 finding 4: revocations lived in
+// memory, so a logged-out cookie worked again after restartPanel. Logout
+// now bumps the user's session epoch in the database.
+func TestLogoutSurvivesRestart(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		env := newEnv(t, b)
+		c := env.loggedIn()
+		other := env.loggedIn() // a second browser of the same admin
+		copied := map[string]*http.Cookie{}
+		for k, v := range c.cookies {
+			copied[k] = v
+		}
+		c.do("POST", "logout", nil).expectOK()
+		// A restarted panel: new App, same secret, empty memory.
+		app, err := NewApp(env.app.Cfg, AppOptions{XrayBinary: testXrayBinary(t), XrayConfigPath: t.TempDir() + "/config.json"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		restarted := &testEnv{t: t, app: app, h: app.Handler()}
+		replay := restarted.client()
+		replay.cookies = copied
+		replay.api("GET", "inbounds/list", nil).expectFail(http.StatusUnauthorized, "log")
+		other.env = restarted
+		other.api("GET", "inbounds/list", nil).expectFail(http.StatusUnauthorized, "log")
+		restarted.loggedIn().api("GET", "inbounds/list", nil).expectOK()
+	})
+}

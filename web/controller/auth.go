@@ -19,6 +19,7 @@ import (
 // LoginUsers is what login needs from service.UserService.
 type LoginUsers interface {
 	CheckUser(username, password string) (*model.User, error)
+	EndSessions(userID int) error
 }
 
 // AuthController serves login and logout.
@@ -114,7 +115,7 @@ func (a *AuthController) login(c *gin.Context) {
 		}
 	}
 	a.Limiter.Succeeded(ip, form.Username)
-	d, err := a.Sessions.Issue(c.Writer, user.Id, session.Fingerprint(user.Username, user.Password))
+	d, err := a.Sessions.Issue(c.Writer, user.Id, SessionCred(user))
 	if err != nil {
 		fail(c, err)
 		return
@@ -142,6 +143,13 @@ func (a *AuthController) logout(c *gin.Context) {
 	if d, err := a.Sessions.Load(c.Request); err == nil && !d.CheckCSRF(c.GetHeader(session.CSRFHeader)) {
 		failStatus(c, http.StatusForbidden, "logout: missing or invalid CSRF token")
 		return
+	}
+	if d, err := a.Sessions.Load(c.Request); err == nil {
+		// Survives restarts and holds on every node (a worker cannot
+		// write the users table; its in-memory revocation still applies).
+		if err := a.Users.EndSessions(d.UserID); err != nil && service.KindOf(err) != service.KindForbidden {
+			log.Printf("logout: end sessions of user %d: %v", d.UserID, err)
+		}
 	}
 	a.Sessions.Revoke(c.Writer, c.Request)
 	okMsg(c, "logged out", nil)
