@@ -198,6 +198,11 @@ func TestTwoFactorLogin(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.do("POST", "login", map[string]string{"username": "admin", "password": "admin", "twoFactorCode": code}).expectOK()
+		// Issue 10 finding 10: a code works once, also from another browser.
+		replay := env.client()
+		replay.remote = "198.51.100.20:4000"
+		replay.do("POST", "login", map[string]string{"username": "admin", "password": "admin", "twoFactorCode": code}).
+			expectFail(http.StatusUnauthorized, "twoFactorCode")
 	})
 }
 

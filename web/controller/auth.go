@@ -20,6 +20,7 @@ import (
 type LoginUsers interface {
 	CheckUser(username, password string) (*model.User, error)
 	EndSessions(userID int) error
+	UseTOTPStep(userID int, step int64) (bool, error)
 }
 
 // AuthController serves login and logout.
@@ -108,7 +109,16 @@ func (a *AuthController) login(c *gin.Context) {
 				Msg: "twoFactorCode: two-factor code required", Obj: gin.H{"twoFactorRequired": true}})
 			return
 		}
-		if !session.ValidTOTP(user.TwoFactorSecret, code, a.now()) {
+		step, valid := session.MatchTOTP(user.TwoFactorSecret, code, a.now())
+		if valid {
+			fresh, err := a.Users.UseTOTPStep(user.Id, step)
+			if err != nil {
+				fail(c, err)
+				return
+			}
+			valid = fresh // a code works once
+		}
+		if !valid {
 			log.Printf("login failed: wrong two-factor code for %q from %s", form.Username, ip)
 			failStatus(c, http.StatusUnauthorized, "twoFactorCode: wrong two-factor code")
 			return

@@ -18,3 +18,20 @@ func (s *UserService) EndSessions(userID int) error {
 	return conn.Model(&model.User{}).Where("id = ?", userID).
 		UpdateColumn("session_epoch", gorm.Expr("session_epoch + 1")).Error
 }
+
+// UseTOTPStep marks step as used for userID; false when that step (or a
+// later one) was already used: the code is a replay. One conditional
+// UPDATE, so two parallel logins with one code cannot both pass.
+func (s *UserService) UseTOTPStep(userID int, step int64) (bool, error) {
+	if err := RequireMaster(); err != nil {
+		// A worker cannot write the users table; the code stays valid there.
+		return true, nil
+	}
+	conn, err := dbOrErr()
+	if err != nil {
+		return false, err
+	}
+	res := conn.Model(&model.User{}).Where("id = ? AND totp_last_step < ?", userID, step).
+		UpdateColumn("totp_last_step", step)
+	return res.RowsAffected == 1, res.Error
+}
