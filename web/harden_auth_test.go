@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 )
@@ -62,5 +63,20 @@ func TestLogoutSurvivesRestart(t *testing.T) {
 		other.env = restarted
 		other.api("GET", "inbounds/list", nil).expectFail(http.StatusUnauthorized, "log")
 		restarted.loggedIn().api("GET", "inbounds/list", nil).expectOK()
+	})
+}
+
+// TestAPITokenExpiry: a token given a lifetime stops working after it.
+func TestAPITokenExpiry(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		env := newEnv(t, b)
+		admin := env.loggedIn()
+		admin.api("POST", "setting/apiTokens/create", map[string]any{"name": "bad", "expiresInDays": -1}).expectFail(http.StatusBadRequest, "expiresInDays")
+		token := admin.api("POST", "setting/apiTokens/create", map[string]any{"name": "short", "expiresInDays": 1}).expectOK().obj()["token"].(string)
+		bot := env.client()
+		bot.bearer = token
+		bot.api("GET", "inbounds/list", nil).expectOK()
+		env.app.Tokens.Now = func() time.Time { return time.Now().Add(25 * time.Hour) }
+		bot.api("GET", "inbounds/list", nil).expectFail(http.StatusUnauthorized, "invalid or revoked API token")
 	})
 }

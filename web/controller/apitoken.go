@@ -41,7 +41,8 @@ type CreatedToken struct {
 
 func (a *APITokenController) create(c *gin.Context) {
 	var form struct {
-		Name string `json:"name" form:"name"`
+		Name          string `json:"name" form:"name"`
+		ExpiresInDays int    `json:"expiresInDays" form:"expiresInDays"`
 	}
 	if err := bind(c, &form); err != nil {
 		fail(c, err)
@@ -52,7 +53,7 @@ func (a *APITokenController) create(c *gin.Context) {
 		failStatus(c, http.StatusForbidden, "API tokens cannot create API tokens; log in to create one")
 		return
 	}
-	token, rec, err := a.Tokens.Create(middleware.UserID(c), form.Name)
+	token, rec, err := a.Tokens.CreateExpiring(middleware.UserID(c), form.Name, form.ExpiresInDays)
 	if err != nil {
 		fail(c, err)
 		return
