@@ -45,7 +45,7 @@ func backupFile(t *testing.T, inbounds []model.Inbound, edit func(conn *gorm.DB)
 
 func backupInbound(port int, stream string) model.Inbound {
 	return model.Inbound{Remark: "imp", Enable: true, Listen: "127.0.0.1", Port: port, Protocol: model.VLESS,
-		Settings: mustJSON(map[string]any{"clients": []any{map[string]any{"id": newTestUUID(), "email": "imp@x", "enable": true}}, "decryption": "none"}),
+		Settings:       mustJSON(map[string]any{"clients": []any{map[string]any{"id": newTestUUID(), "email": "imp@x", "enable": true}}, "decryption": "none"}),
 		StreamSettings: stream, Tag: "inbound-imp-" + itoa(port), Sniffing: `{"enabled":false}`}
 }
 
