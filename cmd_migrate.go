@@ -11,6 +11,10 @@ import (
 )
 
 func runMigrate(stdout, stderr io.Writer) int {
+	if _, err := config.Load(); err != nil {
+		fmt.Fprintf(stderr, "x-ui.json: %v\n", err)
+		return 1
+	}
 	if err := database.InitDB(); err != nil {
 		fmt.Fprintf(stderr, "migrate: %v\n", err)
 		return 1
@@ -29,7 +33,12 @@ func runMigrateDB(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	mariaCfg := config.GetDBConfigFromJSON()
+	cfg, err := config.Load()
+	if err != nil {
+		fmt.Fprintf(stderr, "x-ui.json: %v\n", err)
+		return 1
+	}
+	mariaCfg := cfg.DB
 	mariaCfg.Type = config.DBTypeMariaDB
 	if *direction != "sqlite-to-mariadb" && *direction != "mariadb-to-sqlite" {
 		fmt.Fprintf(stderr, "direction: must be sqlite-to-mariadb or mariadb-to-sqlite, got %q\n", *direction)

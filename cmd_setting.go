@@ -1,20 +1,24 @@
 package main
 
 import (
+	"bufio"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"regexp"
 	"strings"
 
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"gorm.io/gorm"
 )
 
 type settingFlags struct {
-	show, reset                              bool
+	show, reset, json                        bool
 	port                                     int
 	username, password, webBasePath, listen  string
 	dbType, dbHost, dbUser, dbPassword, name string
@@ -28,10 +32,11 @@ func newSettingFlagSet(f *settingFlags, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("setting", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.BoolVar(&f.show, "show", false, "Display current settings")
+	fs.BoolVar(&f.json, "json", false, "With -show: print the settings as JSON")
 	fs.BoolVar(&f.reset, "reset", false, "Reset panel network settings and shared settings to defaults")
 	fs.IntVar(&f.port, "port", 0, "Set panel port")
 	fs.StringVar(&f.username, "username", "", "Set login username")
-	fs.StringVar(&f.password, "password", "", "Set login password")
+	fs.StringVar(&f.password, "password", "", "Set login password (\"-\" reads it from standard input)")
 	fs.StringVar(&f.webBasePath, "webBasePath", "", "Set base path for the panel")
 	fs.StringVar(&f.listen, "listenIP", "", "Set panel listen IP")
 	fs.StringVar(&f.dbType, "dbType", "", "Set database type (sqlite or mariadb)")
@@ -51,79 +56,146 @@ func newSettingFlagSet(f *settingFlags, stderr io.Writer) *flag.FlagSet {
 
 var basePathPattern = regexp.MustCompile(`^/?[A-Za-z0-9._~/-]*$`)
 
-// runSetting validates every requested change before writing any of them.
-func runSetting(args []string, stdout, stderr io.Writer) int {
+// boolSettingFlags may be written "-show true" (3x-ui's scripts do): the
+// flag package would stop at "true" and silently drop every later flag.
+var boolSettingFlags = map[string]bool{"show": true, "reset": true, "json": true}
+
+// joinBoolValues rewrites "-show true" as "-show=true" for the bool flags.
+func joinBoolValues(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		name := strings.TrimLeft(args[i], "-")
+		if strings.HasPrefix(args[i], "-") && boolSettingFlags[name] && i+1 < len(args) {
+			if v := strings.ToLower(args[i+1]); v == "true" || v == "false" {
+				out = append(out, "-"+name+"="+v)
+				i++
+				continue
+			}
+		}
+		out = append(out, args[i])
+	}
+	return out
+}
+
+// runSetting validates every requested change before writing any of them,
+// and writes x-ui.json and the database both or neither.
+func runSetting(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var f settingFlags
 	fs := newSettingFlagSet(&f, stderr)
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(joinBoolValues(args)); err != nil {
 		fmt.Fprintln(stderr, "Invalid settings: nothing was changed")
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "Invalid settings: unexpected argument %q (every value follows its flag, e.g. -port 2053; nothing was changed)\n", fs.Arg(0))
 		return 2
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-
-	updates, err := validateSettingFlags(f, set)
+	cfg, err := config.Load()
+	if err != nil {
+		fmt.Fprintf(stderr, "x-ui.json: %v (nothing was changed)\n", err)
+		return 1
+	}
+	if set["password"] && f.password == "-" {
+		pw, err := readPasswordLine(stdin)
+		if err != nil {
+			fmt.Fprintf(stderr, "Invalid settings: password: %v (nothing was changed)\n", err)
+			return 2
+		}
+		f.password = pw
+	}
+	plan, err := validateSettingFlags(cfg, f, set)
 	if err != nil {
 		fmt.Fprintf(stderr, "Invalid settings: %v (nothing was changed)\n", err)
 		return 2
 	}
-	if (f.reset || set["username"] || set["password"]) && config.GetNodeConfigFromJSON().Role == config.NodeRoleWorker {
+	if (f.reset || set["username"] || set["password"]) && cfg.Node.Role == config.NodeRoleWorker {
 		fmt.Fprintln(stderr, "Invalid settings: -reset, -username and -password change shared data; run them on the master (nothing was changed)")
 		return 2
 	}
-	if f.reset {
-		if err := resetSettings(stdout); err != nil {
-			fmt.Fprintf(stderr, "reset: %v\n", err)
-			return 1
-		}
-	}
-	if len(updates) > 0 {
-		if err := config.WriteSettingsToJSON(updates); err != nil {
-			fmt.Fprintf(stderr, "write %s: %v\n", config.GetSettingPath(), err)
-			return 1
-		}
-		fmt.Fprintf(stdout, "Saved %d setting(s) to %s; restart x-ui to apply.\n", len(updates), config.GetSettingPath())
-	}
+	plan.reset = f.reset
 	if set["username"] || set["password"] {
-		if err := updateCredentials(f.username, f.password); err != nil {
-			fmt.Fprintf(stderr, "update credentials: %v\n", err)
+		plan.credentials = &credentials{username: f.username, password: f.password}
+	}
+	if err := applySettingPlan(plan, stdout); err != nil {
+		fmt.Fprintf(stderr, "%v (nothing was changed)\n", err)
+		return 1
+	}
+	if f.show || f.json {
+		if f.json {
+			err = showSettingsJSON(stdout)
+		} else {
+			err = showSettings(stdout)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "x-ui.json: %v\n", err)
 			return 1
 		}
-		fmt.Fprintln(stdout, "Login credentials updated.")
-	}
-	if f.show {
-		showSettings(stdout)
 	}
 	return 0
 }
 
-// validateSettingFlags returns the x-ui.json updates, or the first bad field.
-func validateSettingFlags(f settingFlags, set map[string]bool) (map[string]any, error) {
+// readPasswordLine reads "-password -" from stdin, so it stays out of ps.
+func readPasswordLine(stdin io.Reader) (string, error) {
+	if stdin == nil {
+		return "", errors.New("no standard input to read it from")
+	}
+	line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", errors.New("nothing was read from standard input")
+	}
+	return line, nil
+}
+
+// minPasswordLength matches the panel's own rule for the admin password.
+const minPasswordLength = 8
+
+// settingPlan is everything one `x-ui setting` call will change.
+type settingPlan struct {
+	updates     map[string]any  // x-ui.json keys
+	db          config.DBConfig // the database after the updates
+	role        config.NodeRole
+	reset       bool
+	credentials *credentials
+}
+
+type credentials struct{ username, password string }
+
+// validateSettingFlags returns the plan, or the first bad field.
+func validateSettingFlags(cfg config.Config, f settingFlags, set map[string]bool) (settingPlan, error) {
 	updates := map[string]any{}
 	if set["port"] {
 		if f.port < 1 || f.port > 65535 {
-			return nil, fmt.Errorf("port: %d is not a TCP port (1-65535)", f.port)
+			return settingPlan{}, fmt.Errorf("port: %d is not a TCP port (1-65535)", f.port)
 		}
 		updates["port"] = f.port
 	}
 	if set["webBasePath"] {
 		if !basePathPattern.MatchString(f.webBasePath) || strings.Contains(f.webBasePath, "..") {
-			return nil, fmt.Errorf("webBasePath: %q may contain only letters, digits and . _ ~ / -", f.webBasePath)
+			return settingPlan{}, fmt.Errorf("webBasePath: %q may contain only letters, digits and . _ ~ / -", f.webBasePath)
 		}
 		updates["webBasePath"] = config.NormalizeBasePath(f.webBasePath)
 	}
 	if set["listenIP"] {
-		updates["listen"] = strings.TrimSpace(f.listen)
+		ip := strings.TrimSpace(f.listen)
+		if ip != "" && net.ParseIP(ip) == nil {
+			return settingPlan{}, fmt.Errorf("listenIP: %q is not an IP address", f.listen)
+		}
+		updates["listen"] = ip
 	}
 	if set["username"] && strings.TrimSpace(f.username) == "" {
-		return nil, errors.New("username: must not be empty")
+		return settingPlan{}, errors.New("username: must not be empty")
 	}
-	if set["password"] && len(f.password) < 4 {
-		return nil, errors.New("password: must be at least 4 characters")
+	if set["password"] && len(f.password) < minPasswordLength {
+		return settingPlan{}, fmt.Errorf("password: must be at least %d characters", minPasswordLength)
 	}
 
-	db := config.GetDBConfigFromJSON()
-	node := config.GetNodeConfigFromJSON()
+	db, node := cfg.DB, cfg.Node
 	// Each flag sets its field on the candidate config and returns the
 	// value stored in x-ui.json (the flag name is also the JSON key).
 	fields := []struct {
@@ -149,65 +221,173 @@ func validateSettingFlags(f settingFlags, set map[string]bool) (map[string]any, 
 		}
 	}
 	if err := config.ValidateDBConfig(db); err != nil {
-		return nil, err
+		return settingPlan{}, err
 	}
 	if err := config.ValidateNodeConfig(node, db); err != nil {
-		return nil, err
+		return settingPlan{}, err
 	}
-	return updates, nil
+	return settingPlan{updates: updates, db: db, role: node.Role}, nil
 }
 
-func resetSettings(stdout io.Writer) error {
-	if err := config.ResetPanelSettings(); err != nil {
+// applySettingPlan changes x-ui.json and the database both or neither: the
+// database work runs in a transaction that commits only after x-ui.json was
+// replaced, and a failed commit puts the previous x-ui.json back.
+func applySettingPlan(p settingPlan, stdout io.Writer) error {
+	needDB := p.reset || p.credentials != nil
+	if !needDB {
+		if len(p.updates) == 0 {
+			return nil
+		}
+		if _, err := config.ChangeSettingsJSON(p.updates, false); err != nil {
+			return fmt.Errorf("write %s: %w", config.GetSettingPath(), err)
+		}
+		fmt.Fprintf(stdout, "Saved %d setting(s) to %s; restart x-ui to apply.\n", len(p.updates), config.GetSettingPath())
+		return nil
+	}
+	conn, err := database.Open(p.db, p.role, config.GetDBPath())
+	if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	defer database.Close(conn)
+	tx := conn.Begin()
+	if tx.Error != nil {
+		return fmt.Errorf("database: %w", tx.Error)
+	}
+	if err := sharedSettingChanges(tx, p); err != nil {
+		tx.Rollback()
 		return err
 	}
-	if err := database.InitDB(); err != nil {
-		return err
+	undo, err := config.ChangeSettingsJSON(p.updates, p.reset)
+	if err != nil {
+		tx.Rollback()
+		return fmt.Errorf("write %s: %w", config.GetSettingPath(), err)
 	}
-	defer database.CloseDB()
-	if err := database.GetDB().Where("1 = 1").Delete(&model.Setting{}).Error; err != nil {
-		return err
+	if err := tx.Commit().Error; err != nil {
+		if uerr := undo(); uerr != nil {
+			return fmt.Errorf("database commit: %v; and restoring %s failed: %v", err, config.GetSettingPath(), uerr)
+		}
+		return fmt.Errorf("database commit: %w", err)
 	}
-	fmt.Fprintln(stdout, "Panel settings reset to defaults.")
+	if len(p.updates) > 0 {
+		fmt.Fprintf(stdout, "Saved %d setting(s) to %s; restart x-ui to apply.\n", len(p.updates), config.GetSettingPath())
+	}
+	if p.reset {
+		fmt.Fprintln(stdout, "Panel settings reset to defaults.")
+	}
+	if p.credentials != nil {
+		fmt.Fprintln(stdout, "Login credentials updated.")
+	}
 	return nil
 }
 
-func updateCredentials(username, password string) error {
-	if err := database.InitDB(); err != nil {
-		return err
+// sharedSettingChanges does the database half inside tx. A reset changes
+// shared settings, so it bumps the shared version: workers follow it.
+func sharedSettingChanges(tx *gorm.DB, p settingPlan) error {
+	if p.credentials != nil {
+		if err := database.SetAdminCredentials(tx, p.credentials.username, p.credentials.password); err != nil {
+			return fmt.Errorf("update credentials: %w", err)
+		}
 	}
-	defer database.CloseDB()
-	return database.SetAdminCredentials(database.GetDB(), username, password)
+	if p.reset {
+		if err := tx.Where("1 = 1").Delete(&model.Setting{}).Error; err != nil {
+			return fmt.Errorf("reset: %w", err)
+		}
+		if err := database.BumpSharedAccountsVersion(tx); err != nil {
+			return fmt.Errorf("reset: %w", err)
+		}
+	}
+	return nil
 }
 
-func showSettings(w io.Writer) {
-	panel := config.GetPanelConfigFromJSON()
-	db := config.GetDBConfigFromJSON()
-	node := config.GetNodeConfigFromJSON()
-	hasDefault := "unknown"
-	if err := database.InitDB(); err != nil {
-		fmt.Fprintf(w, "database error: %v\n", err)
-	} else {
-		if ok, err := database.HasDefaultCredential(database.GetDB()); err == nil {
-			hasDefault = fmt.Sprint(ok)
+// settingsView is what -show prints, as key: value lines or (-json) JSON.
+type settingsView struct {
+	HasDefaultCredential string `json:"hasDefaultCredential"`
+	Port                 int    `json:"port"`
+	WebBasePath          string `json:"webBasePath"`
+	ListenIP             string `json:"listenIP"`
+	DBType               string `json:"dbType"`
+	DBHost               string `json:"dbHost,omitempty"`
+	DBPort               int    `json:"dbPort,omitempty"`
+	DBUser               string `json:"dbUser,omitempty"`
+	DBName               string `json:"dbName,omitempty"`
+	DBTLS                string `json:"dbTLS,omitempty"`
+	NodeRole             string `json:"nodeRole"`
+	NodeID               string `json:"nodeId"`
+	NodeAddress          string `json:"nodeAddress"`
+	SyncInterval         int    `json:"syncInterval"`
+	TrafficFlushInterval int    `json:"trafficFlushInterval"`
+	DatabaseError        string `json:"databaseError,omitempty"`
+}
+
+// currentSettings reads x-ui.json and, without creating or migrating
+// anything, whether the default login still works.
+func currentSettings() (settingsView, error) {
+	cfg, err := config.Load()
+	if err != nil {
+		return settingsView{}, err
+	}
+	v := settingsView{
+		HasDefaultCredential: "unknown",
+		Port:                 cfg.Panel.Port, WebBasePath: cfg.Panel.BasePath, ListenIP: cfg.Panel.Listen,
+		DBType:   cfg.DB.Type,
+		NodeRole: string(cfg.Node.Role), NodeID: cfg.Node.NodeID, NodeAddress: cfg.Node.NodeAddress,
+		SyncInterval: cfg.Node.SyncIntervalSeconds, TrafficFlushInterval: cfg.Node.TrafficFlushSeconds,
+	}
+	if cfg.DB.Type == config.DBTypeMariaDB {
+		v.DBHost, v.DBPort, v.DBUser, v.DBName, v.DBTLS = cfg.DB.Host, cfg.DB.Port, cfg.DB.User, cfg.DB.Name, cfg.DB.TLS
+	}
+	conn, err := database.OpenForReading(cfg.DB, config.GetDBPath())
+	switch {
+	case err != nil:
+		v.DatabaseError = err.Error()
+	case conn == nil:
+		// A fresh install: the first start seeds admin/admin.
+		v.HasDefaultCredential = "true"
+	default:
+		if ok, err := database.HasDefaultCredential(conn); err == nil {
+			v.HasDefaultCredential = fmt.Sprint(ok)
+		} else {
+			v.DatabaseError = err.Error()
 		}
-		database.CloseDB()
+		database.Close(conn)
 	}
-	fmt.Fprintln(w, "hasDefaultCredential:", hasDefault)
-	fmt.Fprintln(w, "port:", panel.Port)
-	fmt.Fprintln(w, "webBasePath:", panel.BasePath)
-	fmt.Fprintln(w, "listenIP:", panel.Listen)
-	fmt.Fprintln(w, "dbType:", db.Type)
-	if db.Type == config.DBTypeMariaDB {
-		fmt.Fprintln(w, "dbHost:", db.Host)
-		fmt.Fprintln(w, "dbPort:", db.Port)
-		fmt.Fprintln(w, "dbUser:", db.User)
-		fmt.Fprintln(w, "dbName:", db.Name)
-		fmt.Fprintln(w, "dbTLS:", db.TLS)
+	return v, nil
+}
+
+func showSettings(w io.Writer) error {
+	v, err := currentSettings()
+	if err != nil {
+		return err
 	}
-	fmt.Fprintln(w, "nodeRole:", node.Role)
-	fmt.Fprintln(w, "nodeId:", node.NodeID)
-	fmt.Fprintln(w, "nodeAddress:", node.NodeAddress)
-	fmt.Fprintln(w, "syncInterval:", node.SyncIntervalSeconds)
-	fmt.Fprintln(w, "trafficFlushInterval:", node.TrafficFlushSeconds)
+	if v.DatabaseError != "" {
+		fmt.Fprintf(w, "database error: %s\n", v.DatabaseError)
+	}
+	fmt.Fprintln(w, "hasDefaultCredential:", v.HasDefaultCredential)
+	fmt.Fprintln(w, "port:", v.Port)
+	fmt.Fprintln(w, "webBasePath:", v.WebBasePath)
+	fmt.Fprintln(w, "listenIP:", v.ListenIP)
+	fmt.Fprintln(w, "dbType:", v.DBType)
+	if v.DBType == config.DBTypeMariaDB {
+		fmt.Fprintln(w, "dbHost:", v.DBHost)
+		fmt.Fprintln(w, "dbPort:", v.DBPort)
+		fmt.Fprintln(w, "dbUser:", v.DBUser)
+		fmt.Fprintln(w, "dbName:", v.DBName)
+		fmt.Fprintln(w, "dbTLS:", v.DBTLS)
+	}
+	fmt.Fprintln(w, "nodeRole:", v.NodeRole)
+	fmt.Fprintln(w, "nodeId:", v.NodeID)
+	fmt.Fprintln(w, "nodeAddress:", v.NodeAddress)
+	fmt.Fprintln(w, "syncInterval:", v.SyncInterval)
+	fmt.Fprintln(w, "trafficFlushInterval:", v.TrafficFlushInterval)
+	return nil
+}
+
+func showSettingsJSON(w io.Writer) error {
+	v, err := currentSettings()
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

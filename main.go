@@ -13,15 +13,16 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
+	"github.com/mhsanaei/3x-ui/v2/logging"
 	"github.com/mhsanaei/3x-ui/v2/web"
 )
 
 func main() {
-	os.Exit(runCLI(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(runCLI(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // runCLI dispatches a command line and returns the process exit code.
-func runCLI(args []string, stdout, stderr io.Writer) int {
+func runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		return runPanel(stderr)
 	}
@@ -32,7 +33,7 @@ func runCLI(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, config.GetVersion())
 		return 0
 	case "setting":
-		return runSetting(args[1:], stdout, stderr)
+		return runSetting(args[1:], stdin, stdout, stderr)
 	case "migrate":
 		return runMigrate(stdout, stderr)
 	case "migrate-db":
@@ -60,10 +61,15 @@ Commands:
 }
 
 func runPanel(stderr io.Writer) int {
-	log.Printf("Starting %v %v", config.GetName(), config.GetVersion())
-	dbCfg := config.GetDBConfigFromJSON()
-	nodeCfg := config.GetNodeConfigFromJSON()
-	if err := config.ValidateNodeConfig(nodeCfg, dbCfg); err != nil {
+	defer logging.Setup(stderr).Close()
+	log.Printf("Starting %v %v (log level %s, log file in %s)", config.GetName(), config.GetVersion(), config.GetLogLevel(), config.GetLogFolder())
+	cfg, err := config.Load()
+	if err != nil {
+		fmt.Fprintf(stderr, "x-ui.json: %v\n", err)
+		return 1
+	}
+	nodeCfg := cfg.Node
+	if err := config.ValidateNodeConfig(nodeCfg, cfg.DB); err != nil {
 		fmt.Fprintf(stderr, "invalid node configuration: %v\n", err)
 		return 1
 	}
@@ -79,7 +85,7 @@ func runPanel(stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	server := web.NewServer(config.GetPanelConfigFromJSON())
+	server := web.NewServer(cfg.Panel)
 	if err := server.Start(ctx); err != nil {
 		fmt.Fprintf(stderr, "start panel: %v\n", err)
 		return 1

@@ -16,7 +16,7 @@ import (
 func cli(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := runCLI(args, &out, &errOut)
+	code := runCLI(args, nil, &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -86,7 +86,7 @@ func TestSettingWritesGroupsAndShows(t *testing.T) {
 			t.Fatalf("show output lacks %q:\n%s", want, out)
 		}
 	}
-	code, _, errOut = cli(t, "setting", "-username", "root", "-password", "s3cret!")
+	code, _, errOut = cli(t, "setting", "-username", "root", "-password", "s3cret!!")
 	if code != 0 {
 		t.Fatal(errOut)
 	}
@@ -163,7 +163,7 @@ func TestSettingRefusesSharedChangesOnAWorker(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "x-ui.json"), []byte(worker), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{"-reset"}, {"-username", "x"}, {"-password", "secret1"}} {
+	for _, args := range [][]string{{"-reset"}, {"-username", "x"}, {"-password", "secret12"}} {
 		code, _, errOut := cli(t, append([]string{"setting"}, args...)...)
 		if code == 0 || !strings.Contains(errOut, "master") {
 			t.Fatalf("%v on a worker: code %d stderr %q", args, code, errOut)

@@ -134,16 +134,18 @@ show_logs() {
 		err "lines: must be a number, got \"$lines\""
 		return 2
 	fi
+	# The panel writes x-ui.log (rotated to x-ui.log.1 ...) in XUI_LOG_FOLDER.
+	local file="$XUI_LOG_FOLDER/x-ui.log"
+	if [[ -f "$file" ]]; then
+		tail -n "$lines" "$file"
+		return
+	fi
 	if has_systemd; then
 		journalctl -u "$XUI_SERVICE" -n "$lines" --no-pager
 		return
 	fi
-	local files=("$XUI_LOG_FOLDER"/*.log)
-	if [[ ! -e "${files[0]}" ]]; then
-		err "no systemd journal and no log files in $XUI_LOG_FOLDER"
-		return 1
-	fi
-	tail -n "$lines" "${files[@]}"
+	err "no log file $file (has x-ui run yet?) and no systemd journal"
+	return 1
 }
 
 # ask prints a prompt on stderr and reads one line (empty at end of input).
@@ -169,7 +171,8 @@ ask_secret() {
 set_password() {
 	local pass
 	ask_secret "New panel password: " pass
-	change -password "$pass"
+	# Through stdin, so the password never shows in ps.
+	printf '%s\n' "$pass" | change -password -
 }
 
 # set_mariadb takes HOST PORT USER DBNAME [TLS] and reads the password from

@@ -45,8 +45,11 @@ func NormalizeDBType(t string) string {
 // XUI_DB_* variables override the stored values (XUI_DB_PASSWORD keeps the
 // password out of the file).
 func GetDBConfigFromJSON() DBConfig {
+	return dbConfigFrom(loadSettingsOrEmpty())
+}
+
+func dbConfigFrom(settings map[string]any) DBConfig {
 	cfg := defaultDBConfig()
-	settings := loadSettingsOrEmpty()
 	if v := readGroupedString(settings, "dbType"); v != "" {
 		cfg.Type = NormalizeDBType(v)
 	}

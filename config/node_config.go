@@ -25,9 +25,13 @@ const (
 )
 
 // GetNodeConfigFromJSON reads the node settings; a missing or unreadable file
-// gives a master with default intervals.
+// gives a master with default intervals. The commands Load x-ui.json first
+// and refuse a damaged one, so this fallback never decides a node's role.
 func GetNodeConfigFromJSON() NodeConfig {
-	settings := loadSettingsOrEmpty()
+	return nodeConfigFrom(loadSettingsOrEmpty())
+}
+
+func nodeConfigFrom(settings map[string]any) NodeConfig {
 	role := readGroupedString(settings, "nodeRole")
 	if role == "" {
 		role = string(NodeRoleMaster)

@@ -15,7 +15,10 @@ const DefaultPanelPort = 2053
 
 // GetPanelConfigFromJSON reads panelNetwork, panelTLS and panelSecurity.
 func GetPanelConfigFromJSON() PanelConfig {
-	settings := loadSettingsOrEmpty()
+	return panelConfigFrom(loadSettingsOrEmpty())
+}
+
+func panelConfigFrom(settings map[string]any) PanelConfig {
 	cfg := PanelConfig{
 		Listen:        readGroupedString(settings, "listen"),
 		Port:          readGroupedInt(settings, "port", DefaultPanelPort),

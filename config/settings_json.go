@@ -44,23 +44,10 @@ var settingGroupAliases = map[string][]string{
 // settingsFileMu serialises read-modify-write cycles of x-ui.json in-process.
 var settingsFileMu sync.Mutex
 
-// LoadSettingsJSON returns the parsed x-ui.json; a missing file is empty.
+// LoadSettingsJSON returns the parsed x-ui.json; a missing file is empty, a
+// damaged one a *FileError (so a writer never replaces it with defaults).
 func LoadSettingsJSON() (map[string]any, error) {
-	data, err := os.ReadFile(GetSettingPath())
-	if os.IsNotExist(err) {
-		return map[string]any{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	settings := map[string]any{}
-	if len(strings.TrimSpace(string(data))) == 0 {
-		return settings, nil
-	}
-	if err := json.Unmarshal(data, &settings); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", GetSettingPath(), err)
-	}
-	return settings, nil
+	return readSettingsFile(GetSettingPath())
 }
 
 // loadSettingsOrEmpty is for readers that fall back to defaults on any error.
@@ -203,6 +190,15 @@ func ResetPanelSettings() error {
 	if err != nil {
 		return err
 	}
+	removePanelKeys(settings)
+	data, err := json.MarshalIndent(settings, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(GetSettingPath(), append(data, '\n'), 0o600)
+}
+
+func removePanelKeys(settings map[string]any) {
 	for _, key := range panelResetKeys {
 		delete(settings, key)
 		for _, group := range settingGroupAliases[key] {
@@ -214,9 +210,47 @@ func ResetPanelSettings() error {
 			}
 		}
 	}
+}
+
+// ChangeSettingsJSON sets values (and, with resetPanel, removes the panel
+// network and TLS keys) in one atomic replace. The returned undo puts the
+// previous file back, for callers that must change x-ui.json and the
+// database both or neither.
+func ChangeSettingsJSON(values map[string]any, resetPanel bool) (undo func() error, err error) {
+	settingsFileMu.Lock()
+	defer settingsFileMu.Unlock()
+	path := GetSettingPath()
+	previous, readErr := os.ReadFile(path)
+	existed := readErr == nil
+	if readErr != nil && !os.IsNotExist(readErr) {
+		return nil, &FileError{Path: path, Cause: readErr}
+	}
+	settings, err := LoadSettingsJSON()
+	if err != nil {
+		return nil, err
+	}
+	if resetPanel {
+		removePanelKeys(settings)
+	}
+	for key, value := range values {
+		placeSetting(settings, key, value)
+	}
 	data, err := json.MarshalIndent(settings, "", "  ")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return atomicfile.Write(GetSettingPath(), append(data, '\n'), 0o600)
+	if err := os.MkdirAll(GetDBFolderPath(), 0o755); err != nil {
+		return nil, err
+	}
+	if err := atomicfile.Write(path, append(data, '\n'), 0o600); err != nil {
+		return nil, err
+	}
+	return func() error {
+		settingsFileMu.Lock()
+		defer settingsFileMu.Unlock()
+		if !existed {
+			return os.Remove(path)
+		}
+		return atomicfile.Write(path, previous, 0o600)
+	}, nil
 }

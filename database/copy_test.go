@@ -6,7 +6,6 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
-	"github.com/mhsanaei/3x-ui/v2/xray"
 	"gorm.io/gorm"
 )
 
@@ -17,8 +16,8 @@ func seedCopyFixture(t *testing.T, conn *gorm.DB) {
 			Listen: "0.0.0.0", Port: 443, Protocol: model.VLESS, Settings: `{"clients":[{"id":"u1","email":"a@x"}]}`,
 			StreamSettings: `{"network":"tcp"}`, Tag: "inbound-443", Sniffing: `{}`},
 		&model.Inbound{Id: 9, Port: 8443, Protocol: model.Trojan, Tag: "inbound-8443", Settings: `{"clients":[]}`},
-		&xray.ClientTraffic{InboundId: 5, Enable: true, Email: "a@x", Up: 1, Down: 2, AllTime: 3, ExpiryTime: 4, Total: 5, Reset: 30, LastOnline: 7},
-		&xray.ClientTraffic{InboundId: 5, Enable: false, Email: "b@x"},
+		&model.ClientTraffic{InboundId: 5, Enable: true, Email: "a@x", Up: 1, Down: 2, AllTime: 3, ExpiryTime: 4, Total: 5, Reset: 30, LastOnline: 7},
+		&model.ClientTraffic{InboundId: 5, Enable: false, Email: "b@x"},
 		&model.Setting{Key: "xrayTemplateConfig", Value: `{"log":{}}`},
 		&model.InboundClientIps{ClientEmail: "a@x", Ips: `["10.0.0.1"]`},
 		&model.OutboundTraffics{Tag: "direct", Up: 3, Down: 4, Total: 7},

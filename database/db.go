@@ -5,6 +5,7 @@ package database
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log"
 	"os"
 	"sync"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
-	"github.com/mhsanaei/3x-ui/v2/xray"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -32,7 +32,7 @@ func AllModels() []any {
 		&model.OutboundTraffics{},
 		&model.Setting{},
 		&model.InboundClientIps{},
-		&xray.ClientTraffic{},
+		&model.ClientTraffic{},
 		&model.HistoryOfSeeders{},
 		&model.SharedState{},
 		&model.NodeState{},
@@ -50,27 +50,8 @@ func InitDB() error {
 // InitDBWithPath opens the configured database; sqlitePath is the file used
 // when the configured type is SQLite. It migrates and seeds before returning.
 func InitDBWithPath(sqlitePath string) error {
-	cfg := config.GetDBConfigFromJSON()
-	var (
-		conn *gorm.DB
-		err  error
-	)
-	if cfg.Type == config.DBTypeMariaDB {
-		conn, err = OpenMariaDB(cfg)
-	} else {
-		conn, err = OpenSQLite(sqlitePath)
-	}
+	conn, err := Open(config.GetDBConfigFromJSON(), config.GetNodeConfigFromJSON().Role, sqlitePath)
 	if err != nil {
-		return err
-	}
-	prepare := Migrate
-	if config.GetNodeConfigFromJSON().Role == config.NodeRoleWorker {
-		// The master owns the shared schema; a worker only checks it is
-		// there, so it can run with a least-privilege account.
-		prepare = verifySchema
-	}
-	if err := prepare(conn); err != nil {
-		closeConn(conn)
 		return err
 	}
 	dbMu.Lock()
@@ -81,6 +62,59 @@ func InitDBWithPath(sqlitePath string) error {
 		closeConn(old)
 	}
 	return nil
+}
+
+// Open opens the database cfg names (SQLite at sqlitePath), migrating it on
+// a master and only checking the schema on a worker: the master owns the
+// shared schema, so a worker can run with a least-privilege account. The
+// caller owns the returned handle.
+func Open(cfg config.DBConfig, role config.NodeRole, sqlitePath string) (*gorm.DB, error) {
+	var (
+		conn *gorm.DB
+		err  error
+	)
+	if cfg.Type == config.DBTypeMariaDB {
+		conn, err = OpenMariaDB(cfg)
+	} else {
+		conn, err = OpenSQLite(sqlitePath)
+	}
+	if err != nil {
+		return nil, err
+	}
+	prepare := Migrate
+	if role == config.NodeRoleWorker {
+		prepare = verifySchema
+	}
+	if err := prepare(conn); err != nil {
+		closeConn(conn)
+		return nil, err
+	}
+	return conn, nil
+}
+
+// OpenForReading opens the configured database without creating or
+// migrating anything, for commands that only look (x-ui setting -show). It
+// returns nil, nil when a SQLite file does not exist yet.
+func OpenForReading(cfg config.DBConfig, sqlitePath string) (*gorm.DB, error) {
+	if cfg.Type == config.DBTypeMariaDB {
+		return OpenMariaDB(cfg)
+	}
+	if _, err := os.Stat(sqlitePath); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	conn, err := gorm.Open(sqlite.Open("file:"+sqlitePath+"?mode=ro&_busy_timeout=10000"), gormConfig())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", sqlitePath, err)
+	}
+	return conn, nil
+}
+
+// Close closes a handle from Open or OpenForReading.
+func Close(conn *gorm.DB) error {
+	if conn == nil {
+		return nil
+	}
+	return closeConn(conn)
 }
 
 // GetDB returns the open database, or nil before InitDB.
@@ -185,4 +219,17 @@ func verifySchema(conn *gorm.DB) error {
 		}
 	}
 	return nil
+}
+
+// ErrClosed is what services return while the database is away (not yet
+// opened, or lost and not reconnected).
+var ErrClosed = errors.New("database is not open")
+
+// Conn returns the open database or ErrClosed; unlike GetDB it never hands
+// out nil, so callers cannot panic on a missing connection.
+func Conn() (*gorm.DB, error) {
+	if conn := GetDB(); conn != nil {
+		return conn, nil
+	}
+	return nil, ErrClosed
 }

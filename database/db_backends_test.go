@@ -10,7 +10,6 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
-	"github.com/mhsanaei/3x-ui/v2/xray"
 	"gorm.io/gorm"
 )
 
@@ -49,7 +48,7 @@ func TestMigrationsRunTwice(t *testing.T) {
 				t.Fatalf("missing table for %T", m)
 			}
 		}
-		if !conn.Migrator().HasIndex(&xray.ClientTraffic{}, "idx_client_traffics_inbound_email") {
+		if !conn.Migrator().HasIndex(&model.ClientTraffic{}, "idx_client_traffics_inbound_email") {
 			t.Fatal("missing composite unique index (inbound_id, email)")
 		}
 	})
@@ -74,10 +73,10 @@ func TestDefaultUserSeeded(t *testing.T) {
 func TestClientTrafficUniqueKeys(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		conn := openBackend(t, b)
-		if err := conn.Create(&xray.ClientTraffic{InboundId: 1, Email: "a@x"}).Error; err != nil {
+		if err := conn.Create(&model.ClientTraffic{InboundId: 1, Email: "a@x"}).Error; err != nil {
 			t.Fatal(err)
 		}
-		if err := conn.Create(&xray.ClientTraffic{InboundId: 2, Email: "a@x"}).Error; err == nil {
+		if err := conn.Create(&model.ClientTraffic{InboundId: 2, Email: "a@x"}).Error; err == nil {
 			t.Fatal("email must be unique across inbounds")
 		}
 		if err := conn.Create(&model.Inbound{Tag: "t1", Port: 1}).Error; err != nil {

@@ -24,9 +24,9 @@ trap cleanup EXIT
 
 die() {
 	echo "SMOKE FAIL: $*" >&2
-	if [[ -f "$WORK/x-ui.log" ]]; then
+	if [[ -f "$WORK/stdout.log" ]]; then
 		echo "--- last lines of x-ui output ---" >&2
-		tail -n 40 "$WORK/x-ui.log" >&2
+		tail -n 40 "$WORK/stdout.log" >&2
 	fi
 	exit 1
 }
@@ -66,8 +66,8 @@ cat >"$WORK/db/x-ui.json" <<JSON
 JSON
 
 step "starting x-ui run on 127.0.0.1:$PORT"
-XUI_DB_FOLDER="$WORK/db" XUI_BIN_FOLDER="$WORK/bin" XUI_LOG_FOLDER="$WORK" \
-	"$XUI" run >"$WORK/x-ui.log" 2>&1 &
+XUI_DB_FOLDER="$WORK/db" XUI_BIN_FOLDER="$WORK/bin" XUI_LOG_FOLDER="$WORK/log" XUI_LOG_LEVEL=info \
+	"$XUI" run >"$WORK/stdout.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 150); do
 	curl -fsS -o /dev/null "${BASE}health" 2>/dev/null && break
@@ -169,5 +169,11 @@ step "logout ends the session"
 curl -sS -o /dev/null -b "$JAR" -c "$JAR" "${BASE}logout"
 code=$(curl -sS -o /dev/null -w '%{http_code}' -b "$JAR" "$API/inbounds/list")
 [[ "$code" == 401 ]] || die "after logout: expected 401, got $code"
+
+step "the panel log is in XUI_LOG_FOLDER and x-ui.sh logs reads it"
+[[ -f "$WORK/log/x-ui.log" ]] || die "no $WORK/log/x-ui.log"
+XUI_LOG_FOLDER="$WORK/log" XUI_NO_SYSTEMD=1 XUI_ENV_FILE=/nonexistent bash "$ROOT/x-ui.sh" logs 200 >"$WORK/logs.out" ||
+	die "x-ui.sh logs failed: $(cat "$WORK/logs.out")"
+grep -q "Starting x-ui" "$WORK/logs.out" || die "x-ui.sh logs does not show the panel log: $(head -c 2000 "$WORK/logs.out")"
 
 echo "SMOKE OK"

@@ -211,7 +211,7 @@ func TestXUIScriptSQLite(t *testing.T) {
 	run(t, env, "", xs, "set-base-path", "/secret/").expect(t, 0)
 	run(t, env, "", xs, "set-username", "root1").expect(t, 0)
 	run(t, env, "long-enough\n", xs, "set-password").expect(t, 0)
-	run(t, env, "abc\n", xs, "set-password").expect(t, 2, "password: must be at least 4 characters")
+	run(t, env, "abc\n", xs, "set-password").expect(t, 2, "password: must be at least 8 characters")
 	// The binary's own subcommands pass through.
 	show = run(t, env, "", xs, "setting", "-show", "true").expect(t, 0)
 	if showValue(t, show.stdout, "port") != "2099" || showValue(t, show.stdout, "webBasePath") != "/secret/" ||
@@ -222,7 +222,7 @@ func TestXUIScriptSQLite(t *testing.T) {
 	// Without systemd, service actions fail clearly; status is "unknown" (4).
 	run(t, env, "", xs, "status").expect(t, 4, "systemd is not available")
 	run(t, env, "", xs, "restart").expect(t, 1, "systemd is not available")
-	run(t, env, "", xs, "logs").expect(t, 1, "no log files")
+	run(t, env, "", xs, "logs").expect(t, 1, "no log file")
 	run(t, env, "", xs, "no-such-command").expect(t, 2, "unknown command", "Usage:")
 	run(t, env, "", xs, "node-id").expect(t, 2, "expected 1 argument")
 

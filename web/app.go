@@ -10,14 +10,19 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/iplimit"
+	"github.com/mhsanaei/3x-ui/v2/ops"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/web/controller"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
 	"github.com/mhsanaei/3x-ui/v2/xray"
+	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
 // Login rate limit: this many failures per IP per window.
@@ -30,15 +35,15 @@ const (
 // them. Tests build an App directly and drive Handler with httptest.
 type App struct {
 	Cfg      config.PanelConfig
-	Settings *service.SettingService
-	Users    *service.UserService
-	Inbounds *service.InboundService
-	Xray     *service.XrayService
-	IPLimit  *service.IPLimitService
-	Status   *service.ServerService
-	Backup   *service.BackupService
-	Tokens   *service.APITokenService
-	Template *service.XrayTemplateChecker
+	Settings *settings.SettingService
+	Users    *auth.UserService
+	Inbounds *inbound.InboundService
+	Xray     *xrayrun.XrayService
+	IPLimit  *iplimit.IPLimitService
+	Status   *ops.ServerService
+	Backup   *ops.BackupService
+	Tokens   *auth.APITokenService
+	Template *xrayrun.XrayTemplateChecker
 	Limiter  *middleware.LoginLimiter
 
 	mu       sync.Mutex
@@ -78,18 +83,18 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 	}
 	a := &App{
 		Cfg:      cfg,
-		Settings: &service.SettingService{},
-		Users:    &service.UserService{},
-		Inbounds: &service.InboundService{},
-		Backup:   &service.BackupService{},
-		Tokens:   &service.APITokenService{},
+		Settings: &settings.SettingService{},
+		Users:    &auth.UserService{},
+		Inbounds: &inbound.InboundService{},
+		Backup:   &ops.BackupService{},
+		Tokens:   &auth.APITokenService{},
 		Limiter:  middleware.NewLoginLimiter(loginMaxFailures, loginWindow),
 		sessions: sessions,
 	}
 	proc := xray.NewProcess(xray.ProcessOptions{
 		BinaryPath: opts.XrayBinary, ConfigPath: opts.XrayConfigPath, Supervise: true,
 	})
-	a.Xray = service.NewXrayService(a.Settings, a.Inbounds, proc)
+	a.Xray = xrayrun.NewXrayService(a.Settings, a.Inbounds, proc)
 	apply := func() {
 		if err := a.Xray.ApplyFromDatabase(); err != nil {
 			log.Printf("xray: apply change: %v", err)
@@ -97,11 +102,11 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 	}
 	a.Inbounds.OnChange = apply
 	a.Settings.OnChange = apply
-	a.IPLimit = service.NewIPLimitService(a.Xray, a.Settings)
-	a.Status = service.NewServerService(a.Xray)
-	a.Inbounds.Precheck = &service.XrayPrecheck{Binary: opts.XrayBinary, Running: proc.Config}
+	a.IPLimit = iplimit.NewIPLimitService(a.Xray, a.Settings)
+	a.Status = ops.NewServerService(a.Xray)
+	a.Inbounds.Precheck = &inbound.XrayPrecheck{Binary: opts.XrayBinary, Running: proc.Config}
 	a.Backup.Precheck = a.Inbounds.Precheck
-	a.Template = &service.XrayTemplateChecker{Binary: opts.XrayBinary, Inbounds: a.Inbounds,
+	a.Template = &xrayrun.XrayTemplateChecker{Binary: opts.XrayBinary, Inbounds: a.Inbounds,
 		PanelPort: cfg.Port, LogFolder: config.GetLogFolder(), Running: proc.Config}
 	return a, nil
 }
@@ -188,12 +193,12 @@ func (a *App) Handler() http.Handler {
 	engine.GET(basePath+"health", func(c *gin.Context) {
 		c.JSON(http.StatusOK, controller.Msg{Success: true, Obj: gin.H{"version": config.GetVersion()}})
 	})
-	auth := &middleware.Authenticator{Sessions: sessions, Tokens: a.Tokens, CheckUser: checkSessionUser}
+	authn := &middleware.Authenticator{Sessions: sessions, Tokens: a.Tokens, CheckUser: checkSessionUser}
 	controller.Register(engine, controller.Deps{
 		BasePath: basePath,
 		Sessions: sessions,
 		Limiter:  a.Limiter,
-		Auth:     auth,
+		Auth:     authn,
 		Users:    a.Users,
 		Settings: a.Settings,
 		Inbounds: a.Inbounds,

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -180,7 +181,7 @@ func TestCSRF(t *testing.T) {
 func TestTwoFactorLogin(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
-		secret := session.NewTOTPSecret()
+		secret := auth.NewTOTPSecret()
 		if err := database.GetDB().Model(&model.User{}).Where("username = ?", "admin").
 			Update("two_factor_secret", secret).Error; err != nil {
 			t.Fatal(err)
@@ -193,7 +194,7 @@ func TestTwoFactorLogin(t *testing.T) {
 		}
 		c.do("POST", "login", map[string]string{"username": "admin", "password": "admin", "twoFactorCode": "000000x"}).
 			expectFail(http.StatusUnauthorized, "twoFactorCode")
-		code, err := session.TOTPCode(secret, time.Now())
+		code, err := auth.TOTPCode(secret, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
 )
 
@@ -30,7 +31,7 @@ func newServingEnv(t *testing.T, b dbtest.Backend) *servingEnv {
 	t.Helper()
 	env := newEnv(t, b)
 	var tpl map[string]any
-	if err := json.Unmarshal([]byte(service.DefaultXrayTemplate), &tpl); err != nil {
+	if err := json.Unmarshal([]byte(settings.DefaultXrayTemplate), &tpl); err != nil {
 		t.Fatal(err)
 	}
 	routing := tpl["routing"].(map[string]any)
@@ -155,7 +156,7 @@ func TestWritesXrayCannotRunAreRefused(t *testing.T) {
 			{"listen a host name", "inbounds/add", with(p, func(m map[string]any) { m["listen"] = "localhost" }), 400, "listen"},
 			{"port held by another process", "inbounds/add", with(heldPort, func(m map[string]any) {}), 409, "port"},
 			{"update to a held port", "inbounds/update/" + s.inID, with(heldPort, func(m map[string]any) {}), 409, "port"},
-			{"remark over the limit", "inbounds/add", with(p, func(m map[string]any) { m["remark"] = strings.Repeat("r", service.MaxRemark+1) }), 400, "remark"},
+			{"remark over the limit", "inbounds/add", with(p, func(m map[string]any) { m["remark"] = strings.Repeat("r", inbound.MaxRemark+1) }), 400, "remark"},
 			{"remark with NUL", "inbounds/add", with(p, func(m map[string]any) { m["remark"] = "a\x00b" }), 400, "remark"},
 		}
 		for _, tc := range cases {

@@ -18,8 +18,8 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/ops"
 	"github.com/mhsanaei/3x-ui/v2/web/controller"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
 )
 
@@ -232,7 +232,7 @@ func vlessClient(email string) map[string]any {
 	return map[string]any{"id": newTestUUID(), "email": email, "enable": true}
 }
 
-func newTestUUID() string { return service.NewUUID() }
+func newTestUUID() string { return ops.NewUUID() }
 
 func itoa(i int) string { return strconv.Itoa(i) }
 

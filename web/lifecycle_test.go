@@ -24,8 +24,8 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/web/controller"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
 )
 
@@ -45,8 +45,8 @@ func TestServerLifecycle(t *testing.T) {
 		}
 		t.Cleanup(func() { database.CloseDB() })
 		// Xray's API on a free port, so parallel test runs do not collide.
-		tpl := strings.Replace(service.DefaultXrayTemplate, "62789", fmt.Sprint(freePort(t)), 1)
-		if err := (&service.SettingService{}).SetXrayConfigTemplate(tpl); err != nil {
+		tpl := strings.Replace(settings.DefaultXrayTemplate, "62789", fmt.Sprint(freePort(t)), 1)
+		if err := (&settings.SettingService{}).SetXrayConfigTemplate(tpl); err != nil {
 			t.Fatal(err)
 		}
 		cfg := config.PanelConfig{Listen: "127.0.0.1", Port: freePort(t), BasePath: "/life/", SessionMaxAge: 30}

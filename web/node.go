@@ -5,19 +5,19 @@ import (
 	"log"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/util/loop"
 	"github.com/mhsanaei/3x-ui/v2/web/job"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
-	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
 // finalFlushTimeout bounds the last flush at shutdown (the DB may be away).
 const finalFlushTimeout = 5 * time.Second
 
-// nodeRuntime holds the multi-node loops of a node in shared mode.
+// nodeRuntime holds a node's traffic loop and, in shared mode, its sync.
 type nodeRuntime struct {
 	node        config.NodeConfig
 	leaseHolder string // "" unless this node holds the master lease
@@ -26,17 +26,18 @@ type nodeRuntime struct {
 	done        chan struct{}
 }
 
-// startSharedMode wires shared-mode traffic and sync for app and returns
-// the traffic job the scheduler should run. Traffic goes Xray -> journal
-// (traffic-pending.json) -> database through the flush loop; a worker
+// startNode wires traffic (and in shared mode the sync) for app and returns
+// the traffic job the scheduler should run. In every mode traffic goes
+// Xray -> journal (traffic-pending.json) -> database through the flush
+// loop and the per-node ledger, so each byte counts exactly once; a worker
 // follows the shared version from its cached snapshot, a master records a
 // heartbeat and reconciles quotas and expiry for all nodes.
-func startSharedMode(ctx context.Context, app *App, node config.NodeConfig) (*nodeRuntime, *job.SharedTrafficJob, error) {
-	instance := service.NodeInstance()
+func startNode(ctx context.Context, app *App, node config.NodeConfig, shared bool) (*nodeRuntime, *job.SharedTrafficJob, error) {
+	instance := cluster.NodeInstance()
 	syncEvery := time.Duration(node.SyncIntervalSeconds) * time.Second
 	leaseHolder := ""
-	if conn := database.GetDB(); conn != nil {
-		if err := service.CheckNodeIdentity(conn, node, instance); err != nil {
+	if conn := database.GetDB(); conn != nil && shared {
+		if err := cluster.CheckNodeIdentity(conn, node, instance); err != nil {
 			return nil, nil, err
 		}
 		if node.Role != config.NodeRoleWorker {
@@ -59,10 +60,11 @@ func startSharedMode(ctx context.Context, app *App, node config.NodeConfig) (*no
 		state.ConfigHash = app.Xray.ConfigHash()
 		pending, _, dropped := store.Stats()
 		state.PendingDeltas, state.DroppedDeltas = int64(pending), dropped
+		if o := app.Xray.LastApply(); !o.Applied && state.LastError == "" {
+			state.LastError = "xray apply: " + o.Reason
+		}
 	})
-	app.Xray.SetTrafficSink(func(_ []*xray.Traffic, clients []*xray.ClientTraffic) error {
-		return rt.flush.Collect(clients)
-	})
+	app.Xray.SetTrafficSink(rt.flush.CollectAll)
 	flushEvery := time.Duration(node.TrafficFlushSeconds) * time.Second
 	go func() {
 		defer close(rt.done)
@@ -72,7 +74,10 @@ func startSharedMode(ctx context.Context, app *App, node config.NodeConfig) (*no
 		app.Xray.SetConfigSource(rt.sync.CurrentConfig)
 		rt.flush.SetInboundResolver(rt.sync.InboundForEmail)
 		app.IPLimit.SetLimitSource(rt.sync.CurrentLimits)
-		go rt.sync.Run(ctx, syncEvery)
+		// Build Xray before HTTP serves: the cached snapshot, then one
+		// sync attempt (the database may be away; the cache then stands).
+		rt.sync.Prepare()
+		go rt.sync.Follow(ctx, syncEvery)
 	} else {
 		rt.flush.SetOnReconciled(func() {
 			if err := app.Xray.ApplyFromDatabase(); err != nil {

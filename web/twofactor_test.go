@@ -7,16 +7,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
-	"github.com/mhsanaei/3x-ui/v2/web/session"
 )
 
 // totpNow is the current code for secret.
 func totpNow(t testing.TB, secret string) string {
 	t.Helper()
-	code, err := session.TOTPCode(secret, time.Now())
+	code, err := auth.TOTPCode(secret, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func totpWrong(t testing.TB, secret string) string {
 	t.Helper()
 	for i := 0; i < 1000; i++ {
 		code := strings.Repeat("0", 6-len(itoa(i))) + itoa(i)
-		if !session.ValidTOTP(secret, code, time.Now()) && !session.ValidTOTP(secret, code, time.Now().Add(30*time.Second)) {
+		if !auth.ValidTOTP(secret, code, time.Now()) && !auth.ValidTOTP(secret, code, time.Now().Add(30*time.Second)) {
 			return code
 		}
 	}

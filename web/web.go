@@ -15,9 +15,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/web/job"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
 )
 
 // shutdownTimeout bounds how long in-flight requests may take to finish.
@@ -31,7 +31,9 @@ type Server struct {
 	ctx    context.Context // every loop and job the server starts ends with it
 	cancel context.CancelFunc
 	jobs   *job.Scheduler
-	node   *nodeRuntime // shared mode only
+	node   *nodeRuntime // traffic pipeline and, in shared mode, sync
+	// Knobs are test hooks; production leaves them empty.
+	Knobs Knobs
 
 	mu       sync.Mutex // guards the HTTP fields (a panel restart swaps them)
 	closed   bool       // Stop was called: a pending restart must not serve again
@@ -39,6 +41,13 @@ type Server struct {
 	listener net.Listener
 	tls      bool
 	done     chan struct{}
+}
+
+// Knobs let tests observe the start-up order.
+type Knobs struct {
+	// BeforeServe runs after Xray and the loops started, just before the
+	// bound listener starts answering HTTP.
+	BeforeServe func()
 }
 
 // NewServer prepares a server for the given panel configuration.
@@ -49,9 +58,11 @@ func NewServer(cfg config.PanelConfig) *Server {
 // App exposes the wired services (nil before Start).
 func (s *Server) App() *App { return s.app }
 
-// Start wires the services, binds the listen address and serves in the
-// background, then starts Xray and the jobs. ctx ending stops the jobs; call
-// Stop for the full ordered shutdown.
+// Start runs the start-up order: the services on the open database (or,
+// on a worker, the cached snapshot), Xray, the loops, and only then HTTP,
+// so no request is answered before Xray runs what this node should serve.
+// The port is bound first, so a taken port fails before anything starts.
+// ctx ending stops the jobs; call Stop for the full ordered shutdown.
 func (s *Server) Start(ctx context.Context) error {
 	tlsCfg, err := loadTLS(s.cfg)
 	if err != nil {
@@ -65,24 +76,25 @@ func (s *Server) Start(ctx context.Context) error {
 	s.app = app
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	// Bind first: a taken port fails before Xray or any job starts.
-	if err := s.serve(app.Cfg, tlsCfg, app); err != nil {
+	ln, err := listen(app.Cfg, tlsCfg)
+	if err != nil {
 		s.cancel()
 		return err
 	}
 	deps := job.Deps{Xray: app.Xray, Inbounds: app.Inbounds, IPLimit: app.IPLimit}
 	node := config.GetNodeConfigFromJSON()
 	worker := node.Role == config.NodeRoleWorker
-	if service.IsSharedModeEnabled() {
-		rt, trafficJob, err := startSharedMode(s.ctx, app, node)
-		if err != nil {
-			s.cancel()
-			_ = s.shutdownHTTP()
-			return err
-		}
-		s.node, deps.Traffic = rt, trafficJob
-		// Collect as often as the journal is flushed.
-		deps.TrafficInterval = time.Duration(node.TrafficFlushSeconds) * time.Second
+	// Every mode runs the same traffic pipeline (journal, then ledger);
+	// shared mode adds the sync and the master lease on top.
+	rt, trafficJob, err := startNode(s.ctx, app, node, cluster.IsSharedModeEnabled())
+	if err != nil {
+		s.cancel()
+		ln.Close()
+		return err
 	}
+	s.node, deps.Traffic = rt, trafficJob
+	// Collect as often as the journal is flushed.
+	deps.TrafficInterval = time.Duration(node.TrafficFlushSeconds) * time.Second
 	// A worker's Xray starts from its cached snapshot inside the sync loop,
 	// never from the database.
 	if !worker {
@@ -93,24 +105,46 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 	}
 	s.jobs = job.Start(s.ctx, deps)
+	if s.Knobs.BeforeServe != nil {
+		s.Knobs.BeforeServe()
+	}
+	if err := s.serveOn(ln, app.Cfg, tlsCfg != nil, app); err != nil {
+		s.cancel()
+		return err
+	}
 	return nil
+}
+
+// listen binds cfg's address (TLS when tlsCfg is set) without serving.
+func listen(cfg config.PanelConfig, tlsCfg *tls.Config) (net.Listener, error) {
+	addr := net.JoinHostPort(cfg.Listen, strconv.Itoa(cfg.Port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	}
+	return ln, nil
 }
 
 // serve binds cfg's address and serves app's handler in the background.
 func (s *Server) serve(cfg config.PanelConfig, tlsCfg *tls.Config, app *App) error {
+	ln, err := listen(cfg, tlsCfg)
+	if err != nil {
+		return err
+	}
+	return s.serveOn(ln, cfg, tlsCfg != nil, app)
+}
+
+// serveOn serves app's handler on ln in the background.
+func (s *Server) serveOn(ln net.Listener, cfg config.PanelConfig, useTLS bool, app *App) error {
 	s.mu.Lock()
 	closed := s.closed
 	s.mu.Unlock()
 	if closed {
+		ln.Close()
 		return errors.New("server is stopped")
-	}
-	addr := net.JoinHostPort(cfg.Listen, strconv.Itoa(cfg.Port))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
-	}
-	if tlsCfg != nil {
-		ln = tls.NewListener(ln, tlsCfg)
 	}
 	srv := &http.Server{
 		Handler:           app.Handler(),
@@ -132,7 +166,7 @@ func (s *Server) serve(cfg config.PanelConfig, tlsCfg *tls.Config, app *App) err
 		<-done
 		return errors.New("server is stopped")
 	}
-	s.cfg, s.http, s.listener, s.tls, s.done = cfg, srv, ln, tlsCfg != nil, done
+	s.cfg, s.http, s.listener, s.tls, s.done = cfg, srv, ln, useTLS, done
 	s.mu.Unlock()
 	return nil
 }

@@ -1,8 +1,6 @@
 // Package model holds the panel's gorm models.
 package model
 
-import "github.com/mhsanaei/3x-ui/v2/xray"
-
 // Protocol is an inbound's Xray protocol name.
 type Protocol string
 
@@ -32,16 +30,16 @@ type User struct {
 // Inbound is one Xray inbound with its 3x-ui fields. Settings, StreamSettings
 // and Sniffing are raw JSON as the UI and API exchange them.
 type Inbound struct {
-	Id          int                  `json:"id" form:"id" gorm:"primaryKey;autoIncrement"`
-	UserId      int                  `json:"-"`
-	Up          int64                `json:"up" form:"up"`
-	Down        int64                `json:"down" form:"down"`
-	Total       int64                `json:"total" form:"total"`
-	AllTime     int64                `json:"allTime" form:"allTime" gorm:"default:0"`
-	Remark      string               `json:"remark" form:"remark"`
-	Enable      bool                 `json:"enable" form:"enable"`
-	ExpiryTime  int64                `json:"expiryTime" form:"expiryTime"`
-	ClientStats []xray.ClientTraffic `json:"clientStats" form:"clientStats" gorm:"foreignKey:InboundId;references:Id"`
+	Id          int             `json:"id" form:"id" gorm:"primaryKey;autoIncrement"`
+	UserId      int             `json:"-"`
+	Up          int64           `json:"up" form:"up"`
+	Down        int64           `json:"down" form:"down"`
+	Total       int64           `json:"total" form:"total"`
+	AllTime     int64           `json:"allTime" form:"allTime" gorm:"default:0"`
+	Remark      string          `json:"remark" form:"remark"`
+	Enable      bool            `json:"enable" form:"enable"`
+	ExpiryTime  int64           `json:"expiryTime" form:"expiryTime"`
+	ClientStats []ClientTraffic `json:"clientStats" form:"clientStats" gorm:"foreignKey:InboundId;references:Id"`
 
 	Listen         string   `json:"listen" form:"listen"`
 	Port           int      `json:"port" form:"port"`

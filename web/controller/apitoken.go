@@ -2,15 +2,15 @@ package controller
 
 import (
 	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"net/http"
 )
 
 // APITokenController lists, creates and revokes API tokens.
 type APITokenController struct {
-	Tokens *service.APITokenService
+	Tokens *auth.APITokenService
 }
 
 func (a *APITokenController) register(g *gin.RouterGroup) {

@@ -3,6 +3,7 @@ package controller
 import (
 	"errors"
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"log"
 	"math"
 	"net/http"
@@ -10,13 +11,13 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
 )
 
-// LoginUsers is what login needs from service.UserService.
+// LoginUsers is what login needs from auth.UserService.
 type LoginUsers interface {
 	CheckUser(username, password string) (*model.User, error)
 	EndSessions(userID int) error
@@ -91,7 +92,7 @@ func (a *AuthController) login(c *gin.Context) {
 	}
 	user, err := a.Users.CheckUser(form.Username, form.Password)
 	release()
-	if err != nil && !errors.Is(err, service.ErrInvalidCredentials) {
+	if err != nil && !errors.Is(err, auth.ErrInvalidCredentials) {
 		fail(c, err)
 		return
 	}
@@ -109,7 +110,7 @@ func (a *AuthController) login(c *gin.Context) {
 				Msg: "twoFactorCode: two-factor code required", Obj: gin.H{"twoFactorRequired": true}})
 			return
 		}
-		step, valid := session.MatchTOTP(user.TwoFactorSecret, code, a.now())
+		step, valid := auth.MatchTOTP(user.TwoFactorSecret, code, a.now())
 		if valid {
 			fresh, err := a.Users.UseTOTPStep(user.Id, step)
 			if err != nil {
@@ -157,7 +158,7 @@ func (a *AuthController) logout(c *gin.Context) {
 	if d, err := a.Sessions.Load(c.Request); err == nil {
 		// Survives restarts and holds on every node (a worker cannot
 		// write the users table; its in-memory revocation still applies).
-		if err := a.Users.EndSessions(d.UserID); err != nil && service.KindOf(err) != service.KindForbidden {
+		if err := a.Users.EndSessions(d.UserID); err != nil && errs.KindOf(err) != errs.KindForbidden {
 			log.Printf("logout: end sessions of user %d: %v", d.UserID, err)
 		}
 	}

@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 )
 
 // maxBodyBytes bounds a JSON or form body (an inbound with many thousands of
@@ -21,13 +21,13 @@ import (
 const maxBodyBytes = 32 << 20
 
 // bind fills dst from a JSON body or from form fields (the 3x-ui UI posts
-// forms, scripts post JSON). Errors are service.Invalid naming the field.
+// forms, scripts post JSON). Errors are errs.Invalid naming the field.
 func bind(c *gin.Context, dst any) error {
 	if isJSON(c.Request) {
 		return bindJSON(c, dst)
 	}
 	if err := c.Request.ParseMultipartForm(maxBodyBytes); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-		return service.Invalid("body", "cannot read form: %v", err)
+		return errs.Invalid("body", "cannot read form: %v", err)
 	}
 	return bindForm(c.Request.Form, dst)
 }
@@ -43,10 +43,10 @@ func bindJSON(c *gin.Context, dst any) error {
 		if errors.As(err, &mbe) {
 			return &errMaxBytes{limit: mbe.Limit}
 		}
-		return service.Invalid("body", "cannot read body: %v", err)
+		return errs.Invalid("body", "cannot read body: %v", err)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return service.Invalid("body", "is empty; send a JSON object")
+		return errs.Invalid("body", "is empty; send a JSON object")
 	}
 	return decodeJSON(body, dst)
 }
@@ -60,15 +60,15 @@ func decodeJSON(body []byte, dst any) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &syn):
-		return service.Invalid("body", "malformed JSON at byte %d: %v", syn.Offset, syn)
+		return errs.Invalid("body", "malformed JSON at byte %d: %v", syn.Offset, syn)
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
 			field = "body"
 		}
-		return service.Invalid(field, "must be %s, got JSON %s", jsonKind(typ.Type), typ.Value)
+		return errs.Invalid(field, "must be %s, got JSON %s", jsonKind(typ.Type), typ.Value)
 	default:
-		return service.Invalid("body", "invalid JSON: %v", err)
+		return errs.Invalid("body", "invalid JSON: %v", err)
 	}
 }
 
@@ -119,7 +119,7 @@ func bindFormStruct(values url.Values, sv reflect.Value) error {
 			continue
 		}
 		if err := setScalar(sv.Field(i), strings.TrimSpace(raw[0])); err != nil {
-			return service.Invalid(name, "%v, got %q", err, raw[0])
+			return errs.Invalid(name, "%v, got %q", err, raw[0])
 		}
 	}
 	return nil

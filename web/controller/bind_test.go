@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/mhsanaei/3x-ui/v2/database/model"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 )
 
 func TestBindFormNamesTheField(t *testing.T) {
@@ -17,7 +17,7 @@ func TestBindFormNamesTheField(t *testing.T) {
 	}
 	for field, value := range map[string]string{"port": "x", "enable": "maybe", "expiryTime": "1.5", "clientStats": "{"} {
 		err := bindForm(url.Values{field: {value}}, &model.Inbound{})
-		if service.KindOf(err) != service.KindInvalid || !strings.HasPrefix(err.Error(), field+":") {
+		if errs.KindOf(err) != errs.KindInvalid || !strings.HasPrefix(err.Error(), field+":") {
 			t.Fatalf("%s=%q: %v", field, value, err)
 		}
 	}
@@ -36,7 +36,7 @@ func TestDecodeJSONNamesTheField(t *testing.T) {
 	}
 	for body, want := range cases {
 		err := decodeJSON([]byte(body), &model.Inbound{})
-		if service.KindOf(err) != service.KindInvalid || !strings.HasPrefix(err.Error(), want) {
+		if errs.KindOf(err) != errs.KindInvalid || !strings.HasPrefix(err.Error(), want) {
 			t.Fatalf("%s: got %v, want prefix %q", body, err, want)
 		}
 	}

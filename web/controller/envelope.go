@@ -11,7 +11,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
 // Msg is the envelope every API answer uses.
@@ -19,6 +20,10 @@ type Msg struct {
 	Success bool   `json:"success"`
 	Msg     string `json:"msg"`
 	Obj     any    `json:"obj"`
+	// Applied is set on writes: false when the change is stored but did
+	// not reach Xray, with Reason saying why (the UI shows it).
+	Applied *bool  `json:"applied,omitempty"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 func ok(c *gin.Context, obj any) { c.JSON(http.StatusOK, Msg{Success: true, Obj: obj}) }
@@ -41,14 +46,14 @@ func fail(c *gin.Context, err error) {
 }
 
 func statusOf(err error) int {
-	switch service.KindOf(err) {
-	case service.KindInvalid:
+	switch errs.KindOf(err) {
+	case errs.KindInvalid:
 		return http.StatusBadRequest
-	case service.KindNotFound:
+	case errs.KindNotFound:
 		return http.StatusNotFound
-	case service.KindConflict:
+	case errs.KindConflict:
 		return http.StatusConflict
-	case service.KindForbidden:
+	case errs.KindForbidden:
 		return http.StatusForbidden
 	}
 	var me *errMaxBytes
@@ -68,7 +73,7 @@ func (e *errMaxBytes) Error() string {
 func intParam(c *gin.Context, name string) (int, error) {
 	v, err := strconv.Atoi(c.Param(name))
 	if err != nil || v <= 0 {
-		return 0, service.Invalid(name, "must be a positive integer, got %q", c.Param(name))
+		return 0, errs.Invalid(name, "must be a positive integer, got %q", c.Param(name))
 	}
 	return v, nil
 }
@@ -81,7 +86,7 @@ func intQuery(c *gin.Context, name string, fallback int) (int, error) {
 	}
 	v, err := strconv.Atoi(raw)
 	if err != nil || v < 0 {
-		return 0, service.Invalid(name, "must be a non-negative integer, got %q", raw)
+		return 0, errs.Invalid(name, "must be a non-negative integer, got %q", raw)
 	}
 	return v, nil
 }
@@ -93,6 +98,27 @@ func reply(c *gin.Context, err error, msg string, obj any) {
 		return
 	}
 	okMsg(c, msg, obj)
+}
+
+// ApplyReporter says whether the stored state reached Xray.
+type ApplyReporter interface{ LastApply() xrayrun.ApplyOutcome }
+
+// replyWrite answers a write: a failure, or success with applied true, or
+// false plus the reason when the live apply after the commit failed.
+func replyWrite(c *gin.Context, x ApplyReporter, err error, msg string, obj any) {
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	m := Msg{Success: true, Msg: msg, Obj: obj}
+	if x != nil {
+		out := x.LastApply()
+		m.Applied, m.Reason = &out.Applied, out.Reason
+		if !out.Applied {
+			m.Msg += " (stored, not applied to Xray: " + out.Reason + ")"
+		}
+	}
+	c.JSON(http.StatusOK, m)
 }
 
 // replyObj answers err as a failure, or obj as a success.
@@ -129,7 +155,7 @@ func bodyInbound(c *gin.Context) (*model.Inbound, error) {
 func bodyClientData(c *gin.Context) (*model.Inbound, error) {
 	in, err := bodyInbound(c)
 	if err == nil && in.Id <= 0 {
-		err = service.Invalid("id", "inbound id is required")
+		err = errs.Invalid("id", "inbound id is required")
 	}
 	return in, err
 }

@@ -7,15 +7,27 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/iplimit"
+	"github.com/mhsanaei/3x-ui/v2/ops"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
 // InboundController maps 3x-ui's inbound routes onto InboundService.
 type InboundController struct {
-	Inbounds *service.InboundService
-	Xray     *service.XrayService
-	IPLimit  *service.IPLimitService
+	Inbounds *inbound.InboundService
+	Xray     *xrayrun.XrayService
+	IPLimit  *iplimit.IPLimitService
+}
+
+// applier is nil when no Xray is wired (tests of the HTTP layer alone).
+func (a *InboundController) applier() ApplyReporter {
+	if a.Xray == nil {
+		return nil
+	}
+	return a.Xray
 }
 
 func (a *InboundController) register(g *gin.RouterGroup) {
@@ -63,7 +75,7 @@ func (a *InboundController) add(c *gin.Context) {
 		inbound.Id = 0
 		inbound.UserId = middleware.UserID(c)
 		saved, err := a.Inbounds.AddInbound(inbound)
-		reply(c, err, "inbound added", saved)
+		replyWrite(c, a.applier(), err, "inbound added", saved)
 	})
 }
 
@@ -72,62 +84,62 @@ func (a *InboundController) update(c *gin.Context) {
 		with(c, bodyInbound, func(inbound *model.Inbound) {
 			inbound.Id = id
 			saved, err := a.Inbounds.UpdateInbound(inbound)
-			reply(c, err, "inbound updated", saved)
+			replyWrite(c, a.applier(), err, "inbound updated", saved)
 		})
 	})
 }
 
 func (a *InboundController) del(c *gin.Context) {
-	with(c, idParam, func(id int) { reply(c, a.Inbounds.DelInbound(id), "inbound deleted", id) })
+	with(c, idParam, func(id int) { replyWrite(c, a.applier(), a.Inbounds.DelInbound(id), "inbound deleted", id) })
 }
 
 // addClient takes 3x-ui's shape: {"id": inboundId, "settings": "{\"clients\":[...]}"}.
 func (a *InboundController) addClient(c *gin.Context) {
 	with(c, bodyClientData, func(data *model.Inbound) {
-		reply(c, a.Inbounds.AddInboundClient(data), "client added", nil)
+		replyWrite(c, a.applier(), a.Inbounds.AddInboundClient(data), "client added", nil)
 	})
 }
 
 func (a *InboundController) delClient(c *gin.Context) {
 	with(c, idParam, func(id int) {
-		reply(c, a.Inbounds.DelInboundClient(id, c.Param("clientId")), "client deleted", nil)
+		replyWrite(c, a.applier(), a.Inbounds.DelInboundClient(id, c.Param("clientId")), "client deleted", nil)
 	})
 }
 
 func (a *InboundController) updateClient(c *gin.Context) {
 	with(c, bodyClientData, func(data *model.Inbound) {
-		reply(c, a.Inbounds.UpdateInboundClient(data, c.Param("clientId")), "client updated", nil)
+		replyWrite(c, a.applier(), a.Inbounds.UpdateInboundClient(data, c.Param("clientId")), "client updated", nil)
 	})
 }
 
 func (a *InboundController) resetClientTraffic(c *gin.Context) {
 	with(c, idParam, func(id int) {
-		reply(c, a.Inbounds.ResetClientTraffic(id, c.Param("email")), "client traffic reset", nil)
+		replyWrite(c, a.applier(), a.Inbounds.ResetClientTraffic(id, c.Param("email")), "client traffic reset", nil)
 	})
 }
 
 func (a *InboundController) resetAllTraffics(c *gin.Context) {
-	reply(c, a.Inbounds.ResetAllTraffics(), "all inbound traffic reset", nil)
+	replyWrite(c, a.applier(), a.Inbounds.ResetAllTraffics(), "all inbound traffic reset", nil)
 }
 
 // inboundScope reads :id for routes where 3x-ui's -1 means every inbound.
 func inboundScope(c *gin.Context) (int, error) {
 	id, err := strconv.Atoi(c.Param("id"))
 	if err != nil || (id <= 0 && id != -1) {
-		return 0, service.Invalid("id", "must be an inbound id or -1 for all inbounds, got %q", c.Param("id"))
+		return 0, errs.Invalid("id", "must be an inbound id or -1 for all inbounds, got %q", c.Param("id"))
 	}
 	return id, nil
 }
 
 func (a *InboundController) resetAllClientTraffics(c *gin.Context) {
 	with(c, inboundScope, func(id int) {
-		reply(c, a.Inbounds.ResetAllClientTraffics(id), "client traffic reset", nil)
+		replyWrite(c, a.applier(), a.Inbounds.ResetAllClientTraffics(id), "client traffic reset", nil)
 	})
 }
 
 func (a *InboundController) delDepletedClients(c *gin.Context) {
 	with(c, inboundScope, func(id int) {
-		reply(c, a.Inbounds.DelDepletedClients(id), "depleted clients deleted", nil)
+		replyWrite(c, a.applier(), a.Inbounds.DelDepletedClients(id), "depleted clients deleted", nil)
 	})
 }
 
@@ -154,7 +166,7 @@ func (a *InboundController) clientsPage(c *gin.Context) {
 	}
 	page, err := intQuery(c, "page", 1)
 	if err == nil && page < 1 {
-		err = service.Invalid("page", "must be 1 or more")
+		err = errs.Invalid("page", "must be 1 or more")
 	}
 	if err != nil {
 		fail(c, err)
@@ -162,7 +174,7 @@ func (a *InboundController) clientsPage(c *gin.Context) {
 	}
 	size, err := intQuery(c, "size", 50)
 	if err == nil && (size < 1 || size > 1000) {
-		err = service.Invalid("size", "must be between 1 and 1000")
+		err = errs.Invalid("size", "must be between 1 and 1000")
 	}
 	if err != nil {
 		fail(c, err)
@@ -179,27 +191,27 @@ func (a *InboundController) clientsPage(c *gin.Context) {
 func (a *InboundController) onlines(c *gin.Context) { ok(c, a.Xray.GetOnlineClients()) }
 
 func (a *InboundController) lastOnline(c *gin.Context) {
-	last, err := service.GetClientsLastOnline()
+	last, err := ops.GetClientsLastOnline()
 	replyObj(c, last, err)
 }
 
 func emailParam(c *gin.Context) (string, error) {
 	email := strings.TrimSpace(c.Param("email"))
 	if email == "" {
-		return "", service.Invalid("email", "is required")
+		return "", errs.Invalid("email", "is required")
 	}
 	return email, nil
 }
 
 func (a *InboundController) clientIps(c *gin.Context) {
 	with(c, emailParam, func(email string) {
-		ips, err := service.GetClientIPs(email)
+		ips, err := iplimit.GetClientIPs(email)
 		replyObj(c, ips, err)
 	})
 }
 
 func (a *InboundController) clearClientIps(c *gin.Context) {
 	with(c, emailParam, func(email string) {
-		reply(c, a.IPLimit.ClearClientIPs(email), "client IPs cleared", nil)
+		replyWrite(c, a.applier(), a.IPLimit.ClearClientIPs(email), "client IPs cleared", nil)
 	})
 }

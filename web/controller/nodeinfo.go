@@ -2,7 +2,7 @@ package controller
 
 import (
 	"github.com/gin-gonic/gin"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 )
 
 // NodeInfoController tells the UI whether this node is a read-only worker
@@ -13,4 +13,4 @@ func (a *NodeInfoController) register(g *gin.RouterGroup) {
 	g.GET("nodeInfo", a.nodeInfo)
 }
 
-func (a *NodeInfoController) nodeInfo(c *gin.Context) { ok(c, service.GetNodeInfo()) }
+func (a *NodeInfoController) nodeInfo(c *gin.Context) { ok(c, cluster.GetNodeInfo()) }

@@ -2,7 +2,7 @@ package controller
 
 import (
 	"github.com/gin-gonic/gin"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 )
 
 // NodesController lists the nodes sharing this database.
@@ -14,6 +14,6 @@ func (a *NodesController) register(g *gin.RouterGroup) {
 
 // list answers every node's applied version, lag and staleness.
 func (a *NodesController) list(c *gin.Context) {
-	overview, err := service.ListNodes()
+	overview, err := cluster.ListNodes()
 	replyObj(c, overview, err)
 }

@@ -5,10 +5,10 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/web/assets"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
 )
 
 // PageController serves the login page and the placeholder panel page.
@@ -36,11 +36,11 @@ func (p *PageController) loginPage(c *gin.Context) {
 // panel says it is read-only and where the master is.
 type panelPageData struct {
 	assets.PageData
-	Node service.NodeInfo
+	Node cluster.NodeInfo
 }
 
 func (p *PageController) panelPage(c *gin.Context) {
-	p.renderData(c, "panel.html", panelPageData{PageData: p.pageData(c), Node: service.GetNodeInfo()})
+	p.renderData(c, "panel.html", panelPageData{PageData: p.pageData(c), Node: cluster.GetNodeInfo()})
 }
 
 func (p *PageController) pageData(c *gin.Context) assets.PageData {

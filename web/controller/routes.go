@@ -5,9 +5,14 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/auth"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/iplimit"
+	"github.com/mhsanaei/3x-ui/v2/ops"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
+	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
 // Deps are the services and security parts the routes use.
@@ -16,15 +21,15 @@ type Deps struct {
 	Sessions     *session.Manager
 	Limiter      *middleware.LoginLimiter
 	Auth         *middleware.Authenticator
-	Users        *service.UserService
-	Settings     *service.SettingService
-	Inbounds     *service.InboundService
-	Xray         *service.XrayService
-	IPLimit      *service.IPLimitService
-	Status       *service.ServerService
-	Backup       *service.BackupService
-	Tokens       *service.APITokenService
-	Template     *service.XrayTemplateChecker
+	Users        *auth.UserService
+	Settings     *settings.SettingService
+	Inbounds     *inbound.InboundService
+	Xray         *xrayrun.XrayService
+	IPLimit      *iplimit.IPLimitService
+	Status       *ops.ServerService
+	Backup       *ops.BackupService
+	Tokens       *auth.APITokenService
+	Template     *xrayrun.XrayTemplateChecker
 	RestartPanel func()
 }
 
@@ -40,13 +45,18 @@ func Register(engine *gin.Engine, d Deps) {
 	(&NodesController{}).register(api.Group("nodes"))
 	(&NodeInfoController{}).register(api.Group("server"))
 	setting := api.Group("setting")
-	(&SettingController{
+	settingRoutes := &SettingController{
 		Settings: d.Settings, Users: d.Users, Sessions: d.Sessions,
-		Template: d.Template, RestartPanel: d.RestartPanel,
-	}).register(setting)
+		Template: d.Template, RestartPanel: d.RestartPanel, Xray: d.Xray,
+	}
+	settingRoutes.register(setting)
+	xrayRoutes := &XrayController{Settings: settingRoutes, Inbounds: d.Inbounds}
+	xrayRoutes.register(api.Group("xray"))
+	// 3x-ui v2 served the same routes outside the API prefix.
+	xrayRoutes.register(base.Group("panel/xray", d.Auth.API()))
 	(&APITokenController{Tokens: d.Tokens}).register(setting)
 	// Pending two-factor secrets live as long as this router.
-	(&TwoFactorController{TwoFactor: service.NewTwoFactorService()}).register(setting)
+	(&TwoFactorController{TwoFactor: auth.NewTwoFactorService()}).register(setting)
 	// Unknown API paths answer JSON, not gin's plain-text 404.
 	apiPrefix := d.BasePath + "panel/api/"
 	engine.NoRoute(func(c *gin.Context) {

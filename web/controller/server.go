@@ -8,14 +8,16 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/ops"
+	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
 // ServerController serves host status, Xray control, keys and backups.
 type ServerController struct {
-	Status *service.ServerService
-	Xray   *service.XrayService
-	Backup *service.BackupService
+	Status *ops.ServerService
+	Xray   *xrayrun.XrayService
+	Backup *ops.BackupService
 }
 
 const maxLogLines = 10000
@@ -56,7 +58,7 @@ func (a *ServerController) stopXray(c *gin.Context) {
 func (a *ServerController) logs(c *gin.Context) {
 	n, err := strconv.Atoi(c.Param("count"))
 	if err != nil || n <= 0 || n > maxLogLines {
-		fail(c, service.Invalid("count", "must be between 1 and %d, got %q", maxLogLines, c.Param("count")))
+		fail(c, errs.Invalid("count", "must be between 1 and %d, got %q", maxLogLines, c.Param("count")))
 		return
 	}
 	lines := a.Xray.Logs(n)
@@ -76,7 +78,7 @@ func (a *ServerController) getConfigJSON(c *gin.Context) {
 }
 
 func (a *ServerController) newX25519(c *gin.Context) {
-	pair, err := service.NewX25519KeyPair()
+	pair, err := ops.NewX25519KeyPair()
 	if err != nil {
 		fail(c, err)
 		return
@@ -84,7 +86,7 @@ func (a *ServerController) newX25519(c *gin.Context) {
 	ok(c, pair)
 }
 
-func (a *ServerController) newUUID(c *gin.Context) { ok(c, gin.H{"uuid": service.NewUUID()}) }
+func (a *ServerController) newUUID(c *gin.Context) { ok(c, gin.H{"uuid": ops.NewUUID()}) }
 
 // getDb streams a backup as a download: the SQLite file, or a JSON dump on
 // MariaDB.
@@ -102,15 +104,15 @@ func (a *ServerController) getDb(c *gin.Context) {
 // importDB restores a backup from the multipart field "db" (3x-ui's form)
 // or from the raw request body, then applies the new data to Xray.
 func (a *ServerController) importDB(c *gin.Context) {
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, service.MaxBackupBytes)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, ops.MaxBackupBytes)
 	var src io.Reader = c.Request.Body
 	if ct := c.ContentType(); ct == "multipart/form-data" {
 		fh, err := c.FormFile("db")
 		if err != nil {
 			if errors.Is(err, http.ErrMissingFile) {
-				err = service.Invalid("db", "upload the backup file in form field \"db\"")
+				err = errs.Invalid("db", "upload the backup file in form field \"db\"")
 			} else {
-				err = service.Invalid("db", "cannot read upload: %v", err)
+				err = errs.Invalid("db", "cannot read upload: %v", err)
 			}
 			fail(c, err)
 			return

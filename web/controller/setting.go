@@ -7,19 +7,30 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/auth"
+	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
+	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
 // SettingController serves shared settings, the admin user, the Xray
 // template and panel restarts.
 type SettingController struct {
-	Settings     *service.SettingService
-	Users        *service.UserService
+	Settings     *settings.SettingService
+	Users        *auth.UserService
 	Sessions     *session.Manager
-	Template     *service.XrayTemplateChecker
+	Template     *xrayrun.XrayTemplateChecker
 	RestartPanel func()
+	Xray         *xrayrun.XrayService // reports whether a change reached Xray
+}
+
+func (a *SettingController) applier() ApplyReporter {
+	if a.Xray == nil {
+		return nil
+	}
+	return a.Xray
 }
 
 const templateKey = "xrayTemplateConfig"
@@ -56,7 +67,7 @@ func (a *SettingController) update(c *gin.Context) {
 		}
 	} else {
 		if err := c.Request.ParseForm(); err != nil {
-			fail(c, service.Invalid("body", "cannot read form: %v", err))
+			fail(c, errs.Invalid("body", "cannot read form: %v", err))
 			return
 		}
 		for k, v := range c.Request.PostForm {
@@ -64,7 +75,7 @@ func (a *SettingController) update(c *gin.Context) {
 		}
 	}
 	if len(values) == 0 {
-		fail(c, service.Invalid("body", "no settings given"))
+		fail(c, errs.Invalid("body", "no settings given"))
 		return
 	}
 	if tpl, present := values[templateKey]; present {
@@ -78,11 +89,7 @@ func (a *SettingController) update(c *gin.Context) {
 		}
 		values[templateKey] = text
 	}
-	if err := a.Settings.UpdateSettings(values); err != nil {
-		fail(c, err)
-		return
-	}
-	okMsg(c, "settings updated", nil)
+	replyWrite(c, a.applier(), a.Settings.UpdateSettings(values), "settings updated", nil)
 }
 
 func (a *SettingController) defaultCredential(c *gin.Context) {
@@ -111,15 +118,15 @@ func (a *SettingController) updateUser(c *gin.Context) {
 	}
 	switch {
 	case strings.TrimSpace(form.OldUsername) == "":
-		fail(c, service.Invalid("oldUsername", "is required"))
+		fail(c, errs.Invalid("oldUsername", "is required"))
 		return
 	case form.OldPassword == "":
-		fail(c, service.Invalid("oldPassword", "is required"))
+		fail(c, errs.Invalid("oldPassword", "is required"))
 		return
 	}
 	user, err := a.Users.CheckUser(strings.TrimSpace(form.OldUsername), form.OldPassword)
 	if err != nil || user == nil || user.Id != middleware.UserID(c) {
-		fail(c, service.Invalid("oldPassword", "current username or password is wrong"))
+		fail(c, errs.Invalid("oldPassword", "current username or password is wrong"))
 		return
 	}
 	newName, newPass := strings.TrimSpace(form.NewUsername), form.NewPassword
@@ -182,37 +189,33 @@ func (a *SettingController) updateXrayTemplate(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	if err := a.Settings.SetXrayConfigTemplate(text); err != nil {
-		fail(c, err)
-		return
-	}
-	okMsg(c, "xray template updated", nil)
+	replyWrite(c, a.applier(), a.Settings.SetXrayConfigTemplate(text), "xray template updated", nil)
 }
 
 // templateText accepts a template as a JSON string or as an object.
 func templateText(field string, v any) (string, error) {
 	switch t := v.(type) {
 	case nil:
-		return "", service.Invalid(field, "is required")
+		return "", errs.Invalid(field, "is required")
 	case string:
 		if strings.TrimSpace(t) == "" {
-			return "", service.Invalid(field, "is required")
+			return "", errs.Invalid(field, "is required")
 		}
 		return t, nil
 	case map[string]any:
 		data, err := json.MarshalIndent(t, "", "  ")
 		return string(data), err
 	default:
-		return "", service.Invalid(field, "must be a JSON object or a string holding one")
+		return "", errs.Invalid(field, "must be a JSON object or a string holding one")
 	}
 }
 
 // renameField maps a service error's field to the name the request used.
 func renameField(err error, names map[string]string) error {
-	var se *service.Error
+	var se *errs.Error
 	if errors.As(err, &se) {
 		if n, ok := names[se.Field]; ok {
-			return &service.Error{Kind: se.Kind, Field: n, Msg: se.Msg}
+			return &errs.Error{Kind: se.Kind, Field: n, Msg: se.Msg}
 		}
 	}
 	return err

@@ -2,13 +2,13 @@ package controller
 
 import (
 	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
 )
 
 // TwoFactorController turns TOTP login on and off for the logged-in user.
 type TwoFactorController struct {
-	TwoFactor *service.TwoFactorService
+	TwoFactor *auth.TwoFactorService
 }
 
 type twoFactorCodeForm struct {

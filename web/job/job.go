@@ -9,17 +9,21 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/iplimit"
+	"github.com/mhsanaei/3x-ui/v2/traffic"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/xray"
+	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 	"github.com/robfig/cron/v3"
 )
 
 // Deps are the services the jobs drive.
 type Deps struct {
-	Xray     *service.XrayService
-	Inbounds *service.InboundService
+	Xray     *xrayrun.XrayService
+	Inbounds *inbound.InboundService
 	// IPLimit, when set, is checked every IPLimitInterval (default 5s).
-	IPLimit *service.IPLimitService
+	IPLimit *iplimit.IPLimitService
 	// Traffic, when set, replaces the single-node traffic job (shared
 	// mode: the sink journals and a flush loop writes).
 	Traffic         cron.Job
@@ -81,20 +85,21 @@ func (s *Scheduler) Stop() {
 // XrayTrafficJob drains Xray's counters into the database and applies the
 // enable/disable changes that the new totals cause.
 type XrayTrafficJob struct {
-	xray      *service.XrayService
-	inbounds  *service.InboundService
+	xray      *xrayrun.XrayService
+	inbounds  *inbound.InboundService
+	counters  traffic.Counters
 	needApply atomic.Bool
 }
 
 // NewXrayTrafficJob also installs the single-node traffic sink on xraySvc.
-func NewXrayTrafficJob(xraySvc *service.XrayService, inbounds *service.InboundService) *XrayTrafficJob {
+func NewXrayTrafficJob(xraySvc *xrayrun.XrayService, inbounds *inbound.InboundService) *XrayTrafficJob {
 	j := &XrayTrafficJob{xray: xraySvc, inbounds: inbounds}
 	xraySvc.SetTrafficSink(j.sink)
 	return j
 }
 
 func (j *XrayTrafficJob) sink(in []*xray.Traffic, clients []*xray.ClientTraffic) error {
-	needApply, err := j.inbounds.AddTraffic(in, clients)
+	needApply, err := j.counters.AddTraffic(in, clients)
 	if needApply {
 		j.needApply.Store(true)
 	}
@@ -119,7 +124,7 @@ func (j *XrayTrafficJob) Run() {
 
 // XrayHealthJob restarts Xray if it is down and nobody stopped it on purpose
 // (the process supervisor handles crashes; this covers a failed start).
-type XrayHealthJob struct{ xray *service.XrayService }
+type XrayHealthJob struct{ xray *xrayrun.XrayService }
 
 // Run is one health tick.
 func (j *XrayHealthJob) Run() {

@@ -10,17 +10,19 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
+	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
 // runtime is one panel's services around a real Xray process.
 type runtime struct {
 	t        *testing.T
-	settings *service.SettingService
-	inbounds *service.InboundService
-	xray     *service.XrayService
+	settings *settings.SettingService
+	inbounds *inbound.InboundService
+	xray     *xrayrun.XrayService
 	traffic  *XrayTrafficJob
 	payload  string
 	apiPort  int
@@ -35,7 +37,7 @@ func newRuntime(t *testing.T, b dbtest.Backend) *runtime {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { database.CloseDB() })
-	r := &runtime{t: t, settings: &service.SettingService{}, inbounds: &service.InboundService{}, apiPort: xraytest.FreePort(t)}
+	r := &runtime{t: t, settings: &settings.SettingService{}, inbounds: &inbound.InboundService{}, apiPort: xraytest.FreePort(t)}
 	r.setTemplate(`{"loglevel":"warning","access":"none"}`)
 	proc := xray.NewProcess(xray.ProcessOptions{
 		BinaryPath: xraytest.Binary(t),
@@ -43,7 +45,7 @@ func newRuntime(t *testing.T, b dbtest.Backend) *runtime {
 		Supervise:  true,
 	})
 	t.Cleanup(func() { proc.Stop() })
-	r.xray = service.NewXrayService(r.settings, r.inbounds, proc)
+	r.xray = xrayrun.NewXrayService(r.settings, r.inbounds, proc)
 	r.inbounds.OnChange = func() {
 		if err := r.xray.ApplyFromDatabase(); err != nil {
 			t.Errorf("apply: %v", err)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/iplimit"
 	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
 )
 
@@ -73,7 +73,7 @@ func TestIPLimitRefusesSecondSourceAddress(t *testing.T) {
 	r := newRuntime(t, dbtest.New(t, dbtest.SQLite))
 	_, clients, _ := r.addInbound(model.VLESS, map[string]any{"limitIp": 1}, "limited@test")
 	c := clients[0]
-	limiter := service.NewIPLimitService(r.xray, r.settings)
+	limiter := iplimit.NewIPLimitService(r.xray, r.settings)
 
 	// Xray does not track loopback 127.0.0.1 as an online source.
 	first := r.proxy(c, "", "127.0.0.2")
@@ -106,7 +106,7 @@ func TestIPLimitRefusesSecondSourceAddress(t *testing.T) {
 	if !stream.Flowing(2*time.Second) || !r.canConnect(first) {
 		t.Fatal("the first address lost service")
 	}
-	ips, err := service.GetClientIPs(c.email)
+	ips, err := iplimit.GetClientIPs(c.email)
 	if err != nil || len(ips) != 2 {
 		t.Fatalf("recorded IPs %+v err %v", ips, err)
 	}

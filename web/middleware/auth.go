@@ -6,7 +6,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/auth"
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
 )
 
@@ -27,7 +28,7 @@ const (
 // Authenticator accepts a session cookie or an `Authorization: Bearer` API token.
 type Authenticator struct {
 	Sessions *session.Manager
-	Tokens   *service.APITokenService
+	Tokens   *auth.APITokenService
 	// CheckUser confirms a session's user still exists with the credentials
 	// the session was issued for (a password change ends old sessions).
 	CheckUser func(userID int, cred string) bool
@@ -86,8 +87,12 @@ func (a *Authenticator) API() gin.HandlerFunc {
 			switch {
 			case errors.Is(err, session.ErrExpired):
 				msg = "session expired, log in again"
-			case errors.Is(err, service.ErrAPITokenInvalid), errors.Is(err, errBadAuthHeader):
+			case errors.Is(err, auth.ErrAPITokenInvalid), errors.Is(err, errBadAuthHeader):
 				msg = err.Error()
+			case errors.Is(err, database.ErrClosed):
+				// A token cannot be checked while the database is away.
+				AbortJSON(c, http.StatusServiceUnavailable, "authentication unavailable: "+err.Error())
+				return
 			case !errors.Is(err, session.ErrNoSession) && !errors.Is(err, session.ErrInvalid):
 				AbortJSON(c, http.StatusInternalServerError, "authentication failed: "+err.Error())
 				return

@@ -1,51 +1,20 @@
 package service
 
-import (
-	"encoding/json"
-	"fmt"
-	"os"
+import "github.com/mhsanaei/3x-ui/v2/cluster"
 
-	"github.com/mhsanaei/3x-ui/v2/database/model"
-	"github.com/mhsanaei/3x-ui/v2/util/atomicfile"
-)
-
-// SharedAccountsSnapshot is everything a worker needs to rebuild its Xray
-// with the database unreachable: the inbounds with their clients and client
-// enable states (ClientStats), and the Xray template.
-type SharedAccountsSnapshot struct {
-	Version      int64            `json:"version"`
-	GeneratedAt  int64            `json:"generatedAt,omitempty"`
-	XrayTemplate string           `json:"xrayTemplate,omitempty"`
-	Inbounds     []*model.Inbound `json:"inbounds"`
-	// Nodes are the live node addresses, for subscriptions rendered on workers.
-	Nodes []SnapshotNode `json:"nodes,omitempty"`
-}
+// SharedAccountsSnapshot is what a worker rebuilds its Xray from (see
+// cluster.Snapshot).
+type SharedAccountsSnapshot = cluster.Snapshot
 
 // SnapshotNode is one node's public address at snapshot time.
-type SnapshotNode struct {
-	NodeID  string `json:"nodeId"`
-	Address string `json:"address"`
-}
+type SnapshotNode = cluster.SnapshotNode
 
 // LoadSharedAccountsSnapshot reads a cached snapshot.
 func LoadSharedAccountsSnapshot(path string) (*SharedAccountsSnapshot, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	snapshot := &SharedAccountsSnapshot{}
-	if err := json.Unmarshal(data, snapshot); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", path, err)
-	}
-	return snapshot, nil
+	return cluster.LoadSnapshot(path)
 }
 
-// SaveSharedAccountsSnapshot writes the snapshot atomically, so a crash
-// leaves the previous good cache in place.
+// SaveSharedAccountsSnapshot writes the snapshot atomically.
 func SaveSharedAccountsSnapshot(path string, snapshot *SharedAccountsSnapshot) error {
-	data, err := json.Marshal(snapshot)
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(path, data, 0o600)
+	return cluster.SaveSnapshot(path, snapshot)
 }

@@ -9,11 +9,17 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/iplimit"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/util/loop"
 	"github.com/mhsanaei/3x-ui/v2/xray"
+	"github.com/mhsanaei/3x-ui/v2/xrayconf"
+	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
 // NodeSyncService keeps a worker's Xray in step with the shared accounts:
@@ -39,8 +45,8 @@ type NodeSyncService struct {
 }
 
 // NewNodeSyncService wires a sync loop that applies snapshots to xraySvc.
-func NewNodeSyncService(xraySvc *XrayService, node config.NodeConfig, cachePath string) *NodeSyncService {
-	svc := &NodeSyncService{cachePath: cachePath, node: node, instance: NodeInstance()}
+func NewNodeSyncService(xraySvc *xrayrun.XrayService, node config.NodeConfig, cachePath string) *NodeSyncService {
+	svc := &NodeSyncService{cachePath: cachePath, node: node, instance: cluster.NodeInstance()}
 	svc.loadVersion = func() (int64, error) {
 		conn, err := database.Reconnect()
 		if err != nil {
@@ -49,7 +55,7 @@ func NewNodeSyncService(xraySvc *XrayService, node config.NodeConfig, cachePath 
 		return database.GetSharedAccountsVersion(conn)
 	}
 	svc.loadSnapshot = func(version int64) (*SharedAccountsSnapshot, error) {
-		return LoadSnapshotFromDB(xraySvc.settings, xraySvc.inbounds, version)
+		return LoadSnapshotFromDB(xraySvc.Settings(), xraySvc.Inbounds(), version)
 	}
 	svc.applySnapshot = xraySvc.ApplySharedSnapshot
 	svc.recordState = func(state *model.NodeState) error {
@@ -65,7 +71,7 @@ func NewNodeSyncService(xraySvc *XrayService, node config.NodeConfig, cachePath 
 func (s *NodeSyncService) SetDescribe(fn func(*model.NodeState)) { s.describe = fn }
 
 // LoadSnapshotFromDB reads the shared accounts as of (at least) version.
-func LoadSnapshotFromDB(settings *SettingService, inbounds *InboundService, version int64) (*SharedAccountsSnapshot, error) {
+func LoadSnapshotFromDB(settings *settings.SettingService, inbounds *inbound.InboundService, version int64) (*SharedAccountsSnapshot, error) {
 	template, err := settings.GetXrayConfigTemplate()
 	if err != nil {
 		return nil, err
@@ -81,7 +87,7 @@ func LoadSnapshotFromDB(settings *SettingService, inbounds *InboundService, vers
 		Inbounds:     list,
 	}
 	var nodes []model.NodeState
-	if err := database.GetDB().Where("node_address <> ?", "").Find(&nodes).Error; err == nil {
+	if conn := database.GetDB(); conn != nil && conn.Where("node_address <> ?", "").Find(&nodes).Error == nil {
 		for _, n := range nodes {
 			snapshot.Nodes = append(snapshot.Nodes, SnapshotNode{NodeID: n.NodeID, Address: n.NodeAddress})
 		}
@@ -226,7 +232,7 @@ func (s *NodeSyncService) CurrentLimits() (map[string]int, error) {
 	if snapshot == nil {
 		return map[string]int{}, nil
 	}
-	return LimitsFromInbounds(snapshot.Inbounds, nil)
+	return iplimit.LimitsFromInbounds(snapshot.Inbounds, nil)
 }
 
 func indexSnapshotEmails(snapshot *SharedAccountsSnapshot) map[string]int {
@@ -236,7 +242,7 @@ func indexSnapshotEmails(snapshot *SharedAccountsSnapshot) map[string]int {
 			index[stat.Email] = in.Id
 		}
 		var doc struct {
-			Clients []Client `json:"clients"`
+			Clients []inbound.Client `json:"clients"`
 		}
 		if json.Unmarshal([]byte(in.Settings), &doc) == nil {
 			for _, c := range doc.Clients {
@@ -258,5 +264,5 @@ func (s *NodeSyncService) CurrentConfig() (*xray.Config, error) {
 	if snapshot == nil {
 		return nil, ErrNoSnapshot
 	}
-	return BuildConfigFromTemplate(snapshot.XrayTemplate, snapshot.Inbounds)
+	return xrayconf.Render(snapshot.XrayTemplate, snapshot.Inbounds)
 }

@@ -6,13 +6,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/traffic"
 	"github.com/mhsanaei/3x-ui/v2/util/loop"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // TrafficFlushService moves traffic from Xray into the shared counters
@@ -20,7 +21,7 @@ import (
 // numbered batch that the per-node ledger applies at most once.
 type TrafficFlushService struct {
 	store    *TrafficPendingStore
-	inbounds InboundService
+	counters traffic.Counters
 	flushFn  func([]TrafficDelta) error
 
 	nodeID   string
@@ -47,7 +48,7 @@ func NewTrafficFlushService(store *TrafficPendingStore) *TrafficFlushService {
 	if nodeID == "" {
 		nodeID = "local"
 	}
-	svc := &TrafficFlushService{store: store, nodeID: nodeID, isMaster: IsMaster}
+	svc := &TrafficFlushService{store: store, nodeID: nodeID, isMaster: cluster.IsMaster}
 	svc.flushFn = svc.flushToDatabase
 	return svc
 }
@@ -66,7 +67,19 @@ func (s *TrafficFlushService) Store() *TrafficPendingStore { return s.store }
 // Collect journals client traffic read from Xray. It never touches the
 // database, so it keeps working while the database is away.
 func (s *TrafficFlushService) Collect(clientTraffics []*xray.ClientTraffic) error {
-	deltas := make([]TrafficDelta, 0, len(clientTraffics))
+	return s.CollectAll(nil, clientTraffics)
+}
+
+// CollectAll journals one drain: the inbounds' and outbounds' own counters
+// and the clients'.
+func (s *TrafficFlushService) CollectAll(traffics []*xray.Traffic, clientTraffics []*xray.ClientTraffic) error {
+	deltas := make([]TrafficDelta, 0, len(clientTraffics)+len(traffics))
+	for _, t := range traffics {
+		if t == nil || (t.Up == 0 && t.Down == 0) || (!t.IsInbound && !t.IsOutbound) {
+			continue
+		}
+		deltas = append(deltas, TrafficDelta{Tag: t.Tag, Outbound: t.IsOutbound, UpDelta: t.Up, DownDelta: t.Down})
+	}
 	for _, traffic := range clientTraffics {
 		if traffic.Up == 0 && traffic.Down == 0 {
 			continue
@@ -132,17 +145,17 @@ func (s *TrafficFlushService) FlushOnce() error {
 func (s *TrafficFlushService) flushToDatabase(deltas []TrafficDelta) error {
 	conn := database.GetDB()
 	if conn == nil {
-		return errDatabaseClosed
+		return database.ErrClosed
 	}
 	return conn.Transaction(func(tx *gorm.DB) error {
-		lastSeq, err := lockLedger(tx, s.nodeID)
+		lastSeq, err := traffic.LockLedger(tx, s.nodeID)
 		if err != nil {
 			return err
 		}
 		if s.batchSeq <= lastSeq {
 			return nil
 		}
-		dropped, err := applyTrafficBatch(tx, s.nodeID, deltas)
+		dropped, err := traffic.ApplyBatch(tx, s.nodeID, deltas)
 		if err != nil {
 			return err
 		}
@@ -152,7 +165,7 @@ func (s *TrafficFlushService) flushToDatabase(deltas []TrafficDelta) error {
 			return err
 		}
 		if s.isMaster != nil && s.isMaster() {
-			changed, err := reconcileAndBump(tx, &s.inbounds)
+			changed, err := traffic.ReconcileAndBump(tx, &s.counters)
 			if err != nil {
 				return err
 			}
@@ -162,45 +175,17 @@ func (s *TrafficFlushService) flushToDatabase(deltas []TrafficDelta) error {
 	})
 }
 
-// lockLedger returns the node's last applied seq, creating its row, and
-// holds the row lock on MariaDB (SQLite's BEGIN IMMEDIATE already locks).
-func lockLedger(tx *gorm.DB, nodeID string) (int64, error) {
-	row := &model.TrafficFlushLedger{NodeID: nodeID, UpdatedAt: time.Now().Unix()}
-	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(row).Error; err != nil {
-		return 0, err
-	}
-	var ledger model.TrafficFlushLedger
-	q := tx.Where("node_id = ?", nodeID)
-	if database.DialectOf(tx).IsMySQL() {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
-	if err := q.First(&ledger).Error; err != nil {
-		return 0, err
-	}
-	return ledger.LastSeq, nil
-}
-
-// reconcileAndBump runs the master-only state changes and bumps the shared
-// version in the same transaction when anything changed.
-func reconcileAndBump(tx *gorm.DB, inbounds *InboundService) (bool, error) {
-	changed, err := inbounds.ReconcileSharedTrafficState(tx)
-	if err != nil || !changed {
-		return false, err
-	}
-	return true, database.BumpSharedAccountsVersion(tx)
-}
-
 // ReconcileOnce is the master's timer-driven reconciliation, independent of
 // whether the master itself has traffic to flush.
 func (s *TrafficFlushService) ReconcileOnce() (bool, error) {
 	conn := database.GetDB()
 	if conn == nil {
-		return false, errDatabaseClosed
+		return false, database.ErrClosed
 	}
 	var changed bool
 	err := conn.Transaction(func(tx *gorm.DB) error {
 		var err error
-		changed, err = reconcileAndBump(tx, &s.inbounds)
+		changed, err = traffic.ReconcileAndBump(tx, &s.counters)
 		return err
 	})
 	if err == nil && changed && s.onReconciled != nil {

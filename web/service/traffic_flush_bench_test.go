@@ -10,6 +10,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -36,7 +37,7 @@ func flushBenchInbound(i, inbounds, clients int) int { return 1 + i/(clients/inb
 // a flush never reads). It returns the folder for the journal file.
 func seedFlushRows(tb testing.TB, b dbtest.Backend, inbounds, clients int) string {
 	tb.Helper()
-	dir := svcOpenDB(tb, b)
+	dir := testdb.Open(tb, b)
 	db := database.GetDB()
 	for i := 1; i <= inbounds; i++ {
 		in := &model.Inbound{Id: i, Tag: fmt.Sprintf("inbound-%d", i), Enable: true, Port: 40000 + i,

@@ -13,6 +13,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/xray"
+	"gorm.io/gorm"
 )
 
 const crashClients = 12
@@ -304,4 +305,11 @@ func TestJournalCollectedTotalsSurviveReopen(t *testing.T) {
 	if err != nil || got != (TrafficTotals{Up: 11, Down: 27}) {
 		t.Fatalf("collected %+v err %v", got, err)
 	}
+}
+
+// nodeClientTrafficOf is one node's share of a client's traffic.
+func nodeClientTrafficOf(tx *gorm.DB, nodeID, email string) (model.NodeClientTraffic, error) {
+	var row model.NodeClientTraffic
+	err := tx.Where("node_id = ? AND email = ?", nodeID, email).First(&row).Error
+	return row, err
 }

@@ -14,6 +14,11 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/testdb"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
+	"github.com/mhsanaei/3x-ui/v2/iplimit"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
@@ -51,9 +56,11 @@ func adminSQL(t *testing.T) *sql.DB {
 // cannot change what clients may do.
 func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 	master := dbtest.New(t, dbtest.MariaDB)
-	svcOpenDB(t, master)
-	inbounds := &InboundService{}
-	svcAdd(t, inbounds, svcInbound(model.VLESS, 30001, svcClient(model.VLESS, "a@w")))
+	testdb.Open(t, master)
+	inbounds := &inbound.InboundService{}
+	if _, err := inbounds.AddInbound(inboundtest.Inbound(model.VLESS, 30001, inboundtest.Client(model.VLESS, "a@w"))); err != nil {
+		t.Fatal(err)
+	}
 	database.CloseDB()
 
 	admin := adminSQL(t)
@@ -89,10 +96,10 @@ func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 	if err := database.UpsertNodeState(nil, &model.NodeState{NodeID: "w1", NodeRole: "worker", LastSeenVersion: 2}); err != nil {
 		t.Fatalf("node state update: %v", err)
 	}
-	if err := recordClientIPs("a@w", []ClientIP{{IP: "10.0.0.1"}}); err != nil {
+	if err := iplimit.RecordClientIPs("a@w", []iplimit.ClientIP{{IP: "10.0.0.1"}}); err != nil {
 		t.Fatalf("client ips: %v", err)
 	}
-	if _, err := LoadSnapshotFromDB(&SettingService{}, inbounds, 1); err != nil {
+	if _, err := LoadSnapshotFromDB(&settings.SettingService{}, inbounds, 1); err != nil {
 		t.Fatalf("snapshot: %v", err)
 	}
 	ct, err := inbounds.GetClientTrafficByEmail("a@w")
@@ -120,7 +127,7 @@ func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 func svcOpenWorker(t *testing.T, b dbtest.Backend) string {
 	t.Helper()
 	dir := dbtest.UseBackend(t, b)
-	svcSetNodeRole(t, dir, string(config.NodeRoleWorker))
+	testdb.SetNodeRole(t, dir, string(config.NodeRoleWorker))
 	if err := database.InitDBWithPath(b.SQLitePath); err != nil {
 		t.Fatalf("open as worker: %v", err)
 	}

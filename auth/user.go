@@ -1,0 +1,146 @@
+package auth
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/database"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
+	"gorm.io/gorm"
+)
+
+// ErrInvalidCredentials is CheckUser's answer for a wrong username or
+// password (the controller maps it to 401); it never says which was wrong.
+var ErrInvalidCredentials = errors.New("wrong username or password")
+
+// UserService manages panel administrators.
+type UserService struct{}
+
+var (
+	dummyHashOnce sync.Once
+	dummyHash     string
+)
+
+// equalizer returns a bcrypt hash to compare against when the user does not
+// exist, so unknown usernames cost as much time as wrong passwords.
+func equalizer() string {
+	dummyHashOnce.Do(func() {
+		dummyHash, _ = database.HashPassword("x-ui timing equalizer")
+	})
+	return dummyHash
+}
+
+// CheckUser returns the user when username and password match.
+func (s *UserService) CheckUser(username, password string) (*model.User, error) {
+	conn, err := database.Conn()
+	if err != nil {
+		return nil, err
+	}
+	var users []model.User
+	if err := conn.Where("username = ?", username).Limit(1).Find(&users).Error; err != nil {
+		return nil, err
+	}
+	if len(users) == 0 || users[0].Username != username {
+		database.CheckPassword(equalizer(), password)
+		return nil, ErrInvalidCredentials
+	}
+	if !database.CheckPassword(users[0].Password, password) {
+		return nil, ErrInvalidCredentials
+	}
+	return &users[0], nil
+}
+
+// GetFirstUser returns the first (main) administrator.
+func (s *UserService) GetFirstUser() (*model.User, error) {
+	conn, err := database.Conn()
+	if err != nil {
+		return nil, err
+	}
+	user := &model.User{}
+	if err := conn.Order("id").First(user).Error; err != nil {
+		if database.IsNotFound(err) {
+			return nil, errs.NotFound("id", "no user exists")
+		}
+		return nil, err
+	}
+	return user, nil
+}
+
+// HasDefaultCredential reports whether admin/admin still logs in.
+func (s *UserService) HasDefaultCredential() (bool, error) {
+	conn, err := database.Conn()
+	if err != nil {
+		return false, err
+	}
+	return database.HasDefaultCredential(conn)
+}
+
+// MinPasswordLength is the shortest password UpdateUser accepts.
+const MinPasswordLength = 8
+
+// UpdateUser sets a user's username and password (both required) and
+// recomputes DefaultCredential as database.SetAdminCredentials does. The
+// users table is shared, so this is master only.
+func (s *UserService) UpdateUser(id int, username, password string) error {
+	if err := cluster.RequireMaster(); err != nil {
+		return err
+	}
+	if username == "" || strings.TrimSpace(username) != username || len(username) > 64 || strings.IndexFunc(username, unicode.IsControl) >= 0 {
+		return errs.Invalid("username", "must be 1-64 characters without surrounding spaces")
+	}
+	if len(password) < MinPasswordLength || len(password) > 72 {
+		// bcrypt only reads the first 72 bytes; longer would silently truncate.
+		return errs.Invalid("password", "must be %d-72 bytes", MinPasswordLength)
+	}
+	conn, err := database.Conn()
+	if err != nil {
+		return err
+	}
+	// Check before hashing (bcrypt is slow on purpose), and again inside the
+	// transaction, which is kept short by hashing outside it.
+	if err := checkUserUpdate(conn, id, username); err != nil {
+		return err
+	}
+	hash, err := database.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	return conn.Transaction(func(tx *gorm.DB) error {
+		if err := checkUserUpdate(tx, id, username); err != nil {
+			return err
+		}
+		err := tx.Model(&model.User{}).Where("id = ?", id).Updates(map[string]any{
+			"username":           username,
+			"password":           hash,
+			"default_credential": username == "admin" && password == "admin",
+		}).Error
+		if err != nil {
+			return err
+		}
+		// A new password revokes the user's API tokens: whoever held the old
+		// credentials may have minted them.
+		return tx.Where("user_id = ?", id).Delete(&model.APIToken{}).Error
+	})
+}
+
+// checkUserUpdate: user id exists and no other user has username.
+func checkUserUpdate(conn *gorm.DB, id int, username string) error {
+	var count int64
+	if err := conn.Model(&model.User{}).Where("id = ?", id).Count(&count).Error; err != nil {
+		return err
+	}
+	if count == 0 {
+		return errs.NotFound("id", "user %d does not exist", id)
+	}
+	if err := conn.Model(&model.User{}).Where("username = ? AND id <> ?", username, id).Count(&count).Error; err != nil {
+		return err
+	}
+	if count > 0 {
+		return errs.Conflict("username", "%q is already taken", username)
+	}
+	return nil
+}

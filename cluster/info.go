@@ -1,0 +1,33 @@
+package cluster
+
+import "github.com/mhsanaei/3x-ui/v2/config"
+
+// NodeInfo is what the UI needs to know about this node's role.
+type NodeInfo struct {
+	Role        string `json:"role"`
+	NodeID      string `json:"nodeId"`
+	NodeAddress string `json:"nodeAddress"`
+	// ReadOnly is true on a worker: shared accounts change only on the master.
+	ReadOnly bool `json:"readOnly"`
+	// MasterAddress is where changes are made: this node's own address on a
+	// master, node_states' newest master row on a worker (best effort, may
+	// be empty).
+	MasterAddress string `json:"masterAddress"`
+}
+
+// GetNodeInfo reads x-ui.json and, on a worker, looks up the master.
+func GetNodeInfo() NodeInfo {
+	node := config.GetNodeConfigFromJSON()
+	info := NodeInfo{
+		Role:        string(node.Role),
+		NodeID:      node.NodeID,
+		NodeAddress: node.NodeAddress,
+		ReadOnly:    node.Role == config.NodeRoleWorker,
+	}
+	if info.ReadOnly {
+		info.MasterAddress = masterAddress()
+	} else {
+		info.MasterAddress = node.NodeAddress
+	}
+	return info
+}

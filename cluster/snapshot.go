@@ -1,0 +1,51 @@
+package cluster
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/util/atomicfile"
+)
+
+// Snapshot is everything a worker needs to rebuild its Xray
+// with the database unreachable: the inbounds with their clients and client
+// enable states (ClientStats), and the Xray template.
+type Snapshot struct {
+	Version      int64            `json:"version"`
+	GeneratedAt  int64            `json:"generatedAt,omitempty"`
+	XrayTemplate string           `json:"xrayTemplate,omitempty"`
+	Inbounds     []*model.Inbound `json:"inbounds"`
+	// Nodes are the live node addresses, for subscriptions rendered on workers.
+	Nodes []SnapshotNode `json:"nodes,omitempty"`
+}
+
+// SnapshotNode is one node's public address at snapshot time.
+type SnapshotNode struct {
+	NodeID  string `json:"nodeId"`
+	Address string `json:"address"`
+}
+
+// LoadSnapshot reads a cached snapshot.
+func LoadSnapshot(path string) (*Snapshot, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	snapshot := &Snapshot{}
+	if err := json.Unmarshal(data, snapshot); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	return snapshot, nil
+}
+
+// SaveSnapshot writes the snapshot atomically, so a crash
+// leaves the previous good cache in place.
+func SaveSnapshot(path string, snapshot *Snapshot) error {
+	data, err := json.Marshal(snapshot)
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(path, data, 0o600)
+}

@@ -1,0 +1,102 @@
+// Package testdb opens a test database as the process-wide one. It lives
+// apart from dbtest because database's own tests use dbtest.
+package testdb
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mhsanaei/3x-ui/v2/database"
+	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+)
+
+// Open makes a fresh database of backend b the global one (migrated and
+// seeded) and returns the folder holding its x-ui.json.
+func Open(t testing.TB, b dbtest.Backend) string {
+	t.Helper()
+	dir := dbtest.UseBackend(t, b)
+	if err := database.InitDBWithPath(b.SQLitePath); err != nil {
+		t.Fatalf("InitDBWithPath(%s): %v", b.Name, err)
+	}
+	t.Cleanup(func() { database.CloseDB() })
+	return dir
+}
+
+// SetNodeRole rewrites x-ui.json in dir with the given node role, keeping
+// the database connection written by dbtest.UseBackend.
+func SetNodeRole(t testing.TB, dir, role string) {
+	t.Helper()
+	path := filepath.Join(dir, "x-ui.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings := map[string]any{}
+	if err := json.Unmarshal(data, &settings); err != nil {
+		t.Fatal(err)
+	}
+	settings["node"] = map[string]any{"nodeRole": role, "nodeId": "worker-1"}
+	data, _ = json.Marshal(settings)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Dump returns every row of the tables the services write, as sorted
+// strings, so a test can assert that a failed call changed nothing.
+func Dump(t testing.TB) map[string][]string {
+	t.Helper()
+	return dbtest.DumpTables(t, database.GetDB(), "inbounds", "client_traffics", "settings",
+		"shared_states", "outbound_traffics", "inbound_client_ips", "users")
+}
+
+// AssertUnchanged fails the test when a table Dump covers changed since before.
+func AssertUnchanged(t testing.TB, before map[string][]string) {
+	t.Helper()
+	after := Dump(t)
+	for table, rows := range before {
+		if strings.Join(rows, "\n") != strings.Join(after[table], "\n") {
+			t.Fatalf("table %s changed:\nbefore %v\nafter  %v", table, rows, after[table])
+		}
+	}
+}
+
+// Version is the shared accounts version of the global database.
+func Version(t testing.TB) int64 {
+	t.Helper()
+	v, err := database.GetSharedAccountsVersion(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// Rows returns the client_traffics rows of inboundID (all when 0) by email.
+func Rows(t testing.TB, inboundID int) map[string]model.ClientTraffic {
+	t.Helper()
+	var rows []model.ClientTraffic
+	q := database.GetDB()
+	if inboundID > 0 {
+		q = q.Where("inbound_id = ?", inboundID)
+	}
+	if err := q.Find(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]model.ClientTraffic{}
+	for _, r := range rows {
+		out[r.Email] = r
+	}
+	return out
+}
+
+// Exec runs sql on the global database or fails the test.
+func Exec(t testing.TB, sql string, args ...any) {
+	t.Helper()
+	if err := database.GetDB().Exec(sql, args...).Error; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,316 @@
+// Package inbound stores inbounds and their clients: validation, the
+// settings JSON as the database keeps it, per-client traffic rows and resets.
+package inbound
+
+import (
+	"database/sql"
+	"encoding/json"
+	"strings"
+
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/database"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/xray"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// SQLChunk bounds IN lists and multi-row statements, well under SQLite's
+// 32766 and MariaDB's 65535 placeholder limits.
+const SQLChunk = 1000
+
+// InboundService owns inbounds, their clients and the client_traffics rows
+// that mirror them. The zero value is ready to use.
+type InboundService struct {
+	// OnChange, when set, runs after every committed change that may alter
+	// the Xray config (the XrayService applies the new state from it).
+	OnChange func()
+	// Precheck, when set, has Xray test every structural write before commit.
+	Precheck *XrayPrecheck
+}
+
+// write runs fn as one shared write: master only, one transaction, the
+// shared version bumped just before commit, OnChange after commit. fn may
+// run again when MariaDB resolves a deadlock by aborting it, so it must
+// start from the database's state, not from what a failed attempt left.
+func (s *InboundService) write(fn func(tx *gorm.DB) error) error {
+	if err := cluster.RequireMaster(); err != nil {
+		return err
+	}
+	conn, err := database.Conn()
+	if err != nil {
+		return err
+	}
+	err = database.RetryOnDeadlock(func() error {
+		return conn.Transaction(func(tx *gorm.DB) error {
+			if err := fn(tx); err != nil {
+				return err
+			}
+			return database.BumpSharedAccountsVersion(tx)
+		}, TxOptions(conn))
+	})
+	if err != nil {
+		return err
+	}
+	if s.OnChange != nil {
+		s.OnChange()
+	}
+	return nil
+}
+
+// TxOptions asks MariaDB for READ COMMITTED: every read-modify-write here
+// locks its inbound row explicitly, and REPEATABLE READ's gap locks would
+// only make bulk counter updates block (and deadlock with) client inserts.
+func TxOptions(conn *gorm.DB) *sql.TxOptions {
+	if database.DialectOf(conn).IsMySQL() {
+		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	return nil
+}
+
+// GetAllInbounds returns every inbound with its client_traffics rows.
+func (s *InboundService) GetAllInbounds() ([]*model.Inbound, error) {
+	conn, err := database.Conn()
+	if err != nil {
+		return nil, err
+	}
+	var out []*model.Inbound
+	err = conn.Preload("ClientStats").Order("id").Find(&out).Error
+	return out, err
+}
+
+// GetInbounds returns the inbounds of one panel user.
+func (s *InboundService) GetInbounds(userId int) ([]*model.Inbound, error) {
+	conn, err := database.Conn()
+	if err != nil {
+		return nil, err
+	}
+	var out []*model.Inbound
+	err = conn.Preload("ClientStats").Where("user_id = ?", userId).Order("id").Find(&out).Error
+	return out, err
+}
+
+// GetInbound returns one inbound with its client_traffics rows.
+func (s *InboundService) GetInbound(id int) (*model.Inbound, error) {
+	conn, err := database.Conn()
+	if err != nil {
+		return nil, err
+	}
+	in := &model.Inbound{}
+	if err := conn.Preload("ClientStats").First(in, id).Error; err != nil {
+		if database.IsNotFound(err) {
+			return nil, errs.NotFound("id", "inbound %d does not exist", id)
+		}
+		return nil, err
+	}
+	return in, nil
+}
+
+// lockInbound reads an inbound for update (row lock on MariaDB; SQLite
+// transactions already hold the write lock). Every read-modify-write of an
+// inbound's settings goes through it, so concurrent writers (an API call
+// and the traffic rules) never overwrite each other's clients.
+func lockInbound(tx *gorm.DB, id int) (*model.Inbound, error) {
+	in := &model.Inbound{}
+	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).First(in, id).Error
+	if database.IsNotFound(err) {
+		return nil, errs.NotFound("id", "inbound %d does not exist", id)
+	}
+	return in, err
+}
+
+// lockedDoc locks an inbound row and parses its stored settings.
+func lockedDoc(tx *gorm.DB, id int) (*model.Inbound, *settingsDoc, error) {
+	in, err := lockInbound(tx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	doc, err := parseStoredSettings(in.Settings)
+	if err != nil {
+		return nil, nil, err
+	}
+	return in, doc, nil
+}
+
+// lockedClients is lockedDoc plus the inbound's client objects and their
+// identities (id, password, email), index for index.
+func lockedClients(tx *gorm.DB, id int) (*model.Inbound, *settingsDoc, []json.RawMessage, []clientIdent, error) {
+	in, doc, err := lockedDoc(tx, id)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	raws, err := doc.clientList()
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	idents, err := identsOf(raws)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return in, doc, raws, idents, nil
+}
+
+// prepareInbound validates an inbound for create/update, normalizes its
+// settings JSON in place and returns its validated clients.
+func prepareInbound(in *model.Inbound) ([]Client, error) {
+	if err := validateInboundFields(in); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(in.Settings) == "" {
+		return nil, errs.Invalid("settings", "must be a JSON object")
+	}
+	doc, err := parseSettings(in.Settings)
+	if err != nil {
+		return nil, err
+	}
+	raws, err := doc.clientList()
+	if err != nil {
+		return nil, err
+	}
+	method, err := checkSettingsShape(in.Protocol, doc, len(raws) > 0)
+	if err != nil {
+		return nil, err
+	}
+	clients, norm, err := newClients(in.Protocol, method, raws)
+	if err != nil {
+		return nil, err
+	}
+	doc.setClients(norm)
+	if in.Settings, err = doc.encode(); err != nil {
+		return nil, err
+	}
+	return clients, nil
+}
+
+func emailsOf(clients []Client) []string {
+	out := make([]string, len(clients))
+	for i := range clients {
+		out[i] = clients[i].Email
+	}
+	return out
+}
+
+// AddInbound validates and creates an inbound with a client_traffics row per
+// client. Up/Down/AllTime may be given (e.g. on import); Id is assigned.
+func (s *InboundService) AddInbound(in *model.Inbound) (*model.Inbound, error) {
+	if in == nil {
+		return nil, errs.Invalid("inbound", "missing")
+	}
+	in.Id = 0
+	in.ClientStats = nil
+	in.Tag = strings.TrimSpace(in.Tag)
+	clients, err := prepareInbound(in)
+	if err != nil {
+		return nil, err
+	}
+	if in.Tag == "" {
+		in.Tag = inboundTag(in.Listen, in.Port)
+	}
+	err = s.writeStructural(in, func(tx *gorm.DB) error {
+		in.Id = 0 // a retried attempt must not reuse a rolled-back id
+		if err := checkPortFree(tx, in); err != nil {
+			return err
+		}
+		if err := checkTagFree(tx, in); err != nil {
+			return err
+		}
+		if err := checkEmailsFree(tx, emailsOf(clients), 0); err != nil {
+			return err
+		}
+		if err := checkIDsFreeElsewhere(tx, in.Protocol, clients, 0); err != nil {
+			return err
+		}
+		if err := tx.Omit(clause.Associations).Create(in).Error; err != nil {
+			return err
+		}
+		rows := make([]xray.ClientTraffic, len(clients))
+		for i := range clients {
+			rows[i] = clientTrafficRow(in.Id, &clients[i])
+		}
+		if len(rows) > 0 {
+			if err := tx.CreateInBatches(rows, SQLChunk/2).Error; err != nil {
+				return err
+			}
+		}
+		in.ClientStats = rows
+		return nil
+	})
+	if err != nil {
+		in.Id = 0
+		return nil, err
+	}
+	return in, nil
+}
+
+// UpdateInbound replaces an inbound's definition. Traffic counters are kept
+// (they belong to AddTraffic and the reset calls); client_traffics rows
+// follow the clients: matched by key, renamed, created or deleted.
+func (s *InboundService) UpdateInbound(in *model.Inbound) (*model.Inbound, error) {
+	if in == nil {
+		return nil, errs.Invalid("inbound", "missing")
+	}
+	in.ClientStats = nil
+	in.Tag = strings.TrimSpace(in.Tag)
+	clients, err := prepareInbound(in)
+	if err != nil {
+		return nil, err
+	}
+	var out *model.Inbound
+	err = s.writeStructural(in, func(tx *gorm.DB) error {
+		old, err := lockInbound(tx, in.Id)
+		if err != nil {
+			return err
+		}
+		if in.Tag == "" || (in.Tag == old.Tag && old.Tag == inboundTag(old.Listen, old.Port)) {
+			in.Tag = inboundTag(in.Listen, in.Port)
+		}
+		if err := checkPortFree(tx, in); err != nil {
+			return err
+		}
+		if err := checkTagFree(tx, in); err != nil {
+			return err
+		}
+		if err := checkEmailsFree(tx, emailsOf(clients), in.Id); err != nil {
+			return err
+		}
+		if err := checkIDsFreeElsewhere(tx, in.Protocol, clients, in.Id); err != nil {
+			return err
+		}
+		if err := syncClientRows(tx, old, in.Protocol, clients); err != nil {
+			return err
+		}
+		err = tx.Model(&model.Inbound{}).Where("id = ?", in.Id).Updates(map[string]any{
+			"remark": in.Remark, "enable": in.Enable, "expiry_time": in.ExpiryTime,
+			"listen": in.Listen, "port": in.Port, "protocol": in.Protocol,
+			"settings": in.Settings, "stream_settings": in.StreamSettings,
+			"tag": in.Tag, "sniffing": in.Sniffing, "total": in.Total,
+		}).Error
+		if err != nil {
+			return err
+		}
+		out = &model.Inbound{}
+		return tx.Preload("ClientStats").First(out, in.Id).Error
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DelInbound deletes an inbound with its client_traffics and client IP rows.
+func (s *InboundService) DelInbound(id int) error {
+	return s.write(func(tx *gorm.DB) error {
+		if _, err := lockInbound(tx, id); err != nil {
+			return err
+		}
+		emails := tx.Model(&xray.ClientTraffic{}).Select("email").Where("inbound_id = ?", id)
+		if err := tx.Where("client_email IN (?)", emails).Delete(&model.InboundClientIps{}).Error; err != nil {
+			return err
+		}
+		if err := tx.Where("inbound_id = ?", id).Delete(&xray.ClientTraffic{}).Error; err != nil {
+			return err
+		}
+		return tx.Delete(&model.Inbound{}, id).Error
+	})
+}

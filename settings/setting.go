@@ -1,0 +1,268 @@
+// Package settings stores the panel's key/value settings in the database,
+// typed and validated per key, with defaults for keys never written.
+package settings
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/database"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/errs"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// DefaultXrayTemplate is the Xray config every install starts from: the API
+// inbound on 127.0.0.1:62789, stats policies, and routing that blocks
+// private ranges and BitTorrent. It uses no geoip:/geosite: rules, so it
+// runs without geo files.
+//
+//go:embed setting_xray_template.json
+var DefaultXrayTemplate string
+
+// SettingService reads and writes the shared settings table. Every write is
+// a shared write: master only, and it bumps shared_accounts_version.
+type SettingService struct {
+	// OnChange, when set, runs after every committed write.
+	OnChange func()
+}
+
+// settingKeyIs matches settings.key without writing the reserved word raw.
+func settingKeyIs(key string) clause.Expression {
+	return clause.Eq{Column: clause.Column{Name: "key"}, Value: key}
+}
+
+// ReadString returns the stored value of key, or its default.
+func ReadString(conn *gorm.DB, key string) (string, error) {
+	def, ok := settingDefs[key]
+	if !ok {
+		return "", errs.Invalid(key, "unknown setting")
+	}
+	var rows []model.Setting
+	if err := conn.Where(settingKeyIs(key)).Limit(1).Find(&rows).Error; err != nil {
+		return "", fmt.Errorf("read setting %s: %w", key, err)
+	}
+	if len(rows) == 0 {
+		return def.def, nil
+	}
+	return rows[0].Value, nil
+}
+
+func ReadInt(conn *gorm.DB, key string) (int, error) {
+	v, err := ReadString(conn, key)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		// A hand-edited bad row falls back to the default rather than failing.
+		n, _ = strconv.Atoi(settingDefs[key].def)
+	}
+	return n, nil
+}
+
+func ReadBool(conn *gorm.DB, key string) (bool, error) {
+	v, err := ReadString(conn, key)
+	if err != nil {
+		return false, err
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		b, _ = strconv.ParseBool(settingDefs[key].def)
+	}
+	return b, nil
+}
+
+// GetString returns a string setting (or any setting as stored).
+func (s *SettingService) GetString(key string) (string, error) {
+	conn, err := database.Conn()
+	if err != nil {
+		return "", err
+	}
+	return ReadString(conn, key)
+}
+
+// GetInt returns an integer setting.
+func (s *SettingService) GetInt(key string) (int, error) {
+	conn, err := database.Conn()
+	if err != nil {
+		return 0, err
+	}
+	return ReadInt(conn, key)
+}
+
+// GetBool returns a boolean setting.
+func (s *SettingService) GetBool(key string) (bool, error) {
+	conn, err := database.Conn()
+	if err != nil {
+		return false, err
+	}
+	return ReadBool(conn, key)
+}
+
+// SetString, SetInt and SetBool validate and store one setting.
+func (s *SettingService) SetString(key, value string) error {
+	return s.UpdateSettings(map[string]any{key: value})
+}
+
+func (s *SettingService) SetInt(key string, value int) error {
+	return s.UpdateSettings(map[string]any{key: value})
+}
+
+func (s *SettingService) SetBool(key string, value bool) error {
+	return s.UpdateSettings(map[string]any{key: value})
+}
+
+// GetXrayConfigTemplate returns the Xray template JSON.
+func (s *SettingService) GetXrayConfigTemplate() (string, error) {
+	return s.GetString("xrayTemplateConfig")
+}
+
+// SetXrayConfigTemplate stores a new template after checking its shape.
+func (s *SettingService) SetXrayConfigTemplate(template string) error {
+	return s.UpdateSettings(map[string]any{"xrayTemplateConfig": template})
+}
+
+// GetAllSettings returns every known setting, typed, defaults filled in.
+func (s *SettingService) GetAllSettings() (map[string]any, error) {
+	conn, err := database.Conn()
+	if err != nil {
+		return nil, err
+	}
+	var rows []model.Setting
+	if err := conn.Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	stored := make(map[string]string, len(rows))
+	for _, r := range rows {
+		stored[r.Key] = r.Value
+	}
+	out := make(map[string]any, len(settingDefs))
+	for key, def := range settingDefs {
+		v, ok := stored[key]
+		if !ok {
+			v = def.def
+		}
+		out[key] = def.typed(v)
+	}
+	return out, nil
+}
+
+// UpdateSettings validates every key and value first, then stores them all
+// in one transaction; an unknown key or bad value changes nothing.
+func (s *SettingService) UpdateSettings(values map[string]any) error {
+	if err := cluster.RequireMaster(); err != nil {
+		return err
+	}
+	conn, err := database.Conn()
+	if err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // deterministic: the first bad key is always the same one
+	for _, k := range keys {
+		if _, ok := settingDefs[k]; !ok {
+			return errs.Invalid(k, "unknown setting")
+		}
+	}
+	err = conn.Transaction(func(tx *gorm.DB) error {
+		rows := make([]model.Setting, 0, len(keys))
+		for _, k := range keys {
+			v, err := settingDefs[k].normalize(tx, k, values[k])
+			if err != nil {
+				return err
+			}
+			rows = append(rows, model.Setting{Key: k, Value: v})
+		}
+		if len(rows) > 0 {
+			upsert := clause.OnConflict{
+				Columns:   []clause.Column{{Name: "key"}},
+				DoUpdates: clause.AssignmentColumns([]string{"value"}),
+			}
+			if err := tx.Clauses(upsert).Create(&rows).Error; err != nil {
+				return err
+			}
+		}
+		return database.BumpSharedAccountsVersion(tx)
+	})
+	if err != nil {
+		return err
+	}
+	callOnChange(s.OnChange)
+	return nil
+}
+
+// ResetSettings deletes every stored setting so all read as defaults.
+func (s *SettingService) ResetSettings() error {
+	if err := cluster.RequireMaster(); err != nil {
+		return err
+	}
+	conn, err := database.Conn()
+	if err != nil {
+		return err
+	}
+	err = conn.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("1 = 1").Delete(&model.Setting{}).Error; err != nil {
+			return err
+		}
+		return database.BumpSharedAccountsVersion(tx)
+	})
+	if err != nil {
+		return err
+	}
+	callOnChange(s.OnChange)
+	return nil
+}
+
+func callOnChange(fn func()) {
+	if fn != nil {
+		fn()
+	}
+}
+
+// TemplateInbound is the part of a template inbound that reserves a port/tag.
+type TemplateInbound struct {
+	Tag  string
+	Port int
+}
+
+// TemplateInbounds lists the current template's inbounds (the API inbound
+// at least), whose ports and tags panel inbounds may not reuse.
+func TemplateInbounds(conn *gorm.DB) ([]TemplateInbound, error) {
+	tpl, err := ReadString(conn, "xrayTemplateConfig")
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Inbounds []struct {
+			Tag  string          `json:"tag"`
+			Port json.RawMessage `json:"port"`
+		} `json:"inbounds"`
+	}
+	if err := json.Unmarshal([]byte(tpl), &doc); err != nil {
+		return nil, nil // a stored template is validated on write; be lenient on read
+	}
+	out := make([]TemplateInbound, 0, len(doc.Inbounds))
+	for _, in := range doc.Inbounds {
+		var port int
+		var f float64
+		var str string
+		if json.Unmarshal(in.Port, &f) == nil && f == math.Trunc(f) {
+			port = int(f)
+		} else if json.Unmarshal(in.Port, &str) == nil {
+			port, _ = strconv.Atoi(strings.TrimSpace(str))
+		}
+		out = append(out, TemplateInbound{Tag: in.Tag, Port: port})
+	}
+	return out, nil
+}

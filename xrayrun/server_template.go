@@ -1,0 +1,49 @@
+package xrayrun
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/xray"
+	"github.com/mhsanaei/3x-ui/v2/xrayconf"
+)
+
+// XrayTemplateChecker validates an Xray template with the Xray binary itself
+// before it is saved, rendered together with the current inbounds exactly as
+// it would run.
+type XrayTemplateChecker struct {
+	Binary    string
+	Inbounds  *inbound.InboundService
+	PanelPort int
+	LogFolder string
+	Running   func() *xray.Config // the config Xray runs now (nil when stopped)
+}
+
+// Check returns a 400-class error naming field when Xray would reject the
+// template (or it is not a JSON object).
+func (c *XrayTemplateChecker) Check(field, template string) error {
+	var obj map[string]json.RawMessage
+	if strings.TrimSpace(template) == "" {
+		return errs.Invalid(field, "is required")
+	}
+	if err := json.Unmarshal([]byte(template), &obj); err != nil {
+		return errs.Invalid(field, "is not a JSON object: %v", err)
+	}
+	inbounds, err := c.Inbounds.GetAllInbounds()
+	if err != nil {
+		return err
+	}
+	if err := c.checkHost(field, template, inbounds); err != nil {
+		return err
+	}
+	cfg, err := xrayconf.Render(template, inbounds)
+	if err != nil {
+		return errs.Invalid(field, "%v", err)
+	}
+	if err := xray.TestConfig(c.Binary, cfg); err != nil {
+		return errs.Invalid(field, "%v", err)
+	}
+	return nil
+}

@@ -1,0 +1,325 @@
+// Package xrayrun runs the local Xray: starts it from a rendered config,
+// applies changes live over its gRPC API (restarting only when it must), and
+// drains its traffic counters.
+package xrayrun
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log"
+	"sync"
+	"sync/atomic"
+
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/settings"
+	"github.com/mhsanaei/3x-ui/v2/xray"
+	"github.com/mhsanaei/3x-ui/v2/xrayconf"
+)
+
+// TrafficSink receives counters read (and reset) from Xray.
+type TrafficSink func(inbounds []*xray.Traffic, clients []*xray.ClientTraffic) error
+
+// XrayService owns the local Xray process: it builds its config, applies
+// changes live over the gRPC API and restarts only when it must.
+type XrayService struct {
+	settings *settings.SettingService
+	inbounds *inbound.InboundService
+	proc     *xray.Process
+
+	mu              sync.Mutex // serialises apply, restart and drain
+	api             *xray.APIClient
+	apiAddr         string
+	sink            TrafficSink
+	source          func() (*xray.Config, error)
+	carryInbounds   []*xray.Traffic
+	carryClients    []*xray.ClientTraffic
+	lastApply       outcomeBox
+	manuallyStopped atomic.Bool
+	online          onlineClients
+	liveOps         atomic.Int64 // API operations applied, for tests and status
+	restarts        atomic.Int64 // restarts this service performed
+}
+
+// NewXrayService wires the service; proc is the supervised Xray process.
+func NewXrayService(settings *settings.SettingService, inbounds *inbound.InboundService, proc *xray.Process) *XrayService {
+	return &XrayService{settings: settings, inbounds: inbounds, proc: proc}
+}
+
+// SetTrafficSink says where drained counters go (AddTraffic on a single
+// node, the pending store in shared mode). Set it before Start.
+func (s *XrayService) SetTrafficSink(sink TrafficSink) {
+	s.mu.Lock()
+	s.sink = sink
+	s.mu.Unlock()
+}
+
+// Settings is the settings store the config template comes from.
+func (s *XrayService) Settings() *settings.SettingService { return s.settings }
+
+// Inbounds is the inbound store the config is rendered from.
+func (s *XrayService) Inbounds() *inbound.InboundService { return s.inbounds }
+
+// GetXrayConfig is the template plus the enabled inbounds in the database.
+func (s *XrayService) GetXrayConfig() (*xray.Config, error) {
+	inbounds, err := s.inbounds.GetAllInbounds()
+	if err != nil {
+		return nil, err
+	}
+	return s.BuildConfigFromInbounds(inbounds)
+}
+
+// BuildConfigFromInbounds renders the stored template with the given inbounds.
+func (s *XrayService) BuildConfigFromInbounds(inbounds []*model.Inbound) (*xray.Config, error) {
+	template, err := s.settings.GetXrayConfigTemplate()
+	if err != nil {
+		return nil, err
+	}
+	return xrayconf.Render(template, inbounds)
+}
+
+// SetConfigSource replaces where Start and RestartXray take the config
+// from (a worker builds it from its snapshot, never from the database).
+func (s *XrayService) SetConfigSource(fn func() (*xray.Config, error)) {
+	s.mu.Lock()
+	s.source = fn
+	s.mu.Unlock()
+}
+
+func (s *XrayService) desiredConfig() (*xray.Config, error) {
+	s.mu.Lock()
+	source := s.source
+	s.mu.Unlock()
+	if source != nil {
+		return source()
+	}
+	return s.GetXrayConfig()
+}
+
+// Start builds the config (from the database by default) and starts Xray.
+func (s *XrayService) Start() error {
+	cfg, err := s.desiredConfig()
+	if err != nil {
+		return err
+	}
+	return s.RestartXrayWithConfig(cfg, true)
+}
+
+// ApplyFromDatabase brings the running Xray in line with the database.
+func (s *XrayService) ApplyFromDatabase() error {
+	cfg, err := s.GetXrayConfig()
+	if err == nil {
+		err = s.ApplyConfig(cfg)
+	}
+	s.noteApply(err)
+	return err
+}
+
+// RestartXrayWithConfig restarts Xray with cfg, draining counters first. When
+// isForce is false and cfg already runs, nothing happens.
+func (s *XrayService) RestartXrayWithConfig(cfg *xray.Config, isForce bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.restartLocked(cfg, isForce)
+}
+
+func (s *XrayService) restartLocked(cfg *xray.Config, isForce bool) error {
+	s.manuallyStopped.Store(false)
+	if s.proc.IsRunning() {
+		if !isForce && s.proc.Config().Equals(cfg) {
+			return nil
+		}
+		if err := s.drainLocked(); err != nil {
+			log.Printf("xray: drain before restart failed: %v", err)
+		}
+	}
+	s.restarts.Add(1)
+	s.resetAPILocked()
+	// Restart (not Stop+Start) so the supervisor cannot slip a restart in.
+	return s.proc.Restart(cfg)
+}
+
+// RestartXray restarts with the database config; force restarts even when
+// nothing changed.
+func (s *XrayService) RestartXray(force bool) error {
+	cfg, err := s.desiredConfig()
+	if err != nil {
+		return err
+	}
+	return s.RestartXrayWithConfig(cfg, force)
+}
+
+// StopXray drains counters and stops Xray until the next start or restart.
+func (s *XrayService) StopXray() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.manuallyStopped.Store(true)
+	if !s.proc.IsRunning() {
+		return nil
+	}
+	if err := s.drainLocked(); err != nil {
+		log.Printf("xray: drain before stop failed: %v", err)
+	}
+	return s.proc.Stop()
+}
+
+// IsXrayRunning reports whether the Xray process is up.
+func (s *XrayService) IsXrayRunning() bool { return s.proc.IsRunning() }
+
+// IsManuallyStopped is true after StopXray until the next start.
+func (s *XrayService) IsManuallyStopped() bool { return s.manuallyStopped.Load() }
+
+// GetXrayVersion is the Xray binary's version.
+func (s *XrayService) GetXrayVersion() string { return s.proc.Version() }
+
+// GetXrayState is "running", "stop" or "error" plus the last error message.
+func (s *XrayService) GetXrayState() (string, string) {
+	if s.proc.IsRunning() {
+		return "running", ""
+	}
+	if msg := s.proc.LastError(); msg != "" && !s.manuallyStopped.Load() {
+		return "error", msg
+	}
+	return "stop", ""
+}
+
+// Logs returns the last n lines Xray printed.
+func (s *XrayService) Logs(n int) []string { return s.proc.LastLogs(n) }
+
+// Process exposes the supervised process (pid, uptime) for status and tests.
+func (s *XrayService) Process() *xray.Process { return s.proc }
+
+// LiveOperations counts API calls applied instead of restarts.
+func (s *XrayService) LiveOperations() int64 { return s.liveOps.Load() }
+
+// API returns a client for the running Xray's gRPC API.
+func (s *XrayService) API() (*xray.APIClient, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.apiLocked()
+}
+
+var errNoAPI = errors.New("xray is not running with an api inbound")
+
+func (s *XrayService) apiLocked() (*xray.APIClient, error) {
+	addr := s.proc.APIAddress()
+	if addr == "" || !s.proc.IsRunning() {
+		return nil, errNoAPI
+	}
+	if s.api == nil || s.apiAddr != addr {
+		s.resetAPILocked()
+		s.api = xray.NewAPIClient(addr)
+		s.apiAddr = addr
+	}
+	return s.api, nil
+}
+
+func (s *XrayService) resetAPILocked() {
+	if s.api != nil {
+		s.api.Close()
+	}
+	s.api, s.apiAddr = nil, ""
+}
+
+// DrainTraffic reads and resets Xray's counters into the traffic sink.
+func (s *XrayService) DrainTraffic() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.drainLocked()
+}
+
+func (s *XrayService) drainLocked() error {
+	if s.sink == nil || !s.proc.IsRunning() {
+		return nil
+	}
+	api, err := s.apiLocked()
+	if err != nil {
+		return err
+	}
+	inbounds, clients, err := api.QueryTraffic(true)
+	if err != nil {
+		return err
+	}
+	// Counters are already reset in Xray: keep a failed batch in memory and
+	// add it to the next one instead of losing it.
+	inbounds = mergeTraffic(append(s.carryInbounds, inbounds...))
+	clients = mergeClientTraffic(append(s.carryClients, clients...))
+	s.carryInbounds, s.carryClients = nil, nil
+	// The sink runs even with no traffic: on a single node it also
+	// disables expired clients and renews them.
+	if err := s.sink(inbounds, clients); err != nil {
+		s.carryInbounds, s.carryClients = inbounds, clients
+		return err
+	}
+	return nil
+}
+
+func mergeTraffic(in []*xray.Traffic) []*xray.Traffic {
+	index := map[string]*xray.Traffic{}
+	out := make([]*xray.Traffic, 0, len(in))
+	for _, t := range in {
+		key := t.Tag
+		if t.IsOutbound {
+			key = "out>" + key
+		}
+		if prev, ok := index[key]; ok {
+			prev.Up += t.Up
+			prev.Down += t.Down
+			continue
+		}
+		c := *t
+		index[key] = &c
+		out = append(out, &c)
+	}
+	return out
+}
+
+func mergeClientTraffic(in []*xray.ClientTraffic) []*xray.ClientTraffic {
+	index := map[string]*xray.ClientTraffic{}
+	out := make([]*xray.ClientTraffic, 0, len(in))
+	for _, t := range in {
+		if prev, ok := index[t.Email]; ok {
+			prev.Up += t.Up
+			prev.Down += t.Down
+			continue
+		}
+		c := *t
+		index[t.Email] = &c
+		out = append(out, &c)
+	}
+	return out
+}
+
+// ApplySharedSnapshot rebuilds Xray from a snapshot without touching the
+// database, applying the difference live.
+func (s *XrayService) ApplySharedSnapshot(snapshot *cluster.Snapshot) error {
+	template := snapshot.XrayTemplate
+	if template == "" {
+		// Caches written before templates were part of the snapshot: use
+		// the built-in default rather than reading the database.
+		template = settings.DefaultXrayTemplate
+	}
+	cfg, err := xrayconf.Render(template, snapshot.Inbounds)
+	if err == nil {
+		err = s.ApplyConfig(cfg)
+	}
+	s.noteApply(err)
+	return err
+}
+
+// ConfigHash identifies the config Xray runs now ("" when none).
+func (s *XrayService) ConfigHash() string {
+	cfg := s.proc.Config()
+	if cfg == nil {
+		return ""
+	}
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
