@@ -6,7 +6,8 @@
 #
 # What it makes sure of:
 #   - tools the tests call: ip (iproute2), curl, shellcheck, chromium,
-#     mariadb client and server (installed with apt when missing);
+#     openssl, mariadb client and server (installed with apt when missing),
+#     node and npm for the web UI (checked);
 #   - MariaDB running, the xui_test account (created over the unix socket,
 #     where root logs in on a stock Debian), no stale test databases;
 #   - the test binaries (Xray, and sing-box for subscription round trips),
@@ -60,6 +61,12 @@ prepare_tools() {
 	need_cmd curl curl
 	need_cmd shellcheck shellcheck
 	need_cmd chromium chromium
+	need_cmd openssl openssl
+	# The web UI builds with the machine's Node 20 and npm 11 (Debian's own
+	# nodejs is older than Vite 8 needs), so they are checked, not installed.
+	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+		die "node and npm (Node 20 or newer) are needed to build and test the web UI; install them, or $ways_on"
+	fi
 }
 
 tcp_login() {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"io/fs"
 	"log"
 	"net/http"
 	"path/filepath"
@@ -46,6 +47,8 @@ type App struct {
 	Template *xrayrun.XrayTemplateChecker
 	Limiter  *middleware.LoginLimiter
 
+	ui fs.FS
+
 	mu       sync.Mutex
 	sessions *session.Manager
 	restart  func()
@@ -56,6 +59,7 @@ type AppOptions struct {
 	XrayBinary     string // default: <bin folder>/xray-<os>-<arch>
 	XrayConfigPath string // default: <bin folder>/config.json
 	Secure         bool   // panel served over TLS: cookies get Secure
+	UI             fs.FS  // the built web UI; nil serves the fallback pages
 }
 
 // XrayBinaryPath is the Xray binary in XUI_BIN_FOLDER (3x-ui's naming).
@@ -90,6 +94,7 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 		Tokens:   &auth.APITokenService{},
 		Limiter:  middleware.NewLoginLimiter(loginMaxFailures, loginWindow),
 		sessions: sessions,
+		ui:       opts.UI,
 	}
 	proc := xray.NewProcess(xray.ProcessOptions{
 		BinaryPath: opts.XrayBinary, ConfigPath: opts.XrayConfigPath, Supervise: true,
@@ -208,6 +213,7 @@ func (a *App) Handler() http.Handler {
 		Backup:   a.Backup,
 		Tokens:   a.Tokens,
 		Template: a.Template,
+		UI:       a.ui,
 		RestartPanel: func() {
 			if a.restart != nil {
 				a.restart()

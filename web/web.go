@@ -17,7 +17,9 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
+	"github.com/mhsanaei/3x-ui/v2/sub"
 	"github.com/mhsanaei/3x-ui/v2/web/job"
+	"github.com/mhsanaei/3x-ui/v2/web/ui"
 )
 
 // shutdownTimeout bounds how long in-flight requests may take to finish.
@@ -32,6 +34,7 @@ type Server struct {
 	cancel context.CancelFunc
 	jobs   *job.Scheduler
 	node   *nodeRuntime // traffic pipeline and, in shared mode, sync
+	sub    *sub.Server
 	// Knobs are test hooks; production leaves them empty.
 	Knobs Knobs
 
@@ -68,7 +71,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		log.Printf("panel TLS disabled: %v", err)
 	}
-	app, err := NewApp(s.cfg, AppOptions{Secure: tlsCfg != nil})
+	app, err := NewApp(s.cfg, AppOptions{Secure: tlsCfg != nil, UI: ui.App()})
 	if err != nil {
 		return err
 	}
@@ -86,7 +89,8 @@ func (s *Server) Start(ctx context.Context) error {
 	worker := node.Role == config.NodeRoleWorker
 	// Every mode runs the same traffic pipeline (journal, then ledger);
 	// shared mode adds the sync and the master lease on top.
-	rt, trafficJob, err := startNode(s.ctx, app, node, cluster.IsSharedModeEnabled())
+	shared := cluster.IsSharedModeEnabled()
+	rt, trafficJob, err := startNode(s.ctx, app, node, shared)
 	if err != nil {
 		s.cancel()
 		ln.Close()
@@ -104,6 +108,11 @@ func (s *Server) Start(ctx context.Context) error {
 			log.Printf("xray failed to start: %v", err)
 		}
 	}
+	var sharedRT *nodeRuntime // the node list and snapshot matter in shared mode only
+	if shared {
+		sharedRT = s.node
+	}
+	s.sub = startSubscriptions(s.ctx, app, node, sharedRT)
 	s.jobs = job.Start(s.ctx, deps)
 	if s.Knobs.BeforeServe != nil {
 		s.Knobs.BeforeServe()
@@ -126,6 +135,14 @@ func listen(cfg config.PanelConfig, tlsCfg *tls.Config) (net.Listener, error) {
 		ln = tls.NewListener(ln, tlsCfg)
 	}
 	return ln, nil
+}
+
+// SubscriptionAddr is the subscription server's bound address ("" when off).
+func (s *Server) SubscriptionAddr() string {
+	if s.sub == nil {
+		return ""
+	}
+	return s.sub.Addr()
 }
 
 // serve binds cfg's address and serves app's handler in the background.
@@ -259,6 +276,9 @@ func (s *Server) Stop() error {
 	s.closed = true
 	s.mu.Unlock()
 	errs := []error{s.shutdownHTTP()}
+	if s.sub != nil {
+		s.sub.Stop()
+	}
 	if s.cancel != nil {
 		s.cancel()
 	}

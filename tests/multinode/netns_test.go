@@ -9,6 +9,14 @@ import (
 	"testing"
 )
 
+// Each helper branch's tests use their own subnet octet and namespace
+// prefix so parallel runs on one machine cannot collide; a test may set
+// these before creating hosts.
+var (
+	subnetOctet = 213
+	nsPrefix    = "xuit"
+)
+
 // testHost is one node's own network: a namespace joined to the test
 // process's namespace by a veth pair on a private /30.
 type testHost struct {
@@ -34,9 +42,9 @@ func newTestHost(t *testing.T, name string) *testHost {
 	id := rand.Intn(60000) + 1000
 	subnet := rand.Intn(250) + 1
 	h := &testHost{
-		ns:     fmt.Sprintf("xuit-%s-%d", name, id),
-		hostIP: fmt.Sprintf("10.213.%d.1", subnet),
-		nsIP:   fmt.Sprintf("10.213.%d.2", subnet),
+		ns:     fmt.Sprintf("%s-%s-%d", nsPrefix, name, id),
+		hostIP: fmt.Sprintf("10.%d.%d.1", subnetOctet, subnet),
+		nsIP:   fmt.Sprintf("10.%d.%d.2", subnetOctet, subnet),
 	}
 	vHost, vNS := fmt.Sprintf("xv%da", id), fmt.Sprintf("xv%db", id)
 	steps := [][]string{

@@ -15,9 +15,14 @@ import (
 type PageController struct {
 	Auth     *middleware.Authenticator
 	BasePath string
+	UI       *spa // the built React UI; nil serves the fallback pages
 }
 
 func (p *PageController) register(base *gin.RouterGroup) {
+	if p.UI != nil {
+		p.registerUI(base)
+		return
+	}
 	base.GET("", p.loginPage)
 	base.GET("login", p.loginPage)
 	panel := base.Group("panel", p.Auth.Page(p.BasePath))

@@ -1,6 +1,8 @@
 package controller
 
 import (
+	"io/fs"
+	"log"
 	"net/http"
 	"strings"
 
@@ -31,17 +33,28 @@ type Deps struct {
 	Tokens       *auth.APITokenService
 	Template     *xrayrun.XrayTemplateChecker
 	RestartPanel func()
+	UI           fs.FS // the built web UI (nil: fallback pages)
 }
 
 // Register mounts every page and API route under d.BasePath.
 func Register(engine *gin.Engine, d Deps) {
 	base := engine.Group(d.BasePath)
 	(&AuthController{Users: d.Users, Sessions: d.Sessions, Limiter: d.Limiter, BasePath: d.BasePath}).register(base)
-	(&PageController{Auth: d.Auth, BasePath: d.BasePath}).register(base)
+	pages := &PageController{Auth: d.Auth, BasePath: d.BasePath}
+	if d.UI != nil {
+		ui, err := newSPA(d.UI, d.BasePath)
+		if err != nil {
+			log.Printf("web UI unusable, serving the fallback pages: %v", err)
+		} else {
+			pages.UI = ui
+		}
+	}
+	pages.register(base)
 
 	api := base.Group("panel/api", d.Auth.API())
 	(&InboundController{Inbounds: d.Inbounds, Xray: d.Xray, IPLimit: d.IPLimit}).register(api.Group("inbounds"))
 	(&ServerController{Status: d.Status, Xray: d.Xray, Backup: d.Backup}).register(api.Group("server"))
+	(&ClientsController{Inbounds: d.Inbounds, Xray: d.Xray}).register(api.Group("clients"))
 	(&NodesController{}).register(api.Group("nodes"))
 	(&NodeInfoController{}).register(api.Group("server"))
 	setting := api.Group("setting")
@@ -67,6 +80,10 @@ func Register(engine *gin.Engine, d Deps) {
 				return
 			}
 			failStatus(c, http.StatusNotFound, "no such API route: "+c.Request.Method+" "+c.Request.URL.Path)
+			return
+		}
+		if pages.UI != nil && c.Request.Method == http.MethodGet && strings.HasPrefix(c.Request.URL.Path, d.BasePath+"panel/") {
+			pages.appPage(c) // client-side routes of the app
 			return
 		}
 		c.String(http.StatusNotFound, "404 page not found")

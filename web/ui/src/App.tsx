@@ -1,0 +1,88 @@
+import { lazy, Suspense, useState, createContext, useContext } from 'react'
+import { Routes, Route, Navigate, useNavigate, useLocation } from 'react-router'
+import { App as AntApp, ConfigProvider, Layout, Menu, Switch, Select, Alert, Spin, theme as antTheme, Space, Button } from 'antd'
+import { useQuery } from '@tanstack/react-query'
+import { useTranslation } from 'react-i18next'
+import zhCN from 'antd/locale/zh_CN'
+import enUS from 'antd/locale/en_US'
+import { api } from './lib/api'
+import { basePath } from './lib/base'
+import { languages, setLanguage } from './i18n'
+import Login from './pages/Login'
+
+const Overview = lazy(() => import('./pages/Overview'))
+const Inbounds = lazy(() => import('./pages/Inbounds'))
+const Clients = lazy(() => import('./pages/Clients'))
+const Nodes = lazy(() => import('./pages/Nodes'))
+const Settings = lazy(() => import('./pages/Settings'))
+const Logs = lazy(() => import('./pages/Logs'))
+
+export interface NodeInfo { role: string; nodeId: string; nodeAddress: string; readOnly: boolean; masterAddress: string }
+const NodeCtx = createContext<NodeInfo | undefined>(undefined)
+// useReadOnly is true on a worker: every write control is disabled.
+export function useReadOnly(): boolean { return !!useContext(NodeCtx)?.readOnly }
+
+const THEME_KEY = 'xui.theme'
+
+function Shell({ dark, setDark }: { dark: boolean; setDark: (d: boolean) => void }) {
+  const { t, i18n } = useTranslation()
+  const nav = useNavigate()
+  const loc = useLocation()
+  const info = useQuery({ queryKey: ['nodeInfo'], queryFn: () => api.get<NodeInfo>('server/nodeInfo') })
+  const page = loc.pathname.replace(/^\/panel\/?/, '').split('/')[0] || 'overview'
+  const items = ['overview', 'inbounds', 'clients', 'nodes', 'settings', 'logs'].map((k) => ({ key: k, label: t(`menu.${k}`) }))
+  return (
+    <NodeCtx.Provider value={info.data}>
+      <Layout style={{ minHeight: '100vh' }}>
+        <Layout.Sider breakpoint="lg" collapsedWidth={0} theme={dark ? 'dark' : 'light'}>
+          <div style={{ padding: 16, fontWeight: 700, fontSize: 18 }}>{t('app.title')}</div>
+          <Menu mode="inline" selectedKeys={[page]} items={items} onClick={(e) => nav(`/panel/${e.key === 'overview' ? '' : e.key}`)} theme={dark ? 'dark' : 'light'} />
+        </Layout.Sider>
+        <Layout>
+          <Layout.Header style={{ display: 'flex', justifyContent: 'flex-end', alignItems: 'center', gap: 16, background: 'transparent' }}>
+            <Space>
+              <span>{t('app.theme')}</span>
+              <Switch aria-label="theme" checked={dark} onChange={setDark} />
+              <Select aria-label="language" data-testid="lang" value={i18n.language} options={languages} onChange={setLanguage} style={{ width: 120 }} />
+              <Button href={basePath() + 'logout'}>{t('app.logout')}</Button>
+            </Space>
+          </Layout.Header>
+          <Layout.Content style={{ padding: 16 }}>
+            {info.data?.readOnly && (
+              <Alert id="worker-banner" type="warning" showIcon style={{ marginBottom: 16 }} role="alert"
+                title={t('worker.banner', { master: info.data.masterAddress || t('worker.unknownMaster') })} />
+            )}
+            <Suspense fallback={<Spin />}>
+              <Routes>
+                <Route path="/panel/" element={<Overview />} />
+                <Route path="/panel/inbounds" element={<Inbounds />} />
+                <Route path="/panel/clients" element={<Clients />} />
+                <Route path="/panel/nodes" element={<Nodes />} />
+                <Route path="/panel/settings" element={<Settings />} />
+                <Route path="/panel/settings/:tab" element={<Settings />} />
+                <Route path="/panel/logs" element={<Logs />} />
+                <Route path="*" element={<Navigate to="/panel/" replace />} />
+              </Routes>
+            </Suspense>
+          </Layout.Content>
+        </Layout>
+      </Layout>
+    </NodeCtx.Provider>
+  )
+}
+
+export default function App() {
+  const { i18n } = useTranslation()
+  const [dark, setDarkState] = useState(() => localStorage.getItem(THEME_KEY) === 'dark')
+  const setDark = (d: boolean) => { localStorage.setItem(THEME_KEY, d ? 'dark' : 'light'); setDarkState(d) }
+  const loc = useLocation()
+  const onLogin = loc.pathname === '/' || loc.pathname === '/login' || loc.pathname === ''
+  return (
+    <ConfigProvider locale={i18n.language === 'zh-CN' ? zhCN : enUS}
+      theme={{ algorithm: dark ? antTheme.darkAlgorithm : antTheme.defaultAlgorithm }}>
+      <AntApp style={{ minHeight: '100vh', background: dark ? '#141414' : '#f5f5f5' }}>
+        {onLogin ? <Login /> : <Shell dark={dark} setDark={setDark} />}
+      </AntApp>
+    </ConfigProvider>
+  )
+}

@@ -1,0 +1,18 @@
+import type { Messages } from './en'
+
+const zh: Messages = {
+  app: { title: 'x-ui', logout: '退出登录', theme: '深色主题', language: '语言' },
+  menu: { overview: '概览', inbounds: '入站', clients: '客户端', nodes: '节点', settings: '设置', subscription: '订阅', logs: '日志', backup: '备份' },
+  worker: { banner: '此节点是工作节点：只读。请在主节点 {{master}} 上修改。', unknownMaster: '主节点（地址暂未知）' },
+  login: { title: '登录', username: '用户名', password: '密码', code: '两步验证码', submit: '登录', defaultCred: '你正在使用默认账号 admin/admin，请在设置中修改。' },
+  common: { save: '保存', cancel: '取消', add: '添加', edit: '编辑', delete: '删除', confirmDelete: '确定删除？', enable: '启用', disable: '禁用', reset: '重置流量', extend: '延期', actions: '操作', search: '搜索', refresh: '刷新', never: '永不', unlimited: '无限制', copy: '复制', copied: '已复制', saved: '已保存', generate: '生成', yes: '是', no: '否', selected: '已选 {{n}} 个', days: '天', total: '共 {{n}} 条', all: '全部', close: '关闭' },
+  overview: { xray: 'Xray', state: '状态', version: '版本', restart: '重启 Xray', stop: '停止 Xray', cpu: 'CPU', mem: '内存', disk: '磁盘', swap: '交换', load: '负载', uptime: '运行时间', upload: '上传', download: '下载', totalSent: '总发送', totalRecv: '总接收', throughput: '吞吐量', online: '在线客户端', connections: 'TCP / UDP 连接' },
+  inbound: { title: '入站列表', add: '添加入站', edit: '编辑入站', remark: '备注', protocol: '协议', listen: '监听 IP', port: '端口', transport: '传输', security: '安全', traffic: '流量', expiry: '到期', clients: '客户端', enabled: '启用', totalGB: '总流量（GB，0 为无限）', path: '路径', host: '主机', serviceName: '服务名', mode: '模式', sni: '服务器名称（SNI）', certFile: '证书文件', keyFile: '密钥文件', fingerprint: 'uTLS 指纹', target: '目标（dest）', serverNames: '服务器名称（逗号分隔）', privateKey: '私钥', publicKey: '公钥', shortIds: 'Short ID（逗号分隔）', newKeys: '生成新密钥', randomShortIds: '随机 Short ID', method: '加密方式', rawJson: '原始 JSON', form: '表单', settingsJson: 'settings（JSON）', streamJson: 'streamSettings（JSON）', sniffingJson: 'sniffing（JSON）', decryption: '解密', spiderX: 'SpiderX' },
+  client: { title: '客户端', add: '添加客户端', addMany: '批量添加', edit: '编辑客户端', email: '邮箱', id: 'ID', password: '密码', flow: '流控', quota: '流量（GB，0 为无限）', expiry: '到期', expiryDate: '到期日期', afterFirstUse: '首次使用后天数', expiryMode: '到期方式', limitIp: 'IP 限制', subId: '订阅 ID', reset: '自动续期（天，0 为关闭）', comment: '备注', inbound: '入站', usage: '用量', remaining: '剩余', online: '在线', share: '分享', qr: '二维码', link: '分享链接', subLink: '订阅链接', prefix: '邮箱前缀', count: '数量', filter: '筛选', fOnline: '在线', fDepleted: '已耗尽', fExpiring: '即将到期', fDisabled: '已禁用', extendDays: '延期天数', expired: '已过期', bulkDone: '已修改 {{n}} 个客户端', added: '已添加 {{n}} 个客户端' },
+  node: { title: '节点', id: '节点', role: '角色', address: '地址', version: '已应用 / 当前', lag: '落后', hash: '配置哈希', heartbeat: '心跳', stale: '失联', live: '在线', xray: 'Xray', pending: '待上报增量', error: '最近错误', ago: '{{s}} 秒前', shared: '共享版本 {{v}}' },
+  settings: { title: '设置', panel: '面板', account: '账号', twoFactor: '两步验证', tokens: 'API 令牌', xray: 'Xray 模板', subscription: '订阅', oldUsername: '当前用户名', oldPassword: '当前密码', newUsername: '新用户名', newPassword: '新密码', updateUser: '修改账号', tfOn: '两步验证已开启。', tfOff: '两步验证未开启。', tfSetup: '设置两步验证', tfScan: '用验证器应用扫描二维码，然后输入验证码。', tfEnable: '开启', tfDisable: '关闭两步验证', tokenName: '令牌名称', createToken: '创建令牌', tokenOnce: '请立即复制：令牌只显示这一次。', revoke: '吊销', created: '创建时间', lastUsed: '最近使用', name: '名称', validate: '保存（由 Xray 检查）', restartPanel: '重启面板', noSubKeys: '此面板还没有订阅设置。', panelNote: '监听地址、端口、根路径、证书和会话时长保存在 x-ui.json 中；用 "x-ui setting" 修改后重启面板。' },
+  logs: { title: '日志', count: '行数', xray: 'Xray 日志' },
+  backup: { title: '备份', download: '下载备份', restore: '恢复备份', restoreHint: '上传数据库备份；面板会立即应用。', restored: '备份已恢复' },
+  v: { required: '必填', port: '端口必须是 1 到 65535 的整数', uuid: '不是有效的 UUID', email: '不能含空格或 "~"，最多 255 个字符', shortId: 'Short ID 为 0-16 位十六进制，位数为偶数', json: '不是有效的 JSON' },
+}
+export default zh

@@ -1,0 +1,217 @@
+import { useEffect, useState } from 'react'
+import { Table, Button, Switch, Input, Select, Space, Progress, Badge, Modal, Form, InputNumber, DatePicker, App, Popconfirm, Typography, Radio } from 'antd'
+import { useQuery, useQueryClient, keepPreviousData } from '@tanstack/react-query'
+import { useTranslation } from 'react-i18next'
+import dayjs from 'dayjs'
+import QRCode from 'qrcode'
+import { api } from '../lib/api'
+import { formatBytes, formatDate, remaining, usagePercent, gbToBytes, bytesToGb } from '../lib/format'
+import { validEmail, randomUUID, randomPassword } from '../lib/validate'
+import { shareLink, subscriptionLink } from '../lib/links'
+import { useReadOnly } from '../App'
+import type { Inbound } from './Inbounds'
+
+interface Row { email: string; inboundId: number; inboundRemark: string; protocol: string; enable: boolean; up: number; down: number; total: number; expiryTime: number; reset: number; lastOnline: number; online: boolean }
+interface Page { items: Row[]; total: number; page: number; pageSize: number }
+interface Detail { inbound: Inbound; client: Record<string, any> }
+
+const keyOf = (protocol: string, c: Record<string, any>) => (protocol === 'trojan' ? c.password : protocol === 'shadowsocks' ? c.email : c.id)
+
+function useInboundOptions(enabled: boolean) {
+  return useQuery({ queryKey: ['inbounds'], queryFn: () => api.get<Inbound[]>('inbounds/list'), enabled, staleTime: 30000 })
+}
+
+function ClientForm({ edit, onClose }: { edit: Detail | 'new'; onClose: () => void }) {
+  const { t } = useTranslation()
+  const { message } = App.useApp()
+  const qc = useQueryClient()
+  const isNew = edit === 'new'
+  const inbounds = useInboundOptions(true)
+  const [form] = Form.useForm()
+  const inboundId = Form.useWatch('inboundId', form)
+  const protocol = isNew ? inbounds.data?.find((i) => i.id === inboundId)?.protocol : (edit as Detail).inbound.protocol
+  const c = isNew ? { email: '', id: randomUUID(), password: randomPassword(), flow: '', totalGB: 0, expiryTime: 0, limitIp: 0, subId: randomPassword(16).toLowerCase(), reset: 0, comment: '', enable: true } : (edit as Detail).client
+  const initial = {
+    ...c, inboundId: isNew ? undefined : (edit as Detail).inbound.id, quotaGB: bytesToGb(c.totalGB ?? 0),
+    expiryMode: c.expiryTime < 0 ? 'after' : c.expiryTime > 0 ? 'date' : 'never',
+    expiryDate: c.expiryTime > 0 ? dayjs(c.expiryTime) : undefined, afterDays: c.expiryTime < 0 ? Math.round(-c.expiryTime / 86400000) : 30,
+  }
+  const mode = Form.useWatch('expiryMode', form) ?? initial.expiryMode
+  const save = async () => {
+    const v = await form.validateFields()
+    const expiryTime = v.expiryMode === 'date' ? v.expiryDate.valueOf() : v.expiryMode === 'after' ? -v.afterDays * 86400000 : 0
+    const client: Record<string, any> = { ...c, email: v.email.trim(), flow: v.flow ?? '', totalGB: gbToBytes(v.quotaGB ?? 0), expiryTime, limitIp: v.limitIp ?? 0, subId: v.subId, reset: v.reset ?? 0, comment: v.comment ?? '', enable: v.enable }
+    if (protocol === 'trojan' || protocol === 'shadowsocks') { client.password = v.password; delete client.id } else { client.id = v.id; delete client.password }
+    if (protocol !== 'vless') delete client.flow
+    try {
+      const settings = JSON.stringify({ clients: [client] })
+      if (isNew) await api.post('inbounds/addClient', { id: v.inboundId, settings })
+      else await api.post(`inbounds/updateClient/${encodeURIComponent(keyOf(protocol!, c))}`, { id: (edit as Detail).inbound.id, settings })
+      message.success(t('common.saved'))
+      await qc.invalidateQueries({ queryKey: ['clients'] })
+      onClose()
+    } catch (e) { message.error((e as Error).message) }
+  }
+  return (
+    <Modal open title={t(isNew ? 'client.add' : 'client.edit')} onOk={save} onCancel={onClose} okText={t('common.save')} cancelText={t('common.cancel')} okButtonProps={{ id: 'client-save' }} width={640}>
+      <Form form={form} layout="vertical" initialValues={initial}>
+        <Form.Item name="inboundId" label={t('client.inbound')} rules={[{ required: true, message: t('v.required') }]}>
+          <Select id="client-inbound" disabled={!isNew} loading={inbounds.isLoading} options={(inbounds.data ?? []).map((i) => ({ value: i.id, label: `${i.remark || i.id} (${i.protocol}:${i.port})` }))} />
+        </Form.Item>
+        <Space wrap>
+          <Form.Item name="email" label={t('client.email')} rules={[{ validator: (_r, v) => (validEmail(v ?? '') ? Promise.reject(t(validEmail(v ?? ''))) : Promise.resolve()) }]}><Input id="client-email" /></Form.Item>
+          {protocol === 'trojan' || protocol === 'shadowsocks'
+            ? <Form.Item name="password" label={t('client.password')}><Input addonAfter={<a onClick={() => form.setFieldValue('password', randomPassword())}>{t('common.generate')}</a>} /></Form.Item>
+            : <Form.Item name="id" label={t('client.id')}><Input style={{ width: 360 }} addonAfter={<a onClick={() => form.setFieldValue('id', randomUUID())}>{t('common.generate')}</a>} /></Form.Item>}
+          {protocol === 'vless' && <Form.Item name="flow" label={t('client.flow')}><Select style={{ width: 200 }} options={[{ value: '', label: 'none' }, { value: 'xtls-rprx-vision', label: 'xtls-rprx-vision' }]} /></Form.Item>}
+        </Space>
+        <Space wrap>
+          <Form.Item name="quotaGB" label={t('client.quota')}><InputNumber id="client-quota" min={0} /></Form.Item>
+          <Form.Item name="limitIp" label={t('client.limitIp')}><InputNumber min={0} /></Form.Item>
+          <Form.Item name="reset" label={t('client.reset')}><InputNumber min={0} /></Form.Item>
+          <Form.Item name="enable" label={t('common.enable')} valuePropName="checked"><Switch /></Form.Item>
+        </Space>
+        <Space wrap>
+          <Form.Item name="expiryMode" label={t('client.expiryMode')}>
+            <Radio.Group options={[{ value: 'never', label: t('common.never') }, { value: 'date', label: t('client.expiryDate') }, { value: 'after', label: t('client.afterFirstUse') }]} />
+          </Form.Item>
+          {mode === 'date' && <Form.Item name="expiryDate" label={t('client.expiryDate')} rules={[{ required: true, message: t('v.required') }]}><DatePicker showTime /></Form.Item>}
+          {mode === 'after' && <Form.Item name="afterDays" label={t('client.afterFirstUse')}><InputNumber min={1} /></Form.Item>}
+        </Space>
+        <Space wrap>
+          <Form.Item name="subId" label={t('client.subId')}><Input /></Form.Item>
+          <Form.Item name="comment" label={t('client.comment')}><Input /></Form.Item>
+        </Space>
+      </Form>
+    </Modal>
+  )
+}
+
+function AddMany({ onClose }: { onClose: () => void }) {
+  const { t } = useTranslation()
+  const { message } = App.useApp()
+  const qc = useQueryClient()
+  const inbounds = useInboundOptions(true)
+  const [form] = Form.useForm()
+  const save = async () => {
+    const v = await form.validateFields()
+    try {
+      const r = await api.post<{ emails: string[] }>('clients/addMany', { inboundId: v.inboundId, prefix: v.prefix, count: v.count, totalGB: gbToBytes(v.quotaGB ?? 0), expiryTime: v.days ? -v.days * 86400000 : 0 })
+      message.success(t('client.added', { n: r.emails.length }))
+      await qc.invalidateQueries({ queryKey: ['clients'] })
+      onClose()
+    } catch (e) { message.error((e as Error).message) }
+  }
+  return (
+    <Modal open title={t('client.addMany')} onOk={save} onCancel={onClose} okButtonProps={{ id: 'addmany-save' }} okText={t('common.add')} cancelText={t('common.cancel')}>
+      <Form form={form} layout="vertical" initialValues={{ prefix: 'user-', count: 10, quotaGB: 0, days: 0 }}>
+        <Form.Item name="inboundId" label={t('client.inbound')} rules={[{ required: true, message: t('v.required') }]}>
+          <Select id="addmany-inbound" options={(inbounds.data ?? []).map((i) => ({ value: i.id, label: `${i.remark || i.id} (${i.protocol}:${i.port})` }))} />
+        </Form.Item>
+        <Form.Item name="prefix" label={t('client.prefix')}><Input id="addmany-prefix" /></Form.Item>
+        <Form.Item name="count" label={t('client.count')}><InputNumber id="addmany-count" min={1} max={5000} /></Form.Item>
+        <Form.Item name="quotaGB" label={t('client.quota')}><InputNumber min={0} /></Form.Item>
+        <Form.Item name="days" label={t('client.afterFirstUse')}><InputNumber min={0} /></Form.Item>
+      </Form>
+    </Modal>
+  )
+}
+
+function Share({ email, onClose }: { email: string; onClose: () => void }) {
+  const { t } = useTranslation()
+  const [qr, setQr] = useState('')
+  const d = useQuery({ queryKey: ['client', email], queryFn: () => api.get<Detail>(`clients/get/${encodeURIComponent(email)}`) })
+  const s = useQuery({ queryKey: ['settings'], queryFn: () => api.get<Record<string, any>>('setting/all') })
+  const host = window.location.hostname
+  const link = d.data ? shareLink(d.data.inbound, d.data.client as any, d.data.inbound.listen && d.data.inbound.listen !== '0.0.0.0' ? d.data.inbound.listen : host) : ''
+  const sub = d.data && s.data?.subEnable && d.data.client.subId ? subscriptionLink(d.data.client.subId, s.data.subDomain || host, s.data.subPort, s.data.subPath) : ''
+  useEffect(() => { if (link) void QRCode.toDataURL(link, { width: 260, margin: 1 }).then(setQr) }, [link])
+  return (
+    <Modal open title={`${t('client.share')}: ${email}`} onCancel={onClose} footer={null} width={560}>
+      {qr && <img id="client-qr" src={qr} alt={t('client.qr')} width={260} height={260} />}
+      <Typography.Paragraph><b>{t('client.link')}</b></Typography.Paragraph>
+      <Typography.Paragraph id="share-link" copyable style={{ wordBreak: 'break-all' }}>{link}</Typography.Paragraph>
+      {sub && <><Typography.Paragraph><b>{t('client.subLink')}</b></Typography.Paragraph>
+        <Typography.Paragraph id="sub-link" copyable style={{ wordBreak: 'break-all' }}>{sub}</Typography.Paragraph></>}
+    </Modal>
+  )
+}
+
+export default function Clients() {
+  const { t } = useTranslation()
+  const { message } = App.useApp()
+  const ro = useReadOnly()
+  const qc = useQueryClient()
+  const [q, setQ] = useState({ page: 1, pageSize: 50, search: '', filter: '', protocol: '', sort: '', order: '' })
+  const [searchText, setSearchText] = useState('')
+  const [selected, setSelected] = useState<string[]>([])
+  const [edit, setEdit] = useState<Detail | 'new' | null>(null)
+  const [many, setMany] = useState(false)
+  const [share, setShare] = useState('')
+  const [extendDays, setExtendDays] = useState(30)
+  useEffect(() => { const h = setTimeout(() => setQ((o) => (o.search === searchText ? o : { ...o, search: searchText, page: 1 })), 120); return () => clearTimeout(h) }, [searchText])
+  const params = new URLSearchParams(Object.entries(q).filter(([, v]) => v !== '' && v !== undefined).map(([k, v]) => [k, String(v)]))
+  const list = useQuery({ queryKey: ['clients', q], queryFn: () => api.get<Page>(`clients/list/paged?${params}`), placeholderData: keepPreviousData, refetchInterval: 10000 })
+  const bulk = async (action: string, emails: string[], days?: number) => {
+    try {
+      const r = await api.post<{ count: number }>('clients/bulk', { action, emails, days })
+      message.success(t('client.bulkDone', { n: r.count }))
+      setSelected([])
+      await qc.invalidateQueries({ queryKey: ['clients'] })
+    } catch (e) { message.error((e as Error).message) }
+  }
+  const openEdit = async (email: string) => {
+    try { setEdit(await api.get<Detail>(`clients/get/${encodeURIComponent(email)}`)) } catch (e) { message.error((e as Error).message) }
+  }
+  return (
+    <>
+      <Space wrap style={{ marginBottom: 12 }}>
+        <Button type="primary" id="add-client" disabled={ro} onClick={() => setEdit('new')}>{t('client.add')}</Button>
+        <Button id="add-many" disabled={ro} onClick={() => setMany(true)}>{t('client.addMany')}</Button>
+        <Input.Search id="client-search" allowClear placeholder={t('common.search')} value={searchText} onChange={(e) => setSearchText(e.target.value)} style={{ width: 220 }} />
+        <Select value={q.filter} style={{ width: 140 }} onChange={(filter) => setQ({ ...q, filter, page: 1 })}
+          options={[{ value: '', label: t('common.all') }, ...['online', 'depleted', 'expiring', 'disabled'].map((f) => ({ value: f, label: t(`client.f${f[0].toUpperCase()}${f.slice(1)}`) }))]} />
+        <Select value={q.protocol} style={{ width: 140 }} onChange={(protocol) => setQ({ ...q, protocol, page: 1 })}
+          options={[{ value: '', label: t('common.all') }, ...['vless', 'vmess', 'trojan', 'shadowsocks'].map((p) => ({ value: p, label: p }))]} />
+        {selected.length > 0 && <>
+          <span>{t('common.selected', { n: selected.length })}</span>
+          <Button disabled={ro} onClick={() => bulk('enable', selected)}>{t('common.enable')}</Button>
+          <Button disabled={ro} onClick={() => bulk('disable', selected)}>{t('common.disable')}</Button>
+          <Button disabled={ro} onClick={() => bulk('reset', selected)}>{t('common.reset')}</Button>
+          <InputNumber min={1} value={extendDays} onChange={(v) => setExtendDays(v ?? 30)} addonAfter={t('common.days')} style={{ width: 130 }} />
+          <Button disabled={ro} onClick={() => bulk('extend', selected, extendDays)}>{t('common.extend')}</Button>
+          <Popconfirm title={t('common.confirmDelete')} onConfirm={() => bulk('delete', selected)}><Button danger disabled={ro} id="bulk-delete">{t('common.delete')}</Button></Popconfirm>
+        </>}
+      </Space>
+      <Table<Row> rowKey="email" size="small" loading={list.isFetching && !list.data} dataSource={list.data?.items ?? []} scroll={{ x: true }}
+        rowSelection={{ selectedRowKeys: selected, onChange: (k) => setSelected(k as string[]) }}
+        pagination={{ current: q.page, pageSize: q.pageSize, total: list.data?.total ?? 0, showSizeChanger: true, pageSizeOptions: [20, 50, 100, 200], showTotal: (n) => t('common.total', { n }) }}
+        onChange={(p, _f, sorter) => {
+          const s = Array.isArray(sorter) ? sorter[0] : sorter
+          setQ({ ...q, page: p.current ?? 1, pageSize: p.pageSize ?? 50, sort: s?.order ? String(s.columnKey) : '', order: s?.order ?? '' })
+        }}
+        columns={[
+          { title: t('common.enable'), key: 'enable', render: (_, r) => <Switch size="small" className="client-enable" checked={r.enable} disabled={ro} onChange={(on) => bulk(on ? 'enable' : 'disable', [r.email])} /> },
+          { title: t('client.online'), key: 'online', render: (_, r) => <Badge status={r.online ? 'success' : 'default'} /> },
+          { title: t('client.email'), key: 'email', dataIndex: 'email', sorter: true },
+          { title: t('client.inbound'), key: 'inbound', sorter: true, render: (_, r) => `${r.inboundRemark || r.inboundId} (${r.protocol})` },
+          { title: t('client.usage'), key: 'usage', sorter: true, render: (_, r) => <div style={{ minWidth: 150 }}>{formatBytes(r.up + r.down)} / {r.total ? formatBytes(r.total) : '∞'}{r.total > 0 && <Progress size="small" percent={usagePercent(r.up + r.down, r.total)} />}</div> },
+          { title: t('client.remaining'), key: 'remaining', render: (_, r) => (r.total > 0 ? formatBytes(Math.max(0, r.total - r.up - r.down)) : t('common.unlimited')) },
+          { title: t('client.expiry'), key: 'expiryTime', sorter: true, render: (_, r) => r.expiryTime === 0 ? t('common.never') : r.expiryTime < 0 ? `${Math.round(-r.expiryTime / 86400000)} ${t('common.days')}` : <span title={formatDate(r.expiryTime)}>{remaining(r.expiryTime) === 'expired' ? t('client.expired') : remaining(r.expiryTime)}</span> },
+          {
+            title: t('common.actions'), key: 'actions', render: (_, r) => (
+              <Space size="small">
+                <Button size="small" className="client-edit" disabled={ro} onClick={() => openEdit(r.email)}>{t('common.edit')}</Button>
+                <Button size="small" className="client-share" onClick={() => setShare(r.email)}>{t('client.share')}</Button>
+                <Button size="small" disabled={ro} onClick={() => bulk('reset', [r.email])}>{t('common.reset')}</Button>
+                <Popconfirm title={t('common.confirmDelete')} onConfirm={() => bulk('delete', [r.email])}><Button size="small" danger className="client-delete" disabled={ro}>{t('common.delete')}</Button></Popconfirm>
+              </Space>
+            ),
+          },
+        ]} />
+      {edit && <ClientForm edit={edit} onClose={() => setEdit(null)} />}
+      {many && <AddMany onClose={() => setMany(false)} />}
+      {share && <Share email={share} onClose={() => setShare('')} />}
+    </>
+  )
+}

@@ -1,0 +1,47 @@
+import { useState } from 'react'
+import { Card, Form, Input, Button, Alert, Select } from 'antd'
+import { useTranslation } from 'react-i18next'
+import { request } from '../lib/api'
+import { basePath } from '../lib/base'
+import { languages, setLanguage } from '../i18n'
+
+export default function Login() {
+  const { t, i18n } = useTranslation()
+  const [err, setErr] = useState('')
+  const [needCode, setNeedCode] = useState(false)
+  const [busy, setBusy] = useState(false)
+  const submit = async (v: { username: string; password: string; twoFactorCode?: string }) => {
+    setBusy(true); setErr('')
+    try {
+      await request('POST', 'login', v)
+      window.location.assign(basePath() + 'panel/')
+    } catch (e) {
+      const msg = (e as Error).message
+      if (/two-factor|twoFactor|2fa|code/i.test(msg)) setNeedCode(true)
+      setErr(msg)
+    } finally { setBusy(false) }
+  }
+  return (
+    <div style={{ display: 'flex', justifyContent: 'center', paddingTop: '12vh' }}>
+      <Card title={t('login.title')} style={{ width: 360 }}
+        extra={<Select size="small" value={i18n.language} options={languages} onChange={setLanguage} />}>
+        <Form layout="vertical" onFinish={submit}>
+          <Form.Item name="username" label={t('login.username')} rules={[{ required: true, message: t('v.required') }]}>
+            <Input id="username" autoComplete="username" autoFocus />
+          </Form.Item>
+          <Form.Item name="password" label={t('login.password')} rules={[{ required: true, message: t('v.required') }]}>
+            <Input.Password id="password" autoComplete="current-password" />
+          </Form.Item>
+          {needCode && (
+            <Form.Item name="twoFactorCode" label={t('login.code')}>
+              <Input id="twoFactorCode" inputMode="numeric" autoComplete="one-time-code" maxLength={6} />
+            </Form.Item>
+          )}
+          {err && <Alert type="error" title={err} style={{ marginBottom: 12 }} />}
+          <Button type="primary" htmlType="submit" block loading={busy} id="login-submit">{t('login.submit')}</Button>
+          <Button type="link" size="small" onClick={() => setNeedCode(!needCode)} style={{ marginTop: 8 }}>{t('login.code')}</Button>
+        </Form>
+      </Card>
+    </div>
+  )
+}

@@ -1,0 +1,90 @@
+import { useEffect, useRef } from 'react'
+import { Card, Col, Row, Statistic, Button, Tag, Space, Progress, App } from 'antd'
+import { useQuery, useMutation } from '@tanstack/react-query'
+import { useTranslation } from 'react-i18next'
+import uPlot from 'uplot'
+import 'uplot/dist/uPlot.min.css'
+import { api } from '../lib/api'
+import { formatBytes, formatDuration, usagePercent } from '../lib/format'
+import { useReadOnly } from '../App'
+
+interface Usage { current: number; total: number }
+interface Status {
+  cpu: number; cpuCores: number; mem: Usage; swap: Usage; disk: Usage; uptime: number; loads: number[]
+  tcpCount: number; udpCount: number; netIO: { up: number; down: number }; netTraffic: { sent: number; recv: number }
+  xray: { state: string; errorMsg: string; version: string }
+}
+
+const WINDOW = 120 // points kept in the live chart
+
+function Throughput({ up, down }: { up?: number; down?: number }) {
+  const el = useRef<HTMLDivElement>(null)
+  const plot = useRef<uPlot | null>(null)
+  const data = useRef<[number[], number[], number[]]>([[], [], []])
+  useEffect(() => {
+    if (!el.current) return
+    plot.current = new uPlot({
+      width: el.current.clientWidth || 600, height: 220,
+      series: [{}, { label: '↑', stroke: '#1677ff', value: (_u, v) => (v == null ? '' : formatBytes(v) + '/s') },
+        { label: '↓', stroke: '#52c41a', value: (_u, v) => (v == null ? '' : formatBytes(v) + '/s') }],
+      axes: [{}, { values: (_u, vs) => vs.map((v) => formatBytes(v)), size: 70 }],
+    }, data.current, el.current)
+    const ro = new ResizeObserver(() => plot.current?.setSize({ width: el.current!.clientWidth, height: 220 }))
+    ro.observe(el.current)
+    return () => { ro.disconnect(); plot.current?.destroy() }
+  }, [])
+  useEffect(() => {
+    if (up === undefined || down === undefined) return
+    const d = data.current
+    d[0].push(Date.now() / 1000); d[1].push(up); d[2].push(down)
+    if (d[0].length > WINDOW) d.forEach((s) => s.shift())
+    plot.current?.setData(d)
+  }, [up, down])
+  return <div ref={el} id="throughput-chart" />
+}
+
+export default function Overview() {
+  const { t } = useTranslation()
+  const { message } = App.useApp()
+  const ro = useReadOnly()
+  const st = useQuery({ queryKey: ['status'], queryFn: () => api.get<Status>('server/status'), refetchInterval: 2000 })
+  const online = useQuery({ queryKey: ['onlines'], queryFn: () => api.get<string[]>('inbounds/onlines'), refetchInterval: 5000 })
+  const act = useMutation({
+    mutationFn: (what: 'restartXrayService' | 'stopXrayService') => api.post('server/' + what),
+    onSuccess: () => { message.success(t('common.saved')); void st.refetch() },
+    onError: (e) => message.error((e as Error).message),
+  })
+  const s = st.data
+  return (
+    <Space orientation="vertical" style={{ width: '100%' }} size="middle">
+      <Card title={t('overview.xray')}>
+        <Space wrap>
+          <span>{t('overview.state')}: <Tag id="xray-state" color={s?.xray.state === 'running' ? 'green' : 'red'}>{s?.xray.state ?? '…'}</Tag></span>
+          <span>{t('overview.version')}: {s?.xray.version}</span>
+          {s?.xray.errorMsg && <Tag color="red">{s.xray.errorMsg}</Tag>}
+          <Button disabled={ro} loading={act.isPending} onClick={() => act.mutate('restartXrayService')}>{t('overview.restart')}</Button>
+          <Button danger disabled={ro} onClick={() => act.mutate('stopXrayService')}>{t('overview.stop')}</Button>
+        </Space>
+      </Card>
+      <Row gutter={[16, 16]}>
+        {s && ([['cpu', s.cpu, `${s.cpuCores} cores`], ['mem', usagePercent(s.mem.current, s.mem.total), `${formatBytes(s.mem.current)} / ${formatBytes(s.mem.total)}`],
+          ['disk', usagePercent(s.disk.current, s.disk.total), `${formatBytes(s.disk.current)} / ${formatBytes(s.disk.total)}`],
+          ['swap', usagePercent(s.swap.current, s.swap.total), `${formatBytes(s.swap.current)} / ${formatBytes(s.swap.total)}`]] as const).map(([k, pct, sub]) => (
+          <Col key={k} xs={12} md={6}><Card size="small" title={t(`overview.${k}`)}>
+            <Progress type="dashboard" percent={Math.round(Number(pct) * 10) / 10} size={90} /><div>{sub}</div></Card></Col>
+        ))}
+      </Row>
+      <Row gutter={[16, 16]}>
+        <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.upload')} value={formatBytes(s?.netIO.up ?? 0) + '/s'} /></Card></Col>
+        <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.download')} value={formatBytes(s?.netIO.down ?? 0) + '/s'} /></Card></Col>
+        <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.totalSent')} value={formatBytes(s?.netTraffic.sent ?? 0)} /></Card></Col>
+        <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.totalRecv')} value={formatBytes(s?.netTraffic.recv ?? 0)} /></Card></Col>
+        <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.uptime')} value={formatDuration(s?.uptime ?? 0)} /></Card></Col>
+        <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.load')} value={(s?.loads ?? []).map((l) => l.toFixed(2)).join(' ')} /></Card></Col>
+        <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.connections')} value={`${s?.tcpCount ?? 0} / ${s?.udpCount ?? 0}`} /></Card></Col>
+        <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.online')} value={online.data?.length ?? 0} /></Card></Col>
+      </Row>
+      <Card title={t('overview.throughput')}><Throughput up={s?.netIO.up} down={s?.netIO.down} /></Card>
+    </Space>
+  )
+}

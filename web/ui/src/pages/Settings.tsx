@@ -1,0 +1,168 @@
+import { useEffect, useState } from 'react'
+import { Tabs, Card, Form, Input, InputNumber, Switch, Button, App, Table, Space, Typography, Alert, Upload, Popconfirm } from 'antd'
+import { useQuery, useQueryClient } from '@tanstack/react-query'
+import { useTranslation } from 'react-i18next'
+import { useNavigate, useParams } from 'react-router'
+import QRCode from 'qrcode'
+import { api, request } from '../lib/api'
+import { basePath } from '../lib/base'
+import { validJSON } from '../lib/validate'
+import { useReadOnly } from '../App'
+import CodeEditor from './CodeEditor'
+
+type Settings = Record<string, string | number | boolean>
+
+// KeyForm renders every setting whose key passes pick, typed by its value.
+function KeyForm({ all, pick, id }: { all: Settings; pick: (k: string) => boolean; id: string }) {
+  const { t } = useTranslation()
+  const { message } = App.useApp()
+  const ro = useReadOnly()
+  const qc = useQueryClient()
+  const keys = Object.keys(all).filter(pick).sort()
+  if (keys.length === 0) return <Alert type="info" title={t('settings.noSubKeys')} />
+  const save = async (v: Settings) => {
+    try { await api.post('setting/update', v); message.success(t('common.saved')); await qc.invalidateQueries({ queryKey: ['settings'] }) } catch (e) { message.error((e as Error).message) }
+  }
+  return (
+    <Form layout="vertical" initialValues={all} onFinish={save} id={id} disabled={ro}>
+      {keys.map((k) => (
+        <Form.Item key={k} name={k} label={k} valuePropName={typeof all[k] === 'boolean' ? 'checked' : 'value'}>
+          {typeof all[k] === 'boolean' ? <Switch /> : typeof all[k] === 'number' ? <InputNumber style={{ width: 200 }} /> : <Input />}
+        </Form.Item>
+      ))}
+      <Button type="primary" htmlType="submit">{t('common.save')}</Button>
+    </Form>
+  )
+}
+
+function Account() {
+  const { t } = useTranslation()
+  const { message } = App.useApp()
+  const ro = useReadOnly()
+  const submit = async (v: Record<string, string>) => {
+    try { await api.post('setting/updateUser', v); message.success(t('common.saved')); window.location.assign(basePath() + 'login') } catch (e) { message.error((e as Error).message) }
+  }
+  return (
+    <Form layout="vertical" onFinish={submit} style={{ maxWidth: 400 }} disabled={ro}>
+      {['oldUsername', 'oldPassword', 'newUsername', 'newPassword'].map((k) => (
+        <Form.Item key={k} name={k} label={t(`settings.${k}`)} rules={[{ required: true, message: t('v.required') }]}>
+          {k.endsWith('Password') ? <Input.Password /> : <Input />}
+        </Form.Item>
+      ))}
+      <Button type="primary" htmlType="submit">{t('settings.updateUser')}</Button>
+    </Form>
+  )
+}
+
+function TwoFactor() {
+  const { t } = useTranslation()
+  const { message } = App.useApp()
+  const ro = useReadOnly()
+  const st = useQuery({ queryKey: ['2fa'], queryFn: () => api.get<{ enabled: boolean } | boolean>('setting/twoFactor/status') })
+  const on = typeof st.data === 'boolean' ? st.data : !!st.data?.enabled
+  const [setup, setSetup] = useState<{ secret: string; url: string } | null>(null)
+  const [qr, setQr] = useState('')
+  const [code, setCode] = useState('')
+  useEffect(() => { if (setup) void QRCode.toDataURL(setup.url, { width: 220 }).then(setQr) }, [setup])
+  const call = async (p: string, body?: unknown) => {
+    try { const r = await api.post<any>(p, body); await st.refetch(); return r } catch (e) { message.error((e as Error).message) }
+  }
+  return (
+    <Space orientation="vertical">
+      <Typography.Text>{on ? t('settings.tfOn') : t('settings.tfOff')}</Typography.Text>
+      {!on && !setup && <Button disabled={ro} onClick={async () => setSetup(await call('setting/twoFactor/setup'))}>{t('settings.tfSetup')}</Button>}
+      {!on && setup && <>
+        <Typography.Text>{t('settings.tfScan')}</Typography.Text>
+        {qr && <img id="tf-qr" src={qr} width={220} height={220} alt="otpauth" />}
+        <Typography.Text code copyable>{setup.secret}</Typography.Text>
+        <Space><Input value={code} onChange={(e) => setCode(e.target.value)} maxLength={6} style={{ width: 120 }} />
+          <Button type="primary" onClick={async () => { await call('setting/twoFactor/enable', { code }); setSetup(null) }}>{t('settings.tfEnable')}</Button></Space>
+      </>}
+      {on && <Space><Input value={code} onChange={(e) => setCode(e.target.value)} maxLength={6} style={{ width: 120 }} />
+        <Button danger disabled={ro} onClick={() => call('setting/twoFactor/disable', { code })}>{t('settings.tfDisable')}</Button></Space>}
+    </Space>
+  )
+}
+
+function Tokens() {
+  const { t } = useTranslation()
+  const { message } = App.useApp()
+  const ro = useReadOnly()
+  const list = useQuery({ queryKey: ['tokens'], queryFn: () => api.get<any[]>('setting/apiTokens') })
+  const [name, setName] = useState('')
+  const [shown, setShown] = useState('')
+  const create = async () => {
+    try { const r = await api.post<{ token: string }>('setting/apiTokens/create', { name }); setShown(r.token); setName(''); await list.refetch() } catch (e) { message.error((e as Error).message) }
+  }
+  return (
+    <Space orientation="vertical" style={{ width: '100%' }}>
+      <Space><Input placeholder={t('settings.tokenName')} value={name} onChange={(e) => setName(e.target.value)} /><Button disabled={ro || !name} onClick={create}>{t('settings.createToken')}</Button></Space>
+      {shown && <Alert type="success" title={t('settings.tokenOnce')} description={<Typography.Text code copyable>{shown}</Typography.Text>} />}
+      <Table rowKey="id" size="small" dataSource={list.data ?? []} pagination={false} columns={[
+        { title: t('settings.name'), dataIndex: 'name' },
+        { title: t('settings.created'), dataIndex: 'createdAt', render: (v) => (v ? new Date(v * (v < 1e12 ? 1000 : 1)).toLocaleString() : '') },
+        { title: t('settings.lastUsed'), dataIndex: 'lastUsedAt', render: (v) => (v ? new Date(v * (v < 1e12 ? 1000 : 1)).toLocaleString() : '') },
+        { title: '', render: (_, r: any) => <Popconfirm title={t('common.confirmDelete')} onConfirm={async () => { try { await api.post(`setting/apiTokens/revoke/${r.id}`); await list.refetch() } catch (e) { message.error((e as Error).message) } }}><Button danger size="small" disabled={ro}>{t('settings.revoke')}</Button></Popconfirm> },
+      ]} />
+    </Space>
+  )
+}
+
+function XrayTemplate() {
+  const { t } = useTranslation()
+  const { message } = App.useApp()
+  const ro = useReadOnly()
+  const q = useQuery({ queryKey: ['xrayTemplate'], queryFn: () => api.get<unknown>('setting/getXrayTemplate') })
+  const [text, setText] = useState('')
+  const [err, setErr] = useState('')
+  useEffect(() => { if (q.data !== undefined) setText(typeof q.data === 'string' ? q.data : JSON.stringify(q.data, null, 2)) }, [q.data])
+  const save = async () => {
+    setErr('')
+    if (validJSON(text)) { setErr(t('v.json')); return }
+    try { await api.post('setting/updateXrayTemplate', { xraySetting: text }); message.success(t('common.saved')) } catch (e) { setErr((e as Error).message) }
+  }
+  return (
+    <Space orientation="vertical" style={{ width: '100%' }}>
+      <CodeEditor id="xray-template" value={text} onChange={setText} height={480} />
+      {err && <Alert id="xray-template-error" type="error" title={err} />}
+      <Button type="primary" disabled={ro} onClick={save}>{t('settings.validate')}</Button>
+    </Space>
+  )
+}
+
+function Backup() {
+  const { t } = useTranslation()
+  const { message } = App.useApp()
+  const ro = useReadOnly()
+  return (
+    <Space orientation="vertical">
+      <Button id="backup-download" href={basePath() + 'panel/api/server/getDb'}>{t('backup.download')}</Button>
+      <Typography.Text>{t('backup.restoreHint')}</Typography.Text>
+      <Upload disabled={ro} showUploadList={false} customRequest={async ({ file }) => {
+        const fd = new FormData(); fd.append('db', file as Blob)
+        try { await request('POST', 'panel/api/server/importDB', fd); message.success(t('backup.restored')) } catch (e) { message.error((e as Error).message) }
+      }}><Button disabled={ro}>{t('backup.restore')}</Button></Upload>
+    </Space>
+  )
+}
+
+export default function SettingsPage() {
+  const { t } = useTranslation()
+  const nav = useNavigate()
+  const { tab = 'panel' } = useParams()
+  const all = useQuery({ queryKey: ['settings'], queryFn: () => api.get<Settings>('setting/all') })
+  const data = all.data
+  const panelKeys = (k: string) => !k.startsWith('sub') && k !== 'xrayTemplateConfig' && typeof data?.[k] !== 'object'
+  return (
+    <Card>
+      <Tabs activeKey={tab} onChange={(k) => nav(`/panel/settings/${k}`)} items={[
+        { key: 'panel', label: t('settings.panel'), children: <><Alert type="info" title={t('settings.panelNote')} style={{ marginBottom: 12 }} />{data && <KeyForm all={data} pick={panelKeys} id="panel-settings" />}</> },
+        { key: 'account', label: t('settings.account'), children: <Space orientation="vertical" size="large"><Account /><Card size="small" title={t('settings.twoFactor')}><TwoFactor /></Card></Space> },
+        { key: 'tokens', label: t('settings.tokens'), children: <Tokens /> },
+        { key: 'subscription', label: t('settings.subscription'), children: data && <KeyForm all={data} pick={(k) => k.startsWith('sub')} id="sub-settings" /> },
+        { key: 'xray', label: t('settings.xray'), children: <XrayTemplate /> },
+        { key: 'backup', label: t('backup.title'), children: <Backup /> },
+      ]} />
+    </Card>
+  )
+}
