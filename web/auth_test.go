@@ -74,6 +74,14 @@ func TestLogin(t *testing.T) {
 		c.noCSRF = false
 		c.api("GET", "inbounds/list", nil).expectOK()
 		c.do("POST", "logout", nil).expectOK()
+		// The web UI's button: a same-origin navigation, attested by the browser.
+		ui := env.loggedIn()
+		ui.header = http.Header{"Sec-Fetch-Site": {"same-origin"}}
+		if r := ui.do("GET", "logout", nil); r.Code != http.StatusSeeOther {
+			t.Fatalf("same-origin GET logout: %d", r.Code)
+		}
+		ui.header = nil
+		ui.api("GET", "inbounds/list", nil).expectFail(http.StatusUnauthorized, "log")
 		c.api("GET", "inbounds/list", nil).expectFail(http.StatusUnauthorized, "not logged in")
 		c.cookies = copied
 		c.api("GET", "inbounds/list", nil).expectFail(http.StatusUnauthorized, "not logged in")

@@ -146,12 +146,15 @@ func (a *AuthController) login(c *gin.Context) {
 // a link or image on another site cannot log the admin out. GET answers
 // 405 (3x-ui's GET link is gone).
 func (a *AuthController) logout(c *gin.Context) {
-	if c.Request.Method == http.MethodGet {
+	get := c.Request.Method == http.MethodGet
+	if get && c.GetHeader("Sec-Fetch-Site") != "same-origin" {
+		// A GET from another site (an <img>, a link) must not log out; the
+		// panel's own button navigates same-origin, which browsers attest.
 		c.Header("Allow", http.MethodPost)
 		failStatus(c, http.StatusMethodNotAllowed, "logout: use POST with the "+session.CSRFHeader+" header")
 		return
 	}
-	if d, err := a.Sessions.Load(c.Request); err == nil && !d.CheckCSRF(c.GetHeader(session.CSRFHeader)) {
+	if d, err := a.Sessions.Load(c.Request); err == nil && !get && !d.CheckCSRF(c.GetHeader(session.CSRFHeader)) {
 		failStatus(c, http.StatusForbidden, "logout: missing or invalid CSRF token")
 		return
 	}
@@ -163,5 +166,9 @@ func (a *AuthController) logout(c *gin.Context) {
 		}
 	}
 	a.Sessions.Revoke(c.Writer, c.Request)
+	if get {
+		c.Redirect(http.StatusSeeOther, a.BasePath)
+		return
+	}
 	okMsg(c, "logged out", nil)
 }
