@@ -7,6 +7,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/xrayconf"
+	"os"
 	"strings"
 
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -31,7 +32,7 @@ type XrayPrecheck struct {
 // check renders the state tx would commit; in is the inbound being
 // written (nil for template and import writes).
 func (p *XrayPrecheck) check(tx *gorm.DB, in *model.Inbound) error {
-	if p == nil || p.Binary == "" {
+	if p == nil || p.Binary == "" || !binaryPresent(p.Binary) {
 		return nil
 	}
 	tpl, err := settings.ReadString(tx, "xrayTemplateConfig")
@@ -145,7 +146,7 @@ func ListensOverlap(a, b string) bool { return listensOverlap(a, b) }
 // enabled inbound's port is probed (unless the running Xray holds it) and
 // the rendered config is tested by Xray.
 func (p *XrayPrecheck) CheckImport(tx *gorm.DB) error {
-	if p == nil || p.Binary == "" {
+	if p == nil || p.Binary == "" || !binaryPresent(p.Binary) {
 		return nil
 	}
 	var inbounds []*model.Inbound
@@ -165,4 +166,11 @@ func (p *XrayPrecheck) CheckImport(tx *gorm.DB) error {
 		}
 	}
 	return p.check(tx, nil)
+}
+
+// binaryPresent: without an Xray binary nothing runs, so there is nothing
+// to protect; the write is stored and reported as not applied.
+func binaryPresent(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

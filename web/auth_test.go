@@ -108,7 +108,8 @@ func TestUnauthenticated(t *testing.T) {
 		if login.Code != 200 || !bytes.Contains(login.Raw, []byte(`action="/xui/login"`)) {
 			t.Fatalf("login page: %d %s", login.Code, login.Raw)
 		}
-		c.api("GET", "no/such/route", nil).expectFail(http.StatusNotFound, "no such API route")
+		// Issue 10 finding 11: without credentials unknown API paths look like any other: 401.
+		c.api("GET", "no/such/route", nil).expectFail(http.StatusUnauthorized, "not logged in")
 
 		lc := env.loggedIn()
 		if r := lc.do("GET", "panel/", nil); r.Code != 200 || !bytes.Contains(r.Raw, []byte("server/status")) {
