@@ -108,7 +108,7 @@ func runPanel(stderr io.Writer) int {
 		fmt.Fprintf(stderr, "start panel: %v\n", err)
 		return 1
 	}
-	log.Printf("Panel listening on %s", server.URL())
+	log.Printf("Panel %s", server.Describe())
 	if conn := database.GetDB(); conn == nil {
 		log.Printf("panel pages need the database; they answer once it is reachable")
 	} else if isDefault, err := database.HasDefaultCredential(conn); err == nil && isDefault {

@@ -59,6 +59,17 @@ func (s *APITokenService) List() ([]model.APIToken, error) {
 
 // Create makes a token for userID; the returned plain token is shown once.
 func (s *APITokenService) Create(userID int, name string) (string, *model.APIToken, error) {
+	return s.CreateExpiring(userID, name, 0)
+}
+
+// MaxAPITokenDays bounds a token's lifetime when one is given.
+const MaxAPITokenDays = 3650
+
+// CreateExpiring is Create with a lifetime in days (0 = no expiry).
+func (s *APITokenService) CreateExpiring(userID int, name string, days int) (string, *model.APIToken, error) {
+	if days < 0 || days > MaxAPITokenDays {
+		return "", nil, errs.Invalid("expiresInDays", "must be 0 (never) to %d", MaxAPITokenDays)
+	}
 	if err := cluster.RequireMaster(); err != nil {
 		return "", nil, err
 	}
@@ -91,6 +102,9 @@ func (s *APITokenService) Create(userID int, name string) (string, *model.APITok
 		TokenHash: HashAPIToken(plain),
 		Prefix:    plain[:len(APITokenPrefix)+6],
 		CreatedAt: s.now().Unix(),
+	}
+	if days > 0 {
+		rec.ExpiresAt = s.now().Add(time.Duration(days) * 24 * time.Hour).Unix()
 	}
 	if err := db.Create(rec).Error; err != nil {
 		return "", nil, err
@@ -138,6 +152,9 @@ func (s *APITokenService) Authenticate(token string) (*model.APIToken, error) {
 		return nil, err
 	}
 	now := s.now().Unix()
+	if rec.ExpiresAt > 0 && now >= rec.ExpiresAt {
+		return nil, ErrAPITokenInvalid
+	}
 	if now-rec.LastUsedAt >= int64(apiTokenTouchEvery/time.Second) {
 		// Best effort: a failed touch (e.g. a read-only worker account)
 		// must not refuse a valid token.

@@ -79,6 +79,9 @@ func (s *UserService) HasDefaultCredential() (bool, error) {
 	return database.HasDefaultCredential(conn)
 }
 
+// MinPasswordLength is the shortest password UpdateUser accepts.
+const MinPasswordLength = 8
+
 // UpdateUser sets a user's username and password (both required) and
 // recomputes DefaultCredential as database.SetAdminCredentials does. The
 // users table is shared, so this is master only.
@@ -89,9 +92,9 @@ func (s *UserService) UpdateUser(id int, username, password string) error {
 	if username == "" || strings.TrimSpace(username) != username || len(username) > 64 || strings.IndexFunc(username, unicode.IsControl) >= 0 {
 		return errs.Invalid("username", "must be 1-64 characters without surrounding spaces")
 	}
-	if password == "" || len(password) > 72 {
+	if len(password) < MinPasswordLength || len(password) > 72 {
 		// bcrypt only reads the first 72 bytes; longer would silently truncate.
-		return errs.Invalid("password", "must be 1-72 bytes")
+		return errs.Invalid("password", "must be %d-72 bytes", MinPasswordLength)
 	}
 	conn, err := database.Conn()
 	if err != nil {
@@ -110,11 +113,17 @@ func (s *UserService) UpdateUser(id int, username, password string) error {
 		if err := checkUserUpdate(tx, id, username); err != nil {
 			return err
 		}
-		return tx.Model(&model.User{}).Where("id = ?", id).Updates(map[string]any{
+		err := tx.Model(&model.User{}).Where("id = ?", id).Updates(map[string]any{
 			"username":           username,
 			"password":           hash,
 			"default_credential": username == "admin" && password == "admin",
 		}).Error
+		if err != nil {
+			return err
+		}
+		// A new password revokes the user's API tokens: whoever held the old
+		// credentials may have minted them.
+		return tx.Where("user_id = ?", id).Delete(&model.APIToken{}).Error
 	})
 }
 

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"log"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -171,8 +170,8 @@ func gormConfig() *gorm.Config {
 // timeout, and BEGIN IMMEDIATE transactions so concurrent writers queue
 // instead of failing with "database is locked".
 func OpenSQLite(path string) (*gorm.DB, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("create database folder: %w", err)
+	if err := prepareSQLiteFile(path); err != nil {
+		return nil, err
 	}
 	dsn := path + "?_journal_mode=WAL&_busy_timeout=10000&_synchronous=NORMAL&_foreign_keys=on&_txlock=immediate"
 	conn, err := gorm.Open(sqlite.Open(dsn), gormConfig())

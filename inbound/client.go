@@ -3,7 +3,6 @@ package inbound
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -11,27 +10,11 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/xray"
+	"github.com/mhsanaei/3x-ui/v2/xray/users"
 )
 
-// Client is the typed view of one entry of an inbound's settings.clients, with
-// 3x-ui's field names. totalGB is in bytes; expiryTime is ms since the epoch
-// (0 = never, negative = a duration that starts at first use).
-type Client struct {
-	ID         string          `json:"id,omitempty"`
-	Password   string          `json:"password,omitempty"`
-	Flow       string          `json:"flow,omitempty"`
-	Method     string          `json:"method,omitempty"`
-	Security   string          `json:"security,omitempty"`
-	Email      string          `json:"email"`
-	LimitIP    int             `json:"limitIp"`
-	TotalGB    int64           `json:"totalGB"`
-	ExpiryTime int64           `json:"expiryTime"`
-	Enable     bool            `json:"enable"`
-	TgID       json.RawMessage `json:"tgId,omitempty"`
-	SubID      string          `json:"subId"`
-	Comment    string          `json:"comment"`
-	Reset      int             `json:"reset"`
-}
+// Client is the one client type, shared with the live API (xray/users).
+type Client = users.Client
 
 // ClientWithTraffic is one row of a paged client listing.
 type ClientWithTraffic struct {
@@ -42,16 +25,7 @@ type ClientWithTraffic struct {
 
 // clientKeyField names the settings field that identifies a client in the
 // delClient/updateClient routes: the UUID, the trojan password, or the email.
-func clientKeyField(p model.Protocol) string {
-	switch p {
-	case model.Trojan:
-		return "password"
-	case model.Shadowsocks:
-		return "email"
-	default:
-		return "id"
-	}
-}
+func clientKeyField(p model.Protocol) string { return users.KeyField(string(p)) }
 
 // sameKey compares client keys: UUIDs case-insensitively (Xray parses them
 // so), passwords and the rest exactly.
@@ -62,29 +36,13 @@ func sameKey(p model.Protocol, a, b string) bool {
 	return strings.EqualFold(a, b)
 }
 
-// Key returns the client's identifying value for protocol p.
-func (c *Client) Key(p model.Protocol) string {
-	switch clientKeyField(p) {
-	case "password":
-		return c.Password
-	case "email":
-		return c.Email
-	default:
-		return c.ID
-	}
-}
-
 // decodeClient reads one raw client; a missing "enable" means enabled.
 func decodeClient(raw json.RawMessage) (Client, error) {
-	c := Client{Enable: true}
-	if err := json.Unmarshal(raw, &c); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return c, errs.Invalid(typeErr.Field, "must be a %s, got %s", typeErr.Type, typeErr.Value)
-		}
-		return c, errs.Invalid("settings", "client is not a JSON object: %v", err)
+	c, err := users.Decode(raw)
+	if err != nil {
+		return *c, errs.Invalid(err.Field, "%s", err.Msg)
 	}
-	return c, nil
+	return *c, nil
 }
 
 // ParseInboundClients returns the clients of an inbound's settings JSON.

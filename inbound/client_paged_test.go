@@ -204,7 +204,7 @@ func TestAddManyClients(t *testing.T) {
 			}
 			clients := svcClientsOf(t, in.Id)
 			sample := clients[emails[42]]
-			if len(clients) != 101 || sample.TotalGB != 5<<30 || sample.Key(p) == "" {
+			if len(clients) != 101 || sample.TotalGB != 5<<30 || sample.Key(string(p)) == "" {
 				t.Fatalf("%s: %d clients, sample %+v", p, len(clients), clients[emails[42]])
 			}
 			if rows := testdb.Rows(t, in.Id); len(rows) != 101 {

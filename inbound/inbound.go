@@ -26,6 +26,8 @@ type InboundService struct {
 	// OnChange, when set, runs after every committed change that may alter
 	// the Xray config (the XrayService applies the new state from it).
 	OnChange func()
+	// Precheck, when set, has Xray test every structural write before commit.
+	Precheck *XrayPrecheck
 }
 
 // write runs fn as one shared write: master only, one transaction, the
@@ -209,7 +211,7 @@ func (s *InboundService) AddInbound(in *model.Inbound) (*model.Inbound, error) {
 		return nil, err
 	}
 	in.LastTrafficResetTime = 0 // the reset job owns it
-	err = s.write(func(tx *gorm.DB) error {
+	err = s.writeStructural(in, func(tx *gorm.DB) error {
 		in.Id = 0 // a retried attempt must not reuse a rolled-back id
 		if err := checkPortFree(tx, in); err != nil {
 			return err
@@ -218,6 +220,9 @@ func (s *InboundService) AddInbound(in *model.Inbound) (*model.Inbound, error) {
 			return err
 		}
 		if err := checkEmailsFree(tx, emailsOf(clients), 0); err != nil {
+			return err
+		}
+		if err := checkIDsFreeElsewhere(tx, in.Protocol, clients, 0); err != nil {
 			return err
 		}
 		if err := tx.Omit(clause.Associations).Create(in).Error; err != nil {
@@ -262,7 +267,7 @@ func (s *InboundService) UpdateInbound(in *model.Inbound) (*model.Inbound, error
 		}
 	}
 	var out *model.Inbound
-	err = s.write(func(tx *gorm.DB) error {
+	err = s.writeStructural(in, func(tx *gorm.DB) error {
 		old, err := lockInbound(tx, in.Id)
 		if err != nil {
 			return err
@@ -277,6 +282,9 @@ func (s *InboundService) UpdateInbound(in *model.Inbound) (*model.Inbound, error
 			return err
 		}
 		if err := checkEmailsFree(tx, emailsOf(clients), in.Id); err != nil {
+			return err
+		}
+		if err := checkIDsFreeElsewhere(tx, in.Protocol, clients, in.Id); err != nil {
 			return err
 		}
 		if err := syncClientRows(tx, old, in.Protocol, clients); err != nil {

@@ -44,7 +44,7 @@ func syncClientRows(tx *gorm.DB, old *model.Inbound, p model.Protocol, clients [
 	for i := range clients {
 		c := &clients[i]
 		var row *xray.ClientTraffic
-		if e, ok := keyToEmail[strings.ToLower(c.Key(p))]; ok {
+		if e, ok := keyToEmail[strings.ToLower(c.Key(string(p)))]; ok {
 			if r := byEmail[e]; r != nil && claimed[r.Id] == nil {
 				row = r
 			}
@@ -184,7 +184,7 @@ func checkNewClientsFree(tx *gorm.DB, in *model.Inbound, doc *settingsDoc, clien
 	field := clientKeyField(in.Protocol)
 	var suspects []Client
 	for _, c := range clients {
-		if containsFold(text, c.Email) || (field != "email" && containsFold(text, c.Key(in.Protocol))) {
+		if containsFold(text, c.Email) || (field != "email" && containsFold(text, c.Key(string(in.Protocol)))) {
 			suspects = append(suspects, c)
 		}
 	}
@@ -205,11 +205,14 @@ func checkNewClientsFree(tx *gorm.DB, in *model.Inbound, doc *settingsDoc, clien
 				if strings.EqualFold(id.Email, c.Email) {
 					return errs.Conflict("email", "email %q is already used in this inbound", c.Email)
 				}
-				if field != "email" && sameKey(in.Protocol, id.key(in.Protocol), c.Key(in.Protocol)) {
-					return errs.Conflict(field, "%s %q is already used in this inbound", field, c.Key(in.Protocol))
+				if field != "email" && sameKey(in.Protocol, id.key(in.Protocol), c.Key(string(in.Protocol))) {
+					return errs.Conflict(field, "%s %q is already used in this inbound", field, c.Key(string(in.Protocol)))
 				}
 			}
 		}
+	}
+	if err := checkIDsFreeElsewhere(tx, in.Protocol, clients, in.Id); err != nil {
+		return err
 	}
 	emails := emailsOf(clients)
 	if skip >= 0 {

@@ -90,11 +90,19 @@ func (s *InboundService) GetClientsPage(inboundId, page, size int, query string)
 		}
 	}
 	total := len(matched)
+	// Compare before multiplying: (page-1)*size overflows for huge pages.
+	if page < 1 || size < 1 || page-1 > total/size {
+		return []ClientWithTraffic{}, total, nil
+	}
 	start := (page - 1) * size
 	if start >= total {
 		return []ClientWithTraffic{}, total, nil
 	}
-	out := matched[start:min(start+size, total)]
+	end := total
+	if size < total-start {
+		end = start + size
+	}
+	out := matched[start:end]
 	emails := make([]string, len(out))
 	for i := range out {
 		emails[i] = out[i].Email

@@ -1,7 +1,6 @@
 package inbound
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"net"
 	"regexp"
@@ -14,29 +13,12 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/xray"
+	"github.com/mhsanaei/3x-ui/v2/xray/users"
 	"gorm.io/gorm"
 )
 
 var (
-	// Emails name Xray stats counters (user>>>EMAIL>>>...), so they stay
-	// ASCII without spaces or '>'; ASCII also keeps SQLite and MariaDB's
-	// case-insensitive collation in agreement about what "equal" means.
-	emailPattern = regexp.MustCompile(`^[A-Za-z0-9._@+\-]{1,128}$`)
-	tagPattern   = regexp.MustCompile(`^[A-Za-z0-9._:@\[\]\-]{1,255}$`)
-	uuidPattern  = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	vlessFlows   = map[string]bool{"": true, "xtls-rprx-vision": true, "xtls-rprx-vision-udp443": true}
-	// Shadowsocks 2022 methods and their key sizes in bytes.
-	ss2022KeySize = map[string]int{
-		"2022-blake3-aes-128-gcm":       16,
-		"2022-blake3-aes-256-gcm":       32,
-		"2022-blake3-chacha20-poly1305": 32,
-	}
-	// Classic AEAD methods Xray accepts for multi-user inbounds.
-	ssClassicMethods = map[string]bool{
-		"aes-128-gcm": true, "aes-256-gcm": true,
-		"chacha20-poly1305": true, "chacha20-ietf-poly1305": true,
-		"xchacha20-poly1305": true, "xchacha20-ietf-poly1305": true,
-	}
+	tagPattern = regexp.MustCompile(`^[A-Za-z0-9._:@\[\]\-]{1,255}$`)
 )
 
 const maxTagLength = 255
@@ -53,6 +35,9 @@ func validateInboundFields(in *model.Inbound) error {
 		return errs.Invalid("port", "%d is not a TCP port (1-65535)", in.Port)
 	}
 	in.Listen = strings.TrimSpace(in.Listen)
+	if err := validateInboundHardening(in); err != nil {
+		return err
+	}
 	if in.Listen != "" && !isSocketListen(in.Listen) && net.ParseIP(strings.Trim(in.Listen, "[]")) == nil {
 		return errs.Invalid("listen", "%q is not an IP address or a unix socket path", in.Listen)
 	}
@@ -132,77 +117,18 @@ func checkSettingsShape(p model.Protocol, doc *settingsDoc, hasClients bool) (st
 		return "", nil
 	}
 	method := doc.str("method")
-	if size, ok := ss2022KeySize[method]; ok {
-		if hasClients && !strings.Contains(method, "aes") {
-			return "", errs.Invalid("method", "%s does not support multiple users; use 2022-blake3-aes-128-gcm or 2022-blake3-aes-256-gcm", method)
-		}
-		if err := checkSS2022Key("password", doc.str("password"), size, method); err != nil {
-			return "", err
-		}
-		return method, nil
-	}
-	if !ssClassicMethods[method] {
-		return "", errs.Invalid("method", "%q is not a supported shadowsocks method", method)
+	if err := users.CheckSSMethod(method, doc.str("password"), hasClients); err != nil {
+		return "", errs.Invalid(err.Field, "%s", err.Msg)
 	}
 	return method, nil
 }
 
-func checkSS2022Key(field, key string, size int, method string) error {
-	raw, err := base64.StdEncoding.DecodeString(key)
-	if err != nil || len(raw) != size {
-		return errs.Invalid(field, "%s needs a base64 key of %d bytes", method, size)
-	}
-	return nil
-}
-
 // validateClient checks one client for protocol p (ssMethod is the
-// inbound's shadowsocks method); index is used in messages only.
+// inbound's shadowsocks method) with the rules the live API uses too;
+// index is used in messages only.
 func validateClient(p model.Protocol, ssMethod string, c *Client, index int) error {
-	where := "client " + strconv.Itoa(index+1)
-	if !emailPattern.MatchString(c.Email) {
-		return errs.Invalid("email", "%s: email %q is required and may use only letters, digits and . _ @ + - (at most 128)", where, c.Email)
-	}
-	switch p {
-	case model.VLESS:
-		if !uuidPattern.MatchString(c.ID) {
-			return errs.Invalid("id", "%s: id %q is not a UUID", where, c.ID)
-		}
-		if !vlessFlows[c.Flow] {
-			return errs.Invalid("flow", "%s: flow %q is not supported (use \"\", xtls-rprx-vision or xtls-rprx-vision-udp443)", where, c.Flow)
-		}
-	case model.VMESS:
-		if !uuidPattern.MatchString(c.ID) {
-			return errs.Invalid("id", "%s: id %q is not a UUID", where, c.ID)
-		}
-	case model.Trojan:
-		if c.Password == "" {
-			return errs.Invalid("password", "%s: password is required", where)
-		}
-	case model.Shadowsocks:
-		if size, ok := ss2022KeySize[ssMethod]; ok {
-			if err := checkSS2022Key("password", c.Password, size, ssMethod); err != nil {
-				return errs.Invalid("password", "%s: %s needs a base64 key of %d bytes", where, ssMethod, size)
-			}
-			if c.Method != "" && c.Method != ssMethod {
-				return errs.Invalid("method", "%s: shadowsocks 2022 clients must not set their own method", where)
-			}
-		} else {
-			if c.Password == "" {
-				return errs.Invalid("password", "%s: password is required", where)
-			}
-			if c.Method != "" && !ssClassicMethods[c.Method] {
-				return errs.Invalid("method", "%s: %q is not a supported shadowsocks method", where, c.Method)
-			}
-		}
-	}
-	if c.TotalGB < 0 {
-		return errs.Invalid("totalGB", "%s: must not be negative", where)
-	}
-	if c.LimitIP < 0 {
-		return errs.Invalid("limitIp", "%s: must not be negative", where)
-	}
-	if c.Reset < 0 {
-		return errs.Invalid("reset", "%s: must not be negative", where)
+	if err := c.Check(string(p), ssMethod); err != nil {
+		return errs.Invalid(err.Field, "client %d: %s", index+1, err.Msg)
 	}
 	return nil
 }
@@ -228,12 +154,12 @@ func newClients(p model.Protocol, ssMethod string, raws []json.RawMessage) ([]Cl
 		}
 		emails[email] = true
 		if field := clientKeyField(p); field != "email" {
-			key := c.Key(p)
+			key := c.Key(string(p))
 			if field == "id" {
 				key = strings.ToLower(key)
 			}
 			if keys[key] {
-				return nil, nil, errs.Conflict(field, "client %d repeats %s %q", i+1, field, c.Key(p))
+				return nil, nil, errs.Conflict(field, "client %d repeats %s %q", i+1, field, c.Key(string(p)))
 			}
 			keys[key] = true
 		}

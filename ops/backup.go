@@ -5,7 +5,9 @@ package ops
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"io"
 	"os"
 	"path/filepath"
@@ -54,7 +56,10 @@ type Backup struct {
 func (b *Backup) Remove() { os.RemoveAll(b.dir) }
 
 // BackupService exports and imports the whole database.
-type BackupService struct{}
+type BackupService struct {
+	// Precheck, when set, has Xray test the imported state before commit.
+	Precheck *inbound.XrayPrecheck
+}
 
 // CreateBackup writes a consistent backup to a temp file: VACUUM INTO for
 // SQLite (a snapshot even while jobs write), a JSON dump read in one
@@ -91,16 +96,34 @@ func (s *BackupService) CreateBackup() (*Backup, error) {
 // ImportBackup replaces the data tables with a backup's rows in one
 // transaction; on any error nothing changes.
 func (s *BackupService) ImportBackup(r io.Reader) error {
+	_, err := s.Import(r, false)
+	return err
+}
+
+// Import is ImportBackup with a report of what changes; with dryRun every
+// check runs (schema, validators, Xray) and the transaction is rolled back.
+func (s *BackupService) Import(r io.Reader, dryRun bool) (*ImportReport, error) {
+	report, err := s.importBackup(r, dryRun)
+	if errors.Is(err, errDryRun) {
+		return report, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return report, nil
+}
+
+func (s *BackupService) importBackup(r io.Reader, dryRun bool) (report *ImportReport, err error) {
 	if err := cluster.RequireMaster(); err != nil {
-		return err
+		return nil, err
 	}
 	live := database.GetDB()
 	if live == nil {
-		return fmt.Errorf("database is not open")
+		return nil, fmt.Errorf("database is not open")
 	}
 	dir, err := os.MkdirTemp("", "x-ui-import-")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer os.RemoveAll(dir)
 
@@ -110,36 +133,53 @@ func (s *BackupService) ImportBackup(r io.Reader) error {
 	switch {
 	case bytes.Equal(head, sqliteMagic):
 		if err := saveUpload(br, srcPath); err != nil {
-			return err
+			return nil, err
 		}
 	case len(bytes.TrimSpace(head)) > 0 && bytes.TrimSpace(head)[0] == '{':
 		if err := loadJSONDump(br, srcPath); err != nil {
-			return err
+			return nil, err
 		}
 	default:
-		return errs.Invalid("db", "not an x-ui backup: expected a SQLite database file or a JSON dump")
+		return nil, errs.Invalid("db", "not an x-ui backup: expected a SQLite database file or a JSON dump")
 	}
 	src, err := database.OpenSQLite(srcPath)
 	if err != nil {
-		return errs.Invalid("db", "cannot open the backup: %v", err)
+		return nil, errs.Invalid("db", "cannot open the backup: %v", err)
 	}
 	defer closeGorm(src)
+	if err := checkBackupSchema(src); err != nil {
+		return nil, err
+	}
 	// Bring an older backup's schema up to date before copying.
 	if err := src.AutoMigrate(database.AllModels()...); err != nil {
-		return errs.Invalid("db", "backup schema is not usable: %v", err)
+		return nil, errs.Invalid("db", "backup schema is not usable: %v", err)
 	}
 	var users int64
 	if err := src.Model(&model.User{}).Count(&users).Error; err != nil || users == 0 {
-		return errs.Invalid("db", "backup has no panel user; importing it would lock you out")
+		return nil, errs.Invalid("db", "backup has no panel user; importing it would lock you out")
 	}
-	return live.Transaction(func(tx *gorm.DB) error {
+	if err := validateBackupRows(src); err != nil {
+		return nil, err
+	}
+	if report, err = importReport(src, live); err != nil {
+		return nil, err
+	}
+	report.DryRun = dryRun
+	err = live.Transaction(func(tx *gorm.DB) error {
 		if err := replaceTables(src, tx); err != nil {
 			return err
+		}
+		if err := s.Precheck.CheckImport(tx); err != nil {
+			return err
+		}
+		if dryRun {
+			return errDryRun
 		}
 		// Workers must notice: announce the new data with the version bump
 		// in the same transaction.
 		return database.BumpSharedAccountsVersion(tx)
 	})
+	return report, err
 }
 
 func saveUpload(r io.Reader, path string) error {

@@ -166,7 +166,7 @@ code=$(curl -sS -o "$WORK/backup.db" -w '%{http_code}' -b "$JAR" "$API/server/ge
 [[ "$(head -c 15 "$WORK/backup.db")" == "SQLite format 3" ]] || die "backup is not a SQLite file"
 
 step "logout ends the session"
-curl -sS -o /dev/null -b "$JAR" -c "$JAR" "${BASE}logout"
+curl -sS -o /dev/null -b "$JAR" -c "$JAR" -X POST -H "X-CSRF-Token: $CSRF" "${BASE}logout"
 code=$(curl -sS -o /dev/null -w '%{http_code}' -b "$JAR" "$API/inbounds/list")
 [[ "$code" == 401 ]] || die "after logout: expected 401, got $code"
 

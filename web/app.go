@@ -114,7 +114,10 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 	a.Settings.OnChange = apply
 	a.IPLimit = iplimit.NewIPLimitService(a.Xray, a.Settings)
 	a.Status = ops.NewServerService(a.Xray)
-	a.Template = &xrayrun.XrayTemplateChecker{Binary: opts.XrayBinary, Inbounds: a.Inbounds}
+	a.Inbounds.Precheck = &inbound.XrayPrecheck{Binary: opts.XrayBinary, Running: proc.Config}
+	a.Backup.Precheck = a.Inbounds.Precheck
+	a.Template = &xrayrun.XrayTemplateChecker{Binary: opts.XrayBinary, Inbounds: a.Inbounds,
+		PanelPort: cfg.Port, LogFolder: config.GetLogFolder(), Running: proc.Config}
 	return a, nil
 }
 
@@ -174,10 +177,10 @@ func checkSessionUser(userID int, cred string) bool {
 		return false
 	}
 	var user model.User
-	if err := conn.Select("id", "username", "password").First(&user, userID).Error; err != nil {
+	if err := conn.Select("id", "username", "password", "session_epoch").First(&user, userID).Error; err != nil {
 		return false
 	}
-	return session.Fingerprint(user.Username, user.Password) == cred
+	return controller.SessionCred(&user) == cred
 }
 
 // Handler builds the gin engine for the current settings.
@@ -193,7 +196,7 @@ func (a *App) Handler() http.Handler {
 	engine := gin.New()
 	// Rate limits key on the peer address; X-Forwarded-For is not trusted.
 	engine.SetTrustedProxies(nil)
-	engine.Use(gin.Recovery(), middleware.SecurityHeaders(), middleware.Gzip())
+	engine.Use(gin.Recovery(), middleware.SecurityHeaders(), middleware.BodyLimit(), middleware.SameOrigin(), middleware.Gzip())
 	if config.IsDebug() {
 		engine.Use(gin.Logger())
 	}

@@ -65,9 +65,23 @@ func TestLogin(t *testing.T) {
 		for k, v := range c.cookies {
 			copied[k] = v
 		}
-		if r := c.do("GET", "logout", nil); r.Code != http.StatusTemporaryRedirect {
-			t.Fatalf("logout: %d", r.Code)
+		// Issue 10 finding 10: logout is POST with CSRF; GET and a forged POST do nothing.
+		if r := c.do("GET", "logout", nil); r.Code != http.StatusMethodNotAllowed {
+			t.Fatalf("GET logout: %d", r.Code)
 		}
+		c.noCSRF = true
+		c.do("POST", "logout", nil).expectFail(http.StatusForbidden, "CSRF")
+		c.noCSRF = false
+		c.api("GET", "inbounds/list", nil).expectOK()
+		c.do("POST", "logout", nil).expectOK()
+		// The web UI's button: a same-origin navigation, attested by the browser.
+		ui := env.loggedIn()
+		ui.header = http.Header{"Sec-Fetch-Site": {"same-origin"}}
+		if r := ui.do("GET", "logout", nil); r.Code != http.StatusSeeOther {
+			t.Fatalf("same-origin GET logout: %d", r.Code)
+		}
+		ui.header = nil
+		ui.api("GET", "inbounds/list", nil).expectFail(http.StatusUnauthorized, "log")
 		c.api("GET", "inbounds/list", nil).expectFail(http.StatusUnauthorized, "not logged in")
 		c.cookies = copied
 		c.api("GET", "inbounds/list", nil).expectFail(http.StatusUnauthorized, "not logged in")
@@ -81,7 +95,7 @@ func TestUnauthenticated(t *testing.T) {
 		for _, path := range []string{"inbounds/list", "server/status", "setting/all", "server/getDb"} {
 			c.api("GET", path, nil).expectFail(http.StatusUnauthorized, "not logged in")
 		}
-		c.api("POST", "inbounds/add", mustJSON(vlessInbound(31001))).expectFail(http.StatusUnauthorized, "not logged in")
+		c.api("POST", "inbounds/add", mustJSON(vlessInbound(hostPort(31001)))).expectFail(http.StatusUnauthorized, "not logged in")
 		// A forged cookie is no session.
 		c.cookies[session.CookieName] = &http.Cookie{Name: session.CookieName, Value: "forged"}
 		c.api("GET", "inbounds/list", nil).expectFail(http.StatusUnauthorized, "not logged in")
@@ -94,7 +108,8 @@ func TestUnauthenticated(t *testing.T) {
 		if login.Code != 200 || !bytes.Contains(login.Raw, []byte(`action="/xui/login"`)) {
 			t.Fatalf("login page: %d %s", login.Code, login.Raw)
 		}
-		c.api("GET", "no/such/route", nil).expectFail(http.StatusNotFound, "no such API route")
+		// Issue 10 finding 11: without credentials unknown API paths look like any other: 401.
+		c.api("GET", "no/such/route", nil).expectFail(http.StatusUnauthorized, "not logged in")
 
 		lc := env.loggedIn()
 		if r := lc.do("GET", "panel/", nil); r.Code != 200 || !bytes.Contains(r.Raw, []byte("server/status")) {
@@ -156,7 +171,7 @@ func TestCSRF(t *testing.T) {
 		before := dbState(t)
 		c.noCSRF = true
 		c.api("GET", "inbounds/list", nil).expectOK()
-		c.api("POST", "inbounds/add", vlessInbound(31002, vlessClient("csrf@x"))).
+		c.api("POST", "inbounds/add", vlessInbound(hostPort(31002), vlessClient("csrf@x"))).
 			expectFail(http.StatusForbidden, "CSRF")
 		c.api("POST", "inbounds/resetAllTraffics", nil).expectFail(http.StatusForbidden, "CSRF")
 		if after := dbState(t); after != before {
@@ -168,7 +183,7 @@ func TestCSRF(t *testing.T) {
 		c.csrf = env.loggedIn().csrf
 		c.api("POST", "inbounds/resetAllTraffics", nil).expectFail(http.StatusForbidden, "CSRF")
 		c.csrf = real
-		c.api("POST", "inbounds/add", vlessInbound(31002, vlessClient("csrf@x"))).expectOK()
+		c.api("POST", "inbounds/add", vlessInbound(hostPort(31002), vlessClient("csrf@x"))).expectOK()
 	})
 }
 
@@ -193,6 +208,11 @@ func TestTwoFactorLogin(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.do("POST", "login", map[string]string{"username": "admin", "password": "admin", "twoFactorCode": code}).expectOK()
+		// Issue 10 finding 10: a code works once, also from another browser.
+		replay := env.client()
+		replay.remote = "198.51.100.20:4000"
+		replay.do("POST", "login", map[string]string{"username": "admin", "password": "admin", "twoFactorCode": code}).
+			expectFail(http.StatusUnauthorized, "twoFactorCode")
 	})
 }
 
@@ -222,7 +242,7 @@ func TestAPITokens(t *testing.T) {
 		bot.bearer = token
 		bot.api("GET", "inbounds/list", nil).expectOK()
 		// No CSRF needed with a bearer token.
-		bot.api("POST", "inbounds/add", vlessInbound(31003, vlessClient("bot@x"))).expectOK()
+		bot.api("POST", "inbounds/add", vlessInbound(hostPort(31003), vlessClient("bot@x"))).expectOK()
 		database.GetDB().First(&rec, id)
 		if rec.LastUsedAt == 0 {
 			t.Fatal("last-used time not recorded")

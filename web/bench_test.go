@@ -22,7 +22,7 @@ func BenchmarkInboundsList20k(b *testing.B) {
 			for i := range list {
 				list[i] = vlessClient(fmt.Sprintf("user%05d@bench", i))
 			}
-			c.api("POST", "inbounds/add", vlessInbound(37001, list...)).expectOK()
+			c.api("POST", "inbounds/add", vlessInbound(hostPort(37001), list...)).expectOK()
 			req := httptest.NewRequest("GET", testBase+"panel/api/inbounds/list", nil)
 			for _, ck := range c.cookies {
 				req.AddCookie(ck)

@@ -3,12 +3,14 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mhsanaei/3x-ui/v2/config"
@@ -229,4 +231,28 @@ func atoi(s string) int {
 		panic(err)
 	}
 	return n
+}
+
+var (
+	hostPortsMu sync.Mutex
+	hostPorts   = map[int]int{}
+)
+
+// hostPort maps a test's port label to a port free on this host (the same
+// one for the same label), since the pre-commit check probes the host and
+// other programs may hold any fixed port.
+func hostPort(label int) int {
+	hostPortsMu.Lock()
+	defer hostPortsMu.Unlock()
+	if p, ok := hostPorts[label]; ok {
+		return p
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	p := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	hostPorts[label] = p
+	return p
 }

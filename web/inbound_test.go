@@ -16,10 +16,10 @@ func TestInboundRoutes(t *testing.T) {
 		env := newEnv(t, b)
 		c := env.loggedIn()
 		a1, a2 := vlessClient("a1@x"), vlessClient("a2@x")
-		add := c.api("POST", "inbounds/add", vlessInbound(32001, a1, a2)).expectOK()
+		add := c.api("POST", "inbounds/add", vlessInbound(hostPort(32001), a1, a2)).expectOK()
 		id := int(add.obj()["id"].(float64))
 		sid := itoa(id)
-		if add.obj()["tag"] != "inbound-127.0.0.1:32001" {
+		if add.obj()["tag"] != "inbound-127.0.0.1:"+itoa(hostPort(32001)) {
 			t.Fatalf("tag: %v", add.obj()["tag"])
 		}
 
@@ -28,11 +28,11 @@ func TestInboundRoutes(t *testing.T) {
 		if len(inbounds) != 1 || len(inbounds[0].(map[string]any)["clientStats"].([]any)) != 2 {
 			t.Fatalf("list: %s", list.Raw)
 		}
-		if got := c.api("GET", "inbounds/get/"+sid, nil).expectOK(); got.obj()["port"] != float64(32001) {
+		if got := c.api("GET", "inbounds/get/"+sid, nil).expectOK(); got.obj()["port"] != float64(hostPort(32001)) {
 			t.Fatalf("get: %s", got.Raw)
 		}
 
-		upd := vlessInbound(32001, a1, a2)
+		upd := vlessInbound(hostPort(32001), a1, a2)
 		upd["remark"] = "renamed"
 		if r := c.api("POST", "inbounds/update/"+sid, upd).expectOK(); r.obj()["remark"] != "renamed" {
 			t.Fatalf("update: %s", r.Raw)
@@ -137,11 +137,11 @@ func TestInboundBadInput(t *testing.T) {
 		env := newEnv(t, b)
 		c := env.loggedIn()
 		existing := vlessClient("taken@x")
-		add := c.api("POST", "inbounds/add", vlessInbound(33001, existing)).expectOK()
+		add := c.api("POST", "inbounds/add", vlessInbound(hostPort(33001), existing)).expectOK()
 		sid := itoa(int(add.obj()["id"].(float64)))
 
 		with := func(mut func(m map[string]any)) map[string]any {
-			m := vlessInbound(33002, vlessClient("fresh@x"))
+			m := vlessInbound(hostPort(33002), vlessClient("fresh@x"))
 			mut(m)
 			return m
 		}
@@ -163,16 +163,16 @@ func TestInboundBadInput(t *testing.T) {
 			{"form wrong type", "POST", "inbounds/add", url.Values{"port": {"high"}}, 400, "port"},
 			{"unknown protocol", "POST", "inbounds/add", with(func(m map[string]any) { m["protocol"] = "wireguard" }), 400, "protocol"},
 			{"missing port", "POST", "inbounds/add", with(func(m map[string]any) { delete(m, "port") }), 400, "port"},
-			{"missing email", "POST", "inbounds/add", vlessInbound(33002, noEmail), 400, "email"},
-			{"port clash", "POST", "inbounds/add", with(func(m map[string]any) { m["port"] = 33001 }), 409, "port"},
-			{"duplicate email", "POST", "inbounds/add", vlessInbound(33002, vlessClient("taken@x")), 409, "email"},
+			{"missing email", "POST", "inbounds/add", vlessInbound(hostPort(33002), noEmail), 400, "email"},
+			{"port clash", "POST", "inbounds/add", with(func(m map[string]any) { m["port"] = hostPort(33001) }), 409, "port"},
+			{"duplicate email", "POST", "inbounds/add", vlessInbound(hostPort(33002), vlessClient("taken@x")), 409, "email"},
 			{"negative total", "POST", "inbounds/add", with(func(m map[string]any) { m["total"] = -1 }), 400, "total"},
-			{"negative client quota", "POST", "inbounds/add", vlessInbound(33002, negQuota), 400, "totalGB"},
+			{"negative client quota", "POST", "inbounds/add", vlessInbound(hostPort(33002), negQuota), 400, "totalGB"},
 			{"bad settings JSON", "POST", "inbounds/add", with(func(m map[string]any) { m["settings"] = "{nope" }), 400, "settings"},
-			{"update unknown id", "POST", "inbounds/update/9999", vlessInbound(33002), 404, "id"},
-			{"update bad id", "POST", "inbounds/update/x", vlessInbound(33002), 400, "id"},
+			{"update unknown id", "POST", "inbounds/update/9999", vlessInbound(hostPort(33002)), 404, "id"},
+			{"update bad id", "POST", "inbounds/update/x", vlessInbound(hostPort(33002)), 400, "id"},
 			{"update negative total", "POST", "inbounds/update/" + sid, func() map[string]any {
-				m := vlessInbound(33001, existing)
+				m := vlessInbound(hostPort(33001), existing)
 				m["total"] = -10
 				return m
 			}(), 400, "total"},
@@ -204,6 +204,14 @@ func TestInboundBadInput(t *testing.T) {
 					t.Fatalf("database changed:\nbefore %s\nafter  %s", before, after)
 				}
 			})
+		}
+		// Issue 10 finding 6: (page-1)*size overflowed and answered an empty 500.
+		c.env.t = t
+		for _, page := range []string{"9223372036854775807", "9223372036854775", "2"} {
+			r := c.api("GET", "inbounds/"+sid+"/clients?size=1000&page="+page, nil).expectOK()
+			if obj := r.obj(); len(obj["clients"].([]any)) != 0 || obj["total"] != float64(1) {
+				t.Fatalf("page %s past the end: %s", page, r.Raw)
+			}
 		}
 	})
 }

@@ -55,7 +55,7 @@ func TestServerRoutes(t *testing.T) {
 		c.api("GET", "server/logs/0", nil).expectFail(400, "count")
 		c.api("GET", "server/logs/many", nil).expectFail(400, "count")
 
-		c.api("POST", "inbounds/add", vlessInbound(34001, vlessClient("cfg@x"))).expectOK()
+		c.api("POST", "inbounds/add", vlessInbound(hostPort(34001), vlessClient("cfg@x"))).expectOK()
 		cfg := c.api("GET", "server/getConfigJson", nil).expectOK()
 		if !strings.Contains(string(cfg.Raw), "cfg@x") || !strings.Contains(string(cfg.Raw), `"outbounds"`) {
 			t.Fatalf("config json: %s", cfg.Raw)
@@ -69,7 +69,7 @@ func TestBackupRoundTrip(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		c := env.loggedIn()
-		c.api("POST", "inbounds/add", vlessInbound(35001, vlessClient("keep@x"))).expectOK()
+		c.api("POST", "inbounds/add", vlessInbound(hostPort(35001), vlessClient("keep@x"))).expectOK()
 		c.api("POST", "setting/update", map[string]any{"subTitle": "before"}).expectOK()
 		database.GetDB().Exec("UPDATE client_traffics SET up = 123456789012 WHERE email = 'keep@x'")
 		userBefore := firstUser(t)
@@ -90,7 +90,7 @@ func TestBackupRoundTrip(t *testing.T) {
 		}
 
 		// Change everything, then restore.
-		c.api("POST", "inbounds/add", vlessInbound(35002, vlessClient("new@x"))).expectOK()
+		c.api("POST", "inbounds/add", vlessInbound(hostPort(35002), vlessClient("new@x"))).expectOK()
 		c.api("POST", "inbounds/del/1", nil).expectOK()
 		c.api("POST", "setting/update", map[string]any{"subTitle": "after"}).expectOK()
 		ver0, _ := database.GetSharedAccountsVersion(nil)
@@ -124,7 +124,7 @@ func TestBackupRoundTrip(t *testing.T) {
 			t.Fatalf("import must bump the shared version: %d -> %d", ver0, ver1)
 		}
 		// The restored data is usable: the next inbound gets a fresh id.
-		c.api("POST", "inbounds/add", vlessInbound(35003, vlessClient("after@x"))).expectOK()
+		c.api("POST", "inbounds/add", vlessInbound(hostPort(35003), vlessClient("after@x"))).expectOK()
 	})
 }
 
@@ -204,6 +204,8 @@ func TestSettingRoutes(t *testing.T) {
 		}
 		good := cloneJSON(t, tpl)
 		good["outbounds"] = append(good["outbounds"].([]any), map[string]any{"tag": "extra", "protocol": "freedom"})
+		// The API port must be free on this host (another x-ui may hold 62789).
+		good["inbounds"].([]any)[0].(map[string]any)["port"] = hostPort(62789)
 		c.api("POST", "setting/updateXrayTemplate", map[string]any{"xraySetting": good}).expectOK()
 		if got := c.api("GET", "setting/getXrayTemplate", nil).expectOK(); !strings.Contains(string(got.Raw), `"extra"`) {
 			t.Fatal("template not saved")
@@ -212,9 +214,9 @@ func TestSettingRoutes(t *testing.T) {
 		// Changing the admin login: the old password is checked, fields are
 		// named, the caller's session survives and others end.
 		other := env.loggedIn()
-		c.api("POST", "setting/updateUser", map[string]any{"oldUsername": "admin", "oldPassword": "bad", "newUsername": "root", "newPassword": "pw"}).
+		c.api("POST", "setting/updateUser", map[string]any{"oldUsername": "admin", "oldPassword": "bad", "newUsername": "root", "newPassword": "password1"}).
 			expectFail(400, "oldPassword")
-		c.api("POST", "setting/updateUser", map[string]any{"oldUsername": "admin", "oldPassword": "admin", "newUsername": " ", "newPassword": "pw"}).
+		c.api("POST", "setting/updateUser", map[string]any{"oldUsername": "admin", "oldPassword": "admin", "newUsername": " ", "newPassword": "password1"}).
 			expectFail(400, "newUsername")
 		r := c.api("POST", "setting/updateUser", map[string]any{"oldUsername": "admin", "oldPassword": "admin", "newUsername": "root", "newPassword": "n3w-pass"}).expectOK()
 		c.csrf = r.obj()["csrfToken"].(string)
@@ -243,7 +245,7 @@ func TestWorkerIsReadOnly(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		c := env.loggedIn()
-		c.api("POST", "inbounds/add", vlessInbound(36001, vlessClient("w@x"))).expectOK()
+		c.api("POST", "inbounds/add", vlessInbound(hostPort(36001), vlessClient("w@x"))).expectOK()
 		data, _ := os.ReadFile(filepath.Join(os.Getenv("XUI_DB_FOLDER"), "x-ui.json"))
 		var settings map[string]any
 		json.Unmarshal(data, &settings)
@@ -253,7 +255,7 @@ func TestWorkerIsReadOnly(t *testing.T) {
 
 		before := dbState(t)
 		c.api("GET", "inbounds/list", nil).expectOK()
-		c.api("POST", "inbounds/add", vlessInbound(36002, vlessClient("w2@x"))).expectFail(http.StatusForbidden, "master")
+		c.api("POST", "inbounds/add", vlessInbound(hostPort(36002), vlessClient("w2@x"))).expectFail(http.StatusForbidden, "master")
 		c.api("POST", "inbounds/del/1", nil).expectFail(http.StatusForbidden, "master")
 		c.api("POST", "setting/update", map[string]any{"subTitle": "w"}).expectFail(http.StatusForbidden, "master")
 		c.api("POST", "setting/apiTokens/create", map[string]any{"name": "w"}).expectFail(http.StatusForbidden, "master")
@@ -288,7 +290,7 @@ func TestGzip(t *testing.T) {
 func TestBackupAcrossBackends(t *testing.T) {
 	lite := newEnv(t, dbtest.New(t, dbtest.SQLite))
 	c := lite.loggedIn()
-	c.api("POST", "inbounds/add", vlessInbound(38001, vlessClient("cross@x"))).expectOK()
+	c.api("POST", "inbounds/add", vlessInbound(hostPort(38001), vlessClient("cross@x"))).expectOK()
 	sqliteBackup := c.api("GET", "server/getDb", nil).Raw
 
 	maria := newEnv(t, dbtest.New(t, dbtest.MariaDB))

@@ -268,7 +268,7 @@ func (s *Server) restartHTTP() {
 				return
 			}
 		}
-		log.Printf("Panel restarted on %s", s.URL())
+		log.Printf("Panel restarted, %s", s.Describe())
 	}()
 }
 

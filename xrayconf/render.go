@@ -10,16 +10,8 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/xray"
+	"github.com/mhsanaei/3x-ui/v2/xray/users"
 )
-
-// clientXrayFields are the client keys Xray reads per protocol; everything
-// else in a 3x-ui client object (quota, expiry, subId, ...) is panel-only.
-var clientXrayFields = map[model.Protocol][]string{
-	model.VLESS:       {"id", "flow", "email", "level"},
-	model.VMESS:       {"id", "security", "email", "level"},
-	model.Trojan:      {"password", "flow", "email", "level"},
-	model.Shadowsocks: {"password", "method", "email", "level"},
-}
 
 // Render renders the template plus every enabled inbound,
 // leaving out disabled or depleted clients. It reads nothing from the
@@ -113,10 +105,7 @@ func xraySettings(inbound *model.Inbound) (json.RawMessage, bool, error) {
 		if email, _ := c["email"].(string); depleted[email] {
 			continue
 		}
-		xc := XrayClient(inbound.Protocol, c)
-		if ss2022 {
-			delete(xc, "method") // 2022 users share the inbound's cipher
-		}
+		xc := users.XrayClient(string(inbound.Protocol), method, c)
 		clients = append(clients, xc)
 	}
 	if ss2022 && len(clients) == 0 {
@@ -129,17 +118,7 @@ func xraySettings(inbound *model.Inbound) (json.RawMessage, bool, error) {
 
 // XrayClient returns the subset of a 3x-ui client object that Xray reads.
 func XrayClient(protocol model.Protocol, client map[string]any) map[string]any {
-	fields, ok := clientXrayFields[protocol]
-	if !ok {
-		return client
-	}
-	out := make(map[string]any, len(fields))
-	for _, f := range fields {
-		if v, ok := client[f]; ok && v != "" && v != nil {
-			out[f] = v
-		}
-	}
-	return out
+	return users.XrayClient(string(protocol), "", client)
 }
 
 // stripPanelStreamFields drops the "settings" helper objects 3x-ui keeps

@@ -14,8 +14,11 @@ import (
 // before it is saved, rendered together with the current inbounds exactly as
 // it would run.
 type XrayTemplateChecker struct {
-	Binary   string
-	Inbounds *inbound.InboundService
+	Binary    string
+	Inbounds  *inbound.InboundService
+	PanelPort int
+	LogFolder string
+	Running   func() *xray.Config // the config Xray runs now (nil when stopped)
 }
 
 // Check returns a 400-class error naming field when Xray would reject the
@@ -30,6 +33,9 @@ func (c *XrayTemplateChecker) Check(field, template string) error {
 	}
 	inbounds, err := c.Inbounds.GetAllInbounds()
 	if err != nil {
+		return err
+	}
+	if err := c.checkHost(field, template, inbounds); err != nil {
 		return err
 	}
 	cfg, err := xrayconf.Render(template, inbounds)

@@ -12,4 +12,6 @@ type APIToken struct {
 	Prefix     string `json:"prefix" gorm:"size:16"`
 	CreatedAt  int64  `json:"createdAt"`
 	LastUsedAt int64  `json:"lastUsedAt"`
+	// ExpiresAt is when the token stops working (unix seconds; 0 = never).
+	ExpiresAt int64 `json:"expiresAt" gorm:"not null;default:0"`
 }

@@ -19,6 +19,12 @@ type User struct {
 	// DefaultCredential is true while the seeded admin/admin login is unchanged.
 	DefaultCredential bool   `json:"defaultCredential"`
 	TwoFactorSecret   string `json:"-" gorm:"size:64"`
+	// SessionEpoch is part of every session's credential: logout bumps it,
+	// so revocations survive restarts and hold on every node's panel.
+	SessionEpoch int64 `json:"-" gorm:"not null;default:0"`
+	// TOTPLastStep is the time step of the last accepted two-factor code;
+	// a code of that step or an earlier one is refused (single use).
+	TOTPLastStep int64 `json:"-" gorm:"column:totp_last_step;not null;default:0"`
 }
 
 // Inbound is one Xray inbound with its 3x-ui fields. Settings, StreamSettings

@@ -18,4 +18,5 @@ type PageData struct {
 	Title    string
 	BasePath string
 	Version  string
+	Nonce    string // this response's CSP script nonce
 }

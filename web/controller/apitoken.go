@@ -5,6 +5,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
+	"net/http"
 )
 
 // APITokenController lists, creates and revokes API tokens.
@@ -40,13 +41,19 @@ type CreatedToken struct {
 
 func (a *APITokenController) create(c *gin.Context) {
 	var form struct {
-		Name string `json:"name" form:"name"`
+		Name          string `json:"name" form:"name"`
+		ExpiresInDays int    `json:"expiresInDays" form:"expiresInDays"`
 	}
 	if err := bind(c, &form); err != nil {
 		fail(c, err)
 		return
 	}
-	token, rec, err := a.Tokens.Create(middleware.UserID(c), form.Name)
+	if c.GetString(middleware.KeyAuthKind) == middleware.AuthToken {
+		// A leaked token must not be able to outlive its own revocation.
+		failStatus(c, http.StatusForbidden, "API tokens cannot create API tokens; log in to create one")
+		return
+	}
+	token, rec, err := a.Tokens.CreateExpiring(middleware.UserID(c), form.Name, form.ExpiresInDays)
 	if err != nil {
 		fail(c, err)
 		return

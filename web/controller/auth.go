@@ -3,6 +3,7 @@ package controller
 import (
 	"errors"
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/errs"
 	"log"
 	"math"
 	"net/http"
@@ -19,6 +20,8 @@ import (
 // LoginUsers is what login needs from auth.UserService.
 type LoginUsers interface {
 	CheckUser(username, password string) (*model.User, error)
+	EndSessions(userID int) error
+	UseTOTPStep(userID int, step int64) (bool, error)
 }
 
 // AuthController serves login and logout.
@@ -59,13 +62,6 @@ func (a *AuthController) now() time.Time {
 
 func (a *AuthController) login(c *gin.Context) {
 	ip := c.ClientIP()
-	if allowed, wait := a.Limiter.Allow(ip); !allowed {
-		secs := int(math.Ceil(wait.Seconds()))
-		c.Header("Retry-After", fmt.Sprint(secs))
-		failStatus(c, http.StatusTooManyRequests,
-			fmt.Sprintf("too many failed login attempts from %s; try again in %d seconds", ip, secs))
-		return
-	}
 	var form loginForm
 	if err := bind(c, &form); err != nil {
 		fail(c, err)
@@ -80,13 +76,27 @@ func (a *AuthController) login(c *gin.Context) {
 		failStatus(c, http.StatusBadRequest, "password: is required")
 		return
 	}
+	// Count the attempt before bcrypt (see LoginLimiter.Reserve).
+	if allowed, wait := a.Limiter.Reserve(ip, form.Username); !allowed {
+		secs := int(math.Ceil(wait.Seconds()))
+		c.Header("Retry-After", fmt.Sprint(secs))
+		failStatus(c, http.StatusTooManyRequests,
+			fmt.Sprintf("too many failed login attempts from %s; try again in %d seconds", ip, secs))
+		return
+	}
+	release, ok := middleware.PasswordSlot(5 * time.Second)
+	if !ok {
+		c.Header("Retry-After", "5")
+		failStatus(c, http.StatusTooManyRequests, "too many logins at once; try again in a few seconds")
+		return
+	}
 	user, err := a.Users.CheckUser(form.Username, form.Password)
+	release()
 	if err != nil && !errors.Is(err, auth.ErrInvalidCredentials) {
 		fail(c, err)
 		return
 	}
 	if err != nil || user == nil {
-		a.Limiter.Fail(ip)
 		// Never log the password, only who tried from where.
 		log.Printf("login failed: username %q from %s", form.Username, ip)
 		failStatus(c, http.StatusUnauthorized, "wrong username or password")
@@ -95,19 +105,28 @@ func (a *AuthController) login(c *gin.Context) {
 	if user.TwoFactorSecret != "" {
 		code := strings.TrimSpace(form.TwoFactorCode)
 		if code == "" {
+			a.Limiter.Refund(ip, form.Username)
 			c.AbortWithStatusJSON(http.StatusUnauthorized, Msg{
 				Msg: "twoFactorCode: two-factor code required", Obj: gin.H{"twoFactorRequired": true}})
 			return
 		}
-		if !auth.ValidTOTP(user.TwoFactorSecret, code, a.now()) {
-			a.Limiter.Fail(ip)
+		step, valid := auth.MatchTOTP(user.TwoFactorSecret, code, a.now())
+		if valid {
+			fresh, err := a.Users.UseTOTPStep(user.Id, step)
+			if err != nil {
+				fail(c, err)
+				return
+			}
+			valid = fresh // a code works once
+		}
+		if !valid {
 			log.Printf("login failed: wrong two-factor code for %q from %s", form.Username, ip)
 			failStatus(c, http.StatusUnauthorized, "twoFactorCode: wrong two-factor code")
 			return
 		}
 	}
-	a.Limiter.Reset(ip)
-	d, err := a.Sessions.Issue(c.Writer, user.Id, session.Fingerprint(user.Username, user.Password))
+	a.Limiter.Succeeded(ip, form.Username)
+	d, err := a.Sessions.Issue(c.Writer, user.Id, SessionCred(user))
 	if err != nil {
 		fail(c, err)
 		return
@@ -123,12 +142,32 @@ func (a *AuthController) login(c *gin.Context) {
 	})
 }
 
-// logout clears the cookies. GET (3x-ui's link) redirects to the login
-// page; POST answers JSON.
+// logout revokes the session: POST with the session's CSRF token only, so
+// a link or image on another site cannot log the admin out. GET answers
+// 405 (3x-ui's GET link is gone).
 func (a *AuthController) logout(c *gin.Context) {
+	get := c.Request.Method == http.MethodGet
+	if get && c.GetHeader("Sec-Fetch-Site") != "same-origin" {
+		// A GET from another site (an <img>, a link) must not log out; the
+		// panel's own button navigates same-origin, which browsers attest.
+		c.Header("Allow", http.MethodPost)
+		failStatus(c, http.StatusMethodNotAllowed, "logout: use POST with the "+session.CSRFHeader+" header")
+		return
+	}
+	if d, err := a.Sessions.Load(c.Request); err == nil && !get && !d.CheckCSRF(c.GetHeader(session.CSRFHeader)) {
+		failStatus(c, http.StatusForbidden, "logout: missing or invalid CSRF token")
+		return
+	}
+	if d, err := a.Sessions.Load(c.Request); err == nil {
+		// Survives restarts and holds on every node (a worker cannot
+		// write the users table; its in-memory revocation still applies).
+		if err := a.Users.EndSessions(d.UserID); err != nil && errs.KindOf(err) != errs.KindForbidden {
+			log.Printf("logout: end sessions of user %d: %v", d.UserID, err)
+		}
+	}
 	a.Sessions.Revoke(c.Writer, c.Request)
-	if c.Request.Method == http.MethodGet {
-		c.Redirect(http.StatusTemporaryRedirect, a.BasePath)
+	if get {
+		c.Redirect(http.StatusSeeOther, a.BasePath)
 		return
 	}
 	okMsg(c, "logged out", nil)

@@ -45,14 +45,15 @@ type panelPageData struct {
 }
 
 func (p *PageController) panelPage(c *gin.Context) {
-	p.renderData(c, "panel.html", panelPageData{PageData: p.pageData(), Node: cluster.GetNodeInfo()})
+	p.renderData(c, "panel.html", panelPageData{PageData: p.pageData(c), Node: cluster.GetNodeInfo()})
 }
 
-func (p *PageController) pageData() assets.PageData {
-	return assets.PageData{Title: config.GetName(), BasePath: p.BasePath, Version: config.GetVersion()}
+func (p *PageController) pageData(c *gin.Context) assets.PageData {
+	return assets.PageData{Title: config.GetName(), BasePath: p.BasePath, Version: config.GetVersion(),
+		Nonce: c.GetString(middleware.CSPNonceKey)}
 }
 
-func (p *PageController) render(c *gin.Context, name string) { p.renderData(c, name, p.pageData()) }
+func (p *PageController) render(c *gin.Context, name string) { p.renderData(c, name, p.pageData(c)) }
 
 func (p *PageController) renderData(c *gin.Context, name string, data any) {
 	var buf bytes.Buffer

@@ -74,6 +74,11 @@ func Register(engine *gin.Engine, d Deps) {
 	apiPrefix := d.BasePath + "panel/api/"
 	engine.NoRoute(func(c *gin.Context) {
 		if strings.HasPrefix(c.Request.URL.Path, apiPrefix) {
+			// Without credentials every API path looks alike: no route map.
+			if _, ok := d.Auth.Identify(c); !ok {
+				failStatus(c, http.StatusUnauthorized, "not logged in")
+				return
+			}
 			failStatus(c, http.StatusNotFound, "no such API route: "+c.Request.Method+" "+c.Request.URL.Path)
 			return
 		}

@@ -125,8 +125,14 @@ func (a *ServerController) importDB(c *gin.Context) {
 		defer func(f multipart.File) { f.Close() }(f)
 		src = f
 	}
-	if err := a.Backup.ImportBackup(src); err != nil {
+	dryRun := c.Query("dryRun") == "true" || c.Query("dryRun") == "1"
+	report, err := a.Backup.Import(src, dryRun)
+	if err != nil {
 		fail(c, err)
+		return
+	}
+	if dryRun {
+		okMsg(c, "dry run: the backup passes every check; nothing was changed", report)
 		return
 	}
 	// Apply, not restart: a manually stopped Xray stays stopped.

@@ -141,7 +141,7 @@ func (a *SettingController) updateUser(c *gin.Context) {
 	}
 	var obj any
 	if c.GetString(middleware.KeyAuthKind) == middleware.AuthSession {
-		d, err := a.Sessions.Issue(c.Writer, updated.Id, session.Fingerprint(updated.Username, updated.Password))
+		d, err := a.Sessions.Issue(c.Writer, updated.Id, SessionCred(updated))
 		if err != nil {
 			fail(c, err)
 			return

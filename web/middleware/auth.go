@@ -125,6 +125,16 @@ func (a *Authenticator) Page(loginPath string) gin.HandlerFunc {
 	}
 }
 
+// Identify reports whether the request carries valid credentials (session
+// or API token) without aborting.
+func (a *Authenticator) Identify(c *gin.Context) (string, bool) {
+	res, err := a.identify(c)
+	if err != nil {
+		return "", false
+	}
+	return res.kind, true
+}
+
 // LoggedIn reports whether the request carries a valid session, without
 // aborting (the login page uses it to skip straight to the panel).
 func (a *Authenticator) LoggedIn(c *gin.Context) bool {

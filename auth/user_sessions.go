@@ -1,0 +1,39 @@
+package auth
+
+import (
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/database"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"gorm.io/gorm"
+)
+
+// EndSessions bumps userID's session epoch: every session of the user, on
+// every node's panel, stops working (logout, "log out everywhere").
+func (s *UserService) EndSessions(userID int) error {
+	if err := cluster.RequireMaster(); err != nil {
+		return err
+	}
+	conn, err := database.Conn()
+	if err != nil {
+		return err
+	}
+	return conn.Model(&model.User{}).Where("id = ?", userID).
+		UpdateColumn("session_epoch", gorm.Expr("session_epoch + 1")).Error
+}
+
+// UseTOTPStep marks step as used for userID; false when that step (or a
+// later one) was already used: the code is a replay. One conditional
+// UPDATE, so two parallel logins with one code cannot both pass.
+func (s *UserService) UseTOTPStep(userID int, step int64) (bool, error) {
+	if err := cluster.RequireMaster(); err != nil {
+		// A worker cannot write the users table; the code stays valid there.
+		return true, nil
+	}
+	conn, err := database.Conn()
+	if err != nil {
+		return false, err
+	}
+	res := conn.Model(&model.User{}).Where("id = ? AND totp_last_step < ?", userID, step).
+		UpdateColumn("totp_last_step", step)
+	return res.RowsAffected == 1, res.Error
+}
