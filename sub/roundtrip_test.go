@@ -202,6 +202,7 @@ func (e *panelEnv) addRoundTripInbounds() []rtCase {
 		in.Listen = "127.0.0.1"
 		in.Remark = rc.name
 		in.Settings = strings.Replace(in.Settings, testSubID, rc.subID, 1)
+		in.Settings = uniqueClientIDs(t, in.Settings, i)
 		var st map[string]any
 		_ = json.Unmarshal([]byte(in.StreamSettings), &st)
 		switch rc.c.Security {
@@ -395,4 +396,23 @@ func runProcess(t *testing.T, bin string, args []string, port int) string {
 		t.Fatalf("%s did not open %s:\n%s", filepath.Base(bin), addr, logs.String())
 	}
 	return addr
+}
+
+// uniqueClientIDs rewrites the last two digits of every client UUID with n:
+// the panel refuses an id another inbound already uses (409).
+func uniqueClientIDs(t *testing.T, settings string, n int) string {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(settings), &doc); err != nil {
+		t.Fatal(err)
+	}
+	clients, _ := doc["clients"].([]any)
+	for _, c := range clients {
+		if m, ok := c.(map[string]any); ok {
+			if id, ok := m["id"].(string); ok && len(id) == 36 {
+				m["id"] = fmt.Sprintf("%s%02d", id[:34], n)
+			}
+		}
+	}
+	return mustJSON(doc)
 }
