@@ -192,7 +192,10 @@ func testUserLifecycle(t *testing.T, s *apiServer, pc protoCase) {
 	if ct := findClient(clients, email); ct == nil || ct.Up != 0 || ct.Down != 0 {
 		t.Fatalf("user counters after reset: %+v", ct)
 	}
-	if in := findTraffic(inbounds, pc.tag, true); in == nil || in.Up != 0 || in.Down != 0 {
+	// Xray's raw inbound counter (VMess, Shadowsocks) may still add the
+	// closing bytes of the finished connection after the reset; the MiBs
+	// read before must be gone.
+	if in := findTraffic(inbounds, pc.tag, true); in == nil || in.Up+in.Down > 4096 {
 		t.Fatalf("inbound counters after reset: %+v", in)
 	}
 
