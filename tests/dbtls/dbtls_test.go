@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
+
 	"github.com/go-sql-driver/mysql"
 )
 
@@ -110,15 +112,8 @@ func writeServerCert(t *testing.T, dir string, ca *x509.Certificate, caKey *rsa.
 	writePEM(t, filepath.Join(dir, "server-key.pem"), "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(key))
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+// freePort is a free loopback TCP port.
+func freePort(t *testing.T) int { return xraytest.FreePort(t) }
 
 // startMariaDB initialises a data folder and runs mariadbd on a free
 // loopback port with TLS; it creates the REQUIRE SSL account xui_tls.
