@@ -17,11 +17,12 @@ const xray = process.env.XUI_TEST_XRAY_BIN || join(root, 'bin/xray-linux-amd64')
 const bin = process.env.XUI_E2E_BIN || buildPanel(root, join(mkdtempSync(join(tmpdir(), 'xui-ui-bin-')), 'x-ui'))
 
 let failures = 0
+let passed = 0
 const cleanups = []
 let currentPage = null
 async function step(name, fn) {
   const t0 = Date.now()
-  try { await fn(); console.log(`ok   ${name} (${Date.now() - t0} ms)`) } catch (e) {
+  try { await fn(); passed++; console.log(`ok   ${name} (${Date.now() - t0} ms)`) } catch (e) {
     failures++; console.log(`FAIL ${name}: ${e.stack || e}`)
     await currentPage?.screenshot({ path: join(OUT, 'failure.png'), fullPage: true }).catch(() => {})
     throw e
@@ -264,4 +265,5 @@ try { await main() } catch { failures = failures || 1 } finally {
   for (const c of cleanups.reverse()) { try { await c() } catch { /* best effort */ } }
 }
 console.log(failures ? `FAIL (${failures})` : 'PASS')
+console.log(`browser: ${passed} passed, ${failures} failed`)
 process.exit(failures ? 1 : 0)
