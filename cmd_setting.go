@@ -362,23 +362,20 @@ func showSettings(w io.Writer) error {
 	if v.DatabaseError != "" {
 		fmt.Fprintf(w, "database error: %s\n", v.DatabaseError)
 	}
-	fmt.Fprintln(w, "hasDefaultCredential:", v.HasDefaultCredential)
-	fmt.Fprintln(w, "port:", v.Port)
-	fmt.Fprintln(w, "webBasePath:", v.WebBasePath)
-	fmt.Fprintln(w, "listenIP:", v.ListenIP)
-	fmt.Fprintln(w, "dbType:", v.DBType)
-	if v.DBType == config.DBTypeMariaDB {
-		fmt.Fprintln(w, "dbHost:", v.DBHost)
-		fmt.Fprintln(w, "dbPort:", v.DBPort)
-		fmt.Fprintln(w, "dbUser:", v.DBUser)
-		fmt.Fprintln(w, "dbName:", v.DBName)
-		fmt.Fprintln(w, "dbTLS:", v.DBTLS)
+	lines := [][2]any{
+		{"hasDefaultCredential", v.HasDefaultCredential}, {"port", v.Port},
+		{"webBasePath", v.WebBasePath}, {"listenIP", v.ListenIP}, {"dbType", v.DBType},
 	}
-	fmt.Fprintln(w, "nodeRole:", v.NodeRole)
-	fmt.Fprintln(w, "nodeId:", v.NodeID)
-	fmt.Fprintln(w, "nodeAddress:", v.NodeAddress)
-	fmt.Fprintln(w, "syncInterval:", v.SyncInterval)
-	fmt.Fprintln(w, "trafficFlushInterval:", v.TrafficFlushInterval)
+	if v.DBType == config.DBTypeMariaDB {
+		lines = append(lines, [][2]any{{"dbHost", v.DBHost}, {"dbPort", v.DBPort},
+			{"dbUser", v.DBUser}, {"dbName", v.DBName}, {"dbTLS", v.DBTLS}}...)
+	}
+	lines = append(lines, [][2]any{{"nodeRole", v.NodeRole}, {"nodeId", v.NodeID},
+		{"nodeAddress", v.NodeAddress}, {"syncInterval", v.SyncInterval},
+		{"trafficFlushInterval", v.TrafficFlushInterval}}...)
+	for _, l := range lines {
+		fmt.Fprintf(w, "%s: %v\n", l[0], l[1])
+	}
 	return nil
 }
 

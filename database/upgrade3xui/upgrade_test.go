@@ -184,16 +184,7 @@ func TestExistingXUIJSONWinsAndTwoFactorConverts(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "x-ui.json"), []byte(`{"panelNetwork":{"port":40001}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := gorm.Open(sqlite.Open(path), &gorm.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for key, value := range map[string]string{"twoFactorEnable": "true", "twoFactorToken": "JBSWY3DPEHPK3PXP"} {
-		if err := conn.Exec("UPDATE settings SET value = ? WHERE `key` = ?", value, key).Error; err != nil {
-			t.Fatal(err)
-		}
-	}
-	closeDB(conn)
+	setUpstreamSettings(t, path, map[string]string{"twoFactorEnable": "true", "twoFactorToken": "JBSWY3DPEHPK3PXP"})
 	r, err := Run(Options{DBPath: path})
 	if err != nil {
 		t.Fatal(err)
@@ -220,16 +211,7 @@ func TestExistingXUIJSONWinsAndTwoFactorConverts(t *testing.T) {
 
 func TestBrokenTwoFactorTokenIsNotStored(t *testing.T) {
 	path := copyFixture(t)
-	conn, err := gorm.Open(sqlite.Open(path), &gorm.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for key, value := range map[string]string{"twoFactorEnable": "true", "twoFactorToken": "not base32!"} {
-		if err := conn.Exec("UPDATE settings SET value = ? WHERE `key` = ?", value, key).Error; err != nil {
-			t.Fatal(err)
-		}
-	}
-	closeDB(conn)
+	setUpstreamSettings(t, path, map[string]string{"twoFactorEnable": "true", "twoFactorToken": "not base32!"})
 	r, err := Run(Options{DBPath: path})
 	if err != nil {
 		t.Fatal(err)
@@ -265,5 +247,20 @@ func TestNot3xUIIsRefused(t *testing.T) {
 	}
 	if _, err := Run(Options{DBPath: path}); err == nil || !strings.Contains(err.Error(), ErrNot3xUI.Error()) {
 		t.Fatalf("want ErrNot3xUI, got %v", err)
+	}
+}
+
+// setUpstreamSettings changes rows of the 3x-ui settings table in place.
+func setUpstreamSettings(t *testing.T, path string, values map[string]string) {
+	t.Helper()
+	conn, err := gorm.Open(sqlite.Open(path), &gorm.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeDB(conn)
+	for key, value := range values {
+		if err := conn.Exec("UPDATE settings SET value = ? WHERE `key` = ?", value, key).Error; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
