@@ -39,6 +39,7 @@ func AllModels() []any {
 		&model.TrafficFlushLedger{},
 		&model.NodeClientTraffic{},
 		&model.APIToken{},
+		&model.SharedChange{},
 	}
 }
 

@@ -26,6 +26,9 @@ type InboundService struct {
 	// OnChange, when set, runs after every committed change that may alter
 	// the Xray config (the XrayService applies the new state from it).
 	OnChange func()
+	// OnClientChange, when set, runs instead of OnChange after a write that
+	// changed only clients, with what changed (see ClientChange).
+	OnClientChange func([]ClientChange)
 	// Precheck, when set, has Xray test every structural write before commit.
 	Precheck *XrayPrecheck
 }
@@ -34,7 +37,21 @@ type InboundService struct {
 // shared version bumped just before commit, OnChange after commit. fn may
 // run again when MariaDB resolves a deadlock by aborting it, so it must
 // start from the database's state, not from what a failed attempt left.
+// The write logs no change entry, so workers reload their full snapshot.
 func (s *InboundService) write(fn func(tx *gorm.DB) error) error {
+	return s.writeLogged(func(tx *gorm.DB) ([]model.SharedChange, error) { return nil, fn(tx) }, s.notifyChange)
+}
+
+func (s *InboundService) notifyChange() {
+	if s.OnChange != nil {
+		s.OnChange()
+	}
+}
+
+// writeLogged is write where fn also returns the change-log entries of
+// its write, stored under the bumped version in the same transaction;
+// after runs once the transaction has committed.
+func (s *InboundService) writeLogged(fn func(tx *gorm.DB) ([]model.SharedChange, error), after func()) error {
 	if err := cluster.RequireMaster(); err != nil {
 		return err
 	}
@@ -44,18 +61,20 @@ func (s *InboundService) write(fn func(tx *gorm.DB) error) error {
 	}
 	err = database.RetryOnDeadlock(func() error {
 		return conn.Transaction(func(tx *gorm.DB) error {
-			if err := fn(tx); err != nil {
+			changes, err := fn(tx)
+			if err != nil {
 				return err
 			}
-			return database.BumpSharedAccountsVersion(tx)
+			if err := database.BumpSharedAccountsVersion(tx); err != nil {
+				return err
+			}
+			return database.LogSharedChanges(tx, changes)
 		}, TxOptions(conn))
 	})
 	if err != nil {
 		return err
 	}
-	if s.OnChange != nil {
-		s.OnChange()
-	}
+	after()
 	return nil
 }
 
@@ -313,17 +332,21 @@ func (s *InboundService) UpdateInbound(in *model.Inbound) (*model.Inbound, error
 
 // DelInbound deletes an inbound with its client_traffics and client IP rows.
 func (s *InboundService) DelInbound(id int) error {
-	return s.write(func(tx *gorm.DB) error {
-		if _, err := lockInbound(tx, id); err != nil {
-			return err
-		}
-		emails := tx.Model(&xray.ClientTraffic{}).Select("email").Where("inbound_id = ?", id)
-		if err := tx.Where("client_email IN (?)", emails).Delete(&model.InboundClientIps{}).Error; err != nil {
-			return err
-		}
-		if err := tx.Where("inbound_id = ?", id).Delete(&xray.ClientTraffic{}).Error; err != nil {
-			return err
-		}
-		return tx.Delete(&model.Inbound{}, id).Error
-	})
+	return s.writeLogged(func(tx *gorm.DB) ([]model.SharedChange, error) {
+		return []model.SharedChange{{Kind: model.ChangeInbound, InboundId: id}}, delInboundRows(tx, id)
+	}, s.notifyChange)
+}
+
+func delInboundRows(tx *gorm.DB, id int) error {
+	if _, err := lockInbound(tx, id); err != nil {
+		return err
+	}
+	emails := tx.Model(&xray.ClientTraffic{}).Select("email").Where("inbound_id = ?", id)
+	if err := tx.Where("client_email IN (?)", emails).Delete(&model.InboundClientIps{}).Error; err != nil {
+		return err
+	}
+	if err := tx.Where("inbound_id = ?", id).Delete(&xray.ClientTraffic{}).Error; err != nil {
+		return err
+	}
+	return tx.Delete(&model.Inbound{}, id).Error
 }

@@ -147,31 +147,34 @@ func (s *InboundService) AddInboundClient(data *model.Inbound) error {
 	if err != nil {
 		return err
 	}
-	return s.write(func(tx *gorm.DB) error {
+	return s.writeClients(func(tx *gorm.DB) ([]ClientChange, error) {
 		in, doc, err := lockedDoc(tx, data.Id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		method, err := checkSettingsShape(in.Protocol, doc, true)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		clients, norm, err := newClients(in.Protocol, method, raws)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := checkNewClientsFree(tx, in, doc, clients, -1); err != nil {
-			return err
+			return nil, err
 		}
 		doc.appendClients(norm)
 		if err := saveSettings(tx, in.Id, doc); err != nil {
-			return err
+			return nil, err
 		}
 		rows := make([]xray.ClientTraffic, len(clients))
 		for i := range clients {
 			rows[i] = clientTrafficRow(in.Id, &clients[i])
 		}
-		return tx.CreateInBatches(rows, SQLChunk/2).Error
+		if err := tx.CreateInBatches(rows, SQLChunk/2).Error; err != nil {
+			return nil, err
+		}
+		return []ClientChange{newClientChange(in, method, clients, norm, nil)}, nil
 	})
 }
 
@@ -265,35 +268,38 @@ func (s *InboundService) UpdateInboundClient(data *model.Inbound, clientId strin
 	if len(raws) != 1 {
 		return errs.Invalid("settings", "give exactly one client, got %d", len(raws))
 	}
-	return s.write(func(tx *gorm.DB) error {
+	return s.writeClients(func(tx *gorm.DB) ([]ClientChange, error) {
 		in, doc, err := lockedDoc(tx, data.Id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		idx, ids, err := findClient(doc, in.Protocol, clientId, false)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if idx < 0 {
-			return errs.NotFound("clientId", "inbound %d has no client %q", in.Id, clientId)
+			return nil, errs.NotFound("clientId", "inbound %d has no client %q", in.Id, clientId)
 		}
 		method, err := checkSettingsShape(in.Protocol, doc, true)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		clients, norm, err := newClients(in.Protocol, method, raws)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := checkNewClientsFree(tx, in, doc, clients, idx); err != nil {
-			return err
+			return nil, err
 		}
 		list, _ := doc.clientList()
 		list[idx] = norm[0]
 		if err := saveSettings(tx, in.Id, doc); err != nil {
-			return err
+			return nil, err
 		}
-		return replaceClientRow(tx, in.Id, ids[idx].Email, &clients[0])
+		if err := replaceClientRow(tx, in.Id, ids[idx].Email, &clients[0]); err != nil {
+			return nil, err
+		}
+		return []ClientChange{newClientChange(in, method, clients, norm, []string{ids[idx].Email})}, nil
 	})
 }
 
@@ -331,31 +337,36 @@ func (s *InboundService) DelInboundClientByEmail(inboundId int, email string) er
 }
 
 func (s *InboundService) delClient(inboundId int, value string, byEmail bool) error {
-	return s.write(func(tx *gorm.DB) error {
+	return s.writeClients(func(tx *gorm.DB) ([]ClientChange, error) {
 		in, doc, err := lockedDoc(tx, inboundId)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		idx, ids, err := findClient(doc, in.Protocol, value, byEmail)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if idx < 0 {
 			field := "clientId"
 			if byEmail {
 				field = "email"
 			}
-			return errs.NotFound(field, "inbound %d has no client %q", inboundId, value)
+			return nil, errs.NotFound(field, "inbound %d has no client %q", inboundId, value)
 		}
 		list, _ := doc.clientList()
 		doc.setClients(append(list[:idx:idx], list[idx+1:]...))
 		if err := saveSettings(tx, in.Id, doc); err != nil {
-			return err
+			return nil, err
 		}
 		email := ids[idx].Email
 		if err := tx.Where("inbound_id = ? AND email = ?", inboundId, email).Delete(&xray.ClientTraffic{}).Error; err != nil {
-			return err
+			return nil, err
 		}
-		return deleteClientRows(tx, nil, []string{email})
+		if err := deleteClientRows(tx, nil, []string{email}); err != nil {
+			return nil, err
+		}
+		ch := newClientChange(in, doc.str("method"), nil, nil, nil)
+		ch.Removed = []string{email}
+		return []ClientChange{ch}, nil
 	})
 }

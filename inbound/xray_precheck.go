@@ -100,14 +100,18 @@ func xrayFailureField(msg string) string {
 	return "settings"
 }
 
-// writeStructural is write plus the pre-commit Xray check for in.
+// writeStructural is write plus the pre-commit Xray check for in; its
+// change-log entry tells workers to reread just this inbound.
 func (s *InboundService) writeStructural(in *model.Inbound, fn func(tx *gorm.DB) error) error {
-	return s.write(func(tx *gorm.DB) error {
+	return s.writeLogged(func(tx *gorm.DB) ([]model.SharedChange, error) {
 		if err := fn(tx); err != nil {
-			return err
+			return nil, err
 		}
-		return s.Precheck.check(tx, in)
-	})
+		if err := s.Precheck.check(tx, in); err != nil {
+			return nil, err
+		}
+		return []model.SharedChange{{Kind: model.ChangeInbound, InboundId: in.Id}}, nil
+	}, s.notifyChange)
 }
 
 // validateInboundHardening: the checks beyond shape that keep Xray up.

@@ -111,13 +111,18 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 		}
 	}
 	a.Inbounds.OnChange = apply
+	a.Inbounds.OnClientChange = func(changes []inbound.ClientChange) {
+		if err := a.Xray.ApplyClientChanges(changes); err != nil {
+			log.Printf("xray: apply client change: %v", err)
+		}
+	}
 	a.Settings.OnChange = apply
 	a.IPLimit = iplimit.NewIPLimitService(a.Xray, a.Settings)
 	a.Status = ops.NewServerService(a.Xray)
-	a.Inbounds.Precheck = &inbound.XrayPrecheck{Binary: opts.XrayBinary, Running: proc.Config}
+	a.Inbounds.Precheck = &inbound.XrayPrecheck{Binary: opts.XrayBinary, Running: a.Xray.RunningConfig}
 	a.Backup.Precheck = a.Inbounds.Precheck
 	a.Template = &xrayrun.XrayTemplateChecker{Binary: opts.XrayBinary, Inbounds: a.Inbounds,
-		PanelPort: cfg.Port, LogFolder: config.GetLogFolder(), Running: proc.Config}
+		PanelPort: cfg.Port, LogFolder: config.GetLogFolder(), Running: a.Xray.RunningConfig}
 	return a, nil
 }
 

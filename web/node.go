@@ -9,6 +9,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/util/loop"
 	"github.com/mhsanaei/3x-ui/v2/web/job"
 	"github.com/mhsanaei/3x-ui/v2/web/nodepush"
@@ -188,6 +189,12 @@ func startPusher(ctx context.Context, app *App, syncEvery time.Duration) *nodepu
 			if next != nil {
 				next()
 			}
+		}
+	}
+	if next := app.Inbounds.OnClientChange; next != nil {
+		app.Inbounds.OnClientChange = func(changes []inbound.ClientChange) {
+			pusher.Kick()
+			next(changes)
 		}
 	}
 	go pusher.Run(ctx)

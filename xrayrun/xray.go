@@ -9,8 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"log"
+	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -42,6 +44,13 @@ type XrayService struct {
 	online          onlineClients
 	liveOps         atomic.Int64 // API operations applied, for tests and status
 	restarts        atomic.Int64 // restarts this service performed
+	// overlays hold live client changes not yet folded into the config;
+	// materializeTimer folds them (see xray_clients.go).
+	overlays         map[string]*clientOverlay
+	materializeTimer *time.Timer
+	hashMu           sync.Mutex
+	hashedConfig     *xray.Config // the config hash was computed for
+	hash             string
 }
 
 // NewXrayService wires the service; proc is the supervised Xray process.
@@ -128,6 +137,7 @@ func (s *XrayService) RestartXrayWithConfig(cfg *xray.Config, isForce bool) erro
 
 func (s *XrayService) restartLocked(cfg *xray.Config, isForce bool) error {
 	s.manuallyStopped.Store(false)
+	s.materializeLocked()
 	if s.proc.IsRunning() {
 		if !isForce && s.proc.Config().Equals(cfg) {
 			return nil
@@ -310,16 +320,53 @@ func (s *XrayService) ApplySharedSnapshot(snapshot *cluster.Snapshot) error {
 	return err
 }
 
-// ConfigHash identifies the config Xray runs now ("" when none).
+// ConfigHash identifies the config Xray runs now ("" when none). Clients
+// are hashed in email order: live changes may leave a re-enabled client
+// at the end of the list while a fresh render keeps its stored position,
+// and the two configs serve the same users.
 func (s *XrayService) ConfigHash() string {
-	cfg := s.proc.Config()
+	cfg := s.RunningConfig()
 	if cfg == nil {
 		return ""
 	}
-	data, err := json.Marshal(cfg)
+	s.hashMu.Lock()
+	defer s.hashMu.Unlock()
+	if cfg == s.hashedConfig {
+		return s.hash
+	}
+	canon := *cfg
+	canon.InboundConfigs = append([]xray.InboundConfig(nil), cfg.InboundConfigs...)
+	for i := range canon.InboundConfigs {
+		canon.InboundConfigs[i].Settings = sortedClients(canon.InboundConfigs[i].Settings)
+	}
+	data, err := json.Marshal(&canon)
 	if err != nil {
 		return ""
 	}
 	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
+	s.hashedConfig, s.hash = cfg, hex.EncodeToString(sum[:])
+	return s.hash
+}
+
+// sortedClients returns settings with its clients ordered by email.
+func sortedClients(raw json.RawMessage) json.RawMessage {
+	settings := map[string]any{}
+	if json.Unmarshal(raw, &settings) != nil {
+		return raw
+	}
+	list, ok := settings["clients"].([]any)
+	if !ok {
+		return raw
+	}
+	email := func(v any) string {
+		m, _ := v.(map[string]any)
+		e, _ := m["email"].(string)
+		return e
+	}
+	sort.SliceStable(list, func(a, b int) bool { return email(list[a]) < email(list[b]) })
+	out, err := json.Marshal(settings)
+	if err != nil {
+		return raw
+	}
+	return out
 }

@@ -26,6 +26,7 @@ func (s *XrayService) ApplyConfig(desired *xray.Config) error {
 	if s.manuallyStopped.Load() {
 		return nil
 	}
+	s.materializeLocked()
 	current := s.proc.Config()
 	if !s.proc.IsRunning() || current == nil {
 		return s.restartLocked(desired, true)
@@ -222,6 +223,14 @@ func addUserOp(protocol, tag, method string, client map[string]any) liveOp {
 	}
 	email, _ := user["email"].(string)
 	return liveOp{desc: "add user " + email, run: func(api *xray.APIClient) error {
-		return api.AddUser(protocol, tag, user)
+		err := api.AddUser(protocol, tag, user)
+		if xray.IsAlreadyExistsErr(err) {
+			// config.json lagged behind Xray (the panel died before it
+			// was rewritten): replace the user instead of restarting.
+			if err = api.RemoveUser(tag, email); err == nil {
+				err = api.AddUser(protocol, tag, user)
+			}
+		}
+		return err
 	}}
 }

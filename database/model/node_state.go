@@ -25,5 +25,10 @@ type NodeState struct {
 	PanelVersion string `json:"panelVersion" gorm:"size:64"`
 	XrayVersion  string `json:"xrayVersion" gorm:"size:64"`
 	PendingBytes int64  `json:"pendingBytes"`
-	UpdatedAt    int64  `json:"updatedAt"`
+	// FullSyncs and DeltaSyncs count, since the node's panel started, the
+	// syncs that read the whole snapshot and those that read only the
+	// change log since the applied version.
+	FullSyncs  int64 `json:"fullSyncs"`
+	DeltaSyncs int64 `json:"deltaSyncs"`
+	UpdatedAt  int64 `json:"updatedAt"`
 }

@@ -26,6 +26,8 @@ type runtime struct {
 	traffic  *XrayTrafficJob
 	payload  string
 	apiPort  int
+	// configPath is Xray's config.json.
+	configPath string
 }
 
 // newRuntime opens backend b, installs a test template (loopback allowed,
@@ -37,11 +39,12 @@ func newRuntime(t *testing.T, b dbtest.Backend) *runtime {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { database.CloseDB() })
-	r := &runtime{t: t, settings: &settings.SettingService{}, inbounds: &inbound.InboundService{}, apiPort: xraytest.FreePort(t)}
+	r := &runtime{t: t, settings: &settings.SettingService{}, inbounds: &inbound.InboundService{}, apiPort: xraytest.FreePort(t),
+		configPath: filepath.Join(dir, "config.json")}
 	r.setTemplate(`{"loglevel":"warning","access":"none"}`)
 	proc := xray.NewProcess(xray.ProcessOptions{
 		BinaryPath: xraytest.Binary(t),
-		ConfigPath: filepath.Join(dir, "config.json"),
+		ConfigPath: r.configPath,
 		Supervise:  true,
 	})
 	t.Cleanup(func() { proc.Stop() })
@@ -49,6 +52,11 @@ func newRuntime(t *testing.T, b dbtest.Backend) *runtime {
 	r.inbounds.OnChange = func() {
 		if err := r.xray.ApplyFromDatabase(); err != nil {
 			t.Errorf("apply: %v", err)
+		}
+	}
+	r.inbounds.OnClientChange = func(changes []inbound.ClientChange) {
+		if err := r.xray.ApplyClientChanges(changes); err != nil {
+			t.Errorf("apply client change: %v", err)
 		}
 	}
 	r.traffic = NewXrayTrafficJob(r.xray, r.inbounds)

@@ -2,6 +2,8 @@ package job
 
 import (
 	"fmt"
+	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -41,6 +43,17 @@ func TestClientChangesApplyLiveWithoutDroppingConnections(t *testing.T) {
 		t.Fatal("added client cannot connect")
 	}
 	steady("add client")
+	// The overlay is folded into config.json within a second or so, so a
+	// panel restart adopts Xray with the client known.
+	if !eventually(5*time.Second, func() bool {
+		data, _ := os.ReadFile(r.configPath)
+		return strings.Contains(string(data), "added@test")
+	}) {
+		t.Fatal("config.json never listed the live-added client")
+	}
+	if cfg := r.xray.RunningConfig(); cfg == nil || !strings.Contains(string(cfg.InboundConfigs[len(cfg.InboundConfigs)-1].Settings), "added@test") {
+		t.Fatal("the running config does not list the live-added client")
+	}
 
 	renamed := added
 	renamed.id = xraytest.NewUUID()

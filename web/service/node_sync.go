@@ -31,7 +31,10 @@ type NodeSyncService struct {
 	lastSeenVersion int64
 	loadVersion     func() (int64, error)
 	loadSnapshot    func(int64) (*SharedAccountsSnapshot, error)
-	applySnapshot   func(*SharedAccountsSnapshot) error
+	// loadDelta builds the next snapshot from the applied one and the
+	// change log; ok false (or nil loadDelta) means load the full one.
+	loadDelta     func(base *SharedAccountsSnapshot, version int64) (*SharedAccountsSnapshot, bool, error)
+	applySnapshot func(*SharedAccountsSnapshot) error
 	// recordState stores the node's status row; nil skips it.
 	recordState func(*model.NodeState) error
 	// describe adds runtime facts (address, Xray state, pending deltas).
@@ -43,6 +46,8 @@ type NodeSyncService struct {
 	current    *SharedAccountsSnapshot
 	emailIndex map[string]int // built lazily from current
 	wake       chan struct{}  // see Wake
+	fullSyncs  int64
+	deltaSyncs int64
 }
 
 // NewNodeSyncService wires a sync loop that applies snapshots to xraySvc.
@@ -57,6 +62,13 @@ func NewNodeSyncService(xraySvc *xrayrun.XrayService, node config.NodeConfig, ca
 	}
 	svc.loadSnapshot = func(version int64) (*SharedAccountsSnapshot, error) {
 		return LoadSnapshotFromDB(xraySvc.Settings(), xraySvc.Inbounds(), version)
+	}
+	svc.loadDelta = func(base *SharedAccountsSnapshot, version int64) (*SharedAccountsSnapshot, bool, error) {
+		conn := database.GetDB()
+		if conn == nil {
+			return nil, false, errors.New("database not open")
+		}
+		return LoadSnapshotDelta(conn, base, version)
 	}
 	svc.applySnapshot = xraySvc.ApplySharedSnapshot
 	svc.recordState = func(state *model.NodeState) error {
@@ -129,6 +141,7 @@ func (s *NodeSyncService) updateNodeState(version int64, syncErr error, didSync 
 	if syncErr != nil {
 		state.LastError = syncErr.Error()
 	}
+	state.FullSyncs, state.DeltaSyncs = s.SyncCounts()
 	if s.describe != nil {
 		s.describe(state)
 	}
@@ -170,7 +183,7 @@ func (s *NodeSyncService) SyncOnce() error {
 		s.updateNodeState(version, nil, false)
 		return nil
 	}
-	snapshot, err := s.loadSnapshot(version)
+	snapshot, err := s.loadNext(seen, version)
 	if err != nil {
 		s.updateNodeState(seen, err, false)
 		return err
@@ -189,6 +202,38 @@ func (s *NodeSyncService) SyncOnce() error {
 	s.mu.Unlock()
 	s.updateNodeState(snapshot.Version, nil, true)
 	return nil
+}
+
+// loadNext reads the snapshot at version: from the change log when it
+// bridges the applied snapshot to version, else in full.
+func (s *NodeSyncService) loadNext(seen, version int64) (*SharedAccountsSnapshot, error) {
+	if current := s.Current(); s.loadDelta != nil && current != nil && current.Version == seen {
+		next, ok, err := s.loadDelta(current, version)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			s.mu.Lock()
+			s.deltaSyncs++
+			s.mu.Unlock()
+			return next, nil
+		}
+	}
+	snapshot, err := s.loadSnapshot(version)
+	if err == nil {
+		s.mu.Lock()
+		s.fullSyncs++
+		s.mu.Unlock()
+	}
+	return snapshot, err
+}
+
+// SyncCounts is how many syncs read the full snapshot and how many only
+// the change log since the process started.
+func (s *NodeSyncService) SyncCounts() (full, delta int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fullSyncs, s.deltaSyncs
 }
 
 // Run bootstraps from the cache, then syncs every interval until ctx ends.
