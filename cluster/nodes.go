@@ -23,6 +23,10 @@ type NodeStatus struct {
 	// ConfigMatches compares the node's config hash with the master's for
 	// the same applied version; null when the two cannot be compared yet.
 	ConfigMatches *bool `json:"configMatches"`
+	// Up24h and Down24h are the client bytes this node flushed in the
+	// last 24 hourly buckets (node_traffic_hours).
+	Up24h   int64 `json:"up24h"`
+	Down24h int64 `json:"down24h"`
 }
 
 // NodesOverview is the obj of panel/api/nodes/list.
@@ -47,7 +51,28 @@ func ListNodes() (*NodesOverview, error) {
 		return nil, err
 	}
 	interval := config.GetNodeConfigFromJSON().SyncIntervalSeconds
-	return buildNodesOverview(version, interval, states, time.Now().Unix()), nil
+	now := time.Now()
+	out := buildNodesOverview(version, interval, states, now.Unix())
+	var sums []struct {
+		NodeID   string
+		Up, Down int64
+	}
+	since := now.Truncate(time.Hour).Add(-23 * time.Hour).Unix()
+	err = conn.Model(&model.NodeTrafficHour{}).Select("node_id, SUM(up) AS up, SUM(down) AS down").
+		Where("hour >= ?", since).Group("node_id").Scan(&sums).Error
+	if err != nil {
+		return nil, err
+	}
+	at := make(map[string]int, len(out.Nodes))
+	for i := range out.Nodes {
+		at[out.Nodes[i].NodeID] = i
+	}
+	for _, s := range sums {
+		if i, ok := at[s.NodeID]; ok {
+			out.Nodes[i].Up24h, out.Nodes[i].Down24h = s.Up, s.Down
+		}
+	}
+	return out, nil
 }
 
 func buildNodesOverview(version int64, syncInterval int, states []model.NodeState, now int64) *NodesOverview {

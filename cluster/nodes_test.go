@@ -44,3 +44,30 @@ func TestListNodesReportsLagAndStaleness(t *testing.T) {
 		}
 	})
 }
+
+func TestListNodesSumsTheLast24Hours(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		testdb.Open(t, b)
+		now := time.Now()
+		if err := database.UpsertNodeState(nil, &model.NodeState{NodeID: "w1", NodeRole: "worker", LastHeartbeatAt: now.Unix()}); err != nil {
+			t.Fatal(err)
+		}
+		hour := now.Truncate(time.Hour)
+		rows := []model.NodeTrafficHour{
+			{NodeID: "w1", Hour: hour.Unix(), Up: 10, Down: 100},
+			{NodeID: "w1", Hour: hour.Add(-23 * time.Hour).Unix(), Up: 1, Down: 2},
+			{NodeID: "w1", Hour: hour.Add(-30 * time.Hour).Unix(), Up: 1000, Down: 1000}, // too old
+			{NodeID: "gone", Hour: hour.Unix(), Up: 5, Down: 5},                          // no status row
+		}
+		if err := database.GetDB().Create(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
+		overview, err := ListNodes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(overview.Nodes) != 1 || overview.Nodes[0].Up24h != 11 || overview.Nodes[0].Down24h != 102 {
+			t.Fatalf("24h traffic: %+v", overview.Nodes)
+		}
+	})
+}

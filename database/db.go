@@ -40,6 +40,7 @@ func AllModels() []any {
 		&model.NodeClientTraffic{},
 		&model.APIToken{},
 		&model.SharedChange{},
+		&model.NodeTrafficHour{},
 	}
 }
 

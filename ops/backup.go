@@ -42,6 +42,7 @@ var backupSkipTables = map[string]bool{
 	"traffic_flush_ledgers": true,
 	"traffic_flush_ledger":  true,
 	"node_client_traffics":  true,
+	"node_traffic_hours":    true,
 }
 
 // Backup is a finished backup file waiting to be streamed.

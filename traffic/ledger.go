@@ -75,6 +75,9 @@ func ApplyBatch(tx *gorm.DB, nodeID string, deltas []Delta) (int64, error) {
 			return 0, err
 		}
 	}
+	if err := addNodeTrafficHour(tx, nodeID, known, perEmail); err != nil {
+		return 0, err
+	}
 	// Inbound counters are Xray's own inbound stats when the batch has
 	// them; a journal written before they were collected counts its
 	// inbounds from the client sums instead.
@@ -187,6 +190,31 @@ func addNodeClientTraffic(tx *gorm.DB, nodeID string, emails []string, perEmail 
 	}
 	sb.WriteString(database.DialectOf(tx).UpsertAdd([]string{"node_id", "email"}, []string{"up", "down"}))
 	return tx.Exec(sb.String(), args...).Error
+}
+
+// nodeTrafficKeep is how long hourly per-node totals are kept.
+const nodeTrafficKeep = 7 * 24 * time.Hour
+
+// addNodeTrafficHour adds the batch's client bytes to this node's row for
+// the current hour and prunes the node's rows older than a week.
+func addNodeTrafficHour(tx *gorm.DB, nodeID string, emails []string, perEmail map[string]*trafficSum) error {
+	var up, down int64
+	for _, e := range emails {
+		up += perEmail[e].up
+		down += perEmail[e].down
+	}
+	if up == 0 && down == 0 {
+		return nil
+	}
+	now := time.Now()
+	hour := now.Truncate(time.Hour).Unix()
+	err := tx.Exec("INSERT INTO node_traffic_hours (node_id, hour, up, down) VALUES (?, ?, ?, ?)"+
+		database.DialectOf(tx).UpsertAdd([]string{"node_id", "hour"}, []string{"up", "down"}),
+		nodeID, hour, up, down).Error
+	if err != nil {
+		return err
+	}
+	return tx.Where("node_id = ? AND hour < ?", nodeID, now.Add(-nodeTrafficKeep).Unix()).Delete(&model.NodeTrafficHour{}).Error
 }
 
 // LockLedger returns the node's last applied seq, creating its row, and

@@ -18,3 +18,13 @@ type NodeClientTraffic struct {
 	Up     int64  `json:"up" gorm:"not null;default:0"`
 	Down   int64  `json:"down" gorm:"not null;default:0"`
 }
+
+// NodeTrafficHour is one node's client traffic flushed within one hour
+// (Hour is the unix time the hour starts), for the nodes page's last-24-h
+// column. Rows older than a week are pruned by the node's own flushes.
+type NodeTrafficHour struct {
+	NodeID string `json:"nodeId" gorm:"primaryKey;size:191"`
+	Hour   int64  `json:"hour" gorm:"primaryKey;autoIncrement:false"`
+	Up     int64  `json:"up" gorm:"not null;default:0"`
+	Down   int64  `json:"down" gorm:"not null;default:0"`
+}

@@ -60,6 +60,10 @@ func TestOnePipelineCarriesClientInboundAndOutboundCounters(t *testing.T) {
 		if ct.Up != 120 || ct.Down != 1200 {
 			t.Fatalf("client counters %d/%d, want 120/1200", ct.Up, ct.Down)
 		}
+		var hours []model.NodeTrafficHour
+		if err := db.Find(&hours).Error; err != nil || len(hours) != 1 || hours[0].Up != 120 || hours[0].Down != 1200 {
+			t.Fatalf("node_traffic_hours %+v (%v), want one row of 120/1200", hours, err)
+		}
 		if got, _ := store.Collected(); got.Up != 120 || got.Down != 1200 {
 			t.Fatalf("journal audit %+v counts more than client bytes", got)
 		}

@@ -32,6 +32,7 @@ func workerGrants(db, account string) []string {
 		fmt.Sprintf("GRANT UPDATE (up, down, all_time) ON `%s`.inbounds TO %s", db, account),
 		fmt.Sprintf("GRANT INSERT, UPDATE ON `%s`.node_client_traffics TO %s", db, account),
 		fmt.Sprintf("GRANT INSERT, UPDATE ON `%s`.traffic_flush_ledger TO %s", db, account),
+		fmt.Sprintf("GRANT INSERT, UPDATE, DELETE ON `%s`.node_traffic_hours TO %s", db, account),
 		fmt.Sprintf("GRANT INSERT, UPDATE ON `%s`.node_states TO %s", db, account),
 		fmt.Sprintf("GRANT INSERT, UPDATE, DELETE ON `%s`.inbound_client_ips TO %s", db, account),
 	}
