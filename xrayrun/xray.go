@@ -202,6 +202,9 @@ func (s *XrayService) Logs(n int) []string { return s.proc.LastLogs(n) }
 // Process exposes the supervised process (pid, uptime) for status and tests.
 func (s *XrayService) Process() *xray.Process { return s.proc }
 
+// Restarts counts the restarts this service performed.
+func (s *XrayService) Restarts() int64 { return s.restarts.Load() }
+
 // LiveOperations counts API calls applied instead of restarts.
 func (s *XrayService) LiveOperations() int64 { return s.liveOps.Load() }
 
