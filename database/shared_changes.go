@@ -11,26 +11,24 @@ const changeLogKeep = 5000
 
 // LogSharedChanges records what the write in tx changed under the version
 // it has just bumped (call it after BumpSharedAccountsVersion, in the same
-// transaction). Old entries are pruned now and then.
-func LogSharedChanges(tx *gorm.DB, changes []model.SharedChange) error {
-	if len(changes) == 0 {
-		return nil
-	}
+// transaction), and returns that version. Old entries are pruned now
+// and then.
+func LogSharedChanges(tx *gorm.DB, changes []model.SharedChange) (int64, error) {
 	version, err := GetSharedAccountsVersion(tx)
-	if err != nil {
-		return err
+	if err != nil || len(changes) == 0 {
+		return version, err
 	}
 	for i := range changes {
 		changes[i].Id = 0
 		changes[i].Version = version
 	}
 	if err := tx.CreateInBatches(changes, 200).Error; err != nil {
-		return err
+		return version, err
 	}
 	if version%256 == 0 {
-		return tx.Where("version <= ?", version-changeLogKeep).Delete(&model.SharedChange{}).Error
+		return version, tx.Where("version <= ?", version-changeLogKeep).Delete(&model.SharedChange{}).Error
 	}
-	return nil
+	return version, nil
 }
 
 // LoadSharedChanges returns the change log for versions (from, to]. ok is

@@ -21,6 +21,8 @@ type ClientChange struct {
 	Removed []string
 	// Written are clients added or replaced, as now stored.
 	Written []WrittenClient
+
+	removedIDs, addedIDs []string // client ids, for the id cache
 }
 
 // WrittenClient is one client as a write stored it.
@@ -34,17 +36,23 @@ type WrittenClient struct {
 // writeClients is write for client-only changes: fn returns what changed;
 // the change log gets one entry per client and OnClientChange (when set)
 // gets the changes instead of OnChange.
-func (s *InboundService) writeClients(fn func(tx *gorm.DB) ([]ClientChange, error)) error {
+func (s *InboundService) writeClients(fn func(tx *gorm.DB, pre int64) ([]ClientChange, error)) error {
 	var changes []ClientChange
-	return s.writeLogged(func(tx *gorm.DB) ([]model.SharedChange, error) {
+	return s.writeLogged(func(tx *gorm.DB, pre int64) ([]model.SharedChange, error) {
 		var err error
-		changes, err = fn(tx)
+		changes, err = fn(tx, pre)
 		return changeLog(changes), err
-	}, func() {
+	}, func(pre, post int64) {
+		if len(changes) == 1 && clientKeyField(changes[0].Protocol) == "id" {
+			ch := changes[0]
+			s.ids.committed(pre, post, ch.InboundID, ch.removedIDs, ch.addedIDs)
+		} else {
+			s.ids.invalidate()
+		}
 		if s.OnClientChange != nil {
 			s.OnClientChange(changes)
 		} else {
-			s.notifyChange()
+			s.notifyChange(pre, post)
 		}
 	})
 }
@@ -69,6 +77,7 @@ func changeLog(changes []ClientChange) []model.SharedChange {
 func newClientChange(in *model.Inbound, method string, clients []Client, raws []json.RawMessage, replaces []string) ClientChange {
 	ch := ClientChange{InboundID: in.Id, Tag: in.Tag, Protocol: in.Protocol, Method: method, InboundEnabled: in.Enable}
 	for i := range clients {
+		ch.addedIDs = append(ch.addedIDs, clients[i].ID)
 		w := WrittenClient{Email: clients[i].Email, Enable: clients[i].Enable, Raw: raws[i]}
 		if i < len(replaces) {
 			w.Replaces = replaces[i]

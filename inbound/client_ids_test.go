@@ -55,3 +55,55 @@ func TestClientIDUsedByAnotherInboundIs409(t *testing.T) {
 		}
 	})
 }
+
+// TestClientIDCacheFollowsEveryWriter: the in-memory id cache of one
+// service follows its own client writes (add, id change, delete) and is
+// rebuilt after a write by anyone else, so a duplicate id is always
+// refused and a freed one always accepted.
+func TestClientIDCacheFollowsEveryWriter(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		testdb.Open(t, b)
+		s, other := &InboundService{}, &InboundService{}
+		a := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 24101, inboundtest.Client(model.VLESS, "a@c")))
+		bIn := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 24102, inboundtest.Client(model.VLESS, "b@c")))
+		add := func(svc *InboundService, inboundID int, c map[string]any) error {
+			return svc.AddInboundClient(&model.Inbound{Id: inboundID, Settings: inboundtest.Settings(model.VLESS, c)})
+		}
+		x := inboundtest.Client(model.VLESS, "x@c")
+		if err := add(s, a.Id, x); err != nil { // builds the cache, then carries it
+			t.Fatal(err)
+		}
+		dupX := inboundtest.Client(model.VLESS, "x2@c")
+		dupX["id"] = x["id"]
+		errstest.Want(t, add(s, bIn.Id, dupX), errs.KindConflict, "id")
+
+		// Another writer's client: the version moved, the cache is rebuilt.
+		y := inboundtest.Client(model.VLESS, "y@c")
+		if err := add(other, bIn.Id, y); err != nil {
+			t.Fatal(err)
+		}
+		dupY := inboundtest.Client(model.VLESS, "y2@c")
+		dupY["id"] = y["id"]
+		errstest.Want(t, add(s, a.Id, dupY), errs.KindConflict, "id")
+
+		// An id change frees the old id and takes the new one.
+		moved := inboundtest.Client(model.VLESS, "x@c")
+		if err := s.UpdateInboundClient(&model.Inbound{Id: a.Id, Settings: inboundtest.Settings(model.VLESS, moved)}, x["id"].(string)); err != nil {
+			t.Fatal(err)
+		}
+		if err := add(s, bIn.Id, dupX); err != nil {
+			t.Fatalf("the old id of a changed client is still taken: %v", err)
+		}
+		dupMoved := inboundtest.Client(model.VLESS, "m2@c")
+		dupMoved["id"] = moved["id"]
+		errstest.Want(t, add(s, bIn.Id, dupMoved), errs.KindConflict, "id")
+
+		// A delete frees its id.
+		if err := s.DelInboundClient(a.Id, moved["id"].(string)); err != nil {
+			t.Fatal(err)
+		}
+		if err := add(s, bIn.Id, dupMoved); err != nil {
+			t.Fatalf("a deleted client's id is still taken: %v", err)
+		}
+	})
+}

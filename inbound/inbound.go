@@ -31,6 +31,8 @@ type InboundService struct {
 	OnClientChange func([]ClientChange)
 	// Precheck, when set, has Xray test every structural write before commit.
 	Precheck *XrayPrecheck
+
+	ids idOwners // see client_ids.go
 }
 
 // write runs fn as one shared write: master only, one transaction, the
@@ -39,19 +41,20 @@ type InboundService struct {
 // start from the database's state, not from what a failed attempt left.
 // The write logs no change entry, so workers reload their full snapshot.
 func (s *InboundService) write(fn func(tx *gorm.DB) error) error {
-	return s.writeLogged(func(tx *gorm.DB) ([]model.SharedChange, error) { return nil, fn(tx) }, s.notifyChange)
+	return s.writeLogged(func(tx *gorm.DB, _ int64) ([]model.SharedChange, error) { return nil, fn(tx) }, s.notifyChange)
 }
 
-func (s *InboundService) notifyChange() {
+func (s *InboundService) notifyChange(_, _ int64) {
 	if s.OnChange != nil {
 		s.OnChange()
 	}
 }
 
-// writeLogged is write where fn also returns the change-log entries of
-// its write, stored under the bumped version in the same transaction;
-// after runs once the transaction has committed.
-func (s *InboundService) writeLogged(fn func(tx *gorm.DB) ([]model.SharedChange, error), after func()) error {
+// writeLogged is write where fn (given the shared version before the
+// write) also returns the change-log entries of its write, stored under
+// the bumped version in the same transaction; after runs once the
+// transaction has committed, with the versions before and after.
+func (s *InboundService) writeLogged(fn func(tx *gorm.DB, pre int64) ([]model.SharedChange, error), after func(pre, post int64)) error {
 	if err := cluster.RequireMaster(); err != nil {
 		return err
 	}
@@ -59,22 +62,28 @@ func (s *InboundService) writeLogged(fn func(tx *gorm.DB) ([]model.SharedChange,
 	if err != nil {
 		return err
 	}
+	var pre, post int64
 	err = database.RetryOnDeadlock(func() error {
 		return conn.Transaction(func(tx *gorm.DB) error {
-			changes, err := fn(tx)
+			var err error
+			if pre, err = database.GetSharedAccountsVersion(tx); err != nil {
+				return err
+			}
+			changes, err := fn(tx, pre)
 			if err != nil {
 				return err
 			}
 			if err := database.BumpSharedAccountsVersion(tx); err != nil {
 				return err
 			}
-			return database.LogSharedChanges(tx, changes)
+			post, err = database.LogSharedChanges(tx, changes)
+			return err
 		}, TxOptions(conn))
 	})
 	if err != nil {
 		return err
 	}
-	after()
+	after(pre, post)
 	return nil
 }
 
@@ -332,7 +341,7 @@ func (s *InboundService) UpdateInbound(in *model.Inbound) (*model.Inbound, error
 
 // DelInbound deletes an inbound with its client_traffics and client IP rows.
 func (s *InboundService) DelInbound(id int) error {
-	return s.writeLogged(func(tx *gorm.DB) ([]model.SharedChange, error) {
+	return s.writeLogged(func(tx *gorm.DB, _ int64) ([]model.SharedChange, error) {
 		return []model.SharedChange{{Kind: model.ChangeInbound, InboundId: id}}, delInboundRows(tx, id)
 	}, s.notifyChange)
 }

@@ -147,7 +147,7 @@ func (s *InboundService) AddInboundClient(data *model.Inbound) error {
 	if err != nil {
 		return err
 	}
-	return s.writeClients(func(tx *gorm.DB) ([]ClientChange, error) {
+	return s.writeClients(func(tx *gorm.DB, version int64) ([]ClientChange, error) {
 		in, doc, err := lockedDoc(tx, data.Id)
 		if err != nil {
 			return nil, err
@@ -160,7 +160,7 @@ func (s *InboundService) AddInboundClient(data *model.Inbound) error {
 		if err != nil {
 			return nil, err
 		}
-		if err := checkNewClientsFree(tx, in, doc, clients, -1); err != nil {
+		if err := s.checkNewClientsFree(tx, version, in, doc, clients, -1); err != nil {
 			return nil, err
 		}
 		doc.appendClients(norm)
@@ -180,7 +180,7 @@ func (s *InboundService) AddInboundClient(data *model.Inbound) error {
 
 // checkNewClientsFree checks clients against the database's emails and the
 // inbound's own clients (skipping index skip, the client being replaced).
-func checkNewClientsFree(tx *gorm.DB, in *model.Inbound, doc *settingsDoc, clients []Client, skip int) error {
+func (s *InboundService) checkNewClientsFree(tx *gorm.DB, version int64, in *model.Inbound, doc *settingsDoc, clients []Client, skip int) error {
 	// Cheap pre-check on the stored text: a value that does not occur in it
 	// (case-insensitively) cannot belong to any client of this inbound.
 	text := []byte(in.Settings)
@@ -214,7 +214,7 @@ func checkNewClientsFree(tx *gorm.DB, in *model.Inbound, doc *settingsDoc, clien
 			}
 		}
 	}
-	if err := checkIDsFreeElsewhere(tx, in.Protocol, clients, in.Id); err != nil {
+	if err := s.ids.checkFree(tx, version, in.Protocol, clients, in.Id); err != nil {
 		return err
 	}
 	emails := emailsOf(clients)
@@ -268,7 +268,7 @@ func (s *InboundService) UpdateInboundClient(data *model.Inbound, clientId strin
 	if len(raws) != 1 {
 		return errs.Invalid("settings", "give exactly one client, got %d", len(raws))
 	}
-	return s.writeClients(func(tx *gorm.DB) ([]ClientChange, error) {
+	return s.writeClients(func(tx *gorm.DB, version int64) ([]ClientChange, error) {
 		in, doc, err := lockedDoc(tx, data.Id)
 		if err != nil {
 			return nil, err
@@ -288,7 +288,7 @@ func (s *InboundService) UpdateInboundClient(data *model.Inbound, clientId strin
 		if err != nil {
 			return nil, err
 		}
-		if err := checkNewClientsFree(tx, in, doc, clients, idx); err != nil {
+		if err := s.checkNewClientsFree(tx, version, in, doc, clients, idx); err != nil {
 			return nil, err
 		}
 		list, _ := doc.clientList()
@@ -299,7 +299,9 @@ func (s *InboundService) UpdateInboundClient(data *model.Inbound, clientId strin
 		if err := replaceClientRow(tx, in.Id, ids[idx].Email, &clients[0]); err != nil {
 			return nil, err
 		}
-		return []ClientChange{newClientChange(in, method, clients, norm, []string{ids[idx].Email})}, nil
+		ch := newClientChange(in, method, clients, norm, []string{ids[idx].Email})
+		ch.removedIDs = []string{ids[idx].ID}
+		return []ClientChange{ch}, nil
 	})
 }
 
@@ -337,7 +339,7 @@ func (s *InboundService) DelInboundClientByEmail(inboundId int, email string) er
 }
 
 func (s *InboundService) delClient(inboundId int, value string, byEmail bool) error {
-	return s.writeClients(func(tx *gorm.DB) ([]ClientChange, error) {
+	return s.writeClients(func(tx *gorm.DB, _ int64) ([]ClientChange, error) {
 		in, doc, err := lockedDoc(tx, inboundId)
 		if err != nil {
 			return nil, err
@@ -366,7 +368,7 @@ func (s *InboundService) delClient(inboundId int, value string, byEmail bool) er
 			return nil, err
 		}
 		ch := newClientChange(in, doc.str("method"), nil, nil, nil)
-		ch.Removed = []string{email}
+		ch.Removed, ch.removedIDs = []string{email}, []string{ids[idx].ID}
 		return []ClientChange{ch}, nil
 	})
 }

@@ -21,7 +21,7 @@ import (
 )
 
 // xuiBinary builds the panel once per test binary.
-func xuiBinary(t *testing.T) string {
+func xuiBinary(t testing.TB) string {
 	t.Helper()
 	bin, err := testbin.XUI()
 	if err != nil {
@@ -32,7 +32,7 @@ func xuiBinary(t *testing.T) string {
 
 // cluster is a master and workers sharing one fresh MariaDB database.
 type cluster struct {
-	t        *testing.T
+	t        testing.TB
 	db       config.DBConfig
 	password string
 	xuiBin   string
@@ -45,7 +45,7 @@ type cluster struct {
 
 // testTemplate is the default template without the private-destination
 // block (the payload servers live on the test hosts' private addresses).
-func testTemplate(t *testing.T) string {
+func testTemplate(t testing.TB) string {
 	t.Helper()
 	cfg := xraytest.ServerConfig(62789)
 	cfg.LogConfig = json.RawMessage(`{"loglevel":"warning","access":"none"}`)
@@ -56,7 +56,7 @@ func testTemplate(t *testing.T) string {
 	return string(data)
 }
 
-func newCluster(t *testing.T, workers int, opts nodeOptions) *cluster {
+func newCluster(t testing.TB, workers int, opts nodeOptions) *cluster {
 	t.Helper()
 	c := &cluster{t: t, db: dbtest.NewMariaDB(t), xuiBin: xuiBinary(t), xrayBin: xraytest.Binary(t)}
 	c.password = c.db.Password
@@ -89,7 +89,7 @@ func newCluster(t *testing.T, workers int, opts nodeOptions) *cluster {
 
 // apiClient talks to a panel with a logged-in session (cookie + CSRF).
 type apiClient struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	csrf string
 	http *http.Client
@@ -102,7 +102,7 @@ type envelope struct {
 }
 
 // login signs in as admin/admin.
-func login(t *testing.T, base string) *apiClient {
+func login(t testing.TB, base string) *apiClient {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, Timeout: 15 * time.Second}
@@ -186,7 +186,7 @@ func (c *cluster) addClient(inboundID int, client map[string]any) {
 }
 
 // proxyVia starts an Xray client that reaches host's inbound as client.
-func proxyVia(t *testing.T, h *testHost, port int, client map[string]any) string {
+func proxyVia(t testing.TB, h *testHost, port int, client map[string]any) string {
 	t.Helper()
 	socks, stop := xraytest.StartClient(t, xraytest.VLESSOutboundTo(h.nsIP, port, client["id"].(string)), "")
 	t.Cleanup(stop)
@@ -195,7 +195,7 @@ func proxyVia(t *testing.T, h *testHost, port int, client map[string]any) string
 
 // payloadOn serves test downloads on a test host's gateway address, which
 // the node's Xray reaches through its veth.
-func payloadOn(t *testing.T, h *testHost) string {
+func payloadOn(t testing.TB, h *testHost) string {
 	t.Helper()
 	return xraytest.StartPayloadServer(t, h.hostIP+":0")
 }
@@ -224,7 +224,7 @@ type servedWorker struct {
 	socks     string
 }
 
-func newServedWorker(t *testing.T, email string) *servedWorker {
+func newServedWorker(t testing.TB, email string) *servedWorker {
 	t.Helper()
 	c := newCluster(t, 1, nodeOptions{syncSeconds: 2, flushSeconds: 1})
 	s := &servedWorker{cluster: c, w: c.workers[0], base: vlessClient(email, nil)}

@@ -19,7 +19,7 @@ type dbProxy struct {
 	conns map[net.Conn]struct{}
 }
 
-func startDBProxy(t *testing.T, listenAddr, target string) *dbProxy {
+func startDBProxy(t testing.TB, listenAddr, target string) *dbProxy {
 	t.Helper()
 	p := &dbProxy{addr: listenAddr, target: target, conns: map[net.Conn]struct{}{}}
 	if err := p.Restore(); err != nil {

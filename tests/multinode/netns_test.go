@@ -26,7 +26,7 @@ func ipCmd(args ...string) error {
 }
 
 // newTestHost creates a namespace and veth pair; both go away on cleanup.
-func newTestHost(t *testing.T, name string) *testHost {
+func newTestHost(t testing.TB, name string) *testHost {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Fatal("multi-node tests create network namespaces and must run as root (CI does)")

@@ -22,7 +22,7 @@ const panelPort = 2053
 
 // node is one `x-ui run` process in its own test host.
 type node struct {
-	t      *testing.T
+	t      testing.TB
 	name   string
 	role   config.NodeRole
 	host   *testHost
@@ -41,7 +41,7 @@ type nodeOptions struct {
 	nodeID                    string // default: the node's name
 }
 
-func newNode(t *testing.T, c *cluster, name string, role config.NodeRole, opts nodeOptions) *node {
+func newNode(t testing.TB, c *cluster, name string, role config.NodeRole, opts nodeOptions) *node {
 	t.Helper()
 	host := newTestHost(t, name)
 	n := &node{t: t, name: name, role: role, host: host, dir: t.TempDir(), binDir: t.TempDir()}

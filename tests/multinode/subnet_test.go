@@ -27,7 +27,7 @@ func subnetPrefix() string {
 // claimSubnet locks the allocator, picks a /30 whose addresses no
 // interface uses, and calls claim(hostIP, nsIP) while still holding the
 // lock; claim must put hostIP on an interface before it returns.
-func claimSubnet(t *testing.T, claim func(hostIP, nsIP string) error) (string, string) {
+func claimSubnet(t testing.TB, claim func(hostIP, nsIP string) error) (string, string) {
 	t.Helper()
 	f, err := os.OpenFile(subnetLockPath, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {

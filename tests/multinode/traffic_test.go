@@ -14,7 +14,7 @@ import (
 )
 
 // journal reads a node's traffic journal from disk.
-func (n *node) journal(t *testing.T) (service.TrafficTotals, int) {
+func (n *node) journal(t testing.TB) (service.TrafficTotals, int) {
 	t.Helper()
 	store := service.NewTrafficPendingStore(filepath.Join(n.dir, "traffic-pending.json"))
 	collected, err := store.Collected()
@@ -26,7 +26,7 @@ func (n *node) journal(t *testing.T) (service.TrafficTotals, int) {
 }
 
 // download moves n bytes through socks and returns them.
-func download(t *testing.T, socks, payload string, n int64) int64 {
+func download(t testing.TB, socks, payload string, n int64) int64 {
 	t.Helper()
 	got, err := xraytest.Download(socks, fmt.Sprintf("%s/bytes?n=%d", payload, n))
 	if err != nil || got != n {
