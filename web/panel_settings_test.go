@@ -137,3 +137,28 @@ func TestPanelNetworkSettings(t *testing.T) {
 		}
 	})
 }
+
+// TestPanelNetworkSettingsOnWorker: a worker may change its own panel
+// settings (they are node-local), but a request that also carries a shared
+// key is refused as a whole and leaves x-ui.json as it was.
+func TestPanelNetworkSettingsOnWorker(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		env := newEnv(t, b)
+		c := env.loggedIn()
+		if err := config.WriteSettingToJSON("nodeRole", "worker"); err != nil {
+			t.Fatal(err)
+		}
+		if err := config.WriteSettingToJSON("nodeId", "w1"); err != nil {
+			t.Fatal(err)
+		}
+		before, dbBefore := settingsFile(t), dbState(t)
+		c.api("POST", "setting/update", map[string]any{"webPort": 3005, "subTitle": "w"}).expectFail(403, "master")
+		if settingsFile(t) != before || dbState(t) != dbBefore {
+			t.Fatal("refused worker update changed x-ui.json or the database")
+		}
+		r := c.api("POST", "setting/update", map[string]any{"webPort": 3005}).expectOK()
+		if r.obj()["restartNeeded"] != true || config.GetPanelConfigFromJSON().Port != 3005 {
+			t.Fatalf("worker panel port: %s", r.Raw)
+		}
+	})
+}
