@@ -65,7 +65,8 @@ Commands:
 const handoffExitCode = 75
 
 func runPanel(stderr io.Writer) int {
-	defer logging.Setup(stderr).Close()
+	logFile, recentLog := logging.Setup(stderr)
+	defer logFile.Close()
 	log.Printf("Starting %v %v (log level %s, log file in %s)", config.GetName(), config.GetVersion(), config.GetLogLevel(), config.GetLogFolder())
 	cfg, err := config.Load()
 	if err != nil {
@@ -104,6 +105,7 @@ func runPanel(stderr io.Writer) int {
 	handoff := make(chan os.Signal, 1)
 	signal.Notify(handoff, syscall.SIGUSR2)
 	server := web.NewServer(cfg.Panel)
+	server.PanelLog = recentLog
 	if err := server.Start(ctx); err != nil {
 		fmt.Fprintf(stderr, "start panel: %v\n", err)
 		return 1

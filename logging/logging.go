@@ -58,6 +58,7 @@ type Writer struct {
 	keep    int
 	file    *os.File
 	size    int64
+	recent  *Ring // nil: no in-memory copy
 }
 
 // Open prepares the log file in folder (created 0750) for lines at level or
@@ -87,6 +88,13 @@ func (w *Writer) openFile() error {
 	return nil
 }
 
+// KeepRecent also copies every kept line into r (the Logs page's ring).
+func (w *Writer) KeepRecent(r *Ring) {
+	w.mu.Lock()
+	w.recent = r
+	w.mu.Unlock()
+}
+
 // Write takes whole lines, as the standard logger writes them.
 func (w *Writer) Write(p []byte) (int, error) {
 	w.mu.Lock()
@@ -97,6 +105,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 		}
 		if w.console != nil {
 			w.console.Write(line)
+		}
+		if w.recent != nil {
+			w.recent.Write(line)
 		}
 		if w.file == nil {
 			continue
@@ -143,15 +154,19 @@ func (w *Writer) Close() error {
 }
 
 // Setup points the standard logger at XUI_LOG_FOLDER/x-ui.log and stderr,
-// filtered by XUI_LOG_LEVEL. When the folder cannot be used the panel keeps
-// logging to stderr and says why once.
-func Setup(console io.Writer) io.Closer {
+// filtered by XUI_LOG_LEVEL, and keeps the last lines in the returned Ring
+// (the Logs page reads it). When the folder cannot be used the panel keeps
+// logging to stderr and the ring, and says why once.
+func Setup(console io.Writer) (io.Closer, *Ring) {
+	recent := NewRing(RingLines)
 	w, err := Open(config.GetLogFolder(), config.GetLogLevel(), console, DefaultMax, DefaultKeep)
 	if err != nil {
-		log.SetOutput(console)
+		w = &Writer{min: rank[config.GetLogLevel()], console: console, recent: recent}
+		log.SetOutput(w)
 		log.Printf("WARNING: logging to stderr only: %v", err)
-		return io.NopCloser(nil)
+		return w, recent
 	}
+	w.KeepRecent(recent)
 	log.SetOutput(w)
-	return w
+	return w, recent
 }

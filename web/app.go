@@ -17,6 +17,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/iplimit"
+	"github.com/mhsanaei/3x-ui/v2/logging"
 	"github.com/mhsanaei/3x-ui/v2/ops"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/web/controller"
@@ -48,7 +49,8 @@ type App struct {
 	Template *xrayrun.XrayTemplateChecker
 	Limiter  *middleware.LoginLimiter
 
-	ui fs.FS
+	ui       fs.FS
+	panelLog *logging.Ring
 
 	push     pushSlot // the worker's wake-up route (push.go)
 	mu       sync.Mutex
@@ -65,6 +67,9 @@ type AppOptions struct {
 	// DetachXray lets Xray outlive the panel (the real server sets it;
 	// tests that build an App keep Xray tied to the test process).
 	DetachXray bool
+	// PanelLog holds the panel's recent log lines (nil: the Logs page's
+	// panel tab stays empty).
+	PanelLog *logging.Ring
 }
 
 // XrayBinaryPath is the Xray binary in XUI_BIN_FOLDER (3x-ui's naming).
@@ -100,6 +105,7 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 		Limiter:  middleware.NewLoginLimiter(loginMaxFailures, loginWindow),
 		sessions: sessions,
 		ui:       opts.UI,
+		panelLog: opts.PanelLog,
 	}
 	proc := xray.NewProcess(xray.ProcessOptions{
 		BinaryPath: opts.XrayBinary, ConfigPath: opts.XrayConfigPath, Supervise: true, Detach: opts.DetachXray,
@@ -225,6 +231,7 @@ func (a *App) Handler() http.Handler {
 		Tokens:   a.Tokens,
 		Template: a.Template,
 		UI:       a.ui,
+		PanelLog: a.panelLog,
 		RestartPanel: func() {
 			if a.restart != nil {
 				a.restart()

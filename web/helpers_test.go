@@ -39,16 +39,21 @@ type testEnv struct {
 // TestServerLifecycle covers the running Xray.
 func newEnv(t testing.TB, b dbtest.Backend) *testEnv {
 	t.Helper()
+	return newEnvWith(t, b, AppOptions{})
+}
+
+// newEnvWith is newEnv with extra options (the Xray paths are set here).
+func newEnvWith(t testing.TB, b dbtest.Backend, opts AppOptions) *testEnv {
+	t.Helper()
 	dbtest.UseBackend(t, b)
 	t.Setenv("XUI_BIN_FOLDER", t.TempDir())
 	if err := database.InitDBWithPath(b.SQLitePath); err != nil {
 		t.Fatalf("open %s: %v", b.Name, err)
 	}
 	t.Cleanup(func() { database.CloseDB() })
-	app, err := NewApp(config.PanelConfig{BasePath: testBase, SessionMaxAge: 60}, AppOptions{
-		XrayBinary:     testXrayBinary(t),
-		XrayConfigPath: filepath.Join(t.TempDir(), "config.json"),
-	})
+	opts.XrayBinary = testXrayBinary(t)
+	opts.XrayConfigPath = filepath.Join(t.TempDir(), "config.json")
+	app, err := NewApp(config.PanelConfig{BasePath: testBase, SessionMaxAge: 60}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
+	"github.com/mhsanaei/3x-ui/v2/logging"
 	"github.com/mhsanaei/3x-ui/v2/sub"
 	"github.com/mhsanaei/3x-ui/v2/web/job"
 	"github.com/mhsanaei/3x-ui/v2/web/ui"
@@ -37,6 +38,9 @@ type Server struct {
 	sub    *sub.Server
 	// Knobs are test hooks; production leaves them empty.
 	Knobs Knobs
+	// PanelLog is the panel's recent log lines for the Logs page (set
+	// before Start; nil keeps none).
+	PanelLog *logging.Ring
 
 	mu       sync.Mutex // guards the HTTP fields (a panel restart swaps them)
 	closed   bool       // Stop was called: a pending restart must not serve again
@@ -71,7 +75,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		log.Printf("panel TLS disabled: %v", err)
 	}
-	app, err := NewApp(s.cfg, AppOptions{Secure: tlsCfg != nil, UI: ui.App(), DetachXray: true})
+	app, err := NewApp(s.cfg, AppOptions{Secure: tlsCfg != nil, UI: ui.App(), DetachXray: true, PanelLog: s.PanelLog})
 	if err != nil {
 		return err
 	}

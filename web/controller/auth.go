@@ -22,6 +22,7 @@ type LoginUsers interface {
 	CheckUser(username, password string) (*model.User, error)
 	EndSessions(userID int) error
 	UseTOTPStep(userID int, step int64) (bool, error)
+	TwoFactorEnabled() (bool, error)
 }
 
 // AuthController serves login and logout.
@@ -51,6 +52,20 @@ func (a *AuthController) register(base *gin.RouterGroup) {
 	base.POST("login", a.login)
 	base.GET("logout", a.logout)
 	base.POST("logout", a.logout)
+	// Public: the login page shows the code field up front when it is on.
+	base.POST("getTwoFactorEnable", a.twoFactorEnabled)
+	base.GET("getTwoFactorEnable", a.twoFactorEnabled)
+}
+
+// twoFactorEnabled answers obj true when login asks for a TOTP code
+// (3x-ui's route and shape).
+func (a *AuthController) twoFactorEnabled(c *gin.Context) {
+	on, err := a.Users.TwoFactorEnabled()
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ok(c, on)
 }
 
 func (a *AuthController) now() time.Time {

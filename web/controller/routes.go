@@ -10,6 +10,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/iplimit"
+	"github.com/mhsanaei/3x-ui/v2/logging"
 	"github.com/mhsanaei/3x-ui/v2/ops"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
@@ -33,7 +34,8 @@ type Deps struct {
 	Tokens       *auth.APITokenService
 	Template     *xrayrun.XrayTemplateChecker
 	RestartPanel func()
-	UI           fs.FS // the built web UI (nil: fallback pages)
+	UI           fs.FS         // the built web UI (nil: fallback pages)
+	PanelLog     *logging.Ring // the panel's recent log (nil: none kept)
 }
 
 // Register mounts every page and API route under d.BasePath.
@@ -53,7 +55,7 @@ func Register(engine *gin.Engine, d Deps) {
 
 	api := base.Group("panel/api", d.Auth.API())
 	(&InboundController{Inbounds: d.Inbounds, Xray: d.Xray, IPLimit: d.IPLimit}).register(api.Group("inbounds"))
-	(&ServerController{Status: d.Status, Xray: d.Xray, Backup: d.Backup}).register(api.Group("server"))
+	(&ServerController{Status: d.Status, Xray: d.Xray, Backup: d.Backup, PanelLog: d.PanelLog}).register(api.Group("server"))
 	(&ClientsController{Inbounds: d.Inbounds, Xray: d.Xray}).register(api.Group("clients"))
 	(&NodesController{}).register(api.Group("nodes"))
 	(&NodeInfoController{}).register(api.Group("server"))

@@ -8,7 +8,9 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/logging"
 	"github.com/mhsanaei/3x-ui/v2/ops"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
@@ -18,6 +20,8 @@ type ServerController struct {
 	Status *ops.ServerService
 	Xray   *xrayrun.XrayService
 	Backup *ops.BackupService
+	// PanelLog is the panel's own recent log; nil answers no lines.
+	PanelLog *logging.Ring
 }
 
 const maxLogLines = 10000
@@ -32,6 +36,7 @@ func (a *ServerController) register(g *gin.RouterGroup) {
 	for _, m := range []string{http.MethodGet, http.MethodPost} {
 		g.Handle(m, "status", a.status)
 		g.Handle(m, "logs/:count", a.logs)
+		g.Handle(m, "panelLogs/:count", a.panelLogs)
 		g.Handle(m, "getNewX25519Cert", a.newX25519)
 		g.Handle(m, "getNewUUID", a.newUUID)
 	}
@@ -55,15 +60,51 @@ func (a *ServerController) stopXray(c *gin.Context) {
 	okMsg(c, "xray stopped", nil)
 }
 
-func (a *ServerController) logs(c *gin.Context) {
+// logCount reads the :count parameter of the log routes.
+func logCount(c *gin.Context) (int, error) {
 	n, err := strconv.Atoi(c.Param("count"))
 	if err != nil || n <= 0 || n > maxLogLines {
-		fail(c, errs.Invalid("count", "must be between 1 and %d, got %q", maxLogLines, c.Param("count")))
+		return 0, errs.Invalid("count", "must be between 1 and %d, got %q", maxLogLines, c.Param("count"))
+	}
+	return n, nil
+}
+
+func (a *ServerController) logs(c *gin.Context) {
+	n, err := logCount(c)
+	if err != nil {
+		fail(c, err)
 		return
 	}
 	lines := a.Xray.Logs(n)
 	if lines == nil {
 		lines = []string{}
+	}
+	ok(c, lines)
+}
+
+// panelLogs answers the panel's own last lines, oldest first, optionally
+// only those at ?level= (or form level, as 3x-ui posts it) or above.
+func (a *ServerController) panelLogs(c *gin.Context) {
+	n, err := logCount(c)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	var min config.LogLevel
+	if raw := c.Query("level"); raw != "" || c.PostForm("level") != "" {
+		if raw == "" {
+			raw = c.PostForm("level")
+		}
+		lv, known := logging.ParseLevel(raw)
+		if !known {
+			fail(c, errs.Invalid("level", "%q is not one of debug, info, notice, warning, error", raw))
+			return
+		}
+		min = lv
+	}
+	lines := []string{}
+	if a.PanelLog != nil {
+		lines = a.PanelLog.Lines(n, min)
 	}
 	ok(c, lines)
 }

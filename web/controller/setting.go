@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/auth"
+	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
@@ -53,6 +54,9 @@ func (a *SettingController) all(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	for k, v := range settings.PanelValues(config.GetPanelConfigFromJSON()) {
+		all[k] = v
+	}
 	ok(c, all)
 }
 
@@ -89,7 +93,23 @@ func (a *SettingController) update(c *gin.Context) {
 		}
 		values[templateKey] = text
 	}
-	replyWrite(c, a.applier(), a.Settings.UpdateSettings(values), "settings updated", nil)
+	restart, err := a.Settings.UpdateWithPanel(values)
+	msg, obj := "settings updated", any(nil)
+	if restart {
+		// Written to x-ui.json; the running panel keeps its old address
+		// until restartPanel, so say so rather than pretend it applied.
+		msg = "settings updated; restart the panel to apply the listen address, port, base path, certificate or session length"
+		obj = gin.H{"restartNeeded": true}
+	}
+	shared := false
+	for k := range values {
+		shared = shared || !settings.IsPanelKey(k)
+	}
+	if !shared && err == nil {
+		okMsg(c, msg, obj) // nothing went to Xray
+		return
+	}
+	replyWrite(c, a.applier(), err, msg, obj)
 }
 
 func (a *SettingController) defaultCredential(c *gin.Context) {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { startPanel, launchBrowser, buildPanel, until, freePort } from './harness.mjs'
 import { checkLink, realityTarget } from './linkcheck.mjs'
 import { workerScenario } from './worker.mjs'
+import { settingsScenario } from './settings.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = resolve(here, '../../..')
@@ -256,6 +257,8 @@ async function main() {
     await shot('clients-dark')
     await page.locator('[aria-label=theme]').click({ force: true })
   })
+
+  await settingsScenario({ panel, page, step, assert, shot, out: OUT })
 
   if (process.env.XUI_TEST_SKIP_MARIADB === '1') console.log('skip worker scenario: XUI_TEST_SKIP_MARIADB=1')
   else await workerScenario({ bin, xray, step, assert, shot: (n, p) => p.screenshot({ path: join(OUT, `${n}.png`), fullPage: true }), ctx, cleanups })

@@ -1,9 +1,10 @@
 import { useEffect, useRef } from 'react'
 import { EditorView, basicSetup } from 'codemirror'
 import { json } from '@codemirror/lang-json'
+import { yaml } from '@codemirror/lang-yaml'
 
-// CodeEditor is a CodeMirror 6 JSON editor bound to value/onChange.
-export default function CodeEditor({ value, onChange, height = 360, id }: { value: string; onChange: (v: string) => void; height?: number; id?: string }) {
+// CodeEditor is a CodeMirror 6 JSON (or YAML) editor bound to value/onChange.
+export default function CodeEditor({ value, onChange, height = 360, id, lang = 'json' }: { value: string; onChange: (v: string) => void; height?: number; id?: string; lang?: 'json' | 'yaml' }) {
   const el = useRef<HTMLDivElement>(null)
   const view = useRef<EditorView | null>(null)
   const cb = useRef(onChange)
@@ -11,7 +12,7 @@ export default function CodeEditor({ value, onChange, height = 360, id }: { valu
   useEffect(() => {
     view.current = new EditorView({
       doc: value, parent: el.current!,
-      extensions: [basicSetup, json(), EditorView.updateListener.of((u) => { if (u.docChanged) cb.current(u.state.doc.toString()) }),
+      extensions: [basicSetup, lang === 'yaml' ? yaml() : json(), EditorView.updateListener.of((u) => { if (u.docChanged) cb.current(u.state.doc.toString()) }),
         EditorView.theme({ '&': { height: height + 'px', border: '1px solid #d9d9d9' }, '.cm-scroller': { overflow: 'auto' } })],
     })
     return () => view.current?.destroy()

@@ -1,4 +1,4 @@
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 import { Card, Form, Input, Button, Alert, Select } from 'antd'
 import { useTranslation } from 'react-i18next'
 import { request } from '../lib/api'
@@ -10,6 +10,11 @@ export default function Login() {
   const [err, setErr] = useState('')
   const [needCode, setNeedCode] = useState(false)
   const [busy, setBusy] = useState(false)
+  // Show the code field up front when two-factor login is on; the server's
+  // refusal still reveals it if this check fails.
+  useEffect(() => {
+    request<boolean>('POST', 'getTwoFactorEnable').then((on) => { if (on) setNeedCode(true) }).catch(() => {})
+  }, [])
   const submit = async (v: { username: string; password: string; twoFactorCode?: string }) => {
     setBusy(true); setErr('')
     try {
@@ -33,7 +38,7 @@ export default function Login() {
             <Input.Password id="password" autoComplete="current-password" />
           </Form.Item>
           {needCode && (
-            <Form.Item name="twoFactorCode" label={t('login.code')}>
+            <Form.Item name="twoFactorCode" label={t('login.code')} rules={[{ pattern: /^\d{6}$/, message: t('login.codeFormat') }]}>
               <Input id="twoFactorCode" inputMode="numeric" autoComplete="one-time-code" maxLength={6} />
             </Form.Item>
           )}

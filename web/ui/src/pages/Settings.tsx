@@ -9,6 +9,9 @@ import { basePath } from '../lib/base'
 import { validJSON } from '../lib/validate'
 import { useReadOnly } from '../App'
 import CodeEditor from './CodeEditor'
+import PanelNetwork from './PanelNetwork'
+import { isNetKey } from '../lib/panel'
+import ClashTemplate from './ClashTemplate'
 
 type Settings = Record<string, string | number | boolean>
 
@@ -64,22 +67,22 @@ function TwoFactor() {
   const [qr, setQr] = useState('')
   const [code, setCode] = useState('')
   useEffect(() => { if (setup) void QRCode.toDataURL(setup.url, { width: 220 }).then(setQr) }, [setup])
-  const call = async (p: string, body?: unknown) => {
-    try { const r = await api.post<any>(p, body); await st.refetch(); return r } catch (e) { message.error((e as Error).message) }
+  const call = async (p: string, body?: unknown): Promise<any> => {
+    try { const r = await api.post<any>(p, body); setCode(''); await st.refetch(); return r ?? true } catch (e) { message.error((e as Error).message); return null }
   }
   return (
     <Space orientation="vertical">
-      <Typography.Text>{on ? t('settings.tfOn') : t('settings.tfOff')}</Typography.Text>
-      {!on && !setup && <Button disabled={ro} onClick={async () => setSetup(await call('setting/twoFactor/setup'))}>{t('settings.tfSetup')}</Button>}
+      <Typography.Text id="tf-status" data-on={on ? 'true' : 'false'}>{on ? t('settings.tfOn') : t('settings.tfOff')}</Typography.Text>
+      {!on && !setup && <Button id="tf-setup" disabled={ro} onClick={async () => { const r = await call('setting/twoFactor/setup'); if (r?.secret) setSetup(r) }}>{t('settings.tfSetup')}</Button>}
       {!on && setup && <>
         <Typography.Text>{t('settings.tfScan')}</Typography.Text>
         {qr && <img id="tf-qr" src={qr} width={220} height={220} alt="otpauth" />}
-        <Typography.Text code copyable>{setup.secret}</Typography.Text>
-        <Space><Input value={code} onChange={(e) => setCode(e.target.value)} maxLength={6} style={{ width: 120 }} />
-          <Button type="primary" onClick={async () => { await call('setting/twoFactor/enable', { code }); setSetup(null) }}>{t('settings.tfEnable')}</Button></Space>
+        <Typography.Text id="tf-secret" code copyable>{setup.secret}</Typography.Text>
+        <Space><Input id="tf-code" value={code} onChange={(e) => setCode(e.target.value)} maxLength={6} inputMode="numeric" placeholder={t('login.code')} style={{ width: 160 }} />
+          <Button id="tf-enable" type="primary" disabled={!/^\d{6}$/.test(code)} onClick={async () => { if (await call('setting/twoFactor/enable', { code })) setSetup(null) }}>{t('settings.tfEnable')}</Button></Space>
       </>}
-      {on && <Space><Input value={code} onChange={(e) => setCode(e.target.value)} maxLength={6} style={{ width: 120 }} />
-        <Button danger disabled={ro} onClick={() => call('setting/twoFactor/disable', { code })}>{t('settings.tfDisable')}</Button></Space>}
+      {on && <Space><Input id="tf-code" value={code} onChange={(e) => setCode(e.target.value)} maxLength={6} inputMode="numeric" placeholder={t('login.code')} style={{ width: 160 }} />
+        <Button id="tf-disable" danger disabled={ro || !/^\d{6}$/.test(code)} onClick={() => call('setting/twoFactor/disable', { code })}>{t('settings.tfDisable')}</Button></Space>}
     </Space>
   )
 }
@@ -96,13 +99,13 @@ function Tokens() {
   }
   return (
     <Space orientation="vertical" style={{ width: '100%' }}>
-      <Space><Input placeholder={t('settings.tokenName')} value={name} onChange={(e) => setName(e.target.value)} /><Button disabled={ro || !name} onClick={create}>{t('settings.createToken')}</Button></Space>
-      {shown && <Alert type="success" title={t('settings.tokenOnce')} description={<Typography.Text code copyable>{shown}</Typography.Text>} />}
-      <Table rowKey="id" size="small" dataSource={list.data ?? []} pagination={false} columns={[
+      <Space><Input id="token-name" placeholder={t('settings.tokenName')} value={name} onChange={(e) => setName(e.target.value)} /><Button id="token-create" disabled={ro || !name} onClick={create}>{t('settings.createToken')}</Button></Space>
+      {shown && <Alert id="token-shown" type="success" title={t('settings.tokenOnce')} description={<Typography.Text id="token-value" code copyable>{shown}</Typography.Text>} />}
+      <Table id="token-table" rowKey="id" size="small" dataSource={list.data ?? []} pagination={false} columns={[
         { title: t('settings.name'), dataIndex: 'name' },
         { title: t('settings.created'), dataIndex: 'createdAt', render: (v) => (v ? new Date(v * (v < 1e12 ? 1000 : 1)).toLocaleString() : '') },
         { title: t('settings.lastUsed'), dataIndex: 'lastUsedAt', render: (v) => (v ? new Date(v * (v < 1e12 ? 1000 : 1)).toLocaleString() : '') },
-        { title: '', render: (_, r: any) => <Popconfirm title={t('common.confirmDelete')} onConfirm={async () => { try { await api.post(`setting/apiTokens/revoke/${r.id}`); await list.refetch() } catch (e) { message.error((e as Error).message) } }}><Button danger size="small" disabled={ro}>{t('settings.revoke')}</Button></Popconfirm> },
+        { title: '', render: (_, r: any) => <Popconfirm title={t('common.confirmDelete')} onConfirm={async () => { try { await api.post(`setting/apiTokens/revoke/${r.id}`); await list.refetch() } catch (e) { message.error((e as Error).message) } }}><Button className="token-revoke" danger size="small" disabled={ro}>{t('settings.revoke')}</Button></Popconfirm> },
       ]} />
     </Space>
   )
@@ -138,7 +141,7 @@ function Backup() {
     <Space orientation="vertical">
       <Button id="backup-download" href={basePath() + 'panel/api/server/getDb'}>{t('backup.download')}</Button>
       <Typography.Text>{t('backup.restoreHint')}</Typography.Text>
-      <Upload disabled={ro} showUploadList={false} customRequest={async ({ file }) => {
+      <Upload id="backup-restore" accept=".db,.json,application/octet-stream,application/json" disabled={ro} showUploadList={false} customRequest={async ({ file }) => {
         const fd = new FormData(); fd.append('db', file as Blob)
         try { await request('POST', 'panel/api/server/importDB', fd); message.success(t('backup.restored')) } catch (e) { message.error((e as Error).message) }
       }}><Button disabled={ro}>{t('backup.restore')}</Button></Upload>
@@ -152,14 +155,20 @@ export default function SettingsPage() {
   const { tab = 'panel' } = useParams()
   const all = useQuery({ queryKey: ['settings'], queryFn: () => api.get<Settings>('setting/all') })
   const data = all.data
-  const panelKeys = (k: string) => !k.startsWith('sub') && k !== 'xrayTemplateConfig' && typeof data?.[k] !== 'object'
+  const panelKeys = (k: string) => !k.startsWith('sub') && k !== 'xrayTemplateConfig' && !isNetKey(k) && typeof data?.[k] !== 'object'
   return (
     <Card>
       <Tabs activeKey={tab} onChange={(k) => nav(`/panel/settings/${k}`)} items={[
-        { key: 'panel', label: t('settings.panel'), children: <><Alert type="info" title={t('settings.panelNote')} style={{ marginBottom: 12 }} />{data && <KeyForm all={data} pick={panelKeys} id="panel-settings" />}</> },
+        { key: 'panel', label: t('settings.panel'), children: data && <Space orientation="vertical" size="large" style={{ width: '100%' }}>
+          <Card size="small" title={t('settings.network')}><PanelNetwork all={data} /></Card>
+          <Card size="small" title={t('settings.shared')}><KeyForm all={data} pick={panelKeys} id="panel-settings" /></Card>
+        </Space> },
         { key: 'account', label: t('settings.account'), children: <Space orientation="vertical" size="large"><Account /><Card size="small" title={t('settings.twoFactor')}><TwoFactor /></Card></Space> },
         { key: 'tokens', label: t('settings.tokens'), children: <Tokens /> },
-        { key: 'subscription', label: t('settings.subscription'), children: data && <KeyForm all={data} pick={(k) => k.startsWith('sub')} id="sub-settings" /> },
+        { key: 'subscription', label: t('settings.subscription'), children: data && <Space orientation="vertical" size="large" style={{ width: '100%' }}>
+          <KeyForm all={data} pick={(k) => k.startsWith('sub') && k !== 'subClashTemplate'} id="sub-settings" />
+          {'subClashTemplate' in data && <ClashTemplate value={String(data.subClashTemplate ?? '')} />}
+        </Space> },
         { key: 'xray', label: t('settings.xray'), children: <XrayTemplate /> },
         { key: 'backup', label: t('backup.title'), children: <Backup /> },
       ]} />
