@@ -5,7 +5,7 @@
 # prints a "changed:" line, and the last line counts them.
 #
 # What it makes sure of:
-#   - tools the tests call: ip (iproute2), curl, shellcheck, chromium,
+#   - tools the tests call: ip (iproute2), nft (nftables), curl, shellcheck, chromium,
 #     openssl, mariadb client and server (installed with apt when missing),
 #     node and npm for the web UI (checked);
 #   - MariaDB running, the xui_test account (created over the unix socket,
@@ -58,6 +58,7 @@ need_cmd() { # need_cmd COMMAND PACKAGE
 
 prepare_tools() {
 	need_cmd ip iproute2
+	need_cmd nft nftables
 	need_cmd curl curl
 	need_cmd shellcheck shellcheck
 	need_cmd chromium chromium

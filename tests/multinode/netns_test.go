@@ -1,6 +1,7 @@
 package multinode
 
 import (
+	"errors"
 	"fmt"
 	"math/rand"
 	"os"
@@ -61,4 +62,37 @@ func newTestHost(t testing.TB, name string) *testHost {
 		}
 	}
 	return h
+}
+
+// dropTCPTo adds a firewall rule in h's namespace that silently drops
+// every TCP packet h sends to addr ("ip:port"), as a firewall between two
+// hosts would; the rule goes away with the namespace.
+func (h *testHost) dropTCPTo(t testing.TB, addr string) {
+	t.Helper()
+	ip, port, ok := strings.Cut(addr, ":")
+	if !ok {
+		t.Fatalf("dropTCPTo %q: want ip:port", addr)
+	}
+	for _, rule := range []string{
+		"add table inet xuitest",
+		"add chain inet xuitest out { type filter hook output priority 0; policy accept; }",
+		"add rule inet xuitest out ip daddr " + ip + " tcp dport " + port + " drop",
+	} {
+		out, err := exec.Command("ip", "netns", "exec", h.ns, "nft", rule).CombinedOutput()
+		if err != nil {
+			t.Fatalf("nft %s in %s: %v: %s", rule, h.ns, err, strings.TrimSpace(string(out)))
+		}
+	}
+}
+
+// tcpConnects reports whether a TCP connection from inside h's namespace
+// to addr succeeds within 2 s (curl's exit code 7 or 28 means it did not).
+func (h *testHost) tcpConnects(addr string) bool {
+	err := exec.Command("ip", "netns", "exec", h.ns, "curl", "-s", "-o", "/dev/null",
+		"--connect-timeout", "2", "http://"+addr+"/").Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode() != 7 && exit.ExitCode() != 28
+	}
+	return err == nil
 }

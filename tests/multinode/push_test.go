@@ -14,15 +14,15 @@ import (
 // TestPushWakesWorkerAndPollConverges: with syncInterval 30 s the master's
 // wake-up push brings each change to the worker (the worker's own poll
 // would not run again within the test's wait); a push without the cluster
-// secret is refused; with the push path cut (the master reaches the
-// worker's panel only through a relay the test closes) the worker still
-// converges by polling.
+// secret is refused; with the push blocked by a firewall rule in the
+// master's namespace (dropping its packets towards the worker's panel) the
+// worker still converges by polling.
 func TestPushWakesWorkerAndPollConverges(t *testing.T) {
 	opts := nodeOptions{syncSeconds: 30, flushSeconds: 1}
 	c := newCluster(t, 0, opts)
 	w := newNode(t, c, "w1", config.NodeRoleWorker, opts)
-	// The master reaches the worker's panel through this relay on its own
-	// link; Cut is the blocked push.
+	// Namespaces only reach the root namespace, so the master reaches the
+	// worker's panel through this relay on its own link.
 	relay := startDBProxy(t, c.master.host.hostIP+":0", fmt.Sprintf("%s:%d", w.host.nsIP, panelPort))
 	w.env = []string{"XUI_NODE_PUSH_URL=http://" + relay.addr + "/"}
 	w.start(c)
@@ -62,8 +62,11 @@ func TestPushWakesWorkerAndPollConverges(t *testing.T) {
 		t.Fatalf("push with a wrong secret: HTTP %d, want 403", resp.StatusCode)
 	}
 
-	// Push blocked: the worker converges on its next poll.
-	relay.Cut()
+	// Push blocked by a firewall: the worker converges on its next poll.
+	c.master.host.dropTCPTo(t, relay.addr)
+	if c.master.host.tcpConnects(relay.addr) {
+		t.Fatal("the firewall rule did not block the master's push path")
+	}
 	late := vlessClient("late@push", nil)
 	lateSocks := proxyVia(t, w.host, inboundPort, late)
 	start := time.Now()
