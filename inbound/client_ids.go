@@ -42,19 +42,7 @@ func checkIDsFreeElsewhere(tx *gorm.DB, p model.Protocol, clients []Client, inbo
 		return err
 	}
 	for _, o := range others {
-		doc, err := parseStoredSettings(o.Settings)
-		if err != nil {
-			continue
-		}
-		raws, err := doc.clientList()
-		if err != nil {
-			continue
-		}
-		ids, err := identsOf(raws)
-		if err != nil {
-			continue
-		}
-		for _, id := range ids {
+		for _, id := range storedIdents(o.Settings) {
 			if want[strings.ToLower(id.ID)] {
 				return errs.Conflict("id", "client id %s is already used by inbound %d", id.ID, o.Id)
 			}
@@ -108,19 +96,7 @@ func (o *idOwners) rebuildLocked(tx *gorm.DB, version int64) error {
 	}
 	owners := map[string][]int{}
 	for _, r := range rows {
-		doc, err := parseStoredSettings(r.Settings)
-		if err != nil {
-			continue
-		}
-		raws, err := doc.clientList()
-		if err != nil {
-			continue
-		}
-		ids, err := identsOf(raws)
-		if err != nil {
-			continue
-		}
-		for _, id := range ids {
+		for _, id := range storedIdents(r.Settings) {
 			if id.ID != "" {
 				key := strings.ToLower(id.ID)
 				owners[key] = append(owners[key], r.Id)
@@ -170,4 +146,22 @@ func (o *idOwners) committed(pre, post int64, inboundID int, removed, added []st
 		}
 	}
 	o.version = post
+}
+
+// storedIdents lists the clients' identities in a stored settings text;
+// unreadable settings hold none (they cannot be served either).
+func storedIdents(settings string) []clientIdent {
+	doc, err := parseStoredSettings(settings)
+	if err != nil {
+		return nil
+	}
+	raws, err := doc.clientList()
+	if err != nil {
+		return nil
+	}
+	ids, err := identsOf(raws)
+	if err != nil {
+		return nil
+	}
+	return ids
 }
