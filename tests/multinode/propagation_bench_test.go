@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
 )
 
@@ -23,13 +22,7 @@ import (
 //	go test -run '^$' -bench Propagation20k -benchtime 1x -timeout 30m ./tests/multinode/
 func BenchmarkPropagation20k(b *testing.B) {
 	const inbounds, perInbound, changes, blocked = 20, 1000, 200, 6
-	opts := nodeOptions{syncSeconds: 30, flushSeconds: 5}
-	c := newCluster(b, 0, opts)
-	w := newNode(b, c, "w1", config.NodeRoleWorker, opts)
-	relay := startDBProxy(b, c.master.host.hostIP+":0", fmt.Sprintf("%s:%d", w.host.nsIP, panelPort))
-	w.env = []string{"XUI_NODE_PUSH_URL=http://" + relay.addr + "/"}
-	w.start(c)
-	c.workers = append(c.workers, w)
+	c, w, relay := newRelayedWorker(b, nodeOptions{syncSeconds: 30, flushSeconds: 5})
 	payload := payloadOn(b, w.host)
 
 	ids := make([]int, inbounds)

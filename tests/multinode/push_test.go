@@ -18,15 +18,7 @@ import (
 // master's namespace (dropping its packets towards the worker's panel) the
 // worker still converges by polling.
 func TestPushWakesWorkerAndPollConverges(t *testing.T) {
-	opts := nodeOptions{syncSeconds: 30, flushSeconds: 1}
-	c := newCluster(t, 0, opts)
-	w := newNode(t, c, "w1", config.NodeRoleWorker, opts)
-	// Namespaces only reach the root namespace, so the master reaches the
-	// worker's panel through this relay on its own link.
-	relay := startDBProxy(t, c.master.host.hostIP+":0", fmt.Sprintf("%s:%d", w.host.nsIP, panelPort))
-	w.env = []string{"XUI_NODE_PUSH_URL=http://" + relay.addr + "/"}
-	w.start(c)
-	c.workers = append(c.workers, w)
+	c, w, relay := newRelayedWorker(t, nodeOptions{syncSeconds: 30, flushSeconds: 1})
 	payload := payloadOn(t, w.host)
 
 	// The worker has synced once at start; everything below arrives by push.
@@ -75,4 +67,18 @@ func TestPushWakesWorkerAndPollConverges(t *testing.T) {
 		t.Fatal("with the push blocked the worker never converged by polling")
 	}
 	t.Logf("push blocked: converged by poll after %v (syncInterval 30s)", time.Since(start).Round(time.Millisecond))
+}
+
+// newRelayedWorker starts a master and one worker whose wake-up pushes go
+// through a relay: namespaces only reach the root namespace, so the
+// master reaches the worker's panel through this relay on its own link.
+func newRelayedWorker(t testing.TB, opts nodeOptions) (*cluster, *node, *dbProxy) {
+	t.Helper()
+	c := newCluster(t, 0, opts)
+	w := newNode(t, c, "w1", config.NodeRoleWorker, opts)
+	relay := startDBProxy(t, c.master.host.hostIP+":0", fmt.Sprintf("%s:%d", w.host.nsIP, panelPort))
+	w.env = []string{"XUI_NODE_PUSH_URL=http://" + relay.addr + "/"}
+	w.start(c)
+	c.workers = append(c.workers, w)
+	return c, w, relay
 }
