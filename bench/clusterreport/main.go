@@ -155,6 +155,7 @@ type scaleResult struct {
 	WorkerRSS                  []int64   `json:"workerRss"`
 	Pushed                     latencies `json:"pushed"`
 	ChangeWindow               windowResult
+	IdleBytesPerNode           map[string]float64 `json:"idleBytesPerSecPerNode"`
 	FullSyncMs                 float64            `json:"fullSyncMs"`
 	IncrementalSyncMs          float64            `json:"incrementalSyncMs"`
 	ApplyMs                    float64            `json:"applyMs"`

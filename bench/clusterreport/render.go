@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -83,10 +84,10 @@ func renderScale(p func(string, ...any), s *scaleResult, plots map[string]string
 	p("`trafficFlushInterval` 10 s. Seeding the clients through the master's API took %.1f s.\n\n", s.SeedSeconds)
 	p("| measure | value |\n| --- | --- |\n")
 	p("| snapshot size (`shared-cache.json`) | %s |\n", mib(s.SnapshotBytes))
-	p("| worker `x-ui run` until serving (full sync + Xray start with every client), per worker | %s s |\n", floats(s.WorkerStartSeconds, "%.1f"))
-	p("| full sync, simulated worker (read snapshot, write cache, render + diff) | %.0f ms |\n", s.FullSyncMs)
-	p("| incremental sync of one client change, simulated worker (change log + cache + render + diff) | %.0f ms |\n", s.IncrementalSyncMs)
-	p("| apply (render + diff against the running config), mean per apply | %.0f ms |\n", s.ApplyMs)
+	p("| worker `x-ui run` until its panel answers `/health` (after its first full sync and the Xray start it triggers), per worker | %s s |\n", floats(s.WorkerStartSeconds, "%.1f"))
+	p("| full sync, simulated worker (read snapshot, write cache, render; no diff on a first start) | %.0f ms |\n", s.FullSyncMs)
+	p("| incremental sync of one client change, simulated worker (version, change log, rows, cache write, render + diff, status row) | %.0f ms |\n", s.IncrementalSyncMs)
+	p("| apply (render + diff against the running config, no gRPC), mean over the simulated worker's applies | %.0f ms |\n", s.ApplyMs)
 	clients, ms := s.flushPoints()
 	for i := range clients {
 		p("| flush of one batch of %d client deltas (`FlushOnce`) | %.0f ms |\n", clients[i], ms[i])
@@ -96,6 +97,7 @@ func renderScale(p func(string, ...any), s *scaleResult, plots map[string]string
 	p("| DB statements per minute at idle, whole cluster (proxies) | %.0f |\n", s.StatementsPerMin)
 	p("| MariaDB `Questions` per minute at idle (global) | %.0f |\n", s.QuestionsPerMin)
 	p("| DB bytes per second at idle, whole cluster | %.0f |\n", s.Idle.BytesPerSec)
+	p("| DB bytes per second at idle, per node | %s |\n", perNode(s.IdleBytesPerNode))
 	p("| panel RSS: master; workers | %s; %s |\n\n", mib(s.MasterRSS), rssList(s.WorkerRSS))
 	if f := plots["flush"]; f != "" {
 		p("![flush time vs clients](%s)\n\n", f)
@@ -126,7 +128,7 @@ func renderSim(p func(string, ...any), sim []simResult, plots map[string]string)
 	p("| N | startup (first full syncs) | idle: stmt/s | idle: DB bytes/s | idle: master CPU | per change: stmt | per change: DB bytes | per change: master CPU | propagation p50 / p95 / max | with traffic: stmt/s | sim CPU per change | Xray restarts | exactly once |\n")
 	p("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, s := range sim {
-		p("| %d | %.1f s | %.1f | %.0f | %.1f %% | %.0f | %.0f | %.1f ms | %.0f / %.0f / %.0f ms | %.1f | %.0f ms | %d | pass |\n",
+		p("| %d | %.2f s | %.1f | %.0f | %.1f %% | %.0f | %.0f | %.1f ms | %.0f / %.0f / %.0f ms | %.1f | %.0f ms | %d | pass |\n",
 			s.Nodes, s.StartupSeconds, s.Idle.StatementsPerSec, s.Idle.BytesPerSec, s.Idle.MasterCPUPercent,
 			s.StatementsPerChange, s.BytesPerChange, s.MasterCPUPerChange,
 			s.Propagation.P50ms, s.Propagation.P95ms, s.Propagation.MaxMs, s.Traffic.StatementsPerSec,
@@ -134,7 +136,7 @@ func renderSim(p func(string, ...any), sim []simResult, plots map[string]string)
 	}
 	p("\nIdle is a %.0f s window with no changes and no traffic; \"per change\" is the %d-change window's\n", sim[0].Idle.Seconds, sim[0].ChangeCount)
 	p("total minus the idle rate over the same time, divided by the changes; global `Questions` per\n")
-	p("second at idle for comparison: %s. \"Exactly once\": after the last flush every simulated\n", questions(sim))
+	p("second at idle for comparison (equal to ours when nothing else used the server): %s. \"Exactly once\": after the last flush every simulated\n", questions(sim))
 	p("worker's journal equals its `node_client_traffics` rows and the journals sum to the growth of\n")
 	p("`client_traffics`, to the byte (the test fails otherwise).\n\n")
 	if f := plots["dbload"]; f != "" {
@@ -162,6 +164,19 @@ func rssList(v []int64) string {
 	parts := make([]string, len(v))
 	for i, x := range v {
 		parts[i] = mib(x)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func perNode(m map[string]float64) string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s %.0f", n, m[n])
 	}
 	return strings.Join(parts, ", ")
 }

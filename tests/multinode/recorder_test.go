@@ -27,6 +27,7 @@ type opRecorder struct {
 	liveOps  int64
 	applies  int
 	applyDur time.Duration // render + plan, summed over applies
+	bookDur  time.Duration // the recorder's own bookkeeping, summed
 }
 
 func newOpRecorder() *opRecorder {
@@ -47,8 +48,9 @@ func (r *opRecorder) apply(s *service.SharedAccountsSnapshot) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	ops, live := xrayrun.PlanOps(r.running, cfg)
-	next := configClients(cfg)
 	now := time.Now()
+	next := configClients(cfg)
+	defer func() { r.bookDur += time.Since(now) }()
 	r.applies++
 	r.applyDur += now.Sub(start)
 	if !live {
@@ -97,6 +99,14 @@ func (r *opRecorder) stats() (restarts int, liveOps int64, applies int, applyDur
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.restarts, r.liveOps, r.applies, r.applyDur
+}
+
+// bookkeeping is the time the recorder spent on itself (not part of what
+// a real worker does), so timings of a whole sync can leave it out.
+func (r *opRecorder) bookkeeping() time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.bookDur
 }
 
 // configClients lists the emails a rendered config lets in.
