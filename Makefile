@@ -14,7 +14,7 @@ UI_STAMP    := $(UI_DIR)/.stamp
 # The UI is rebuilt when the lockfile, sources or build config change.
 UI_HASH      = $(shell cat $(UI_DIR)/package-lock.json $(UI_DIR)/index.html $(UI_DIR)/vite.config.ts $$(find $(UI_DIR)/src -type f | sort) 2>/dev/null | sha256sum | cut -c1-16)
 
-.PHONY: all build xray test-env run test vet fmt clean ui ui-test test-ui bench-ui
+.PHONY: all build xray test-env run test vet fmt clean ui ui-test test-ui bench-ui bench-cluster
 
 all: build xray
 
@@ -43,6 +43,13 @@ ui-test: test-ui
 bench-ui: ui xray
 	$(GO) build -o $(UI_DIR)/e2e-out/x-ui .
 	cd $(UI_DIR) && XUI_E2E_BIN=$(CURDIR)/$(UI_DIR)/e2e-out/x-ui XUI_TEST_XRAY_BIN=$(CURDIR)/$(XRAY_BIN) node ../../bench/ui-clients.mjs
+
+# Cluster suite, long form (root: network namespaces; MariaDB): a master
+# and 4 workers with real Xray (scenarios 1-5) and 10/100/500 simulated
+# workers (scenario 6); rewrites docs/cluster-report.md and
+# docs/img/cluster-*.png from the run. The short form runs in `make test`.
+bench-cluster: test-env
+	@./scripts/bench-cluster.sh
 
 # Xray from the version pinned in go.mod, built once into the cache and
 # copied into bin/ (skipped when bin/ already holds that version).

@@ -57,6 +57,28 @@ func (s *XrayService) ApplyConfig(desired *xray.Config) error {
 	return s.proc.UpdateConfig(desired)
 }
 
+// PlanOps names, in order, the API operations ApplyConfig would send to
+// an Xray running current to make it run desired ("add user x", "remove
+// inbound t", ...); live false means ApplyConfig would restart Xray. The
+// cluster suite's simulated workers record these instead of calling Xray.
+func PlanOps(current, desired *xray.Config) (ops []string, live bool) {
+	if current == nil {
+		return nil, false
+	}
+	if current.Equals(desired) {
+		return nil, true
+	}
+	planned, ok := planLiveOps(current, desired)
+	if !ok {
+		return nil, false
+	}
+	ops = make([]string, len(planned))
+	for i, op := range planned {
+		ops[i] = op.desc
+	}
+	return ops, true
+}
+
 func needsDrain(ops []liveOp) bool {
 	for _, op := range ops {
 		if strings.HasPrefix(op.desc, "remove inbound") {

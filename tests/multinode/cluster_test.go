@@ -59,6 +59,7 @@ func testTemplate(t testing.TB) string {
 func newCluster(t testing.TB, workers int, opts nodeOptions) *cluster {
 	t.Helper()
 	c := &cluster{t: t, db: dbtest.NewMariaDB(t), xuiBin: xuiBinary(t), xrayBin: xraytest.Binary(t)}
+	ownDatabase(c.db.Name)
 	c.password = c.db.Password
 	conn, err := database.OpenMariaDB(c.db)
 	if err != nil {

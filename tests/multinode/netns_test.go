@@ -35,6 +35,7 @@ func newTestHost(t testing.TB, name string) *testHost {
 	id := rand.Intn(60000) + 1000
 	h := &testHost{ns: fmt.Sprintf("xuit-%s-%d", name, id)}
 	vHost, vNS := fmt.Sprintf("xv%da", id), fmt.Sprintf("xv%db", id)
+	ownNamespace(h.ns, vHost)
 	t.Cleanup(func() {
 		_ = ipCmd("link", "del", vHost)
 		_ = ipCmd("netns", "del", h.ns)

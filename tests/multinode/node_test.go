@@ -46,6 +46,8 @@ func newNode(t testing.TB, c *cluster, name string, role config.NodeRole, opts n
 	host := newTestHost(t, name)
 	n := &node{t: t, name: name, role: role, host: host, dir: t.TempDir(), binDir: t.TempDir()}
 	n.log = filepath.Join(n.dir, "x-ui.log")
+	ownFolder(n.dir)
+	ownFolder(n.binDir)
 	n.proxy = startDBProxy(t, net.JoinHostPort(host.hostIP, "0"), net.JoinHostPort(c.db.Host, strconv.Itoa(c.db.Port)))
 	if err := os.Symlink(c.xrayBin, filepath.Join(n.binDir, "xray-linux-amd64")); err != nil {
 		t.Fatal(err)

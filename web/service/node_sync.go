@@ -52,7 +52,28 @@ type NodeSyncService struct {
 
 // NewNodeSyncService wires a sync loop that applies snapshots to xraySvc.
 func NewNodeSyncService(xraySvc *xrayrun.XrayService, node config.NodeConfig, cachePath string) *NodeSyncService {
-	svc := &NodeSyncService{cachePath: cachePath, node: node, instance: cluster.NodeInstance()}
+	return NewNodeSyncServiceWith(NodeSyncDeps{
+		Node: node, CachePath: cachePath,
+		Settings: xraySvc.Settings(), Inbounds: xraySvc.Inbounds(),
+		Apply: xraySvc.ApplySharedSnapshot,
+	})
+}
+
+// NodeSyncDeps are what a sync loop reads from and applies to. The panel
+// applies to its Xray service; the cluster suite's simulated workers
+// (tests/multinode) apply to a recorder of the Xray operations instead.
+type NodeSyncDeps struct {
+	Node      config.NodeConfig
+	CachePath string
+	Settings  *settings.SettingService
+	Inbounds  *inbound.InboundService
+	Apply     func(*SharedAccountsSnapshot) error
+}
+
+// NewNodeSyncServiceWith wires a sync loop from explicit parts; every
+// database read goes through the process-wide connection.
+func NewNodeSyncServiceWith(d NodeSyncDeps) *NodeSyncService {
+	svc := &NodeSyncService{cachePath: d.CachePath, node: d.Node, instance: cluster.NodeInstance()}
 	svc.loadVersion = func() (int64, error) {
 		conn, err := database.Reconnect()
 		if err != nil {
@@ -61,7 +82,7 @@ func NewNodeSyncService(xraySvc *xrayrun.XrayService, node config.NodeConfig, ca
 		return database.GetSharedAccountsVersion(conn)
 	}
 	svc.loadSnapshot = func(version int64) (*SharedAccountsSnapshot, error) {
-		return LoadSnapshotFromDB(xraySvc.Settings(), xraySvc.Inbounds(), version)
+		return LoadSnapshotFromDB(d.Settings, d.Inbounds, version)
 	}
 	svc.loadDelta = func(base *SharedAccountsSnapshot, version int64) (*SharedAccountsSnapshot, bool, error) {
 		conn := database.GetDB()
@@ -70,7 +91,7 @@ func NewNodeSyncService(xraySvc *xrayrun.XrayService, node config.NodeConfig, ca
 		}
 		return LoadSnapshotDelta(conn, base, version)
 	}
-	svc.applySnapshot = xraySvc.ApplySharedSnapshot
+	svc.applySnapshot = d.Apply
 	svc.recordState = func(state *model.NodeState) error {
 		if database.GetDB() == nil {
 			return errors.New("database not open")
