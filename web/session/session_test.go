@@ -1,6 +1,8 @@
 package session
 
 import (
+	"bytes"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,7 +18,7 @@ func TestCookieRoundTripTamperAndExpiry(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	m.Now = func() time.Time { return now }
 	rec := httptest.NewRecorder()
-	d, err := m.Issue(rec, 7, "fp")
+	d, err := m.Issue(rec, 7, "fingerprint-marker-0123456789")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,8 +32,16 @@ func TestCookieRoundTripTamperAndExpiry(t *testing.T) {
 	if sess == nil || !sess.HttpOnly || !sess.Secure || sess.SameSite != http.SameSiteLaxMode || sess.Path != "/base/" || sess.MaxAge != 3600 {
 		t.Fatalf("session cookie attributes wrong: %+v", sess)
 	}
-	if strings.Contains(sess.Value, "fp") {
-		t.Fatal("cookie must be encrypted")
+	// The sealed bytes must not hold the plaintext (long markers, so a
+	// random ciphertext cannot contain them by chance).
+	sealed, err := base64.RawURLEncoding.DecodeString(sess.Value)
+	if err != nil {
+		t.Fatalf("cookie value is not base64url: %v", err)
+	}
+	for _, plain := range []string{"fingerprint-marker-0123456789", d.CSRF} {
+		if strings.Contains(sess.Value, plain) || bytes.Contains(sealed, []byte(plain)) {
+			t.Fatalf("cookie must be encrypted: it holds %q", plain)
+		}
 	}
 	req := httptest.NewRequest("GET", "/", nil)
 	req.AddCookie(sess)
