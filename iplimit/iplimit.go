@@ -49,8 +49,12 @@ type IPLimitService struct {
 // NewIPLimitService enforces limits from the database on xraySvc.
 func NewIPLimitService(xraySvc *xrayrun.XrayService, settings *settings.SettingService) *IPLimitService {
 	return &IPLimitService{
-		xray:   xraySvc,
-		limits: func() (map[string]int, error) { return LimitsFromInbounds(xraySvc.Inbounds().GetAllInbounds()) },
+		xray: xraySvc,
+		limits: (&versionedLimits{
+			read:    func() (map[string]int, error) { return LimitsFromInbounds(xraySvc.Inbounds().GetAllInbounds()) },
+			version: func() (int64, error) { return database.GetSharedAccountsVersion(nil) },
+			now:     time.Now,
+		}).get,
 		window: func() time.Duration {
 			secs, err := settings.GetIPLimitWindow()
 			if err != nil || secs <= 0 {

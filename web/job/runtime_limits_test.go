@@ -71,7 +71,7 @@ func TestQuotaExpiryAndRenewOnRealTraffic(t *testing.T) {
 // its connection.
 func TestIPLimitRefusesSecondSourceAddress(t *testing.T) {
 	r := newRuntime(t, dbtest.New(t, dbtest.SQLite))
-	_, clients, _ := r.addInbound(model.VLESS, map[string]any{"limitIp": 1}, "limited@test")
+	in, clients, _ := r.addInbound(model.VLESS, map[string]any{"limitIp": 1}, "limited@test")
 	c := clients[0]
 	limiter := iplimit.NewIPLimitService(r.xray, r.settings)
 
@@ -109,5 +109,15 @@ func TestIPLimitRefusesSecondSourceAddress(t *testing.T) {
 	ips, err := iplimit.GetClientIPs(c.email)
 	if err != nil || len(ips) != 2 {
 		t.Fatalf("recorded IPs %+v err %v", ips, err)
+	}
+
+	// Raising the limit lifts the block on the next check: the limits the
+	// service caches per shared version follow the edit.
+	r.updateClient(in.Id, c, map[string]any{"limitIp": 2})
+	if err := limiter.CheckOnce(); err != nil {
+		t.Fatal(err)
+	}
+	if got := limiter.Blocked(c.email); len(got) != 0 || !eventually(10*time.Second, func() bool { return r.canConnect(second) }) {
+		t.Fatalf("limit raised to 2 but still blocked: %v", got)
 	}
 }
