@@ -22,19 +22,29 @@ func Render(template string, inbounds []*model.Inbound) (*xray.Config, error) {
 		return nil, errs.Invalid("xrayTemplateConfig", "not a valid Xray config: %v", err)
 	}
 	for _, inbound := range inbounds {
-		if !inbound.Enable {
-			continue
-		}
-		ic, err := inboundToXray(inbound)
+		ic, err := RenderInbound(inbound)
 		if err != nil {
-			return nil, fmt.Errorf("inbound %s: %w", inbound.Tag, err)
+			return nil, err
 		}
-		if ic == nil {
-			continue
+		if ic != nil {
+			cfg.InboundConfigs = append(cfg.InboundConfigs, *ic)
 		}
-		cfg.InboundConfigs = append(cfg.InboundConfigs, *ic)
 	}
 	return cfg, nil
+}
+
+// RenderInbound is one inbound's part of Render: nil when it is disabled or
+// serves no client. Render is the template followed by these parts in
+// order, so a caller may cache parts per unchanged inbound.
+func RenderInbound(inbound *model.Inbound) (*xray.InboundConfig, error) {
+	if !inbound.Enable {
+		return nil, nil
+	}
+	ic, err := inboundToXray(inbound)
+	if err != nil {
+		return nil, fmt.Errorf("inbound %s: %w", inbound.Tag, err)
+	}
+	return ic, nil
 }
 
 func inboundToXray(inbound *model.Inbound) (*xray.InboundConfig, error) {

@@ -48,6 +48,7 @@ type XrayService struct {
 	// materializeTimer folds them (see xray_clients.go).
 	overlays         map[string]*clientOverlay
 	materializeTimer *time.Timer
+	snapshots        snapshotRenderer // a worker's snapshot renders, per inbound
 	hashMu           sync.Mutex
 	hashedConfig     *xray.Config // the config hash was computed for
 	hash             string
@@ -309,13 +310,7 @@ func mergeClientTraffic(in []*xray.ClientTraffic) []*xray.ClientTraffic {
 // ApplySharedSnapshot rebuilds Xray from a snapshot without touching the
 // database, applying the difference live.
 func (s *XrayService) ApplySharedSnapshot(snapshot *cluster.Snapshot) error {
-	template := snapshot.XrayTemplate
-	if template == "" {
-		// Caches written before templates were part of the snapshot: use
-		// the built-in default rather than reading the database.
-		template = settings.DefaultXrayTemplate
-	}
-	cfg, err := xrayconf.Render(template, snapshot.Inbounds)
+	cfg, err := s.snapshots.render(snapshot)
 	if err == nil {
 		err = s.ApplyConfig(cfg)
 	}
