@@ -91,7 +91,7 @@ try {
   console.log(`clients: ${N}, runs: ${RUNS}`)
   console.log(`login -> first clients page rendered: median ${median(first)} ms (all: ${first.join(', ')})`)
   console.log(`page change: median ${median(pageChange)} ms (all: ${pageChange.join(', ')})`)
-  console.log(`search (incl. 120 ms input debounce): median ${median(search)} ms (all: ${search.join(', ')})`)
+  console.log(`search (incl. the 50 ms input debounce): median ${median(search)} ms (all: ${search.join(', ')})`)
   console.log(`JS transferred for the first page (gzip): ${(jsGzip / 1024).toFixed(0)} KiB`)
   console.log(`panel RSS after the runs: ${rss.toFixed(0)} MiB`)
 } finally { await panel.stop() }
