@@ -1,4 +1,4 @@
-import { lazy, Suspense, useState, createContext, useContext } from 'react'
+import { lazy, Suspense, useMemo, useState, createContext, useContext } from 'react'
 import { Routes, Route, Navigate, useNavigate, useLocation } from 'react-router'
 import { App as AntApp, ConfigProvider, Layout, Menu, Switch, Select, Alert, Spin, theme as antTheme, Space, Button } from 'antd'
 import { useQuery } from '@tanstack/react-query'
@@ -76,10 +76,11 @@ export default function App() {
   const [dark, setDarkState] = useState(() => localStorage.getItem(THEME_KEY) === 'dark')
   const setDark = (d: boolean) => { localStorage.setItem(THEME_KEY, d ? 'dark' : 'light'); setDarkState(d) }
   const loc = useLocation()
+  // One theme object per theme: App re-renders on every navigation.
+  const themeCfg = useMemo(() => ({ algorithm: dark ? antTheme.darkAlgorithm : antTheme.defaultAlgorithm }), [dark])
   const onLogin = loc.pathname === '/' || loc.pathname === '/login' || loc.pathname === ''
   return (
-    <ConfigProvider locale={i18n.language === 'zh-CN' ? zhCN : enUS}
-      theme={{ algorithm: dark ? antTheme.darkAlgorithm : antTheme.defaultAlgorithm }}>
+    <ConfigProvider locale={i18n.language === 'zh-CN' ? zhCN : enUS} theme={themeCfg}>
       <AntApp style={{ minHeight: '100vh', background: dark ? '#141414' : '#f5f5f5' }}>
         {onLogin ? <Login /> : <Shell dark={dark} setDark={setDark} />}
       </AntApp>
