@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState, type Key } from 'react'
+import { memo, useCallback, useEffect, useMemo, useState, type Dispatch, type Key, type SetStateAction } from 'react'
 import { Table, Button, Switch, Input, Select, Space, Modal, Form, InputNumber, DatePicker, App, Popconfirm, Typography, Radio } from 'antd'
 import { useQuery, useQueryClient, keepPreviousData } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
@@ -139,6 +139,38 @@ function Share({ email, onClose }: { email: string; onClose: () => void }) {
   )
 }
 
+type Query = { page: number; pageSize: number; search: string; filter: string; protocol: string; sort: string; order: string }
+
+// Toolbar is memoized: a page change or a fetch tick leaves it alone.
+const Toolbar = memo(function Toolbar({ ro, searchText, setSearchText, filter, protocol, setQ, selected, bulk, onAdd, onAddMany }: {
+  ro: boolean; searchText: string; setSearchText: (s: string) => void; filter: string; protocol: string
+  setQ: Dispatch<SetStateAction<Query>>; selected: string[]; bulk: (action: string, emails: string[], days?: number) => void
+  onAdd: () => void; onAddMany: () => void
+}) {
+  const { t } = useTranslation()
+  const [extendDays, setExtendDays] = useState(30)
+  return (
+    <Space wrap style={{ marginBottom: 12 }}>
+      <Button type="primary" id="add-client" disabled={ro} onClick={onAdd}>{t('client.add')}</Button>
+      <Button id="add-many" disabled={ro} onClick={onAddMany}>{t('client.addMany')}</Button>
+      <Input.Search id="client-search" allowClear placeholder={t('common.search')} value={searchText} onChange={(e) => setSearchText(e.target.value)} style={{ width: 220 }} />
+      <Select value={filter} style={{ width: 140 }} onChange={(filter) => setQ((o) => ({ ...o, filter, page: 1 }))}
+        options={[{ value: '', label: t('common.all') }, ...['online', 'depleted', 'expiring', 'disabled'].map((f) => ({ value: f, label: t(`client.f${f[0].toUpperCase()}${f.slice(1)}`) }))]} />
+      <Select value={protocol} style={{ width: 140 }} onChange={(protocol) => setQ((o) => ({ ...o, protocol, page: 1 }))}
+        options={[{ value: '', label: t('common.all') }, ...['vless', 'vmess', 'trojan', 'shadowsocks'].map((p) => ({ value: p, label: p }))]} />
+      {selected.length > 0 && <>
+        <span>{t('common.selected', { n: selected.length })}</span>
+        <Button disabled={ro} onClick={() => bulk('enable', selected)}>{t('common.enable')}</Button>
+        <Button disabled={ro} onClick={() => bulk('disable', selected)}>{t('common.disable')}</Button>
+        <Button disabled={ro} onClick={() => bulk('reset', selected)}>{t('common.reset')}</Button>
+        <InputNumber min={1} value={extendDays} onChange={(v) => setExtendDays(v ?? 30)} addonAfter={t('common.days')} style={{ width: 130 }} />
+        <Button disabled={ro} onClick={() => bulk('extend', selected, extendDays)}>{t('common.extend')}</Button>
+        <Popconfirm title={t('common.confirmDelete')} onConfirm={() => bulk('delete', selected)}><Button danger disabled={ro} id="bulk-delete">{t('common.delete')}</Button></Popconfirm>
+      </>}
+    </Space>
+  )
+})
+
 const EMPTY: Row[] = []
 // Typing is debounced so one search is sent per pause, not per key.
 const SEARCH_DEBOUNCE_MS = 50
@@ -148,13 +180,12 @@ export default function Clients() {
   const { message } = App.useApp()
   const ro = useReadOnly()
   const qc = useQueryClient()
-  const [q, setQ] = useState({ page: 1, pageSize: 50, search: '', filter: '', protocol: '', sort: '', order: '' })
+  const [q, setQ] = useState<Query>({ page: 1, pageSize: 50, search: '', filter: '', protocol: '', sort: '', order: '' })
   const [searchText, setSearchText] = useState('')
   const [selected, setSelected] = useState<string[]>([])
   const [edit, setEdit] = useState<Detail | 'new' | null>(null)
   const [many, setMany] = useState(false)
   const [share, setShare] = useState('')
-  const [extendDays, setExtendDays] = useState(30)
   useEffect(() => { const h = setTimeout(() => setQ((o) => (o.search === searchText ? o : { ...o, search: searchText, page: 1 })), SEARCH_DEBOUNCE_MS); return () => clearTimeout(h) }, [searchText])
   const params = new URLSearchParams(Object.entries(q).filter(([, v]) => v !== '' && v !== undefined).map(([k, v]) => [k, String(v)]))
   const list = useQuery({ queryKey: ['clients', q], queryFn: () => api.get<Page>(`clients/list/paged?${params}`), placeholderData: keepPreviousData, refetchInterval: 10000 })
@@ -190,37 +221,29 @@ export default function Clients() {
   const rowSelection = useMemo(() => ({ selectedRowKeys: selected, onChange: (k: Key[]) => setSelected(k as string[]) }), [selected])
   const total = list.data?.total ?? 0
   const pagination = useMemo(() => ({ current: q.page, pageSize: q.pageSize, total, showSizeChanger: true, pageSizeOptions: [20, 50, 100, 200], showTotal: (n: number) => t('common.total', { n }) }), [q.page, q.pageSize, total, t])
+  const onAdd = useCallback(() => setEdit('new'), [])
+  const onAddMany = useCallback(() => setMany(true), [])
   const onTableChange = useCallback<NonNullable<TableProps<Row>['onChange']>>((p, _f, sorter) => {
     const s = Array.isArray(sorter) ? sorter[0] : sorter
     setQ((o) => ({ ...o, page: p.current ?? 1, pageSize: p.pageSize ?? 50, sort: s?.order ? String(s.columnKey) : '', order: s?.order ?? '' }))
   }, [])
+  const loading = list.isFetching && !list.data
+  const items = list.data?.items ?? EMPTY
+  // The same element while its inputs are the same: typing in the search
+  // box re-renders the page, not the table.
+  const table = useMemo(() => (
+    // Own scroll box rather than scroll.x: antd measures the scroll width
+    // for its shadows after every data change, a forced layout of the table.
+    <div className="xui-table-scroll">
+      <Table<Row> rowKey="email" size="small" loading={loading} dataSource={items}
+        rowSelection={rowSelection} pagination={pagination} onChange={onTableChange} columns={columns} />
+    </div>
+  ), [loading, items, rowSelection, pagination, onTableChange, columns])
   return (
     <>
-      <Space wrap style={{ marginBottom: 12 }}>
-        <Button type="primary" id="add-client" disabled={ro} onClick={() => setEdit('new')}>{t('client.add')}</Button>
-        <Button id="add-many" disabled={ro} onClick={() => setMany(true)}>{t('client.addMany')}</Button>
-        <Input.Search id="client-search" allowClear placeholder={t('common.search')} value={searchText} onChange={(e) => setSearchText(e.target.value)} style={{ width: 220 }} />
-        <Select value={q.filter} style={{ width: 140 }} onChange={(filter) => setQ({ ...q, filter, page: 1 })}
-          options={[{ value: '', label: t('common.all') }, ...['online', 'depleted', 'expiring', 'disabled'].map((f) => ({ value: f, label: t(`client.f${f[0].toUpperCase()}${f.slice(1)}`) }))]} />
-        <Select value={q.protocol} style={{ width: 140 }} onChange={(protocol) => setQ({ ...q, protocol, page: 1 })}
-          options={[{ value: '', label: t('common.all') }, ...['vless', 'vmess', 'trojan', 'shadowsocks'].map((p) => ({ value: p, label: p }))]} />
-        {selected.length > 0 && <>
-          <span>{t('common.selected', { n: selected.length })}</span>
-          <Button disabled={ro} onClick={() => bulk('enable', selected)}>{t('common.enable')}</Button>
-          <Button disabled={ro} onClick={() => bulk('disable', selected)}>{t('common.disable')}</Button>
-          <Button disabled={ro} onClick={() => bulk('reset', selected)}>{t('common.reset')}</Button>
-          <InputNumber min={1} value={extendDays} onChange={(v) => setExtendDays(v ?? 30)} addonAfter={t('common.days')} style={{ width: 130 }} />
-          <Button disabled={ro} onClick={() => bulk('extend', selected, extendDays)}>{t('common.extend')}</Button>
-          <Popconfirm title={t('common.confirmDelete')} onConfirm={() => bulk('delete', selected)}><Button danger disabled={ro} id="bulk-delete">{t('common.delete')}</Button></Popconfirm>
-        </>}
-      </Space>
-      {/* Own scroll box rather than scroll.x: antd measures the scroll
-          width for its shadows after every data change, a forced layout of
-          the whole table. */}
-      <div className="xui-table-scroll">
-        <Table<Row> rowKey="email" size="small" loading={list.isFetching && !list.data} dataSource={list.data?.items ?? EMPTY}
-          rowSelection={rowSelection} pagination={pagination} onChange={onTableChange} columns={columns} />
-      </div>
+      <Toolbar ro={ro} searchText={searchText} setSearchText={setSearchText} filter={q.filter} protocol={q.protocol} setQ={setQ}
+        selected={selected} bulk={bulk} onAdd={onAdd} onAddMany={onAddMany} />
+      {table}
       {edit && <ClientForm edit={edit} onClose={() => setEdit(null)} />}
       {many && <AddMany onClose={() => setMany(false)} />}
       {share && <Share email={share} onClose={() => setShare('')} />}

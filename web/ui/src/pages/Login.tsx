@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next'
 import { useNavigate } from 'react-router'
 import { request } from '../lib/api'
 import { languages, setLanguage } from '../i18n'
+import { prefetchPages } from '.'
 
 export default function Login() {
   const { t, i18n } = useTranslation()
@@ -13,6 +14,7 @@ export default function Login() {
   const nav = useNavigate()
   // Show the code field up front when two-factor login is on; the server's
   // refusal still reveals it if this check fails.
+  useEffect(prefetchPages, [])
   useEffect(() => {
     request<boolean>('POST', 'getTwoFactorEnable').then((on) => { if (on) setNeedCode(true) }).catch(() => {})
   }, [])
