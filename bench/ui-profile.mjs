@@ -55,13 +55,27 @@ try {
   const cdp = await ctx.newCDPSession(page)
   await cdp.send('Profiler.enable')
   await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
+  // A devtools timeline trace alongside: style, layout and paint are
+  // "(program)" in the CPU profile.
+  const timeline = async () => {
+    const events = []
+    cdp.on('Tracing.dataCollected', (d) => events.push(...d.value))
+    const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r))
+    await cdp.send('Tracing.end')
+    await done
+    const sum = new Map()
+    for (const e of events) if (e.ph === 'X' && e.dur && /^(UpdateLayoutTree|Layout|Paint|PrePaint|Layerize|RecalculateStyles|ParseHTML|EvaluateScript|v8.compile|FunctionCall|TimerFire|FireAnimationFrame|EventDispatch|MajorGC|MinorGC|ParseAuthorStyleSheet)$/.test(e.name)) sum.set(e.name, (sum.get(e.name) ?? 0) + e.dur / 1000)
+    return [...sum].sort((a, b) => b[1] - a[1]).map(([k, v]) => `  ${v.toFixed(1).padStart(7)} ms  ${k}`).join('\n')
+  }
   const profiled = async (name, fn) => {
+    await cdp.send('Tracing.start', { categories: 'devtools.timeline,v8', transferMode: 'ReportEvents' })
     await cdp.send('Profiler.start')
     const t0 = Date.now()
     await fn()
     const wall = Date.now() - t0
     const { profile } = await cdp.send('Profiler.stop')
     report(name, profile, wall)
+    console.log('timeline (nested events overlap):\n' + await timeline())
   }
   await page.goto(panel.url)
   await page.fill('#username', 'admin'); await page.fill('#password', 'admin')
