@@ -4,7 +4,7 @@
 // change. These are plain elements styled by clients.css with antd's CSS
 // variables, so both themes follow the ConfigProvider; the one heavy
 // component, the delete confirmation, is mounted only when it is opened.
-import { memo, useState, type ReactNode } from 'react'
+import { createContext, memo, useContext, useState, type ReactNode } from 'react'
 import { Popconfirm } from 'antd'
 import { formatBytes, usagePercent } from '../lib/format'
 import './clients.css'
@@ -64,3 +64,22 @@ export const Actions = memo(function Actions({ email, ro, labels, onEdit, onShar
     </span>
   )
 })
+
+// Selection is read by the checkboxes alone, through context: selecting a
+// row re-renders 50 checkboxes, not 50 rows. antd's rowSelection put an
+// antd Checkbox in every row, a fifth of a page change.
+export const SelectionCtx = createContext<{ selected: ReadonlySet<string>; toggle: (email: string, on: boolean) => void; all: (on: boolean) => void; page: readonly string[] }>(
+  { selected: new Set(), toggle: () => {}, all: () => {}, page: [] })
+
+export function RowCheck({ email }: { email: string }) {
+  const { selected, toggle } = useContext(SelectionCtx)
+  const on = selected.has(email)
+  return <input type="checkbox" className="xui-check client-select" aria-label={email} checked={on} onChange={() => toggle(email, !on)} />
+}
+
+export function PageCheck({ label }: { label: string }) {
+  const { selected, all, page } = useContext(SelectionCtx)
+  const n = page.filter((e) => selected.has(e)).length
+  return <input type="checkbox" className="xui-check client-select-all" aria-label={label} checked={n > 0 && n === page.length}
+    ref={(el) => { if (el) el.indeterminate = n > 0 && n < page.length }} onChange={() => all(n < page.length)} />
+}

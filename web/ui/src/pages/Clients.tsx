@@ -1,4 +1,4 @@
-import { memo, useCallback, useEffect, useMemo, useState, type Dispatch, type Key, type SetStateAction } from 'react'
+import { memo, useCallback, useEffect, useMemo, useState, type Dispatch, type SetStateAction } from 'react'
 import { Table, Button, Switch, Input, Select, Space, Modal, Form, InputNumber, DatePicker, App, Popconfirm, Typography, Radio } from 'antd'
 import { useQuery, useQueryClient, keepPreviousData } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
@@ -10,7 +10,7 @@ import { validEmail, randomUUID, randomPassword } from '../lib/validate'
 import { shareLink, subscriptionLink } from '../lib/links'
 import { useReadOnly } from '../App'
 import type { ColumnsType, TableProps } from 'antd/es/table'
-import { EnableSwitch, OnlineDot, Usage, Actions } from './ClientCells'
+import { EnableSwitch, OnlineDot, Usage, Actions, SelectionCtx, RowCheck, PageCheck } from './ClientCells'
 import type { Inbound } from './Inbounds'
 
 interface Row { email: string; inboundId: number; inboundRemark: string; protocol: string; enable: boolean; up: number; down: number; total: number; expiryTime: number; reset: number; lastOnline: number; online: boolean }
@@ -208,6 +208,7 @@ export default function Clients() {
     const onDelete = (email: string) => bulk('delete', [email])
     const enableLabel = t('common.enable'), onlineLabel = t('client.online'), offlineLabel = `${t('client.online')}: ${t('common.no')}`
     return [
+      { title: <PageCheck label={t('common.all')} />, key: 'select', width: 32, render: (_, r) => <RowCheck email={r.email} /> },
       { title: enableLabel, key: 'enable', render: (_, r) => <EnableSwitch on={r.enable} disabled={ro} label={enableLabel} onToggle={(on) => bulk(on ? 'enable' : 'disable', [r.email])} /> },
       { title: onlineLabel, key: 'online', render: (_, r) => <OnlineDot on={r.online} label={r.online ? onlineLabel : offlineLabel} /> },
       { title: t('client.email'), key: 'email', dataIndex: 'email', sorter: true },
@@ -218,7 +219,6 @@ export default function Clients() {
       { title: t('common.actions'), key: 'actions', render: (_, r) => <Actions email={r.email} ro={ro} labels={labels} onEdit={openEdit} onShare={setShare} onReset={onReset} onDelete={onDelete} /> },
     ]
   }, [t, ro, bulk, openEdit])
-  const rowSelection = useMemo(() => ({ selectedRowKeys: selected, onChange: (k: Key[]) => setSelected(k as string[]) }), [selected])
   const total = list.data?.total ?? 0
   const pagination = useMemo(() => ({ current: q.page, pageSize: q.pageSize, total, showSizeChanger: true, pageSizeOptions: [20, 50, 100, 200], showTotal: (n: number) => t('common.total', { n }) }), [q.page, q.pageSize, total, t])
   const onAdd = useCallback(() => setEdit('new'), [])
@@ -229,6 +229,16 @@ export default function Clients() {
   }, [])
   const loading = list.isFetching && !list.data
   const items = list.data?.items ?? EMPTY
+  const pageEmails = useMemo(() => items.map((r) => r.email), [items])
+  const selection = useMemo(() => {
+    const set = new Set(selected)
+    return {
+      selected: set, page: pageEmails,
+      // As antd's rowSelection did: a change keeps only this page's rows.
+      toggle: (email: string, on: boolean) => setSelected(pageEmails.filter((e) => (e === email ? on : set.has(e)))),
+      all: (on: boolean) => setSelected(on ? [...pageEmails] : []),
+    }
+  }, [selected, pageEmails])
   // The same element while its inputs are the same: typing in the search
   // box re-renders the page, not the table.
   const table = useMemo(() => (
@@ -236,14 +246,14 @@ export default function Clients() {
     // for its shadows after every data change, a forced layout of the table.
     <div className="xui-table-scroll">
       <Table<Row> rowKey="email" size="small" loading={loading} dataSource={items}
-        rowSelection={rowSelection} pagination={pagination} onChange={onTableChange} columns={columns} />
+        pagination={pagination} onChange={onTableChange} columns={columns} />
     </div>
-  ), [loading, items, rowSelection, pagination, onTableChange, columns])
+  ), [loading, items, pagination, onTableChange, columns])
   return (
     <>
       <Toolbar ro={ro} searchText={searchText} setSearchText={setSearchText} filter={q.filter} protocol={q.protocol} setQ={setQ}
         selected={selected} bulk={bulk} onAdd={onAdd} onAddMany={onAddMany} />
-      {table}
+      <SelectionCtx.Provider value={selection}>{table}</SelectionCtx.Provider>
       {edit && <ClientForm edit={edit} onClose={() => setEdit(null)} />}
       {many && <AddMany onClose={() => setMany(false)} />}
       {share && <Share email={share} onClose={() => setShare('')} />}
