@@ -9,17 +9,19 @@ import { Popconfirm } from 'antd'
 import { formatBytes, usagePercent } from '../lib/format'
 import './clients.css'
 
-export function EnableSwitch({ on, disabled, label, onToggle }: { on: boolean; disabled: boolean; label: string; onToggle: (on: boolean) => void }) {
+// The stateless cells are functions returning elements, called from the
+// column's render rather than mounted as components: no fiber of their own.
+export function enableSwitch({ on, disabled, label, onToggle }: { on: boolean; disabled: boolean; label: string; onToggle: (on: boolean) => void }) {
   return <button type="button" role="switch" aria-checked={on} aria-label={label} disabled={disabled}
     className={`xui-switch client-enable${on ? ' on' : ''}`} onClick={() => onToggle(!on)} />
 }
 
-export function OnlineDot({ on, label }: { on: boolean; label: string }) {
+export function onlineDot({ on, label }: { on: boolean; label: string }) {
   return <span className={`xui-dot${on ? ' on' : ''}`} role="img" aria-label={label} title={label} />
 }
 
 // Usage shows used / quota and, with a quota, a bar with its percentage.
-export function Usage({ used, total }: { used: number; total: number }) {
+export function usage({ used, total }: { used: number; total: number }) {
   const pct = usagePercent(used, total)
   return (
     <div className="xui-usage">
@@ -34,14 +36,15 @@ export function Usage({ used, total }: { used: number; total: number }) {
   )
 }
 
-export function Act({ className = '', danger, disabled, onClick, children }: { className?: string; danger?: boolean; disabled?: boolean; onClick?: () => void; children: ReactNode }) {
+type ActProps = { className?: string; danger?: boolean; disabled?: boolean; onClick?: () => void; children: ReactNode }
+export function act({ className = '', danger, disabled, onClick, children }: ActProps) {
   return <button type="button" className={`xui-act${danger ? ' danger' : ''} ${className}`} disabled={disabled} onClick={onClick}>{children}</button>
 }
 
 // ConfirmAct is a button whose Popconfirm exists only while it is open.
-export function ConfirmAct({ title, onConfirm, ...b }: { title: string; onConfirm: () => void } & Parameters<typeof Act>[0]) {
+export function ConfirmAct({ title, onConfirm, ...b }: { title: string; onConfirm: () => void } & ActProps) {
   const [open, setOpen] = useState(false)
-  const btn = <Act {...b} onClick={() => setOpen(true)} />
+  const btn = act({ ...b, onClick: () => setOpen(true) })
   if (!open) return btn
   return (
     <Popconfirm open title={title} onOpenChange={(o) => { if (!o) setOpen(false) }} onCancel={() => setOpen(false)}
@@ -57,9 +60,9 @@ export const Actions = memo(function Actions({ email, ro, labels, onEdit, onShar
 }) {
   return (
     <span className="xui-acts">
-      <Act className="client-edit" disabled={ro} onClick={() => onEdit(email)}>{labels.edit}</Act>
-      <Act className="client-share" onClick={() => onShare(email)}>{labels.share}</Act>
-      <Act className="client-reset" disabled={ro} onClick={() => onReset(email)}>{labels.reset}</Act>
+      {act({ className: 'client-edit', disabled: ro, onClick: () => onEdit(email), children: labels.edit })}
+      {act({ className: 'client-share', onClick: () => onShare(email), children: labels.share })}
+      {act({ className: 'client-reset', disabled: ro, onClick: () => onReset(email), children: labels.reset })}
       <ConfirmAct className="client-delete" danger disabled={ro} title={labels.confirm} onConfirm={() => onDelete(email)}>{labels.del}</ConfirmAct>
     </span>
   )

@@ -10,7 +10,7 @@ import { validEmail, randomUUID, randomPassword } from '../lib/validate'
 import { shareLink, subscriptionLink } from '../lib/links'
 import { useReadOnly } from '../App'
 import type { ColumnsType, TableProps } from 'antd/es/table'
-import { EnableSwitch, OnlineDot, Usage, Actions, SelectionCtx, RowCheck, PageCheck } from './ClientCells'
+import { enableSwitch, onlineDot, usage, Actions, SelectionCtx, RowCheck, PageCheck } from './ClientCells'
 import type { Inbound } from './Inbounds'
 
 interface Row { email: string; inboundId: number; inboundRemark: string; protocol: string; enable: boolean; up: number; down: number; total: number; expiryTime: number; reset: number; lastOnline: number; online: boolean }
@@ -209,11 +209,11 @@ export default function Clients() {
     const enableLabel = t('common.enable'), onlineLabel = t('client.online'), offlineLabel = `${t('client.online')}: ${t('common.no')}`
     return [
       { title: <PageCheck label={t('common.all')} />, key: 'select', width: 32, render: (_, r) => <RowCheck email={r.email} /> },
-      { title: enableLabel, key: 'enable', render: (_, r) => <EnableSwitch on={r.enable} disabled={ro} label={enableLabel} onToggle={(on) => bulk(on ? 'enable' : 'disable', [r.email])} /> },
-      { title: onlineLabel, key: 'online', render: (_, r) => <OnlineDot on={r.online} label={r.online ? onlineLabel : offlineLabel} /> },
+      { title: enableLabel, key: 'enable', render: (_, r) => enableSwitch({ on: r.enable, disabled: ro, label: enableLabel, onToggle: (on) => bulk(on ? 'enable' : 'disable', [r.email]) }) },
+      { title: onlineLabel, key: 'online', render: (_, r) => onlineDot({ on: r.online, label: r.online ? onlineLabel : offlineLabel }) },
       { title: t('client.email'), key: 'email', dataIndex: 'email', sorter: true },
       { title: t('client.inbound'), key: 'inbound', sorter: true, render: (_, r) => `${r.inboundRemark || r.inboundId} (${r.protocol})` },
-      { title: t('client.usage'), key: 'usage', sorter: true, render: (_, r) => <Usage used={r.up + r.down} total={r.total} /> },
+      { title: t('client.usage'), key: 'usage', sorter: true, render: (_, r) => usage({ used: r.up + r.down, total: r.total }) },
       { title: t('client.remaining'), key: 'remaining', render: (_, r) => (r.total > 0 ? formatBytes(Math.max(0, r.total - r.up - r.down)) : t('common.unlimited')) },
       { title: t('client.expiry'), key: 'expiryTime', sorter: true, render: (_, r) => r.expiryTime === 0 ? t('common.never') : r.expiryTime < 0 ? `${Math.round(-r.expiryTime / 86400000)} ${t('common.days')}` : <span title={formatDate(r.expiryTime)}>{remaining(r.expiryTime) === 'expired' ? t('client.expired') : remaining(r.expiryTime)}</span> },
       { title: t('common.actions'), key: 'actions', render: (_, r) => <Actions email={r.email} ro={ro} labels={labels} onEdit={openEdit} onShare={setShare} onReset={onReset} onDelete={onDelete} /> },
