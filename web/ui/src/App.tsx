@@ -77,6 +77,8 @@ export default function App() {
   const { i18n } = useTranslation()
   const [dark, setDarkState] = useState(() => localStorage.getItem(THEME_KEY) === 'dark')
   const setDark = (d: boolean) => { localStorage.setItem(THEME_KEY, d ? 'dark' : 'light'); setDarkState(d) }
+  // Native controls (the clients table's checkboxes) follow the theme too.
+  useEffect(() => { document.documentElement.style.colorScheme = dark ? 'dark' : 'light' }, [dark])
   const loc = useLocation()
   // One theme object per theme: App re-renders on every navigation.
   const themeCfg = useMemo(() => ({ algorithm: dark ? antTheme.darkAlgorithm : antTheme.defaultAlgorithm }), [dark])
