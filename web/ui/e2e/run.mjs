@@ -185,6 +185,17 @@ async function main() {
     assert(d.obj.client.totalGB === 5 * 1024 ** 3, `totalGB ${d.obj.client.totalGB}`)
   })
 
+  await step('select it and disable, then select the page and enable', async () => {
+    await row().locator('.client-select').check()
+    await page.waitForSelector('text=1 selected')
+    await page.locator('button:has-text("Disable")').click()
+    await until('disabled', async () => (await clientEnabled()) === false)
+    await page.locator('.client-select-all').check()
+    assert(await row().locator('.client-select').isChecked(), 'select-all left the row unchecked')
+    await page.locator('button:has-text("Enable")').click()
+    await until('enabled', async () => (await clientEnabled()) === true)
+  })
+
   await step('add 100 clients at once', async () => {
     await page.click('#add-many')
     await pick(page, 'addmany-inbound', 'e2e-reality')

@@ -1,4 +1,4 @@
-import { lazy, Suspense, useState, createContext, useContext } from 'react'
+import { lazy, Suspense, useEffect, useMemo, useState, createContext, useContext } from 'react'
 import { Routes, Route, Navigate, useNavigate, useLocation } from 'react-router'
 import { App as AntApp, ConfigProvider, Layout, Menu, Switch, Select, Alert, Spin, theme as antTheme, Space, Button } from 'antd'
 import { useQuery } from '@tanstack/react-query'
@@ -9,13 +9,14 @@ import { api } from './lib/api'
 import { basePath } from './lib/base'
 import { languages, setLanguage } from './i18n'
 import Login from './pages/Login'
+import { pages, prefetchPages } from './pages'
 
-const Overview = lazy(() => import('./pages/Overview'))
-const Inbounds = lazy(() => import('./pages/Inbounds'))
-const Clients = lazy(() => import('./pages/Clients'))
-const Nodes = lazy(() => import('./pages/Nodes'))
-const Settings = lazy(() => import('./pages/Settings'))
-const Logs = lazy(() => import('./pages/Logs'))
+const Overview = lazy(pages.overview)
+const Inbounds = lazy(pages.inbounds)
+const Clients = lazy(pages.clients)
+const Nodes = lazy(pages.nodes)
+const Settings = lazy(pages.settings)
+const Logs = lazy(pages.logs)
 
 export interface NodeInfo { role: string; nodeId: string; nodeAddress: string; readOnly: boolean; masterAddress: string }
 const NodeCtx = createContext<NodeInfo | undefined>(undefined)
@@ -28,6 +29,7 @@ function Shell({ dark, setDark }: { dark: boolean; setDark: (d: boolean) => void
   const { t, i18n } = useTranslation()
   const nav = useNavigate()
   const loc = useLocation()
+  useEffect(prefetchPages, [])
   const info = useQuery({ queryKey: ['nodeInfo'], queryFn: () => api.get<NodeInfo>('server/nodeInfo') })
   const page = loc.pathname.replace(/^\/panel\/?/, '').split('/')[0] || 'overview'
   const items = ['overview', 'inbounds', 'clients', 'nodes', 'settings', 'logs'].map((k) => ({ key: k, label: t(`menu.${k}`) }))
@@ -75,11 +77,14 @@ export default function App() {
   const { i18n } = useTranslation()
   const [dark, setDarkState] = useState(() => localStorage.getItem(THEME_KEY) === 'dark')
   const setDark = (d: boolean) => { localStorage.setItem(THEME_KEY, d ? 'dark' : 'light'); setDarkState(d) }
+  // Native controls (the clients table's checkboxes) follow the theme too.
+  useEffect(() => { document.documentElement.style.colorScheme = dark ? 'dark' : 'light' }, [dark])
   const loc = useLocation()
+  // One theme object per theme: App re-renders on every navigation.
+  const themeCfg = useMemo(() => ({ algorithm: dark ? antTheme.darkAlgorithm : antTheme.defaultAlgorithm }), [dark])
   const onLogin = loc.pathname === '/' || loc.pathname === '/login' || loc.pathname === ''
   return (
-    <ConfigProvider locale={i18n.language === 'zh-CN' ? zhCN : enUS}
-      theme={{ algorithm: dark ? antTheme.darkAlgorithm : antTheme.defaultAlgorithm }}>
+    <ConfigProvider locale={i18n.language === 'zh-CN' ? zhCN : enUS} theme={themeCfg}>
       <AntApp style={{ minHeight: '100vh', background: dark ? '#141414' : '#f5f5f5' }}>
         {onLogin ? <Login /> : <Shell dark={dark} setDark={setDark} />}
       </AntApp>

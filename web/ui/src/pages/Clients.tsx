@@ -1,14 +1,16 @@
-import { useEffect, useState } from 'react'
-import { Table, Button, Switch, Input, Select, Space, Progress, Badge, Modal, Form, InputNumber, DatePicker, App, Popconfirm, Typography, Radio } from 'antd'
+import { memo, useCallback, useEffect, useMemo, useState, type Dispatch, type SetStateAction } from 'react'
+import { Table, Button, Switch, Input, Select, Space, Modal, Form, InputNumber, DatePicker, App, Popconfirm, Typography, Radio } from 'antd'
 import { useQuery, useQueryClient, keepPreviousData } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
 import dayjs from 'dayjs'
 import QRCode from 'qrcode'
 import { api } from '../lib/api'
-import { formatBytes, formatDate, remaining, usagePercent, gbToBytes, bytesToGb } from '../lib/format'
+import { formatBytes, formatDate, remaining, gbToBytes, bytesToGb } from '../lib/format'
 import { validEmail, randomUUID, randomPassword } from '../lib/validate'
 import { shareLink, subscriptionLink } from '../lib/links'
 import { useReadOnly } from '../App'
+import type { ColumnsType, TableProps } from 'antd/es/table'
+import { enableSwitch, onlineDot, usage, Actions, SelectionCtx, RowCheck, PageCheck } from './ClientCells'
 import type { Inbound } from './Inbounds'
 
 interface Row { email: string; inboundId: number; inboundRemark: string; protocol: string; enable: boolean; up: number; down: number; total: number; expiryTime: number; reset: number; lastOnline: number; online: boolean }
@@ -137,78 +139,121 @@ function Share({ email, onClose }: { email: string; onClose: () => void }) {
   )
 }
 
+type Query = { page: number; pageSize: number; search: string; filter: string; protocol: string; sort: string; order: string }
+
+// Toolbar is memoized: a page change or a fetch tick leaves it alone.
+const Toolbar = memo(function Toolbar({ ro, searchText, setSearchText, filter, protocol, setQ, selected, bulk, onAdd, onAddMany }: {
+  ro: boolean; searchText: string; setSearchText: (s: string) => void; filter: string; protocol: string
+  setQ: Dispatch<SetStateAction<Query>>; selected: string[]; bulk: (action: string, emails: string[], days?: number) => void
+  onAdd: () => void; onAddMany: () => void
+}) {
+  const { t } = useTranslation()
+  const [extendDays, setExtendDays] = useState(30)
+  return (
+    <Space wrap style={{ marginBottom: 12 }}>
+      <Button type="primary" id="add-client" disabled={ro} onClick={onAdd}>{t('client.add')}</Button>
+      <Button id="add-many" disabled={ro} onClick={onAddMany}>{t('client.addMany')}</Button>
+      <Input.Search id="client-search" allowClear placeholder={t('common.search')} value={searchText} onChange={(e) => setSearchText(e.target.value)} style={{ width: 220 }} />
+      <Select value={filter} style={{ width: 140 }} onChange={(filter) => setQ((o) => ({ ...o, filter, page: 1 }))}
+        options={[{ value: '', label: t('common.all') }, ...['online', 'depleted', 'expiring', 'disabled'].map((f) => ({ value: f, label: t(`client.f${f[0].toUpperCase()}${f.slice(1)}`) }))]} />
+      <Select value={protocol} style={{ width: 140 }} onChange={(protocol) => setQ((o) => ({ ...o, protocol, page: 1 }))}
+        options={[{ value: '', label: t('common.all') }, ...['vless', 'vmess', 'trojan', 'shadowsocks'].map((p) => ({ value: p, label: p }))]} />
+      {selected.length > 0 && <>
+        <span>{t('common.selected', { n: selected.length })}</span>
+        <Button disabled={ro} onClick={() => bulk('enable', selected)}>{t('common.enable')}</Button>
+        <Button disabled={ro} onClick={() => bulk('disable', selected)}>{t('common.disable')}</Button>
+        <Button disabled={ro} onClick={() => bulk('reset', selected)}>{t('common.reset')}</Button>
+        <InputNumber min={1} value={extendDays} onChange={(v) => setExtendDays(v ?? 30)} addonAfter={t('common.days')} style={{ width: 130 }} />
+        <Button disabled={ro} onClick={() => bulk('extend', selected, extendDays)}>{t('common.extend')}</Button>
+        <Popconfirm title={t('common.confirmDelete')} onConfirm={() => bulk('delete', selected)}><Button danger disabled={ro} id="bulk-delete">{t('common.delete')}</Button></Popconfirm>
+      </>}
+    </Space>
+  )
+})
+
+const EMPTY: Row[] = []
+// Typing is debounced so one search is sent per pause, not per key.
+const SEARCH_DEBOUNCE_MS = 50
+
 export default function Clients() {
   const { t } = useTranslation()
   const { message } = App.useApp()
   const ro = useReadOnly()
   const qc = useQueryClient()
-  const [q, setQ] = useState({ page: 1, pageSize: 50, search: '', filter: '', protocol: '', sort: '', order: '' })
+  const [q, setQ] = useState<Query>({ page: 1, pageSize: 50, search: '', filter: '', protocol: '', sort: '', order: '' })
   const [searchText, setSearchText] = useState('')
   const [selected, setSelected] = useState<string[]>([])
   const [edit, setEdit] = useState<Detail | 'new' | null>(null)
   const [many, setMany] = useState(false)
   const [share, setShare] = useState('')
-  const [extendDays, setExtendDays] = useState(30)
-  useEffect(() => { const h = setTimeout(() => setQ((o) => (o.search === searchText ? o : { ...o, search: searchText, page: 1 })), 120); return () => clearTimeout(h) }, [searchText])
+  useEffect(() => { const h = setTimeout(() => setQ((o) => (o.search === searchText ? o : { ...o, search: searchText, page: 1 })), SEARCH_DEBOUNCE_MS); return () => clearTimeout(h) }, [searchText])
   const params = new URLSearchParams(Object.entries(q).filter(([, v]) => v !== '' && v !== undefined).map(([k, v]) => [k, String(v)]))
   const list = useQuery({ queryKey: ['clients', q], queryFn: () => api.get<Page>(`clients/list/paged?${params}`), placeholderData: keepPreviousData, refetchInterval: 10000 })
-  const bulk = async (action: string, emails: string[], days?: number) => {
+  // Stable callbacks and columns: the table's rows re-render only when
+  // their record changes, not on each keystroke, selection or fetch state.
+  const bulk = useCallback(async (action: string, emails: string[], days?: number) => {
     try {
       const r = await api.post<{ count: number }>('clients/bulk', { action, emails, days })
       message.success(t('client.bulkDone', { n: r.count }))
       setSelected([])
       await qc.invalidateQueries({ queryKey: ['clients'] })
     } catch (e) { message.error((e as Error).message) }
-  }
-  const openEdit = async (email: string) => {
+  }, [message, t, qc])
+  const openEdit = useCallback(async (email: string) => {
     try { setEdit(await api.get<Detail>(`clients/get/${encodeURIComponent(email)}`)) } catch (e) { message.error((e as Error).message) }
-  }
+  }, [message])
+  const columns = useMemo<ColumnsType<Row>>(() => {
+    const labels = { edit: t('common.edit'), share: t('client.share'), reset: t('common.reset'), del: t('common.delete'), confirm: t('common.confirmDelete') }
+    const onReset = (email: string) => bulk('reset', [email])
+    const onDelete = (email: string) => bulk('delete', [email])
+    const enableLabel = t('common.enable'), onlineLabel = t('client.online'), offlineLabel = `${t('client.online')}: ${t('common.no')}`
+    return [
+      { title: <PageCheck label={t('common.all')} />, key: 'select', width: 32, render: (_, r) => <RowCheck email={r.email} /> },
+      { title: enableLabel, key: 'enable', render: (_, r) => enableSwitch({ on: r.enable, disabled: ro, label: enableLabel, onToggle: (on) => bulk(on ? 'enable' : 'disable', [r.email]) }) },
+      { title: onlineLabel, key: 'online', render: (_, r) => onlineDot({ on: r.online, label: r.online ? onlineLabel : offlineLabel }) },
+      { title: t('client.email'), key: 'email', dataIndex: 'email', sorter: true },
+      { title: t('client.inbound'), key: 'inbound', sorter: true, render: (_, r) => `${r.inboundRemark || r.inboundId} (${r.protocol})` },
+      { title: t('client.usage'), key: 'usage', sorter: true, render: (_, r) => usage({ used: r.up + r.down, total: r.total }) },
+      { title: t('client.remaining'), key: 'remaining', render: (_, r) => (r.total > 0 ? formatBytes(Math.max(0, r.total - r.up - r.down)) : t('common.unlimited')) },
+      { title: t('client.expiry'), key: 'expiryTime', sorter: true, render: (_, r) => r.expiryTime === 0 ? t('common.never') : r.expiryTime < 0 ? `${Math.round(-r.expiryTime / 86400000)} ${t('common.days')}` : <span title={formatDate(r.expiryTime)}>{remaining(r.expiryTime) === 'expired' ? t('client.expired') : remaining(r.expiryTime)}</span> },
+      { title: t('common.actions'), key: 'actions', render: (_, r) => <Actions email={r.email} ro={ro} labels={labels} onEdit={openEdit} onShare={setShare} onReset={onReset} onDelete={onDelete} /> },
+    ]
+  }, [t, ro, bulk, openEdit])
+  const total = list.data?.total ?? 0
+  const pagination = useMemo(() => ({ current: q.page, pageSize: q.pageSize, total, showSizeChanger: true, pageSizeOptions: [20, 50, 100, 200], showTotal: (n: number) => t('common.total', { n }) }), [q.page, q.pageSize, total, t])
+  const onAdd = useCallback(() => setEdit('new'), [])
+  const onAddMany = useCallback(() => setMany(true), [])
+  const onTableChange = useCallback<NonNullable<TableProps<Row>['onChange']>>((p, _f, sorter) => {
+    const s = Array.isArray(sorter) ? sorter[0] : sorter
+    setQ((o) => ({ ...o, page: p.current ?? 1, pageSize: p.pageSize ?? 50, sort: s?.order ? String(s.columnKey) : '', order: s?.order ?? '' }))
+  }, [])
+  const loading = list.isFetching && !list.data
+  const items = list.data?.items ?? EMPTY
+  const pageEmails = useMemo(() => items.map((r) => r.email), [items])
+  const selection = useMemo(() => {
+    const set = new Set(selected)
+    return {
+      selected: set, page: pageEmails,
+      // As antd's rowSelection did: a change keeps only this page's rows.
+      toggle: (email: string, on: boolean) => setSelected(pageEmails.filter((e) => (e === email ? on : set.has(e)))),
+      all: (on: boolean) => setSelected(on ? [...pageEmails] : []),
+    }
+  }, [selected, pageEmails])
+  // The same element while its inputs are the same: typing in the search
+  // box re-renders the page, not the table.
+  const table = useMemo(() => (
+    // Own scroll box rather than scroll.x: antd measures the scroll width
+    // for its shadows after every data change, a forced layout of the table.
+    <div className="xui-table-scroll">
+      <Table<Row> rowKey="email" size="small" loading={loading} dataSource={items}
+        pagination={pagination} onChange={onTableChange} columns={columns} />
+    </div>
+  ), [loading, items, pagination, onTableChange, columns])
   return (
     <>
-      <Space wrap style={{ marginBottom: 12 }}>
-        <Button type="primary" id="add-client" disabled={ro} onClick={() => setEdit('new')}>{t('client.add')}</Button>
-        <Button id="add-many" disabled={ro} onClick={() => setMany(true)}>{t('client.addMany')}</Button>
-        <Input.Search id="client-search" allowClear placeholder={t('common.search')} value={searchText} onChange={(e) => setSearchText(e.target.value)} style={{ width: 220 }} />
-        <Select value={q.filter} style={{ width: 140 }} onChange={(filter) => setQ({ ...q, filter, page: 1 })}
-          options={[{ value: '', label: t('common.all') }, ...['online', 'depleted', 'expiring', 'disabled'].map((f) => ({ value: f, label: t(`client.f${f[0].toUpperCase()}${f.slice(1)}`) }))]} />
-        <Select value={q.protocol} style={{ width: 140 }} onChange={(protocol) => setQ({ ...q, protocol, page: 1 })}
-          options={[{ value: '', label: t('common.all') }, ...['vless', 'vmess', 'trojan', 'shadowsocks'].map((p) => ({ value: p, label: p }))]} />
-        {selected.length > 0 && <>
-          <span>{t('common.selected', { n: selected.length })}</span>
-          <Button disabled={ro} onClick={() => bulk('enable', selected)}>{t('common.enable')}</Button>
-          <Button disabled={ro} onClick={() => bulk('disable', selected)}>{t('common.disable')}</Button>
-          <Button disabled={ro} onClick={() => bulk('reset', selected)}>{t('common.reset')}</Button>
-          <InputNumber min={1} value={extendDays} onChange={(v) => setExtendDays(v ?? 30)} addonAfter={t('common.days')} style={{ width: 130 }} />
-          <Button disabled={ro} onClick={() => bulk('extend', selected, extendDays)}>{t('common.extend')}</Button>
-          <Popconfirm title={t('common.confirmDelete')} onConfirm={() => bulk('delete', selected)}><Button danger disabled={ro} id="bulk-delete">{t('common.delete')}</Button></Popconfirm>
-        </>}
-      </Space>
-      <Table<Row> rowKey="email" size="small" loading={list.isFetching && !list.data} dataSource={list.data?.items ?? []} scroll={{ x: true }}
-        rowSelection={{ selectedRowKeys: selected, onChange: (k) => setSelected(k as string[]) }}
-        pagination={{ current: q.page, pageSize: q.pageSize, total: list.data?.total ?? 0, showSizeChanger: true, pageSizeOptions: [20, 50, 100, 200], showTotal: (n) => t('common.total', { n }) }}
-        onChange={(p, _f, sorter) => {
-          const s = Array.isArray(sorter) ? sorter[0] : sorter
-          setQ({ ...q, page: p.current ?? 1, pageSize: p.pageSize ?? 50, sort: s?.order ? String(s.columnKey) : '', order: s?.order ?? '' })
-        }}
-        columns={[
-          { title: t('common.enable'), key: 'enable', render: (_, r) => <Switch size="small" className="client-enable" checked={r.enable} disabled={ro} onChange={(on) => bulk(on ? 'enable' : 'disable', [r.email])} /> },
-          { title: t('client.online'), key: 'online', render: (_, r) => <Badge status={r.online ? 'success' : 'default'} /> },
-          { title: t('client.email'), key: 'email', dataIndex: 'email', sorter: true },
-          { title: t('client.inbound'), key: 'inbound', sorter: true, render: (_, r) => `${r.inboundRemark || r.inboundId} (${r.protocol})` },
-          { title: t('client.usage'), key: 'usage', sorter: true, render: (_, r) => <div style={{ minWidth: 150 }}>{formatBytes(r.up + r.down)} / {r.total ? formatBytes(r.total) : '∞'}{r.total > 0 && <Progress size="small" percent={usagePercent(r.up + r.down, r.total)} />}</div> },
-          { title: t('client.remaining'), key: 'remaining', render: (_, r) => (r.total > 0 ? formatBytes(Math.max(0, r.total - r.up - r.down)) : t('common.unlimited')) },
-          { title: t('client.expiry'), key: 'expiryTime', sorter: true, render: (_, r) => r.expiryTime === 0 ? t('common.never') : r.expiryTime < 0 ? `${Math.round(-r.expiryTime / 86400000)} ${t('common.days')}` : <span title={formatDate(r.expiryTime)}>{remaining(r.expiryTime) === 'expired' ? t('client.expired') : remaining(r.expiryTime)}</span> },
-          {
-            title: t('common.actions'), key: 'actions', render: (_, r) => (
-              <Space size="small">
-                <Button size="small" className="client-edit" disabled={ro} onClick={() => openEdit(r.email)}>{t('common.edit')}</Button>
-                <Button size="small" className="client-share" onClick={() => setShare(r.email)}>{t('client.share')}</Button>
-                <Button size="small" disabled={ro} onClick={() => bulk('reset', [r.email])}>{t('common.reset')}</Button>
-                <Popconfirm title={t('common.confirmDelete')} onConfirm={() => bulk('delete', [r.email])}><Button size="small" danger className="client-delete" disabled={ro}>{t('common.delete')}</Button></Popconfirm>
-              </Space>
-            ),
-          },
-        ]} />
+      <Toolbar ro={ro} searchText={searchText} setSearchText={setSearchText} filter={q.filter} protocol={q.protocol} setQ={setQ}
+        selected={selected} bulk={bulk} onAdd={onAdd} onAddMany={onAddMany} />
+      <SelectionCtx.Provider value={selection}>{table}</SelectionCtx.Provider>
       {edit && <ClientForm edit={edit} onClose={() => setEdit(null)} />}
       {many && <AddMany onClose={() => setMany(false)} />}
       {share && <Share email={share} onClose={() => setShare('')} />}

@@ -1,17 +1,20 @@
 import { useEffect, useState } from 'react'
 import { Card, Form, Input, Button, Alert, Select } from 'antd'
 import { useTranslation } from 'react-i18next'
+import { useNavigate } from 'react-router'
 import { request } from '../lib/api'
-import { basePath } from '../lib/base'
 import { languages, setLanguage } from '../i18n'
+import { prefetchPages } from '.'
 
 export default function Login() {
   const { t, i18n } = useTranslation()
   const [err, setErr] = useState('')
   const [needCode, setNeedCode] = useState(false)
   const [busy, setBusy] = useState(false)
+  const nav = useNavigate()
   // Show the code field up front when two-factor login is on; the server's
   // refusal still reveals it if this check fails.
+  useEffect(prefetchPages, [])
   useEffect(() => {
     request<boolean>('POST', 'getTwoFactorEnable').then((on) => { if (on) setNeedCode(true) }).catch(() => {})
   }, [])
@@ -19,7 +22,9 @@ export default function Login() {
     setBusy(true); setErr('')
     try {
       await request('POST', 'login', v)
-      window.location.assign(basePath() + 'panel/')
+      // In-app navigation: a full load would fetch and compile every script
+      // again before the panel could render.
+      nav('/panel/', { replace: true })
     } catch (e) {
       const msg = (e as Error).message
       if (/two-factor|twoFactor|2fa|code/i.test(msg)) setNeedCode(true)
