@@ -107,3 +107,34 @@ func TestClientIDCacheFollowsEveryWriter(t *testing.T) {
 		}
 	})
 }
+
+// TestManyNewClientsClashInTheSameInbound: a batch larger than
+// textScanLimit is checked against an index of the inbound's clients:
+// an email differing only in case, or an id already there, is refused
+// naming the field and nothing is stored.
+func TestManyNewClientsClashInTheSameInbound(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		testdb.Open(t, b)
+		s := &InboundService{}
+		old := inboundtest.Client(model.VLESS, "old@x")
+		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 24101, old))
+		before := testdb.Dump(t)
+		batch := func(last func(c map[string]any)) error {
+			many := make([]map[string]any, textScanLimit+4)
+			for i := range many {
+				many[i] = inboundtest.Client(model.VLESS, "b"+strconv.Itoa(i)+"@x")
+			}
+			last(many[len(many)-1])
+			return s.AddInboundClient(&model.Inbound{Id: in.Id, Settings: inboundtest.Settings(model.VLESS, many...)})
+		}
+		errstest.Want(t, batch(func(c map[string]any) { c["email"] = "OLD@x" }), errs.KindConflict, "email")
+		errstest.Want(t, batch(func(c map[string]any) { c["id"] = strings.ToUpper(old["id"].(string)) }), errs.KindConflict, "id")
+		testdb.AssertUnchanged(t, before)
+		if err := batch(func(map[string]any) {}); err != nil {
+			t.Fatalf("a clash-free batch refused: %v", err)
+		}
+		if n := len(svcClientsOf(t, in.Id)); n != textScanLimit+5 {
+			t.Fatalf("%d clients stored, want %d", n, textScanLimit+5)
+		}
+	})
+}

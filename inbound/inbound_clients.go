@@ -181,38 +181,8 @@ func (s *InboundService) AddInboundClient(data *model.Inbound) error {
 // checkNewClientsFree checks clients against the database's emails and the
 // inbound's own clients (skipping index skip, the client being replaced).
 func (s *InboundService) checkNewClientsFree(tx *gorm.DB, version int64, in *model.Inbound, doc *settingsDoc, clients []Client, skip int) error {
-	// Cheap pre-check on the stored text: a value that does not occur in it
-	// (case-insensitively) cannot belong to any client of this inbound.
-	text := []byte(in.Settings)
-	field := clientKeyField(in.Protocol)
-	var suspects []Client
-	for _, c := range clients {
-		if containsFold(text, c.Email) || (field != "email" && containsFold(text, c.Key(string(in.Protocol)))) {
-			suspects = append(suspects, c)
-		}
-	}
-	if len(suspects) > 0 {
-		raws, err := doc.clientList()
-		if err != nil {
-			return err
-		}
-		ids, err := identsOf(raws)
-		if err != nil {
-			return err
-		}
-		for i, id := range ids {
-			if i == skip {
-				continue
-			}
-			for _, c := range suspects {
-				if strings.EqualFold(id.Email, c.Email) {
-					return errs.Conflict("email", "email %q is already used in this inbound", c.Email)
-				}
-				if field != "email" && sameKey(in.Protocol, id.key(in.Protocol), c.Key(string(in.Protocol))) {
-					return errs.Conflict(field, "%s %q is already used in this inbound", field, c.Key(string(in.Protocol)))
-				}
-			}
-		}
+	if err := checkFreeInInbound(in, doc, clients, skip); err != nil {
+		return err
 	}
 	if err := s.ids.checkFree(tx, version, in.Protocol, clients, in.Id); err != nil {
 		return err
@@ -371,4 +341,67 @@ func (s *InboundService) delClient(inboundId int, value string, byEmail bool) er
 		ch.Removed, ch.removedIDs = []string{email}, []string{ids[idx].ID}
 		return []ClientChange{ch}, nil
 	})
+}
+
+// textScanLimit: up to this many new clients are first looked for in the
+// stored text (a value absent from it cannot clash, and nothing is
+// parsed); more are checked against one index of the inbound's clients,
+// which keeps adding thousands of clients linear in the inbound's size.
+const textScanLimit = 8
+
+// checkFreeInInbound fails with errs.Conflict when a new client's email or
+// key is already used by another client of in (skip is the index of the
+// client being replaced, or -1).
+func checkFreeInInbound(in *model.Inbound, doc *settingsDoc, clients []Client, skip int) error {
+	p := in.Protocol
+	field := clientKeyField(p)
+	suspects := clients
+	if len(clients) <= textScanLimit {
+		text := []byte(in.Settings)
+		suspects = nil
+		for _, c := range clients {
+			if containsFold(text, c.Email) || (field != "email" && containsFold(text, c.Key(string(p)))) {
+				suspects = append(suspects, c)
+			}
+		}
+	}
+	if len(suspects) == 0 {
+		return nil
+	}
+	raws, err := doc.clientList()
+	if err != nil {
+		return err
+	}
+	ids, err := identsOf(raws)
+	if err != nil {
+		return err
+	}
+	// Keys compare as sameKey does: passwords exactly, ids and emails
+	// case-insensitively.
+	norm := func(k string) string {
+		if field == "password" {
+			return k
+		}
+		return strings.ToLower(k)
+	}
+	emails := make(map[string]bool, len(ids))
+	keys := make(map[string]bool, len(ids))
+	for i, id := range ids {
+		if i == skip {
+			continue
+		}
+		emails[strings.ToLower(id.Email)] = true
+		if field != "email" {
+			keys[norm(id.key(p))] = true
+		}
+	}
+	for _, c := range suspects {
+		if emails[strings.ToLower(c.Email)] {
+			return errs.Conflict("email", "email %q is already used in this inbound", c.Email)
+		}
+		if field != "email" && keys[norm(c.Key(string(p)))] {
+			return errs.Conflict(field, "%s %q is already used in this inbound", field, c.Key(string(p)))
+		}
+	}
+	return nil
 }
