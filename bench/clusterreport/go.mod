@@ -1,6 +1,6 @@
 module github.com/mhsanaei/3x-ui/v2/bench/clusterreport
 
-go 1.26
+go 1.26.0
 
 require gonum.org/v1/plot v0.17.0
 
@@ -11,6 +11,9 @@ require (
 	git.sr.ht/~sbinet/gg v0.7.0 // indirect
 	github.com/ajstarks/svgo v0.0.0-20211024235047-1546f124cd8b // indirect
 	github.com/golang/freetype v0.0.0-20170609003504-e2365dfdc4a0 // indirect
+	github.com/mhsanaei/3x-ui/v2 v2.0.0
 	golang.org/x/image v0.30.0 // indirect
-	golang.org/x/text v0.28.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
 )
+
+replace github.com/mhsanaei/3x-ui/v2 => ../..

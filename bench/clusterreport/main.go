@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/tests/clusterresult"
 	"log"
 	"os"
 	"path/filepath"
@@ -81,89 +82,17 @@ func loadRun(dir string) run {
 	return r
 }
 
-// The shapes below mirror tests/multinode's results (see their field docs).
-type latencies struct {
-	N       int       `json:"n"`
-	P50ms   float64   `json:"p50ms"`
-	P95ms   float64   `json:"p95ms"`
-	MaxMs   float64   `json:"maxMs"`
-	Samples []float64 `json:"samples"`
-}
-
-type windowResult struct {
-	Seconds            float64 `json:"seconds"`
-	Statements         int64   `json:"statements"`
-	Prepares           int64   `json:"prepares"`
-	BytesToDB          int64   `json:"bytesToDB"`
-	BytesFromDB        int64   `json:"bytesFromDB"`
-	ServerQuestions    int64   `json:"serverQuestions"`
-	ServerBytes        int64   `json:"serverBytes"`
-	MasterCPUSeconds   float64 `json:"masterCpuSeconds"`
-	ProcessCPUSeconds  float64 `json:"processCpuSeconds"`
-	StatementsPerSec   float64 `json:"statementsPerSec"`
-	BytesPerSec        float64 `json:"bytesPerSec"`
-	ServerQuestionsSec float64 `json:"serverQuestionsPerSec"`
-	MasterCPUPercent   float64 `json:"masterCpuPercent"`
-}
-
-type suiteResult struct {
-	Workers          int       `json:"workers"`
-	SyncSeconds      int       `json:"syncSeconds"`
-	Pushed           latencies `json:"pushed"`
-	Blocked          latencies `json:"blocked"`
-	XrayRestarts     int       `json:"xrayRestarts"`
-	Interrupted      int       `json:"interrupted"`
-	StreamBytes      int64     `json:"streamBytes"`
-	Kills            int       `json:"kills"`
-	MovedBytes       int64     `json:"movedBytes"`
-	CountedBytes     int64     `json:"countedBytes"`
-	JournaledBytes   int64     `json:"journaledBytes"`
-	MovedDiffPercent float64   `json:"movedDiffPercent"`
-	ColdStartServed  bool      `json:"coldStartServed"`
-	ColdStartSub     int       `json:"coldStartSubLinks"`
-	Seconds          float64   `json:"seconds"`
-}
-
-type simResult struct {
-	Nodes               int          `json:"nodes"`
-	Clients             int          `json:"clients"`
-	SyncSeconds         int          `json:"syncSeconds"`
-	FlushSeconds        int          `json:"flushSeconds"`
-	StartupSeconds      float64      `json:"startupSeconds"`
-	Idle                windowResult `json:"idle"`
-	Changes             windowResult `json:"changes"`
-	ChangeCount         int          `json:"changeCount"`
-	StatementsPerChange float64      `json:"statementsPerChange"`
-	BytesPerChange      float64      `json:"bytesPerChange"`
-	MasterCPUPerChange  float64      `json:"masterCpuMsPerChange"`
-	Propagation         latencies    `json:"propagation"`
-	Traffic             windowResult `json:"traffic"`
-	TrafficClients      int          `json:"trafficClientsPerNodePerFlush"`
-	Restarts            int          `json:"restarts"`
-	ApplyMs             float64      `json:"applyMsMean"`
-}
-
-type scaleResult struct {
-	Clients, Inbounds, Workers int
-	SeedSeconds                float64   `json:"seedSeconds"`
-	WorkerStartSeconds         []float64 `json:"workerStartSeconds"`
-	SnapshotBytes              int64     `json:"snapshotBytes"`
-	Idle                       windowResult
-	StatementsPerMin           float64   `json:"statementsPerMin"`
-	QuestionsPerMin            float64   `json:"serverQuestionsPerMin"`
-	MasterRSS                  int64     `json:"masterRss"`
-	WorkerRSS                  []int64   `json:"workerRss"`
-	Pushed                     latencies `json:"pushed"`
-	ChangeWindow               windowResult
-	IdleBytesPerNode           map[string]float64 `json:"idleBytesPerSecPerNode"`
-	FullSyncMs                 float64            `json:"fullSyncMs"`
-	IncrementalSyncMs          float64            `json:"incrementalSyncMs"`
-	ApplyMs                    float64            `json:"applyMs"`
-	FlushMs                    map[string]float64 `json:"flushMs"`
-}
+// The suite's results (tests/clusterresult).
+type (
+	latencies    = clusterresult.Latencies
+	windowResult = clusterresult.Window
+	suiteResult  = clusterresult.Suite
+	simResult    = clusterresult.Sim
+	scaleResult  = clusterresult.Scale
+)
 
 // flushPoints is scale's flush map in client order.
-func (s *scaleResult) flushPoints() (clients []int, ms []float64) {
+func flushPoints(s *scaleResult) (clients []int, ms []float64) {
 	for k := range s.FlushMs {
 		n, err := strconv.Atoi(k)
 		if err == nil {

@@ -89,7 +89,7 @@ func propagationPlot(r run) *plot.Plot {
 }
 
 func flushPlot(s *scaleResult) *plot.Plot {
-	clients, ms := s.flushPoints()
+	clients, ms := flushPoints(s)
 	pts := make(plotter.XYs, len(clients))
 	for i := range clients {
 		pts[i].X, pts[i].Y = float64(clients[i]), ms[i]

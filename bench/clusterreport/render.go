@@ -88,7 +88,7 @@ func renderScale(p func(string, ...any), s *scaleResult, plots map[string]string
 	p("| full sync, simulated worker (read snapshot, write cache, render; no diff on a first start) | %.0f ms |\n", s.FullSyncMs)
 	p("| incremental sync of one client change, simulated worker (version, change log, rows, cache write, render + diff, status row) | %.0f ms |\n", s.IncrementalSyncMs)
 	p("| apply (render + diff against the running config, no gRPC), mean over the simulated worker's applies | %.0f ms |\n", s.ApplyMs)
-	clients, ms := s.flushPoints()
+	clients, ms := flushPoints(s)
 	for i := range clients {
 		p("| flush of one batch of %d client deltas (`FlushOnce`) | %.0f ms |\n", clients[i], ms[i])
 	}

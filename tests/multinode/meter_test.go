@@ -2,6 +2,7 @@ package multinode
 
 import (
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/tests/clusterresult"
 	"os"
 	"sort"
 	"strconv"
@@ -121,23 +122,6 @@ func (w *window) wireNow() wireSample {
 	return s
 }
 
-// windowResult is what one window measured, as totals and rates.
-type windowResult struct {
-	Seconds            float64 `json:"seconds"`
-	Statements         int64   `json:"statements"`        // COM_QUERY + COM_STMT_EXECUTE through our proxies
-	Prepares           int64   `json:"prepares"`          // COM_STMT_PREPARE through our proxies
-	BytesToDB          int64   `json:"bytesToDB"`         // client -> MariaDB through our proxies
-	BytesFromDB        int64   `json:"bytesFromDB"`       // MariaDB -> client through our proxies
-	ServerQuestions    int64   `json:"serverQuestions"`   // global Questions delta (whole server)
-	ServerBytes        int64   `json:"serverBytes"`       // global Bytes_sent + Bytes_received delta
-	MasterCPUSeconds   float64 `json:"masterCpuSeconds"`  // master panel process
-	ProcessCPUSeconds  float64 `json:"processCpuSeconds"` // this test process (simulated workers)
-	StatementsPerSec   float64 `json:"statementsPerSec"`
-	BytesPerSec        float64 `json:"bytesPerSec"`
-	ServerQuestionsSec float64 `json:"serverQuestionsPerSec"`
-	MasterCPUPercent   float64 `json:"masterCpuPercent"`
-}
-
 func (w *window) close() windowResult {
 	wire := w.wireNow().minus(w.wire)
 	server := readServerStatus(w.t, w.conn)
@@ -155,16 +139,6 @@ func (w *window) close() windowResult {
 	r.ServerQuestionsSec = float64(r.ServerQuestions) / secs
 	r.MasterCPUPercent = 100 * r.MasterCPUSeconds / secs
 	return r
-}
-
-// latencies summarises propagation samples in milliseconds.
-type latencies struct {
-	N     int     `json:"n"`
-	P50ms float64 `json:"p50ms"`
-	P95ms float64 `json:"p95ms"`
-	MaxMs float64 `json:"maxMs"`
-	// Samples are every latency, for the plots.
-	Samples []float64 `json:"samples,omitempty"`
 }
 
 func summarize(d []time.Duration, keepSamples bool) latencies {
@@ -185,3 +159,12 @@ func summarize(d []time.Duration, keepSamples bool) latencies {
 	}
 	return l
 }
+
+// The results the suite writes (see package clusterresult).
+type (
+	latencies    = clusterresult.Latencies
+	windowResult = clusterresult.Window
+	suiteResult  = clusterresult.Suite
+	simResult    = clusterresult.Sim
+	scaleResult  = clusterresult.Scale
+)

@@ -12,27 +12,6 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
-// scaleResult is scenario 5.
-type scaleResult struct {
-	Clients, Inbounds, Workers int
-	SeedSeconds                float64 `json:"seedSeconds"`
-	// Real worker processes.
-	WorkerStartSeconds []float64 `json:"workerStartSeconds"` // x-ui run -> serving: full sync + Xray start
-	SnapshotBytes      int64     `json:"snapshotBytes"`      // shared-cache.json
-	Idle               windowResult
-	StatementsPerMin   float64   `json:"statementsPerMin"`
-	QuestionsPerMin    float64   `json:"serverQuestionsPerMin"`
-	MasterRSS          int64     `json:"masterRss"`
-	WorkerRSS          []int64   `json:"workerRss"`
-	Pushed             latencies `json:"pushed"`
-	ChangeWindow       windowResult
-	// One simulated worker (real sync code, recorder for Xray).
-	IdleBytesPerNode  map[string]float64 `json:"idleBytesPerSecPerNode"`
-	FullSyncMs        float64            `json:"fullSyncMs"`
-	IncrementalSyncMs float64            `json:"incrementalSyncMs"`
-	ApplyMs           float64            `json:"applyMs"` // render + plan of the last apply
-	FlushMs           map[string]float64 `json:"flushMs"` // deltas in one batch -> FlushOnce time
-}
 
 // BenchmarkClusterScale is scenario 5: 20,000 clients over 20 inbounds, a
 // master and 4 workers (real processes, own namespaces, real Xray),

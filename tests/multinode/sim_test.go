@@ -11,26 +11,6 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
-// simResult is scenario 6 for one fleet size.
-type simResult struct {
-	Nodes          int          `json:"nodes"`
-	Clients        int          `json:"clients"`
-	SyncSeconds    int          `json:"syncSeconds"`
-	FlushSeconds   int          `json:"flushSeconds"`
-	StartupSeconds float64      `json:"startupSeconds"` // every worker's first full sync
-	Idle           windowResult `json:"idle"`
-	Changes        windowResult `json:"changes"`
-	ChangeCount    int          `json:"changeCount"`
-	// Per client change, above the idle rate.
-	StatementsPerChange float64      `json:"statementsPerChange"`
-	BytesPerChange      float64      `json:"bytesPerChange"`
-	MasterCPUPerChange  float64      `json:"masterCpuMsPerChange"`
-	Propagation         latencies    `json:"propagation"`
-	Traffic             windowResult `json:"traffic"`
-	TrafficClients      int          `json:"trafficClientsPerNodePerFlush"`
-	Restarts            int          `json:"restarts"`    // over all recorders, first starts excluded
-	ApplyMs             float64      `json:"applyMsMean"` // recorder render + plan per apply
-}
 
 // TestClusterSimulation is scenario 6: one real master process (own
 // namespace, real Xray, real MariaDB) and N simulated workers in this

@@ -73,24 +73,6 @@ func startPushedWorker(t testing.TB, c *cluster, name string, opts nodeOptions) 
 	return w, relay
 }
 
-// suiteResult is what scenarios 1-4 measured.
-type suiteResult struct {
-	Workers          int       `json:"workers"`
-	SyncSeconds      int       `json:"syncSeconds"`
-	Pushed           latencies `json:"pushed"`
-	Blocked          latencies `json:"blocked"`
-	XrayRestarts     int       `json:"xrayRestarts"`
-	Interrupted      int       `json:"interrupted"`
-	StreamBytes      int64     `json:"streamBytes"`
-	Kills            int       `json:"kills"`
-	MovedBytes       int64     `json:"movedBytes"`
-	CountedBytes     int64     `json:"countedBytes"`
-	JournaledBytes   int64     `json:"journaledBytes"`
-	MovedDiffPercent float64   `json:"movedDiffPercent"`
-	ColdStartServed  bool      `json:"coldStartServed"`
-	ColdStartSub     int       `json:"coldStartSubLinks"`
-	Seconds          float64   `json:"seconds"`
-}
 
 // TestClusterSuite runs scenarios 1-4 on one cluster:
 //
