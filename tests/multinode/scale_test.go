@@ -12,7 +12,6 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
-
 // BenchmarkClusterScale is scenario 5: 20,000 clients over 20 inbounds, a
 // master and 4 workers (real processes, own namespaces, real Xray),
 // production intervals. It measures the workers' start (full sync and

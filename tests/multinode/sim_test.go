@@ -11,7 +11,6 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
-
 // TestClusterSimulation is scenario 6: one real master process (own
 // namespace, real Xray, real MariaDB) and N simulated workers in this
 // process, each running the panel's real sync, heartbeat, push receiver

@@ -73,7 +73,6 @@ func startPushedWorker(t testing.TB, c *cluster, name string, opts nodeOptions) 
 	return w, relay
 }
 
-
 // TestClusterSuite runs scenarios 1-4 on one cluster:
 //
 //   - 3, exactly once under faults, first, while no client was ever
