@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { join, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startPanel, launchBrowser, until, freePort } from '../web/ui/e2e/harness.mjs'
+import { api, adminSession } from './ui-session.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = resolve(here, '..')
@@ -17,23 +18,10 @@ const RUNS = 5
 
 const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)] }
 
-async function api(url, cookie, csrf, method, path, body) {
-  const r = await fetch(url + 'panel/api/' + path, { method, headers: { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' }, body: body ? JSON.stringify(body) : undefined })
-  const j = await r.json()
-  if (!j.success) throw new Error(`${path}: ${j.msg}`)
-  return j.obj
-}
 
 const panel = await startPanel({ bin, xray, name: 'bench', base: '/b/' })
 try {
-  const login = await fetch(panel.url + 'login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'admin' }) })
-  const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
-  const csrf = (await login.json()).obj.csrfToken
-  // Own API port: other panels on this machine may hold the default one.
-  const tpl = await api(panel.url, cookie, csrf, 'GET', 'setting/getXrayTemplate')
-  const t = typeof tpl === 'string' ? JSON.parse(tpl) : tpl
-  t.inbounds.find((i) => i.tag === 'api').port = await freePort()
-  await api(panel.url, cookie, csrf, 'POST', 'setting/updateXrayTemplate', { xraySetting: JSON.stringify(t) })
+  const { cookie, csrf } = await adminSession(panel)
   // One inbound created with every client inline: a single write.
   const t0 = Date.now()
   const clients = Array.from({ length: N }, (_, i) => ({ id: randomUUID(), email: `u${Math.floor(i / 5000)}-${String(i).padStart(6, '0')}`, enable: true, totalGB: 0, expiryTime: 0, limitIp: 0, subId: `s${i}` }))

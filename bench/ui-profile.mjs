@@ -8,17 +8,12 @@ import { randomUUID } from 'node:crypto'
 import { join, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startPanel, launchBrowser, freePort } from '../web/ui/e2e/harness.mjs'
+import { api, adminSession } from './ui-session.mjs'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const xray = process.env.XUI_TEST_XRAY_BIN || join(root, 'bin/xray-linux-amd64')
 const N = Number(process.env.BENCH_CLIENTS || 20000)
 
-async function api(url, cookie, csrf, method, path, body) {
-  const r = await fetch(url + 'panel/api/' + path, { method, headers: { Cookie: cookie, 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' }, body: body ? JSON.stringify(body) : undefined })
-  const j = await r.json()
-  if (!j.success) throw new Error(`${path}: ${j.msg}`)
-  return j.obj
-}
 
 function report(name, profile, wall) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
@@ -38,13 +33,7 @@ function report(name, profile, wall) {
 
 const panel = await startPanel({ bin: process.env.XUI_E2E_BIN, xray, name: 'prof', base: '/p/' })
 try {
-  const login = await fetch(panel.url + 'login', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'admin' }) })
-  const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ')
-  const csrf = (await login.json()).obj.csrfToken
-  const tpl = await api(panel.url, cookie, csrf, 'GET', 'setting/getXrayTemplate')
-  const t = typeof tpl === 'string' ? JSON.parse(tpl) : tpl
-  t.inbounds.find((i) => i.tag === 'api').port = await freePort()
-  await api(panel.url, cookie, csrf, 'POST', 'setting/updateXrayTemplate', { xraySetting: JSON.stringify(t) })
+  const { cookie, csrf } = await adminSession(panel)
   const clients = Array.from({ length: N }, (_, i) => ({ id: randomUUID(), email: `u${Math.floor(i / 5000)}-${String(i).padStart(6, '0')}`, enable: true, totalGB: i % 3 ? 10 * 1024 ** 3 : 0, expiryTime: 0, limitIp: 0, subId: `s${i}` }))
   await api(panel.url, cookie, csrf, 'POST', 'inbounds/add', {
     remark: 'prof', enable: true, port: await freePort(), protocol: 'vless',
