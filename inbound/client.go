@@ -221,6 +221,15 @@ func (c clientIdent) key(p model.Protocol) string {
 	}
 }
 
+// idents lists the identities of the document's clients.
+func (d *settingsDoc) idents() ([]clientIdent, error) {
+	raws, err := d.clientList()
+	if err != nil {
+		return nil, err
+	}
+	return identsOf(raws)
+}
+
 func identsOf(raws []json.RawMessage) ([]clientIdent, error) {
 	out := make([]clientIdent, len(raws))
 	for i, raw := range raws {

@@ -155,11 +155,7 @@ func storedIdents(settings string) []clientIdent {
 	if err != nil {
 		return nil
 	}
-	raws, err := doc.clientList()
-	if err != nil {
-		return nil
-	}
-	ids, err := identsOf(raws)
+	ids, err := doc.idents()
 	if err != nil {
 		return nil
 	}

@@ -29,14 +29,8 @@ func syncClientRows(tx *gorm.DB, old *model.Inbound, p model.Protocol, clients [
 	}
 	keyToEmail := map[string]string{}
 	if field := clientKeyField(p); old.Protocol == p && field != "email" {
-		if doc, err := parseStoredSettings(old.Settings); err == nil {
-			if raws, err := doc.clientList(); err == nil {
-				if ids, err := identsOf(raws); err == nil {
-					for _, id := range ids {
-						keyToEmail[strings.ToLower(id.key(p))] = strings.ToLower(id.Email)
-					}
-				}
-			}
+		for _, id := range storedIdents(old.Settings) {
+			keyToEmail[strings.ToLower(id.key(p))] = strings.ToLower(id.Email)
 		}
 	}
 	claimed := make(map[int]*Client, len(clients))
@@ -368,11 +362,7 @@ func checkFreeInInbound(in *model.Inbound, doc *settingsDoc, clients []Client, s
 	if len(suspects) == 0 {
 		return nil
 	}
-	raws, err := doc.clientList()
-	if err != nil {
-		return err
-	}
-	ids, err := identsOf(raws)
+	ids, err := doc.idents()
 	if err != nil {
 		return err
 	}
