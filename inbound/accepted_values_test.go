@@ -2,29 +2,22 @@ package inbound
 
 import (
 	"crypto/ecdh"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
-	"github.com/mhsanaei/3x-ui/v2/settings"
-	"github.com/mhsanaei/3x-ui/v2/xrayconf"
-	"math/big"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
+	"github.com/mhsanaei/3x-ui/v2/settings"
+	"github.com/mhsanaei/3x-ui/v2/util/testcert"
 	"github.com/mhsanaei/3x-ui/v2/validate"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"github.com/mhsanaei/3x-ui/v2/xray/users"
 	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
+	"github.com/mhsanaei/3x-ui/v2/xrayconf"
 )
 
 // TestEveryAcceptedValueRunsInXray feeds every value the panel accepts for
@@ -35,7 +28,7 @@ import (
 // is tested here.
 func TestEveryAcceptedValueRunsInXray(t *testing.T) {
 	bin := xraytest.Binary(t)
-	cert, key := testCertFiles(t)
+	cert, key := testcert.Write(t, t.TempDir(), "example.com")
 	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -148,28 +141,4 @@ func mustJSONString(v any) string {
 		panic(err)
 	}
 	return string(b)
-}
-
-func testCertFiles(t *testing.T) (string, string) {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		DNSNames: []string{"example.com"}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalECPrivateKey(k)
-	dir := t.TempDir()
-	cert, key := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
-	if err := os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return cert, key
 }

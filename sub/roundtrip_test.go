@@ -2,16 +2,10 @@ package sub_test
 
 import (
 	"crypto/ecdh"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -27,6 +21,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/sub"
+	"github.com/mhsanaei/3x-ui/v2/util/testcert"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
@@ -147,24 +142,6 @@ func (e *panelEnv) moveBytes(socks, email string) {
 	e.t.Logf("%s: moved %d down / %d up; counters up=%d down=%d", email, got, up, seen.Up, seen.Down)
 }
 
-func writeSelfSigned(t *testing.T, dir string) (string, string) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "tls.example.com"},
-		DNSNames: []string{"tls.example.com"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalECPrivateKey(key)
-	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	_ = os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	_ = os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
-	return certFile, keyFile
-}
-
 type rtCase struct {
 	name  string
 	c     combo
@@ -176,7 +153,7 @@ type rtCase struct {
 // panel's InboundService (so its validation accepts them).
 func (e *panelEnv) addRoundTripInbounds() []rtCase {
 	t := e.t
-	certFile, keyFile := writeSelfSigned(t, e.dir)
+	certFile, keyFile := testcert.Write(t, e.dir, "tls.example.com")
 	// REALITY borrows a local TLS server's handshake.
 	target := httptest.NewTLSServer(nil)
 	t.Cleanup(target.Close)

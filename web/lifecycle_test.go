@@ -2,25 +2,19 @@ package web
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/util/testcert"
 	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
 
 	"github.com/mhsanaei/3x-ui/v2/config"
@@ -57,7 +51,7 @@ func TestServerLifecycle(t *testing.T) {
 		}
 		useTLS := b.Name == dbtest.MariaDB
 		if useTLS {
-			cfg.CertFile, cfg.KeyFile = selfSignedCert(t)
+			cfg.CertFile, cfg.KeyFile = testcert.Write(t, t.TempDir(), "127.0.0.1")
 			config.WriteSettingsToJSON(map[string]any{"certFile": cfg.CertFile, "keyFile": cfg.KeyFile})
 		}
 
@@ -202,30 +196,4 @@ func send(t *testing.T, hc *http.Client, req *http.Request) controller.Msg {
 		t.Fatalf("%s %s: %d %s", req.Method, req.URL, res.StatusCode, raw)
 	}
 	return msg
-}
-
-// selfSignedCert writes a certificate for 127.0.0.1 and returns its paths.
-func selfSignedCert(t *testing.T) (string, string) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalECPrivateKey(key)
-	dir := t.TempDir()
-	cert, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
-	return cert, keyFile
 }

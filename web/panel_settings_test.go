@@ -1,22 +1,15 @@
 package web
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/util/testcert"
 )
 
 func settingsFile(t *testing.T) string {
@@ -26,29 +19,6 @@ func settingsFile(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(data)
-}
-
-// writeCertPair writes a self-signed certificate and its key into dir.
-func writeCertPair(t *testing.T, dir string) (string, string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "panel.test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), DNSNames: []string{"panel.test"}}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, keyFile := filepath.Join(dir, "panel.crt"), filepath.Join(dir, "panel.key")
-	os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
-	return cert, keyFile
 }
 
 // TestPanelNetworkSettings: setting/all and setting/update carry this
@@ -68,7 +38,7 @@ func TestPanelNetworkSettings(t *testing.T) {
 		c.api("POST", "inbounds/add", vlessInbound(inPort, vlessClient("panel@x"))).expectOK()
 
 		dir := t.TempDir()
-		cert, key := writeCertPair(t, dir)
+		cert, key := testcert.Write(t, dir, "panel.test")
 		fileBefore, dbBefore := settingsFile(t), dbState(t)
 		for _, bad := range []struct {
 			body  map[string]any
