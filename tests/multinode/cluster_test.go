@@ -171,6 +171,23 @@ func (c *cluster) addVLESSInbound(port int, clients ...map[string]any) int {
 	return in.Id
 }
 
+// addVLESSInbounds creates inbounds VLESS inbounds on consecutive ports
+// from firstPort, each with perInbound clients named by emailFormat (given
+// the inbound and client index); it returns their ids and every email.
+func (c *cluster) addVLESSInbounds(firstPort, inbounds, perInbound int, emailFormat string) (ids []int, emails []string) {
+	c.t.Helper()
+	ids = make([]int, inbounds)
+	for i := range ids {
+		list := make([]map[string]any, perInbound)
+		for j := range list {
+			list[j] = vlessClient(fmt.Sprintf(emailFormat, i, j), nil)
+			emails = append(emails, list[j]["email"].(string))
+		}
+		ids[i] = c.addVLESSInbound(firstPort+i, list...)
+	}
+	return ids, emails
+}
+
 func vlessClient(email string, extra map[string]any) map[string]any {
 	c := map[string]any{"id": xraytest.NewUUID(), "email": email, "enable": true}
 	for k, v := range extra {

@@ -23,37 +23,28 @@ import (
 // and MariaDB databases. Tests remove them in their cleanups; TestMain
 // checks afterwards that nothing is left, and an interrupt (Ctrl-C,
 // SIGTERM) removes them before the process exits.
-var owned struct {
+var owned = struct {
 	sync.Mutex
 	namespaces map[string]string // namespace -> host-side veth
 	folders    map[string]bool
 	databases  map[string]bool
-}
+}{namespaces: map[string]string{}, folders: map[string]bool{}, databases: map[string]bool{}}
 
 func ownNamespace(ns, veth string) {
 	owned.Lock()
 	defer owned.Unlock()
-	if owned.namespaces == nil {
-		owned.namespaces = map[string]string{}
-	}
 	owned.namespaces[ns] = veth
 }
 
 func ownFolder(dir string) {
 	owned.Lock()
 	defer owned.Unlock()
-	if owned.folders == nil {
-		owned.folders = map[string]bool{}
-	}
 	owned.folders[dir] = true
 }
 
 func ownDatabase(name string) {
 	owned.Lock()
 	defer owned.Unlock()
-	if owned.databases == nil {
-		owned.databases = map[string]bool{}
-	}
 	owned.databases[name] = true
 }
 

@@ -33,16 +33,7 @@ func BenchmarkClusterScale(b *testing.B) {
 	opts := nodeOptions{syncSeconds: 30, flushSeconds: 10}
 	c := newCluster(b, 0, opts)
 	start := time.Now()
-	ids := make([]int, inbounds)
-	var emails []string
-	for i := range ids {
-		list := make([]map[string]any, perInbound)
-		for j := range list {
-			list[j] = vlessClient(fmt.Sprintf("z%02d-%04d@scale", i, j), nil)
-			emails = append(emails, list[j]["email"].(string))
-		}
-		ids[i] = c.addVLESSInbound(inboundPort+i, list...)
-	}
+	ids, emails := c.addVLESSInbounds(inboundPort, inbounds, perInbound, "z%02d-%04d@scale")
 	res.SeedSeconds = time.Since(start).Seconds()
 	s := &suiteCluster{cluster: c, nodes: []*node{c.master}, payloads: map[*node]string{}}
 	for i := 0; i < workers; i++ {

@@ -39,16 +39,7 @@ func TestClusterSimulation(t *testing.T) {
 		poolSize             = 64
 	)
 	c := newCluster(t, 0, nodeOptions{syncSeconds: int(syncEvery / time.Second), flushSeconds: int(flushEvery / time.Second)})
-	ids := make([]int, inbounds)
-	var emails []string
-	for i := range ids {
-		list := make([]map[string]any, perInbound)
-		for j := range list {
-			list[j] = vlessClient(fmt.Sprintf("s%02d-%03d@sim", i, j), nil)
-			emails = append(emails, list[j]["email"].(string))
-		}
-		ids[i] = c.addVLESSInbound(inboundPort+i, list...)
-	}
+	ids, emails := c.addVLESSInbounds(inboundPort, inbounds, perInbound, "s%02d-%03d@sim")
 	proxy := openFleetDB(t, c, poolSize)
 	masterPid := c.master.cmd.Process.Pid
 	rng := rand.New(rand.NewSource(6))
