@@ -7,6 +7,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/xrayconf"
+	"github.com/mhsanaei/3x-ui/v2/xrayconf/exposure"
 	"os"
 	"strings"
 
@@ -107,6 +108,9 @@ func (s *InboundService) writeStructural(in *model.Inbound, fn func(tx *gorm.DB)
 		if err := fn(tx); err != nil {
 			return nil, err
 		}
+		if err := checkExposure(tx, in); err != nil {
+			return nil, err
+		}
 		if err := s.Precheck.check(tx, in); err != nil {
 			return nil, err
 		}
@@ -150,6 +154,9 @@ func ListensOverlap(a, b string) bool { return listensOverlap(a, b) }
 // enabled inbound's port is probed (unless the running Xray holds it) and
 // the rendered config is tested by Xray.
 func (p *XrayPrecheck) CheckImport(tx *gorm.DB) error {
+	if err := checkExposure(tx, nil); err != nil {
+		return err
+	}
 	if p == nil || p.Binary == "" || !binaryPresent(p.Binary) {
 		return nil
 	}
@@ -170,6 +177,45 @@ func (p *XrayPrecheck) CheckImport(tx *gorm.DB) error {
 		}
 	}
 	return p.check(tx, nil)
+}
+
+// checkExposure holds the state tx would commit to the exposure rule
+// (xrayconf/exposure), with or without an Xray binary. For an inbound
+// write only that inbound's violations refuse it (rendered even when it
+// is disabled, so enabling it later cannot slip a fallback in); an import
+// refuses on any violation, naming where it is.
+func checkExposure(tx *gorm.DB, in *model.Inbound) error {
+	tpl, err := settings.ReadString(tx, "xrayTemplateConfig")
+	if err != nil {
+		return err
+	}
+	var inbounds []*model.Inbound
+	if err := tx.Preload("ClientStats").Order("id").Find(&inbounds).Error; err != nil {
+		return err
+	}
+	if in != nil {
+		for _, row := range inbounds {
+			if row.Id == in.Id {
+				row.Enable = true
+			}
+		}
+	}
+	cfg, err := xrayconf.Render(tpl, inbounds)
+	if err != nil {
+		if in == nil {
+			return errs.Invalid("db", "the backup's Xray config does not render: %v", err)
+		}
+		return err
+	}
+	for _, v := range exposure.Check(cfg, exposure.DefaultOptions()) {
+		switch {
+		case in != nil && v.Inbound == in.Tag:
+			return errs.Invalid(v.Field, "%s", v.Msg)
+		case in == nil:
+			return errs.Invalid("db", "the backup breaks the Xray exposure rule: %s", v.Error())
+		}
+	}
+	return nil
 }
 
 // binaryPresent: without an Xray binary nothing runs, so there is nothing

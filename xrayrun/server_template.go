@@ -8,6 +8,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"github.com/mhsanaei/3x-ui/v2/xrayconf"
+	"github.com/mhsanaei/3x-ui/v2/xrayconf/exposure"
 )
 
 // XrayTemplateChecker validates an Xray template with the Xray binary itself
@@ -41,6 +42,9 @@ func (c *XrayTemplateChecker) Check(field, template string) error {
 	cfg, err := xrayconf.Render(template, inbounds)
 	if err != nil {
 		return errs.Invalid(field, "%v", err)
+	}
+	if found := exposure.Check(cfg, exposure.DefaultOptions()); len(found) > 0 {
+		return errs.Invalid(field+"."+found[0].Path(), "%s", found[0].Msg)
 	}
 	if err := xray.TestConfig(c.Binary, cfg); err != nil {
 		return errs.Invalid(field, "%v", err)

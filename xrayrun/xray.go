@@ -52,6 +52,7 @@ type XrayService struct {
 	hashMu           sync.Mutex
 	hashedConfig     *xray.Config // the config hash was computed for
 	hash             string
+	exposureReport   string // the last neutralization logged (see guard)
 }
 
 // NewXrayService wires the service; proc is the supervised Xray process.
@@ -131,6 +132,7 @@ func (s *XrayService) ApplyFromDatabase() error {
 // RestartXrayWithConfig restarts Xray with cfg, draining counters first. When
 // isForce is false and cfg already runs, nothing happens.
 func (s *XrayService) RestartXrayWithConfig(cfg *xray.Config, isForce bool) error {
+	cfg = s.guard(cfg)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.restartLocked(cfg, isForce)
@@ -311,6 +313,9 @@ func mergeClientTraffic(in []*xray.ClientTraffic) []*xray.ClientTraffic {
 // database, applying the difference live.
 func (s *XrayService) ApplySharedSnapshot(snapshot *cluster.Snapshot) error {
 	cfg, err := s.snapshots.render(snapshot)
+	if err == nil {
+		err = refuseExposed(cfg)
+	}
 	if err == nil {
 		err = s.ApplyConfig(cfg)
 	}

@@ -21,6 +21,7 @@ type liveOp struct {
 // template change, a stopped process or a failed API call falls back to a
 // restart (which drains counters first).
 func (s *XrayService) ApplyConfig(desired *xray.Config) error {
+	desired = s.guard(desired)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.manuallyStopped.Load() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log"
 	"os"
 	"sync"
@@ -35,6 +36,9 @@ type NodeSyncService struct {
 	// change log; ok false (or nil loadDelta) means load the full one.
 	loadDelta     func(base *SharedAccountsSnapshot, version int64) (*SharedAccountsSnapshot, bool, error)
 	applySnapshot func(*SharedAccountsSnapshot) error
+	// verifySnapshot refuses a snapshot that must not run (see
+	// xrayrun.VerifySnapshot); nil accepts every snapshot.
+	verifySnapshot func(*SharedAccountsSnapshot) error
 	// recordState stores the node's status row; nil skips it.
 	recordState func(*model.NodeState) error
 	// describe adds runtime facts (address, Xray state, pending deltas).
@@ -55,7 +59,7 @@ func NewNodeSyncService(xraySvc *xrayrun.XrayService, node config.NodeConfig, ca
 	return NewNodeSyncServiceWith(NodeSyncDeps{
 		Node: node, CachePath: cachePath,
 		Settings: xraySvc.Settings(), Inbounds: xraySvc.Inbounds(),
-		Apply: xraySvc.ApplySharedSnapshot,
+		Apply: xraySvc.ApplySharedSnapshot, Verify: xraySvc.VerifySnapshot,
 	})
 }
 
@@ -68,6 +72,8 @@ type NodeSyncDeps struct {
 	Settings  *settings.SettingService
 	Inbounds  *inbound.InboundService
 	Apply     func(*SharedAccountsSnapshot) error
+	// Verify, when set, is asked before a snapshot is cached or applied.
+	Verify func(*SharedAccountsSnapshot) error
 }
 
 // NewNodeSyncServiceWith wires a sync loop from explicit parts; every
@@ -92,6 +98,7 @@ func NewNodeSyncServiceWith(d NodeSyncDeps) *NodeSyncService {
 		return LoadSnapshotDelta(conn, base, version)
 	}
 	svc.applySnapshot = d.Apply
+	svc.verifySnapshot = d.Verify
 	svc.recordState = func(state *model.NodeState) error {
 		if database.GetDB() == nil {
 			return errors.New("database not open")
@@ -180,6 +187,13 @@ func (s *NodeSyncService) BootstrapFromCache() error {
 		}
 		return err
 	}
+	if err := s.verify(snapshot); err != nil {
+		// Keep whatever runs (an adopted Xray keeps its config); the
+		// sync that follows loads the state from the database.
+		log.Printf("node sync: cached snapshot refused: %v", err)
+		s.updateNodeState(s.LastSeenVersion(), fmt.Errorf("cached snapshot refused: %w", err), false)
+		return nil
+	}
 	if err := s.applySnapshot(snapshot); err != nil {
 		return err
 	}
@@ -209,6 +223,12 @@ func (s *NodeSyncService) SyncOnce() error {
 		s.updateNodeState(seen, err, false)
 		return err
 	}
+	if err := s.verify(snapshot); err != nil {
+		// Not cached, not applied: the last good config keeps running
+		// and node_states.lastError tells the admin why.
+		s.updateNodeState(seen, err, false)
+		return err
+	}
 	if err := SaveSharedAccountsSnapshot(s.cachePath, snapshot); err != nil {
 		s.updateNodeState(seen, err, false)
 		return err
@@ -223,6 +243,13 @@ func (s *NodeSyncService) SyncOnce() error {
 	s.mu.Unlock()
 	s.updateNodeState(snapshot.Version, nil, true)
 	return nil
+}
+
+func (s *NodeSyncService) verify(snapshot *SharedAccountsSnapshot) error {
+	if s.verifySnapshot == nil {
+		return nil
+	}
+	return s.verifySnapshot(snapshot)
 }
 
 // loadNext reads the snapshot at version: from the change log when it
