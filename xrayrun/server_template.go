@@ -43,7 +43,11 @@ func (c *XrayTemplateChecker) Check(field, template string) error {
 	if err != nil {
 		return errs.Invalid(field, "%v", err)
 	}
-	if found := exposure.Check(cfg, exposure.DefaultOptions()); len(found) > 0 {
+	rule := exposure.DefaultOptions()
+	if c.LogFolder != "" {
+		rule.LogFolder = c.LogFolder
+	}
+	if found := exposure.Check(cfg, rule); len(found) > 0 {
 		return errs.Invalid(field+"."+found[0].Path(), "%s", found[0].Msg)
 	}
 	if err := xray.TestConfig(c.Binary, cfg); err != nil {
