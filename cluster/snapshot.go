@@ -1,6 +1,9 @@
 package cluster
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -19,6 +22,8 @@ type Snapshot struct {
 	Inbounds     []*model.Inbound `json:"inbounds"`
 	// Nodes are the live node addresses, for subscriptions rendered on workers.
 	Nodes []SnapshotNode `json:"nodes,omitempty"`
+	// Seal authenticates the cached file (see SealSnapshot).
+	Seal string `json:"seal,omitempty"`
 }
 
 // SnapshotNode is one node's public address at snapshot time.
@@ -48,4 +53,38 @@ func SaveSnapshot(path string, snapshot *Snapshot) error {
 		return err
 	}
 	return atomicfile.Write(path, data, 0o600)
+}
+
+// SealSnapshot signs snapshot for the cache: Seal is an HMAC-SHA256 of the
+// snapshot's JSON (with Seal empty) keyed with the cluster secret, which
+// lives in the shared database and never on the worker's disk. A
+// shared-cache.json edited on the worker then fails OpenSnapshot while
+// the database is reachable.
+func SealSnapshot(snapshot *Snapshot, key string) error {
+	mac, err := snapshotMAC(snapshot, key)
+	if err == nil {
+		snapshot.Seal = mac
+	}
+	return err
+}
+
+// SnapshotSealed reports whether snapshot carries a valid seal for key.
+func SnapshotSealed(snapshot *Snapshot, key string) bool {
+	if key == "" || snapshot.Seal == "" {
+		return false
+	}
+	want, err := snapshotMAC(snapshot, key)
+	return err == nil && hmac.Equal([]byte(want), []byte(snapshot.Seal))
+}
+
+func snapshotMAC(snapshot *Snapshot, key string) (string, error) {
+	unsealed := *snapshot
+	unsealed.Seal = ""
+	data, err := json.Marshal(&unsealed)
+	if err != nil {
+		return "", err
+	}
+	m := hmac.New(sha256.New, []byte(key))
+	m.Write(data)
+	return hex.EncodeToString(m.Sum(nil)), nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/iplimit"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/util/loop"
+	"github.com/mhsanaei/3x-ui/v2/web/nodepush"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"github.com/mhsanaei/3x-ui/v2/xrayconf"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
@@ -39,6 +40,9 @@ type NodeSyncService struct {
 	// verifySnapshot refuses a snapshot that must not run (see
 	// xrayrun.VerifySnapshot); nil accepts every snapshot.
 	verifySnapshot func(*SharedAccountsSnapshot) error
+	// sealKey reads the cluster secret that seals shared-cache.json (an
+	// error = the database is away; "" = no secret yet). nil skips seals.
+	sealKey func() (string, error)
 	// recordState stores the node's status row; nil skips it.
 	recordState func(*model.NodeState) error
 	// describe adds runtime facts (address, Xray state, pending deltas).
@@ -99,6 +103,13 @@ func NewNodeSyncServiceWith(d NodeSyncDeps) *NodeSyncService {
 	}
 	svc.applySnapshot = d.Apply
 	svc.verifySnapshot = d.Verify
+	svc.sealKey = func() (string, error) {
+		conn, err := database.Reconnect()
+		if err != nil {
+			return "", err
+		}
+		return nodepush.LoadSecret(conn)
+	}
 	svc.recordState = func(state *model.NodeState) error {
 		if database.GetDB() == nil {
 			return errors.New("database not open")
@@ -187,7 +198,11 @@ func (s *NodeSyncService) BootstrapFromCache() error {
 		}
 		return err
 	}
-	if err := s.verify(snapshot); err != nil {
+	err = s.checkSeal(snapshot)
+	if err == nil {
+		err = s.verify(snapshot)
+	}
+	if err != nil {
 		// Keep whatever runs (an adopted Xray keeps its config); the
 		// sync that follows loads the state from the database.
 		log.Printf("node sync: cached snapshot refused: %v", err)
@@ -229,6 +244,10 @@ func (s *NodeSyncService) SyncOnce() error {
 		s.updateNodeState(seen, err, false)
 		return err
 	}
+	if err := s.seal(snapshot); err != nil {
+		s.updateNodeState(seen, err, false)
+		return err
+	}
 	if err := SaveSharedAccountsSnapshot(s.cachePath, snapshot); err != nil {
 		s.updateNodeState(seen, err, false)
 		return err
@@ -243,6 +262,44 @@ func (s *NodeSyncService) SyncOnce() error {
 	s.mu.Unlock()
 	s.updateNodeState(snapshot.Version, nil, true)
 	return nil
+}
+
+// errBadSeal: the cache was not written by this worker from the shared
+// database (edited, or sealed under another cluster's secret).
+var errBadSeal = errors.New("its seal does not match the cluster secret (the file was changed outside the panel)")
+
+// checkSeal: with the database reachable the cache must carry the seal
+// this worker wrote; a bad one is refused and the sync that follows reads
+// the database. With the database away the seal cannot be checked (the
+// key is not on this disk, by design) and the cache runs if it passes the
+// exposure rule, as the last state this worker had.
+func (s *NodeSyncService) checkSeal(snapshot *SharedAccountsSnapshot) error {
+	if s.sealKey == nil {
+		return nil
+	}
+	key, err := s.sealKey()
+	if err != nil {
+		log.Printf("node sync: cannot check the cache seal (%v); using the cache as the last known state", err)
+		return nil
+	}
+	if !cluster.SnapshotSealed(snapshot, key) {
+		return errBadSeal
+	}
+	return nil
+}
+
+// seal signs a snapshot before it is cached (unsigned when the cluster
+// has no secret yet; the next boot then reads the database instead).
+func (s *NodeSyncService) seal(snapshot *SharedAccountsSnapshot) error {
+	snapshot.Seal = ""
+	if s.sealKey == nil {
+		return nil
+	}
+	key, err := s.sealKey()
+	if err != nil || key == "" {
+		return err
+	}
+	return cluster.SealSnapshot(snapshot, key)
 }
 
 func (s *NodeSyncService) verify(snapshot *SharedAccountsSnapshot) error {
