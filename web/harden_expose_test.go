@@ -14,7 +14,10 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
+	"gorm.io/gorm"
 )
 
 // Issue 22 findings 1 and 10 (the Xray exposure rule, see
@@ -220,4 +223,44 @@ func templateAPIPort(t *testing.T, tpl string) int {
 	}
 	t.Fatal("no api inbound in the template")
 	return 0
+}
+
+// A backup carries a template and inbounds: one that breaks the exposure
+// rule is refused whole (400, nothing imported, the client still served).
+func TestImportThatExposesXrayIsRefused(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		s := newServingEnv(t, b)
+		fallback := backupInbound(xraytest.FreePort(t), `{"network":"tcp","security":"none"}`)
+		fallback.Settings = mustJSON(map[string]any{"decryption": "none",
+			"clients":   []any{map[string]any{"id": newTestUUID(), "email": "imp@x", "enable": true}},
+			"fallbacks": []any{map[string]any{"dest": templateAPIPort(t, settings.DefaultXrayTemplate)}}})
+		var tpl map[string]any
+		if err := json.Unmarshal([]byte(settings.DefaultXrayTemplate), &tpl); err != nil {
+			t.Fatal(err)
+		}
+		tpl["api"].(map[string]any)["listen"] = fmt.Sprintf("0.0.0.0:%d", xraytest.FreePort(t))
+		good := backupInbound(xraytest.FreePort(t), `{"network":"tcp","security":"none"}`)
+		for name, tc := range map[string]struct {
+			data []byte
+			want string
+		}{
+			"fallback to the api port": {backupFile(t, []model.Inbound{fallback}, nil), "fallbacks[0].dest"},
+			"public api listen": {backupFile(t, []model.Inbound{good}, func(conn *gorm.DB) {
+				if err := conn.Create(&model.Setting{Key: "xrayTemplateConfig", Value: mustJSON(tpl)}).Error; err != nil {
+					t.Fatal(err)
+				}
+			}), "api.listen"},
+		} {
+			t.Run(strings.ReplaceAll(name, " ", "_"), func(t *testing.T) {
+				before := dbState(t)
+				s.env().t = t
+				up := multipartBody(t, "db", tc.data)
+				s.c.apiRaw("POST", "server/importDB", up.body, up.ctype).expectFail(400, tc.want)
+				if dbState(t) != before {
+					t.Fatal("refused import changed the database")
+				}
+				s.mustMoveBytes(t)
+			})
+		}
+	})
 }
