@@ -28,10 +28,18 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
-// Login rate limit: this many failures per IP per window.
+// Login rate limit: this many failures per address and username (or per
+// trusted device) per window; see middleware.LoginLimiter.Reserve.
 const (
 	loginMaxFailures = 5
 	loginWindow      = 15 * time.Minute
+)
+
+// Other secret checks behind a session (old password, two-factor codes):
+// this many wrong ones per session per window.
+const (
+	secretMaxFailures = 5
+	secretWindow      = 15 * time.Minute
 )
 
 // App is the panel's wired services and security parts; Handler serves
@@ -48,6 +56,7 @@ type App struct {
 	Tokens   *auth.APITokenService
 	Template *xrayrun.XrayTemplateChecker
 	Limiter  *middleware.LoginLimiter
+	Secrets  *middleware.LoginLimiter
 
 	ui       fs.FS
 	panelLog *logging.Ring
@@ -103,6 +112,7 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 		Backup:   &ops.BackupService{},
 		Tokens:   &auth.APITokenService{},
 		Limiter:  middleware.NewLoginLimiter(loginMaxFailures, loginWindow),
+		Secrets:  middleware.NewLoginLimiter(secretMaxFailures, secretWindow),
 		sessions: sessions,
 		ui:       opts.UI,
 		panelLog: opts.PanelLog,
@@ -153,6 +163,7 @@ func newSessions(cfg config.PanelConfig, secure bool) (*session.Manager, error) 
 	if err != nil {
 		return nil, fmt.Errorf("panelSecurity: %w", err)
 	}
+	m.Store = &auth.SessionRevocations{}
 	return m, nil
 }
 
@@ -220,6 +231,7 @@ func (a *App) Handler() http.Handler {
 		BasePath: basePath,
 		Sessions: sessions,
 		Limiter:  a.Limiter,
+		Secrets:  a.Secrets,
 		Auth:     authn,
 		Users:    a.Users,
 		Settings: a.Settings,
