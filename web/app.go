@@ -1,12 +1,16 @@
 package web
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"io/fs"
 	"log"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -218,7 +222,8 @@ func (a *App) Handler() http.Handler {
 	engine := gin.New()
 	// Rate limits key on the peer address; X-Forwarded-For is not trusted.
 	engine.SetTrustedProxies(nil)
-	engine.Use(gin.Recovery(), middleware.SecurityHeaders(), middleware.BodyLimit(), middleware.SameOrigin(), middleware.Gzip())
+	hosts := middleware.AllowedHosts(middleware.NewHostAllowList(panelHostNames(cfg)...), basePath+nodepush.Path, basePath+"health")
+	engine.Use(gin.Recovery(), middleware.SecurityHeaders(), middleware.BodyLimit(), hosts, middleware.SameOrigin(), middleware.Gzip())
 	if config.IsDebug() {
 		engine.Use(gin.Logger())
 	}
@@ -251,4 +256,33 @@ func (a *App) Handler() http.Handler {
 		},
 	})
 	return engine
+}
+
+// panelHostNames are the host names the panel answers to besides IP
+// addresses and localhost: webDomain, and the names the panel's TLS
+// certificate is issued for (a panel served under its own certificate's
+// name keeps working without setting webDomain).
+func panelHostNames(cfg config.PanelConfig) []string {
+	names := strings.Split(cfg.WebDomain, ",")
+	if cfg.CertFile == "" {
+		return names
+	}
+	data, err := os.ReadFile(cfg.CertFile)
+	if err != nil {
+		return names
+	}
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			return names
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		if cert, err := x509.ParseCertificate(block.Bytes); err == nil {
+			names = append(names, cert.DNSNames...)
+		}
+		return names // the leaf is first; the rest are issuers
+	}
 }
