@@ -178,6 +178,10 @@ func (s *TwoFactorService) dropExpiredLocked() {
 	}
 }
 
+// CheckCodeFormat trims code and checks it is six digits: a malformed
+// code is refused before it counts as a wrong guess.
+func CheckCodeFormat(code string) (string, error) { return checkCodeFormat(code) }
+
 // checkCodeFormat trims code and checks it is six digits.
 func checkCodeFormat(code string) (string, error) {
 	code = strings.TrimSpace(code)

@@ -9,6 +9,10 @@ type PanelConfig struct {
 	KeyFile       string
 	Secret        string
 	SessionMaxAge int // minutes
+	// WebDomain lists the host names (comma separated) the panel answers
+	// to besides IP addresses and localhost: a DNS-rebinding page's host
+	// name is not on it (web/middleware.AllowedHosts).
+	WebDomain string
 }
 
 const DefaultPanelPort = 2053
@@ -27,6 +31,7 @@ func panelConfigFrom(settings map[string]any) PanelConfig {
 		KeyFile:       readGroupedString(settings, "keyFile"),
 		Secret:        readGroupedString(settings, "secret"),
 		SessionMaxAge: readGroupedInt(settings, "sessionMaxAge", 60*24),
+		WebDomain:     readGroupedString(settings, "webDomain"),
 	}
 	return cfg
 }

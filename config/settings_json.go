@@ -33,6 +33,7 @@ var settingGroupAliases = map[string][]string{
 	"listen":      {"panelNetwork", "other"},
 	"port":        {"panelNetwork", "other"},
 	"webBasePath": {"panelNetwork", "other"},
+	"webDomain":   {"panelNetwork", "other"},
 
 	"certFile": {"panelTLS", "other"},
 	"keyFile":  {"panelTLS", "other"},

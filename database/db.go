@@ -41,6 +41,7 @@ func AllModels() []any {
 		&model.APIToken{},
 		&model.SharedChange{},
 		&model.NodeTrafficHour{},
+		&model.SessionRevocation{},
 	}
 }
 

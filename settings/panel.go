@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -26,6 +27,7 @@ var panelKeys = map[string]string{
 	"webCertFile":   "certFile",
 	"webKeyFile":    "keyFile",
 	"sessionMaxAge": "sessionMaxAge",
+	"webDomain":     "webDomain",
 }
 
 // MaxSessionMinutes bounds sessionMaxAge: a year of minutes.
@@ -46,6 +48,7 @@ func PanelValues(cfg config.PanelConfig) map[string]any {
 		"webCertFile":   cfg.CertFile,
 		"webKeyFile":    cfg.KeyFile,
 		"sessionMaxAge": cfg.SessionMaxAge,
+		"webDomain":     cfg.WebDomain,
 	}
 }
 
@@ -113,6 +116,8 @@ func checkPanelValue(key string, value any) (any, error) {
 			return nil, errs.Invalid(key, "%q is not an IP address (empty listens on every address)", s)
 		}
 		return strings.Trim(s, "[]"), nil
+	case "webDomain":
+		return checkWebDomain(s)
 	case "webBasePath":
 		p := config.NormalizeBasePath(s)
 		if !urlPathPattern.MatchString(p) || strings.Contains(p, "//") || strings.Contains(p, "..") {
@@ -213,4 +218,31 @@ func (s *SettingService) UpdateWithPanel(values map[string]any) (restart bool, e
 		}
 	}
 	return true, nil
+}
+
+// hostLabel is one DNS label.
+var hostLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// checkWebDomain normalizes a comma-separated list of host names (or IP
+// addresses); "*.example.com" allows one label under example.com.
+func checkWebDomain(s string) (string, error) {
+	var names []string
+	for _, raw := range strings.Split(s, ",") {
+		name := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(raw)), ".")
+		if name == "" {
+			continue
+		}
+		if net.ParseIP(strings.Trim(name, "[]")) != nil {
+			names = append(names, strings.Trim(name, "[]"))
+			continue
+		}
+		labels := strings.Split(strings.TrimPrefix(name, "*."), ".")
+		for _, l := range labels {
+			if !hostLabel.MatchString(l) || len(name) > 253 {
+				return "", errs.Invalid("webDomain", "%q is not a host name (letters, digits, '-' and '.', optionally starting with \"*.\")", strings.TrimSpace(raw))
+			}
+		}
+		names = append(names, name)
+	}
+	return strings.Join(names, ","), nil
 }

@@ -2,6 +2,7 @@ package sub
 
 import (
 	"bytes"
+	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
 	"fmt"
@@ -20,6 +21,35 @@ import (
 var pageHTML string
 
 var pageTemplate = template.Must(template.New("page").Parse(pageHTML))
+
+// pageCSP lets the page run only its own inline script and style (by
+// hash: the template's script and style are constant), load nothing from
+// elsewhere, and never be framed: the page shows a client's links and
+// subscription URL, so another site must not overlay or read it.
+var pageCSP = "default-src 'none'; script-src " + inlineHash(pageHTML, "script") +
+	"; style-src " + inlineHash(pageHTML, "style") +
+	"; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+// inlineHash is the CSP source ('sha256-...') of the body of the first
+// <tag> element in html.
+func inlineHash(html, tag string) string {
+	open := strings.Index(html, "<"+tag+">")
+	end := strings.Index(html, "</"+tag+">")
+	if open < 0 || end < open {
+		panic("sub: page.html has no <" + tag + "> element")
+	}
+	sum := sha256.Sum256([]byte(html[open+len(tag)+2 : end]))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
+
+// setPageSecurityHeaders protects every subscription answer: the HTML page
+// by its CSP, all of them against framing, and the subscription URL (the
+// subId is the client's secret) from leaking in a Referer.
+func setPageSecurityHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+}
 
 type pageLink struct {
 	Remark string

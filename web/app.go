@@ -1,12 +1,16 @@
 package web
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"io/fs"
 	"log"
 	"net/http"
+	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,10 +32,18 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
-// Login rate limit: this many failures per IP per window.
+// Login rate limit: this many failures per address and username (or per
+// trusted device) per window; see middleware.LoginLimiter.Reserve.
 const (
 	loginMaxFailures = 5
 	loginWindow      = 15 * time.Minute
+)
+
+// Other secret checks behind a session (old password, two-factor codes):
+// this many wrong ones per session per window.
+const (
+	secretMaxFailures = 5
+	secretWindow      = 15 * time.Minute
 )
 
 // App is the panel's wired services and security parts; Handler serves
@@ -48,6 +60,7 @@ type App struct {
 	Tokens   *auth.APITokenService
 	Template *xrayrun.XrayTemplateChecker
 	Limiter  *middleware.LoginLimiter
+	Secrets  *middleware.LoginLimiter
 
 	ui       fs.FS
 	panelLog *logging.Ring
@@ -103,6 +116,7 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 		Backup:   &ops.BackupService{},
 		Tokens:   &auth.APITokenService{},
 		Limiter:  middleware.NewLoginLimiter(loginMaxFailures, loginWindow),
+		Secrets:  middleware.NewLoginLimiter(secretMaxFailures, secretWindow),
 		sessions: sessions,
 		ui:       opts.UI,
 		panelLog: opts.PanelLog,
@@ -153,6 +167,7 @@ func newSessions(cfg config.PanelConfig, secure bool) (*session.Manager, error) 
 	if err != nil {
 		return nil, fmt.Errorf("panelSecurity: %w", err)
 	}
+	m.Store = &auth.SessionRevocations{}
 	return m, nil
 }
 
@@ -207,7 +222,8 @@ func (a *App) Handler() http.Handler {
 	engine := gin.New()
 	// Rate limits key on the peer address; X-Forwarded-For is not trusted.
 	engine.SetTrustedProxies(nil)
-	engine.Use(gin.Recovery(), middleware.SecurityHeaders(), middleware.BodyLimit(), middleware.SameOrigin(), middleware.Gzip())
+	hosts := middleware.AllowedHosts(middleware.NewHostAllowList(panelHostNames(cfg)...), basePath+nodepush.Path, basePath+"health")
+	engine.Use(gin.Recovery(), middleware.SecurityHeaders(), middleware.BodyLimit(), hosts, middleware.SameOrigin(), middleware.Gzip())
 	if config.IsDebug() {
 		engine.Use(gin.Logger())
 	}
@@ -220,6 +236,7 @@ func (a *App) Handler() http.Handler {
 		BasePath: basePath,
 		Sessions: sessions,
 		Limiter:  a.Limiter,
+		Secrets:  a.Secrets,
 		Auth:     authn,
 		Users:    a.Users,
 		Settings: a.Settings,
@@ -239,4 +256,33 @@ func (a *App) Handler() http.Handler {
 		},
 	})
 	return engine
+}
+
+// panelHostNames are the host names the panel answers to besides IP
+// addresses and localhost: webDomain, and the names the panel's TLS
+// certificate is issued for (a panel served under its own certificate's
+// name keeps working without setting webDomain).
+func panelHostNames(cfg config.PanelConfig) []string {
+	names := strings.Split(cfg.WebDomain, ",")
+	if cfg.CertFile == "" {
+		return names
+	}
+	data, err := os.ReadFile(cfg.CertFile)
+	if err != nil {
+		return names
+	}
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			return names
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		if cert, err := x509.ParseCertificate(block.Bytes); err == nil {
+			names = append(names, cert.DNSNames...)
+		}
+		return names // the leaf is first; the rest are issuers
+	}
 }

@@ -22,7 +22,7 @@ func TestWriteWhoseApplyFailsAnswersAppliedFalse(t *testing.T) {
 		}
 		t.Cleanup(func() { database.CloseDB() })
 		// No Xray binary at this path: every apply (a start) fails.
-		app, err := NewApp(config.PanelConfig{BasePath: testBase, SessionMaxAge: 60}, AppOptions{
+		app, err := NewApp(config.PanelConfig{BasePath: testBase, SessionMaxAge: 60, WebDomain: testDomain}, AppOptions{
 			XrayBinary:     filepath.Join(bin, "missing-xray"),
 			XrayConfigPath: filepath.Join(bin, "config.json"),
 		})

@@ -24,6 +24,10 @@ import (
 
 const testBase = "/xui/"
 
+// testDomain is the Host httptest.NewRequest sends; the test panels list
+// it in webDomain as a real panel lists its own name.
+const testDomain = "example.com"
+
 // testXrayBinary is the real Xray the Makefile builds.
 func testXrayBinary(t testing.TB) string { return testbin.Xray(t) }
 
@@ -53,7 +57,7 @@ func newEnvWith(t testing.TB, b dbtest.Backend, opts AppOptions) *testEnv {
 	t.Cleanup(func() { database.CloseDB() })
 	opts.XrayBinary = testXrayBinary(t)
 	opts.XrayConfigPath = filepath.Join(t.TempDir(), "config.json")
-	app, err := NewApp(config.PanelConfig{BasePath: testBase, SessionMaxAge: 60}, opts)
+	app, err := NewApp(config.PanelConfig{BasePath: testBase, SessionMaxAge: 60, WebDomain: testDomain}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +74,7 @@ type client struct {
 	csrf    string
 	bearer  string
 	remote  string
+	host    string // Host header; "" is testDomain
 	noCSRF  bool
 	header  http.Header
 }
@@ -127,6 +132,9 @@ func (c *client) do(method, path string, body any) *resp {
 	}
 	req := httptest.NewRequest(method, testBase+path, rd)
 	req.RemoteAddr = c.remote
+	if c.host != "" {
+		req.Host = c.host
+	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}

@@ -32,6 +32,7 @@ var jsonMoves = []jsonMove{
 	{"webListen", "listen", nonEmpty},
 	{"webCertFile", "certFile", nonEmpty},
 	{"webKeyFile", "keyFile", nonEmpty},
+	{"webDomain", "webDomain", nonEmpty},
 	{"sessionMaxAge", "sessionMaxAge", toMinutes},
 	{"secret", "secret", nonEmpty},
 }
@@ -79,7 +80,6 @@ var ignoredGroups = []struct {
 	{"externalTrafficInform", "external traffic webhook: not available in this panel"},
 	{"datepicker", "UI calendar choice: the web UI uses the Gregorian calendar"},
 	{"restartXrayOnClientDisable", "this panel removes disabled clients through the Xray API without a restart"},
-	{"webDomain", "the panel does not check the Host header; restrict the domain in your reverse proxy"},
 	{"twoFactor", ""}, // handled by the two-factor conversion
 }
 
@@ -138,10 +138,6 @@ func makePlan(snap *Snapshot, current map[string]any, adminSecret string) (*plan
 		}
 		if strings.HasPrefix(key, "sub") {
 			sub = append(sub, key)
-			continue
-		}
-		if key == "webDomain" && strings.TrimSpace(snap.Settings[key]) == "" {
-			p.moved = append(p.moved, Item{key, "empty upstream: nothing to move"})
 			continue
 		}
 		if use, ok := sharedKeys[key]; ok {

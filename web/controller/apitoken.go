@@ -17,8 +17,9 @@ func (a *APITokenController) register(g *gin.RouterGroup) {
 	g.GET("apiTokens", a.list)
 	g.POST("apiTokens", a.create)
 	g.POST("apiTokens/create", a.create)
-	g.POST("apiTokens/revoke/:id", a.revoke)
-	g.DELETE("apiTokens/:id", a.revoke)
+	manage := middleware.SessionOnly("revoke API tokens")
+	g.POST("apiTokens/revoke/:id", manage, a.revoke)
+	g.DELETE("apiTokens/:id", manage, a.revoke)
 }
 
 func (a *APITokenController) list(c *gin.Context) {

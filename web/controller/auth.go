@@ -91,8 +91,10 @@ func (a *AuthController) login(c *gin.Context) {
 		failStatus(c, http.StatusBadRequest, "password: is required")
 		return
 	}
-	// Count the attempt before bcrypt (see LoginLimiter.Reserve).
-	if allowed, wait := a.Limiter.Reserve(ip, form.Username); !allowed {
+	// Count the attempt before bcrypt (see LoginLimiter.Reserve). A browser
+	// that logged in before has its own bucket (docs/security.md).
+	attempt := middleware.LoginAttempt{IP: ip, Username: form.Username, Device: a.Sessions.Device(c.Request, form.Username)}
+	if allowed, wait := a.Limiter.Reserve(attempt); !allowed {
 		secs := int(math.Ceil(wait.Seconds()))
 		c.Header("Retry-After", fmt.Sprint(secs))
 		failStatus(c, http.StatusTooManyRequests,
@@ -120,7 +122,7 @@ func (a *AuthController) login(c *gin.Context) {
 	if user.TwoFactorSecret != "" {
 		code := strings.TrimSpace(form.TwoFactorCode)
 		if code == "" {
-			a.Limiter.Refund(ip, form.Username)
+			a.Limiter.Refund(attempt)
 			c.AbortWithStatusJSON(http.StatusUnauthorized, Msg{
 				Msg: "twoFactorCode: two-factor code required", Obj: gin.H{"twoFactorRequired": true}})
 			return
@@ -140,11 +142,14 @@ func (a *AuthController) login(c *gin.Context) {
 			return
 		}
 	}
-	a.Limiter.Succeeded(ip, form.Username)
+	a.Limiter.Succeeded(attempt)
 	d, err := a.Sessions.Issue(c.Writer, user.Id, SessionCred(user))
 	if err != nil {
 		fail(c, err)
 		return
+	}
+	if err := a.Sessions.IssueDevice(c.Writer, c.Request, user.Username); err != nil {
+		log.Printf("login: trusted-device cookie: %v", err)
 	}
 	msg := "login successful"
 	if user.DefaultCredential {
@@ -174,13 +179,16 @@ func (a *AuthController) logout(c *gin.Context) {
 		return
 	}
 	if d, err := a.Sessions.Load(c.Request); err == nil {
-		// Survives restarts and holds on every node (a worker cannot
-		// write the users table; its in-memory revocation still applies).
+		// On a master this ends every session of the user (the users
+		// table is master only); on any node Revoke below records this
+		// session in the shared session_revocations table.
 		if err := a.Users.EndSessions(d.UserID); err != nil && errs.KindOf(err) != errs.KindForbidden {
 			log.Printf("logout: end sessions of user %d: %v", d.UserID, err)
 		}
 	}
-	a.Sessions.Revoke(c.Writer, c.Request)
+	if err := a.Sessions.Revoke(c.Writer, c.Request); err != nil {
+		log.Printf("logout: %v (the session is refused on this node only)", err)
+	}
 	if get {
 		c.Redirect(http.StatusSeeOther, a.BasePath)
 		return

@@ -23,6 +23,7 @@ type Deps struct {
 	BasePath     string // starts and ends with "/"
 	Sessions     *session.Manager
 	Limiter      *middleware.LoginLimiter
+	Secrets      *middleware.LoginLimiter // old password and two-factor codes, per session
 	Auth         *middleware.Authenticator
 	Users        *auth.UserService
 	Settings     *settings.SettingService
@@ -62,7 +63,7 @@ func Register(engine *gin.Engine, d Deps) {
 	setting := api.Group("setting")
 	settingRoutes := &SettingController{
 		Settings: d.Settings, Users: d.Users, Sessions: d.Sessions,
-		Template: d.Template, RestartPanel: d.RestartPanel, Xray: d.Xray,
+		Template: d.Template, RestartPanel: d.RestartPanel, Xray: d.Xray, Secrets: d.Secrets,
 	}
 	settingRoutes.register(setting)
 	xrayRoutes := &XrayController{Settings: settingRoutes, Inbounds: d.Inbounds}
@@ -71,7 +72,7 @@ func Register(engine *gin.Engine, d Deps) {
 	xrayRoutes.register(base.Group("panel/xray", d.Auth.API()))
 	(&APITokenController{Tokens: d.Tokens}).register(setting)
 	// Pending two-factor secrets live as long as this router.
-	(&TwoFactorController{TwoFactor: auth.NewTwoFactorService()}).register(setting)
+	(&TwoFactorController{TwoFactor: auth.NewTwoFactorService(), Secrets: d.Secrets}).register(setting)
 	// Unknown API paths answer JSON, not gin's plain-text 404.
 	apiPrefix := d.BasePath + "panel/api/"
 	engine.NoRoute(func(c *gin.Context) {

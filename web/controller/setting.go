@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/auth"
@@ -25,6 +26,8 @@ type SettingController struct {
 	Template     *xrayrun.XrayTemplateChecker
 	RestartPanel func()
 	Xray         *xrayrun.XrayService // reports whether a change reached Xray
+	// Secrets limits wrong oldPassword checks per session.
+	Secrets *middleware.LoginLimiter
 }
 
 func (a *SettingController) applier() ApplyReporter {
@@ -43,7 +46,7 @@ func (a *SettingController) register(g *gin.RouterGroup) {
 		g.Handle(m, "getXrayTemplate", a.getXrayTemplate)
 	}
 	g.POST("update", a.update)
-	g.POST("updateUser", a.updateUser)
+	g.POST("updateUser", middleware.SessionOnly("change the admin's username or password"), a.updateUser)
 	g.POST("restartPanel", a.restartPanel)
 	g.POST("updateXrayTemplate", a.updateXrayTemplate)
 }
@@ -144,11 +147,26 @@ func (a *SettingController) updateUser(c *gin.Context) {
 		fail(c, errs.Invalid("oldPassword", "is required"))
 		return
 	}
+	// Reserved before bcrypt: without a limit this is an unlimited
+	// password oracle for whoever holds the session.
+	key, allowed := takeSecretTry(c, a.Secrets, "oldPassword")
+	if !allowed {
+		return
+	}
+	release, slot := middleware.PasswordSlot(5 * time.Second)
+	if !slot {
+		a.Secrets.Give(key)
+		c.Header("Retry-After", "5")
+		failStatus(c, http.StatusTooManyRequests, "too many password checks at once; try again in a few seconds")
+		return
+	}
 	user, err := a.Users.CheckUser(strings.TrimSpace(form.OldUsername), form.OldPassword)
+	release()
 	if err != nil || user == nil || user.Id != middleware.UserID(c) {
 		fail(c, errs.Invalid("oldPassword", "current username or password is wrong"))
 		return
 	}
+	a.Secrets.Give(key)
 	newName, newPass := strings.TrimSpace(form.NewUsername), form.NewPassword
 	if err := a.Users.UpdateUser(user.Id, newName, newPass); err != nil {
 		fail(c, renameField(err, map[string]string{"username": "newUsername", "password": "newPassword"}))

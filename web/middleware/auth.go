@@ -79,8 +79,11 @@ func (r *authResult) store(c *gin.Context) {
 // API guards JSON routes: 401 without valid credentials, and 403 for a
 // cookie-authenticated write without the session's CSRF token. Bearer
 // requests are exempt from CSRF: browsers never attach them on their own.
+// No API answer may be cached: they carry settings, keys, logs and, from
+// server/getDb, the whole database.
 func (a *Authenticator) API() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		c.Header("Cache-Control", "no-store")
 		res, err := a.identify(c)
 		if err != nil {
 			msg := "not logged in"
@@ -144,6 +147,32 @@ func (a *Authenticator) LoggedIn(c *gin.Context) bool {
 
 func isSafeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// SessionOnly refuses API-token requests with 403: tokens are for
+// automation and must not manage credentials (passwords, two-factor, other
+// tokens), or a leaked token could lock the owner out. what completes
+// "API tokens cannot ...".
+func SessionOnly(what string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.GetString(KeyAuthKind) != AuthSession {
+			AbortJSON(c, http.StatusForbidden, "API tokens cannot "+what+"; log in to the panel to do it")
+			return
+		}
+		c.Next()
+	}
+}
+
+// SecretKey is the key a secret check (old password, two-factor code) is
+// limited under: the session, so a stolen cookie gets a few guesses while
+// the owner's other sessions keep theirs.
+func SecretKey(c *gin.Context) string {
+	if d, ok := c.Get(KeySession); ok {
+		if s, ok := d.(*session.Data); ok {
+			return "secret\x00session\x00" + s.ID
+		}
+	}
+	return "secret\x00user\x00" + itoa64(int64(UserID(c)))
 }
 
 // UserID is the authenticated user's id (0 if none).

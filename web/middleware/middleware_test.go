@@ -78,3 +78,21 @@ func TestGzipSkipsRangeAndEmptyBodies(t *testing.T) {
 		t.Fatalf("204: code %d, %d bytes, %v", rec.Code, rec.Body.Len(), rec.Header())
 	}
 }
+
+// TestHostAllowList: IP addresses and localhost always pass (a rebinding
+// page cannot have them as its origin); names only when listed, with a
+// wildcard covering exactly one label.
+func TestHostAllowList(t *testing.T) {
+	l := NewHostAllowList("Panel.Example.org", " *.nodes.example ", "")
+	for host, want := range map[string]bool{
+		"127.0.0.1:2053": true, "[::1]:2053": true, "10.1.2.3": true, "[2001:db8::1]": true,
+		"localhost": true, "localhost:80": true, "app.localhost": true, "": true,
+		"panel.example.org": true, "PANEL.example.org.:443": true, "a.nodes.example": true,
+		"nodes.example": false, "a.b.nodes.example": false, "rebind.example": false,
+		"panel.example.org.evil": false, "127.0.0.1.nip.io": false,
+	} {
+		if got := l.Allows(host); got != want {
+			t.Errorf("Allows(%q) = %v, want %v", host, got, want)
+		}
+	}
+}

@@ -5,8 +5,10 @@ import (
 	"time"
 )
 
-// LoginLimiter counts failed logins per client IP: after Max failures within
-// Window the IP is refused until the oldest failure leaves the window.
+// LoginLimiter counts failed attempts at a secret per key: after Max
+// failures within Window the key is refused until the oldest failure leaves
+// the window. Logins use Reserve (buckets per address and username, see
+// login_reserve.go); other secret checks use Take and Give.
 type LoginLimiter struct {
 	Max    int
 	Window time.Duration
@@ -15,6 +17,8 @@ type LoginLimiter struct {
 
 	mu       sync.Mutex
 	failures map[string][]time.Time
+	// known holds the addresses each username last logged in from.
+	known map[string][]string
 }
 
 // maxTrackedIPs bounds memory under a spray from many addresses.

@@ -7,9 +7,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/go-sql-driver/mysql"
 	mysqldriver "github.com/go-sql-driver/mysql"
+	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
@@ -35,6 +37,7 @@ func workerGrants(db, account string) []string {
 		fmt.Sprintf("GRANT INSERT, UPDATE, DELETE ON `%s`.node_traffic_hours TO %s", db, account),
 		fmt.Sprintf("GRANT INSERT, UPDATE ON `%s`.node_states TO %s", db, account),
 		fmt.Sprintf("GRANT INSERT, UPDATE, DELETE ON `%s`.inbound_client_ips TO %s", db, account),
+		fmt.Sprintf("GRANT INSERT ON `%s`.session_revocations TO %s", db, account),
 	}
 }
 
@@ -99,6 +102,14 @@ func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 	if err := iplimit.RecordClientIPs("a@w", []iplimit.ClientIP{{IP: "10.0.0.1"}}); err != nil {
 		t.Fatalf("client ips: %v", err)
 	}
+	// A logout on the worker is recorded for every node.
+	revocations := &auth.SessionRevocations{}
+	if err := revocations.RevokeSession("worker-session", time.Now().Add(time.Hour).Unix()); err != nil {
+		t.Fatalf("session revocation: %v", err)
+	}
+	if revoked, err := revocations.SessionRevoked("worker-session"); err != nil || !revoked {
+		t.Fatalf("revocation not recorded: %v %v", revoked, err)
+	}
 	if _, err := LoadSnapshotFromDB(&settings.SettingService{}, inbounds, 1); err != nil {
 		t.Fatalf("snapshot: %v", err)
 	}
@@ -114,6 +125,7 @@ func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 		"UPDATE inbounds SET settings = '{}'",
 		"INSERT INTO client_traffics (inbound_id, email, enable) VALUES (1, 'x@w', 1)",
 		"UPDATE shared_states SET version = version + 1",
+		"DELETE FROM session_revocations", // cannot bring a logged-out session back
 	} {
 		err := conn.Exec(q).Error
 		if err == nil || !strings.Contains(err.Error(), "denied") {

@@ -62,11 +62,23 @@ type Manager struct {
 	// Now is the clock; tests replace it to expire sessions.
 	Now func() time.Time
 
-	// revoked holds logged-out session IDs until they would expire anyway.
-	// It lives in memory: the cookie is also deleted from the browser, this
-	// only stops a copied cookie from working after logout.
+	// Store keeps revocations where every node sees them and a restart
+	// does not forget them (the shared database); nil keeps them in
+	// memory only.
+	Store RevocationStore
+
+	// revoked holds logged-out session IDs until they would expire anyway:
+	// this node honours its own logouts even while Store is unreachable.
 	mu      sync.Mutex
 	revoked map[string]int64
+}
+
+// RevocationStore records logged-out sessions outside this process.
+type RevocationStore interface {
+	// RevokeSession marks id as logged out until expires (unix seconds).
+	RevokeSession(id string, expires int64) error
+	// SessionRevoked reports whether id was logged out.
+	SessionRevoked(id string) (bool, error)
 }
 
 // NewManager derives the cookie key from secret. path scopes the cookies
@@ -126,8 +138,28 @@ func (m *Manager) Issue(w http.ResponseWriter, userID int, cred string) (*Data, 
 	return d, nil
 }
 
-// Load reads and verifies the session cookie of r.
+// Load reads and verifies the session cookie of r, and checks it was not
+// logged out on this node or (through Store) on any other.
 func (m *Manager) Load(r *http.Request) (*Data, error) {
+	d, err := m.loadLocal(r)
+	if err != nil {
+		return nil, err
+	}
+	if m.Store != nil {
+		// Fails closed: a session that cannot be checked is not accepted.
+		revoked, err := m.Store.SessionRevoked(d.ID)
+		if err != nil {
+			return nil, fmt.Errorf("check session revocation: %w", err)
+		}
+		if revoked {
+			return nil, ErrNoSession
+		}
+	}
+	return d, nil
+}
+
+// loadLocal is Load without asking Store.
+func (m *Manager) loadLocal(r *http.Request) (*Data, error) {
 	c, err := r.Cookie(CookieName)
 	if err != nil || c.Value == "" {
 		return nil, ErrNoSession
@@ -148,9 +180,11 @@ func (m *Manager) Load(r *http.Request) (*Data, error) {
 	return d, nil
 }
 
-// Revoke makes r's session unusable (logout) and clears its cookies.
-func (m *Manager) Revoke(w http.ResponseWriter, r *http.Request) {
-	if d, err := m.Load(r); err == nil {
+// Revoke makes r's session unusable (logout) and clears its cookies. The
+// error is the Store's: the session is still revoked on this node.
+func (m *Manager) Revoke(w http.ResponseWriter, r *http.Request) error {
+	var storeErr error
+	if d, err := m.loadLocal(r); err == nil {
 		now := m.Now().Unix()
 		m.mu.Lock()
 		if m.revoked == nil {
@@ -163,8 +197,12 @@ func (m *Manager) Revoke(w http.ResponseWriter, r *http.Request) {
 		}
 		m.revoked[d.ID] = d.Expires
 		m.mu.Unlock()
+		if m.Store != nil {
+			storeErr = m.Store.RevokeSession(d.ID, d.Expires)
+		}
 	}
 	m.Clear(w)
+	return storeErr
 }
 
 // Clear removes both cookies.

@@ -1,9 +1,11 @@
 // The node's own panel settings: setting/update stores them in x-ui.json
 // under 3x-ui's names, and they apply when the panel restarts.
-export const netKeys = ['webListen', 'webPort', 'webBasePath', 'webCertFile', 'webKeyFile', 'sessionMaxAge']
+export const netKeys = ['webListen', 'webPort', 'webBasePath', 'webDomain', 'webCertFile', 'webKeyFile', 'sessionMaxAge']
 export const isNetKey = (k: string) => netKeys.includes(k)
 
-export type PanelNet = { webListen: string; webPort: number; webBasePath: string; webCertFile: string; webKeyFile: string; sessionMaxAge: number }
+// webDomain: host names (comma separated) the panel answers to besides IP
+// addresses and localhost (the server's guard against DNS rebinding).
+export type PanelNet = { webListen: string; webPort: number; webBasePath: string; webDomain?: string; webCertFile: string; webKeyFile: string; sessionMaxAge: number }
 
 // panelURL is where the panel answers after a restart with v, as seen from
 // a browser now at loc (an any-address listen keeps the current host).

@@ -21,7 +21,7 @@ export default function PanelNetwork({ all }: { all: Record<string, unknown> }) 
   const initial = Object.fromEntries(netKeys.map((k) => [k, all[k]])) as Net
   const save = async (v: Net) => {
     setErr('')
-    const body = { ...v, webListen: v.webListen ?? '', webCertFile: v.webCertFile ?? '', webKeyFile: v.webKeyFile ?? '', webBasePath: v.webBasePath ?? '' }
+    const body = { ...v, webListen: v.webListen ?? '', webCertFile: v.webCertFile ?? '', webKeyFile: v.webKeyFile ?? '', webBasePath: v.webBasePath ?? '', webDomain: v.webDomain ?? '' }
     try {
       const r = await api.post<{ restartNeeded?: boolean } | null>('setting/update', body)
       message.success(t('common.saved'))
@@ -50,6 +50,9 @@ export default function PanelNetwork({ all }: { all: Record<string, unknown> }) 
       </Form.Item>
       <Form.Item name="webBasePath" label={t('settings.webBasePath')} rules={[{ pattern: /^\/?[A-Za-z0-9/_\-.~]*$/, message: t('v.basePath') }]}>
         <Input id="net-basepath" placeholder="/" />
+      </Form.Item>
+      <Form.Item name="webDomain" label={t('settings.webDomain')} extra={t('settings.webDomainHint')}>
+        <Input id="net-domain" placeholder="panel.example.com" />
       </Form.Item>
       <Form.Item name="webCertFile" label={t('settings.webCertFile')}>
         <Input id="net-cert" placeholder="/etc/ssl/panel.crt" />
