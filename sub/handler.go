@@ -81,6 +81,9 @@ func plain(w http.ResponseWriter, code int, msg string) {
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
+	if refuseBody(w, r) {
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		plain(w, http.StatusMethodNotAllowed, "method not allowed")
@@ -275,4 +278,18 @@ func logThrottled(format string, args ...any) {
 	if last := lastLog.Load(); now-last >= 30 && lastLog.CompareAndSwap(last, now) {
 		log.Printf("subscription: "+format, args...)
 	}
+}
+
+// refuseBody answers 400 to a request that carries a body: no subscription
+// route takes one, and net/http would otherwise drain up to 256 KiB of it
+// (at whatever pace the client sends) before the answer. The connection
+// is closed right after the answer, without reading a body byte.
+func refuseBody(w http.ResponseWriter, r *http.Request) bool {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return false
+	}
+	w.Header().Set("Connection", "close")
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+	plain(w, http.StatusBadRequest, "body: a subscription request has none")
+	return true
 }
