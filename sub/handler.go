@@ -104,10 +104,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		plain(w, http.StatusBadRequest, "unknown format (use links, json, clash, singbox or info)")
 		return
 	}
-	inbounds, err := h.src.Inbounds()
+	inbounds, found, err := h.inboundsFor(subID)
 	if err != nil {
 		logThrottled("read inbounds: %v", err)
 		plain(w, http.StatusServiceUnavailable, "subscription temporarily unavailable")
+		return
+	}
+	if !found {
+		plain(w, http.StatusNotFound, "not found")
 		return
 	}
 	nodes, err := h.src.Nodes()
@@ -138,6 +142,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = w.Write(body)
+}
+
+// inboundsFor gives what Collect needs for subID: through the source's
+// index when it has one (an unknown subId costs a map miss), else every
+// inbound.
+func (h *Handler) inboundsFor(subID string) ([]*model.Inbound, bool, error) {
+	if ix, ok := h.src.(SubIDLookup); ok {
+		return ix.Lookup(subID)
+	}
+	list, err := h.src.Inbounds()
+	return list, err == nil, err
 }
 
 // route maps a request path to its path format and subId. Only the
