@@ -23,7 +23,7 @@ func startSubscriptions(ctx context.Context, app *App, node config.NodeConfig, r
 	src := sub.FuncSource{InboundsFunc: sub.DBInbounds}
 	if rt != nil {
 		cache := &sub.NodeCache{Fetch: func() ([]profile.Node, error) {
-			return sub.DBLiveNodes(syncEvery, time.Now())
+			return sub.DBLiveNodes(syncEvery, time.Now(), node.Role != config.NodeRoleWorker)
 		}}
 		if node.Role == config.NodeRoleWorker {
 			src.InboundsFunc = func() ([]*model.Inbound, error) {
