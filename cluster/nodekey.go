@@ -151,11 +151,12 @@ func TrustedNodeStates(conn *gorm.DB, states []model.NodeState, register bool) (
 		}
 		if len(fresh) > 0 {
 			// DoNothing: if two rows race for an id, the first key stays.
-			if err := conn.Clauses(clause.OnConflict{DoNothing: true}).Create(&fresh).Error; err != nil {
-				return nil, fmt.Errorf("register node keys: %w", err)
-			}
-			if keys, err = registeredKeys(conn, states); err != nil {
-				return nil, err
+			// A failed insert (an account that may not write node_keys)
+			// registers nothing: those rows stay untrusted.
+			if err := conn.Clauses(clause.OnConflict{DoNothing: true}).Create(&fresh).Error; err == nil {
+				if keys, err = registeredKeys(conn, states); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}

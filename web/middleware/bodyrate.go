@@ -67,7 +67,14 @@ func (b *rateBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.read += int64(n)
 	if err == io.EOF {
+		// The body is in: the rule no longer applies. Clearing the
+		// deadline matters because net/http now reads in the background
+		// to notice a client leaving, and a deadline hit there would
+		// cancel the request's context while a long handler (a restore)
+		// is still working.
 		b.eof.Store(true)
+		_ = b.rc.SetReadDeadline(time.Time{})
+		return n, err
 	}
 	if n > 0 && b.rate.MinBytesPerSecond > 0 {
 		earned := time.Duration(b.read * int64(time.Second) / b.rate.MinBytesPerSecond)
