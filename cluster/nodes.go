@@ -27,6 +27,10 @@ type NodeStatus struct {
 	// last 24 hourly buckets (node_traffic_hours).
 	Up24h   int64 `json:"up24h"`
 	Down24h int64 `json:"down24h"`
+	// Trusted: the row is signed by the key registered for its node id
+	// (nodekey.go). An untrusted row is shown so the admin sees it, but is
+	// never used for subscriptions or pushes.
+	Trusted bool `json:"trusted"`
 }
 
 // NodesOverview is the obj of panel/api/nodes/list.
@@ -53,6 +57,16 @@ func ListNodes() (*NodesOverview, error) {
 	interval := config.GetNodeConfigFromJSON().SyncIntervalSeconds
 	now := time.Now()
 	out := buildNodesOverview(version, interval, states, now.Unix())
+	// Without node_keys (a schema the master has not migrated yet) every
+	// row shows as untrusted rather than the list failing.
+	trusted, _ := TrustedNodeStates(conn, states, true)
+	ok := make(map[string]bool, len(trusted))
+	for _, st := range trusted {
+		ok[st.NodeID] = true
+	}
+	for i := range out.Nodes {
+		out.Nodes[i].Trusted = ok[out.Nodes[i].NodeID]
+	}
 	var sums []struct {
 		NodeID   string
 		Up, Down int64

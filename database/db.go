@@ -36,6 +36,7 @@ func AllModels() []any {
 		&model.HistoryOfSeeders{},
 		&model.SharedState{},
 		&model.NodeState{},
+		&model.NodeKey{},
 		&model.TrafficFlushLedger{},
 		&model.NodeClientTraffic{},
 		&model.APIToken{},

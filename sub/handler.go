@@ -82,6 +82,9 @@ func plain(w http.ResponseWriter, code int, msg string) {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	setPageSecurityHeaders(w.Header())
+	if refuseBody(w, r) {
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		plain(w, http.StatusMethodNotAllowed, "method not allowed")
@@ -102,10 +105,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		plain(w, http.StatusBadRequest, "unknown format (use links, json, clash, singbox or info)")
 		return
 	}
-	inbounds, err := h.src.Inbounds()
+	inbounds, found, err := h.inboundsFor(subID)
 	if err != nil {
 		logThrottled("read inbounds: %v", err)
 		plain(w, http.StatusServiceUnavailable, "subscription temporarily unavailable")
+		return
+	}
+	if !found {
+		plain(w, http.StatusNotFound, "not found")
 		return
 	}
 	nodes, err := h.src.Nodes()
@@ -136,6 +143,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = w.Write(body)
+}
+
+// inboundsFor gives what Collect needs for subID: through the source's
+// index when it has one (an unknown subId costs a map miss), else every
+// inbound.
+func (h *Handler) inboundsFor(subID string) ([]*model.Inbound, bool, error) {
+	if ix, ok := h.src.(SubIDLookup); ok {
+		return ix.Lookup(subID)
+	}
+	list, err := h.src.Inbounds()
+	return list, err == nil, err
 }
 
 // route maps a request path to its path format and subId. Only the
@@ -276,4 +294,18 @@ func logThrottled(format string, args ...any) {
 	if last := lastLog.Load(); now-last >= 30 && lastLog.CompareAndSwap(last, now) {
 		log.Printf("subscription: "+format, args...)
 	}
+}
+
+// refuseBody answers 400 to a request that carries a body: no subscription
+// route takes one, and net/http would otherwise drain up to 256 KiB of it
+// (at whatever pace the client sends) before the answer. The connection
+// is closed right after the answer, without reading a body byte.
+func refuseBody(w http.ResponseWriter, r *http.Request) bool {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return false
+	}
+	w.Header().Set("Connection", "close")
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+	plain(w, http.StatusBadRequest, "body: a subscription request has none")
+	return true
 }

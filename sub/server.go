@@ -126,6 +126,8 @@ func (s *Server) listenLocked(set Settings) error {
 			ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 		}
 	}
+	// Subscriptions are GETs without a body (the handler refuses one), so
+	// a flat ReadTimeout costs no legitimate client anything.
 	srv := &http.Server{
 		Handler:           NewHandler(set, s.opts.Source, s.limiter),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/sub/profile"
@@ -27,8 +28,11 @@ func DBInbounds() ([]*model.Inbound, error) {
 	return list, err
 }
 
-// DBLiveNodes reads the nodes with a public address and a fresh heartbeat.
-func DBLiveNodes(syncInterval time.Duration, now time.Time) ([]profile.Node, error) {
+// DBLiveNodes reads the nodes with a public address and a fresh heartbeat
+// whose row is signed by the node's registered key (a row forged under
+// another node's id is left out). register is set on the master, which
+// registers the key of a node id it sees for the first time.
+func DBLiveNodes(syncInterval time.Duration, now time.Time, register bool) ([]profile.Node, error) {
 	conn := database.GetDB()
 	if conn == nil {
 		return nil, errors.New("database is closed")
@@ -37,7 +41,11 @@ func DBLiveNodes(syncInterval time.Duration, now time.Time) ([]profile.Node, err
 	if err := conn.Where("node_address <> ?", "").Order("node_id").Find(&states).Error; err != nil {
 		return nil, err
 	}
-	return LiveNodes(states, syncInterval, now), nil
+	trusted, err := cluster.TrustedNodeStates(conn, states, register)
+	if err != nil {
+		return nil, err
+	}
+	return LiveNodes(trusted, syncInterval, now), nil
 }
 
 // LiveNodes keeps the states whose heartbeat is recent enough.

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -37,11 +38,14 @@ func TestDBSource(t *testing.T) {
 			{NodeID: "stale", NodeRole: "worker", NodeAddress: "198.51.100.2", LastHeartbeatAt: now.Unix() - 600},
 			{NodeID: "noaddr", NodeRole: "worker", LastHeartbeatAt: now.Unix()},
 		} {
+			if err := cluster.SignNodeState(&st); err != nil {
+				t.Fatal(err)
+			}
 			if err := conn.Create(&st).Error; err != nil {
 				t.Fatal(err)
 			}
 		}
-		nodes, err := sub.DBLiveNodes(30*time.Second, now)
+		nodes, err := sub.DBLiveNodes(30*time.Second, now, true)
 		if err != nil || len(nodes) != 1 || nodes[0] != (profile.Node{ID: "live", Address: "198.51.100.1"}) {
 			t.Fatalf("nodes %v %+v", err, nodes)
 		}

@@ -64,6 +64,7 @@ type App struct {
 
 	ui       fs.FS
 	panelLog *logging.Ring
+	bodyRate middleware.BodyRate
 
 	push     pushSlot // the worker's wake-up route (push.go)
 	mu       sync.Mutex
@@ -83,6 +84,9 @@ type AppOptions struct {
 	// PanelLog holds the panel's recent log lines (nil: the Logs page's
 	// panel tab stays empty).
 	PanelLog *logging.Ring
+	// BodyRate bounds slow request bodies; zero means
+	// middleware.DefaultBodyRate (tests shorten the grace).
+	BodyRate middleware.BodyRate
 }
 
 // XrayBinaryPath is the Xray binary in XUI_BIN_FOLDER (3x-ui's naming).
@@ -120,6 +124,10 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 		sessions: sessions,
 		ui:       opts.UI,
 		panelLog: opts.PanelLog,
+		bodyRate: opts.BodyRate,
+	}
+	if a.bodyRate == (middleware.BodyRate{}) {
+		a.bodyRate = middleware.DefaultBodyRate
 	}
 	proc := xray.NewProcess(xray.ProcessOptions{
 		BinaryPath: opts.XrayBinary, ConfigPath: opts.XrayConfigPath, Supervise: true, Detach: opts.DetachXray,
@@ -223,7 +231,9 @@ func (a *App) Handler() http.Handler {
 	// Rate limits key on the peer address; X-Forwarded-For is not trusted.
 	engine.SetTrustedProxies(nil)
 	hosts := middleware.AllowedHosts(middleware.NewHostAllowList(panelHostNames(cfg)...), basePath+nodepush.Path, basePath+"health")
-	engine.Use(gin.Recovery(), middleware.SecurityHeaders(), middleware.BodyLimit(), hosts, middleware.SameOrigin(), middleware.Gzip())
+	// The body rate comes first: every later step, and net/http's drain
+	// after the handler, reads the body under its deadline.
+	engine.Use(a.bodyRate.Handler(), gin.Recovery(), middleware.SecurityHeaders(), middleware.BodyLimit(), hosts, middleware.SameOrigin(), middleware.Gzip())
 	if config.IsDebug() {
 		engine.Use(gin.Logger())
 	}

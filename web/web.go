@@ -170,11 +170,7 @@ func (s *Server) serveOn(ln net.Listener, cfg config.PanelConfig, useTLS bool, a
 		ln.Close()
 		return errors.New("server is stopped")
 	}
-	srv := &http.Server{
-		Handler:           app.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	srv := newPanelHTTPServer(app.Handler())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -193,6 +189,19 @@ func (s *Server) serveOn(ln net.Listener, cfg config.PanelConfig, useTLS bool, a
 	s.cfg, s.http, s.listener, s.tls, s.done = cfg, srv, ln, useTLS, done
 	s.mu.Unlock()
 	return nil
+}
+
+// newPanelHTTPServer sets the panel's connection limits. Headers must
+// arrive within 10 s. There is no flat ReadTimeout: a backup restore may
+// rightly take many minutes; the body's minimum rate (middleware.BodyRate,
+// the first step of every request) bounds slow bodies instead.
+func newPanelHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
 }
 
 // loadTLS returns nil when no certificate is configured.

@@ -31,4 +31,19 @@ type NodeState struct {
 	FullSyncs  int64 `json:"fullSyncs"`
 	DeltaSyncs int64 `json:"deltaSyncs"`
 	UpdatedAt  int64 `json:"updatedAt"`
+	// PublicKey and Signature: the node signs its own row (ed25519, see
+	// cluster/nodekey.go) so a worker's database account, which can write
+	// this table, cannot pass off a row as another node's.
+	PublicKey string `json:"publicKey" gorm:"size:64"`
+	Signature string `json:"signature" gorm:"size:128"`
+}
+
+// NodeKey is the public key the master registered for a node id the first
+// time it saw a validly signed row for it. Only the master writes this
+// table (a worker's account may only read it), so later rows for the id
+// must be signed with the same key.
+type NodeKey struct {
+	NodeID    string `json:"nodeId" gorm:"primaryKey;size:191"`
+	PublicKey string `json:"publicKey" gorm:"size:64;not null"`
+	CreatedAt int64  `json:"createdAt"`
 }

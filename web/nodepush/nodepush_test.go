@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -59,6 +60,9 @@ func TestPushRoundTrip(t *testing.T) {
 			{NodeID: "pollonly", NodeRole: "worker", LastHeartbeatAt: now},
 		}
 		for i := range rows {
+			if err := cluster.SignNodeState(&rows[i]); err != nil {
+				t.Fatal(err)
+			}
 			if err := database.UpsertNodeState(conn, &rows[i]); err != nil {
 				t.Fatal(err)
 			}

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"gorm.io/gorm"
@@ -101,6 +102,13 @@ func (p *Pusher) PushOnce(ctx context.Context) {
 	if err := conn.Where("node_role = ? AND push_url <> ? AND last_heartbeat_at >= ? AND last_seen_version < ?",
 		"worker", "", since, version).Find(&workers).Error; err != nil {
 		log.Printf("node push: list workers: %v", err)
+		return
+	}
+	// Push only to a URL that came signed by the node's registered key: a
+	// row forged by a worker's database account gets no request (and no
+	// cluster secret) from the master.
+	if workers, err = cluster.TrustedNodeStates(conn, workers, true); err != nil {
+		log.Printf("node push: %v", err)
 		return
 	}
 	body, _ := json.Marshal(map[string]int64{"version": version})

@@ -114,6 +114,10 @@ func NewNodeSyncServiceWith(d NodeSyncDeps) *NodeSyncService {
 		if database.GetDB() == nil {
 			return errors.New("database not open")
 		}
+		// Signed last: the signature covers the fields written here.
+		if err := cluster.SignNodeState(state); err != nil {
+			return fmt.Errorf("sign node state: %w", err)
+		}
 		return database.UpsertNodeState(database.GetDB(), state)
 	}
 	return svc
@@ -140,6 +144,9 @@ func LoadSnapshotFromDB(settings *settings.SettingService, inbounds *inbound.Inb
 	}
 	var nodes []model.NodeState
 	if conn := database.GetDB(); conn != nil && conn.Where("node_address <> ?", "").Find(&nodes).Error == nil {
+		// Only rows signed by their node's registered key: a forged row
+		// must not put its address into the workers' subscriptions.
+		nodes, _ = cluster.TrustedNodeStates(conn, nodes, false)
 		for _, n := range nodes {
 			snapshot.Nodes = append(snapshot.Nodes, SnapshotNode{NodeID: n.NodeID, Address: n.NodeAddress})
 		}

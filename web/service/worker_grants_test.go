@@ -67,24 +67,7 @@ func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 	}
 	database.CloseDB()
 
-	admin := adminSQL(t)
-	user := "xui_w_" + master.Config.Name[len(master.Config.Name)-8:]
-	password := "w0rker-pass"
-	for _, host := range []string{"127.0.0.1", "localhost"} {
-		account := fmt.Sprintf("'%s'@'%s'", user, host)
-		stmts := append([]string{fmt.Sprintf("CREATE USER %s IDENTIFIED BY '%s'", account, password)}, workerGrants(master.Config.Name, account)...)
-		for _, q := range stmts {
-			if _, err := admin.Exec(q); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-		}
-	}
-	t.Cleanup(func() {
-		admin.Exec(fmt.Sprintf("DROP USER IF EXISTS '%s'@'127.0.0.1', '%s'@'localhost'", user, user))
-	})
-
-	worker := master
-	worker.Config.User, worker.Config.Password = user, password
+	worker := leastPrivilegeWorker(t, master)
 	dir := svcOpenWorker(t, worker)
 	flush := NewTrafficFlushServiceFor(NewTrafficPendingStore(filepath.Join(dir, "traffic-pending.json")), config.GetNodeConfigFromJSON().NodeID, func() bool { return false })
 	if err := flush.Collect([]*xray.ClientTraffic{{Email: "a@w", Up: 3, Down: 4}}); err != nil {
@@ -132,6 +115,30 @@ func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 			t.Fatalf("%q with worker grants: want access denied, got %v", q, err)
 		}
 	}
+}
+
+// leastPrivilegeWorker creates a MariaDB account with only workerGrants on
+// master's database and returns master's backend logged in as it.
+func leastPrivilegeWorker(t *testing.T, master dbtest.Backend) dbtest.Backend {
+	t.Helper()
+	admin := adminSQL(t)
+	user := "xui_w_" + master.Config.Name[len(master.Config.Name)-8:]
+	password := "w0rker-pass"
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		account := fmt.Sprintf("'%s'@'%s'", user, host)
+		stmts := append([]string{fmt.Sprintf("CREATE USER %s IDENTIFIED BY '%s'", account, password)}, workerGrants(master.Config.Name, account)...)
+		for _, q := range stmts {
+			if _, err := admin.Exec(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+	}
+	t.Cleanup(func() {
+		admin.Exec(fmt.Sprintf("DROP USER IF EXISTS '%s'@'127.0.0.1', '%s'@'localhost'", user, user))
+	})
+	worker := master
+	worker.Config.User, worker.Config.Password = user, password
+	return worker
 }
 
 // svcOpenWorker opens b as a worker node would: role worker in x-ui.json,
