@@ -276,7 +276,7 @@ func (s *InboundService) AddInbound(in *model.Inbound) (*model.Inbound, error) {
 }
 
 // UpdateInbound replaces an inbound's definition. Traffic counters are kept
-// (they belong to AddTraffic and the reset calls); client_traffics rows
+// (they belong to the traffic flush and the reset calls); client_traffics rows
 // follow the clients: matched by key, renamed, created or deleted.
 func (s *InboundService) UpdateInbound(in *model.Inbound) (*model.Inbound, error) {
 	if in == nil {

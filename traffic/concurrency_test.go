@@ -1,4 +1,4 @@
-package traffic
+package traffic_test
 
 import (
 	"fmt"
@@ -42,7 +42,7 @@ func TestConcurrentClientAddsAndTrafficRules(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < rounds; i++ {
-				_, err := (&Counters{}).AddTraffic(nil, []*xray.ClientTraffic{{Email: fmt.Sprintf("quota-%d", i), Up: 5, Down: 5}})
+				_, err := flushTick(t, nil, []*xray.ClientTraffic{{Email: fmt.Sprintf("quota-%d", i), Up: 5, Down: 5}})
 				errs <- err
 			}
 		}()

@@ -1,8 +1,15 @@
-package traffic
+package traffic_test
 
 import (
 	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
+
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/xray"
 
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -46,4 +53,38 @@ func clientsOf(t testing.TB, id int) map[string]inbound.Client {
 		out[c.Email] = c
 	}
 	return out
+}
+
+// pipelines are the tests' production traffic paths, one journal each.
+var pipelines sync.Map // testing.TB -> *service.TrafficFlushService
+
+// flushTick runs one collection through the path production uses: the
+// drain's sink journals it (CollectAll), the flush loop's tick writes it
+// through the per-node ledger (FlushOnce) and, on a master, runs the
+// reconciliation (ReconcileOnce). It reports whether the master's rules
+// changed anything (what makes production apply Xray again).
+func flushTick(t testing.TB, inbounds []*xray.Traffic, clients []*xray.ClientTraffic) (bool, error) {
+	svc, loaded := pipelines.Load(t)
+	if !loaded {
+		journal := service.NewTrafficPendingStore(filepath.Join(t.TempDir(), "traffic-pending.json"))
+		svc, loaded = pipelines.LoadOrStore(t, service.NewTrafficFlushServiceFor(journal, "local", cluster.IsMaster))
+		if !loaded {
+			t.Cleanup(func() { pipelines.Delete(t) })
+		}
+	}
+	flush := svc.(*service.TrafficFlushService)
+	var changed atomic.Bool
+	flush.SetOnReconciled(func() { changed.Store(true) })
+	if err := flush.CollectAll(inbounds, clients); err != nil {
+		return false, err
+	}
+	if err := flush.FlushOnce(); err != nil {
+		return false, err
+	}
+	if cluster.IsMaster() {
+		if _, err := flush.ReconcileOnce(); err != nil {
+			return false, err
+		}
+	}
+	return changed.Load(), nil
 }

@@ -59,8 +59,8 @@ func NewXrayService(settings *settings.SettingService, inbounds *inbound.Inbound
 	return &XrayService{settings: settings, inbounds: inbounds, proc: proc}
 }
 
-// SetTrafficSink says where drained counters go (AddTraffic on a single
-// node, the pending store in shared mode). Set it before Start.
+// SetTrafficSink says where drained counters go: the node's traffic
+// journal, in every mode. Set it before Start.
 func (s *XrayService) SetTrafficSink(sink TrafficSink) {
 	s.mu.Lock()
 	s.sink = sink
