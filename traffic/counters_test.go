@@ -103,7 +103,7 @@ func TestFlushDisablesDepletedAndExpired(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
 		changes := 0
-		s := &inbound.InboundService{OnChange: func() { changes++ }}
+		s := &inbound.InboundService{OnChange: func() error { changes++; return nil }}
 		quota, expired, fine := inboundtest.Client(model.VLESS, "quota"), inboundtest.Client(model.VLESS, "expired"), inboundtest.Client(model.VLESS, "fine")
 		quota["totalGB"] = 1000
 		expired["expiryTime"] = time.Now().Add(-time.Minute).UnixMilli()

@@ -185,19 +185,20 @@ func startPusher(g *lifecycle.Group, app *App, syncEvery time.Duration) *nodepus
 		return nil
 	}
 	pusher := nodepush.NewPusher(leaseTTL(syncEvery))
-	for _, hook := range []*func(){&app.Inbounds.OnChange, &app.Settings.OnChange} {
+	for _, hook := range []*func() error{&app.Inbounds.OnChange, &app.Settings.OnChange} {
 		next := *hook
-		*hook = func() {
+		*hook = func() error {
 			pusher.Kick()
 			if next != nil {
-				next()
+				return next()
 			}
+			return nil
 		}
 	}
 	if next := app.Inbounds.OnClientChange; next != nil {
-		app.Inbounds.OnClientChange = func(changes []inbound.ClientChange) {
+		app.Inbounds.OnClientChange = func(changes []inbound.ClientChange) error {
 			pusher.Kick()
-			next(changes)
+			return next(changes)
 		}
 	}
 	g.Go("push", func(ctx context.Context) error {

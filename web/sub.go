@@ -64,11 +64,12 @@ func startSubscriptions(ctx context.Context, g *lifecycle.Group, app *App, node 
 	})
 	// A settings change restarts the listener right away on the master.
 	prev := app.Settings.OnChange
-	app.Settings.OnChange = func() {
-		if prev != nil {
-			prev()
-		}
+	app.Settings.OnChange = func() error {
 		go srv.Reload()
+		if prev != nil {
+			return prev()
+		}
+		return nil
 	}
 	srv.Start(ctx)
 	return srv

@@ -52,6 +52,15 @@ type XrayService struct {
 	hashMu           sync.Mutex
 	hashedConfig     *xray.Config // the config hash was computed for
 	hash             string
+	// Knobs are test hooks; production leaves them empty.
+	Knobs Knobs
+}
+
+// Knobs let tests fail one write's live apply.
+type Knobs struct {
+	// ClientApply, when set, runs before each per-client apply; an error
+	// fails that apply as a refusal by Xray would.
+	ClientApply func(changes []inbound.ClientChange) error
 }
 
 // NewXrayService wires the service; proc is the supervised Xray process.

@@ -50,15 +50,19 @@ func newRuntime(t *testing.T, b dbtest.Backend) *runtime {
 	})
 	t.Cleanup(func() { proc.Stop() })
 	r.xray = xrayrun.NewXrayService(r.settings, r.inbounds, proc)
-	r.inbounds.OnChange = func() {
-		if err := r.xray.ApplyFromDatabase(); err != nil {
+	r.inbounds.OnChange = func() error {
+		err := r.xray.ApplyFromDatabase()
+		if err != nil {
 			t.Errorf("apply: %v", err)
 		}
+		return err
 	}
-	r.inbounds.OnClientChange = func(changes []inbound.ClientChange) {
-		if err := r.xray.ApplyClientChanges(changes); err != nil {
+	r.inbounds.OnClientChange = func(changes []inbound.ClientChange) error {
+		err := r.xray.ApplyClientChanges(changes)
+		if err != nil {
 			t.Errorf("apply client change: %v", err)
 		}
+		return err
 	}
 	// Traffic as production runs it: Xray's counters drain into the journal,
 	// the flush writes them through the per-node ledger, the master's
