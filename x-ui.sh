@@ -243,6 +243,7 @@ usage() {
 Usage: x-ui.sh [command]   (no command: interactive menu)
 
 Service:   start | stop | restart | status | enable | disable | logs [LINES]
+           (restart keeps Xray and its users online; stop stops Xray too)
 Settings:  settings                      show all settings (x-ui setting -show true)
            set-port PORT | set-base-path PATH | set-listen IP
            set-username NAME | set-password (read from stdin)
