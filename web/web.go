@@ -141,6 +141,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.Knobs.BeforeServe()
 	}
 	if err := s.serveOn(ln, app.Cfg, tlsCfg != nil, app); err != nil {
+		s.loops.Stop()
 		s.cancel()
 		return err
 	}
