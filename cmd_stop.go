@@ -36,8 +36,9 @@ import (
 )
 
 // panelStopTimeout bounds how long `x-ui stop` waits for the panel's
-// ordered shutdown (HTTP drain, final flush, Xray stop).
-const panelStopTimeout = 60 * time.Second
+// ordered shutdown (HTTP drain, final flush, Xray stop); it stays under
+// the unit's TimeoutStopSec (30s), after which systemd kills ExecStop.
+const panelStopTimeout = 25 * time.Second
 
 // panelPidPath records the running panel's pid for `x-ui stop`.
 func panelPidPath() string { return filepath.Join(config.GetDBFolderPath(), "x-ui.pid") }
