@@ -311,3 +311,19 @@ func TestUnitExecStopKeepsXrayOnRestartStopsItOnStop(t *testing.T) {
 		t.Fatalf("xray (pid %d) outlived the unit's stop", pid)
 	}
 }
+
+// TestStopAfterCrashStopsTheOrphanXray: after a crash (SIGKILL) Xray keeps
+// serving; `x-ui stop` with no panel running stops that Xray directly.
+func TestStopAfterCrashStopsTheOrphanXray(t *testing.T) {
+	p := newSoloPanel(t)
+	xrayPid := p.xrayPid()
+	p.signal(syscall.SIGKILL)
+	if p.xrayPid() != xrayPid {
+		t.Fatalf("xray (pid %d) died with the crashed panel", xrayPid)
+	}
+	run(t, p.env, "", xuiBin, "stop").expect(t, 0, "x-ui was not running; its xray stopped")
+	if pid := p.xrayPid(); pid != 0 {
+		t.Fatalf("xray (pid %d) outlived x-ui stop", pid)
+	}
+	run(t, p.env, "", xuiBin, "stop").expect(t, 0, "x-ui is not running")
+}
