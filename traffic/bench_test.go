@@ -16,6 +16,7 @@ func BenchmarkFlush10kClients(b *testing.B) {
 	for _, name := range []string{dbtest.SQLite, dbtest.MariaDB} {
 		b.Run(name, func(b *testing.B) {
 			testdb.Open(b, dbtest.New(b, name))
+			pipe := newPipeline(b)
 			s := &inbound.InboundService{}
 			in := bigInbound(b, s, 33000, 10000, "bench")
 			clients := make([]*xray.ClientTraffic, 10000)
@@ -27,7 +28,7 @@ func BenchmarkFlush10kClients(b *testing.B) {
 				{IsOutbound: true, Tag: "direct", Up: 1000, Down: 2000},
 			}
 			for b.Loop() {
-				if _, err := flushTick(b, traffics, clients); err != nil {
+				if _, err := pipe.tick(traffics, clients); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -20,6 +20,7 @@ import (
 func TestFlushSumsTwoBatches(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
+		pipe := newPipeline(t)
 		s := &inbound.InboundService{}
 		sizes := map[int]int{27000: 1500, 27001: 700}
 		tags := map[int]string{}
@@ -55,7 +56,7 @@ func TestFlushSumsTwoBatches(t *testing.T) {
 		start := time.Now().UnixMilli()
 		for _, mult := range []int64{1, 2} {
 			in, cl := batch(mult)
-			need, err := flushTick(t, in, cl)
+			need, err := pipe.tick(in, cl)
 			if err != nil || need {
 				t.Fatalf("flush batch %d: need=%v err=%v", mult, need, err)
 			}
@@ -102,6 +103,7 @@ func TestFlushSumsTwoBatches(t *testing.T) {
 func TestFlushDisablesDepletedAndExpired(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
+		pipe := newPipeline(t)
 		changes := 0
 		s := &inbound.InboundService{OnChange: func() error { changes++; return nil }}
 		quota, expired, fine := inboundtest.Client(model.VLESS, "quota"), inboundtest.Client(model.VLESS, "expired"), inboundtest.Client(model.VLESS, "fine")
@@ -115,7 +117,7 @@ func TestFlushDisablesDepletedAndExpired(t *testing.T) {
 		limited = addInbound(t, s, limited)
 
 		v0, c0 := testdb.Version(t), changes
-		need, err := flushTick(t,
+		need, err := pipe.tick(
 			[]*xray.Traffic{{IsInbound: true, Tag: limited.Tag, Up: 4000, Down: 1000}},
 			[]*xray.ClientTraffic{{Email: "quota", Up: 600, Down: 400}, {Email: "fine", Up: 10, Down: 10}})
 		if err != nil || !need {
@@ -146,7 +148,7 @@ func TestFlushDisablesDepletedAndExpired(t *testing.T) {
 
 		// Nothing new to do: no change, no bump.
 		v1, c1 := testdb.Version(t), changes
-		if need, err := flushTick(t, nil, nil); err != nil || need {
+		if need, err := pipe.tick(nil, nil); err != nil || need {
 			t.Fatalf("idle flush: need=%v err=%v", need, err)
 		}
 		if testdb.Version(t) != v1 || changes != c1 {
@@ -158,6 +160,7 @@ func TestFlushDisablesDepletedAndExpired(t *testing.T) {
 func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
+		pipe := newPipeline(t)
 		s := &inbound.InboundService{}
 		now := time.Now()
 		monthly, daily, lazy, idle := inboundtest.Client(model.VLESS, "monthly"), inboundtest.Client(model.VLESS, "daily"), inboundtest.Client(model.VLESS, "lazy"), inboundtest.Client(model.VLESS, "idle")
@@ -172,7 +175,7 @@ func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 
 		v0 := testdb.Version(t)
 		before := time.Now().UnixMilli()
-		need, err := flushTick(t, nil, []*xray.ClientTraffic{{Email: "lazy", Up: 1, Down: 1}})
+		need, err := pipe.tick(nil, []*xray.ClientTraffic{{Email: "lazy", Up: 1, Down: 1}})
 		after := time.Now().UnixMilli()
 		if err != nil || !need {
 			t.Fatalf("need=%v err=%v", need, err)
@@ -223,6 +226,7 @@ func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 func TestResetTrafficAndDelDepleted(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
+		pipe := newPipeline(t)
 		s := &inbound.InboundService{}
 		mk := func(email string, total, expiry int64, reset int) map[string]any {
 			c := inboundtest.Client(model.VLESS, email)
@@ -233,7 +237,7 @@ func TestResetTrafficAndDelDepleted(t *testing.T) {
 		in1 := addInbound(t, s, inboundtest.Inbound(model.VLESS, 30000, mk("over", 100, 0, 0), mk("old", 0, past, 0), mk("ok", 0, 0, 0)))
 		in2 := addInbound(t, s, inboundtest.Inbound(model.VLESS, 30001, mk("over2", 100, 0, 0), mk("renews", 100, 0, 7)))
 		testdb.Exec(t, "UPDATE client_traffics SET up = 80, down = 40, all_time = 120")
-		if _, err := flushTick(t, nil, nil); err != nil { // disables over, old, over2, renews
+		if _, err := pipe.tick(nil, nil); err != nil { // disables over, old, over2, renews
 			t.Fatal(err)
 		}
 		if testdb.Rows(t, 0)["over"].Enable || testdb.Rows(t, 0)["renews"].Enable {
@@ -265,7 +269,7 @@ func TestResetTrafficAndDelDepleted(t *testing.T) {
 		testdb.AssertUnchanged(t, before)
 
 		testdb.Exec(t, "UPDATE client_traffics SET up = 80, down = 40")
-		if _, err := flushTick(t, nil, nil); err != nil {
+		if _, err := pipe.tick(nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.DelDepletedClients(in1.Id); err != nil {

@@ -3,7 +3,6 @@ package traffic_test
 import (
 	"fmt"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -55,36 +54,36 @@ func clientsOf(t testing.TB, id int) map[string]inbound.Client {
 	return out
 }
 
-// pipelines are the tests' production traffic paths, one journal each.
-var pipelines sync.Map // testing.TB -> *service.TrafficFlushService
+// pipeline is one test's production traffic path, with its own journal.
+type pipeline struct {
+	flush   *service.TrafficFlushService
+	changed atomic.Bool
+}
 
-// flushTick runs one collection through the path production uses: the
-// drain's sink journals it (CollectAll), the flush loop's tick writes it
-// through the per-node ledger (FlushOnce) and, on a master, runs the
+func newPipeline(t testing.TB) *pipeline {
+	journal := service.NewTrafficPendingStore(filepath.Join(t.TempDir(), "traffic-pending.json"))
+	p := &pipeline{flush: service.NewTrafficFlushServiceFor(journal, "local", cluster.IsMaster)}
+	p.flush.SetOnReconciled(func() { p.changed.Store(true) })
+	return p
+}
+
+// tick runs one collection through the path production uses: the drain's
+// sink journals it (CollectAll), the flush loop's tick writes it through
+// the per-node ledger (FlushOnce) and, on a master, runs the
 // reconciliation (ReconcileOnce). It reports whether the master's rules
 // changed anything (what makes production apply Xray again).
-func flushTick(t testing.TB, inbounds []*xray.Traffic, clients []*xray.ClientTraffic) (bool, error) {
-	svc, loaded := pipelines.Load(t)
-	if !loaded {
-		journal := service.NewTrafficPendingStore(filepath.Join(t.TempDir(), "traffic-pending.json"))
-		svc, loaded = pipelines.LoadOrStore(t, service.NewTrafficFlushServiceFor(journal, "local", cluster.IsMaster))
-		if !loaded {
-			t.Cleanup(func() { pipelines.Delete(t) })
-		}
-	}
-	flush := svc.(*service.TrafficFlushService)
-	var changed atomic.Bool
-	flush.SetOnReconciled(func() { changed.Store(true) })
-	if err := flush.CollectAll(inbounds, clients); err != nil {
+func (p *pipeline) tick(inbounds []*xray.Traffic, clients []*xray.ClientTraffic) (bool, error) {
+	p.changed.Store(false)
+	if err := p.flush.CollectAll(inbounds, clients); err != nil {
 		return false, err
 	}
-	if err := flush.FlushOnce(); err != nil {
+	if err := p.flush.FlushOnce(); err != nil {
 		return false, err
 	}
 	if cluster.IsMaster() {
-		if _, err := flush.ReconcileOnce(); err != nil {
+		if _, err := p.flush.ReconcileOnce(); err != nil {
 			return false, err
 		}
 	}
-	return changed.Load(), nil
+	return p.changed.Load(), nil
 }

@@ -23,6 +23,7 @@ import (
 func TestWorkerRejectsEverySharedWrite(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		dir := testdb.Open(t, b)
+		pipe := newPipeline(t)
 		s := &inbound.InboundService{}
 		c := inboundtest.Client(model.VLESS, "w1")
 		c["totalGB"] = 10
@@ -72,7 +73,7 @@ func TestWorkerRejectsEverySharedWrite(t *testing.T) {
 
 		// Traffic counting still works on a worker, but the master-only
 		// rules (disable/renew) do not run there.
-		need, err := flushTick(t, nil, []*xray.ClientTraffic{{Email: "w1", Up: 50, Down: 50}})
+		need, err := pipe.tick(nil, []*xray.ClientTraffic{{Email: "w1", Up: 50, Down: 50}})
 		if err != nil || need {
 			t.Fatalf("worker flush: need=%v err=%v", need, err)
 		}
@@ -80,7 +81,7 @@ func TestWorkerRejectsEverySharedWrite(t *testing.T) {
 			t.Fatalf("worker must count but not disable: %+v", r)
 		}
 		testdb.SetNodeRole(t, dir, "master")
-		if need, err := flushTick(t, nil, nil); err != nil || !need {
+		if need, err := pipe.tick(nil, nil); err != nil || !need {
 			t.Fatalf("master flush must disable the depleted client: need=%v err=%v", need, err)
 		}
 	})
