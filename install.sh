@@ -193,9 +193,12 @@ Environment=XUI_DB_FOLDER=$XUI_DB_FOLDER
 Environment=XUI_BIN_FOLDER=$XUI_BIN_FOLDER
 Environment=XUI_LOG_FOLDER=$XUI_LOG_FOLDER
 ExecStart=$XUI_FOLDER/x-ui run
-# Signals go to x-ui only, never to Xray: on stop (SIGTERM) x-ui drains
-# Xray's counters and stops it; after a crash, or a panel-only restart
-# (SIGUSR2, exit 75), Xray keeps serving and the next x-ui adopts it.
+# Only an explicit stop stops Xray: ExecStop (x-ui stop) marks the panel and
+# stops it with Xray, except during a restart or after a crash. SIGTERM alone
+# (restart, upgrade) or SIGUSR2 (exit 75) ends the panel after draining
+# Xray's counters; Xray keeps serving and the next x-ui adopts it. Signals go
+# to x-ui only, never to Xray.
+ExecStop=$XUI_FOLDER/x-ui stop -unit x-ui.service
 KillMode=process
 TimeoutStopSec=30s
 Restart=on-failure
@@ -230,10 +233,9 @@ main() {
 	if [[ ! -e "$XUI_DB_FOLDER/x-ui.json" && ! -e "$XUI_DB_FOLDER/x-ui.db" ]]; then
 		fresh=1
 	fi
-	if has_systemd && systemctl is-active --quiet x-ui; then
-		say "stopping x-ui"
-		systemctl stop x-ui || die "cannot stop x-ui"
-	fi
+	# A running x-ui is not stopped: the files are replaced by rename and the
+	# restart below ends the old panel alone, so Xray keeps its users online
+	# and the new panel adopts it.
 
 	mkdir -p "$XUI_BIN_FOLDER" "$XUI_LOG_FOLDER" || die "cannot create $XUI_FOLDER"
 	# The data folder holds x-ui.json with the database password.

@@ -38,6 +38,8 @@ func runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runMigrate(args[1:], stdout, stderr)
 	case "migrate-db":
 		return runMigrateDB(args[1:], stdout, stderr)
+	case "stop":
+		return runStop(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		printUsage(stdout)
 		return 0
@@ -53,6 +55,7 @@ func printUsage(w io.Writer) {
 
 Commands:
   run          start the panel, subscription server and Xray (default)
+  stop         stop the running panel and its Xray (a restart keeps Xray)
   setting      show or change node-local settings (x-ui setting -h)
   migrate      create or update the database schema (-from-3x-ui [-dry-run]: upgrade a 3x-ui v2.x database)
   migrate-db   copy all data: -direction sqlite-to-mariadb|mariadb-to-sqlite
@@ -98,12 +101,13 @@ func runPanel(stderr io.Writer) int {
 	}
 	defer database.CloseDB()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer writePanelPid()()
+	// SIGINT (Ctrl-C) stops everything; SIGTERM and SIGUSR2 end the panel
+	// alone unless `x-ui stop` marked this panel first (see cmd_stop.go).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	// SIGUSR2: restart of the panel alone (upgrade, `x-ui.sh restart`);
-	// Xray keeps serving and the next panel adopts it.
-	handoff := make(chan os.Signal, 1)
-	signal.Notify(handoff, syscall.SIGUSR2)
+	leave := make(chan os.Signal, 1)
+	signal.Notify(leave, syscall.SIGTERM, syscall.SIGUSR2)
 	server := web.NewServer(cfg.Panel)
 	server.PanelLog = recentLog
 	if err := server.Start(ctx); err != nil {
@@ -117,16 +121,22 @@ func runPanel(stderr io.Writer) int {
 		log.Printf("WARNING: the panel still accepts the default login admin/admin; change it now (x-ui setting -username ... -password ...)")
 	}
 	select {
-	case <-handoff:
-		log.Printf("Shutting down the panel; xray keeps running")
+	case sig := <-leave:
+		if sig == syscall.SIGTERM && stopRequested() {
+			break
+		}
+		log.Printf("Shutting down the panel (%v); xray keeps serving", sig)
 		if err := server.StopLeavingXray(); err != nil {
 			fmt.Fprintf(stderr, "stop panel: %v\n", err)
 			return 1
 		}
-		return handoffExitCode
+		if sig == syscall.SIGUSR2 {
+			return handoffExitCode
+		}
+		return 0
 	case <-ctx.Done():
 	}
-	log.Printf("Shutting down")
+	log.Printf("Shutting down the panel and xray")
 	if err := server.Stop(); err != nil {
 		fmt.Fprintf(stderr, "stop panel: %v\n", err)
 		return 1

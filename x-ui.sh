@@ -95,6 +95,17 @@ service_do() {
 	info "x-ui: $1 done"
 }
 
+# stop_panel stops the panel and Xray: through systemd (the unit's ExecStop
+# runs `x-ui stop`), or without systemd by `x-ui stop` directly. A restart
+# (x-ui.sh restart) keeps Xray serving; see `x-ui stop` in cmd_stop.go.
+stop_panel() {
+	if has_systemd; then
+		service_do stop
+		return
+	fi
+	xui stop
+}
+
 # show_status exits like an LSB status action: 0 running, 3 stopped,
 # 4 unknown (no systemd to ask).
 show_status() {
@@ -232,6 +243,7 @@ usage() {
 Usage: x-ui.sh [command]   (no command: interactive menu)
 
 Service:   start | stop | restart | status | enable | disable | logs [LINES]
+           (restart keeps Xray and its users online; stop stops Xray too)
 Settings:  settings                      show all settings (x-ui setting -show true)
            set-port PORT | set-base-path PATH | set-listen IP
            set-username NAME | set-password (read from stdin)
@@ -267,7 +279,7 @@ EOF
 		case "$choice" in
 		0 | "") return 0 ;;
 		1) service_do start ;;
-		2) service_do stop ;;
+		2) stop_panel ;;
 		3) service_do restart ;;
 		4) show_status ;;
 		5) service_do enable ;;
@@ -309,7 +321,8 @@ main() {
 	local cmd="$1"
 	shift
 	case "$cmd" in
-	start | stop | restart | enable | disable) need_args 0 "$cmd" "$@" && service_do "$cmd" ;;
+	stop) need_args 0 "$cmd" "$@" && stop_panel ;;
+	start | restart | enable | disable) need_args 0 "$cmd" "$@" && service_do "$cmd" ;;
 	status) need_args 0 "$cmd" "$@" && show_status ;;
 	logs | log) show_logs "${1:-100}" ;;
 	settings | show) need_args 0 "$cmd" "$@" && xui setting -show true ;;

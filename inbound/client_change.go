@@ -45,12 +45,12 @@ func (s *InboundService) writeClients(fn func(tx *gorm.DB, pre int64) ([]ClientC
 	}, func(pre, post int64) {
 		if len(changes) == 1 && clientKeyField(changes[0].Protocol) == "id" {
 			ch := changes[0]
-			s.ids.committed(pre, post, ch.InboundID, ch.removedIDs, ch.addedIDs)
+			s.owners().committed(pre, post, ch.InboundID, ch.removedIDs, ch.addedIDs)
 		} else {
-			s.ids.invalidate()
+			s.owners().invalidate()
 		}
 		if s.OnClientChange != nil {
-			s.OnClientChange(changes)
+			s.receipt.Record(s.OnClientChange(changes))
 		} else {
 			s.notifyChange(pre, post)
 		}

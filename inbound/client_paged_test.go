@@ -116,7 +116,7 @@ func TestBulkClients(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
 		changes := 0
-		s := &InboundService{OnChange: func() { changes++ }}
+		s := &InboundService{OnChange: func() error { changes++; return nil }}
 		var vl, tr []map[string]any
 		for i := range 4 {
 			vl = append(vl, inboundtest.Client(model.VLESS, fmt.Sprintf("v%d", i)))

@@ -5,7 +5,9 @@ package inbound
 import (
 	"database/sql"
 	"encoding/json"
+	"github.com/mhsanaei/3x-ui/v2/util/applied"
 	"strings"
+	"sync"
 
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
@@ -24,15 +26,36 @@ const SQLChunk = 1000
 // that mirror them. The zero value is ready to use.
 type InboundService struct {
 	// OnChange, when set, runs after every committed change that may alter
-	// the Xray config (the XrayService applies the new state from it).
-	OnChange func()
+	// the Xray config (the XrayService applies the new state from it) and
+	// returns that apply's result.
+	OnChange func() error
 	// OnClientChange, when set, runs instead of OnChange after a write that
 	// changed only clients, with what changed (see ClientChange).
-	OnClientChange func([]ClientChange)
+	OnClientChange func([]ClientChange) error
 	// Precheck, when set, has Xray test every structural write before commit.
 	Precheck *XrayPrecheck
 
-	ids idOwners // see client_ids.go
+	idsOnce sync.Once
+	ids     *idOwners        // see client_ids.go; shared with WithReceipt views
+	receipt *applied.Receipt // set on a WithReceipt view only
+}
+
+// WithReceipt is s for one caller's writes: the same hooks, precheck and
+// caches, and each write's apply result recorded in r, so the caller
+// learns its own write's outcome even while other writes apply.
+func (s *InboundService) WithReceipt(r *applied.Receipt) *InboundService {
+	return &InboundService{OnChange: s.OnChange, OnClientChange: s.OnClientChange,
+		Precheck: s.Precheck, ids: s.owners(), receipt: r}
+}
+
+// owners is the client-id cache (made on first use: the zero value works).
+func (s *InboundService) owners() *idOwners {
+	s.idsOnce.Do(func() {
+		if s.ids == nil {
+			s.ids = &idOwners{}
+		}
+	})
+	return s.ids
 }
 
 // write runs fn as one shared write: master only, one transaction, the
@@ -46,7 +69,7 @@ func (s *InboundService) write(fn func(tx *gorm.DB) error) error {
 
 func (s *InboundService) notifyChange(_, _ int64) {
 	if s.OnChange != nil {
-		s.OnChange()
+		s.receipt.Record(s.OnChange())
 	}
 }
 
@@ -276,7 +299,7 @@ func (s *InboundService) AddInbound(in *model.Inbound) (*model.Inbound, error) {
 }
 
 // UpdateInbound replaces an inbound's definition. Traffic counters are kept
-// (they belong to AddTraffic and the reset calls); client_traffics rows
+// (they belong to the traffic flush and the reset calls); client_traffics rows
 // follow the clients: matched by key, renamed, created or deleted.
 func (s *InboundService) UpdateInbound(in *model.Inbound) (*model.Inbound, error) {
 	if in == nil {

@@ -178,7 +178,7 @@ func (s *InboundService) checkNewClientsFree(tx *gorm.DB, version int64, in *mod
 	if err := checkFreeInInbound(in, doc, clients, skip); err != nil {
 		return err
 	}
-	if err := s.ids.checkFree(tx, version, in.Protocol, clients, in.Id); err != nil {
+	if err := s.owners().checkFree(tx, version, in.Protocol, clients, in.Id); err != nil {
 		return err
 	}
 	emails := emailsOf(clients)

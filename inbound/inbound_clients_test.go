@@ -16,7 +16,7 @@ func TestAddInboundClient(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
 		changes := 0
-		s := &InboundService{OnChange: func() { changes++ }}
+		s := &InboundService{OnChange: func() error { changes++; return nil }}
 		first := inboundtest.Client(model.VLESS, "c0")
 		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 24000, first))
 		svcAdd(t, s, inboundtest.Inbound(model.Trojan, 24001, inboundtest.Client(model.Trojan, "elsewhere")))

@@ -19,7 +19,7 @@ func TestInboundCRUDAllProtocols(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
 		changes := 0
-		s := &InboundService{OnChange: func() { changes++ }}
+		s := &InboundService{OnChange: func() error { changes++; return nil }}
 		port := 21000
 		for _, p := range []model.Protocol{model.VLESS, model.VMESS, model.Trojan, model.Shadowsocks} {
 			port++

@@ -61,7 +61,7 @@ func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
 		changes := 0
-		s := &settings.SettingService{OnChange: func() { changes++ }}
+		s := &settings.SettingService{OnChange: func() error { changes++; return nil }}
 		all, err := s.GetAllSettings()
 		if err != nil || !reflect.DeepEqual(all, settings.SettingDefaults()) {
 			t.Fatalf("fresh settings differ from defaults: %v", err)

@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/util/applied"
 	"math"
 	"sort"
 	"strconv"
@@ -30,8 +31,17 @@ var DefaultXrayTemplate string
 // SettingService reads and writes the shared settings table. Every write is
 // a shared write: master only, and it bumps shared_accounts_version.
 type SettingService struct {
-	// OnChange, when set, runs after every committed write.
-	OnChange func()
+	// OnChange, when set, runs after every committed write and returns the
+	// result of the Xray apply it made.
+	OnChange func() error
+
+	receipt *applied.Receipt // set on a WithReceipt view only
+}
+
+// WithReceipt is s for one caller's writes: the same hook, and each
+// write's apply result recorded in r.
+func (s *SettingService) WithReceipt(r *applied.Receipt) *SettingService {
+	return &SettingService{OnChange: s.OnChange, receipt: r}
 }
 
 // settingKeyIs matches settings.key without writing the reserved word raw.
@@ -198,7 +208,7 @@ func (s *SettingService) UpdateSettings(values map[string]any) error {
 	if err != nil {
 		return err
 	}
-	callOnChange(s.OnChange)
+	s.notifyChange()
 	return nil
 }
 
@@ -220,13 +230,13 @@ func (s *SettingService) ResetSettings() error {
 	if err != nil {
 		return err
 	}
-	callOnChange(s.OnChange)
+	s.notifyChange()
 	return nil
 }
 
-func callOnChange(fn func()) {
-	if fn != nil {
-		fn()
+func (s *SettingService) notifyChange() {
+	if s.OnChange != nil {
+		s.receipt.Record(s.OnChange())
 	}
 }
 

@@ -1,4 +1,4 @@
-package traffic
+package traffic_test
 
 import (
 	"fmt"
@@ -10,12 +10,13 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
-// BenchmarkAddTraffic10kClients: one AddTraffic call carrying 10,000 client
+// BenchmarkFlush10kClients: one journal flush carrying 10,000 client
 // deltas plus inbound and outbound deltas, rules included.
-func BenchmarkAddTraffic10kClients(b *testing.B) {
+func BenchmarkFlush10kClients(b *testing.B) {
 	for _, name := range []string{dbtest.SQLite, dbtest.MariaDB} {
 		b.Run(name, func(b *testing.B) {
 			testdb.Open(b, dbtest.New(b, name))
+			pipe := newPipeline(b)
 			s := &inbound.InboundService{}
 			in := bigInbound(b, s, 33000, 10000, "bench")
 			clients := make([]*xray.ClientTraffic, 10000)
@@ -27,7 +28,7 @@ func BenchmarkAddTraffic10kClients(b *testing.B) {
 				{IsOutbound: true, Tag: "direct", Up: 1000, Down: 2000},
 			}
 			for b.Loop() {
-				if _, err := (&Counters{}).AddTraffic(traffics, clients); err != nil {
+				if _, err := pipe.tick(traffics, clients); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,4 +1,4 @@
-package traffic
+package traffic_test
 
 import (
 	"fmt"
@@ -19,6 +19,7 @@ import (
 func TestConcurrentClientAddsAndTrafficRules(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
+		pipe := newPipeline(t)
 		s := &inbound.InboundService{}
 		const rounds = 15
 		var quota []map[string]any
@@ -42,7 +43,7 @@ func TestConcurrentClientAddsAndTrafficRules(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < rounds; i++ {
-				_, err := (&Counters{}).AddTraffic(nil, []*xray.ClientTraffic{{Email: fmt.Sprintf("quota-%d", i), Up: 5, Down: 5}})
+				_, err := pipe.tick(nil, []*xray.ClientTraffic{{Email: fmt.Sprintf("quota-%d", i), Up: 5, Down: 5}})
 				errs <- err
 			}
 		}()

@@ -1,4 +1,4 @@
-package traffic
+package traffic_test
 
 import (
 	"fmt"
@@ -13,12 +13,14 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/errs/errstest"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
+	"github.com/mhsanaei/3x-ui/v2/traffic"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
-func TestAddTrafficSumsTwoBatches(t *testing.T) {
+func TestFlushSumsTwoBatches(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
+		pipe := newPipeline(t)
 		s := &inbound.InboundService{}
 		sizes := map[int]int{27000: 1500, 27001: 700}
 		tags := map[int]string{}
@@ -54,9 +56,9 @@ func TestAddTrafficSumsTwoBatches(t *testing.T) {
 		start := time.Now().UnixMilli()
 		for _, mult := range []int64{1, 2} {
 			in, cl := batch(mult)
-			need, err := (&Counters{}).AddTraffic(in, cl)
+			need, err := pipe.tick(in, cl)
 			if err != nil || need {
-				t.Fatalf("AddTraffic batch %d: need=%v err=%v", mult, need, err)
+				t.Fatalf("flush batch %d: need=%v err=%v", mult, need, err)
 			}
 		}
 		rows := testdb.Rows(t, 0)
@@ -98,11 +100,12 @@ func TestAddTrafficSumsTwoBatches(t *testing.T) {
 	})
 }
 
-func TestAddTrafficDisablesDepletedAndExpired(t *testing.T) {
+func TestFlushDisablesDepletedAndExpired(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
+		pipe := newPipeline(t)
 		changes := 0
-		s := &inbound.InboundService{OnChange: func() { changes++ }}
+		s := &inbound.InboundService{OnChange: func() error { changes++; return nil }}
 		quota, expired, fine := inboundtest.Client(model.VLESS, "quota"), inboundtest.Client(model.VLESS, "expired"), inboundtest.Client(model.VLESS, "fine")
 		quota["totalGB"] = 1000
 		expired["expiryTime"] = time.Now().Add(-time.Minute).UnixMilli()
@@ -114,14 +117,14 @@ func TestAddTrafficDisablesDepletedAndExpired(t *testing.T) {
 		limited = addInbound(t, s, limited)
 
 		v0, c0 := testdb.Version(t), changes
-		need, err := (&Counters{}).AddTraffic(
+		need, err := pipe.tick(
 			[]*xray.Traffic{{IsInbound: true, Tag: limited.Tag, Up: 4000, Down: 1000}},
 			[]*xray.ClientTraffic{{Email: "quota", Up: 600, Down: 400}, {Email: "fine", Up: 10, Down: 10}})
 		if err != nil || !need {
 			t.Fatalf("need=%v err=%v", need, err)
 		}
-		// AddTraffic runs inside the XrayService's counter drain, so it
-		// reports needApply instead of calling OnChange itself.
+		// The flush reports the change (production applies Xray from the
+		// flush's reconciled hook) instead of calling OnChange itself.
 		if testdb.Version(t) != v0+1 || changes != c0 {
 			t.Fatalf("version %d->%d changes %d->%d; want one bump and no OnChange", v0, testdb.Version(t), c0, changes)
 		}
@@ -145,11 +148,11 @@ func TestAddTrafficDisablesDepletedAndExpired(t *testing.T) {
 
 		// Nothing new to do: no change, no bump.
 		v1, c1 := testdb.Version(t), changes
-		if need, err := (&Counters{}).AddTraffic(nil, nil); err != nil || need {
-			t.Fatalf("idle AddTraffic: need=%v err=%v", need, err)
+		if need, err := pipe.tick(nil, nil); err != nil || need {
+			t.Fatalf("idle flush: need=%v err=%v", need, err)
 		}
 		if testdb.Version(t) != v1 || changes != c1 {
-			t.Fatal("idle AddTraffic bumped or notified")
+			t.Fatal("idle flush bumped or notified")
 		}
 	})
 }
@@ -157,6 +160,7 @@ func TestAddTrafficDisablesDepletedAndExpired(t *testing.T) {
 func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
+		pipe := newPipeline(t)
 		s := &inbound.InboundService{}
 		now := time.Now()
 		monthly, daily, lazy, idle := inboundtest.Client(model.VLESS, "monthly"), inboundtest.Client(model.VLESS, "daily"), inboundtest.Client(model.VLESS, "lazy"), inboundtest.Client(model.VLESS, "idle")
@@ -171,7 +175,7 @@ func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 
 		v0 := testdb.Version(t)
 		before := time.Now().UnixMilli()
-		need, err := (&Counters{}).AddTraffic(nil, []*xray.ClientTraffic{{Email: "lazy", Up: 1, Down: 1}})
+		need, err := pipe.tick(nil, []*xray.ClientTraffic{{Email: "lazy", Up: 1, Down: 1}})
 		after := time.Now().UnixMilli()
 		if err != nil || !need {
 			t.Fatalf("need=%v err=%v", need, err)
@@ -204,7 +208,7 @@ func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 		v1 := testdb.Version(t)
 		for want, round := true, 0; round < 2; want, round = false, round+1 {
 			tx := database.GetDB().Begin()
-			changed, err := (&Counters{}).ReconcileSharedTrafficState(tx)
+			changed, err := (&traffic.Counters{}).ReconcileSharedTrafficState(tx)
 			if err != nil || changed != want {
 				tx.Rollback()
 				t.Fatalf("round %d: changed=%v err=%v", round, changed, err)
@@ -222,6 +226,7 @@ func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 func TestResetTrafficAndDelDepleted(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
+		pipe := newPipeline(t)
 		s := &inbound.InboundService{}
 		mk := func(email string, total, expiry int64, reset int) map[string]any {
 			c := inboundtest.Client(model.VLESS, email)
@@ -232,7 +237,7 @@ func TestResetTrafficAndDelDepleted(t *testing.T) {
 		in1 := addInbound(t, s, inboundtest.Inbound(model.VLESS, 30000, mk("over", 100, 0, 0), mk("old", 0, past, 0), mk("ok", 0, 0, 0)))
 		in2 := addInbound(t, s, inboundtest.Inbound(model.VLESS, 30001, mk("over2", 100, 0, 0), mk("renews", 100, 0, 7)))
 		testdb.Exec(t, "UPDATE client_traffics SET up = 80, down = 40, all_time = 120")
-		if _, err := (&Counters{}).AddTraffic(nil, nil); err != nil { // disables over, old, over2, renews
+		if _, err := pipe.tick(nil, nil); err != nil { // disables over, old, over2, renews
 			t.Fatal(err)
 		}
 		if testdb.Rows(t, 0)["over"].Enable || testdb.Rows(t, 0)["renews"].Enable {
@@ -264,7 +269,7 @@ func TestResetTrafficAndDelDepleted(t *testing.T) {
 		testdb.AssertUnchanged(t, before)
 
 		testdb.Exec(t, "UPDATE client_traffics SET up = 80, down = 40")
-		if _, err := (&Counters{}).AddTraffic(nil, nil); err != nil {
+		if _, err := pipe.tick(nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.DelDepletedClients(in1.Id); err != nil {

@@ -1,8 +1,14 @@
-package traffic
+package traffic_test
 
 import (
 	"fmt"
+	"path/filepath"
+	"sync/atomic"
 	"testing"
+
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/web/service"
+	"github.com/mhsanaei/3x-ui/v2/xray"
 
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -46,4 +52,38 @@ func clientsOf(t testing.TB, id int) map[string]inbound.Client {
 		out[c.Email] = c
 	}
 	return out
+}
+
+// pipeline is one test's production traffic path, with its own journal.
+type pipeline struct {
+	flush   *service.TrafficFlushService
+	changed atomic.Bool
+}
+
+func newPipeline(t testing.TB) *pipeline {
+	journal := service.NewTrafficPendingStore(filepath.Join(t.TempDir(), "traffic-pending.json"))
+	p := &pipeline{flush: service.NewTrafficFlushServiceFor(journal, "local", cluster.IsMaster)}
+	p.flush.SetOnReconciled(func() { p.changed.Store(true) })
+	return p
+}
+
+// tick runs one collection through the path production uses: the drain's
+// sink journals it (CollectAll), the flush loop's tick writes it through
+// the per-node ledger (FlushOnce) and, on a master, runs the
+// reconciliation (ReconcileOnce). It reports whether the master's rules
+// changed anything (what makes production apply Xray again).
+func (p *pipeline) tick(inbounds []*xray.Traffic, clients []*xray.ClientTraffic) (bool, error) {
+	p.changed.Store(false)
+	if err := p.flush.CollectAll(inbounds, clients); err != nil {
+		return false, err
+	}
+	if err := p.flush.FlushOnce(); err != nil {
+		return false, err
+	}
+	if cluster.IsMaster() {
+		if _, err := p.flush.ReconcileOnce(); err != nil {
+			return false, err
+		}
+	}
+	return p.changed.Load(), nil
 }

@@ -15,7 +15,7 @@ const dayMs = int64(24 * time.Hour / time.Millisecond)
 // auto-renew, then disable depleted/expired clients, then disable depleted/
 // expired inbounds, and reports whether anything changed. As in the plan it
 // does not bump the shared version itself: the caller does, in the same
-// transaction, when this returns true (AddTraffic and the flush service do).
+// transaction, when this returns true (ReconcileAndBump, which the flush service runs, does).
 func (s *Counters) ReconcileSharedTrafficState(tx *gorm.DB) (bool, error) {
 	started, err := startFirstUseExpiries(tx)
 	if err != nil {

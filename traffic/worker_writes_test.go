@@ -1,4 +1,4 @@
-package traffic
+package traffic_test
 
 import (
 	"errors"
@@ -23,6 +23,7 @@ import (
 func TestWorkerRejectsEverySharedWrite(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		dir := testdb.Open(t, b)
+		pipe := newPipeline(t)
 		s := &inbound.InboundService{}
 		c := inboundtest.Client(model.VLESS, "w1")
 		c["totalGB"] = 10
@@ -72,16 +73,16 @@ func TestWorkerRejectsEverySharedWrite(t *testing.T) {
 
 		// Traffic counting still works on a worker, but the master-only
 		// rules (disable/renew) do not run there.
-		need, err := (&Counters{}).AddTraffic(nil, []*xray.ClientTraffic{{Email: "w1", Up: 50, Down: 50}})
+		need, err := pipe.tick(nil, []*xray.ClientTraffic{{Email: "w1", Up: 50, Down: 50}})
 		if err != nil || need {
-			t.Fatalf("worker AddTraffic: need=%v err=%v", need, err)
+			t.Fatalf("worker flush: need=%v err=%v", need, err)
 		}
 		if r := testdb.Rows(t, in.Id)["w1"]; r.Up != 50 || !r.Enable {
 			t.Fatalf("worker must count but not disable: %+v", r)
 		}
 		testdb.SetNodeRole(t, dir, "master")
-		if need, err := (&Counters{}).AddTraffic(nil, nil); err != nil || !need {
-			t.Fatalf("master AddTraffic must disable the depleted client: need=%v err=%v", need, err)
+		if need, err := pipe.tick(nil, nil); err != nil || !need {
+			t.Fatalf("master flush must disable the depleted client: need=%v err=%v", need, err)
 		}
 	})
 }

@@ -133,16 +133,21 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 		BinaryPath: opts.XrayBinary, ConfigPath: opts.XrayConfigPath, Supervise: true, Detach: opts.DetachXray,
 	})
 	a.Xray = xrayrun.NewXrayService(a.Settings, a.Inbounds, proc)
-	apply := func() {
-		if err := a.Xray.ApplyFromDatabase(); err != nil {
+	// The applies return their result: a write's caller reports its own.
+	apply := func() error {
+		err := a.Xray.ApplyFromDatabase()
+		if err != nil {
 			log.Printf("xray: apply change: %v", err)
 		}
+		return err
 	}
 	a.Inbounds.OnChange = apply
-	a.Inbounds.OnClientChange = func(changes []inbound.ClientChange) {
-		if err := a.Xray.ApplyClientChanges(changes); err != nil {
+	a.Inbounds.OnClientChange = func(changes []inbound.ClientChange) error {
+		err := a.Xray.ApplyClientChanges(changes)
+		if err != nil {
 			log.Printf("xray: apply client change: %v", err)
 		}
+		return err
 	}
 	a.Settings.OnChange = apply
 	a.IPLimit = iplimit.NewIPLimitService(a.Xray, a.Settings)

@@ -1,13 +1,18 @@
 package web
 
 import (
+	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 )
 
 // Defect 5: a write whose live apply fails is stored and answered as a
@@ -42,6 +47,67 @@ func TestWriteWhoseApplyFailsAnswersAppliedFalse(t *testing.T) {
 		// A read carries no apply state.
 		if r := c.api("GET", "inbounds/list", nil).expectOK(); r.Msg.Applied != nil {
 			t.Fatalf("read reported applied: %s", r.Raw)
+		}
+	})
+}
+
+// Two client writes at once, one whose live apply fails and one whose
+// apply succeeds, each answer their own outcome. The failing write reads
+// its answer only after the other write applied and answered, so a shared
+// "last apply" would have told it applied=true.
+func TestConcurrentWritesEachReportTheirOwnApply(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		env := newEnv(t, b)
+		tpl := strings.Replace(settings.DefaultXrayTemplate, "62789", fmt.Sprint(freePort(t)), 1)
+		if err := env.app.Settings.SetXrayConfigTemplate(tpl); err != nil {
+			t.Fatal(err)
+		}
+		c := env.loggedIn()
+		port := freePort(t)
+		in := c.api("POST", "inbounds/add", vlessInbound(port, vlessClient("first@x"))).expectOK()
+		id := int(in.obj()["id"].(float64))
+		if err := env.app.Xray.RestartXray(true); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = env.app.Xray.StopXray() })
+
+		emailOf := func(changes []inbound.ClientChange) string {
+			if len(changes) == 1 && len(changes[0].Written) == 1 {
+				return changes[0].Written[0].Email
+			}
+			return ""
+		}
+		env.app.Xray.Knobs.ClientApply = func(changes []inbound.ClientChange) error {
+			if emailOf(changes) == "refused@x" {
+				return errors.New("knob: xray refused this user")
+			}
+			return nil
+		}
+		refusedApplied, okAnswered := make(chan struct{}), make(chan struct{})
+		apply := env.app.Inbounds.OnClientChange
+		env.app.Inbounds.OnClientChange = func(changes []inbound.ClientChange) error {
+			err := apply(changes)
+			if emailOf(changes) == "refused@x" {
+				close(refusedApplied)
+				<-okAnswered // the other write applies and answers meanwhile
+			}
+			return err
+		}
+		addClient := func(email string) *resp {
+			return c.api("POST", "inbounds/addClient", map[string]any{"id": id,
+				"settings": mustJSON(map[string]any{"clients": []any{vlessClient(email)}})})
+		}
+		refused := make(chan *resp, 1)
+		go func() { refused <- addClient("refused@x") }()
+		<-refusedApplied
+		ok := addClient("ok@x")
+		close(okAnswered)
+		bad := <-refused
+		if !ok.Msg.Success || ok.Msg.Applied == nil || !*ok.Msg.Applied {
+			t.Fatalf("the write whose apply succeeded: %s", ok.Raw)
+		}
+		if !bad.Msg.Success || bad.Msg.Applied == nil || *bad.Msg.Applied || !strings.Contains(bad.Msg.Reason, "knob: xray refused") {
+			t.Fatalf("the write whose apply failed must answer applied=false with its own reason: %s", bad.Raw)
 		}
 	})
 }

@@ -9,16 +9,7 @@ import (
 // (a panel restart or upgrade): its counters are drained into the journal
 // and flushed first, and the next panel adopts it.
 func (s *Server) StopLeavingXray() error {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	errs := []error{s.shutdownHTTP()}
-	if s.cancel != nil {
-		s.cancel()
-	}
-	if s.jobs != nil {
-		s.jobs.Stop()
-	}
+	errs := s.stopServingAndLoops()
 	if s.app != nil && s.app.Xray.IsXrayRunning() {
 		if err := s.app.Xray.DrainTraffic(); err != nil {
 			errs = append(errs, fmt.Errorf("drain traffic: %w", err))

@@ -10,8 +10,8 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/util/lifecycle"
 	"github.com/mhsanaei/3x-ui/v2/util/loop"
-	"github.com/mhsanaei/3x-ui/v2/web/job"
 	"github.com/mhsanaei/3x-ui/v2/web/nodepush"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 )
@@ -19,33 +19,33 @@ import (
 // finalFlushTimeout bounds the last flush at shutdown (the DB may be away).
 const finalFlushTimeout = 5 * time.Second
 
-// nodeRuntime holds a node's traffic loop and, in shared mode, its sync.
+// nodeRuntime holds a node's traffic flush and, in shared mode, its sync.
 type nodeRuntime struct {
 	node        config.NodeConfig
 	leaseHolder string // "" unless this node holds the master lease
 	sync        *service.NodeSyncService
 	flush       *service.TrafficFlushService
-	done        chan struct{}
 }
 
-// startNode wires traffic (and in shared mode the sync) for app and returns
-// the traffic job the scheduler should run. In every mode traffic goes
+// startNode wires traffic (and in shared mode the sync) for app and starts
+// their loops in g: the flush, then the sync (worker) or the push,
+// heartbeat and lease renewal (master). In every mode traffic goes
 // Xray -> journal (traffic-pending.json) -> database through the flush
 // loop and the per-node ledger, so each byte counts exactly once; a worker
 // follows the shared version from its cached snapshot, a master records a
 // heartbeat and reconciles quotas and expiry for all nodes.
-func startNode(ctx context.Context, app *App, node config.NodeConfig, shared bool) (*nodeRuntime, *job.SharedTrafficJob, error) {
+func startNode(g *lifecycle.Group, app *App, node config.NodeConfig, shared bool) (*nodeRuntime, error) {
 	instance := cluster.NodeInstance()
 	syncEvery := time.Duration(node.SyncIntervalSeconds) * time.Second
 	leaseHolder := ""
 	if conn := database.GetDB(); conn != nil && shared {
 		if err := cluster.CheckNodeIdentity(conn, node, instance); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if node.Role != config.NodeRoleWorker {
 			leaseHolder = masterLeaseHolder(node, instance)
 			if err := database.AcquireMasterLease(conn, leaseHolder, leaseTTL(syncEvery)); err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 		}
 	}
@@ -55,7 +55,6 @@ func startNode(ctx context.Context, app *App, node config.NodeConfig, shared boo
 		leaseHolder: leaseHolder,
 		flush:       service.NewTrafficFlushService(store),
 		sync:        service.NewNodeSyncService(app.Xray, node, config.GetSharedCachePath()),
-		done:        make(chan struct{}),
 	}
 	rt.sync.SetDescribe(func(state *model.NodeState) {
 		state.XrayState, _ = app.Xray.GetXrayState()
@@ -76,10 +75,10 @@ func startNode(ctx context.Context, app *App, node config.NodeConfig, shared boo
 	// is adopted and diffed, not restarted.
 	app.Xray.AdoptRunning()
 	flushEvery := time.Duration(node.TrafficFlushSeconds) * time.Second
-	go func() {
-		defer close(rt.done)
+	g.Go("traffic flush", func(ctx context.Context) error {
 		rt.flush.RunEvery(ctx, flushEvery)
-	}()
+		return nil
+	})
 	if node.Role == config.NodeRoleWorker {
 		app.Xray.SetConfigSource(rt.sync.CurrentConfig)
 		rt.flush.SetInboundResolver(rt.sync.InboundForEmail)
@@ -88,9 +87,12 @@ func startNode(ctx context.Context, app *App, node config.NodeConfig, shared boo
 		// Build Xray before HTTP serves: the cached snapshot, then one
 		// sync attempt (the database may be away; the cache then stands).
 		rt.sync.Prepare()
-		go rt.sync.Follow(ctx, syncEvery)
+		g.Go("sync", func(ctx context.Context) error {
+			rt.sync.Follow(ctx, syncEvery)
+			return nil
+		})
 	} else {
-		pusher := startPusher(ctx, app, syncEvery)
+		pusher := startPusher(g, app, syncEvery)
 		rt.flush.SetOnReconciled(func() {
 			if pusher != nil {
 				pusher.Kick()
@@ -100,13 +102,19 @@ func startNode(ctx context.Context, app *App, node config.NodeConfig, shared boo
 			}
 		})
 		if node.NodeID != "" {
-			go rt.sync.RunHeartbeatLoop(ctx, syncEvery)
+			g.Go("heartbeat", func(ctx context.Context) error {
+				rt.sync.RunHeartbeatLoop(ctx, syncEvery)
+				return nil
+			})
 		}
 		if leaseHolder != "" {
-			go renewMasterLease(ctx, leaseHolder, syncEvery)
+			g.Go("master lease", func(ctx context.Context) error {
+				renewMasterLease(ctx, leaseHolder, syncEvery)
+				return nil
+			})
 		}
 	}
-	return rt, &job.SharedTrafficJob{Xray: app.Xray}, nil
+	return rt, nil
 }
 
 // leaseTTL outlives a few missed renewals, so a busy database does not
@@ -137,16 +145,11 @@ func renewMasterLease(ctx context.Context, holder string, every time.Duration) {
 	})
 }
 
-// finish waits for the flush loop's own last flush, then tries once more
-// (the drain at shutdown may have journaled more), bounded in time, and
-// gives the master lease up.
+// finish runs after every loop ended (the flush loop made its own last
+// flush): it flushes once more (the drain at shutdown may have journaled
+// more), bounded in time, and gives the master lease up.
 func (rt *nodeRuntime) finish() {
 	defer rt.releaseLease()
-	select {
-	case <-rt.done:
-	case <-time.After(finalFlushTimeout):
-		return
-	}
 	result := make(chan error, 1)
 	go func() { result <- rt.flush.FlushOnce() }()
 	select {
@@ -172,7 +175,7 @@ func (rt *nodeRuntime) releaseLease() {
 
 // startPusher makes the master wake live workers after each change, ahead
 // of its own apply (the push runs in the background).
-func startPusher(ctx context.Context, app *App, syncEvery time.Duration) *nodepush.Pusher {
+func startPusher(g *lifecycle.Group, app *App, syncEvery time.Duration) *nodepush.Pusher {
 	conn := database.GetDB()
 	if conn == nil {
 		return nil
@@ -182,21 +185,25 @@ func startPusher(ctx context.Context, app *App, syncEvery time.Duration) *nodepu
 		return nil
 	}
 	pusher := nodepush.NewPusher(leaseTTL(syncEvery))
-	for _, hook := range []*func(){&app.Inbounds.OnChange, &app.Settings.OnChange} {
+	for _, hook := range []*func() error{&app.Inbounds.OnChange, &app.Settings.OnChange} {
 		next := *hook
-		*hook = func() {
+		*hook = func() error {
 			pusher.Kick()
 			if next != nil {
-				next()
+				return next()
 			}
+			return nil
 		}
 	}
 	if next := app.Inbounds.OnClientChange; next != nil {
-		app.Inbounds.OnClientChange = func(changes []inbound.ClientChange) {
+		app.Inbounds.OnClientChange = func(changes []inbound.ClientChange) error {
 			pusher.Kick()
-			next(changes)
+			return next(changes)
 		}
 	}
-	go pusher.Run(ctx)
+	g.Go("push", func(ctx context.Context) error {
+		pusher.Run(ctx)
+		return nil
+	})
 	return pusher
 }

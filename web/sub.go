@@ -10,6 +10,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/sub"
 	"github.com/mhsanaei/3x-ui/v2/sub/profile"
+	"github.com/mhsanaei/3x-ui/v2/util/lifecycle"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 )
 
@@ -18,7 +19,7 @@ import (
 // the snapshot it applied, so it serves while MariaDB is away. Nodes come
 // from node_states (fresh heartbeats only), refreshed in the background;
 // a worker falls back to its snapshot's node list.
-func startSubscriptions(ctx context.Context, app *App, node config.NodeConfig, rt *nodeRuntime) *sub.Server {
+func startSubscriptions(ctx context.Context, g *lifecycle.Group, app *App, node config.NodeConfig, rt *nodeRuntime) *sub.Server {
 	syncEvery := time.Duration(node.SyncIntervalSeconds) * time.Second
 	src := sub.FuncSource{InboundsFunc: sub.DBInbounds}
 	if rt != nil {
@@ -43,10 +44,11 @@ func startSubscriptions(ctx context.Context, app *App, node config.NodeConfig, r
 				return out
 			}
 		}
-		go func() {
+		g.Go("subscription nodes", func(ctx context.Context) error {
 			_ = cache.Refresh()
 			cache.Run(ctx, syncEvery)
-		}()
+			return nil
+		})
 		src.NodesFunc = cache.Nodes
 	}
 	// Subscriptions are answered through a subId index, rebuilt when the
@@ -76,11 +78,12 @@ func startSubscriptions(ctx context.Context, app *App, node config.NodeConfig, r
 	})
 	// A settings change restarts the listener right away on the master.
 	prev := app.Settings.OnChange
-	app.Settings.OnChange = func() {
-		if prev != nil {
-			prev()
-		}
+	app.Settings.OnChange = func() error {
 		go srv.Reload()
+		if prev != nil {
+			return prev()
+		}
+		return nil
 	}
 	srv.Start(ctx)
 	return srv

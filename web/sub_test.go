@@ -11,6 +11,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/sub"
+	"github.com/mhsanaei/3x-ui/v2/util/lifecycle"
 	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
 )
 
@@ -74,7 +75,9 @@ func TestSubServerRestartsOnSettingsChange(t *testing.T) {
 	c.api("POST", "setting/update", map[string]any{"subPort": port1, "subListen": "127.0.0.1"}).expectOK()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv := startSubscriptions(ctx, env.app, config.NodeConfig{}, nil)
+	loops := lifecycle.New(ctx, lifecycle.Hooks{})
+	defer loops.Stop()
+	srv := startSubscriptions(ctx, loops, env.app, config.NodeConfig{}, nil)
 	defer srv.Stop()
 	get := func(addr string) int {
 		resp, err := http.Get("http://" + addr + "/sub/unknownsubid00000")

@@ -19,6 +19,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/logging"
 	"github.com/mhsanaei/3x-ui/v2/sub"
+	"github.com/mhsanaei/3x-ui/v2/util/lifecycle"
 	"github.com/mhsanaei/3x-ui/v2/web/job"
 	"github.com/mhsanaei/3x-ui/v2/web/ui"
 )
@@ -31,10 +32,10 @@ type Server struct {
 	cfg config.PanelConfig
 	app *App
 
-	ctx    context.Context // every loop and job the server starts ends with it
+	ctx    context.Context // the HTTP servers and the loop group end with it
 	cancel context.CancelFunc
-	jobs   *job.Scheduler
-	node   *nodeRuntime // traffic pipeline and, in shared mode, sync
+	loops  *lifecycle.Group // every background loop and job (see Start)
+	node   *nodeRuntime     // traffic pipeline and, in shared mode, sync
 	sub    *sub.Server
 	// Knobs are test hooks; production leaves them empty.
 	Knobs Knobs
@@ -55,6 +56,18 @@ type Knobs struct {
 	// BeforeServe runs after Xray and the loops started, just before the
 	// bound listener starts answering HTTP.
 	BeforeServe func()
+	// LoopExited runs as each background loop ends for good, before Stop
+	// (or StopLeavingXray) can return.
+	LoopExited func(name string)
+}
+
+// Loops are the names of the background loops Start started, in start
+// order (empty after Stop).
+func (s *Server) Loops() []string {
+	if s.loops == nil {
+		return nil
+	}
+	return s.loops.Names()
 }
 
 // NewServer prepares a server for the given panel configuration.
@@ -82,6 +95,7 @@ func (s *Server) Start(ctx context.Context) error {
 	app.restart = s.restartHTTP
 	s.app = app
 	s.ctx, s.cancel = context.WithCancel(ctx)
+	s.loops = lifecycle.New(s.ctx, lifecycle.Hooks{Exited: s.Knobs.LoopExited})
 	// Bind first: a taken port fails before Xray or any job starts.
 	ln, err := listen(app.Cfg, tlsCfg)
 	if err != nil {
@@ -94,13 +108,13 @@ func (s *Server) Start(ctx context.Context) error {
 	// Every mode runs the same traffic pipeline (journal, then ledger);
 	// shared mode adds the sync and the master lease on top.
 	shared := cluster.IsSharedModeEnabled()
-	rt, trafficJob, err := startNode(s.ctx, app, node, shared)
+	rt, err := startNode(s.loops, app, node, shared)
 	if err != nil {
 		s.cancel()
 		ln.Close()
 		return err
 	}
-	s.node, deps.Traffic = rt, trafficJob
+	s.node = rt
 	// Collect as often as the journal is flushed.
 	deps.TrafficInterval = time.Duration(node.TrafficFlushSeconds) * time.Second
 	// A worker's Xray starts from its cached snapshot inside the sync loop,
@@ -119,12 +133,15 @@ func (s *Server) Start(ctx context.Context) error {
 	if shared {
 		sharedRT = s.node
 	}
-	s.sub = startSubscriptions(s.ctx, app, node, sharedRT)
-	s.jobs = job.Start(s.ctx, deps)
+	s.sub = startSubscriptions(s.ctx, s.loops, app, node, sharedRT)
+	for _, l := range job.Loops(deps) {
+		s.loops.Go(l.Name, l.Run)
+	}
 	if s.Knobs.BeforeServe != nil {
 		s.Knobs.BeforeServe()
 	}
 	if err := s.serveOn(ln, app.Cfg, tlsCfg != nil, app); err != nil {
+		s.loops.Stop()
 		s.cancel()
 		return err
 	}
@@ -285,22 +302,12 @@ func (s *Server) restartHTTP() {
 	}()
 }
 
-// Stop shuts down in order: HTTP (draining in-flight requests), the jobs,
-// Xray's counters into the database, then Xray itself.
+// Stop shuts down in order: HTTP (draining in-flight requests), every
+// loop (in reverse start order, waiting for each), Xray's counters into the
+// journal and the database, Xray itself, and last the master lease. The
+// caller closes the database after Stop returns.
 func (s *Server) Stop() error {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	errs := []error{s.shutdownHTTP()}
-	if s.sub != nil {
-		s.sub.Stop()
-	}
-	if s.cancel != nil {
-		s.cancel()
-	}
-	if s.jobs != nil {
-		s.jobs.Stop()
-	}
+	errs := s.stopServingAndLoops()
 	if s.app != nil {
 		if s.app.Xray.IsXrayRunning() {
 			if err := s.app.Xray.DrainTraffic(); err != nil {
@@ -315,4 +322,23 @@ func (s *Server) Stop() error {
 		s.node.finish()
 	}
 	return errors.Join(errs...)
+}
+
+// stopServingAndLoops ends HTTP, the subscription server and every loop;
+// when it returns no loop runs any more.
+func (s *Server) stopServingAndLoops() []error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	errs := []error{s.shutdownHTTP()}
+	if s.sub != nil {
+		s.sub.Stop()
+	}
+	if s.loops != nil {
+		s.loops.Stop()
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	return errs
 }

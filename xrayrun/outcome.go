@@ -17,18 +17,27 @@ type ApplyOutcome struct {
 type outcomeBox = atomic.Pointer[ApplyOutcome]
 
 func (s *XrayService) noteApply(err error) {
-	o := &ApplyOutcome{Applied: err == nil, At: time.Now()}
+	o := s.Outcome(true, err)
+	s.lastApply.Store(&o)
+}
+
+// Outcome is what one write's live apply did: ran says whether the write
+// triggered an apply at all, err is that apply's result (the value the
+// apply functions return, so concurrent writes never see each other's).
+func (s *XrayService) Outcome(ran bool, err error) ApplyOutcome {
+	o := ApplyOutcome{Applied: err == nil, At: time.Now()}
 	switch {
 	case err != nil:
 		o.Reason = err.Error()
-	case s.manuallyStopped.Load():
+	case ran && s.manuallyStopped.Load():
 		o.Applied, o.Reason = false, "xray is stopped; the change applies when it starts"
 	}
-	s.lastApply.Store(o)
+	return o
 }
 
-// LastApply is the outcome of the most recent apply; before any apply it
-// reports applied (nothing is pending).
+// LastApply is the outcome of the most recent apply, whoever made it (the
+// node's state); before any apply it reports applied. A write reports its
+// own apply through Outcome instead.
 func (s *XrayService) LastApply() ApplyOutcome {
 	if o := s.lastApply.Load(); o != nil {
 		return *o

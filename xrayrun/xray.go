@@ -53,6 +53,15 @@ type XrayService struct {
 	hashedConfig     *xray.Config // the config hash was computed for
 	hash             string
 	exposureReport   string // the last neutralization logged (see guard)
+	// Knobs are test hooks; production leaves them empty.
+	Knobs Knobs
+}
+
+// Knobs let tests fail one write's live apply.
+type Knobs struct {
+	// ClientApply, when set, runs before each per-client apply; an error
+	// fails that apply as a refusal by Xray would.
+	ClientApply func(changes []inbound.ClientChange) error
 }
 
 // NewXrayService wires the service; proc is the supervised Xray process.
@@ -60,8 +69,8 @@ func NewXrayService(settings *settings.SettingService, inbounds *inbound.Inbound
 	return &XrayService{settings: settings, inbounds: inbounds, proc: proc}
 }
 
-// SetTrafficSink says where drained counters go (AddTraffic on a single
-// node, the pending store in shared mode). Set it before Start.
+// SetTrafficSink says where drained counters go: the node's traffic
+// journal, in every mode. Set it before Start.
 func (s *XrayService) SetTrafficSink(sink TrafficSink) {
 	s.mu.Lock()
 	s.sink = sink

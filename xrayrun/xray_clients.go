@@ -43,6 +43,12 @@ func (o *clientOverlay) put(email string, client map[string]any) {
 // cannot do it (Xray down, inbound not running, a protocol without live
 // users, a failed call) it falls back to ApplyFromDatabase.
 func (s *XrayService) ApplyClientChanges(changes []inbound.ClientChange) error {
+	if s.Knobs.ClientApply != nil {
+		if err := s.Knobs.ClientApply(changes); err != nil {
+			s.noteApply(err)
+			return err
+		}
+	}
 	err := s.applyClientChanges(changes)
 	if errors.Is(err, errNeedFull) {
 		return s.ApplyFromDatabase()

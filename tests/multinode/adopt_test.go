@@ -62,7 +62,7 @@ func TestXrayOutlivesPanel(t *testing.T) {
 		t.Fatalf("master xray restarted after adoption (pid %d -> %d)", mPid, got)
 	}
 
-	// Graceful stop: drain + flush; SIGTERM still stops Xray too.
+	// Explicit stop (x-ui stop): drain + flush, and Xray stops too.
 	w.stop()
 	if w.xrayPid() != 0 {
 		t.Fatal("worker xray outlived a graceful stop")

@@ -33,6 +33,7 @@ type node struct {
 	cmd    *exec.Cmd
 	exited chan struct{}
 	env    []string // extra environment for `x-ui run`
+	xuiBin string   // the x-ui binary last started
 }
 
 // nodeOptions are the node's x-ui.json node-group values.
@@ -104,7 +105,7 @@ func (n *node) start(c *cluster) {
 	if err := cmd.Start(); err != nil {
 		n.t.Fatal(err)
 	}
-	n.cmd, n.exited = cmd, make(chan struct{})
+	n.cmd, n.exited, n.xuiBin = cmd, make(chan struct{}), c.xuiBin
 	go func(exited chan struct{}) {
 		cmd.Wait()
 		logFile.Close()
@@ -158,8 +159,19 @@ func (n *node) healthy() bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-// stop ends the panel gracefully (SIGTERM), which also stops its Xray.
-func (n *node) stop() { n.signalStop(syscall.SIGTERM) }
+// stop is the explicit stop (`x-ui stop`, what x-ui.sh stop and the
+// unit's ExecStop run): the panel drains, flushes and stops its Xray too.
+func (n *node) stop() {
+	if n.cmd == nil {
+		return
+	}
+	cmd := exec.Command(n.xuiBin, "stop")
+	cmd.Env = append(os.Environ(), "XUI_DB_FOLDER="+n.dir, "XUI_BIN_FOLDER="+n.binDir, "XUI_LOG_FOLDER="+n.dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		n.t.Errorf("%s: x-ui stop: %v\n%s", n.name, err, out)
+	}
+	n.signalStop(syscall.SIGKILL) // already exited; reaps it
+}
 
 // handoff ends the panel alone (SIGUSR2): Xray keeps serving.
 func (n *node) handoff() { n.signalStop(syscall.SIGUSR2) }

@@ -5,6 +5,7 @@ package controller
 
 import (
 	"errors"
+	"github.com/mhsanaei/3x-ui/v2/util/applied"
 	"log"
 	"net/http"
 	"strconv"
@@ -100,19 +101,22 @@ func reply(c *gin.Context, err error, msg string, obj any) {
 	okMsg(c, msg, obj)
 }
 
-// ApplyReporter says whether the stored state reached Xray.
-type ApplyReporter interface{ LastApply() xrayrun.ApplyOutcome }
+// ApplyReporter turns one write's apply result into its outcome.
+type ApplyReporter interface {
+	Outcome(ran bool, err error) xrayrun.ApplyOutcome
+}
 
 // replyWrite answers a write: a failure, or success with applied true, or
-// false plus the reason when the live apply after the commit failed.
-func replyWrite(c *gin.Context, x ApplyReporter, err error, msg string, obj any) {
+// false plus the reason when the live apply after the commit failed. The
+// outcome is this write's own, from its receipt r.
+func replyWrite(c *gin.Context, x ApplyReporter, r *applied.Receipt, err error, msg string, obj any) {
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	m := Msg{Success: true, Msg: msg, Obj: obj}
 	if x != nil {
-		out := x.LastApply()
+		out := x.Outcome(r.Result())
 		m.Applied, m.Reason = &out.Applied, out.Reason
 		if !out.Applied {
 			m.Msg += " (stored, not applied to Xray: " + out.Reason + ")"

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"github.com/mhsanaei/3x-ui/v2/util/applied"
 	"net/http"
 	"strconv"
 	"strings"
@@ -28,6 +29,14 @@ func (a *InboundController) applier() ApplyReporter {
 		return nil
 	}
 	return a.Xray
+}
+
+// write runs one write on a receipt-carrying view of the service and
+// answers with that write's own apply outcome.
+func (a *InboundController) write(c *gin.Context, msg string, obj any, fn func(*inbound.InboundService) error) {
+	var r applied.Receipt
+	err := fn(a.Inbounds.WithReceipt(&r))
+	replyWrite(c, a.applier(), &r, err, msg, obj)
 }
 
 func (a *InboundController) register(g *gin.RouterGroup) {
@@ -74,8 +83,9 @@ func (a *InboundController) add(c *gin.Context) {
 	with(c, bodyInbound, func(inbound *model.Inbound) {
 		inbound.Id = 0
 		inbound.UserId = middleware.UserID(c)
-		saved, err := a.Inbounds.AddInbound(inbound)
-		replyWrite(c, a.applier(), err, "inbound added", saved)
+		var r applied.Receipt
+		saved, err := a.Inbounds.WithReceipt(&r).AddInbound(inbound)
+		replyWrite(c, a.applier(), &r, err, "inbound added", saved)
 	})
 }
 
@@ -83,43 +93,50 @@ func (a *InboundController) update(c *gin.Context) {
 	with(c, idParam, func(id int) {
 		with(c, bodyInbound, func(inbound *model.Inbound) {
 			inbound.Id = id
-			saved, err := a.Inbounds.UpdateInbound(inbound)
-			replyWrite(c, a.applier(), err, "inbound updated", saved)
+			var r applied.Receipt
+			saved, err := a.Inbounds.WithReceipt(&r).UpdateInbound(inbound)
+			replyWrite(c, a.applier(), &r, err, "inbound updated", saved)
 		})
 	})
 }
 
 func (a *InboundController) del(c *gin.Context) {
-	with(c, idParam, func(id int) { replyWrite(c, a.applier(), a.Inbounds.DelInbound(id), "inbound deleted", id) })
+	with(c, idParam, func(id int) {
+		a.write(c, "inbound deleted", id, func(s *inbound.InboundService) error { return s.DelInbound(id) })
+	})
 }
 
 // addClient takes 3x-ui's shape: {"id": inboundId, "settings": "{\"clients\":[...]}"}.
 func (a *InboundController) addClient(c *gin.Context) {
 	with(c, bodyClientData, func(data *model.Inbound) {
-		replyWrite(c, a.applier(), a.Inbounds.AddInboundClient(data), "client added", nil)
+		a.write(c, "client added", nil, func(s *inbound.InboundService) error { return s.AddInboundClient(data) })
 	})
 }
 
 func (a *InboundController) delClient(c *gin.Context) {
 	with(c, idParam, func(id int) {
-		replyWrite(c, a.applier(), a.Inbounds.DelInboundClient(id, c.Param("clientId")), "client deleted", nil)
+		a.write(c, "client deleted", nil, func(s *inbound.InboundService) error { return s.DelInboundClient(id, c.Param("clientId")) })
 	})
 }
 
 func (a *InboundController) updateClient(c *gin.Context) {
 	with(c, bodyClientData, func(data *model.Inbound) {
-		replyWrite(c, a.applier(), a.Inbounds.UpdateInboundClient(data, c.Param("clientId")), "client updated", nil)
+		a.write(c, "client updated", nil, func(s *inbound.InboundService) error {
+			return s.UpdateInboundClient(data, c.Param("clientId"))
+		})
 	})
 }
 
 func (a *InboundController) resetClientTraffic(c *gin.Context) {
 	with(c, idParam, func(id int) {
-		replyWrite(c, a.applier(), a.Inbounds.ResetClientTraffic(id, c.Param("email")), "client traffic reset", nil)
+		a.write(c, "client traffic reset", nil, func(s *inbound.InboundService) error {
+			return s.ResetClientTraffic(id, c.Param("email"))
+		})
 	})
 }
 
 func (a *InboundController) resetAllTraffics(c *gin.Context) {
-	replyWrite(c, a.applier(), a.Inbounds.ResetAllTraffics(), "all inbound traffic reset", nil)
+	a.write(c, "all inbound traffic reset", nil, func(s *inbound.InboundService) error { return s.ResetAllTraffics() })
 }
 
 // inboundScope reads :id for routes where 3x-ui's -1 means every inbound.
@@ -133,13 +150,13 @@ func inboundScope(c *gin.Context) (int, error) {
 
 func (a *InboundController) resetAllClientTraffics(c *gin.Context) {
 	with(c, inboundScope, func(id int) {
-		replyWrite(c, a.applier(), a.Inbounds.ResetAllClientTraffics(id), "client traffic reset", nil)
+		a.write(c, "client traffic reset", nil, func(s *inbound.InboundService) error { return s.ResetAllClientTraffics(id) })
 	})
 }
 
 func (a *InboundController) delDepletedClients(c *gin.Context) {
 	with(c, inboundScope, func(id int) {
-		replyWrite(c, a.applier(), a.Inbounds.DelDepletedClients(id), "depleted clients deleted", nil)
+		a.write(c, "depleted clients deleted", nil, func(s *inbound.InboundService) error { return s.DelDepletedClients(id) })
 	})
 }
 
@@ -212,6 +229,7 @@ func (a *InboundController) clientIps(c *gin.Context) {
 
 func (a *InboundController) clearClientIps(c *gin.Context) {
 	with(c, emailParam, func(email string) {
-		replyWrite(c, a.applier(), a.IPLimit.ClearClientIPs(email), "client IPs cleared", nil)
+		// No Xray apply follows: the receipt stays empty (applied).
+		replyWrite(c, a.applier(), nil, a.IPLimit.ClearClientIPs(email), "client IPs cleared", nil)
 	})
 }

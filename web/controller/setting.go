@@ -3,6 +3,7 @@ package controller
 import (
 	"encoding/json"
 	"errors"
+	"github.com/mhsanaei/3x-ui/v2/util/applied"
 	"net/http"
 	"strings"
 	"time"
@@ -96,7 +97,8 @@ func (a *SettingController) update(c *gin.Context) {
 		}
 		values[templateKey] = text
 	}
-	restart, err := a.Settings.UpdateWithPanel(values)
+	var r applied.Receipt
+	restart, err := a.Settings.WithReceipt(&r).UpdateWithPanel(values)
 	msg, obj := "settings updated", any(nil)
 	if restart {
 		// Written to x-ui.json; the running panel keeps its old address
@@ -112,7 +114,7 @@ func (a *SettingController) update(c *gin.Context) {
 		okMsg(c, msg, obj) // nothing went to Xray
 		return
 	}
-	replyWrite(c, a.applier(), err, msg, obj)
+	replyWrite(c, a.applier(), &r, err, msg, obj)
 }
 
 func (a *SettingController) defaultCredential(c *gin.Context) {
@@ -227,7 +229,9 @@ func (a *SettingController) updateXrayTemplate(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	replyWrite(c, a.applier(), a.Settings.SetXrayConfigTemplate(text), "xray template updated", nil)
+	var r applied.Receipt
+	err = a.Settings.WithReceipt(&r).SetXrayConfigTemplate(text)
+	replyWrite(c, a.applier(), &r, err, "xray template updated", nil)
 }
 
 // templateText accepts a template as a JSON string or as an object.

@@ -1,21 +1,20 @@
-// Package job runs the panel's periodic work (traffic, Xray health, online
-// clients) on a cron scheduler tied to the server's context.
+// Package job holds the panel's periodic work (traffic drain, Xray health,
+// online clients, IP limits, periodic traffic resets) as named loops; the
+// server runs them under its lifecycle group (util/lifecycle).
 package job
 
 import (
 	"context"
 	"errors"
 	"log"
-	"sync/atomic"
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/iplimit"
-	"github.com/mhsanaei/3x-ui/v2/traffic"
+	"github.com/mhsanaei/3x-ui/v2/util/lifecycle"
+	"github.com/mhsanaei/3x-ui/v2/util/loop"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
-	"github.com/mhsanaei/3x-ui/v2/xray"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
-	"github.com/robfig/cron/v3"
 )
 
 // Deps are the services the jobs drive.
@@ -23,108 +22,60 @@ type Deps struct {
 	Xray     *xrayrun.XrayService
 	Inbounds *inbound.InboundService
 	// IPLimit, when set, is checked every IPLimitInterval (default 5s).
-	IPLimit *iplimit.IPLimitService
-	// Traffic, when set, replaces the single-node traffic job (shared
-	// mode: the sink journals and a flush loop writes).
-	Traffic         cron.Job
+	IPLimit         *iplimit.IPLimitService
 	IPLimitInterval time.Duration
 	// PeriodicReset, when set (master or single node), runs every minute.
-	PeriodicReset cron.Job
+	PeriodicReset *PeriodicTrafficResetJob
 	// TrafficInterval defaults to 10s, HealthInterval to 2s.
 	TrafficInterval time.Duration
 	HealthInterval  time.Duration
 }
 
-// Scheduler owns the cron runner and the jobs it runs.
-type Scheduler struct {
-	cron *cron.Cron
+// Loop is one named periodic job.
+type Loop struct {
+	Name string
+	Run  lifecycle.Run
 }
 
-// Start schedules the jobs; they stop when ctx ends or Stop is called.
-func Start(ctx context.Context, d Deps) *Scheduler {
+// every makes a loop that calls fn once per interval until ctx ends.
+func every(name string, interval time.Duration, fn func()) Loop {
+	return Loop{Name: name, Run: func(ctx context.Context) error {
+		loop.Every(ctx, interval, fn)
+		return nil
+	}}
+}
+
+// Loops are the jobs for d, in start order.
+func Loops(d Deps) []Loop {
 	if d.TrafficInterval <= 0 {
 		d.TrafficInterval = 10 * time.Second
 	}
 	if d.HealthInterval <= 0 {
 		d.HealthInterval = 2 * time.Second
 	}
-	c := cron.New(cron.WithSeconds(), cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
 	if d.IPLimitInterval <= 0 {
 		d.IPLimitInterval = 5 * time.Second
 	}
-	traffic := d.Traffic
-	if traffic == nil {
-		traffic = NewXrayTrafficJob(d.Xray, d.Inbounds)
+	loops := []Loop{
+		every("traffic drain", d.TrafficInterval, (&TrafficDrainJob{Xray: d.Xray}).Run),
+		every("xray health", d.HealthInterval, (&XrayHealthJob{xray: d.Xray}).Run),
+		every("online clients", d.TrafficInterval, func() {
+			if err := d.Xray.RefreshOnlineClients(); err != nil {
+				log.Printf("online clients: %v", err)
+			}
+		}),
 	}
-	c.Schedule(cron.Every(d.TrafficInterval), traffic)
-	c.Schedule(cron.Every(d.HealthInterval), &XrayHealthJob{xray: d.Xray})
-	c.Schedule(cron.Every(d.TrafficInterval), cron.FuncJob(func() {
-		if err := d.Xray.RefreshOnlineClients(); err != nil {
-			log.Printf("online clients: %v", err)
-		}
-	}))
 	if d.IPLimit != nil {
-		c.Schedule(cron.Every(d.IPLimitInterval), cron.FuncJob(func() {
+		loops = append(loops, every("ip limit", d.IPLimitInterval, func() {
 			if err := d.IPLimit.CheckOnce(); err != nil {
 				log.Printf("ip limit: %v", err)
 			}
 		}))
 	}
 	if d.PeriodicReset != nil {
-		c.Schedule(cron.Every(time.Minute), d.PeriodicReset)
+		loops = append(loops, every("periodic traffic reset", time.Minute, d.PeriodicReset.Run))
 	}
-	c.Start()
-	s := &Scheduler{cron: c}
-	go func() {
-		<-ctx.Done()
-		s.Stop()
-	}()
-	return s
-}
-
-// Stop waits for running jobs to finish.
-func (s *Scheduler) Stop() {
-	<-s.cron.Stop().Done()
-}
-
-// XrayTrafficJob drains Xray's counters into the database and applies the
-// enable/disable changes that the new totals cause.
-type XrayTrafficJob struct {
-	xray      *xrayrun.XrayService
-	inbounds  *inbound.InboundService
-	counters  traffic.Counters
-	needApply atomic.Bool
-}
-
-// NewXrayTrafficJob also installs the single-node traffic sink on xraySvc.
-func NewXrayTrafficJob(xraySvc *xrayrun.XrayService, inbounds *inbound.InboundService) *XrayTrafficJob {
-	j := &XrayTrafficJob{xray: xraySvc, inbounds: inbounds}
-	xraySvc.SetTrafficSink(j.sink)
-	return j
-}
-
-func (j *XrayTrafficJob) sink(in []*xray.Traffic, clients []*xray.ClientTraffic) error {
-	needApply, err := j.counters.AddTraffic(in, clients)
-	if needApply {
-		j.needApply.Store(true)
-	}
-	return err
-}
-
-// Run is one traffic tick.
-func (j *XrayTrafficJob) Run() {
-	if !j.xray.IsXrayRunning() {
-		return
-	}
-	if err := j.xray.DrainTraffic(); err != nil {
-		log.Printf("traffic job: %v", err)
-	}
-	if j.needApply.CompareAndSwap(true, false) {
-		if err := j.xray.ApplyFromDatabase(); err != nil {
-			log.Printf("traffic job: apply after quota/expiry change: %v", err)
-			j.needApply.Store(true)
-		}
-	}
+	return loops
 }
 
 // XrayHealthJob restarts Xray if it is down and nobody stopped it on purpose

@@ -12,6 +12,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/settings"
+	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
@@ -23,7 +24,7 @@ type runtime struct {
 	settings *settings.SettingService
 	inbounds *inbound.InboundService
 	xray     *xrayrun.XrayService
-	traffic  *XrayTrafficJob
+	flush    *service.TrafficFlushService // the production journal -> ledger path
 	payload  string
 	apiPort  int
 	// configPath is Xray's config.json.
@@ -49,22 +50,49 @@ func newRuntime(t *testing.T, b dbtest.Backend) *runtime {
 	})
 	t.Cleanup(func() { proc.Stop() })
 	r.xray = xrayrun.NewXrayService(r.settings, r.inbounds, proc)
-	r.inbounds.OnChange = func() {
-		if err := r.xray.ApplyFromDatabase(); err != nil {
+	r.inbounds.OnChange = func() error {
+		err := r.xray.ApplyFromDatabase()
+		if err != nil {
 			t.Errorf("apply: %v", err)
 		}
+		return err
 	}
-	r.inbounds.OnClientChange = func(changes []inbound.ClientChange) {
-		if err := r.xray.ApplyClientChanges(changes); err != nil {
+	r.inbounds.OnClientChange = func(changes []inbound.ClientChange) error {
+		err := r.xray.ApplyClientChanges(changes)
+		if err != nil {
 			t.Errorf("apply client change: %v", err)
 		}
+		return err
 	}
-	r.traffic = NewXrayTrafficJob(r.xray, r.inbounds)
+	// Traffic as production runs it: Xray's counters drain into the journal,
+	// the flush writes them through the per-node ledger, the master's
+	// reconciliation disables or renews and Xray applies that.
+	journal := service.NewTrafficPendingStore(filepath.Join(dir, "traffic-pending.json"))
+	r.flush = service.NewTrafficFlushServiceFor(journal, "local", func() bool { return true })
+	r.flush.SetOnReconciled(func() {
+		if err := r.xray.ApplyFromDatabase(); err != nil {
+			t.Errorf("apply after reconciliation: %v", err)
+		}
+	})
+	r.xray.SetTrafficSink(r.flush.CollectAll)
 	if err := r.xray.Start(); err != nil {
 		t.Fatalf("start xray: %v", err)
 	}
 	r.payload = xraytest.StartPayloadServer(t, "")
 	return r
+}
+
+// trafficTick is one production traffic round: the drain job's tick, then
+// the flush loop's (flush, then the master's reconciliation).
+func (r *runtime) trafficTick() {
+	r.t.Helper()
+	(&TrafficDrainJob{Xray: r.xray}).Run()
+	if err := r.flush.FlushOnce(); err != nil {
+		r.t.Fatalf("traffic flush: %v", err)
+	}
+	if _, err := r.flush.ReconcileOnce(); err != nil {
+		r.t.Fatalf("traffic reconcile: %v", err)
+	}
 }
 
 // setTemplate stores the test template with the given log section.

@@ -28,7 +28,7 @@ func TestQuotaExpiryAndRenewOnRealTraffic(t *testing.T) {
 		if _, err := xraytest.Download(quotaSocks, r.bytesURL(4<<20)); err != nil {
 			t.Fatal(err)
 		}
-		r.traffic.Run()
+		r.trafficTick()
 
 		if ct := r.clientTraffic(quota.email); ct.Enable {
 			t.Fatalf("client over quota still enabled: %+v", ct)
@@ -56,7 +56,7 @@ func TestQuotaExpiryAndRenewOnRealTraffic(t *testing.T) {
 		if _, err := r.inbounds.UpdateInbound(expired); err != nil {
 			t.Fatal(err)
 		}
-		r.traffic.Run()
+		r.trafficTick()
 		if r.inbound(expired.Id).Enable {
 			t.Fatal("expired inbound still enabled")
 		}

@@ -36,7 +36,7 @@ func TestTrafficCountedPerClientAndInbound(t *testing.T) {
 				inboundTolerance = 10
 			}
 			eventually(5*time.Second, func() bool {
-				r.traffic.Run()
+				r.trafficTick()
 				ct, inbound = r.clientTraffic(clients[0].email), r.inbound(in.Id)
 				return within(ct.Down, n, 2) && within(inbound.Down, n, inboundTolerance)
 			})
@@ -50,7 +50,7 @@ func TestTrafficCountedPerClientAndInbound(t *testing.T) {
 		}
 		// A second tick with no traffic adds nothing.
 		before := r.clientTraffic("vless-user@test")
-		r.traffic.Run()
+		r.trafficTick()
 		if after := r.clientTraffic("vless-user@test"); after.Down != before.Down || after.Up != before.Up {
 			t.Fatalf("idle tick changed counters: %+v -> %+v", before, after)
 		}

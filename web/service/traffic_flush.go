@@ -91,7 +91,7 @@ func (s *TrafficFlushService) CollectAll(traffics []*xray.Traffic, clientTraffic
 		deltas = append(deltas, TrafficDelta{Tag: t.Tag, Outbound: t.IsOutbound, UpDelta: t.Up, DownDelta: t.Down})
 	}
 	for _, traffic := range clientTraffics {
-		if traffic.Up == 0 && traffic.Down == 0 {
+		if traffic == nil || (traffic.Up == 0 && traffic.Down == 0) {
 			continue
 		}
 		inboundID := traffic.InboundId
