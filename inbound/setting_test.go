@@ -2,6 +2,8 @@ package inbound
 
 import (
 	"encoding/json"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,7 +63,8 @@ func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
 		changes := 0
-		s := &settings.SettingService{OnChange: func() { changes++ }}
+		s := settings.New(database.Process(), cluster.NodeFromJSON())
+		s.OnChange = func() { changes++ }
 		all, err := s.GetAllSettings()
 		if err != nil || !reflect.DeepEqual(all, settings.SettingDefaults()) {
 			t.Fatalf("fresh settings differ from defaults: %v", err)
@@ -120,7 +123,7 @@ func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
 func TestUpdateSettingsRejectsBadInputAtomically(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		s := &settings.SettingService{}
+		s := settings.New(database.Process(), cluster.NodeFromJSON())
 		svcAdd(t, &InboundService{}, inboundtest.Inbound(model.VLESS, 32000))
 		if err := s.SetString("subTitle", "kept"); err != nil {
 			t.Fatal(err)

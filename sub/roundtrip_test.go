@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -47,7 +48,7 @@ func newPanelEnv(t *testing.T) *panelEnv {
 	}
 	t.Cleanup(func() { database.CloseDB() })
 	apiPort := xraytest.FreePort(t)
-	settingSvc := &settings.SettingService{}
+	settingSvc := settings.New(database.Process(), cluster.NodeFromJSON())
 	serverCfg := xraytest.ServerConfig(apiPort)
 	if os.Getenv("XUI_TEST_SUB_DEBUG") != "" {
 		serverCfg.LogConfig = json.RawMessage(`{"loglevel":"debug"}`)
@@ -66,7 +67,7 @@ func newPanelEnv(t *testing.T) *panelEnv {
 // startXray starts the panel's Xray from the database, as x-ui run does.
 func (e *panelEnv) startXray() {
 	proc := xray.NewProcess(xray.ProcessOptions{BinaryPath: xraytest.Binary(e.t), ConfigPath: filepath.Join(e.dir, "config.json")})
-	svc := xrayrun.NewXrayService(&settings.SettingService{}, &inbound.InboundService{}, proc)
+	svc := xrayrun.NewXrayService(settings.New(database.Process(), cluster.NodeFromJSON()), &inbound.InboundService{}, proc)
 	if err := svc.Start(); err != nil {
 		e.t.Fatalf("start xray: %v\n%v", err, proc.LastLogs(30))
 	}
@@ -77,7 +78,7 @@ func (e *panelEnv) startXray() {
 		}
 		_ = proc.Stop()
 	})
-	all, err := (&settings.SettingService{}).GetAllSettings()
+	all, err := (settings.New(database.Process(), cluster.NodeFromJSON())).GetAllSettings()
 	if err != nil {
 		e.t.Fatal(err)
 	}

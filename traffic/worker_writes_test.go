@@ -35,8 +35,8 @@ func TestWorkerRejectsEverySharedWrite(t *testing.T) {
 		before, v0 := testdb.Dump(t), testdb.Version(t)
 		upd := *in
 		upd.Remark = "changed"
-		setSvc := &settings.SettingService{}
-		users := &auth.UserService{}
+		setSvc := settings.New(database.Process(), cluster.NodeFromJSON())
+		users := auth.NewUsers(database.Process(), cluster.NodeFromJSON())
 		writes := map[string]func() error{
 			"AddInbound":    func() error { _, err := s.AddInbound(inboundtest.Inbound(model.VLESS, 31001)); return err },
 			"UpdateInbound": func() error { _, err := s.UpdateInbound(&upd); return err },

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"io/fs"
 	"log"
 	"net/http"
@@ -37,7 +38,11 @@ const (
 // App is the panel's wired services and security parts; Handler serves
 // them. Tests build an App directly and drive Handler with httptest.
 type App struct {
-	Cfg      config.PanelConfig
+	Cfg config.PanelConfig
+	// DB is the panel's database and Node its role, both fixed at start
+	// and handed to every service below.
+	DB       *database.Handle
+	Node     *cluster.Node
 	Settings *settings.SettingService
 	Users    *auth.UserService
 	Inbounds *inbound.InboundService
@@ -46,6 +51,7 @@ type App struct {
 	Status   *ops.ServerService
 	Backup   *ops.BackupService
 	Tokens   *auth.APITokenService
+	TwoFA    *auth.TwoFactorService
 	Template *xrayrun.XrayTemplateChecker
 	Limiter  *middleware.LoginLimiter
 
@@ -70,6 +76,11 @@ type AppOptions struct {
 	// PanelLog holds the panel's recent log lines (nil: the Logs page's
 	// panel tab stays empty).
 	PanelLog *logging.Ring
+	// DB is the database every service uses; nil: the process handle
+	// database.InitDB opened (what main hands over).
+	DB *database.Handle
+	// Node is this node's role; nil: read once from x-ui.json.
+	Node *cluster.Node
 }
 
 // XrayBinaryPath is the Xray binary in XUI_BIN_FOLDER (3x-ui's naming).
@@ -95,13 +106,23 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	db, node := opts.DB, opts.Node
+	if db == nil {
+		db = database.Process()
+	}
+	if node == nil {
+		node = cluster.NodeFromJSON()
+	}
 	a := &App{
 		Cfg:      cfg,
-		Settings: &settings.SettingService{},
-		Users:    &auth.UserService{},
+		DB:       db,
+		Node:     node,
+		Settings: settings.New(db, node),
+		Users:    auth.NewUsers(db, node),
 		Inbounds: &inbound.InboundService{},
 		Backup:   &ops.BackupService{},
-		Tokens:   &auth.APITokenService{},
+		Tokens:   auth.NewTokens(db, node),
+		TwoFA:    auth.NewTwoFactorService(db, node),
 		Limiter:  middleware.NewLoginLimiter(loginMaxFailures, loginWindow),
 		sessions: sessions,
 		ui:       opts.UI,
@@ -182,8 +203,8 @@ func (a *App) Reconfigure(cfg config.PanelConfig, secure bool) error {
 
 // checkSessionUser confirms the user behind a session still exists with
 // the same username and password.
-func checkSessionUser(userID int, cred string) bool {
-	conn := database.GetDB()
+func (a *App) checkSessionUser(userID int, cred string) bool {
+	conn := a.DB.Current()
 	if conn == nil {
 		return false
 	}
@@ -215,7 +236,7 @@ func (a *App) Handler() http.Handler {
 		c.JSON(http.StatusOK, controller.Msg{Success: true, Obj: gin.H{"version": config.GetVersion()}})
 	})
 	engine.POST(basePath+nodepush.Path, a.push.serve)
-	authn := &middleware.Authenticator{Sessions: sessions, Tokens: a.Tokens, CheckUser: checkSessionUser}
+	authn := &middleware.Authenticator{Sessions: sessions, Tokens: a.Tokens, CheckUser: a.checkSessionUser}
 	controller.Register(engine, controller.Deps{
 		BasePath: basePath,
 		Sessions: sessions,
@@ -229,6 +250,8 @@ func (a *App) Handler() http.Handler {
 		Status:   a.Status,
 		Backup:   a.Backup,
 		Tokens:   a.Tokens,
+		TwoFA:    a.TwoFA,
+		Node:     a.Node,
 		Template: a.Template,
 		UI:       a.ui,
 		PanelLog: a.panelLog,

@@ -36,6 +36,20 @@ func setNodeGroup(t testing.TB, node map[string]any) {
 	}
 }
 
+// restarted is env's panel started again on the same database: the role
+// is read once at start, so a test that changes it restarts the App.
+func (e *testEnv) restarted(t testing.TB) *testEnv {
+	t.Helper()
+	app, err := NewApp(e.app.Cfg, AppOptions{XrayBinary: testXrayBinary(t), XrayConfigPath: filepath.Join(t.TempDir(), "config.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Xray.StopXray(); err != nil {
+		t.Fatal(err)
+	}
+	return &testEnv{t: t, app: app, h: app.Handler()}
+}
+
 func TestNodeInfoMaster(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
@@ -45,6 +59,8 @@ func TestNodeInfoMaster(t *testing.T) {
 			t.Fatalf("default nodeInfo: %v", info)
 		}
 		setNodeGroup(t, map[string]any{"nodeRole": "master", "nodeId": "m1", "nodeAddress": "m1.example.com"})
+		env = env.restarted(t)
+		c = env.loggedIn()
 		info = c.api("GET", "server/nodeInfo", nil).expectOK().obj()
 		if info["role"] != "master" || info["readOnly"] != false || info["nodeId"] != "m1" ||
 			info["nodeAddress"] != "m1.example.com" || info["masterAddress"] != "m1.example.com" {
@@ -63,6 +79,8 @@ func TestNodeInfoWorkerBanner(t *testing.T) {
 	env := newEnv(t, dbtest.New(t, dbtest.MariaDB))
 	c := env.loggedIn()
 	setNodeGroup(t, map[string]any{"nodeRole": "worker", "nodeId": "worker-7", "nodeAddress": "w7.example.com"})
+	env = env.restarted(t)
+	c = env.loggedIn()
 
 	// No master row yet: the banner still shows, without an address.
 	page := c.do("GET", "panel/", nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	xuicluster "github.com/mhsanaei/3x-ui/v2/cluster"
 	"math/rand"
 	"net"
 	"net/http"
@@ -107,7 +108,7 @@ func startFleet(t testing.TB, c *cluster, prefix string, n int, opts fleetOption
 	go f.srv.Serve(ln)
 	ctx, cancel := context.WithCancel(context.Background())
 	f.cancel = cancel
-	sets, inbounds := &settings.SettingService{}, &inbound.InboundService{}
+	sets, inbounds := settings.New(database.Process(), xuicluster.NodeFromJSON()), &inbound.InboundService{}
 	base := "http://" + ln.Addr().String()
 	for i := 0; i < n; i++ {
 		w := &simWorker{id: fmt.Sprintf("%s-%d", prefix, i), dir: t.TempDir(), rec: newOpRecorder()}

@@ -3,6 +3,7 @@ package service
 import (
 	"database/sql"
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -99,7 +100,7 @@ func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 	if err := iplimit.RecordClientIPs("a@w", []iplimit.ClientIP{{IP: "10.0.0.1"}}); err != nil {
 		t.Fatalf("client ips: %v", err)
 	}
-	if _, err := LoadSnapshotFromDB(&settings.SettingService{}, inbounds, 1); err != nil {
+	if _, err := LoadSnapshotFromDB(settings.New(database.Process(), cluster.NodeFromJSON()), inbounds, 1); err != nil {
 		t.Fatalf("snapshot: %v", err)
 	}
 	ct, err := inbounds.GetClientTrafficByEmail("a@w")
