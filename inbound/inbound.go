@@ -32,7 +32,15 @@ type InboundService struct {
 	// Precheck, when set, has Xray test every structural write before commit.
 	Precheck *XrayPrecheck
 
-	ids idOwners // see client_ids.go
+	db   *database.Handle
+	node *cluster.Node // refuses writes on a worker
+	ids  idOwners      // see client_ids.go
+}
+
+// New is the inbounds and their clients in db, written only when node is
+// a master.
+func New(db *database.Handle, node *cluster.Node) *InboundService {
+	return &InboundService{db: db, node: node}
 }
 
 // write runs fn as one shared write: master only, one transaction, the
@@ -55,10 +63,10 @@ func (s *InboundService) notifyChange(_, _ int64) {
 // the bumped version in the same transaction; after runs once the
 // transaction has committed, with the versions before and after.
 func (s *InboundService) writeLogged(fn func(tx *gorm.DB, pre int64) ([]model.SharedChange, error), after func(pre, post int64)) error {
-	if err := cluster.RequireMaster(); err != nil {
+	if err := s.node.RequireMaster(); err != nil {
 		return err
 	}
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return err
 	}
@@ -99,7 +107,7 @@ func TxOptions(conn *gorm.DB) *sql.TxOptions {
 
 // GetAllInbounds returns every inbound with its client_traffics rows.
 func (s *InboundService) GetAllInbounds() ([]*model.Inbound, error) {
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +118,7 @@ func (s *InboundService) GetAllInbounds() ([]*model.Inbound, error) {
 
 // GetInbounds returns the inbounds of one panel user.
 func (s *InboundService) GetInbounds(userId int) ([]*model.Inbound, error) {
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +129,7 @@ func (s *InboundService) GetInbounds(userId int) ([]*model.Inbound, error) {
 
 // GetInbound returns one inbound with its client_traffics rows.
 func (s *InboundService) GetInbound(id int) (*model.Inbound, error) {
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return nil, err
 	}

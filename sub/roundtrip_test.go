@@ -67,7 +67,7 @@ func newPanelEnv(t *testing.T) *panelEnv {
 // startXray starts the panel's Xray from the database, as x-ui run does.
 func (e *panelEnv) startXray() {
 	proc := xray.NewProcess(xray.ProcessOptions{BinaryPath: xraytest.Binary(e.t), ConfigPath: filepath.Join(e.dir, "config.json")})
-	svc := xrayrun.NewXrayService(settings.New(database.Process(), cluster.NodeFromJSON()), &inbound.InboundService{}, proc)
+	svc := xrayrun.NewXrayService(settings.New(database.Process(), cluster.NodeFromJSON()), inbound.New(database.Process(), cluster.NodeFromJSON()), proc)
 	if err := svc.Start(); err != nil {
 		e.t.Fatalf("start xray: %v\n%v", err, proc.LastLogs(30))
 	}
@@ -170,7 +170,7 @@ func (e *panelEnv) addRoundTripInbounds() []rtCase {
 		{name: "Trojan-gRPC-TLS", c: combo{"trojan", "", "grpc", "tls"}},
 		{name: "SS-2022", c: combo{"shadowsocks", "2022", "tcp", "none"}},
 	}
-	svc := &inbound.InboundService{}
+	svc := inbound.New(database.Process(), cluster.NodeFromJSON())
 	for i := range cases {
 		rc := &cases[i]
 		rc.subID = fmt.Sprintf("rt%02d%s", i, strings.Repeat("x", 14))

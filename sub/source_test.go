@@ -1,6 +1,7 @@
 package sub_test
 
 import (
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"testing"
 	"time"
 
@@ -23,7 +24,7 @@ func TestDBSource(t *testing.T) {
 		t.Cleanup(func() { database.CloseDB() })
 		in := inboundFor(0, 24443, combo{"vless", "", "ws", "none"}, "", "")
 		in.ClientStats, in.Tag = nil, ""
-		if _, err := (&inbound.InboundService{}).AddInbound(in); err != nil {
+		if _, err := (inbound.New(database.Process(), cluster.NodeFromJSON())).AddInbound(in); err != nil {
 			t.Fatal(err)
 		}
 		list, err := sub.DBInbounds()

@@ -2,6 +2,7 @@ package traffic
 
 import (
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 func TestAddTrafficSumsTwoBatches(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		s := &inbound.InboundService{}
+		s := inbound.New(database.Process(), cluster.NodeFromJSON())
 		sizes := map[int]int{27000: 1500, 27001: 700}
 		tags := map[int]string{}
 		for port, n := range sizes {
@@ -102,7 +103,8 @@ func TestAddTrafficDisablesDepletedAndExpired(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
 		changes := 0
-		s := &inbound.InboundService{OnChange: func() { changes++ }}
+		s := inbound.New(database.Process(), cluster.NodeFromJSON())
+		s.OnChange = func() { changes++ }
 		quota, expired, fine := inboundtest.Client(model.VLESS, "quota"), inboundtest.Client(model.VLESS, "expired"), inboundtest.Client(model.VLESS, "fine")
 		quota["totalGB"] = 1000
 		expired["expiryTime"] = time.Now().Add(-time.Minute).UnixMilli()
@@ -157,7 +159,7 @@ func TestAddTrafficDisablesDepletedAndExpired(t *testing.T) {
 func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		s := &inbound.InboundService{}
+		s := inbound.New(database.Process(), cluster.NodeFromJSON())
 		now := time.Now()
 		monthly, daily, lazy, idle := inboundtest.Client(model.VLESS, "monthly"), inboundtest.Client(model.VLESS, "daily"), inboundtest.Client(model.VLESS, "lazy"), inboundtest.Client(model.VLESS, "idle")
 		monthlyExp := now.Add(-24 * time.Hour).UnixMilli()
@@ -222,7 +224,7 @@ func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 func TestResetTrafficAndDelDepleted(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		s := &inbound.InboundService{}
+		s := inbound.New(database.Process(), cluster.NodeFromJSON())
 		mk := func(email string, total, expiry int64, reset int) map[string]any {
 			c := inboundtest.Client(model.VLESS, email)
 			c["totalGB"], c["expiryTime"], c["reset"] = total, expiry, reset

@@ -23,11 +23,12 @@ import (
 func TestWorkerRejectsEverySharedWrite(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		dir := testdb.Open(t, b)
-		s := &inbound.InboundService{}
+		s := inbound.New(database.Process(), cluster.NodeFromJSON())
 		c := inboundtest.Client(model.VLESS, "w1")
 		c["totalGB"] = 10
 		in := addInbound(t, s, inboundtest.Inbound(model.VLESS, 31000, c))
 		testdb.SetNodeRole(t, dir, "worker")
+		s = inbound.New(database.Process(), cluster.NodeFromJSON()) // the role is read at start
 		if !cluster.IsWorker() || cluster.IsMaster() {
 			t.Fatal("x-ui.json role not picked up")
 		}

@@ -119,7 +119,7 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 		Node:     node,
 		Settings: settings.New(db, node),
 		Users:    auth.NewUsers(db, node),
-		Inbounds: &inbound.InboundService{},
+		Inbounds: inbound.New(db, node),
 		Backup:   &ops.BackupService{},
 		Tokens:   auth.NewTokens(db, node),
 		TwoFA:    auth.NewTwoFactorService(db, node),

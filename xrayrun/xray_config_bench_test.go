@@ -40,7 +40,7 @@ func BenchmarkGetXrayConfig20kClients(b *testing.B) {
 	for _, name := range []string{dbtest.SQLite, dbtest.MariaDB} {
 		b.Run(name, func(b *testing.B) {
 			testdb.Open(b, dbtest.New(b, name))
-			inbounds := &inbound.InboundService{}
+			inbounds := inbound.New(database.Process(), cluster.NodeFromJSON())
 			seedClients(b, inbounds, 20, 1000)
 			xs := NewXrayService(settings.New(database.Process(), cluster.NodeFromJSON()), inbounds, nil)
 			b.ResetTimer()
@@ -58,7 +58,7 @@ func BenchmarkGetXrayConfig20kClients(b *testing.B) {
 // by one client, as every live apply does.
 func BenchmarkPlanLiveOps20kClients(b *testing.B) {
 	testdb.Open(b, dbtest.New(b, dbtest.SQLite))
-	inbounds := &inbound.InboundService{}
+	inbounds := inbound.New(database.Process(), cluster.NodeFromJSON())
 	seedClients(b, inbounds, 20, 1000)
 	xs := NewXrayService(settings.New(database.Process(), cluster.NodeFromJSON()), inbounds, nil)
 	before, err := xs.GetXrayConfig()

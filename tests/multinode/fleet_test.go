@@ -108,7 +108,7 @@ func startFleet(t testing.TB, c *cluster, prefix string, n int, opts fleetOption
 	go f.srv.Serve(ln)
 	ctx, cancel := context.WithCancel(context.Background())
 	f.cancel = cancel
-	sets, inbounds := settings.New(database.Process(), xuicluster.NodeFromJSON()), &inbound.InboundService{}
+	sets, inbounds := settings.New(database.Process(), xuicluster.NodeFromJSON()), inbound.New(database.Process(), xuicluster.NodeFromJSON())
 	base := "http://" + ln.Addr().String()
 	for i := 0; i < n; i++ {
 		w := &simWorker{id: fmt.Sprintf("%s-%d", prefix, i), dir: t.TempDir(), rec: newOpRecorder()}

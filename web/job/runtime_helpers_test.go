@@ -40,7 +40,7 @@ func newRuntime(t *testing.T, b dbtest.Backend) *runtime {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { database.CloseDB() })
-	r := &runtime{t: t, settings: settings.New(database.Process(), cluster.NodeFromJSON()), inbounds: &inbound.InboundService{}, apiPort: xraytest.FreePort(t),
+	r := &runtime{t: t, settings: settings.New(database.Process(), cluster.NodeFromJSON()), inbounds: inbound.New(database.Process(), cluster.NodeFromJSON()), apiPort: xraytest.FreePort(t),
 		configPath: filepath.Join(dir, "config.json")}
 	r.setTemplate(`{"loglevel":"warning","access":"none"}`)
 	proc := xray.NewProcess(xray.ProcessOptions{

@@ -29,7 +29,7 @@ func BenchmarkWorkerSyncBytes20k(b *testing.B) {
 		b.Fatal(err)
 	}
 	sqlDB.SetMaxOpenConns(1) // one session, so its status counts our reads
-	inbounds, sets := &inbound.InboundService{}, settings.New(database.Process(), cluster.NodeFromJSON())
+	inbounds, sets := inbound.New(database.Process(), cluster.NodeFromJSON()), settings.New(database.Process(), cluster.NodeFromJSON())
 	var firstID int
 	for i := 0; i < 20; i++ {
 		clients := make([]map[string]any, 1000)

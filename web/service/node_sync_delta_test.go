@@ -20,7 +20,7 @@ import (
 func TestDeltaSyncMatchesFullSnapshot(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		inbounds, sets := &inbound.InboundService{}, settings.New(database.Process(), cluster.NodeFromJSON())
+		inbounds, sets := inbound.New(database.Process(), cluster.NodeFromJSON()), settings.New(database.Process(), cluster.NodeFromJSON())
 		full := func() *SharedAccountsSnapshot {
 			t.Helper()
 			s, err := LoadSnapshotFromDB(sets, inbounds, testdb.Version(t))

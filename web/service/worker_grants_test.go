@@ -59,7 +59,7 @@ func adminSQL(t *testing.T) *sql.DB {
 func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 	master := dbtest.New(t, dbtest.MariaDB)
 	testdb.Open(t, master)
-	inbounds := &inbound.InboundService{}
+	inbounds := inbound.New(database.Process(), cluster.NodeFromJSON())
 	if _, err := inbounds.AddInbound(inboundtest.Inbound(model.VLESS, 30001, inboundtest.Client(model.VLESS, "a@w"))); err != nil {
 		t.Fatal(err)
 	}
