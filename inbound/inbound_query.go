@@ -119,3 +119,21 @@ func (s *InboundService) GetClientsPage(inboundId, page, size int, query string)
 	}
 	return out, total, nil
 }
+
+// GetClientsLastOnline maps each client email to when it was last seen
+// online (ms since epoch, 0 = never), for inbounds/lastOnline.
+func (s *InboundService) GetClientsLastOnline() (map[string]int64, error) {
+	conn, err := s.db.DB()
+	if err != nil {
+		return nil, err
+	}
+	var rows []xray.ClientTraffic
+	if err := conn.Select("email", "last_online").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.Email] = r.LastOnline
+	}
+	return out, nil
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -82,7 +83,7 @@ func (e *panelEnv) startXray() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	h := sub.NewHandler(sub.SettingsFrom(all), sub.FuncSource{InboundsFunc: sub.DBInbounds}, nil)
+	h := sub.NewHandler(sub.SettingsFrom(all), sub.FuncSource{InboundsFunc: func() ([]*model.Inbound, error) { return sub.DBInbounds(database.Process()) }}, nil)
 	ts := httptest.NewServer(h)
 	e.t.Cleanup(ts.Close)
 	e.subURL = ts.URL

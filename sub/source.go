@@ -16,9 +16,9 @@ import (
 // than this many sync intervals is left out of subscriptions.
 const staleAfterSyncs = 3
 
-// DBInbounds reads every inbound with its client stats from the database.
-func DBInbounds() ([]*model.Inbound, error) {
-	conn := database.GetDB()
+// DBInbounds reads every inbound with its client stats from db.
+func DBInbounds(db *database.Handle) ([]*model.Inbound, error) {
+	conn := db.Current()
 	if conn == nil {
 		return nil, errors.New("database is closed")
 	}
@@ -28,8 +28,8 @@ func DBInbounds() ([]*model.Inbound, error) {
 }
 
 // DBLiveNodes reads the nodes with a public address and a fresh heartbeat.
-func DBLiveNodes(syncInterval time.Duration, now time.Time) ([]profile.Node, error) {
-	conn := database.GetDB()
+func DBLiveNodes(db *database.Handle, syncInterval time.Duration, now time.Time) ([]profile.Node, error) {
+	conn := db.Current()
 	if conn == nil {
 		return nil, errors.New("database is closed")
 	}

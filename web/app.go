@@ -120,7 +120,7 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 		Settings: settings.New(db, node),
 		Users:    auth.NewUsers(db, node),
 		Inbounds: inbound.New(db, node),
-		Backup:   &ops.BackupService{},
+		Backup:   ops.NewBackups(db, node),
 		Tokens:   auth.NewTokens(db, node),
 		TwoFA:    auth.NewTwoFactorService(db, node),
 		Limiter:  middleware.NewLoginLimiter(loginMaxFailures, loginWindow),
@@ -144,11 +144,11 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 		}
 	}
 	a.Settings.OnChange = apply
-	a.IPLimit = iplimit.NewIPLimitService(a.Xray, a.Settings)
-	a.Status = ops.NewServerService(a.Xray)
+	a.IPLimit = iplimit.NewIPLimitService(a.Xray, a.Settings, db)
+	a.Status = ops.NewServerService(a.Xray, db, node)
 	a.Inbounds.Precheck = &inbound.XrayPrecheck{Binary: opts.XrayBinary, Running: a.Xray.RunningConfig}
 	a.Backup.Precheck = a.Inbounds.Precheck
-	a.Template = &xrayrun.XrayTemplateChecker{Binary: opts.XrayBinary, Inbounds: a.Inbounds,
+	a.Template = &xrayrun.XrayTemplateChecker{Binary: opts.XrayBinary, Inbounds: a.Inbounds, DB: db,
 		PanelPort: cfg.Port, LogFolder: config.GetLogFolder(), Running: a.Xray.RunningConfig}
 	return a, nil
 }

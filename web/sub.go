@@ -20,10 +20,10 @@ import (
 // a worker falls back to its snapshot's node list.
 func startSubscriptions(ctx context.Context, app *App, node config.NodeConfig, rt *nodeRuntime) *sub.Server {
 	syncEvery := time.Duration(node.SyncIntervalSeconds) * time.Second
-	src := sub.FuncSource{InboundsFunc: sub.DBInbounds}
+	src := sub.FuncSource{InboundsFunc: func() ([]*model.Inbound, error) { return sub.DBInbounds(app.DB) }}
 	if rt != nil {
 		cache := &sub.NodeCache{Fetch: func() ([]profile.Node, error) {
-			return sub.DBLiveNodes(syncEvery, time.Now())
+			return sub.DBLiveNodes(app.DB, syncEvery, time.Now())
 		}}
 		if node.Role == config.NodeRoleWorker {
 			src.InboundsFunc = func() ([]*model.Inbound, error) {

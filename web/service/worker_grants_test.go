@@ -97,7 +97,7 @@ func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 	if err := database.UpsertNodeState(nil, &model.NodeState{NodeID: "w1", NodeRole: "worker", LastSeenVersion: 2}); err != nil {
 		t.Fatalf("node state update: %v", err)
 	}
-	if err := iplimit.RecordClientIPs("a@w", []iplimit.ClientIP{{IP: "10.0.0.1"}}); err != nil {
+	if err := iplimit.RecordClientIPs(database.Process(), "a@w", []iplimit.ClientIP{{IP: "10.0.0.1"}}); err != nil {
 		t.Fatalf("client ips: %v", err)
 	}
 	if _, err := LoadSnapshotFromDB(settings.New(database.Process(), cluster.NodeFromJSON()), inbounds, 1); err != nil {
