@@ -21,6 +21,7 @@ const finalFlushTimeout = 5 * time.Second
 
 // nodeRuntime holds a node's traffic loop and, in shared mode, its sync.
 type nodeRuntime struct {
+	db          *database.Handle
 	node        config.NodeConfig
 	leaseHolder string // "" unless this node holds the master lease
 	sync        *service.NodeSyncService
@@ -38,7 +39,7 @@ func startNode(ctx context.Context, app *App, node config.NodeConfig, shared boo
 	instance := cluster.NodeInstance()
 	syncEvery := time.Duration(node.SyncIntervalSeconds) * time.Second
 	leaseHolder := ""
-	if conn := database.GetDB(); conn != nil && shared {
+	if conn := app.DB.Current(); conn != nil && shared {
 		if err := cluster.CheckNodeIdentity(conn, node, instance); err != nil {
 			return nil, nil, err
 		}
@@ -51,10 +52,11 @@ func startNode(ctx context.Context, app *App, node config.NodeConfig, shared boo
 	}
 	store := service.NewTrafficPendingStore(config.GetTrafficPendingPath())
 	rt := &nodeRuntime{
+		db:          app.DB,
 		node:        node,
 		leaseHolder: leaseHolder,
-		flush:       service.NewTrafficFlushService(store),
-		sync:        service.NewNodeSyncService(app.Xray, node, config.GetSharedCachePath()),
+		flush:       service.NewTrafficFlushServiceOn(app.DB, store, app.Node),
+		sync:        service.NewNodeSyncService(app.DB, app.Xray, node, config.GetSharedCachePath()),
 		done:        make(chan struct{}),
 	}
 	rt.sync.SetDescribe(func(state *model.NodeState) {
@@ -84,7 +86,7 @@ func startNode(ctx context.Context, app *App, node config.NodeConfig, shared boo
 		app.Xray.SetConfigSource(rt.sync.CurrentConfig)
 		rt.flush.SetInboundResolver(rt.sync.InboundForEmail)
 		app.IPLimit.SetLimitSource(rt.sync.CurrentLimits)
-		app.push.set(nodepush.NewReceiver(rt.sync.Wake))
+		app.push.set(nodepush.NewReceiver(app.DB, rt.sync.Wake))
 		// Build Xray before HTTP serves: the cached snapshot, then one
 		// sync attempt (the database may be away; the cache then stands).
 		rt.sync.Prepare()
@@ -103,7 +105,7 @@ func startNode(ctx context.Context, app *App, node config.NodeConfig, shared boo
 			go rt.sync.RunHeartbeatLoop(ctx, syncEvery)
 		}
 		if leaseHolder != "" {
-			go renewMasterLease(ctx, leaseHolder, syncEvery)
+			go renewMasterLease(ctx, app.DB, leaseHolder, syncEvery)
 		}
 	}
 	return rt, &job.SharedTrafficJob{Xray: app.Xray}, nil
@@ -125,9 +127,9 @@ func masterLeaseHolder(node config.NodeConfig, instance string) string {
 }
 
 // renewMasterLease keeps the lease alive every sync interval.
-func renewMasterLease(ctx context.Context, holder string, every time.Duration) {
+func renewMasterLease(ctx context.Context, db *database.Handle, holder string, every time.Duration) {
 	loop.Every(ctx, every, func() {
-		conn, err := database.Reconnect()
+		conn, err := db.Reconnect()
 		if err == nil {
 			err = database.AcquireMasterLease(conn, holder, leaseTTL(every))
 		}
@@ -163,7 +165,7 @@ func (rt *nodeRuntime) releaseLease() {
 	if rt.leaseHolder == "" {
 		return
 	}
-	if conn := database.GetDB(); conn != nil {
+	if conn := rt.db.Current(); conn != nil {
 		if err := database.ReleaseMasterLease(conn, rt.leaseHolder); err != nil {
 			log.Printf("master lease: release: %v", err)
 		}
@@ -173,7 +175,7 @@ func (rt *nodeRuntime) releaseLease() {
 // startPusher makes the master wake live workers after each change, ahead
 // of its own apply (the push runs in the background).
 func startPusher(ctx context.Context, app *App, syncEvery time.Duration) *nodepush.Pusher {
-	conn := database.GetDB()
+	conn := app.DB.Current()
 	if conn == nil {
 		return nil
 	}

@@ -121,6 +121,8 @@ func TestPanelNetworkSettingsOnWorker(t *testing.T) {
 		if err := config.WriteSettingToJSON("nodeId", "w1"); err != nil {
 			t.Fatal(err)
 		}
+		env = env.restarted(t) // the role is read at start
+		c = env.loggedIn()
 		before, dbBefore := settingsFile(t), dbState(t)
 		c.api("POST", "setting/update", map[string]any{"webPort": 3005, "subTitle": "w"}).expectFail(403, "master")
 		if settingsFile(t) != before || dbState(t) != dbBefore {

@@ -252,6 +252,8 @@ func TestWorkerIsReadOnly(t *testing.T) {
 		settings["node"] = map[string]any{"nodeRole": "worker", "nodeId": "w1"}
 		data, _ = json.Marshal(settings)
 		os.WriteFile(filepath.Join(os.Getenv("XUI_DB_FOLDER"), "x-ui.json"), data, 0o600)
+		env = env.restarted(t) // the role is read at start
+		c = env.loggedIn()
 
 		before := dbState(t)
 		c.api("GET", "inbounds/list", nil).expectOK()

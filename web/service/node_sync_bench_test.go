@@ -66,7 +66,7 @@ func BenchmarkWorkerSyncBytes20k(b *testing.B) {
 	fullBytes := read(func() {
 		version, err := database.GetSharedAccountsVersion(nil)
 		if err == nil {
-			snap, err = LoadSnapshotFromDB(sets, inbounds, version)
+			snap, err = LoadSnapshotFromDB(database.Process(), sets, inbounds, version)
 		}
 		if err != nil {
 			b.Fatal(err)

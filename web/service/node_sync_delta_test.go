@@ -23,7 +23,7 @@ func TestDeltaSyncMatchesFullSnapshot(t *testing.T) {
 		inbounds, sets := inbound.New(database.Process(), cluster.NodeFromJSON()), settings.New(database.Process(), cluster.NodeFromJSON())
 		full := func() *SharedAccountsSnapshot {
 			t.Helper()
-			s, err := LoadSnapshotFromDB(sets, inbounds, testdb.Version(t))
+			s, err := LoadSnapshotFromDB(database.Process(), sets, inbounds, testdb.Version(t))
 			if err != nil {
 				t.Fatal(err)
 			}

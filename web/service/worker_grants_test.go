@@ -84,7 +84,7 @@ func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 	worker := master
 	worker.Config.User, worker.Config.Password = user, password
 	dir := svcOpenWorker(t, worker)
-	flush := NewTrafficFlushServiceFor(NewTrafficPendingStore(filepath.Join(dir, "traffic-pending.json")), config.GetNodeConfigFromJSON().NodeID, func() bool { return false })
+	flush := NewTrafficFlushServiceFor(database.Process(), NewTrafficPendingStore(filepath.Join(dir, "traffic-pending.json")), config.GetNodeConfigFromJSON().NodeID, false)
 	if err := flush.Collect([]*xray.ClientTraffic{{Email: "a@w", Up: 3, Down: 4}}); err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 	if err := iplimit.RecordClientIPs(database.Process(), "a@w", []iplimit.ClientIP{{IP: "10.0.0.1"}}); err != nil {
 		t.Fatalf("client ips: %v", err)
 	}
-	if _, err := LoadSnapshotFromDB(settings.New(database.Process(), cluster.NodeFromJSON()), inbounds, 1); err != nil {
+	if _, err := LoadSnapshotFromDB(database.Process(), settings.New(database.Process(), cluster.NodeFromJSON()), inbounds, 1); err != nil {
 		t.Fatalf("snapshot: %v", err)
 	}
 	ct, err := inbounds.GetClientTrafficByEmail("a@w")
