@@ -217,8 +217,8 @@ func (a *App) checkSessionUser(userID int, cred string) bool {
 
 // Handler builds the gin engine for the current settings.
 func (a *App) Handler() http.Handler {
-	if !config.IsDebug() {
-		gin.SetMode(gin.ReleaseMode)
+	if !config.IsDebug() && gin.Mode() != gin.ReleaseMode {
+		gin.SetMode(gin.ReleaseMode) // process-wide: set once, not per handler
 	}
 	a.mu.Lock()
 	cfg, sessions := a.Cfg, a.sessions
