@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"io"
 	"log"
 	"os"
@@ -110,12 +111,15 @@ func runPanel(stderr io.Writer) int {
 	signal.Notify(leave, syscall.SIGTERM, syscall.SIGUSR2)
 	server := web.NewServer(cfg.Panel)
 	server.PanelLog = recentLog
+	// The role is fixed here; changing it takes a restart.
+	server.DB = database.Process()
+	server.Node = cluster.NewNode(cfg.Node, cfg.DB.Type == config.DBTypeMariaDB, server.DB)
 	if err := server.Start(ctx); err != nil {
 		fmt.Fprintf(stderr, "start panel: %v\n", err)
 		return 1
 	}
 	log.Printf("Panel %s", server.Describe())
-	if conn := database.GetDB(); conn == nil {
+	if conn := server.DB.Current(); conn == nil {
 		log.Printf("panel pages need the database; they answer once it is reachable")
 	} else if isDefault, err := database.HasDefaultCredential(conn); err == nil && isDefault {
 		log.Printf("WARNING: the panel still accepts the default login admin/admin; change it now (x-ui setting -username ... -password ...)")

@@ -31,6 +31,14 @@ var ErrAPITokenInvalid = errors.New("invalid or revoked API token")
 type APITokenService struct {
 	// Now is the clock (tests replace it); nil means time.Now.
 	Now func() time.Time
+
+	db   *database.Handle
+	node *cluster.Node // refuses writes on a worker
+}
+
+// NewTokens is the api_tokens table of db, written only when node is a master.
+func NewTokens(db *database.Handle, node *cluster.Node) *APITokenService {
+	return &APITokenService{db: db, node: node}
 }
 
 func (s *APITokenService) now() time.Time {
@@ -48,7 +56,7 @@ func HashAPIToken(token string) string {
 
 // List returns every token (never the token itself), newest first.
 func (s *APITokenService) List() ([]model.APIToken, error) {
-	db, err := database.Conn()
+	db, err := s.db.DB()
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +78,7 @@ func (s *APITokenService) CreateExpiring(userID int, name string, days int) (str
 	if days < 0 || days > MaxAPITokenDays {
 		return "", nil, errs.Invalid("expiresInDays", "must be 0 (never) to %d", MaxAPITokenDays)
 	}
-	if err := cluster.RequireMaster(); err != nil {
+	if err := s.node.RequireMaster(); err != nil {
 		return "", nil, err
 	}
 	name = strings.TrimSpace(name)
@@ -80,7 +88,7 @@ func (s *APITokenService) CreateExpiring(userID int, name string, days int) (str
 	if utf8.RuneCountInString(name) > 100 {
 		return "", nil, errs.Invalid("name", "must be at most 100 characters")
 	}
-	db, err := database.Conn()
+	db, err := s.db.DB()
 	if err != nil {
 		return "", nil, err
 	}
@@ -114,13 +122,13 @@ func (s *APITokenService) CreateExpiring(userID int, name string, days int) (str
 
 // Revoke deletes a token; requests using it fail from then on.
 func (s *APITokenService) Revoke(id int) error {
-	if err := cluster.RequireMaster(); err != nil {
+	if err := s.node.RequireMaster(); err != nil {
 		return err
 	}
 	if id <= 0 {
 		return errs.Invalid("id", "must be a positive token id")
 	}
-	db, err := database.Conn()
+	db, err := s.db.DB()
 	if err != nil {
 		return err
 	}
@@ -139,7 +147,7 @@ func (s *APITokenService) Authenticate(token string) (*model.APIToken, error) {
 	if !strings.HasPrefix(token, APITokenPrefix) || len(token) > 200 {
 		return nil, ErrAPITokenInvalid
 	}
-	db, err := database.Conn()
+	db, err := s.db.DB()
 	if err != nil {
 		return nil, err
 	}

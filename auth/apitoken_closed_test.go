@@ -10,9 +10,8 @@ import (
 // Defect 7: token lookups used the global handle without a nil check and
 // panicked while the database was away; now they return ErrClosed.
 func TestAPITokenCallsWithDatabaseAwayReturnErrClosed(t *testing.T) {
-	t.Setenv("XUI_DB_FOLDER", t.TempDir())
-	database.CloseDB()
-	s := &APITokenService{}
+	t.Parallel()
+	s := NewTokens(database.NewHandle(nil, nil), nil)
 	if _, err := s.Authenticate(APITokenPrefix + "abcdefghijklmnop"); !errors.Is(err, database.ErrClosed) {
 		t.Fatalf("Authenticate: %v, want ErrClosed", err)
 	}

@@ -18,8 +18,16 @@ import (
 // no DELETE, so a compromised worker cannot bring a revoked session back.
 // The master prunes rows whose session would have expired anyway.
 type SessionRevocations struct {
+	db   *database.Handle
+	node *cluster.Node // only the master prunes
+
 	// Now is the clock for pruning; nil means time.Now.
 	Now func() time.Time
+}
+
+// NewSessionRevocations keeps revocations in db; node decides who prunes.
+func NewSessionRevocations(db *database.Handle, node *cluster.Node) *SessionRevocations {
+	return &SessionRevocations{db: db, node: node}
 }
 
 func (s *SessionRevocations) now() time.Time {
@@ -31,11 +39,11 @@ func (s *SessionRevocations) now() time.Time {
 
 // RevokeSession records id as logged out until expires (unix seconds).
 func (s *SessionRevocations) RevokeSession(id string, expires int64) error {
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return err
 	}
-	if cluster.IsMaster() {
+	if s.node.IsMaster() {
 		if err := conn.Where("expires_at <= ?", s.now().Unix()).Delete(&model.SessionRevocation{}).Error; err != nil {
 			log.Printf("session revocations: prune expired rows: %v", err)
 		}
@@ -52,7 +60,7 @@ func (s *SessionRevocations) RevokeSession(id string, expires int64) error {
 
 // SessionRevoked reports whether id was logged out on any node.
 func (s *SessionRevocations) SessionRevoked(id string) (bool, error) {
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return false, err
 	}

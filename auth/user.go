@@ -18,7 +18,15 @@ import (
 var ErrInvalidCredentials = errors.New("wrong username or password")
 
 // UserService manages panel administrators.
-type UserService struct{}
+type UserService struct {
+	db   *database.Handle
+	node *cluster.Node // refuses writes on a worker
+}
+
+// NewUsers is the users table of db, written only when node is a master.
+func NewUsers(db *database.Handle, node *cluster.Node) *UserService {
+	return &UserService{db: db, node: node}
+}
 
 var (
 	dummyHashOnce sync.Once
@@ -36,7 +44,7 @@ func equalizer() string {
 
 // CheckUser returns the user when username and password match.
 func (s *UserService) CheckUser(username, password string) (*model.User, error) {
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +64,7 @@ func (s *UserService) CheckUser(username, password string) (*model.User, error) 
 
 // GetFirstUser returns the first (main) administrator.
 func (s *UserService) GetFirstUser() (*model.User, error) {
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +80,7 @@ func (s *UserService) GetFirstUser() (*model.User, error) {
 
 // HasDefaultCredential reports whether admin/admin still logs in.
 func (s *UserService) HasDefaultCredential() (bool, error) {
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return false, err
 	}
@@ -86,7 +94,7 @@ const MinPasswordLength = 8
 // recomputes DefaultCredential as database.SetAdminCredentials does. The
 // users table is shared, so this is master only.
 func (s *UserService) UpdateUser(id int, username, password string) error {
-	if err := cluster.RequireMaster(); err != nil {
+	if err := s.node.RequireMaster(); err != nil {
 		return err
 	}
 	if username == "" || strings.TrimSpace(username) != username || len(username) > 64 || strings.IndexFunc(username, unicode.IsControl) >= 0 {
@@ -96,7 +104,7 @@ func (s *UserService) UpdateUser(id int, username, password string) error {
 		// bcrypt only reads the first 72 bytes; longer would silently truncate.
 		return errs.Invalid("password", "must be %d-72 bytes", MinPasswordLength)
 	}
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,6 @@
 package auth
 
 import (
-	"github.com/mhsanaei/3x-ui/v2/cluster"
-	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"gorm.io/gorm"
 )
@@ -10,10 +8,10 @@ import (
 // EndSessions bumps userID's session epoch: every session of the user, on
 // every node's panel, stops working (logout, "log out everywhere").
 func (s *UserService) EndSessions(userID int) error {
-	if err := cluster.RequireMaster(); err != nil {
+	if err := s.node.RequireMaster(); err != nil {
 		return err
 	}
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return err
 	}
@@ -25,11 +23,11 @@ func (s *UserService) EndSessions(userID int) error {
 // later one) was already used: the code is a replay. One conditional
 // UPDATE, so two parallel logins with one code cannot both pass.
 func (s *UserService) UseTOTPStep(userID int, step int64) (bool, error) {
-	if err := cluster.RequireMaster(); err != nil {
+	if err := s.node.RequireMaster(); err != nil {
 		// A worker cannot write the users table; the code stays valid there.
 		return true, nil
 	}
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return false, err
 	}
@@ -42,7 +40,7 @@ func (s *UserService) UseTOTPStep(userID int, step int64) (bool, error) {
 // code. The login page asks before anyone is logged in (3x-ui's
 // getTwoFactorEnable), so it answers one bit and names nobody.
 func (s *UserService) TwoFactorEnabled() (bool, error) {
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return false, err
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/database/testdb"
@@ -14,9 +13,10 @@ import (
 )
 
 func TestUserServiceLoginAndUpdate(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
-		s := &UserService{}
+		h := testdb.Handle(t, b)
+		s := NewUsers(h, nil)
 		first, err := s.GetFirstUser()
 		if err != nil || first.Username != "admin" {
 			t.Fatalf("first user %+v %v", first, err)
@@ -33,7 +33,7 @@ func TestUserServiceLoginAndUpdate(t *testing.T) {
 			}
 		}
 
-		before := testdb.Dump(t)
+		before := testdb.DumpOf(t, h.Current())
 		errstest.Want(t, s.UpdateUser(first.Id, "", "password1"), errs.KindInvalid, "username")
 		errstest.Want(t, s.UpdateUser(first.Id, " padded", "password1"), errs.KindInvalid, "username")
 		errstest.Want(t, s.UpdateUser(first.Id, "root", ""), errs.KindInvalid, "password")
@@ -42,12 +42,12 @@ func TestUserServiceLoginAndUpdate(t *testing.T) {
 		errstest.Want(t, s.UpdateUser(first.Id, "admin", "admin"), errs.KindInvalid, "password")
 		errstest.Want(t, s.UpdateUser(999, "root", "password1"), errs.KindNotFound, "id")
 		hash, _ := bcrypt.GenerateFromPassword([]byte("x"), bcrypt.MinCost)
-		if err := database.GetDB().Create(&model.User{Username: "other", Password: string(hash)}).Error; err != nil {
+		if err := h.Current().Create(&model.User{Username: "other", Password: string(hash)}).Error; err != nil {
 			t.Fatal(err)
 		}
 		errstest.Want(t, s.UpdateUser(first.Id, "other", "password1"), errs.KindConflict, "username")
-		database.GetDB().Where("username = ?", "other").Delete(&model.User{})
-		testdb.AssertUnchanged(t, before)
+		h.Current().Where("username = ?", "other").Delete(&model.User{})
+		testdb.AssertUnchangedOf(t, h.Current(), before)
 
 		if err := s.UpdateUser(first.Id, "root", "s3cret-pass"); err != nil {
 			t.Fatal(err)

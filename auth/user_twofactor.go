@@ -26,6 +26,9 @@ type TwoFactorService struct {
 	// Now is the clock for codes and expiry; nil means time.Now.
 	Now func() time.Time
 
+	db   *database.Handle
+	node *cluster.Node // refuses writes on a worker
+
 	mu      sync.Mutex
 	pending map[int]pendingTOTP
 }
@@ -42,9 +45,10 @@ type TwoFactorSetup struct {
 	ExpiresAt int64  `json:"expiresAt"` // unix seconds; enable before then
 }
 
-// NewTwoFactorService returns a service with an empty pending store.
-func NewTwoFactorService() *TwoFactorService {
-	return &TwoFactorService{pending: map[int]pendingTOTP{}}
+// NewTwoFactorService returns a service on the users table of db, with an
+// empty pending store; it writes only when node is a master.
+func NewTwoFactorService(db *database.Handle, node *cluster.Node) *TwoFactorService {
+	return &TwoFactorService{db: db, node: node, pending: map[int]pendingTOTP{}}
 }
 
 func (s *TwoFactorService) now() time.Time {
@@ -56,7 +60,7 @@ func (s *TwoFactorService) now() time.Time {
 
 // Enabled reports whether userID logs in with a two-factor code.
 func (s *TwoFactorService) Enabled(userID int) (bool, error) {
-	user, err := loadUser(userID)
+	user, err := s.loadUser(userID)
 	if err != nil {
 		return false, err
 	}
@@ -66,10 +70,10 @@ func (s *TwoFactorService) Enabled(userID int) (bool, error) {
 // Setup creates a new pending secret for userID, replacing any earlier one.
 // It refuses while two-factor is on: turning it off needs a code first.
 func (s *TwoFactorService) Setup(userID int) (*TwoFactorSetup, error) {
-	if err := cluster.RequireMaster(); err != nil {
+	if err := s.node.RequireMaster(); err != nil {
 		return nil, err
 	}
-	user, err := loadUser(userID)
+	user, err := s.loadUser(userID)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +92,7 @@ func (s *TwoFactorService) Setup(userID int) (*TwoFactorSetup, error) {
 // Enable checks code against the pending secret and stores that secret.
 // A wrong code changes nothing and keeps the pending secret for a retry.
 func (s *TwoFactorService) Enable(userID int, code string) error {
-	if err := cluster.RequireMaster(); err != nil {
+	if err := s.node.RequireMaster(); err != nil {
 		return err
 	}
 	code, err := checkCodeFormat(code)
@@ -105,7 +109,7 @@ func (s *TwoFactorService) Enable(userID int, code string) error {
 	if !ValidTOTP(p.secret, code, s.now()) {
 		return errs.Invalid("code", "wrong two-factor code for the pending secret")
 	}
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return err
 	}
@@ -133,14 +137,14 @@ func (s *TwoFactorService) Enable(userID int, code string) error {
 
 // Disable clears the stored secret after checking a current code for it.
 func (s *TwoFactorService) Disable(userID int, code string) error {
-	if err := cluster.RequireMaster(); err != nil {
+	if err := s.node.RequireMaster(); err != nil {
 		return err
 	}
 	code, err := checkCodeFormat(code)
 	if err != nil {
 		return err
 	}
-	user, err := loadUser(userID)
+	user, err := s.loadUser(userID)
 	if err != nil {
 		return err
 	}
@@ -150,7 +154,7 @@ func (s *TwoFactorService) Disable(userID int, code string) error {
 	if !ValidTOTP(user.TwoFactorSecret, code, s.now()) {
 		return errs.Invalid("code", "wrong two-factor code")
 	}
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return err
 	}
@@ -194,8 +198,8 @@ func checkCodeFormat(code string) (string, error) {
 	return code, nil
 }
 
-func loadUser(userID int) (*model.User, error) {
-	conn, err := database.Conn()
+func (s *TwoFactorService) loadUser(userID int) (*model.User, error) {
+	conn, err := s.db.DB()
 	if err != nil {
 		return nil, err
 	}

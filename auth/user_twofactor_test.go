@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/config"
 	"strings"
 	"testing"
 	"time"
@@ -11,10 +13,11 @@ import (
 )
 
 func TestTwoFactorServicePendingExpiry(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
+		h := testdb.Handle(t, b)
 		now := time.Unix(1_900_000_000, 0)
-		s := NewTwoFactorService()
+		s := NewTwoFactorService(h, nil)
 		s.Now = func() time.Time { return now }
 		code := func(secret string) string {
 			c, err := TOTPCode(secret, now)
@@ -70,10 +73,11 @@ func TestTwoFactorServicePendingExpiry(t *testing.T) {
 }
 
 func TestTwoFactorServiceWorkerRefuses(t *testing.T) {
-	dir := testdb.Open(t, dbtest.New(t, dbtest.MariaDB))
-	testdb.SetNodeRole(t, dir, "worker")
-	s := NewTwoFactorService()
-	before := testdb.Dump(t)
+	t.Parallel()
+	h := testdb.Handle(t, dbtest.New(t, dbtest.MariaDB))
+	worker := cluster.NewNode(config.NodeConfig{Role: config.NodeRoleWorker, NodeID: "worker-1"}, true, h)
+	s := NewTwoFactorService(h, worker)
+	before := testdb.DumpOf(t, h.Current())
 	if _, err := s.Setup(1); errs.KindOf(err) != errs.KindForbidden {
 		t.Fatalf("setup on a worker: %v", err)
 	}
@@ -83,5 +87,5 @@ func TestTwoFactorServiceWorkerRefuses(t *testing.T) {
 	if err := s.Disable(1, "123456"); errs.KindOf(err) != errs.KindForbidden {
 		t.Fatalf("disable on a worker: %v", err)
 	}
-	testdb.AssertUnchanged(t, before)
+	testdb.AssertUnchangedOf(t, h.Current(), before)
 }

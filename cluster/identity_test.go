@@ -13,15 +13,15 @@ import (
 )
 
 func TestCheckNodeIdentityRefusesALiveDuplicate(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
-		conn := database.GetDB()
+		conn := testdb.Handle(t, b).Current()
 		node := config.NodeConfig{Role: config.NodeRoleWorker, NodeID: "w1", SyncIntervalSeconds: 30}
 		if err := CheckNodeIdentity(conn, node, "me"); err != nil {
 			t.Fatalf("unknown nodeId: %v", err)
 		}
 		now := time.Now().Unix()
-		if err := database.UpsertNodeState(nil, &model.NodeState{NodeID: "w1", NodeRole: "worker", NodeAddress: "10.0.0.9", Instance: "other", LastHeartbeatAt: now}); err != nil {
+		if err := database.UpsertNodeState(conn, &model.NodeState{NodeID: "w1", NodeRole: "worker", NodeAddress: "10.0.0.9", Instance: "other", LastHeartbeatAt: now}); err != nil {
 			t.Fatal(err)
 		}
 		err := CheckNodeIdentity(conn, node, "me")

@@ -15,9 +15,9 @@ type NodeInfo struct {
 	MasterAddress string `json:"masterAddress"`
 }
 
-// GetNodeInfo reads x-ui.json and, on a worker, looks up the master.
-func GetNodeInfo() NodeInfo {
-	node := config.GetNodeConfigFromJSON()
+// Info is this node's role and, on a worker, the master's address.
+func (n *Node) Info() NodeInfo {
+	node := n.Config()
 	info := NodeInfo{
 		Role:        string(node.Role),
 		NodeID:      node.NodeID,
@@ -25,7 +25,7 @@ func GetNodeInfo() NodeInfo {
 		ReadOnly:    node.Role == config.NodeRoleWorker,
 	}
 	if info.ReadOnly {
-		info.MasterAddress = masterAddress()
+		info.MasterAddress = n.masterAddress()
 	} else {
 		info.MasterAddress = node.NodeAddress
 	}

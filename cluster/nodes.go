@@ -3,7 +3,6 @@ package cluster
 import (
 	"time"
 
-	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 )
@@ -41,8 +40,11 @@ type NodesOverview struct {
 }
 
 // ListNodes reports every node's applied version, lag and staleness.
-func ListNodes() (*NodesOverview, error) {
-	conn, err := database.Conn()
+func (n *Node) ListNodes() (*NodesOverview, error) {
+	if n == nil {
+		return nil, database.ErrClosed
+	}
+	conn, err := n.db.DB()
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +56,7 @@ func ListNodes() (*NodesOverview, error) {
 	if err := conn.Order("node_id").Find(&states).Error; err != nil {
 		return nil, err
 	}
-	interval := config.GetNodeConfigFromJSON().SyncIntervalSeconds
+	interval := n.cfg.SyncIntervalSeconds
 	now := time.Now()
 	out := buildNodesOverview(version, interval, states, now.Unix())
 	// Without node_keys (a schema the master has not migrated yet) every

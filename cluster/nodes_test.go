@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -11,10 +12,12 @@ import (
 )
 
 func TestListNodesReportsLagAndStaleness(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
+		h := testdb.Handle(t, b)
+		conn := h.Current()
 		for i := 0; i < 5; i++ {
-			if err := database.BumpSharedAccountsVersion(nil); err != nil {
+			if err := database.BumpSharedAccountsVersion(conn); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -25,11 +28,11 @@ func TestListNodesReportsLagAndStaleness(t *testing.T) {
 			{NodeID: "w-stale", NodeRole: "worker", LastSeenVersion: 1, LastHeartbeatAt: now - 200},
 		}
 		for i := range rows {
-			if err := database.UpsertNodeState(nil, &rows[i]); err != nil {
+			if err := database.UpsertNodeState(conn, &rows[i]); err != nil {
 				t.Fatal(err)
 			}
 		}
-		overview, err := ListNodes()
+		overview, err := NewNode(config.NodeConfig{Role: config.NodeRoleMaster, SyncIntervalSeconds: 30}, true, h).ListNodes()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -46,10 +49,12 @@ func TestListNodesReportsLagAndStaleness(t *testing.T) {
 }
 
 func TestListNodesSumsTheLast24Hours(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
+		h := testdb.Handle(t, b)
+		conn := h.Current()
 		now := time.Now()
-		if err := database.UpsertNodeState(nil, &model.NodeState{NodeID: "w1", NodeRole: "worker", LastHeartbeatAt: now.Unix()}); err != nil {
+		if err := database.UpsertNodeState(conn, &model.NodeState{NodeID: "w1", NodeRole: "worker", LastHeartbeatAt: now.Unix()}); err != nil {
 			t.Fatal(err)
 		}
 		hour := now.Truncate(time.Hour)
@@ -59,10 +64,10 @@ func TestListNodesSumsTheLast24Hours(t *testing.T) {
 			{NodeID: "w1", Hour: hour.Add(-30 * time.Hour).Unix(), Up: 1000, Down: 1000}, // too old
 			{NodeID: "gone", Hour: hour.Unix(), Up: 5, Down: 5},                          // no status row
 		}
-		if err := database.GetDB().Create(&rows).Error; err != nil {
+		if err := conn.Create(&rows).Error; err != nil {
 			t.Fatal(err)
 		}
-		overview, err := ListNodes()
+		overview, err := NewNode(config.NodeConfig{Role: config.NodeRoleMaster, SyncIntervalSeconds: 30}, true, h).ListNodes()
 		if err != nil {
 			t.Fatal(err)
 		}

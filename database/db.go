@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"log"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/config"
@@ -18,10 +17,26 @@ import (
 	"gorm.io/gorm/logger"
 )
 
-var (
-	db   *gorm.DB
-	dbMu sync.RWMutex
-)
+// process is the handle of the plan's package-level functions (InitDB,
+// GetDB, CloseDB, Reconnect). Only main and the app constructor take it,
+// through Process; every service gets the handle it needs as an argument.
+var process = &Handle{mirror: &db}
+
+// db is the process handle's connection as a plain variable: the plan's
+// tests read it directly. Nothing else may; it changes under process.mu.
+var db *gorm.DB
+
+// Reconnect reopens what x-ui.json names (set in init: Open reaches
+// GetDB through seeding, which a variable initializer may not).
+func init() {
+	process.reopen = func() (*gorm.DB, error) {
+		return Open(config.GetDBConfigFromJSON(), config.GetNodeConfigFromJSON().Role, config.GetDBPath())
+	}
+}
+
+// Process returns the handle InitDB opens and CloseDB closes, for main and
+// the app constructor (and tests of the plan's functions).
+func Process() *Handle { return process }
 
 // AllModels lists every table, in an order where referenced rows come first;
 // migrations and migrate-db both walk it.
@@ -58,13 +73,7 @@ func InitDBWithPath(sqlitePath string) error {
 	if err != nil {
 		return err
 	}
-	dbMu.Lock()
-	old := db
-	db = conn
-	dbMu.Unlock()
-	if old != nil {
-		closeConn(old)
-	}
+	process.swap(conn)
 	return nil
 }
 
@@ -123,21 +132,12 @@ func Close(conn *gorm.DB) error {
 
 // GetDB returns the open database, or nil before InitDB.
 func GetDB() *gorm.DB {
-	dbMu.RLock()
-	defer dbMu.RUnlock()
-	return db
+	return process.Current()
 }
 
 // CloseDB closes the open database, if any.
 func CloseDB() error {
-	dbMu.Lock()
-	old := db
-	db = nil
-	dbMu.Unlock()
-	if old == nil {
-		return nil
-	}
-	return closeConn(old)
+	return process.Close()
 }
 
 func closeConn(conn *gorm.DB) error {
@@ -199,21 +199,8 @@ func Migrate(conn *gorm.DB) error {
 // Reconnect returns the open database, opening it first when the panel
 // started (or lost it) while the database was unreachable.
 func Reconnect() (*gorm.DB, error) {
-	if conn := GetDB(); conn != nil {
-		return conn, nil
-	}
-	reconnectMu.Lock()
-	defer reconnectMu.Unlock()
-	if conn := GetDB(); conn != nil {
-		return conn, nil
-	}
-	if err := InitDB(); err != nil {
-		return nil, err
-	}
-	return GetDB(), nil
+	return process.Reconnect()
 }
-
-var reconnectMu sync.Mutex
 
 // verifySchema fails unless every table exists (the master creates them).
 func verifySchema(conn *gorm.DB) error {
@@ -232,8 +219,5 @@ var ErrClosed = errors.New("database is not open")
 // Conn returns the open database or ErrClosed; unlike GetDB it never hands
 // out nil, so callers cannot panic on a missing connection.
 func Conn() (*gorm.DB, error) {
-	if conn := GetDB(); conn != nil {
-		return conn, nil
-	}
-	return nil, ErrClosed
+	return process.DB()
 }

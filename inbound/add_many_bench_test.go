@@ -1,6 +1,8 @@
 package inbound
 
 import (
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"strconv"
 	"testing"
 
@@ -26,7 +28,7 @@ func BenchmarkAddClients5kTo15k(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		testdb.Open(b, dbtest.New(b, dbtest.SQLite))
-		s := &InboundService{}
+		s := New(database.Process(), cluster.NodeFromJSON())
 		in := svcAdd(b, s, inboundtest.Inbound(model.VLESS, 24201, clients("old", 15000)...))
 		batch := inboundtest.Settings(model.VLESS, clients("new", 5000)...)
 		b.StartTimer()

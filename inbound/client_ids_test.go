@@ -1,6 +1,8 @@
 package inbound
 
 import (
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/errs/errstest"
@@ -19,7 +21,7 @@ import (
 func TestClientIDUsedByAnotherInboundIs409(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		s := &InboundService{}
+		s := New(database.Process(), cluster.NodeFromJSON())
 		first := inboundtest.Client(model.VLESS, "first@x")
 		svcAdd(t, s, inboundtest.Inbound(model.VLESS, 24001, first))
 		other := svcAdd(t, s, inboundtest.Inbound(model.VMESS, 24002, inboundtest.Client(model.VMESS, "other@x")))
@@ -63,7 +65,7 @@ func TestClientIDUsedByAnotherInboundIs409(t *testing.T) {
 func TestClientIDCacheFollowsEveryWriter(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		s, other := &InboundService{}, &InboundService{}
+		s, other := New(database.Process(), cluster.NodeFromJSON()), New(database.Process(), cluster.NodeFromJSON())
 		a := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 24101, inboundtest.Client(model.VLESS, "a@c")))
 		bIn := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 24102, inboundtest.Client(model.VLESS, "b@c")))
 		add := func(svc *InboundService, inboundID int, c map[string]any) error {
@@ -115,7 +117,7 @@ func TestClientIDCacheFollowsEveryWriter(t *testing.T) {
 func TestManyNewClientsClashInTheSameInbound(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		s := &InboundService{}
+		s := New(database.Process(), cluster.NodeFromJSON())
 		old := inboundtest.Client(model.VLESS, "old@x")
 		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 24101, old))
 		before := testdb.Dump(t)

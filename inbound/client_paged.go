@@ -96,7 +96,7 @@ func (s *InboundService) ListClientsPaged(q ClientPageQuery) (*ClientPage, error
 	if err := q.Check(); err != nil {
 		return nil, err
 	}
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return nil, err
 	}

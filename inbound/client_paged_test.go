@@ -2,6 +2,8 @@ package inbound
 
 import (
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"testing"
 	"time"
 
@@ -16,7 +18,7 @@ import (
 func TestListClientsPaged(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		s := &InboundService{}
+		s := New(database.Process(), cluster.NodeFromJSON())
 		var vl, tr []map[string]any
 		for i := range 30 {
 			vl = append(vl, inboundtest.Client(model.VLESS, fmt.Sprintf("vl-%02d", i)))
@@ -116,7 +118,8 @@ func TestBulkClients(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
 		changes := 0
-		s := &InboundService{OnChange: func() error { changes++; return nil }}
+		s := New(database.Process(), cluster.NodeFromJSON())
+		s.OnChange = func() error { changes++; return nil }
 		var vl, tr []map[string]any
 		for i := range 4 {
 			vl = append(vl, inboundtest.Client(model.VLESS, fmt.Sprintf("v%d", i)))
@@ -191,7 +194,7 @@ func TestBulkClients(t *testing.T) {
 func TestAddManyClients(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		s := &InboundService{}
+		s := New(database.Process(), cluster.NodeFromJSON())
 		for i, p := range []model.Protocol{model.VLESS, model.VMESS, model.Trojan, model.Shadowsocks} {
 			in := svcAdd(t, s, inboundtest.Inbound(p, 24120+i, inboundtest.Client(p, "first-"+string(p))))
 			v0 := testdb.Version(t)

@@ -35,16 +35,25 @@ type InboundService struct {
 	// Precheck, when set, has Xray test every structural write before commit.
 	Precheck *XrayPrecheck
 
+	db   *database.Handle
+	node *cluster.Node // refuses writes on a worker
+
 	idsOnce sync.Once
 	ids     *idOwners        // see client_ids.go; shared with WithReceipt views
 	receipt *applied.Receipt // set on a WithReceipt view only
 }
 
-// WithReceipt is s for one caller's writes: the same hooks, precheck and
-// caches, and each write's apply result recorded in r, so the caller
-// learns its own write's outcome even while other writes apply.
+// New is the inbounds and their clients in db, written only when node is
+// a master.
+func New(db *database.Handle, node *cluster.Node) *InboundService {
+	return &InboundService{db: db, node: node}
+}
+
+// WithReceipt is s for one caller's writes: the same database, role, hooks,
+// precheck and caches, and each write's apply result recorded in r, so the
+// caller learns its own write's outcome even while other writes apply.
 func (s *InboundService) WithReceipt(r *applied.Receipt) *InboundService {
-	return &InboundService{OnChange: s.OnChange, OnClientChange: s.OnClientChange,
+	return &InboundService{db: s.db, node: s.node, OnChange: s.OnChange, OnClientChange: s.OnClientChange,
 		Precheck: s.Precheck, ids: s.owners(), receipt: r}
 }
 
@@ -78,10 +87,10 @@ func (s *InboundService) notifyChange(_, _ int64) {
 // the bumped version in the same transaction; after runs once the
 // transaction has committed, with the versions before and after.
 func (s *InboundService) writeLogged(fn func(tx *gorm.DB, pre int64) ([]model.SharedChange, error), after func(pre, post int64)) error {
-	if err := cluster.RequireMaster(); err != nil {
+	if err := s.node.RequireMaster(); err != nil {
 		return err
 	}
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return err
 	}
@@ -122,7 +131,7 @@ func TxOptions(conn *gorm.DB) *sql.TxOptions {
 
 // GetAllInbounds returns every inbound with its client_traffics rows.
 func (s *InboundService) GetAllInbounds() ([]*model.Inbound, error) {
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +142,7 @@ func (s *InboundService) GetAllInbounds() ([]*model.Inbound, error) {
 
 // GetInbounds returns the inbounds of one panel user.
 func (s *InboundService) GetInbounds(userId int) ([]*model.Inbound, error) {
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +153,7 @@ func (s *InboundService) GetInbounds(userId int) ([]*model.Inbound, error) {
 
 // GetInbound returns one inbound with its client_traffics rows.
 func (s *InboundService) GetInbound(id int) (*model.Inbound, error) {
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return nil, err
 	}

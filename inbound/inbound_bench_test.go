@@ -2,6 +2,8 @@ package inbound
 
 import (
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"testing"
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
@@ -26,7 +28,7 @@ func BenchmarkAddInboundClient20k(b *testing.B) {
 	for _, name := range []string{dbtest.SQLite, dbtest.MariaDB} {
 		b.Run(name, func(b *testing.B) {
 			testdb.Open(b, dbtest.New(b, name))
-			s := &InboundService{}
+			s := New(database.Process(), cluster.NodeFromJSON())
 			in := svcBigInbound(b, s, 34000, 20000, "big")
 			i := 0
 			for b.Loop() {

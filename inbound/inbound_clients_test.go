@@ -2,6 +2,8 @@ package inbound
 
 import (
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"testing"
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
@@ -16,7 +18,8 @@ func TestAddInboundClient(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
 		changes := 0
-		s := &InboundService{OnChange: func() error { changes++; return nil }}
+		s := New(database.Process(), cluster.NodeFromJSON())
+		s.OnChange = func() error { changes++; return nil }
 		first := inboundtest.Client(model.VLESS, "c0")
 		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 24000, first))
 		svcAdd(t, s, inboundtest.Inbound(model.Trojan, 24001, inboundtest.Client(model.Trojan, "elsewhere")))
@@ -67,7 +70,7 @@ func TestAddInboundClient(t *testing.T) {
 func TestUpdateAndDeleteInboundClient(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		s := &InboundService{}
+		s := New(database.Process(), cluster.NodeFromJSON())
 		a, c := inboundtest.Client(model.VLESS, "a"), inboundtest.Client(model.VLESS, "c")
 		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 25000, a, c))
 		svcAdd(t, s, inboundtest.Inbound(model.VMESS, 25001, inboundtest.Client(model.VMESS, "other")))
@@ -141,7 +144,7 @@ func TestUpdateAndDeleteInboundClient(t *testing.T) {
 func TestClientQueries(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		s := &InboundService{}
+		s := New(database.Process(), cluster.NodeFromJSON())
 		var clients []map[string]any
 		for i := 0; i < 25; i++ {
 			c := inboundtest.Client(model.VLESS, fmt.Sprintf("user%02d", i))

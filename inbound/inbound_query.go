@@ -3,7 +3,6 @@ package inbound
 import (
 	"strings"
 
-	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/xray"
@@ -14,7 +13,7 @@ const maxPageSize = 1000
 
 // GetClientTrafficByEmail returns the client_traffics row of one email.
 func (s *InboundService) GetClientTrafficByEmail(email string) (*xray.ClientTraffic, error) {
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +60,7 @@ func (s *InboundService) GetClientsPage(inboundId, page, size int, query string)
 	if size < 1 || size > maxPageSize {
 		return nil, 0, errs.Invalid("size", "must be between 1 and %d", maxPageSize)
 	}
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return nil, 0, err
 	}
@@ -119,4 +118,22 @@ func (s *InboundService) GetClientsPage(inboundId, page, size int, query string)
 		out[i].Traffic = byEmail[strings.ToLower(out[i].Email)]
 	}
 	return out, total, nil
+}
+
+// GetClientsLastOnline maps each client email to when it was last seen
+// online (ms since epoch, 0 = never), for inbounds/lastOnline.
+func (s *InboundService) GetClientsLastOnline() (map[string]int64, error) {
+	conn, err := s.db.DB()
+	if err != nil {
+		return nil, err
+	}
+	var rows []xray.ClientTraffic
+	if err := conn.Select("email", "last_online").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.Email] = r.LastOnline
+	}
+	return out, nil
 }

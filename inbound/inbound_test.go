@@ -2,6 +2,7 @@ package inbound
 
 import (
 	"encoding/base64"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,7 +20,8 @@ func TestInboundCRUDAllProtocols(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
 		changes := 0
-		s := &InboundService{OnChange: func() error { changes++; return nil }}
+		s := New(database.Process(), cluster.NodeFromJSON())
+		s.OnChange = func() error { changes++; return nil }
 		port := 21000
 		for _, p := range []model.Protocol{model.VLESS, model.VMESS, model.Trojan, model.Shadowsocks} {
 			port++
@@ -65,7 +67,7 @@ func TestInboundCRUDAllProtocols(t *testing.T) {
 func TestUpdateInboundKeepsClientRowsInStep(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		s := &InboundService{}
+		s := New(database.Process(), cluster.NodeFromJSON())
 		a, bb, c := inboundtest.Client(model.VLESS, "keep"), inboundtest.Client(model.VLESS, "rename-me"), inboundtest.Client(model.VLESS, "drop-me")
 		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 22000, a, bb, c))
 		testdb.Exec(t, "UPDATE client_traffics SET up = 100, down = 50 WHERE email IN ?", []string{"keep", "rename-me"})
@@ -137,7 +139,7 @@ func TestUpdateInboundKeepsClientRowsInStep(t *testing.T) {
 func TestInboundValidationChangesNothing(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		s := &InboundService{}
+		s := New(database.Process(), cluster.NodeFromJSON())
 		svcAdd(t, s, inboundtest.Inbound(model.VLESS, 23000, inboundtest.Client(model.VLESS, "taken@x")))
 		specific := inboundtest.Inbound(model.Trojan, 23001, inboundtest.Client(model.Trojan, "t1"))
 		specific.Listen = "127.0.0.1"

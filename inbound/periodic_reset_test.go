@@ -1,6 +1,7 @@
 package inbound
 
 import (
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"testing"
 	"time"
 
@@ -113,7 +114,7 @@ func assertNeverUntouched(t *testing.T, never *model.Inbound) {
 func TestPeriodicTrafficResetDaily(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		s := &InboundService{}
+		s := New(database.Process(), cluster.NodeFromJSON())
 		periodic, never := resetFixture(t, s, TrafficResetDaily)
 		loc := time.FixedZone("UTC+3", 3*3600)
 		at := func(d, h, m int) time.Time { return time.Date(2026, 3, d, h, m, 0, 0, loc) }
@@ -138,7 +139,7 @@ func TestPeriodicTrafficResetDaily(t *testing.T) {
 func TestPeriodicTrafficResetMonthly(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		s := &InboundService{}
+		s := New(database.Process(), cluster.NodeFromJSON())
 		periodic, never := resetFixture(t, s, TrafficResetMonthly)
 		loc := time.UTC
 		at := func(mo time.Month, d, h int) time.Time { return time.Date(2026, mo, d, h, 0, 0, 0, loc) }
@@ -169,7 +170,7 @@ func TestPeriodStartWeekly(t *testing.T) {
 func TestTrafficResetValidated(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		s := &InboundService{}
+		s := New(database.Process(), cluster.NodeFromJSON())
 		in := inboundtest.Inbound(model.VLESS, 23111, inboundtest.Client(model.VLESS, "v-a"))
 		in.TrafficReset = "hourly"
 		before := testdb.Dump(t)
@@ -194,12 +195,13 @@ func TestTrafficResetValidated(t *testing.T) {
 func TestPeriodicTrafficResetWorkerRefuses(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		dir := testdb.Open(t, b)
-		s := &InboundService{}
+		s := New(database.Process(), cluster.NodeFromJSON())
 		resetFixture(t, s, TrafficResetDaily)
 		if _, err := s.RunPeriodicTrafficResets(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC), time.UTC); err != nil {
 			t.Fatal(err)
 		}
 		testdb.SetNodeRole(t, dir, "worker")
+		s = New(database.Process(), cluster.NodeFromJSON()) // the role is read at start
 		before := testdb.Dump(t)
 		_, err := s.RunPeriodicTrafficResets(time.Date(2026, 3, 11, 0, 1, 0, 0, time.UTC), time.UTC)
 		if errs.KindOf(err) != errs.KindForbidden {

@@ -2,6 +2,8 @@ package inbound
 
 import (
 	"encoding/json"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -61,7 +63,8 @@ func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
 		changes := 0
-		s := &settings.SettingService{OnChange: func() error { changes++; return nil }}
+		s := settings.New(database.Process(), cluster.NodeFromJSON())
+		s.OnChange = func() error { changes++; return nil }
 		all, err := s.GetAllSettings()
 		if err != nil || !reflect.DeepEqual(all, settings.SettingDefaults()) {
 			t.Fatalf("fresh settings differ from defaults: %v", err)
@@ -105,7 +108,7 @@ func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
 		}
 
 		// An inbound may not take the subscription port while it is enabled.
-		_, err = (&InboundService{}).AddInbound(inboundtest.Inbound(model.VLESS, 2097))
+		_, err = (New(database.Process(), cluster.NodeFromJSON())).AddInbound(inboundtest.Inbound(model.VLESS, 2097))
 		errstest.Want(t, err, errs.KindConflict, "port")
 
 		if err := s.ResetSettings(); err != nil {
@@ -120,8 +123,8 @@ func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
 func TestUpdateSettingsRejectsBadInputAtomically(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		s := &settings.SettingService{}
-		svcAdd(t, &InboundService{}, inboundtest.Inbound(model.VLESS, 32000))
+		s := settings.New(database.Process(), cluster.NodeFromJSON())
+		svcAdd(t, New(database.Process(), cluster.NodeFromJSON()), inboundtest.Inbound(model.VLESS, 32000))
 		if err := s.SetString("subTitle", "kept"); err != nil {
 			t.Fatal(err)
 		}
@@ -170,8 +173,8 @@ func TestUpdateSettingsRejectsBadInputAtomically(t *testing.T) {
 		if got, _ := s.GetXrayConfigTemplate(); got != strings.TrimSpace(custom) {
 			t.Fatal("template not stored")
 		}
-		_, err := (&InboundService{}).AddInbound(inboundtest.Inbound(model.VLESS, 10085))
+		_, err := (New(database.Process(), cluster.NodeFromJSON())).AddInbound(inboundtest.Inbound(model.VLESS, 10085))
 		errstest.Want(t, err, errs.KindConflict, "port")
-		svcAdd(t, &InboundService{}, inboundtest.Inbound(model.VLESS, 62789))
+		svcAdd(t, New(database.Process(), cluster.NodeFromJSON()), inboundtest.Inbound(model.VLESS, 62789))
 	})
 }

@@ -32,6 +32,7 @@ type ClientIP struct {
 // outbound through the routing API (live, no restart). IPs unseen for the
 // window are forgotten, which lifts the block.
 type IPLimitService struct {
+	db   *database.Handle
 	xray *xrayrun.XrayService
 	// limits returns email -> limitIp for clients with a limit; on a worker
 	// it reads the snapshot, on a single node the database.
@@ -47,13 +48,20 @@ type IPLimitService struct {
 }
 
 // NewIPLimitService enforces limits from the database on xraySvc.
-func NewIPLimitService(xraySvc *xrayrun.XrayService, settings *settings.SettingService) *IPLimitService {
+func NewIPLimitService(xraySvc *xrayrun.XrayService, settings *settings.SettingService, db *database.Handle) *IPLimitService {
 	return &IPLimitService{
+		db:   db,
 		xray: xraySvc,
 		limits: (&versionedLimits{
-			read:    func() (map[string]int, error) { return LimitsFromInbounds(xraySvc.Inbounds().GetAllInbounds()) },
-			version: func() (int64, error) { return database.GetSharedAccountsVersion(nil) },
-			now:     time.Now,
+			read: func() (map[string]int, error) { return LimitsFromInbounds(xraySvc.Inbounds().GetAllInbounds()) },
+			version: func() (int64, error) {
+				conn, err := db.DB()
+				if err != nil {
+					return 0, err
+				}
+				return database.GetSharedAccountsVersion(conn)
+			},
+			now: time.Now,
 		}).get,
 		window: func() time.Duration {
 			secs, err := settings.GetIPLimitWindow()
@@ -62,7 +70,7 @@ func NewIPLimitService(xraySvc *xrayrun.XrayService, settings *settings.SettingS
 			}
 			return time.Duration(secs) * time.Second
 		},
-		record:  RecordClientIPs,
+		record:  func(email string, ips []ClientIP) error { return RecordClientIPs(db, email, ips) },
 		seen:    map[string]map[string]*ClientIP{},
 		blocked: map[string][]string{},
 	}
@@ -238,8 +246,8 @@ func equalStrings(a, b []string) bool {
 }
 
 // RecordClientIPs stores the IPs seen for email (a worker may write this table).
-func RecordClientIPs(email string, ips []ClientIP) error {
-	conn := database.GetDB()
+func RecordClientIPs(db *database.Handle, email string, ips []ClientIP) error {
+	conn := db.Current()
 	if conn == nil {
 		return database.ErrClosed
 	}
@@ -255,8 +263,8 @@ func RecordClientIPs(email string, ips []ClientIP) error {
 }
 
 // GetClientIPs returns the IPs recorded for email.
-func GetClientIPs(email string) ([]ClientIP, error) {
-	conn := database.GetDB()
+func (s *IPLimitService) GetClientIPs(email string) ([]ClientIP, error) {
+	conn := s.db.Current()
 	if conn == nil {
 		return nil, database.ErrClosed
 	}
@@ -282,7 +290,7 @@ func (s *IPLimitService) ClearClientIPs(email string) error {
 	s.mu.Lock()
 	delete(s.seen, email)
 	s.mu.Unlock()
-	conn := database.GetDB()
+	conn := s.db.Current()
 	if conn == nil {
 		return database.ErrClosed
 	}

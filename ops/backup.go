@@ -60,13 +60,21 @@ func (b *Backup) Remove() { os.RemoveAll(b.dir) }
 type BackupService struct {
 	// Precheck, when set, has Xray test the imported state before commit.
 	Precheck *inbound.XrayPrecheck
+
+	db   *database.Handle
+	node *cluster.Node // refuses imports on a worker
+}
+
+// NewBackups exports and imports db; imports only when node is a master.
+func NewBackups(db *database.Handle, node *cluster.Node) *BackupService {
+	return &BackupService{db: db, node: node}
 }
 
 // CreateBackup writes a consistent backup to a temp file: VACUUM INTO for
 // SQLite (a snapshot even while jobs write), a JSON dump read in one
 // transaction for MariaDB.
 func (s *BackupService) CreateBackup() (*Backup, error) {
-	conn := database.GetDB()
+	conn := s.db.Current()
 	if conn == nil {
 		return nil, fmt.Errorf("database is not open")
 	}
@@ -115,10 +123,10 @@ func (s *BackupService) Import(r io.Reader, dryRun bool) (*ImportReport, error) 
 }
 
 func (s *BackupService) importBackup(r io.Reader, dryRun bool) (report *ImportReport, err error) {
-	if err := cluster.RequireMaster(); err != nil {
+	if err := s.node.RequireMaster(); err != nil {
 		return nil, err
 	}
-	live := database.GetDB()
+	live := s.db.Current()
 	if live == nil {
 		return nil, fmt.Errorf("database is not open")
 	}

@@ -2,12 +2,12 @@ package ops
 
 import (
 	"bufio"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"os"
 	"runtime"
 	"sync"
 	"time"
 
-	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/shirou/gopsutil/v4/cpu"
 	"github.com/shirou/gopsutil/v4/disk"
@@ -70,6 +70,9 @@ type ServerStatus struct {
 type ServerService struct {
 	Xray XrayStatusSource
 
+	db   *database.Handle // for the default-credential warning
+	node *cluster.Node    // the role the status reports
+
 	mu       sync.Mutex
 	started  time.Time
 	lastNet  net.IOCountersStat
@@ -77,9 +80,10 @@ type ServerService struct {
 	cpuTimes *cpu.TimesStat
 }
 
-// NewServerService reads Xray state from xraySvc (may be nil).
-func NewServerService(xraySvc XrayStatusSource) *ServerService {
-	return &ServerService{Xray: xraySvc, started: time.Now()}
+// NewServerService reads Xray state from xraySvc (may be nil), the
+// credentials from db and the role from node.
+func NewServerService(xraySvc XrayStatusSource, db *database.Handle, node *cluster.Node) *ServerService {
+	return &ServerService{Xray: xraySvc, db: db, node: node, started: time.Now()}
 }
 
 // GetStatus samples the host. A metric that cannot be read stays zero:
@@ -130,8 +134,8 @@ func (s *ServerService) GetStatus() *ServerStatus {
 		st.Xray.State, st.Xray.ErrorMsg = s.Xray.GetXrayState()
 		st.Xray.Version = s.Xray.GetXrayVersion()
 	}
-	st.NodeRole = string(config.GetNodeConfigFromJSON().Role)
-	if conn := database.GetDB(); conn != nil {
+	st.NodeRole = string(s.node.Config().Role)
+	if conn := s.db.Current(); conn != nil {
 		st.DefaultCredential, _ = database.HasDefaultCredential(conn)
 	}
 	return st

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/mhsanaei/3x-ui/v2/config"
-	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 )
@@ -134,8 +133,8 @@ func checkPanelValue(key string, value any) (any, error) {
 
 // checkPanelPort refuses a panel port the subscription server or an
 // inbound already uses (the restart would fail to bind it).
-func checkPanelPort(port int, shared map[string]any) error {
-	conn, err := database.Conn()
+func (s *SettingService) checkPanelPort(port int, shared map[string]any) error {
+	conn, err := s.db.DB()
 	if err != nil {
 		return err
 	}
@@ -195,7 +194,7 @@ func (s *SettingService) UpdateWithPanel(values map[string]any) (restart bool, e
 		}
 	}
 	if port, ok := file["port"].(int); ok {
-		if err := checkPanelPort(port, shared); err != nil {
+		if err := s.checkPanelPort(port, shared); err != nil {
 			return false, err
 		}
 	}

@@ -31,6 +31,9 @@ var DefaultXrayTemplate string
 // SettingService reads and writes the shared settings table. Every write is
 // a shared write: master only, and it bumps shared_accounts_version.
 type SettingService struct {
+	db   *database.Handle
+	node *cluster.Node // refuses writes on a worker
+
 	// OnChange, when set, runs after every committed write and returns the
 	// result of the Xray apply it made.
 	OnChange func() error
@@ -38,10 +41,15 @@ type SettingService struct {
 	receipt *applied.Receipt // set on a WithReceipt view only
 }
 
-// WithReceipt is s for one caller's writes: the same hook, and each
-// write's apply result recorded in r.
+// WithReceipt is s for one caller's writes: the same database, role and
+// hook, and each write's apply result recorded in r.
 func (s *SettingService) WithReceipt(r *applied.Receipt) *SettingService {
-	return &SettingService{OnChange: s.OnChange, receipt: r}
+	return &SettingService{db: s.db, node: s.node, OnChange: s.OnChange, receipt: r}
+}
+
+// New is the settings table of db, written only when node is a master.
+func New(db *database.Handle, node *cluster.Node) *SettingService {
+	return &SettingService{db: db, node: node}
 }
 
 // settingKeyIs matches settings.key without writing the reserved word raw.
@@ -92,7 +100,7 @@ func ReadBool(conn *gorm.DB, key string) (bool, error) {
 
 // GetString returns a string setting (or any setting as stored).
 func (s *SettingService) GetString(key string) (string, error) {
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return "", err
 	}
@@ -101,7 +109,7 @@ func (s *SettingService) GetString(key string) (string, error) {
 
 // GetInt returns an integer setting.
 func (s *SettingService) GetInt(key string) (int, error) {
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return 0, err
 	}
@@ -110,7 +118,7 @@ func (s *SettingService) GetInt(key string) (int, error) {
 
 // GetBool returns a boolean setting.
 func (s *SettingService) GetBool(key string) (bool, error) {
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return false, err
 	}
@@ -142,7 +150,7 @@ func (s *SettingService) SetXrayConfigTemplate(template string) error {
 
 // GetAllSettings returns every known setting, typed, defaults filled in.
 func (s *SettingService) GetAllSettings() (map[string]any, error) {
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return nil, err
 	}
@@ -168,10 +176,10 @@ func (s *SettingService) GetAllSettings() (map[string]any, error) {
 // UpdateSettings validates every key and value first, then stores them all
 // in one transaction; an unknown key or bad value changes nothing.
 func (s *SettingService) UpdateSettings(values map[string]any) error {
-	if err := cluster.RequireMaster(); err != nil {
+	if err := s.node.RequireMaster(); err != nil {
 		return err
 	}
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return err
 	}
@@ -214,10 +222,10 @@ func (s *SettingService) UpdateSettings(values map[string]any) error {
 
 // ResetSettings deletes every stored setting so all read as defaults.
 func (s *SettingService) ResetSettings() error {
-	if err := cluster.RequireMaster(); err != nil {
+	if err := s.node.RequireMaster(); err != nil {
 		return err
 	}
-	conn, err := database.Conn()
+	conn, err := s.db.DB()
 	if err != nil {
 		return err
 	}

@@ -179,8 +179,8 @@ func buildSubIndex(inbounds []*model.Inbound) map[string]*indexEntry {
 
 // DBSharedVersion is the master's index key: every write that changes
 // inbounds or clients bumps it in the same transaction.
-func DBSharedVersion() (any, error) {
-	conn := database.GetDB()
+func DBSharedVersion(db *database.Handle) (any, error) {
+	conn := db.Current()
 	if conn == nil {
 		return nil, errors.New("database is closed")
 	}
@@ -188,8 +188,8 @@ func DBSharedVersion() (any, error) {
 }
 
 // DBClientStats reads the traffic rows of the given emails.
-func DBClientStats(emails []string) ([]model.ClientTraffic, error) {
-	conn := database.GetDB()
+func DBClientStats(db *database.Handle, emails []string) ([]model.ClientTraffic, error) {
+	conn := db.Current()
 	if conn == nil {
 		return nil, errors.New("database is closed")
 	}

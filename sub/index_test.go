@@ -20,8 +20,11 @@ import (
 // dbIndexedSource is the master's subscription source: the database behind
 // the subId index, keyed by the shared version.
 func dbIndexedSource() *sub.IndexedSource {
-	return &sub.IndexedSource{Source: sub.FuncSource{InboundsFunc: sub.DBInbounds},
-		Version: sub.DBSharedVersion, Stats: sub.DBClientStats}
+	return &sub.IndexedSource{Source: sub.FuncSource{InboundsFunc: func() ([]*model.Inbound, error) { return sub.DBInbounds(database.Process()) }},
+		Version: func() (any, error) { return sub.DBSharedVersion(database.Process()) },
+		Stats: func(emails []string) ([]model.ClientTraffic, error) {
+			return sub.DBClientStats(database.Process(), emails)
+		}}
 }
 
 // subClient is a client whose subId is "sub-" plus its name.
@@ -144,7 +147,7 @@ func BenchmarkSubscriptionLookup(b *testing.B) {
 	testdb.Open(b, dbtest.New(b, dbtest.SQLite))
 	seedClients(b, 10000)
 	sources := map[string]sub.Source{
-		"fullRead": sub.FuncSource{InboundsFunc: sub.DBInbounds},
+		"fullRead": sub.FuncSource{InboundsFunc: func() ([]*model.Inbound, error) { return sub.DBInbounds(database.Process()) }},
 		"indexed":  dbIndexedSource(),
 	}
 	for _, name := range []string{"fullRead", "indexed"} {

@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"net"
 	"net/http/httptest"
 	"os"
@@ -47,7 +49,7 @@ func newPanelEnv(t *testing.T) *panelEnv {
 	}
 	t.Cleanup(func() { database.CloseDB() })
 	apiPort := xraytest.FreePort(t)
-	settingSvc := &settings.SettingService{}
+	settingSvc := settings.New(database.Process(), cluster.NodeFromJSON())
 	serverCfg := xraytest.ServerConfig(apiPort)
 	if os.Getenv("XUI_TEST_SUB_DEBUG") != "" {
 		serverCfg.LogConfig = json.RawMessage(`{"loglevel":"debug"}`)
@@ -66,7 +68,7 @@ func newPanelEnv(t *testing.T) *panelEnv {
 // startXray starts the panel's Xray from the database, as x-ui run does.
 func (e *panelEnv) startXray() {
 	proc := xray.NewProcess(xray.ProcessOptions{BinaryPath: xraytest.Binary(e.t), ConfigPath: filepath.Join(e.dir, "config.json")})
-	svc := xrayrun.NewXrayService(&settings.SettingService{}, &inbound.InboundService{}, proc)
+	svc := xrayrun.NewXrayService(settings.New(database.Process(), cluster.NodeFromJSON()), inbound.New(database.Process(), cluster.NodeFromJSON()), proc)
 	if err := svc.Start(); err != nil {
 		e.t.Fatalf("start xray: %v\n%v", err, proc.LastLogs(30))
 	}
@@ -77,11 +79,11 @@ func (e *panelEnv) startXray() {
 		}
 		_ = proc.Stop()
 	})
-	all, err := (&settings.SettingService{}).GetAllSettings()
+	all, err := (settings.New(database.Process(), cluster.NodeFromJSON())).GetAllSettings()
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	h := sub.NewHandler(sub.SettingsFrom(all), sub.FuncSource{InboundsFunc: sub.DBInbounds}, nil)
+	h := sub.NewHandler(sub.SettingsFrom(all), sub.FuncSource{InboundsFunc: func() ([]*model.Inbound, error) { return sub.DBInbounds(database.Process()) }}, nil)
 	ts := httptest.NewServer(h)
 	e.t.Cleanup(ts.Close)
 	e.subURL = ts.URL
@@ -169,7 +171,7 @@ func (e *panelEnv) addRoundTripInbounds() []rtCase {
 		{name: "Trojan-gRPC-TLS", c: combo{"trojan", "", "grpc", "tls"}},
 		{name: "SS-2022", c: combo{"shadowsocks", "2022", "tcp", "none"}},
 	}
-	svc := &inbound.InboundService{}
+	svc := inbound.New(database.Process(), cluster.NodeFromJSON())
 	for i := range cases {
 		rc := &cases[i]
 		rc.subID = fmt.Sprintf("rt%02d%s", i, strings.Repeat("x", 14))

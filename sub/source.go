@@ -17,9 +17,9 @@ import (
 // than this many sync intervals is left out of subscriptions.
 const staleAfterSyncs = 3
 
-// DBInbounds reads every inbound with its client stats from the database.
-func DBInbounds() ([]*model.Inbound, error) {
-	conn := database.GetDB()
+// DBInbounds reads every inbound with its client stats from db.
+func DBInbounds(db *database.Handle) ([]*model.Inbound, error) {
+	conn := db.Current()
 	if conn == nil {
 		return nil, errors.New("database is closed")
 	}
@@ -32,8 +32,8 @@ func DBInbounds() ([]*model.Inbound, error) {
 // whose row is signed by the node's registered key (a row forged under
 // another node's id is left out). register is set on the master, which
 // registers the key of a node id it sees for the first time.
-func DBLiveNodes(syncInterval time.Duration, now time.Time, register bool) ([]profile.Node, error) {
-	conn := database.GetDB()
+func DBLiveNodes(db *database.Handle, syncInterval time.Duration, now time.Time, register bool) ([]profile.Node, error) {
+	conn := db.Current()
 	if conn == nil {
 		return nil, errors.New("database is closed")
 	}

@@ -24,10 +24,10 @@ func TestDBSource(t *testing.T) {
 		t.Cleanup(func() { database.CloseDB() })
 		in := inboundFor(0, 24443, combo{"vless", "", "ws", "none"}, "", "")
 		in.ClientStats, in.Tag = nil, ""
-		if _, err := (&inbound.InboundService{}).AddInbound(in); err != nil {
+		if _, err := (inbound.New(database.Process(), cluster.NodeFromJSON())).AddInbound(in); err != nil {
 			t.Fatal(err)
 		}
-		list, err := sub.DBInbounds()
+		list, err := sub.DBInbounds(database.Process())
 		if err != nil || len(list) != 1 || len(list[0].ClientStats) != 2 {
 			t.Fatalf("inbounds %v %+v", err, list)
 		}
@@ -45,7 +45,7 @@ func TestDBSource(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		nodes, err := sub.DBLiveNodes(30*time.Second, now, true)
+		nodes, err := sub.DBLiveNodes(database.Process(), 30*time.Second, now, true)
 		if err != nil || len(nodes) != 1 || nodes[0] != (profile.Node{ID: "live", Address: "198.51.100.1"}) {
 			t.Fatalf("nodes %v %+v", err, nodes)
 		}

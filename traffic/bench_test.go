@@ -2,6 +2,8 @@ package traffic_test
 
 import (
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"testing"
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
@@ -17,7 +19,7 @@ func BenchmarkFlush10kClients(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			testdb.Open(b, dbtest.New(b, name))
 			pipe := newPipeline(b)
-			s := &inbound.InboundService{}
+			s := inbound.New(database.Process(), cluster.NodeFromJSON())
 			in := bigInbound(b, s, 33000, 10000, "bench")
 			clients := make([]*xray.ClientTraffic, 10000)
 			for i := range clients {

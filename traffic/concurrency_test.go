@@ -2,6 +2,8 @@ package traffic_test
 
 import (
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"sync"
 	"testing"
 
@@ -20,7 +22,7 @@ func TestConcurrentClientAddsAndTrafficRules(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
 		pipe := newPipeline(t)
-		s := &inbound.InboundService{}
+		s := inbound.New(database.Process(), cluster.NodeFromJSON())
 		const rounds = 15
 		var quota []map[string]any
 		for i := 0; i < rounds; i++ {

@@ -2,6 +2,7 @@ package traffic_test
 
 import (
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ func TestFlushSumsTwoBatches(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
 		pipe := newPipeline(t)
-		s := &inbound.InboundService{}
+		s := inbound.New(database.Process(), cluster.NodeFromJSON())
 		sizes := map[int]int{27000: 1500, 27001: 700}
 		tags := map[int]string{}
 		for port, n := range sizes {
@@ -105,7 +106,8 @@ func TestFlushDisablesDepletedAndExpired(t *testing.T) {
 		testdb.Open(t, b)
 		pipe := newPipeline(t)
 		changes := 0
-		s := &inbound.InboundService{OnChange: func() error { changes++; return nil }}
+		s := inbound.New(database.Process(), cluster.NodeFromJSON())
+		s.OnChange = func() error { changes++; return nil }
 		quota, expired, fine := inboundtest.Client(model.VLESS, "quota"), inboundtest.Client(model.VLESS, "expired"), inboundtest.Client(model.VLESS, "fine")
 		quota["totalGB"] = 1000
 		expired["expiryTime"] = time.Now().Add(-time.Minute).UnixMilli()
@@ -161,7 +163,7 @@ func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
 		pipe := newPipeline(t)
-		s := &inbound.InboundService{}
+		s := inbound.New(database.Process(), cluster.NodeFromJSON())
 		now := time.Now()
 		monthly, daily, lazy, idle := inboundtest.Client(model.VLESS, "monthly"), inboundtest.Client(model.VLESS, "daily"), inboundtest.Client(model.VLESS, "lazy"), inboundtest.Client(model.VLESS, "idle")
 		monthlyExp := now.Add(-24 * time.Hour).UnixMilli()
@@ -227,7 +229,7 @@ func TestResetTrafficAndDelDepleted(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
 		pipe := newPipeline(t)
-		s := &inbound.InboundService{}
+		s := inbound.New(database.Process(), cluster.NodeFromJSON())
 		mk := func(email string, total, expiry int64, reset int) map[string]any {
 			c := inboundtest.Client(model.VLESS, email)
 			c["totalGB"], c["expiryTime"], c["reset"] = total, expiry, reset

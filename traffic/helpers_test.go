@@ -62,7 +62,7 @@ type pipeline struct {
 
 func newPipeline(t testing.TB) *pipeline {
 	journal := service.NewTrafficPendingStore(filepath.Join(t.TempDir(), "traffic-pending.json"))
-	p := &pipeline{flush: service.NewTrafficFlushServiceFor(journal, "local", cluster.IsMaster)}
+	p := &pipeline{flush: service.NewTrafficFlushServiceFor(database.Process(), journal, "local", cluster.IsMaster())}
 	p.flush.SetOnReconciled(func() { p.changed.Store(true) })
 	return p
 }

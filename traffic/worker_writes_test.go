@@ -23,12 +23,13 @@ import (
 func TestWorkerRejectsEverySharedWrite(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		dir := testdb.Open(t, b)
-		pipe := newPipeline(t)
-		s := &inbound.InboundService{}
+		s := inbound.New(database.Process(), cluster.NodeFromJSON())
 		c := inboundtest.Client(model.VLESS, "w1")
 		c["totalGB"] = 10
 		in := addInbound(t, s, inboundtest.Inbound(model.VLESS, 31000, c))
 		testdb.SetNodeRole(t, dir, "worker")
+		s = inbound.New(database.Process(), cluster.NodeFromJSON()) // the role is read at start
+		pipe := newPipeline(t)
 		if !cluster.IsWorker() || cluster.IsMaster() {
 			t.Fatal("x-ui.json role not picked up")
 		}
@@ -36,8 +37,8 @@ func TestWorkerRejectsEverySharedWrite(t *testing.T) {
 		before, v0 := testdb.Dump(t), testdb.Version(t)
 		upd := *in
 		upd.Remark = "changed"
-		setSvc := &settings.SettingService{}
-		users := &auth.UserService{}
+		setSvc := settings.New(database.Process(), cluster.NodeFromJSON())
+		users := auth.NewUsers(database.Process(), cluster.NodeFromJSON())
 		writes := map[string]func() error{
 			"AddInbound":    func() error { _, err := s.AddInbound(inboundtest.Inbound(model.VLESS, 31001)); return err },
 			"UpdateInbound": func() error { _, err := s.UpdateInbound(&upd); return err },

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/config"
@@ -49,7 +51,11 @@ const (
 // App is the panel's wired services and security parts; Handler serves
 // them. Tests build an App directly and drive Handler with httptest.
 type App struct {
-	Cfg      config.PanelConfig
+	Cfg config.PanelConfig
+	// DB is the panel's database and Node its role, both fixed at start
+	// and handed to every service below.
+	DB       *database.Handle
+	Node     *cluster.Node
 	Settings *settings.SettingService
 	Users    *auth.UserService
 	Inbounds *inbound.InboundService
@@ -58,6 +64,7 @@ type App struct {
 	Status   *ops.ServerService
 	Backup   *ops.BackupService
 	Tokens   *auth.APITokenService
+	TwoFA    *auth.TwoFactorService
 	Template *xrayrun.XrayTemplateChecker
 	Limiter  *middleware.LoginLimiter
 	Secrets  *middleware.LoginLimiter
@@ -87,6 +94,11 @@ type AppOptions struct {
 	// BodyRate bounds slow request bodies; zero means
 	// middleware.DefaultBodyRate (tests shorten the grace).
 	BodyRate middleware.BodyRate
+	// DB is the database every service uses; nil: the process handle
+	// database.InitDB opened (what main hands over).
+	DB *database.Handle
+	// Node is this node's role; nil: read once from x-ui.json.
+	Node *cluster.Node
 }
 
 // XrayBinaryPath is the Xray binary in XUI_BIN_FOLDER (3x-ui's naming).
@@ -108,17 +120,28 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 		return nil, err
 	}
 	cfg.Secret = secret
-	sessions, err := newSessions(cfg, opts.Secure)
+	db, node := opts.DB, opts.Node
+	if db == nil {
+		db = database.Process()
+	}
+	if node == nil {
+		node = cluster.NodeFromJSON()
+	}
+	revocations := auth.NewSessionRevocations(db, node)
+	sessions, err := newSessions(cfg, opts.Secure, revocations)
 	if err != nil {
 		return nil, err
 	}
 	a := &App{
 		Cfg:      cfg,
-		Settings: &settings.SettingService{},
-		Users:    &auth.UserService{},
-		Inbounds: &inbound.InboundService{},
-		Backup:   &ops.BackupService{},
-		Tokens:   &auth.APITokenService{},
+		DB:       db,
+		Node:     node,
+		Settings: settings.New(db, node),
+		Users:    auth.NewUsers(db, node),
+		Inbounds: inbound.New(db, node),
+		Backup:   ops.NewBackups(db, node),
+		Tokens:   auth.NewTokens(db, node),
+		TwoFA:    auth.NewTwoFactorService(db, node),
 		Limiter:  middleware.NewLoginLimiter(loginMaxFailures, loginWindow),
 		Secrets:  middleware.NewLoginLimiter(secretMaxFailures, secretWindow),
 		sessions: sessions,
@@ -150,11 +173,11 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 		return err
 	}
 	a.Settings.OnChange = apply
-	a.IPLimit = iplimit.NewIPLimitService(a.Xray, a.Settings)
-	a.Status = ops.NewServerService(a.Xray)
+	a.IPLimit = iplimit.NewIPLimitService(a.Xray, a.Settings, db)
+	a.Status = ops.NewServerService(a.Xray, db, node)
 	a.Inbounds.Precheck = &inbound.XrayPrecheck{Binary: opts.XrayBinary, Running: a.Xray.RunningConfig}
 	a.Backup.Precheck = a.Inbounds.Precheck
-	a.Template = &xrayrun.XrayTemplateChecker{Binary: opts.XrayBinary, Inbounds: a.Inbounds,
+	a.Template = &xrayrun.XrayTemplateChecker{Binary: opts.XrayBinary, Inbounds: a.Inbounds, DB: db,
 		PanelPort: cfg.Port, LogFolder: config.GetLogFolder(), Running: a.Xray.RunningConfig}
 	return a, nil
 }
@@ -171,7 +194,7 @@ func ensureSecret(secret string) (string, error) {
 	return secret, nil
 }
 
-func newSessions(cfg config.PanelConfig, secure bool) (*session.Manager, error) {
+func newSessions(cfg config.PanelConfig, secure bool, revocations *auth.SessionRevocations) (*session.Manager, error) {
 	maxAge := cfg.SessionMaxAge
 	if maxAge <= 0 {
 		return nil, fmt.Errorf("sessionMaxAge: must be a positive number of minutes, got %d", maxAge)
@@ -180,7 +203,7 @@ func newSessions(cfg config.PanelConfig, secure bool) (*session.Manager, error) 
 	if err != nil {
 		return nil, fmt.Errorf("panelSecurity: %w", err)
 	}
-	m.Store = &auth.SessionRevocations{}
+	m.Store = revocations
 	return m, nil
 }
 
@@ -198,7 +221,7 @@ func (a *App) Reconfigure(cfg config.PanelConfig, secure bool) error {
 		return err
 	}
 	cfg.Secret = secret
-	sessions, err := newSessions(cfg, secure)
+	sessions, err := newSessions(cfg, secure, auth.NewSessionRevocations(a.DB, a.Node))
 	if err != nil {
 		return err
 	}
@@ -210,8 +233,8 @@ func (a *App) Reconfigure(cfg config.PanelConfig, secure bool) error {
 
 // checkSessionUser confirms the user behind a session still exists with
 // the same username and password.
-func checkSessionUser(userID int, cred string) bool {
-	conn := database.GetDB()
+func (a *App) checkSessionUser(userID int, cred string) bool {
+	conn := a.DB.Current()
 	if conn == nil {
 		return false
 	}
@@ -224,8 +247,8 @@ func checkSessionUser(userID int, cred string) bool {
 
 // Handler builds the gin engine for the current settings.
 func (a *App) Handler() http.Handler {
-	if !config.IsDebug() {
-		gin.SetMode(gin.ReleaseMode)
+	if !config.IsDebug() && gin.Mode() != gin.ReleaseMode {
+		gin.SetMode(gin.ReleaseMode) // process-wide: set once, not per handler
 	}
 	a.mu.Lock()
 	cfg, sessions := a.Cfg, a.sessions
@@ -246,7 +269,7 @@ func (a *App) Handler() http.Handler {
 		c.JSON(http.StatusOK, controller.Msg{Success: true, Obj: gin.H{"version": config.GetVersion()}})
 	})
 	engine.POST(basePath+nodepush.Path, a.push.serve)
-	authn := &middleware.Authenticator{Sessions: sessions, Tokens: a.Tokens, CheckUser: checkSessionUser}
+	authn := &middleware.Authenticator{Sessions: sessions, Tokens: a.Tokens, CheckUser: a.checkSessionUser}
 	controller.Register(engine, controller.Deps{
 		BasePath: basePath,
 		Sessions: sessions,
@@ -261,6 +284,8 @@ func (a *App) Handler() http.Handler {
 		Status:   a.Status,
 		Backup:   a.Backup,
 		Tokens:   a.Tokens,
+		TwoFA:    a.TwoFA,
+		Node:     a.Node,
 		Template: a.Template,
 		UI:       a.ui,
 		PanelLog: a.panelLog,

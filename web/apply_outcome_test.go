@@ -34,7 +34,7 @@ func TestWriteWhoseApplyFailsAnswersAppliedFalse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		env := &testEnv{t: t, app: app, h: app.Handler()}
+		env := &testEnv{t: t, app: app, h: app.Handler(), db: app.DB}
 		c := env.loggedIn()
 		r := c.api("POST", "inbounds/add", vlessInbound(31555, vlessClient("applied@x"))).expectOK()
 		if r.Msg.Applied == nil || *r.Msg.Applied || r.Msg.Reason == "" {

@@ -10,13 +10,13 @@ import (
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/auth"
-	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
 )
 
 func TestLogin(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		var logs bytes.Buffer
@@ -89,6 +89,7 @@ func TestLogin(t *testing.T) {
 }
 
 func TestUnauthenticated(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		c := env.client()
@@ -122,6 +123,7 @@ func TestUnauthenticated(t *testing.T) {
 }
 
 func TestLoginRateLimit(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		now := time.Unix(1_800_000_000, 0)
@@ -148,6 +150,7 @@ func TestLoginRateLimit(t *testing.T) {
 }
 
 func TestSessionExpiry(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		now := time.Now()
@@ -165,16 +168,17 @@ func TestSessionExpiry(t *testing.T) {
 }
 
 func TestCSRF(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		c := env.loggedIn()
-		before := dbState(t)
+		before := env.dbState(t)
 		c.noCSRF = true
 		c.api("GET", "inbounds/list", nil).expectOK()
 		c.api("POST", "inbounds/add", vlessInbound(hostPort(31002), vlessClient("csrf@x"))).
 			expectFail(http.StatusForbidden, "CSRF")
 		c.api("POST", "inbounds/resetAllTraffics", nil).expectFail(http.StatusForbidden, "CSRF")
-		if after := dbState(t); after != before {
+		if after := env.dbState(t); after != before {
 			t.Fatal("rejected CSRF request changed the database")
 		}
 		// Another session's token does not work either.
@@ -188,10 +192,11 @@ func TestCSRF(t *testing.T) {
 }
 
 func TestTwoFactorLogin(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		secret := auth.NewTOTPSecret()
-		if err := database.GetDB().Model(&model.User{}).Where("username = ?", "admin").
+		if err := env.db.Current().Model(&model.User{}).Where("username = ?", "admin").
 			Update("two_factor_secret", secret).Error; err != nil {
 			t.Fatal(err)
 		}
@@ -217,6 +222,7 @@ func TestTwoFactorLogin(t *testing.T) {
 }
 
 func TestAPITokens(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		admin := env.loggedIn()
@@ -229,7 +235,7 @@ func TestAPITokens(t *testing.T) {
 
 		// Stored hashed only.
 		var rec model.APIToken
-		database.GetDB().First(&rec, id)
+		env.db.Current().First(&rec, id)
 		if rec.TokenHash == token || strings.Contains(rec.TokenHash, token) || len(rec.TokenHash) != 64 {
 			t.Fatalf("token must be stored as sha256 hex: %+v", rec)
 		}
@@ -243,7 +249,7 @@ func TestAPITokens(t *testing.T) {
 		bot.api("GET", "inbounds/list", nil).expectOK()
 		// No CSRF needed with a bearer token.
 		bot.api("POST", "inbounds/add", vlessInbound(hostPort(31003), vlessClient("bot@x"))).expectOK()
-		database.GetDB().First(&rec, id)
+		env.db.Current().First(&rec, id)
 		if rec.LastUsedAt == 0 {
 			t.Fatal("last-used time not recorded")
 		}

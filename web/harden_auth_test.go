@@ -13,6 +13,7 @@ import (
 // password under 8 characters is refused, and login and cookie writes from
 // another Origin/Referer are refused.
 func TestCredentialHygiene(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		admin := env.loggedIn()
@@ -42,6 +43,7 @@ func TestCredentialHygiene(t *testing.T) {
 // memory, so a logged-out cookie worked again after restartPanel. Logout
 // now bumps the user's session epoch in the database.
 func TestLogoutSurvivesRestart(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		c := env.loggedIn()
@@ -52,11 +54,11 @@ func TestLogoutSurvivesRestart(t *testing.T) {
 		}
 		c.do("POST", "logout", nil).expectOK()
 		// A restarted panel: new App, same secret, empty memory.
-		app, err := NewApp(env.app.Cfg, AppOptions{XrayBinary: testXrayBinary(t), XrayConfigPath: t.TempDir() + "/config.json"})
+		app, err := NewApp(env.app.Cfg, AppOptions{XrayBinary: testXrayBinary(t), XrayConfigPath: t.TempDir() + "/config.json", DB: env.db, Node: env.app.Node})
 		if err != nil {
 			t.Fatal(err)
 		}
-		restarted := &testEnv{t: t, app: app, h: app.Handler()}
+		restarted := &testEnv{t: t, app: app, h: app.Handler(), db: app.DB}
 		replay := restarted.client()
 		replay.cookies = copied
 		replay.api("GET", "inbounds/list", nil).expectFail(http.StatusUnauthorized, "log")
@@ -68,6 +70,7 @@ func TestLogoutSurvivesRestart(t *testing.T) {
 
 // TestAPITokenExpiry: a token given a lifetime stops working after it.
 func TestAPITokenExpiry(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		admin := env.loggedIn()

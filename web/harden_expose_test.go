@@ -84,9 +84,9 @@ func TestTemplateThatExposesXrayIsRefused(t *testing.T) {
 				s.refused(t, "POST", "xray/update", map[string]any{"xraySetting": tc.tpl}, 400, "xraySetting."+tc.field)
 				s.refused(t, "POST", "setting/update", map[string]any{"xrayTemplateConfig": mustJSON(tc.tpl)}, 400, "xrayTemplateConfig."+tc.field)
 				// v2's route takes the template as a form field.
-				before := dbState(t)
+				before := s.dbState(t)
 				s.c.do("POST", "panel/xray/update", url.Values{"xraySetting": {mustJSON(tc.tpl)}}).expectFail(400, "xraySetting."+tc.field)
-				if dbState(t) != before {
+				if s.dbState(t) != before {
 					t.Fatal("panel/xray/update changed the database")
 				}
 			})
@@ -252,11 +252,11 @@ func TestImportThatExposesXrayIsRefused(t *testing.T) {
 			}), "api.listen"},
 		} {
 			t.Run(strings.ReplaceAll(name, " ", "_"), func(t *testing.T) {
-				before := dbState(t)
+				before := s.dbState(t)
 				s.env().t = t
 				up := multipartBody(t, "db", tc.data)
 				s.c.apiRaw("POST", "server/importDB", up.body, up.ctype).expectFail(400, tc.want)
-				if dbState(t) != before {
+				if s.dbState(t) != before {
 					t.Fatal("refused import changed the database")
 				}
 				s.mustMoveBytes(t)

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
@@ -88,7 +87,7 @@ func TestFuzzWritesNeverBreakXray(t *testing.T) {
 		targetID := itoa(int(target.obj()["id"].(float64)))
 		targetPort := int(target.obj()["port"].(float64))
 		var existing model.Inbound
-		if err := database.GetDB().First(&existing, atoi(s.inID)).Error; err != nil {
+		if err := s.db.Current().First(&existing, atoi(s.inID)).Error; err != nil {
 			t.Fatal(err)
 		}
 		existing.ClientStats = nil
@@ -125,7 +124,7 @@ func TestFuzzWritesNeverBreakXray(t *testing.T) {
 				}))
 				upload = &u
 			}
-			before := dbState(t)
+			before := s.dbState(t)
 			var res *resp
 			if upload != nil {
 				res = s.c.apiRaw(method, path, upload.body, upload.ctype)
@@ -146,7 +145,7 @@ func TestFuzzWritesNeverBreakXray(t *testing.T) {
 				}
 			} else {
 				counts[path+" refused"]++
-				if after := dbState(t); after != before {
+				if after := s.dbState(t); after != before {
 					t.Fatalf("request %d %s refused (%d %s) but changed the database\nbody: %.500v", i, path, res.Code, res.Msg.Msg, body)
 				}
 			}

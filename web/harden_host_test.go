@@ -29,9 +29,9 @@ func TestDNSRebindingHostRefused(t *testing.T) {
 		// A session cookie does not help either (the browser would send it
 		// if the panel's name once resolved there).
 		admin.host, admin.header = "rebind.example", http.Header{"Origin": {"http://rebind.example"}}
-		before := dbState(t)
+		before := env.dbState(t)
 		admin.api("POST", "inbounds/add", vlessInbound(31077, vlessClient("rebind@x"))).expectFail(http.StatusForbidden, "Host: rebind.example")
-		if after := dbState(t); after != before {
+		if after := env.dbState(t); after != before {
 			t.Fatal("refused write changed the database")
 		}
 		admin.host, admin.header = "", nil

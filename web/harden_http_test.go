@@ -15,6 +15,7 @@ import (
 // unknown API paths 401 before auth (no route map), 413 for bodies over
 // the limit instead of "username: is required".
 func TestHeadersAndHonesty(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		rec := httptest.NewRecorder()

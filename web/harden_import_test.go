@@ -78,25 +78,25 @@ func TestImportDBChecksEverything(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				before := dbState(t)
+				before := s.dbState(t)
 				s.env().t = t
 				up := multipartBody(t, "db", tc.data)
 				s.c.apiRaw("POST", "server/importDB", up.body, up.ctype).expectFail(400, tc.field)
-				if dbState(t) != before {
+				if s.dbState(t) != before {
 					t.Fatal("refused import changed the database")
 				}
 				s.mustMoveBytes(t)
 			})
 		}
 		s.env().t = t
-		before := dbState(t)
+		before := s.dbState(t)
 		up := multipartBody(t, "db", backupFile(t, []model.Inbound{good}, nil))
 		r := s.c.apiRaw("POST", "server/importDB?dryRun=true", up.body, up.ctype).expectOK()
 		tables := r.obj()["tables"].(map[string]any)
 		if in := tables["inbounds"].(map[string]any); in["before"] != float64(1) || in["after"] != float64(1) {
 			t.Fatalf("dry-run report: %s", r.Raw)
 		}
-		if dbState(t) != before {
+		if s.dbState(t) != before {
 			t.Fatal("dry run changed the database")
 		}
 		s.mustMoveBytes(t)

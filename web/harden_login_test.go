@@ -13,6 +13,7 @@ import (
 // bcrypt, counted after). Attempts are now reserved before bcrypt: exactly
 // loginMaxFailures reach the password check, the rest get 429.
 func TestLoginLimitHoldsUnderConcurrency(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		const n = 50

@@ -54,7 +54,7 @@ func TestSecretChecksAreLimited(t *testing.T) {
 		}
 		stolen.api("POST", "setting/twoFactor/disable", map[string]string{"code": totpNow(t, secret)}).
 			expectFail(http.StatusTooManyRequests, "code: too many wrong attempts")
-		if adminSecret(t) != secret {
+		if adminSecret(t, env) != secret {
 			t.Fatal("the limited session disabled two-factor")
 		}
 

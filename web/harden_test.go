@@ -72,10 +72,10 @@ func (s *servingEnv) mustMoveBytes(t *testing.T) {
 // table, and leaves the existing client served.
 func (s *servingEnv) refused(t *testing.T, method, path string, body any, code int, field string) {
 	t.Helper()
-	before := dbState(t)
+	before := s.dbState(t)
 	s.env().t = t
 	s.c.api(method, path, body).expectFail(code, field)
-	if after := dbState(t); after != before {
+	if after := s.dbState(t); after != before {
 		t.Fatalf("%s %s changed the database", method, path)
 	}
 	s.mustMoveBytes(t)

@@ -3,6 +3,8 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -36,6 +38,7 @@ type testEnv struct {
 	t   testing.TB
 	app *App
 	h   http.Handler
+	db  *database.Handle // the App's database
 }
 
 // newEnv opens b and wires the App. Xray is left stopped on purpose (as
@@ -47,7 +50,22 @@ func newEnv(t testing.TB, b dbtest.Backend) *testEnv {
 }
 
 // newEnvWith is newEnv with extra options (the Xray paths are set here).
+// The App gets a database of its own, a master role and a session secret,
+// so it touches no environment variable, x-ui.json or process handle and
+// the test may call t.Parallel.
 func newEnvWith(t testing.TB, b dbtest.Backend, opts AppOptions) *testEnv {
+	t.Helper()
+	opts.DB = testdb.Handle(t, b)
+	if opts.Node == nil {
+		opts.Node = cluster.NewNode(config.NodeConfig{Role: config.NodeRoleMaster}, b.Name == dbtest.MariaDB, opts.DB)
+	}
+	return startEnv(t, config.PanelConfig{BasePath: testBase, SessionMaxAge: 60, Secret: session.NewSecret()}, opts)
+}
+
+// newEnvFile is newEnv for tests of what x-ui.json holds (panel settings,
+// the node role): XUI_DB_FOLDER points at a folder whose x-ui.json selects
+// b, and the App uses the process handle, as the real server does.
+func newEnvFile(t testing.TB, b dbtest.Backend) *testEnv {
 	t.Helper()
 	dbtest.UseBackend(t, b)
 	t.Setenv("XUI_BIN_FOLDER", t.TempDir())
@@ -55,16 +73,22 @@ func newEnvWith(t testing.TB, b dbtest.Backend, opts AppOptions) *testEnv {
 		t.Fatalf("open %s: %v", b.Name, err)
 	}
 	t.Cleanup(func() { database.CloseDB() })
+	return startEnv(t, config.PanelConfig{BasePath: testBase, SessionMaxAge: 60}, AppOptions{})
+}
+
+func startEnv(t testing.TB, cfg config.PanelConfig, opts AppOptions) *testEnv {
+	t.Helper()
 	opts.XrayBinary = testXrayBinary(t)
 	opts.XrayConfigPath = filepath.Join(t.TempDir(), "config.json")
-	app, err := NewApp(config.PanelConfig{BasePath: testBase, SessionMaxAge: 60, WebDomain: testDomain}, opts)
+	cfg.WebDomain = testDomain
+	app, err := NewApp(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := app.Xray.StopXray(); err != nil {
 		t.Fatal(err)
 	}
-	return &testEnv{t: t, app: app, h: app.Handler()}
+	return &testEnv{t: t, app: app, h: app.Handler(), db: app.DB}
 }
 
 // client keeps cookies and the CSRF token like a browser would.
@@ -196,9 +220,9 @@ func (r *resp) expectOK() *resp {
 }
 
 // dbState is every data table as JSON, to prove a failed request changed nothing.
-func dbState(t testing.TB) string {
+func (e *testEnv) dbState(t testing.TB) string {
 	t.Helper()
-	conn := database.GetDB()
+	conn := e.db.Current()
 	var sb strings.Builder
 	for _, m := range database.AllModels() {
 		var rows []map[string]any

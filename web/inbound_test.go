@@ -6,12 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
 func TestInboundRoutes(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		c := env.loggedIn()
@@ -67,7 +67,7 @@ func TestInboundRoutes(t *testing.T) {
 		}
 
 		// Give a client some traffic, then reset it three ways.
-		conn := database.GetDB()
+		conn := env.db.Current()
 		setTraffic := func(email string, up, down int64) {
 			t.Helper()
 			if err := conn.Model(&xray.ClientTraffic{}).Where("email = ?", email).
@@ -133,6 +133,7 @@ func TestInboundRoutes(t *testing.T) {
 }
 
 func TestInboundBadInput(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		c := env.loggedIn()
@@ -198,9 +199,9 @@ func TestInboundBadInput(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
 				c.env.t = t
-				before := dbState(t)
+				before := env.dbState(t)
 				c.api(tc.method, tc.path, tc.body).expectFail(tc.code, tc.field)
-				if after := dbState(t); after != before {
+				if after := env.dbState(t); after != before {
 					t.Fatalf("database changed:\nbefore %s\nafter  %s", before, after)
 				}
 			})

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"io"
 	"net"
 	"net/http"
@@ -42,7 +43,7 @@ func TestServerLifecycle(t *testing.T) {
 		t.Cleanup(func() { database.CloseDB() })
 		// Xray's API on a free port, so parallel test runs do not collide.
 		tpl := strings.Replace(settings.DefaultXrayTemplate, "62789", fmt.Sprint(freePort(t)), 1)
-		if err := (&settings.SettingService{}).SetXrayConfigTemplate(tpl); err != nil {
+		if err := (settings.New(database.Process(), cluster.NodeFromJSON())).SetXrayConfigTemplate(tpl); err != nil {
 			t.Fatal(err)
 		}
 		cfg := config.PanelConfig{Listen: "127.0.0.1", Port: freePort(t), BasePath: "/life/", SessionMaxAge: 30}

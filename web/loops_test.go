@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
@@ -47,7 +48,7 @@ func testStopWaitsForLoops(t *testing.T, b dbtest.Backend, leaveXray bool) {
 	}
 	t.Cleanup(func() { database.CloseDB() })
 	tpl := strings.Replace(settings.DefaultXrayTemplate, "62789", fmt.Sprint(freePort(t)), 1)
-	if err := (&settings.SettingService{}).SetXrayConfigTemplate(tpl); err != nil {
+	if err := settings.New(database.Process(), cluster.NodeFromJSON()).SetXrayConfigTemplate(tpl); err != nil {
 		t.Fatal(err)
 	}
 	cfg := config.PanelConfig{Listen: "127.0.0.1", Port: freePort(t), BasePath: "/loops/", SessionMaxAge: 30}

@@ -21,6 +21,7 @@ const finalFlushTimeout = 5 * time.Second
 
 // nodeRuntime holds a node's traffic flush and, in shared mode, its sync.
 type nodeRuntime struct {
+	db          *database.Handle
 	node        config.NodeConfig
 	leaseHolder string // "" unless this node holds the master lease
 	sync        *service.NodeSyncService
@@ -38,7 +39,7 @@ func startNode(g *lifecycle.Group, app *App, node config.NodeConfig, shared bool
 	instance := cluster.NodeInstance()
 	syncEvery := time.Duration(node.SyncIntervalSeconds) * time.Second
 	leaseHolder := ""
-	if conn := database.GetDB(); conn != nil && shared {
+	if conn := app.DB.Current(); conn != nil && shared {
 		if err := cluster.CheckNodeIdentity(conn, node, instance); err != nil {
 			return nil, err
 		}
@@ -51,10 +52,11 @@ func startNode(g *lifecycle.Group, app *App, node config.NodeConfig, shared bool
 	}
 	store := service.NewTrafficPendingStore(config.GetTrafficPendingPath())
 	rt := &nodeRuntime{
+		db:          app.DB,
 		node:        node,
 		leaseHolder: leaseHolder,
-		flush:       service.NewTrafficFlushService(store),
-		sync:        service.NewNodeSyncService(app.Xray, node, config.GetSharedCachePath()),
+		flush:       service.NewTrafficFlushServiceOn(app.DB, store, app.Node),
+		sync:        service.NewNodeSyncService(app.DB, app.Xray, node, config.GetSharedCachePath()),
 	}
 	rt.sync.SetDescribe(func(state *model.NodeState) {
 		state.XrayState, _ = app.Xray.GetXrayState()
@@ -83,7 +85,7 @@ func startNode(g *lifecycle.Group, app *App, node config.NodeConfig, shared bool
 		app.Xray.SetConfigSource(rt.sync.CurrentConfig)
 		rt.flush.SetInboundResolver(rt.sync.InboundForEmail)
 		app.IPLimit.SetLimitSource(rt.sync.CurrentLimits)
-		app.push.set(nodepush.NewReceiver(rt.sync.Wake))
+		app.push.set(nodepush.NewReceiver(app.DB, rt.sync.Wake))
 		// Build Xray before HTTP serves: the cached snapshot, then one
 		// sync attempt (the database may be away; the cache then stands).
 		rt.sync.Prepare()
@@ -109,7 +111,7 @@ func startNode(g *lifecycle.Group, app *App, node config.NodeConfig, shared bool
 		}
 		if leaseHolder != "" {
 			g.Go("master lease", func(ctx context.Context) error {
-				renewMasterLease(ctx, leaseHolder, syncEvery)
+				renewMasterLease(ctx, app.DB, leaseHolder, syncEvery)
 				return nil
 			})
 		}
@@ -133,9 +135,9 @@ func masterLeaseHolder(node config.NodeConfig, instance string) string {
 }
 
 // renewMasterLease keeps the lease alive every sync interval.
-func renewMasterLease(ctx context.Context, holder string, every time.Duration) {
+func renewMasterLease(ctx context.Context, db *database.Handle, holder string, every time.Duration) {
 	loop.Every(ctx, every, func() {
-		conn, err := database.Reconnect()
+		conn, err := db.Reconnect()
 		if err == nil {
 			err = database.AcquireMasterLease(conn, holder, leaseTTL(every))
 		}
@@ -166,7 +168,7 @@ func (rt *nodeRuntime) releaseLease() {
 	if rt.leaseHolder == "" {
 		return
 	}
-	if conn := database.GetDB(); conn != nil {
+	if conn := rt.db.Current(); conn != nil {
 		if err := database.ReleaseMasterLease(conn, rt.leaseHolder); err != nil {
 			log.Printf("master lease: release: %v", err)
 		}
@@ -176,7 +178,7 @@ func (rt *nodeRuntime) releaseLease() {
 // startPusher makes the master wake live workers after each change, ahead
 // of its own apply (the push runs in the background).
 func startPusher(g *lifecycle.Group, app *App, syncEvery time.Duration) *nodepush.Pusher {
-	conn := database.GetDB()
+	conn := app.DB.Current()
 	if conn == nil {
 		return nil
 	}

@@ -36,15 +36,31 @@ func setNodeGroup(t testing.TB, node map[string]any) {
 	}
 }
 
+// restarted is env's panel started again on the same database: the role
+// is read once at start, so a test that changes it restarts the App.
+func (e *testEnv) restarted(t testing.TB) *testEnv {
+	t.Helper()
+	app, err := NewApp(e.app.Cfg, AppOptions{XrayBinary: testXrayBinary(t), XrayConfigPath: filepath.Join(t.TempDir(), "config.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Xray.StopXray(); err != nil {
+		t.Fatal(err)
+	}
+	return &testEnv{t: t, app: app, h: app.Handler(), db: app.DB}
+}
+
 func TestNodeInfoMaster(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		env := newEnv(t, b)
+		env := newEnvFile(t, b)
 		c := env.loggedIn()
 		info := c.api("GET", "server/nodeInfo", nil).expectOK().obj()
 		if info["role"] != "master" || info["readOnly"] != false || info["nodeId"] != "" || info["masterAddress"] != "" {
 			t.Fatalf("default nodeInfo: %v", info)
 		}
 		setNodeGroup(t, map[string]any{"nodeRole": "master", "nodeId": "m1", "nodeAddress": "m1.example.com"})
+		env = env.restarted(t)
+		c = env.loggedIn()
 		info = c.api("GET", "server/nodeInfo", nil).expectOK().obj()
 		if info["role"] != "master" || info["readOnly"] != false || info["nodeId"] != "m1" ||
 			info["nodeAddress"] != "m1.example.com" || info["masterAddress"] != "m1.example.com" {
@@ -60,9 +76,11 @@ func TestNodeInfoMaster(t *testing.T) {
 
 // A worker needs MariaDB, so this runs on that backend only.
 func TestNodeInfoWorkerBanner(t *testing.T) {
-	env := newEnv(t, dbtest.New(t, dbtest.MariaDB))
+	env := newEnvFile(t, dbtest.New(t, dbtest.MariaDB))
 	c := env.loggedIn()
 	setNodeGroup(t, map[string]any{"nodeRole": "worker", "nodeId": "worker-7", "nodeAddress": "w7.example.com"})
+	env = env.restarted(t)
+	c = env.loggedIn()
 
 	// No master row yet: the banner still shows, without an address.
 	page := c.do("GET", "panel/", nil)
@@ -80,7 +98,7 @@ func TestNodeInfoWorkerBanner(t *testing.T) {
 		{NodeID: "master-1", NodeRole: "master", NodeAddress: "master.example.com:2053", LastHeartbeatAt: now},
 		{NodeID: "worker-7", NodeRole: "worker", NodeAddress: "w7.example.com", LastHeartbeatAt: now + 5},
 	}
-	if err := database.GetDB().Create(&rows).Error; err != nil {
+	if err := env.db.Current().Create(&rows).Error; err != nil {
 		t.Fatal(err)
 	}
 	page = c.do("GET", "panel/", nil)
@@ -96,24 +114,24 @@ func TestNodeInfoWorkerBanner(t *testing.T) {
 		}
 	}
 	// Writes on the worker point at the master, and change nothing.
-	before := dbState(t)
+	before := env.dbState(t)
 	c.api("POST", "setting/twoFactor/setup", nil).expectFail(http.StatusForbidden, "master at master.example.com:2053")
 	c.api("POST", "setting/twoFactor/disable", map[string]string{"code": "123456"}).expectFail(http.StatusForbidden, "master")
-	if after := dbState(t); after != before {
+	if after := env.dbState(t); after != before {
 		t.Fatalf("worker write changed the database")
 	}
 }
 
 func TestNodesListShowsLagAndStaleNodes(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		env := newEnv(t, b)
+		env := newEnvFile(t, b)
 		c := env.loggedIn()
 		now := time.Now().Unix()
 		for _, st := range []model.NodeState{
 			{NodeID: "w-live", NodeRole: "worker", LastSeenVersion: 0, LastHeartbeatAt: now},
 			{NodeID: "w-gone", NodeRole: "worker", LastSeenVersion: 0, LastHeartbeatAt: now - 3600},
 		} {
-			if err := database.UpsertNodeState(nil, &st); err != nil {
+			if err := database.UpsertNodeState(env.db.Current(), &st); err != nil {
 				t.Fatal(err)
 			}
 		}

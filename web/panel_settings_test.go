@@ -27,7 +27,7 @@ func settingsFile(t *testing.T) string {
 // and a good change says the panel must restart.
 func TestPanelNetworkSettings(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		env := newEnv(t, b)
+		env := newEnvFile(t, b)
 		c := env.loggedIn()
 		all := c.api("GET", "setting/all", nil).expectOK().obj()
 		if all["webPort"] != float64(config.DefaultPanelPort) || all["webBasePath"] != "/" || all["sessionMaxAge"] != float64(24*60) || all["webListen"] != "" {
@@ -39,7 +39,7 @@ func TestPanelNetworkSettings(t *testing.T) {
 
 		dir := t.TempDir()
 		cert, key := testcert.Write(t, dir, "panel.test")
-		fileBefore, dbBefore := settingsFile(t), dbState(t)
+		fileBefore, dbBefore := settingsFile(t), env.dbState(t)
 		for _, bad := range []struct {
 			body  map[string]any
 			code  int
@@ -68,7 +68,7 @@ func TestPanelNetworkSettings(t *testing.T) {
 				t.Fatalf("%v changed x-ui.json:\n%s", bad.body, got)
 			}
 		}
-		if dbState(t) != dbBefore {
+		if env.dbState(t) != dbBefore {
 			t.Fatal("refused panel settings changed the database")
 		}
 
@@ -113,7 +113,7 @@ func TestPanelNetworkSettings(t *testing.T) {
 // key is refused as a whole and leaves x-ui.json as it was.
 func TestPanelNetworkSettingsOnWorker(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		env := newEnv(t, b)
+		env := newEnvFile(t, b)
 		c := env.loggedIn()
 		if err := config.WriteSettingToJSON("nodeRole", "worker"); err != nil {
 			t.Fatal(err)
@@ -121,9 +121,11 @@ func TestPanelNetworkSettingsOnWorker(t *testing.T) {
 		if err := config.WriteSettingToJSON("nodeId", "w1"); err != nil {
 			t.Fatal(err)
 		}
-		before, dbBefore := settingsFile(t), dbState(t)
+		env = env.restarted(t) // the role is read at start
+		c = env.loggedIn()
+		before, dbBefore := settingsFile(t), env.dbState(t)
 		c.api("POST", "setting/update", map[string]any{"webPort": 3005, "subTitle": "w"}).expectFail(403, "master")
-		if settingsFile(t) != before || dbState(t) != dbBefore {
+		if settingsFile(t) != before || env.dbState(t) != dbBefore {
 			t.Fatal("refused worker update changed x-ui.json or the database")
 		}
 		r := c.api("POST", "setting/update", map[string]any{"webPort": 3005}).expectOK()

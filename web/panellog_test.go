@@ -13,6 +13,7 @@ import (
 // lines from the ring, oldest first, filtered by level; bad input names
 // the field.
 func TestPanelLogRoute(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		ring := logging.NewRing(50)
 		env := newEnvWith(t, b, AppOptions{PanelLog: ring})
@@ -53,6 +54,7 @@ func TestPanelLogRoute(t *testing.T) {
 // TestPanelLogRouteWithoutRing: an App built without a ring answers an
 // empty list, not an error.
 func TestPanelLogRouteWithoutRing(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	env := newEnv(t, dbtest.New(t, dbtest.SQLite))
 	if lines := stringList(t, env.loggedIn().api("GET", "server/panelLogs/5", nil).expectOK()); len(lines) != 0 {
 		t.Fatalf("lines %q", lines)

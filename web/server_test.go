@@ -23,6 +23,7 @@ import (
 )
 
 func TestServerRoutes(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		c := env.loggedIn()
@@ -66,13 +67,14 @@ func TestServerRoutes(t *testing.T) {
 // TestBackupRoundTrip downloads a backup, changes the data, imports the
 // backup and gets the old data back; a bad upload changes nothing.
 func TestBackupRoundTrip(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		c := env.loggedIn()
 		c.api("POST", "inbounds/add", vlessInbound(hostPort(35001), vlessClient("keep@x"))).expectOK()
 		c.api("POST", "setting/update", map[string]any{"subTitle": "before"}).expectOK()
-		database.GetDB().Exec("UPDATE client_traffics SET up = 123456789012 WHERE email = 'keep@x'")
-		userBefore := firstUser(t)
+		env.db.Current().Exec("UPDATE client_traffics SET up = 123456789012 WHERE email = 'keep@x'")
+		userBefore := firstUser(t, env)
 
 		dl := c.api("GET", "server/getDb", nil)
 		if dl.Code != 200 || !strings.Contains(dl.Header.Get("Content-Disposition"), "attachment") {
@@ -93,15 +95,15 @@ func TestBackupRoundTrip(t *testing.T) {
 		c.api("POST", "inbounds/add", vlessInbound(hostPort(35002), vlessClient("new@x"))).expectOK()
 		c.api("POST", "inbounds/del/1", nil).expectOK()
 		c.api("POST", "setting/update", map[string]any{"subTitle": "after"}).expectOK()
-		ver0, _ := database.GetSharedAccountsVersion(nil)
+		ver0, _ := database.GetSharedAccountsVersion(env.db.Current())
 
-		before := dbState(t)
+		before := env.dbState(t)
 		bad := multipartBody(t, "db", []byte("this is not a database"))
 		c.apiRaw("POST", "server/importDB", bad.body, bad.ctype).expectFail(400, "db")
 		badJSON := multipartBody(t, "db", []byte(`{"format":"something-else"}`))
 		c.apiRaw("POST", "server/importDB", badJSON.body, badJSON.ctype).expectFail(400, "format")
 		c.apiRaw("POST", "server/importDB", strings.NewReader(""), "multipart/form-data; boundary=x").expectFail(400, "db")
-		if dbState(t) != before {
+		if env.dbState(t) != before {
 			t.Fatal("a rejected import changed the database")
 		}
 
@@ -117,10 +119,10 @@ func TestBackupRoundTrip(t *testing.T) {
 		if s := c.api("GET", "setting/all", nil).expectOK(); s.obj()["subTitle"] != "before" {
 			t.Fatalf("setting after import: %v", s.obj()["subTitle"])
 		}
-		if u := firstUser(t); u.Password != userBefore.Password {
+		if u := firstUser(t, env); u.Password != userBefore.Password {
 			t.Fatal("password hash not restored")
 		}
-		if ver1, _ := database.GetSharedAccountsVersion(nil); ver1 <= ver0 {
+		if ver1, _ := database.GetSharedAccountsVersion(env.db.Current()); ver1 <= ver0 {
 			t.Fatalf("import must bump the shared version: %d -> %d", ver0, ver1)
 		}
 		// The restored data is usable: the next inbound gets a fresh id.
@@ -128,9 +130,9 @@ func TestBackupRoundTrip(t *testing.T) {
 	})
 }
 
-func firstUser(t *testing.T) model.User {
+func firstUser(t *testing.T, env *testEnv) model.User {
 	var u model.User
-	if err := database.GetDB().Order("id").First(&u).Error; err != nil {
+	if err := env.db.Current().Order("id").First(&u).Error; err != nil {
 		t.Fatal(err)
 	}
 	return u
@@ -171,6 +173,7 @@ func (c *client) apiRaw(method, path string, body io.Reader, ctype string) *resp
 }
 
 func TestSettingRoutes(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		c := env.loggedIn()
@@ -178,12 +181,12 @@ func TestSettingRoutes(t *testing.T) {
 		if all["subPort"] != float64(2096) {
 			t.Fatalf("settings: %v", all)
 		}
-		before := dbState(t)
+		before := env.dbState(t)
 		c.api("POST", "setting/update", map[string]any{"noSuchKey": 1}).expectFail(400, "noSuchKey")
 		c.api("POST", "setting/update", map[string]any{"subPort": "x"}).expectFail(400, "subPort")
 		c.api("POST", "setting/update", `{"subPort":`).expectFail(400, "malformed JSON")
 		c.api("POST", "setting/update", map[string]any{"xrayTemplateConfig": `{"inbounds": "x"}`}).expectFail(400, "xrayTemplateConfig")
-		if dbState(t) != before {
+		if env.dbState(t) != before {
 			t.Fatal("rejected settings changed the database")
 		}
 		c.api("POST", "setting/update", map[string]any{"subPort": 2097, "subEnable": true}).expectOK()
@@ -193,13 +196,13 @@ func TestSettingRoutes(t *testing.T) {
 		if _, ok := tpl["outbounds"]; !ok {
 			t.Fatalf("template: %v", tpl)
 		}
-		before = dbState(t)
+		before = env.dbState(t)
 		c.api("POST", "setting/updateXrayTemplate", map[string]any{"xraySetting": "{not json"}).expectFail(400, "xraySetting")
 		badOut := cloneJSON(t, tpl)
 		badOut["outbounds"] = []any{map[string]any{"tag": "x", "protocol": "no-such-protocol"}}
 		c.api("POST", "setting/updateXrayTemplate", map[string]any{"xraySetting": badOut}).expectFail(400, "xraySetting")
 		c.api("POST", "setting/updateXrayTemplate", map[string]any{}).expectFail(400, "xraySetting")
-		if dbState(t) != before {
+		if env.dbState(t) != before {
 			t.Fatal("rejected template changed the database")
 		}
 		good := cloneJSON(t, tpl)
@@ -243,7 +246,7 @@ func cloneJSON(t *testing.T, m map[string]any) map[string]any {
 // so, while reads work.
 func TestWorkerIsReadOnly(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		env := newEnv(t, b)
+		env := newEnvFile(t, b)
 		c := env.loggedIn()
 		c.api("POST", "inbounds/add", vlessInbound(hostPort(36001), vlessClient("w@x"))).expectOK()
 		data, _ := os.ReadFile(filepath.Join(os.Getenv("XUI_DB_FOLDER"), "x-ui.json"))
@@ -252,8 +255,10 @@ func TestWorkerIsReadOnly(t *testing.T) {
 		settings["node"] = map[string]any{"nodeRole": "worker", "nodeId": "w1"}
 		data, _ = json.Marshal(settings)
 		os.WriteFile(filepath.Join(os.Getenv("XUI_DB_FOLDER"), "x-ui.json"), data, 0o600)
+		env = env.restarted(t) // the role is read at start
+		c = env.loggedIn()
 
-		before := dbState(t)
+		before := env.dbState(t)
 		c.api("GET", "inbounds/list", nil).expectOK()
 		c.api("POST", "inbounds/add", vlessInbound(hostPort(36002), vlessClient("w2@x"))).expectFail(http.StatusForbidden, "master")
 		c.api("POST", "inbounds/del/1", nil).expectFail(http.StatusForbidden, "master")
@@ -261,13 +266,14 @@ func TestWorkerIsReadOnly(t *testing.T) {
 		c.api("POST", "setting/apiTokens/create", map[string]any{"name": "w"}).expectFail(http.StatusForbidden, "master")
 		up := multipartBody(t, "db", []byte("SQLite format 3\x00"))
 		c.apiRaw("POST", "server/importDB", up.body, up.ctype).expectFail(http.StatusForbidden, "master")
-		if dbState(t) != before {
+		if env.dbState(t) != before {
 			t.Fatal("worker write changed the database")
 		}
 	})
 }
 
 func TestGzip(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	env := newEnv(t, dbtest.New(t, dbtest.SQLite))
 	c := env.loggedIn()
 	c.header = http.Header{"Accept-Encoding": {"gzip"}}
@@ -288,6 +294,7 @@ func TestGzip(t *testing.T) {
 // TestBackupAcrossBackends: a SQLite backup restores into MariaDB, and a
 // MariaDB JSON dump restores into SQLite.
 func TestBackupAcrossBackends(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	lite := newEnv(t, dbtest.New(t, dbtest.SQLite))
 	c := lite.loggedIn()
 	c.api("POST", "inbounds/add", vlessInbound(hostPort(38001), vlessClient("cross@x"))).expectOK()

@@ -21,10 +21,10 @@ import (
 // a worker falls back to its snapshot's node list.
 func startSubscriptions(ctx context.Context, g *lifecycle.Group, app *App, node config.NodeConfig, rt *nodeRuntime) *sub.Server {
 	syncEvery := time.Duration(node.SyncIntervalSeconds) * time.Second
-	src := sub.FuncSource{InboundsFunc: sub.DBInbounds}
+	src := sub.FuncSource{InboundsFunc: func() ([]*model.Inbound, error) { return sub.DBInbounds(app.DB) }}
 	if rt != nil {
 		cache := &sub.NodeCache{Fetch: func() ([]profile.Node, error) {
-			return sub.DBLiveNodes(syncEvery, time.Now(), node.Role != config.NodeRoleWorker)
+			return sub.DBLiveNodes(app.DB, syncEvery, time.Now(), node.Role != config.NodeRoleWorker)
 		}}
 		if node.Role == config.NodeRoleWorker {
 			src.InboundsFunc = func() ([]*model.Inbound, error) {
@@ -54,7 +54,9 @@ func startSubscriptions(ctx context.Context, g *lifecycle.Group, app *App, node 
 	// Subscriptions are answered through a subId index, rebuilt when the
 	// shared version (master) or the applied snapshot (worker) changes,
 	// so a request costs the same at 10 or 10,000 clients.
-	indexed := &sub.IndexedSource{Source: src, Version: sub.DBSharedVersion, Stats: sub.DBClientStats}
+	indexed := &sub.IndexedSource{Source: src,
+		Version: func() (any, error) { return sub.DBSharedVersion(app.DB) },
+		Stats:   func(emails []string) ([]model.ClientTraffic, error) { return sub.DBClientStats(app.DB, emails) }}
 	if rt != nil && node.Role == config.NodeRoleWorker {
 		indexed.Version = func() (any, error) {
 			snap := rt.sync.Current()

@@ -19,6 +19,7 @@ import (
 // default, setting/update accepts good values and refuses bad ones by
 // name without changing anything (the Clash template is parsed first).
 func TestSubSettingRoutes(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		c := env.loggedIn()
@@ -36,7 +37,7 @@ func TestSubSettingRoutes(t *testing.T) {
 		if all["subEnable"] != true || all["subSingboxPath"] != "/singbox/" || all["subUpdates"] != float64(12) {
 			t.Errorf("defaults: %v %v %v", all["subEnable"], all["subSingboxPath"], all["subUpdates"])
 		}
-		before := dbState(t)
+		before := env.dbState(t)
 		for key, bad := range map[string]any{
 			"subClashTemplate":   "proxy-groups: [{name: x}]",
 			"subClashUserAgents": "(unclosed",
@@ -47,7 +48,7 @@ func TestSubSettingRoutes(t *testing.T) {
 		} {
 			c.api("POST", "setting/update", map[string]any{key: bad}).expectFail(400, key)
 		}
-		if dbState(t) != before {
+		if env.dbState(t) != before {
 			t.Fatal("rejected settings changed the database")
 		}
 		good := map[string]any{
@@ -69,6 +70,7 @@ func TestSubSettingRoutes(t *testing.T) {
 // TestSubServerRestartsOnSettingsChange: x-ui run's subscription server
 // listens on subPort and moves when the setting changes.
 func TestSubServerRestartsOnSettingsChange(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	env := newEnv(t, dbtest.New(t, dbtest.SQLite))
 	c := env.loggedIn()
 	port1, port2 := xraytest.FreePort(t), xraytest.FreePort(t)

@@ -10,6 +10,7 @@ import (
 // then true once an admin enrols, for POST (3x-ui) and GET, without a
 // session or CSRF token.
 func TestGetTwoFactorEnable(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		anon := env.client()

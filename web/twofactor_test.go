@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/auth"
-	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 )
@@ -36,16 +35,17 @@ func totpWrong(t testing.TB, secret string) string {
 	return ""
 }
 
-func adminSecret(t testing.TB) string {
+func adminSecret(t testing.TB, env *testEnv) string {
 	t.Helper()
 	var u model.User
-	if err := database.GetDB().Order("id").First(&u).Error; err != nil {
+	if err := env.db.Current().Order("id").First(&u).Error; err != nil {
 		t.Fatal(err)
 	}
 	return u.TwoFactorSecret
 }
 
 func TestTwoFactorEnableDisable(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		c := env.loggedIn()
@@ -54,7 +54,7 @@ func TestTwoFactorEnableDisable(t *testing.T) {
 		}
 
 		// Enable needs a pending setup and a well-formed code.
-		before := dbState(t)
+		before := env.dbState(t)
 		c.api("POST", "setting/twoFactor/enable", map[string]string{"code": "123456"}).expectFail(http.StatusBadRequest, "secret")
 		setup := c.api("POST", "setting/twoFactor/setup", nil).expectOK().obj()
 		secret, _ := setup["secret"].(string)
@@ -66,13 +66,13 @@ func TestTwoFactorEnableDisable(t *testing.T) {
 		c.api("POST", "setting/twoFactor/enable", map[string]string{}).expectFail(http.StatusBadRequest, "code")
 		c.api("POST", "setting/twoFactor/enable", map[string]string{"code": "12ab56"}).expectFail(http.StatusBadRequest, "code")
 		c.api("POST", "setting/twoFactor/enable", map[string]string{"code": totpWrong(t, secret)}).expectFail(http.StatusBadRequest, "code")
-		if after := dbState(t); after != before {
+		if after := env.dbState(t); after != before {
 			t.Fatalf("failed enable changed the database:\nbefore %s\nafter  %s", before, after)
 		}
 
 		// The pending secret survives a wrong code; a right one stores it.
 		c.api("POST", "setting/twoFactor/enable", url.Values{"code": {totpNow(t, secret)}}).expectOK()
-		if got := adminSecret(t); got != secret {
+		if got := adminSecret(t, env); got != secret {
 			t.Fatalf("stored secret %q, want %q", got, secret)
 		}
 		if r := c.api("GET", "setting/twoFactor/status", nil).expectOK(); r.obj()["enabled"] != true {
@@ -94,18 +94,18 @@ func TestTwoFactorEnableDisable(t *testing.T) {
 		lc.do("POST", "login", map[string]string{"username": "admin", "password": "admin", "twoFactorCode": totpNow(t, secret)}).expectOK()
 
 		// Disable with a wrong or missing code is a 400 and changes nothing.
-		before = dbState(t)
+		before = env.dbState(t)
 		c.api("POST", "setting/twoFactor/disable", map[string]string{"code": totpWrong(t, secret)}).expectFail(http.StatusBadRequest, "code")
 		c.api("POST", "setting/twoFactor/disable", url.Values{}).expectFail(http.StatusBadRequest, "code")
-		if after := dbState(t); after != before {
+		if after := env.dbState(t); after != before {
 			t.Fatalf("failed disable changed the database:\nbefore %s\nafter  %s", before, after)
 		}
-		if adminSecret(t) != secret {
+		if adminSecret(t, env) != secret {
 			t.Fatal("failed disable cleared the secret")
 		}
 
 		c.api("POST", "setting/twoFactor/disable", map[string]string{"code": totpNow(t, secret)}).expectOK()
-		if got := adminSecret(t); got != "" {
+		if got := adminSecret(t, env); got != "" {
 			t.Fatalf("secret after disable: %q", got)
 		}
 		c.api("POST", "setting/twoFactor/disable", map[string]string{"code": totpNow(t, secret)}).expectFail(http.StatusConflict, "not enabled")

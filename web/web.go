@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"log"
 	"net"
 	"net/http"
@@ -42,6 +43,11 @@ type Server struct {
 	// PanelLog is the panel's recent log lines for the Logs page (set
 	// before Start; nil keeps none).
 	PanelLog *logging.Ring
+	// DB and Node are the database main opened and the role it loaded,
+	// handed to every part (set before Start; nil: the process handle and
+	// the role in x-ui.json, read once).
+	DB   *database.Handle
+	Node *cluster.Node
 
 	mu       sync.Mutex // guards the HTTP fields (a panel restart swaps them)
 	closed   bool       // Stop was called: a pending restart must not serve again
@@ -88,7 +94,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		log.Printf("panel TLS disabled: %v", err)
 	}
-	app, err := NewApp(s.cfg, AppOptions{Secure: tlsCfg != nil, UI: ui.App(), DetachXray: true, PanelLog: s.PanelLog})
+	app, err := NewApp(s.cfg, AppOptions{Secure: tlsCfg != nil, UI: ui.App(), DetachXray: true, PanelLog: s.PanelLog, DB: s.DB, Node: s.Node})
 	if err != nil {
 		return err
 	}
@@ -103,11 +109,11 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	deps := job.Deps{Xray: app.Xray, Inbounds: app.Inbounds, IPLimit: app.IPLimit}
-	node := config.GetNodeConfigFromJSON()
+	node := app.Node.Config()
 	worker := node.Role == config.NodeRoleWorker
 	// Every mode runs the same traffic pipeline (journal, then ledger);
 	// shared mode adds the sync and the master lease on top.
-	shared := cluster.IsSharedModeEnabled()
+	shared := app.Node.Shared()
 	rt, err := startNode(s.loops, app, node, shared)
 	if err != nil {
 		s.cancel()

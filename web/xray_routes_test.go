@@ -13,6 +13,7 @@ import (
 // and panel/xray/ (v2): obj is a JSON string holding xraySetting and the
 // inbound tags; update takes xraySetting as a form field or JSON.
 func TestXrayTemplateRoutesMatch3xui(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		c := env.loggedIn()
@@ -52,9 +53,9 @@ func TestXrayTemplateRoutesMatch3xui(t *testing.T) {
 		if got := c.api("GET", "setting/getXrayTemplate", nil).expectOK(); !strings.Contains(string(got.Raw), `"via-json"`) {
 			t.Fatal("JSON update on panel/api/xray/update not saved")
 		}
-		before := dbState(t)
+		before := env.dbState(t)
 		c.api("POST", "xray/update", map[string]any{"xraySetting": "{broken"}).expectFail(400, "xraySetting")
-		if dbState(t) != before {
+		if env.dbState(t) != before {
 			t.Fatal("a refused template changed the database")
 		}
 		// Without a session the routes answer 401 like the rest of the API.

@@ -2,6 +2,7 @@ package xrayrun
 
 import (
 	"encoding/json"
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"strings"
 
 	"github.com/mhsanaei/3x-ui/v2/errs"
@@ -20,6 +21,7 @@ type XrayTemplateChecker struct {
 	PanelPort int
 	LogFolder string
 	Running   func() *xray.Config // the config Xray runs now (nil when stopped)
+	DB        *database.Handle    // where the subscription port is read
 }
 
 // Check returns a 400-class error naming field when Xray would reject the

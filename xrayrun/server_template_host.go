@@ -1,7 +1,6 @@
 package xrayrun
 
 import (
-	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/settings"
@@ -24,7 +23,7 @@ func (c *XrayTemplateChecker) checkHost(field, template string, inbounds []*mode
 		ports[in.Port] = in.Tag
 	}
 	subPort := 0
-	if conn := database.GetDB(); conn != nil {
+	if conn := c.DB.Current(); conn != nil {
 		if on, _ := settings.ReadBool(conn, "subEnable"); on {
 			subPort, _ = settings.ReadInt(conn, "subPort")
 		}

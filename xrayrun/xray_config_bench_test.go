@@ -3,6 +3,8 @@ package xrayrun
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"testing"
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
@@ -38,9 +40,9 @@ func BenchmarkGetXrayConfig20kClients(b *testing.B) {
 	for _, name := range []string{dbtest.SQLite, dbtest.MariaDB} {
 		b.Run(name, func(b *testing.B) {
 			testdb.Open(b, dbtest.New(b, name))
-			inbounds := &inbound.InboundService{}
+			inbounds := inbound.New(database.Process(), cluster.NodeFromJSON())
 			seedClients(b, inbounds, 20, 1000)
-			xs := NewXrayService(&settings.SettingService{}, inbounds, nil)
+			xs := NewXrayService(settings.New(database.Process(), cluster.NodeFromJSON()), inbounds, nil)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				cfg, err := xs.GetXrayConfig()
@@ -56,9 +58,9 @@ func BenchmarkGetXrayConfig20kClients(b *testing.B) {
 // by one client, as every live apply does.
 func BenchmarkPlanLiveOps20kClients(b *testing.B) {
 	testdb.Open(b, dbtest.New(b, dbtest.SQLite))
-	inbounds := &inbound.InboundService{}
+	inbounds := inbound.New(database.Process(), cluster.NodeFromJSON())
 	seedClients(b, inbounds, 20, 1000)
-	xs := NewXrayService(&settings.SettingService{}, inbounds, nil)
+	xs := NewXrayService(settings.New(database.Process(), cluster.NodeFromJSON()), inbounds, nil)
 	before, err := xs.GetXrayConfig()
 	if err != nil {
 		b.Fatal(err)

@@ -1,5 +1,6 @@
-// Package testdb opens a test database as the process-wide one. It lives
-// apart from dbtest because database's own tests use dbtest.
+// Package testdb opens test databases: Handle a private one (tests may run
+// in parallel), Open the process-wide one the plan's functions use. It
+// lives apart from dbtest because database's own tests use dbtest.
 package testdb
 
 import (
@@ -9,9 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"gorm.io/gorm"
 )
 
 // Open makes a fresh database of backend b the global one (migrated and
@@ -24,6 +27,20 @@ func Open(t testing.TB, b dbtest.Backend) string {
 	}
 	t.Cleanup(func() { database.CloseDB() })
 	return dir
+}
+
+// Handle opens a fresh, migrated database of backend b as a handle of
+// the test's own: no environment variable, no x-ui.json and no process
+// handle, so a test using only it may call t.Parallel.
+func Handle(t testing.TB, b dbtest.Backend) *database.Handle {
+	t.Helper()
+	conn, err := database.Open(b.Config, config.NodeRoleMaster, b.SQLitePath)
+	if err != nil {
+		t.Fatalf("open %s: %v", b.Name, err)
+	}
+	h := database.NewHandle(conn, nil)
+	t.Cleanup(func() { h.Close() })
+	return h
 }
 
 // SetNodeRole rewrites x-ui.json in dir with the given node role, keeping
@@ -50,14 +67,26 @@ func SetNodeRole(t testing.TB, dir, role string) {
 // strings, so a test can assert that a failed call changed nothing.
 func Dump(t testing.TB) map[string][]string {
 	t.Helper()
-	return dbtest.DumpTables(t, database.GetDB(), "inbounds", "client_traffics", "settings",
+	return DumpOf(t, database.GetDB())
+}
+
+// DumpOf is Dump of the database conn.
+func DumpOf(t testing.TB, conn *gorm.DB) map[string][]string {
+	t.Helper()
+	return dbtest.DumpTables(t, conn, "inbounds", "client_traffics", "settings",
 		"shared_states", "outbound_traffics", "inbound_client_ips", "users")
 }
 
 // AssertUnchanged fails the test when a table Dump covers changed since before.
 func AssertUnchanged(t testing.TB, before map[string][]string) {
 	t.Helper()
-	after := Dump(t)
+	AssertUnchangedOf(t, database.GetDB(), before)
+}
+
+// AssertUnchangedOf is AssertUnchanged on the database conn.
+func AssertUnchangedOf(t testing.TB, conn *gorm.DB, before map[string][]string) {
+	t.Helper()
+	after := DumpOf(t, conn)
 	for table, rows := range before {
 		if strings.Join(rows, "\n") != strings.Join(after[table], "\n") {
 			t.Fatalf("table %s changed:\nbefore %v\nafter  %v", table, rows, after[table])

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	xuicluster "github.com/mhsanaei/3x-ui/v2/cluster"
 	"math/rand"
 	"net"
 	"net/http"
@@ -107,18 +108,18 @@ func startFleet(t testing.TB, c *cluster, prefix string, n int, opts fleetOption
 	go f.srv.Serve(ln)
 	ctx, cancel := context.WithCancel(context.Background())
 	f.cancel = cancel
-	sets, inbounds := &settings.SettingService{}, &inbound.InboundService{}
+	sets, inbounds := settings.New(database.Process(), xuicluster.NodeFromJSON()), inbound.New(database.Process(), xuicluster.NodeFromJSON())
 	base := "http://" + ln.Addr().String()
 	for i := 0; i < n; i++ {
 		w := &simWorker{id: fmt.Sprintf("%s-%d", prefix, i), dir: t.TempDir(), rec: newOpRecorder()}
 		node := config.NodeConfig{Role: config.NodeRoleWorker, NodeID: w.id, NodeAddress: c.master.host.hostIP,
 			SyncIntervalSeconds: int(opts.syncEvery / time.Second), TrafficFlushSeconds: int(opts.flushEvery / time.Second)}
 		w.sync = service.NewNodeSyncServiceWith(service.NodeSyncDeps{
-			Node: node, CachePath: filepath.Join(w.dir, "shared-cache.json"),
+			DB: database.Process(), Node: node, CachePath: filepath.Join(w.dir, "shared-cache.json"),
 			Settings: sets, Inbounds: inbounds, Apply: w.rec.apply,
 		})
 		store := service.NewTrafficPendingStore(filepath.Join(w.dir, "traffic-pending.json"))
-		w.flush = service.NewTrafficFlushServiceFor(store, w.id, func() bool { return false })
+		w.flush = service.NewTrafficFlushServiceFor(database.Process(), store, w.id, false)
 		w.flush.SetInboundResolver(w.sync.InboundForEmail)
 		pushURL := base + "/" + w.id + "/"
 		w.sync.SetDescribe(func(state *model.NodeState) {
@@ -127,7 +128,7 @@ func startFleet(t testing.TB, c *cluster, prefix string, n int, opts fleetOption
 			state.PendingDeltas, state.DroppedDeltas = int64(pending), dropped
 			state.PushURL = pushURL
 		})
-		mux.Handle("/"+w.id+"/", http.StripPrefix("/"+w.id, nodepush.NewReceiver(w.sync.Wake)))
+		mux.Handle("/"+w.id+"/", http.StripPrefix("/"+w.id, nodepush.NewReceiver(database.Process(), w.sync.Wake)))
 		f.workers = append(f.workers, w)
 	}
 	// First syncs, a bounded number at a time (each reads the full snapshot).

@@ -110,7 +110,7 @@ func BenchmarkClusterScale(b *testing.B) {
 			break
 		}
 		store := service.NewTrafficPendingStore(filepath.Join(b.TempDir(), "traffic-pending.json"))
-		flush := service.NewTrafficFlushServiceFor(store, fmt.Sprintf("flush-%d", n), func() bool { return false })
+		flush := service.NewTrafficFlushServiceFor(database.Process(), store, fmt.Sprintf("flush-%d", n), false)
 		flush.SetInboundResolver(sim.sync.InboundForEmail)
 		list := make([]*xray.ClientTraffic, n)
 		for i := range list {

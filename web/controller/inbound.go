@@ -11,7 +11,6 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/iplimit"
-	"github.com/mhsanaei/3x-ui/v2/ops"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
@@ -208,7 +207,7 @@ func (a *InboundController) clientsPage(c *gin.Context) {
 func (a *InboundController) onlines(c *gin.Context) { ok(c, a.Xray.GetOnlineClients()) }
 
 func (a *InboundController) lastOnline(c *gin.Context) {
-	last, err := ops.GetClientsLastOnline()
+	last, err := a.Inbounds.GetClientsLastOnline()
 	replyObj(c, last, err)
 }
 
@@ -222,7 +221,7 @@ func emailParam(c *gin.Context) (string, error) {
 
 func (a *InboundController) clientIps(c *gin.Context) {
 	with(c, emailParam, func(email string) {
-		ips, err := iplimit.GetClientIPs(email)
+		ips, err := a.IPLimit.GetClientIPs(email)
 		replyObj(c, ips, err)
 	})
 }

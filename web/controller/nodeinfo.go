@@ -7,10 +7,12 @@ import (
 
 // NodeInfoController tells the UI whether this node is a read-only worker
 // and where the master is.
-type NodeInfoController struct{}
+type NodeInfoController struct {
+	Node *cluster.Node
+}
 
 func (a *NodeInfoController) register(g *gin.RouterGroup) {
 	g.GET("nodeInfo", a.nodeInfo)
 }
 
-func (a *NodeInfoController) nodeInfo(c *gin.Context) { ok(c, cluster.GetNodeInfo()) }
+func (a *NodeInfoController) nodeInfo(c *gin.Context) { ok(c, a.Node.Info()) }

@@ -6,7 +6,9 @@ import (
 )
 
 // NodesController lists the nodes sharing this database.
-type NodesController struct{}
+type NodesController struct {
+	Node *cluster.Node
+}
 
 func (a *NodesController) register(g *gin.RouterGroup) {
 	g.GET("list", a.list)
@@ -14,6 +16,6 @@ func (a *NodesController) register(g *gin.RouterGroup) {
 
 // list answers every node's applied version, lag and staleness.
 func (a *NodesController) list(c *gin.Context) {
-	overview, err := cluster.ListNodes()
+	overview, err := a.Node.ListNodes()
 	replyObj(c, overview, err)
 }

@@ -15,7 +15,8 @@ import (
 type PageController struct {
 	Auth     *middleware.Authenticator
 	BasePath string
-	UI       *spa // the built React UI; nil serves the fallback pages
+	UI       *spa          // the built React UI; nil serves the fallback pages
+	Node     *cluster.Node // this node's role, shown on the panel page
 }
 
 func (p *PageController) register(base *gin.RouterGroup) {
@@ -45,7 +46,7 @@ type panelPageData struct {
 }
 
 func (p *PageController) panelPage(c *gin.Context) {
-	p.renderData(c, "panel.html", panelPageData{PageData: p.pageData(c), Node: cluster.GetNodeInfo()})
+	p.renderData(c, "panel.html", panelPageData{PageData: p.pageData(c), Node: p.Node.Info()})
 }
 
 func (p *PageController) pageData(c *gin.Context) assets.PageData {

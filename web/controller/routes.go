@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"io/fs"
 	"log"
 	"net/http"
@@ -33,6 +34,8 @@ type Deps struct {
 	Status       *ops.ServerService
 	Backup       *ops.BackupService
 	Tokens       *auth.APITokenService
+	TwoFA        *auth.TwoFactorService
+	Node         *cluster.Node // this node's role, for the node pages
 	Template     *xrayrun.XrayTemplateChecker
 	RestartPanel func()
 	UI           fs.FS         // the built web UI (nil: fallback pages)
@@ -43,7 +46,7 @@ type Deps struct {
 func Register(engine *gin.Engine, d Deps) {
 	base := engine.Group(d.BasePath)
 	(&AuthController{Users: d.Users, Sessions: d.Sessions, Limiter: d.Limiter, BasePath: d.BasePath}).register(base)
-	pages := &PageController{Auth: d.Auth, BasePath: d.BasePath}
+	pages := &PageController{Auth: d.Auth, BasePath: d.BasePath, Node: d.Node}
 	if d.UI != nil {
 		ui, err := newSPA(d.UI, d.BasePath)
 		if err != nil {
@@ -58,8 +61,8 @@ func Register(engine *gin.Engine, d Deps) {
 	(&InboundController{Inbounds: d.Inbounds, Xray: d.Xray, IPLimit: d.IPLimit}).register(api.Group("inbounds"))
 	(&ServerController{Status: d.Status, Xray: d.Xray, Backup: d.Backup, PanelLog: d.PanelLog}).register(api.Group("server"))
 	(&ClientsController{Inbounds: d.Inbounds, Xray: d.Xray}).register(api.Group("clients"))
-	(&NodesController{}).register(api.Group("nodes"))
-	(&NodeInfoController{}).register(api.Group("server"))
+	(&NodesController{Node: d.Node}).register(api.Group("nodes"))
+	(&NodeInfoController{Node: d.Node}).register(api.Group("server"))
 	setting := api.Group("setting")
 	settingRoutes := &SettingController{
 		Settings: d.Settings, Users: d.Users, Sessions: d.Sessions,
@@ -72,7 +75,7 @@ func Register(engine *gin.Engine, d Deps) {
 	xrayRoutes.register(base.Group("panel/xray", d.Auth.API()))
 	(&APITokenController{Tokens: d.Tokens}).register(setting)
 	// Pending two-factor secrets live as long as this router.
-	(&TwoFactorController{TwoFactor: auth.NewTwoFactorService(), Secrets: d.Secrets}).register(setting)
+	(&TwoFactorController{TwoFactor: d.TwoFA, Secrets: d.Secrets}).register(setting)
 	// Unknown API paths answer JSON, not gin's plain-text 404.
 	apiPrefix := d.BasePath + "panel/api/"
 	engine.NoRoute(func(c *gin.Context) {

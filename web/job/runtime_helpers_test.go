@@ -3,6 +3,7 @@ package job
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"path/filepath"
 	"testing"
 	"time"
@@ -40,7 +41,7 @@ func newRuntime(t *testing.T, b dbtest.Backend) *runtime {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { database.CloseDB() })
-	r := &runtime{t: t, settings: &settings.SettingService{}, inbounds: &inbound.InboundService{}, apiPort: xraytest.FreePort(t),
+	r := &runtime{t: t, settings: settings.New(database.Process(), cluster.NodeFromJSON()), inbounds: inbound.New(database.Process(), cluster.NodeFromJSON()), apiPort: xraytest.FreePort(t),
 		configPath: filepath.Join(dir, "config.json")}
 	r.setTemplate(`{"loglevel":"warning","access":"none"}`)
 	proc := xray.NewProcess(xray.ProcessOptions{
@@ -68,7 +69,7 @@ func newRuntime(t *testing.T, b dbtest.Backend) *runtime {
 	// the flush writes them through the per-node ledger, the master's
 	// reconciliation disables or renews and Xray applies that.
 	journal := service.NewTrafficPendingStore(filepath.Join(dir, "traffic-pending.json"))
-	r.flush = service.NewTrafficFlushServiceFor(journal, "local", func() bool { return true })
+	r.flush = service.NewTrafficFlushServiceFor(database.Process(), journal, "local", true)
 	r.flush.SetOnReconciled(func() {
 		if err := r.xray.ApplyFromDatabase(); err != nil {
 			t.Errorf("apply after reconciliation: %v", err)

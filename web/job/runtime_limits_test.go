@@ -2,6 +2,7 @@ package job
 
 import (
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"testing"
 	"time"
 
@@ -73,7 +74,7 @@ func TestIPLimitRefusesSecondSourceAddress(t *testing.T) {
 	r := newRuntime(t, dbtest.New(t, dbtest.SQLite))
 	in, clients, _ := r.addInbound(model.VLESS, map[string]any{"limitIp": 1}, "limited@test")
 	c := clients[0]
-	limiter := iplimit.NewIPLimitService(r.xray, r.settings)
+	limiter := iplimit.NewIPLimitService(r.xray, r.settings, database.Process())
 
 	// Xray does not track loopback 127.0.0.1 as an online source.
 	first := r.proxy(c, "", "127.0.0.2")
@@ -106,7 +107,7 @@ func TestIPLimitRefusesSecondSourceAddress(t *testing.T) {
 	if !stream.Flowing(2*time.Second) || !r.canConnect(first) {
 		t.Fatal("the first address lost service")
 	}
-	ips, err := iplimit.GetClientIPs(c.email)
+	ips, err := limiter.GetClientIPs(c.email)
 	if err != nil || len(ips) != 2 {
 		t.Fatalf("recorded IPs %+v err %v", ips, err)
 	}

@@ -35,7 +35,7 @@ func TestPushRoundTrip(t *testing.T) {
 		}
 
 		var woken atomic.Int32
-		recv := NewReceiver(func() { woken.Add(1) })
+		recv := NewReceiver(database.Process(), func() { woken.Add(1) })
 		srv := httptest.NewServer(http.StripPrefix("/x", recv))
 		defer srv.Close()
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/x/"+Path, strings.NewReader(`{}`))

@@ -25,9 +25,10 @@ type Receiver struct {
 }
 
 // NewReceiver calls wake (which must not block) for each valid push.
-func NewReceiver(wake func()) *Receiver {
+// The secret is read from db, reopened if the worker started without it.
+func NewReceiver(db *database.Handle, wake func()) *Receiver {
 	return &Receiver{wake: wake, loaded: func() (string, error) {
-		conn, err := database.Reconnect()
+		conn, err := db.Reconnect()
 		if err != nil {
 			return "", err
 		}

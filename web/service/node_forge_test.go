@@ -92,7 +92,7 @@ func writeRow(t *testing.T, conn *sql.DB, b dbtest.Backend, st model.NodeState) 
 func TestForgedNodeRowsAreIgnored(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		inbounds := &inbound.InboundService{}
+		inbounds := inbound.New(database.Process(), cluster.NodeFromJSON())
 		client := inboundtest.Client(model.VLESS, "f@w")
 		client["subId"] = "forgesub"
 		if _, err := inbounds.AddInbound(inboundtest.Inbound(model.VLESS, 30011, client)); err != nil {
@@ -119,13 +119,13 @@ func TestForgedNodeRowsAreIgnored(t *testing.T) {
 		if err := database.UpsertNodeState(conn, &w1); err != nil {
 			t.Fatal(err)
 		}
-		if nodes, err := sub.DBLiveNodes(time.Minute, time.Now(), true); err != nil || len(nodes) != 1 || nodes[0].Address != legitAddr {
+		if nodes, err := sub.DBLiveNodes(database.Process(), time.Minute, time.Now(), true); err != nil || len(nodes) != 1 || nodes[0].Address != legitAddr {
 			t.Fatalf("signed row of w1: %v %+v", err, nodes)
 		}
 
 		subscription := func() string {
-			h := sub.NewHandler(sub.SettingsFrom(nil), sub.FuncSource{InboundsFunc: sub.DBInbounds, NodesFunc: func() []profile.Node {
-				nodes, err := sub.DBLiveNodes(time.Minute, time.Now(), true)
+			h := sub.NewHandler(sub.SettingsFrom(nil), sub.FuncSource{InboundsFunc: func() ([]*model.Inbound, error) { return sub.DBInbounds(database.Process()) }, NodesFunc: func() []profile.Node {
+				nodes, err := sub.DBLiveNodes(database.Process(), time.Minute, time.Now(), true)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -168,13 +168,13 @@ func TestForgedNodeRowsAreIgnored(t *testing.T) {
 		}
 		for name, forge := range forgeries {
 			writeRow(t, worker, b, forge())
-			if nodes, err := sub.DBLiveNodes(time.Minute, time.Now(), true); err != nil || len(nodes) != 0 {
+			if nodes, err := sub.DBLiveNodes(database.Process(), time.Minute, time.Now(), true); err != nil || len(nodes) != 0 {
 				t.Fatalf("%s: forged row listed: %v %+v", name, err, nodes)
 			}
 			if body := subscription(); strings.Contains(body, attackerAddr) {
 				t.Fatalf("%s: subscription carries the forged address: %q", name, body)
 			}
-			snap, err := LoadSnapshotFromDB(&settings.SettingService{}, inbounds, 1)
+			snap, err := LoadSnapshotFromDB(database.Process(), settings.New(database.Process(), cluster.NodeFromJSON()), inbounds, 1)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -59,9 +59,9 @@ type NodeSyncService struct {
 }
 
 // NewNodeSyncService wires a sync loop that applies snapshots to xraySvc.
-func NewNodeSyncService(xraySvc *xrayrun.XrayService, node config.NodeConfig, cachePath string) *NodeSyncService {
+func NewNodeSyncService(db *database.Handle, xraySvc *xrayrun.XrayService, node config.NodeConfig, cachePath string) *NodeSyncService {
 	return NewNodeSyncServiceWith(NodeSyncDeps{
-		Node: node, CachePath: cachePath,
+		DB: db, Node: node, CachePath: cachePath,
 		Settings: xraySvc.Settings(), Inbounds: xraySvc.Inbounds(),
 		Apply: xraySvc.ApplySharedSnapshot, Verify: xraySvc.VerifySnapshot,
 	})
@@ -71,6 +71,7 @@ func NewNodeSyncService(xraySvc *xrayrun.XrayService, node config.NodeConfig, ca
 // applies to its Xray service; the cluster suite's simulated workers
 // (tests/multinode) apply to a recorder of the Xray operations instead.
 type NodeSyncDeps struct {
+	DB        *database.Handle // reopened when the worker started without it
 	Node      config.NodeConfig
 	CachePath string
 	Settings  *settings.SettingService
@@ -81,21 +82,21 @@ type NodeSyncDeps struct {
 }
 
 // NewNodeSyncServiceWith wires a sync loop from explicit parts; every
-// database read goes through the process-wide connection.
+// database read goes through d.DB.
 func NewNodeSyncServiceWith(d NodeSyncDeps) *NodeSyncService {
 	svc := &NodeSyncService{cachePath: d.CachePath, node: d.Node, instance: cluster.NodeInstance()}
 	svc.loadVersion = func() (int64, error) {
-		conn, err := database.Reconnect()
+		conn, err := d.DB.Reconnect()
 		if err != nil {
 			return 0, err
 		}
 		return database.GetSharedAccountsVersion(conn)
 	}
 	svc.loadSnapshot = func(version int64) (*SharedAccountsSnapshot, error) {
-		return LoadSnapshotFromDB(d.Settings, d.Inbounds, version)
+		return LoadSnapshotFromDB(d.DB, d.Settings, d.Inbounds, version)
 	}
 	svc.loadDelta = func(base *SharedAccountsSnapshot, version int64) (*SharedAccountsSnapshot, bool, error) {
-		conn := database.GetDB()
+		conn := d.DB.Current()
 		if conn == nil {
 			return nil, false, errors.New("database not open")
 		}
@@ -104,21 +105,22 @@ func NewNodeSyncServiceWith(d NodeSyncDeps) *NodeSyncService {
 	svc.applySnapshot = d.Apply
 	svc.verifySnapshot = d.Verify
 	svc.sealKey = func() (string, error) {
-		conn, err := database.Reconnect()
+		conn, err := d.DB.Reconnect()
 		if err != nil {
 			return "", err
 		}
 		return nodepush.LoadSecret(conn)
 	}
 	svc.recordState = func(state *model.NodeState) error {
-		if database.GetDB() == nil {
+		conn := d.DB.Current()
+		if conn == nil {
 			return errors.New("database not open")
 		}
 		// Signed last: the signature covers the fields written here.
 		if err := cluster.SignNodeState(state); err != nil {
 			return fmt.Errorf("sign node state: %w", err)
 		}
-		return database.UpsertNodeState(database.GetDB(), state)
+		return database.UpsertNodeState(conn, state)
 	}
 	return svc
 }
@@ -127,7 +129,7 @@ func NewNodeSyncServiceWith(d NodeSyncDeps) *NodeSyncService {
 func (s *NodeSyncService) SetDescribe(fn func(*model.NodeState)) { s.describe = fn }
 
 // LoadSnapshotFromDB reads the shared accounts as of (at least) version.
-func LoadSnapshotFromDB(settings *settings.SettingService, inbounds *inbound.InboundService, version int64) (*SharedAccountsSnapshot, error) {
+func LoadSnapshotFromDB(db *database.Handle, settings *settings.SettingService, inbounds *inbound.InboundService, version int64) (*SharedAccountsSnapshot, error) {
 	template, err := settings.GetXrayConfigTemplate()
 	if err != nil {
 		return nil, err
@@ -143,7 +145,7 @@ func LoadSnapshotFromDB(settings *settings.SettingService, inbounds *inbound.Inb
 		Inbounds:     list,
 	}
 	var nodes []model.NodeState
-	if conn := database.GetDB(); conn != nil && conn.Where("node_address <> ?", "").Find(&nodes).Error == nil {
+	if conn := db.Current(); conn != nil && conn.Where("node_address <> ?", "").Find(&nodes).Error == nil {
 		// Only rows signed by their node's registered key: a forged row
 		// must not put its address into the workers' subscriptions.
 		nodes, _ = cluster.TrustedNodeStates(conn, nodes, false)

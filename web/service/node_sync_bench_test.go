@@ -2,6 +2,7 @@ package service
 
 import (
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"testing"
 	"time"
 
@@ -28,7 +29,7 @@ func BenchmarkWorkerSyncBytes20k(b *testing.B) {
 		b.Fatal(err)
 	}
 	sqlDB.SetMaxOpenConns(1) // one session, so its status counts our reads
-	inbounds, sets := &inbound.InboundService{}, &settings.SettingService{}
+	inbounds, sets := inbound.New(database.Process(), cluster.NodeFromJSON()), settings.New(database.Process(), cluster.NodeFromJSON())
 	var firstID int
 	for i := 0; i < 20; i++ {
 		clients := make([]map[string]any, 1000)
@@ -65,7 +66,7 @@ func BenchmarkWorkerSyncBytes20k(b *testing.B) {
 	fullBytes := read(func() {
 		version, err := database.GetSharedAccountsVersion(nil)
 		if err == nil {
-			snap, err = LoadSnapshotFromDB(sets, inbounds, version)
+			snap, err = LoadSnapshotFromDB(database.Process(), sets, inbounds, version)
 		}
 		if err != nil {
 			b.Fatal(err)

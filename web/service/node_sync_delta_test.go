@@ -1,6 +1,7 @@
 package service
 
 import (
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"testing"
 
 	"github.com/mhsanaei/3x-ui/v2/database"
@@ -19,10 +20,10 @@ import (
 func TestDeltaSyncMatchesFullSnapshot(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		inbounds, sets := &inbound.InboundService{}, &settings.SettingService{}
+		inbounds, sets := inbound.New(database.Process(), cluster.NodeFromJSON()), settings.New(database.Process(), cluster.NodeFromJSON())
 		full := func() *SharedAccountsSnapshot {
 			t.Helper()
-			s, err := LoadSnapshotFromDB(sets, inbounds, testdb.Version(t))
+			s, err := LoadSnapshotFromDB(database.Process(), sets, inbounds, testdb.Version(t))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/cluster"
-	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/traffic"
@@ -24,8 +23,10 @@ type TrafficFlushService struct {
 	counters traffic.Counters
 	flushFn  func([]TrafficDelta) error
 
+	db       *database.Handle
 	nodeID   string
-	isMaster func() bool
+	master   bool          // this node runs the reconciliation (fixed at start)
+	interval time.Duration // Run's flush period
 	// resolveInbound maps an email to its inbound id from the local
 	// snapshot; nil keeps the inbound id the caller gave.
 	resolveInbound func(email string) (int, bool)
@@ -46,22 +47,36 @@ type FlushKnobs struct {
 	Failpoint func(step string) error
 }
 
-// NewTrafficFlushService flushes store into the open database under this
-// node's id (from x-ui.json; "local" when none is set).
+// NewTrafficFlushService flushes store into the process database under
+// this node's id and role as x-ui.json names them now (the plan's
+// function; the panel uses NewTrafficFlushServiceOn).
 func NewTrafficFlushService(store *TrafficPendingStore) *TrafficFlushService {
-	return NewTrafficFlushServiceFor(store, config.GetNodeConfigFromJSON().NodeID, cluster.IsMaster)
+	return NewTrafficFlushServiceOn(database.Process(), store, cluster.NodeFromJSON())
 }
 
-// NewTrafficFlushServiceFor flushes store as node nodeID ("local" when
-// empty); isMaster says whether this node runs the reconciliation.
-func NewTrafficFlushServiceFor(store *TrafficPendingStore, nodeID string, isMaster func() bool) *TrafficFlushService {
+// NewTrafficFlushServiceOn flushes store into db as node (its id, role and
+// flush period are fixed for the service's life).
+func NewTrafficFlushServiceOn(db *database.Handle, store *TrafficPendingStore, node *cluster.Node) *TrafficFlushService {
+	svc := NewTrafficFlushServiceFor(db, store, node.Config().NodeID, node.IsMaster())
+	if secs := node.Config().TrafficFlushSeconds; secs > 0 {
+		svc.interval = time.Duration(secs) * time.Second
+	}
+	return svc
+}
+
+// NewTrafficFlushServiceFor flushes store into db as node nodeID ("local"
+// when empty); master says whether this node runs the reconciliation.
+func NewTrafficFlushServiceFor(db *database.Handle, store *TrafficPendingStore, nodeID string, master bool) *TrafficFlushService {
 	if nodeID == "" {
 		nodeID = "local"
 	}
-	svc := &TrafficFlushService{store: store, nodeID: nodeID, isMaster: isMaster}
+	svc := &TrafficFlushService{db: db, store: store, nodeID: nodeID, master: master, interval: defaultFlushInterval}
 	svc.flushFn = svc.flushToDatabase
 	return svc
 }
+
+// defaultFlushInterval is x-ui.json's trafficFlushInterval default.
+const defaultFlushInterval = 10 * time.Second
 
 // SetInboundResolver makes Collect attribute emails using fn (the snapshot).
 func (s *TrafficFlushService) SetInboundResolver(fn func(email string) (int, bool)) {
@@ -153,7 +168,7 @@ func (s *TrafficFlushService) FlushOnce() error {
 // flushToDatabase applies one batch and advances the ledger in a single
 // transaction; a batch the ledger has seen is skipped.
 func (s *TrafficFlushService) flushToDatabase(deltas []TrafficDelta) error {
-	conn := database.GetDB()
+	conn := s.db.Current()
 	if conn == nil {
 		return database.ErrClosed
 	}
@@ -174,7 +189,7 @@ func (s *TrafficFlushService) flushToDatabase(deltas []TrafficDelta) error {
 			Updates(map[string]any{"last_seq": s.batchSeq, "updated_at": time.Now().Unix()}).Error; err != nil {
 			return err
 		}
-		if s.isMaster != nil && s.isMaster() {
+		if s.master {
 			changed, err := traffic.ReconcileAndBump(tx, &s.counters)
 			if err != nil {
 				return err
@@ -188,7 +203,7 @@ func (s *TrafficFlushService) flushToDatabase(deltas []TrafficDelta) error {
 // ReconcileOnce is the master's timer-driven reconciliation, independent of
 // whether the master itself has traffic to flush.
 func (s *TrafficFlushService) ReconcileOnce() (bool, error) {
-	conn := database.GetDB()
+	conn := s.db.Current()
 	if conn == nil {
 		return false, database.ErrClosed
 	}
@@ -207,8 +222,7 @@ func (s *TrafficFlushService) ReconcileOnce() (bool, error) {
 // Run flushes every interval (and the master reconciles) until ctx ends,
 // then makes a last flush attempt.
 func (s *TrafficFlushService) Run(ctx context.Context) {
-	interval := time.Duration(config.GetNodeConfigFromJSON().TrafficFlushSeconds) * time.Second
-	s.RunEvery(ctx, interval)
+	s.RunEvery(ctx, s.interval)
 }
 
 // RunEvery is Run with an explicit interval.
@@ -217,7 +231,7 @@ func (s *TrafficFlushService) RunEvery(ctx context.Context, interval time.Durati
 		if err := s.FlushOnce(); err != nil {
 			log.Printf("traffic flush: %v", err)
 		}
-		if s.isMaster != nil && s.isMaster() {
+		if s.master {
 			if _, err := s.ReconcileOnce(); err != nil {
 				log.Printf("traffic reconcile: %v", err)
 			}

@@ -41,7 +41,7 @@ func openFlushDB(t *testing.T, b dbtest.Backend) string {
 
 // newFlushNode is a fresh process's view: a store read from disk.
 func newFlushNode(path, nodeID string) *TrafficFlushService {
-	return NewTrafficFlushServiceFor(NewTrafficPendingStore(path), nodeID, func() bool { return false })
+	return NewTrafficFlushServiceFor(database.Process(), NewTrafficPendingStore(path), nodeID, false)
 }
 
 type trafficTotals struct{ up, down int64 }
@@ -263,7 +263,7 @@ func TestMasterReconcileStartsFirstUseAndDisablesAcrossNodes(t *testing.T) {
 			}
 		}
 		before, _ := database.GetSharedAccountsVersion(nil)
-		master := NewTrafficFlushServiceFor(NewTrafficPendingStore(filepath.Join(filepath.Dir(path), "master.json")), "m", func() bool { return true })
+		master := NewTrafficFlushServiceFor(database.Process(), NewTrafficPendingStore(filepath.Join(filepath.Dir(path), "master.json")), "m", true)
 		changed, err := master.ReconcileOnce()
 		if err != nil || !changed {
 			t.Fatalf("reconcile changed=%v err=%v", changed, err)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+
 	_ "github.com/go-sql-driver/mysql"
 	mysqldriver "github.com/go-sql-driver/mysql"
 	"github.com/mhsanaei/3x-ui/v2/auth"
@@ -61,7 +63,7 @@ func adminSQL(t *testing.T) *sql.DB {
 func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 	master := dbtest.New(t, dbtest.MariaDB)
 	testdb.Open(t, master)
-	inbounds := &inbound.InboundService{}
+	inbounds := inbound.New(database.Process(), cluster.NodeFromJSON())
 	if _, err := inbounds.AddInbound(inboundtest.Inbound(model.VLESS, 30001, inboundtest.Client(model.VLESS, "a@w"))); err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +71,7 @@ func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 
 	worker := leastPrivilegeWorker(t, master)
 	dir := svcOpenWorker(t, worker)
-	flush := NewTrafficFlushServiceFor(NewTrafficPendingStore(filepath.Join(dir, "traffic-pending.json")), config.GetNodeConfigFromJSON().NodeID, func() bool { return false })
+	flush := NewTrafficFlushServiceFor(database.Process(), NewTrafficPendingStore(filepath.Join(dir, "traffic-pending.json")), config.GetNodeConfigFromJSON().NodeID, false)
 	if err := flush.Collect([]*xray.ClientTraffic{{Email: "a@w", Up: 3, Down: 4}}); err != nil {
 		t.Fatal(err)
 	}
@@ -82,18 +84,18 @@ func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 	if err := database.UpsertNodeState(nil, &model.NodeState{NodeID: "w1", NodeRole: "worker", LastSeenVersion: 2}); err != nil {
 		t.Fatalf("node state update: %v", err)
 	}
-	if err := iplimit.RecordClientIPs("a@w", []iplimit.ClientIP{{IP: "10.0.0.1"}}); err != nil {
+	if err := iplimit.RecordClientIPs(database.Process(), "a@w", []iplimit.ClientIP{{IP: "10.0.0.1"}}); err != nil {
 		t.Fatalf("client ips: %v", err)
 	}
 	// A logout on the worker is recorded for every node.
-	revocations := &auth.SessionRevocations{}
+	revocations := auth.NewSessionRevocations(database.Process(), cluster.NodeFromJSON())
 	if err := revocations.RevokeSession("worker-session", time.Now().Add(time.Hour).Unix()); err != nil {
 		t.Fatalf("session revocation: %v", err)
 	}
 	if revoked, err := revocations.SessionRevoked("worker-session"); err != nil || !revoked {
 		t.Fatalf("revocation not recorded: %v %v", revoked, err)
 	}
-	if _, err := LoadSnapshotFromDB(&settings.SettingService{}, inbounds, 1); err != nil {
+	if _, err := LoadSnapshotFromDB(database.Process(), settings.New(database.Process(), cluster.NodeFromJSON()), inbounds, 1); err != nil {
 		t.Fatalf("snapshot: %v", err)
 	}
 	ct, err := inbounds.GetClientTrafficByEmail("a@w")

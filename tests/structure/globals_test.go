@@ -1,0 +1,233 @@
+package structure
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// goFile is one parsed non-test Go file of the module.
+type goFile struct {
+	rel  string // slash path from the module root
+	file *ast.File
+}
+
+func parseModule(t *testing.T) []goFile {
+	t.Helper()
+	root := moduleRoot(t)
+	fset := token.NewFileSet()
+	var out []goFile
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case "node_modules", ".git", "bin", "testdata":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.ParseComments)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		out = append(out, goFile{filepath.ToSlash(rel), f})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// globalReaders are the files allowed to reach the process database handle
+// or to read x-ui.json: main (package main at the root), the app
+// constructor, and the plan's package-level facades, each with its reason.
+var globalReaders = map[string]string{
+	"web/app.go":                   "the app constructor: a nil AppOptions.DB/Node falls back to the process handle and x-ui.json",
+	"database/db.go":               "defines the plan's InitDB/GetDB/CloseDB/Reconnect facades over the process handle",
+	"database/shared_state.go":     "txOrDB: the plan's GetSharedAccountsVersion(nil) reads the process handle",
+	"database/testdb/testdb.go":    "test helper package: Open makes a test database the process one for the plan's tests",
+	"cluster/role.go":              "NodeFromJSON: the plan's IsWorker/RequireMaster facades read the role from x-ui.json",
+	"web/service/traffic_flush.go": "the plan's NewTrafficFlushService(store) facade",
+	"web/web.go":                   "restartHTTP: a panel restart re-reads the panel section it is restarting with",
+	// The panel section (port, base path, certificates) is this node's own
+	// file; UpdateWithPanel writes it and a restart applies it, so checks
+	// against the panel port must see the pending value, not the one loaded.
+	"settings/panel.go":           "compares a panel change with the panel section as stored (pending restart included)",
+	"settings/setting_defs.go":    "the subscription port must differ from the stored panel port (pending restart included)",
+	"inbound/inbound_validate.go": "an inbound port must differ from the stored panel port (pending restart included)",
+	"web/controller/setting.go":   "the settings page shows the panel section as stored, pending restart included",
+	// Deleted by the traffic-pipeline work (issue 23 item 5, branch core-life).
+	"traffic/counters.go": "Counters.AddTraffic, the pipeline production never runs; removed with XrayTrafficJob",
+}
+
+var fromJSON = regexp.MustCompile(`^Get[A-Za-z]*FromJSON$`)
+
+// TestNoGlobalDatabaseOrConfigReads fails on any database.Conn/GetDB/
+// Reconnect/Process or config.Get*FromJSON call outside main, the app
+// constructor and the plan's facades: every other part gets its database
+// handle and role through its constructor.
+func TestNoGlobalDatabaseOrConfigReads(t *testing.T) {
+	for _, f := range parseModule(t) {
+		if _, ok := globalReaders[f.rel]; ok || !strings.Contains(f.rel, "/") || strings.HasPrefix(f.rel, "config/") {
+			continue // allowed, package main, or config itself
+		}
+		ast.Inspect(f.file, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			pkg, ok := sel.X.(*ast.Ident)
+			if !ok {
+				return true
+			}
+			switch {
+			case pkg.Name == "database" && (sel.Sel.Name == "Conn" || sel.Sel.Name == "GetDB" || sel.Sel.Name == "Reconnect" || sel.Sel.Name == "Process"):
+				t.Errorf("%s calls database.%s(): take a *database.Handle in the constructor", f.rel, sel.Sel.Name)
+			case pkg.Name == "config" && fromJSON.MatchString(sel.Sel.Name):
+				t.Errorf("%s calls config.%s(): main loads x-ui.json once; take the part you need in the constructor", f.rel, sel.Sel.Name)
+			case pkg.Name == "cluster" && (sel.Sel.Name == "NodeFromJSON" || sel.Sel.Name == "RequireMaster" || sel.Sel.Name == "IsWorker" || sel.Sel.Name == "IsMaster" || sel.Sel.Name == "IsSharedModeEnabled"):
+				if f.rel != "web/service/node_guard.go" { // the plan's web/service facades
+					t.Errorf("%s calls cluster.%s(), which re-reads x-ui.json: take a *cluster.Node in the constructor", f.rel, sel.Sel.Name)
+				}
+			}
+			return true
+		})
+	}
+}
+
+// mutableVars are the package-level variables that may exist, each with
+// why it is not shared mutable state (or why it must be). Sentinel errors
+// (Err*), go:embed targets and compiled regexps are allowed by rule.
+var mutableVars = map[string]string{
+	"auth/totp.go b32":                               "read-only base32 encoding, set once",
+	"auth/user.go dummyHash":                         "lazily computed constant bcrypt hash, guarded by dummyHashOnce",
+	"auth/user.go dummyHashOnce":                     "guards dummyHash",
+	"cluster/nodekey.go nodeKey":                     "the node's signing key, loaded once per key file and guarded by its mutex: one key file per data folder",
+	"cmd_setting.go boolSettingFlags":                "read-only table of the CLI's boolean flags",
+	"config/load.go knownKeyTypes":                   "read-only table of x-ui.json key types",
+	"config/settings_json.go panelResetKeys":         "read-only list",
+	"config/settings_json.go settingGroupAliases":    "read-only table",
+	"config/settings_json.go settingsFileMu":         "serialises writers of the one x-ui.json file of the process",
+	"database/db.go db":                              "the plan's tests read the process handle's connection directly",
+	"database/db.go process":                         "the plan's InitDB/GetDB/CloseDB facades: one process handle, handed out only by main and the app",
+	"database/upgrade3xui/inspect.go requiredTables": "read-only list",
+	"database/upgrade3xui/inspect.go upstreamTables": "read-only list",
+	"database/upgrade3xui/plan.go ignoredGroups":     "read-only table",
+	"database/upgrade3xui/plan.go jsonMoves":         "read-only table",
+	"database/upgrade3xui/plan.go sharedKeys":        "read-only table",
+	"inbound/client_paged.go clientSortColumns":      "read-only table",
+	"logging/logging.go rank":                        "read-only table of log levels",
+	"ops/backup.go backupSkipTables":                 "read-only list",
+	"ops/backup.go sqliteMagic":                      "read-only file signature",
+	"ops/backup_check.go backupRequiredTables":       "read-only list",
+	"settings/panel.go panelKeys":                    "read-only table",
+	"settings/setting_defs.go settingDefs":           "read-only table of setting definitions, filled by init",
+	"sub/handler.go lastLog":                         "rate limit of one log line for the whole process (atomic)",
+	"sub/page.go pageCSP":                            "read-only: computed once from the embedded page",
+	"sub/page.go pageTemplate":                       "parsed template, read-only",
+	"sub/settings.go Defs":                           "read-only table of subscription setting definitions",
+	"web/middleware/bodyrate.go DefaultBodyRate":     "read-only default; an App takes its own BodyRate through AppOptions",
+	"tests/testbin/testbin.go buildErr":              "test binaries are built once per test process",
+	"tests/testbin/testbin.go buildOnce":             "guards the one build per test process",
+	"tests/testbin/testbin.go built":                 "test binaries are built once per test process",
+	"validate/template.go NeededAPIServices":         "read-only list",
+	"validate/validate.go Networks":                  "read-only list",
+	"validate/validate.go Securities":                "read-only list",
+	"validate/validate.go realityNetworks":           "read-only list",
+	"web/assets/assets.go Pages":                     "parsed templates, read-only",
+	"web/middleware/gzip.go gzipPool":                "sync.Pool of writers, safe for concurrent use",
+	"web/middleware/login_reserve.go bcryptSlots":    "process-wide cap on concurrent bcrypt work (a CPU limit, by design global)",
+	"xray/process_linux.go spawnOnce":                "starts the one spawner helper of the process",
+	"xray/process_linux.go spawnReqs":                "requests to the one spawner helper of the process",
+	"xray/users/users.go SS2022KeySize":              "read-only table",
+	"xray/users/users.go SSClassicMethods":           "read-only list",
+	"xray/users/users.go VLESSFlows":                 "read-only list",
+	"xray/users/users.go VMessSecurities":            "read-only list",
+	"xray/users/users.go XrayFields":                 "read-only list",
+	"xray/xraytest/payload.go pattern":               "read-only test payload",
+}
+
+// TestNoPackageLevelMutableVars fails on a package-level var that is not
+// in mutableVars: state belongs to the part that owns it, built once by
+// the app, not to the package.
+func TestNoPackageLevelMutableVars(t *testing.T) {
+	seen := map[string]bool{}
+	for _, f := range parseModule(t) {
+		for _, decl := range f.file.Decls {
+			g, ok := decl.(*ast.GenDecl)
+			if !ok || g.Tok != token.VAR {
+				continue
+			}
+			embedded := hasEmbed(g.Doc)
+			for _, spec := range g.Specs {
+				vs := spec.(*ast.ValueSpec)
+				if hasEmbed(vs.Doc) {
+					embedded = true
+				}
+				for i, name := range vs.Names {
+					key := f.rel + " " + name.Name
+					if name.Name == "_" || strings.HasPrefix(name.Name, "Err") || strings.HasPrefix(name.Name, "err") ||
+						embedded || isRegexp(vs, i) {
+						continue
+					}
+					seen[key] = true
+					if _, ok := mutableVars[key]; !ok {
+						t.Errorf("package-level var %s: move it into the part that owns it, or add it to mutableVars with a reason", key)
+					}
+				}
+			}
+		}
+	}
+	for key := range mutableVars {
+		if !seen[key] {
+			t.Errorf("mutableVars lists %s, which no longer exists: remove the entry", key)
+		}
+	}
+}
+
+// isRegexp reports whether the i-th value is regexp.MustCompile(...).
+func isRegexp(vs *ast.ValueSpec, i int) bool {
+	if i >= len(vs.Values) {
+		return false
+	}
+	call, ok := vs.Values[i].(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	pkg, ok := sel.X.(*ast.Ident)
+	return ok && pkg.Name == "regexp" && sel.Sel.Name == "MustCompile"
+}
+
+// hasEmbed reports whether doc carries a //go:embed directive (Text drops
+// directives, so the raw lines are searched).
+func hasEmbed(doc *ast.CommentGroup) bool {
+	if doc == nil {
+		return false
+	}
+	for _, c := range doc.List {
+		if strings.HasPrefix(c.Text, "//go:embed") {
+			return true
+		}
+	}
+	return false
+}
