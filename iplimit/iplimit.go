@@ -86,13 +86,14 @@ func LimitsFromInbounds(inbounds []*model.Inbound, err error) (map[string]int, e
 	}
 	out := map[string]int{}
 	for _, in := range inbounds {
-		var doc struct {
-			Clients []inbound.Client `json:"clients"`
-		}
-		if in.Settings == "" || json.Unmarshal([]byte(in.Settings), &doc) != nil {
+		if in.Settings == "" {
 			continue
 		}
-		for _, c := range doc.Clients {
+		clients, err := inbound.ParseInboundClients(in.Settings)
+		if err != nil {
+			continue
+		}
+		for _, c := range clients {
 			if c.LimitIP > 0 && c.Email != "" {
 				out[c.Email] = c.LimitIP
 			}

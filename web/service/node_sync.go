@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
@@ -401,11 +400,8 @@ func indexSnapshotEmails(snapshot *SharedAccountsSnapshot) map[string]int {
 		for _, stat := range in.ClientStats {
 			index[stat.Email] = in.Id
 		}
-		var doc struct {
-			Clients []inbound.Client `json:"clients"`
-		}
-		if json.Unmarshal([]byte(in.Settings), &doc) == nil {
-			for _, c := range doc.Clients {
+		if clients, err := inbound.ParseInboundClients(in.Settings); err == nil {
+			for _, c := range clients {
 				if c.Email != "" {
 					index[c.Email] = in.Id
 				}
