@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
@@ -83,12 +84,12 @@ func (p *soloPanel) seed() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := (&settings.SettingService{}).SetXrayConfigTemplate(string(tmpl)); err != nil {
+	if err := settings.New(database.Process(), cluster.NodeFromJSON()).SetXrayConfigTemplate(string(tmpl)); err != nil {
 		t.Fatal(err)
 	}
 	clients, _ := json.Marshal(map[string]any{"decryption": "none",
 		"clients": []any{map[string]any{"id": p.id, "email": p.email, "enable": true}}})
-	if _, err := (&inbound.InboundService{}).AddInbound(&model.Inbound{
+	if _, err := inbound.New(database.Process(), cluster.NodeFromJSON()).AddInbound(&model.Inbound{
 		Enable: true, Listen: "127.0.0.1", Port: p.inboundPrt, Protocol: model.VLESS, Remark: "restart",
 		Settings: string(clients), StreamSettings: `{"network":"tcp","security":"none"}`,
 	}); err != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -53,7 +54,7 @@ func getSub(h http.Handler, subID string) (int, string) {
 func TestSubIndexFindsClients(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
-		svc := &inbound.InboundService{}
+		svc := inbound.New(database.Process(), cluster.NodeFromJSON())
 		in, err := svc.AddInbound(inboundtest.Inbound(model.VLESS, 31001,
 			subClient(model.VLESS, "a"), subClient(model.VLESS, "b")))
 		if err != nil {
