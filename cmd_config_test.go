@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -206,4 +207,36 @@ func TestSettingResetBumpsSharedVersion(t *testing.T) {
 			t.Fatalf("reset: version %d -> %d, %d settings left", v0, v1, n)
 		}
 	})
+}
+
+// -webDomain sets the host names the panel answers to (the DNS-rebinding
+// allow-list); a bad name is refused naming the flag and writes nothing;
+// -reset clears it, so an admin locked out by a wrong name gets back in.
+func TestSettingWebDomain(t *testing.T) {
+	dir := tempFolder(t)
+	if code, _, errOut := cli(t, "setting", "-webDomain", "bad_name!"); code == 0 || !strings.Contains(errOut, "webDomain") {
+		t.Fatalf("bad webDomain: code %d stderr %q", code, errOut)
+	}
+	if names := folderNames(t, dir); len(names) != 0 {
+		t.Fatalf("a refused -webDomain wrote %v", names)
+	}
+	if code, _, errOut := cli(t, "setting", "-webDomain", " Panel.Example.COM., *.cdn.example "); code != 0 {
+		t.Fatalf("code %d: %s", code, errOut)
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Panel.WebDomain != "panel.example.com,*.cdn.example" {
+		t.Fatalf("webDomain stored as %q", cfg.Panel.WebDomain)
+	}
+	if _, out, _ := cli(t, "setting", "-show", "true"); !strings.Contains(out, "webDomain: panel.example.com,*.cdn.example") {
+		t.Fatalf("-show lacks webDomain:\n%s", out)
+	}
+	if code, _, errOut := cli(t, "setting", "-reset"); code != 0 {
+		t.Fatalf("reset: code %d: %s", code, errOut)
+	}
+	if cfg, err := config.Load(); err != nil || cfg.Panel.WebDomain != "" {
+		t.Fatalf("after -reset webDomain is %q (%v)", cfg.Panel.WebDomain, err)
+	}
 }

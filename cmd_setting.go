@@ -14,6 +14,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 	"gorm.io/gorm"
 )
 
@@ -21,6 +22,7 @@ type settingFlags struct {
 	show, reset, json                        bool
 	port                                     int
 	username, password, webBasePath, listen  string
+	webDomain                                string
 	dbType, dbHost, dbUser, dbPassword, name string
 	dbPort                                   int
 	dbTLS                                    string
@@ -39,6 +41,7 @@ func newSettingFlagSet(f *settingFlags, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&f.password, "password", "", "Set login password (\"-\" reads it from standard input)")
 	fs.StringVar(&f.webBasePath, "webBasePath", "", "Set base path for the panel")
 	fs.StringVar(&f.listen, "listenIP", "", "Set panel listen IP")
+	fs.StringVar(&f.webDomain, "webDomain", "", "Set the host names the panel answers to, comma separated (\"\" = its IP addresses, localhost and its certificate's names)")
 	fs.StringVar(&f.dbType, "dbType", "", "Set database type (sqlite or mariadb)")
 	fs.StringVar(&f.dbHost, "dbHost", "", "Set MariaDB host")
 	fs.IntVar(&f.dbPort, "dbPort", 0, "Set MariaDB port")
@@ -188,6 +191,13 @@ func validateSettingFlags(cfg config.Config, f settingFlags, set map[string]bool
 		}
 		updates["listen"] = ip
 	}
+	if set["webDomain"] {
+		names, err := settings.NormalizeWebDomain(f.webDomain)
+		if err != nil {
+			return settingPlan{}, err
+		}
+		updates["webDomain"] = names
+	}
 	if set["username"] && strings.TrimSpace(f.username) == "" {
 		return settingPlan{}, errors.New("username: must not be empty")
 	}
@@ -305,6 +315,7 @@ type settingsView struct {
 	Port                 int    `json:"port"`
 	WebBasePath          string `json:"webBasePath"`
 	ListenIP             string `json:"listenIP"`
+	WebDomain            string `json:"webDomain"`
 	DBType               string `json:"dbType"`
 	DBHost               string `json:"dbHost,omitempty"`
 	DBPort               int    `json:"dbPort,omitempty"`
@@ -328,7 +339,7 @@ func currentSettings() (settingsView, error) {
 	}
 	v := settingsView{
 		HasDefaultCredential: "unknown",
-		Port:                 cfg.Panel.Port, WebBasePath: cfg.Panel.BasePath, ListenIP: cfg.Panel.Listen,
+		Port:                 cfg.Panel.Port, WebBasePath: cfg.Panel.BasePath, ListenIP: cfg.Panel.Listen, WebDomain: cfg.Panel.WebDomain,
 		DBType:   cfg.DB.Type,
 		NodeRole: string(cfg.Node.Role), NodeID: cfg.Node.NodeID, NodeAddress: cfg.Node.NodeAddress,
 		SyncInterval: cfg.Node.SyncIntervalSeconds, TrafficFlushInterval: cfg.Node.TrafficFlushSeconds,
@@ -364,7 +375,7 @@ func showSettings(w io.Writer) error {
 	}
 	lines := [][2]any{
 		{"hasDefaultCredential", v.HasDefaultCredential}, {"port", v.Port},
-		{"webBasePath", v.WebBasePath}, {"listenIP", v.ListenIP}, {"dbType", v.DBType},
+		{"webBasePath", v.WebBasePath}, {"listenIP", v.ListenIP}, {"webDomain", v.WebDomain}, {"dbType", v.DBType},
 	}
 	if v.DBType == config.DBTypeMariaDB {
 		lines = append(lines, [][2]any{{"dbHost", v.DBHost}, {"dbPort", v.DBPort},

@@ -181,7 +181,7 @@ func placeSetting(settings map[string]any, key string, value any) {
 }
 
 // panelResetKeys are the node-local panel keys `x-ui setting -reset` clears.
-var panelResetKeys = []string{"listen", "port", "webBasePath", "certFile", "keyFile"}
+var panelResetKeys = []string{"listen", "port", "webBasePath", "webDomain", "certFile", "keyFile"}
 
 // ResetPanelSettings removes the panel network and TLS keys so defaults apply.
 func ResetPanelSettings() error {

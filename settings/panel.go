@@ -116,7 +116,7 @@ func checkPanelValue(key string, value any) (any, error) {
 		}
 		return strings.Trim(s, "[]"), nil
 	case "webDomain":
-		return checkWebDomain(s)
+		return NormalizeWebDomain(s)
 	case "webBasePath":
 		p := config.NormalizeBasePath(s)
 		if !urlPathPattern.MatchString(p) || strings.Contains(p, "//") || strings.Contains(p, "..") {
@@ -222,9 +222,10 @@ func (s *SettingService) UpdateWithPanel(values map[string]any) (restart bool, e
 // hostLabel is one DNS label.
 var hostLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
-// checkWebDomain normalizes a comma-separated list of host names (or IP
-// addresses); "*.example.com" allows one label under example.com.
-func checkWebDomain(s string) (string, error) {
+// NormalizeWebDomain normalizes a comma-separated list of host names (or
+// IP addresses); "*.example.com" allows one label under example.com. The
+// panel's settings page and `x-ui setting -webDomain` both use it.
+func NormalizeWebDomain(s string) (string, error) {
 	var names []string
 	for _, raw := range strings.Split(s, ",") {
 		name := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(raw)), ".")
