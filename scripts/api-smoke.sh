@@ -14,7 +14,9 @@ PID=""
 
 cleanup() {
 	if [[ -n "$PID" ]] && kill -0 "$PID" 2>/dev/null; then
-		kill -TERM "$PID" 2>/dev/null || true
+		# SIGINT is the full stop (Xray too); SIGTERM would leave Xray
+		# serving, as a restart does.
+		kill -INT "$PID" 2>/dev/null || true
 		for _ in $(seq 1 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$PID" 2>/dev/null || true
 	fi

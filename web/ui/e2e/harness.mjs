@@ -51,7 +51,8 @@ export async function startPanel({ bin, xray, base = '/e2e/', extra = {}, name =
   }, 30000)
   return {
     dir, db, url, port, log, proc,
-    stop: async () => { if (!exited) { proc.kill('SIGTERM'); await until(`${name} exit`, () => exited, 20000).catch(() => proc.kill('SIGKILL')) } },
+    // SIGINT is the panel's full stop (Xray too); SIGTERM keeps Xray serving, as a restart does.
+    stop: async () => { if (!exited) { proc.kill('SIGINT'); await until(`${name} exit`, () => exited, 20000).catch(() => proc.kill('SIGKILL')) } },
     tail: () => readFileSync(log, 'utf8').slice(-3000),
   }
 }
