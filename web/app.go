@@ -5,7 +5,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io/fs"
-	"log"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,6 +20,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/sharedwrite"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/iplimit"
 	"github.com/mhsanaei/3x-ui/v2/logging"
@@ -74,6 +74,9 @@ type App struct {
 	bodyRate middleware.BodyRate
 
 	push     pushSlot // the worker's wake-up route (push.go)
+	fanout   *sharedwrite.Fanout
+	pusher   *nodepush.Pusher // a shared master's push to workers; nil elsewhere
+	subs     subsSlot         // the subscription server, once Start made it
 	mu       sync.Mutex
 	sessions *session.Manager
 	restart  func()
@@ -99,6 +102,10 @@ type AppOptions struct {
 	DB *database.Handle
 	// Node is this node's role; nil: read once from x-ui.json.
 	Node *cluster.Node
+	// ChangeSteps run after the built-in steps of the change fan-out, in
+	// this order, after every committed shared write (what an integration
+	// adds; tests observe the fan-out with one).
+	ChangeSteps []sharedwrite.Step
 }
 
 // XrayBinaryPath is the Xray binary in XUI_BIN_FOLDER (3x-ui's naming).
@@ -136,9 +143,7 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 		Cfg:      cfg,
 		DB:       db,
 		Node:     node,
-		Settings: settings.New(db, node),
 		Users:    auth.NewUsers(db, node),
-		Inbounds: inbound.New(db, node),
 		Backup:   ops.NewBackups(db, node),
 		Tokens:   auth.NewTokens(db, node),
 		TwoFA:    auth.NewTwoFactorService(db, node),
@@ -155,24 +160,16 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 	proc := xray.NewProcess(xray.ProcessOptions{
 		BinaryPath: opts.XrayBinary, ConfigPath: opts.XrayConfigPath, Supervise: true, Detach: opts.DetachXray,
 	})
+	if node.Shared() && node.IsMaster() {
+		syncEvery := time.Duration(node.Config().SyncIntervalSeconds) * time.Second
+		a.pusher = nodepush.NewPusher(leaseTTL(syncEvery))
+	}
+	// One fan-out for every shared write, built before the stores that
+	// announce to it; its Xray step reaches a.Xray, made right after them.
+	a.fanout = a.newFanout(opts.ChangeSteps)
+	a.Settings = settings.NewNotifying(db, node, a.fanout)
+	a.Inbounds = inbound.NewNotifying(db, node, a.fanout)
 	a.Xray = xrayrun.NewXrayService(a.Settings, a.Inbounds, proc)
-	// The applies return their result: a write's caller reports its own.
-	apply := func() error {
-		err := a.Xray.ApplyFromDatabase()
-		if err != nil {
-			log.Printf("xray: apply change: %v", err)
-		}
-		return err
-	}
-	a.Inbounds.OnChange = apply
-	a.Inbounds.OnClientChange = func(changes []inbound.ClientChange) error {
-		err := a.Xray.ApplyClientChanges(changes)
-		if err != nil {
-			log.Printf("xray: apply client change: %v", err)
-		}
-		return err
-	}
-	a.Settings.OnChange = apply
 	a.IPLimit = iplimit.NewIPLimitService(a.Xray, a.Settings, db)
 	a.Status = ops.NewServerService(a.Xray, db, node)
 	a.Inbounds.Precheck = &inbound.XrayPrecheck{Binary: opts.XrayBinary, Running: a.Xray.RunningConfig}
@@ -180,6 +177,37 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 	a.Template = &xrayrun.XrayTemplateChecker{Binary: opts.XrayBinary, Inbounds: a.Inbounds, DB: db,
 		PanelPort: cfg.Port, LogFolder: config.GetLogFolder(), Running: a.Xray.RunningConfig}
 	return a, nil
+}
+
+// newFanout is what every committed shared write triggers, in this order:
+// the push that wakes live workers (a shared master only; it runs in the
+// background, so workers start their sync while the master applies), the
+// node's own Xray apply, whose result is the write's outcome, then the
+// subscription server re-reading its settings (settings writes only),
+// then the extra steps.
+func (a *App) newFanout(extra []sharedwrite.Step) *sharedwrite.Fanout {
+	var push func(sharedwrite.Change) error
+	if a.pusher != nil {
+		push = func(sharedwrite.Change) error {
+			a.pusher.Kick()
+			return nil
+		}
+	}
+	steps := []sharedwrite.Step{
+		{Name: "push to workers", Run: push},
+		{Name: "xray apply", Outcome: true, Run: a.applyChange},
+		{Name: "subscription settings", Run: a.subs.changed},
+	}
+	return sharedwrite.NewFanout(append(steps, extra...)...)
+}
+
+// applyChange applies a committed change to this node's Xray: client by
+// client for a client-only write, the whole config otherwise.
+func (a *App) applyChange(ch sharedwrite.Change) error {
+	if ch.Clients != nil {
+		return a.Xray.ApplyClientChanges(ch.Clients)
+	}
+	return a.Xray.ApplyFromDatabase()
 }
 
 // ensureSecret returns the configured secret, or creates and stores one.

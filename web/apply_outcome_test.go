@@ -11,6 +11,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/sharedwrite"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 )
@@ -57,7 +58,23 @@ func TestWriteWhoseApplyFailsAnswersAppliedFalse(t *testing.T) {
 // "last apply" would have told it applied=true.
 func TestConcurrentWritesEachReportTheirOwnApply(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		env := newEnv(t, b)
+		emailOf := func(changes []inbound.ClientChange) string {
+			if len(changes) == 1 && len(changes[0].Written) == 1 {
+				return changes[0].Written[0].Email
+			}
+			return ""
+		}
+		// A fan-out step after the Xray apply holds the refused write
+		// until the other write applied and answered.
+		refusedApplied, okAnswered := make(chan struct{}), make(chan struct{})
+		hold := sharedwrite.Step{Name: "hold the refused write", Run: func(ch sharedwrite.Change) error {
+			if emailOf(ch.Clients) == "refused@x" {
+				close(refusedApplied)
+				<-okAnswered
+			}
+			return nil
+		}}
+		env := newEnvWith(t, b, AppOptions{ChangeSteps: []sharedwrite.Step{hold}})
 		tpl := strings.Replace(settings.DefaultXrayTemplate, "62789", fmt.Sprint(freePort(t)), 1)
 		if err := env.app.Settings.SetXrayConfigTemplate(tpl); err != nil {
 			t.Fatal(err)
@@ -71,27 +88,11 @@ func TestConcurrentWritesEachReportTheirOwnApply(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = env.app.Xray.StopXray() })
 
-		emailOf := func(changes []inbound.ClientChange) string {
-			if len(changes) == 1 && len(changes[0].Written) == 1 {
-				return changes[0].Written[0].Email
-			}
-			return ""
-		}
 		env.app.Xray.Knobs.ClientApply = func(changes []inbound.ClientChange) error {
 			if emailOf(changes) == "refused@x" {
 				return errors.New("knob: xray refused this user")
 			}
 			return nil
-		}
-		refusedApplied, okAnswered := make(chan struct{}), make(chan struct{})
-		apply := env.app.Inbounds.OnClientChange
-		env.app.Inbounds.OnClientChange = func(changes []inbound.ClientChange) error {
-			err := apply(changes)
-			if emailOf(changes) == "refused@x" {
-				close(refusedApplied)
-				<-okAnswered // the other write applies and answers meanwhile
-			}
-			return err
 		}
 		addClient := func(email string) *resp {
 			return c.api("POST", "inbounds/addClient", map[string]any{"id": id,

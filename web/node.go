@@ -9,7 +9,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
-	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/database/sharedwrite"
 	"github.com/mhsanaei/3x-ui/v2/util/lifecycle"
 	"github.com/mhsanaei/3x-ui/v2/util/loop"
 	"github.com/mhsanaei/3x-ui/v2/web/nodepush"
@@ -94,15 +94,10 @@ func startNode(g *lifecycle.Group, app *App, node config.NodeConfig, shared bool
 			return nil
 		})
 	} else {
-		pusher := startPusher(g, app, syncEvery)
-		rt.flush.SetOnReconciled(func() {
-			if pusher != nil {
-				pusher.Kick()
-			}
-			if err := app.Xray.ApplyFromDatabase(); err != nil {
-				log.Printf("xray: apply after reconciliation: %v", err)
-			}
-		})
+		startPusher(g, app)
+		// Reconciled quotas and expiry are a change like any write: the
+		// same fan-out (push, Xray apply), its result logged there.
+		rt.flush.SetOnReconciled(func() { _ = app.fanout.Changed(sharedwrite.Change{}) })
 		if node.NodeID != "" {
 			g.Go("heartbeat", func(ctx context.Context) error {
 				rt.sync.RunHeartbeatLoop(ctx, syncEvery)
@@ -175,37 +170,20 @@ func (rt *nodeRuntime) releaseLease() {
 	}
 }
 
-// startPusher makes the master wake live workers after each change, ahead
-// of its own apply (the push runs in the background).
-func startPusher(g *lifecycle.Group, app *App, syncEvery time.Duration) *nodepush.Pusher {
+// startPusher runs the master's push to workers (the fan-out kicks it
+// after each change), when the push secret is there; without it workers
+// poll and the kicks are dropped.
+func startPusher(g *lifecycle.Group, app *App) {
 	conn := app.DB.Current()
-	if conn == nil {
-		return nil
+	if app.pusher == nil || conn == nil {
+		return
 	}
 	if _, err := nodepush.EnsureSecret(conn); err != nil {
 		log.Printf("node push disabled (workers poll): %v", err)
-		return nil
-	}
-	pusher := nodepush.NewPusher(leaseTTL(syncEvery))
-	for _, hook := range []*func() error{&app.Inbounds.OnChange, &app.Settings.OnChange} {
-		next := *hook
-		*hook = func() error {
-			pusher.Kick()
-			if next != nil {
-				return next()
-			}
-			return nil
-		}
-	}
-	if next := app.Inbounds.OnClientChange; next != nil {
-		app.Inbounds.OnClientChange = func(changes []inbound.ClientChange) error {
-			pusher.Kick()
-			return next(changes)
-		}
+		return
 	}
 	g.Go("push", func(ctx context.Context) error {
-		pusher.Run(ctx)
+		app.pusher.Run(ctx)
 		return nil
 	})
-	return pusher
 }
