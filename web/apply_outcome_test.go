@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mhsanaei/3x-ui/v2/config"
@@ -109,6 +111,57 @@ func TestConcurrentWritesEachReportTheirOwnApply(t *testing.T) {
 		}
 		if !bad.Msg.Success || bad.Msg.Applied == nil || *bad.Msg.Applied || !strings.Contains(bad.Msg.Reason, "knob: xray refused") {
 			t.Fatalf("the write whose apply failed must answer applied=false with its own reason: %s", bad.Raw)
+		}
+	})
+}
+
+// The app's fan-out runs, after every committed shared write: the push to
+// workers (a shared master only), the node's Xray apply, the subscription
+// server's reload, then the steps an integration adds; each step gets the
+// write's own change (client-only writes name their clients, settings
+// writes say so).
+func TestChangeFanoutOrderAndWhatEachWriteHandsIt(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		var mu sync.Mutex
+		var seen []sharedwrite.Change
+		observe := sharedwrite.Step{Name: "observe", Run: func(ch sharedwrite.Change) error {
+			mu.Lock()
+			seen = append(seen, ch)
+			mu.Unlock()
+			return nil
+		}}
+		env := newEnvWith(t, b, AppOptions{ChangeSteps: []sharedwrite.Step{observe}})
+		want := []string{"xray apply", "subscription settings", "observe"}
+		if env.app.Node.Shared() { // MariaDB: the master pushes to workers first
+			want = append([]string{"push to workers"}, want...)
+		}
+		if got := env.app.fanout.Steps(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("fan-out steps %v, want %v", got, want)
+		}
+		last := func() sharedwrite.Change {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(seen) == 0 {
+				t.Fatal("no write reached the fan-out")
+			}
+			return seen[len(seen)-1]
+		}
+		c := env.loggedIn()
+		in := c.api("POST", "inbounds/add", vlessInbound(freePort(t), vlessClient("a@x"))).expectOK()
+		if ch := last(); ch.Clients != nil || ch.Settings || ch.Post != ch.Pre+1 {
+			t.Fatalf("adding an inbound: %+v, want a structural change of one version", ch)
+		}
+		id := int(in.obj()["id"].(float64))
+		c.api("POST", "inbounds/addClient", map[string]any{"id": id,
+			"settings": mustJSON(map[string]any{"clients": []any{vlessClient("b@x")}})}).expectOK()
+		if ch := last(); len(ch.Clients) != 1 || len(ch.Clients[0].Written) != 1 || ch.Clients[0].Written[0].Email != "b@x" || ch.Settings {
+			t.Fatalf("adding a client: %+v, want the one client", ch)
+		}
+		if err := env.app.Settings.UpdateSettings(map[string]any{"subPort": freePort(t)}); err != nil {
+			t.Fatal(err)
+		}
+		if ch := last(); !ch.Settings || ch.Clients != nil {
+			t.Fatalf("a settings write: %+v, want Settings", ch)
 		}
 	})
 }
