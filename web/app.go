@@ -144,7 +144,6 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 		DB:       db,
 		Node:     node,
 		Users:    auth.NewUsers(db, node),
-		Backup:   ops.NewBackups(db, node),
 		Tokens:   auth.NewTokens(db, node),
 		TwoFA:    auth.NewTwoFactorService(db, node),
 		Limiter:  middleware.NewLoginLimiter(loginMaxFailures, loginWindow),
@@ -169,6 +168,7 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 	a.fanout = a.newFanout(opts.ChangeSteps)
 	a.Settings = settings.NewNotifying(db, node, a.fanout)
 	a.Inbounds = inbound.NewNotifying(db, node, a.fanout)
+	a.Backup = ops.NewBackupsNotifying(db, node, a.fanout)
 	a.Xray = xrayrun.NewXrayService(a.Settings, a.Inbounds, proc)
 	a.IPLimit = iplimit.NewIPLimitService(a.Xray, a.Settings, db)
 	a.Status = ops.NewServerService(a.Xray, db, node)
