@@ -29,6 +29,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/web/controller"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 	"github.com/mhsanaei/3x-ui/v2/web/nodepush"
+	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
@@ -75,8 +76,11 @@ type App struct {
 
 	push     pushSlot // the worker's wake-up route (push.go)
 	fanout   *sharedwrite.Fanout
-	pusher   *nodepush.Pusher // a shared master's push to workers; nil elsewhere
-	subs     subsSlot         // the subscription server, once Start made it
+	journal  *service.TrafficPendingStore // drained counters until flushed
+	sync     *service.NodeSyncService     // a worker's snapshot; every node's heartbeat
+	flush    *service.TrafficFlushService // journal -> database through the ledger
+	pusher   *nodepush.Pusher             // a shared master's push to workers; nil elsewhere
+	subs     subsSlot                     // the subscription server, once Start made it
 	mu       sync.Mutex
 	sessions *session.Manager
 	restart  func()
@@ -102,6 +106,9 @@ type AppOptions struct {
 	DB *database.Handle
 	// Node is this node's role; nil: read once from x-ui.json.
 	Node *cluster.Node
+	// TrafficJournal is the file drained counters wait in until flushed;
+	// default: config.GetTrafficPendingPath().
+	TrafficJournal string
 	// ChangeSteps run after the built-in steps of the change fan-out, in
 	// this order, after every committed shared write (what an integration
 	// adds; tests observe the fan-out with one).
@@ -169,14 +176,68 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 	a.Settings = settings.NewNotifying(db, node, a.fanout)
 	a.Inbounds = inbound.NewNotifying(db, node, a.fanout)
 	a.Backup = ops.NewBackupsNotifying(db, node, a.fanout)
-	a.Xray = xrayrun.NewXrayService(a.Settings, a.Inbounds, proc)
-	a.IPLimit = iplimit.NewIPLimitService(a.Xray, a.Settings, db)
+	a.buildNodeParts(proc, opts.TrafficJournal)
 	a.Status = ops.NewServerService(a.Xray, db, node)
 	a.Inbounds.Precheck = &inbound.XrayPrecheck{Binary: opts.XrayBinary, Running: a.Xray.RunningConfig}
 	a.Backup.Precheck = a.Inbounds.Precheck
 	a.Template = &xrayrun.XrayTemplateChecker{Binary: opts.XrayBinary, Inbounds: a.Inbounds, DB: db,
 		PanelPort: cfg.Port, LogFolder: config.GetLogFolder(), Running: a.Xray.RunningConfig}
 	return a, nil
+}
+
+// buildNodeParts makes Xray and the parts it is wired to, each handed
+// its dependencies once: drained counters go to the journal, which the
+// flush writes through the ledger; a worker's Xray config, email lookup
+// and IP limits come from its snapshot (the sync), a master's from the
+// database, and a master's reconciliation goes through the fan-out. The
+// sync reaches a.Xray (made last) only when it runs.
+func (a *App) buildNodeParts(proc *xray.Process, journalPath string) {
+	nodeCfg := a.Node.Config()
+	worker := nodeCfg.Role == config.NodeRoleWorker
+	if journalPath == "" {
+		journalPath = config.GetTrafficPendingPath()
+	}
+	a.journal = service.NewTrafficPendingStore(journalPath)
+	a.sync = service.NewNodeSyncServiceWith(service.NodeSyncDeps{
+		DB: a.DB, Node: nodeCfg, CachePath: config.GetSharedCachePath(),
+		Settings: a.Settings, Inbounds: a.Inbounds,
+		Apply:    func(s *service.SharedAccountsSnapshot) error { return a.Xray.ApplySharedSnapshot(s) },
+		Verify:   func(s *service.SharedAccountsSnapshot) error { return a.Xray.VerifySnapshot(s) },
+		Describe: a.describeNode,
+	})
+	flushDeps := service.FlushDeps{OnReconciled: a.reconciled}
+	xrayDeps := xrayrun.XrayDeps{}
+	var limits func() (map[string]int, error)
+	if worker {
+		flushDeps = service.FlushDeps{ResolveInbound: a.sync.InboundForEmail}
+		xrayDeps.ConfigSource = a.sync.CurrentConfig
+		limits = a.sync.CurrentLimits
+	}
+	a.flush = service.NewTrafficFlushServiceOn(a.DB, a.journal, a.Node, flushDeps)
+	xrayDeps.Sink = a.flush.CollectAll
+	a.Xray = xrayrun.NewXrayServiceWith(a.Settings, a.Inbounds, proc, xrayDeps)
+	a.IPLimit = iplimit.NewIPLimitServiceFrom(a.Xray, a.Settings, a.DB, limits)
+}
+
+// reconciled runs after the master's flush disabled or renewed clients:
+// a change like any write, through the same fan-out (push, Xray apply);
+// the fan-out logs a failure.
+func (a *App) reconciled() { _ = a.fanout.Changed(sharedwrite.Change{}) }
+
+// describeNode fills this node's runtime facts into its status row.
+func (a *App) describeNode(state *model.NodeState) {
+	state.XrayState, _ = a.Xray.GetXrayState()
+	state.ConfigHash = a.Xray.ConfigHash()
+	pending, _, dropped := a.journal.Stats()
+	state.PendingDeltas, state.DroppedDeltas = int64(pending), dropped
+	if o := a.Xray.LastApply(); !o.Applied && state.LastError == "" {
+		state.LastError = "xray apply: " + o.Reason
+	}
+	state.PendingBytes = a.journal.PendingBytes()
+	state.PanelVersion, state.XrayVersion = config.GetVersion(), a.Xray.GetXrayVersion()
+	if nodeCfg := a.Node.Config(); nodeCfg.Role == config.NodeRoleWorker {
+		state.PushURL = pushURL(nodeCfg, a.Cfg)
+	}
 }
 
 // newFanout is what every committed shared write triggers, in this order:

@@ -8,8 +8,6 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
-	"github.com/mhsanaei/3x-ui/v2/database/model"
-	"github.com/mhsanaei/3x-ui/v2/database/sharedwrite"
 	"github.com/mhsanaei/3x-ui/v2/util/lifecycle"
 	"github.com/mhsanaei/3x-ui/v2/util/loop"
 	"github.com/mhsanaei/3x-ui/v2/web/nodepush"
@@ -28,9 +26,10 @@ type nodeRuntime struct {
 	flush       *service.TrafficFlushService
 }
 
-// startNode wires traffic (and in shared mode the sync) for app and starts
-// their loops in g: the flush, then the sync (worker) or the push,
-// heartbeat and lease renewal (master). In every mode traffic goes
+// startNode takes the master lease (shared mode) and starts, in g, the
+// loops of the parts NewApp wired (buildNodeParts): the flush, then the
+// sync (worker) or the push, heartbeat and lease renewal (master). In
+// every mode traffic goes
 // Xray -> journal (traffic-pending.json) -> database through the flush
 // loop and the per-node ledger, so each byte counts exactly once; a worker
 // follows the shared version from its cached snapshot, a master records a
@@ -50,29 +49,13 @@ func startNode(g *lifecycle.Group, app *App, node config.NodeConfig, shared bool
 			}
 		}
 	}
-	store := service.NewTrafficPendingStore(config.GetTrafficPendingPath())
 	rt := &nodeRuntime{
 		db:          app.DB,
 		node:        node,
 		leaseHolder: leaseHolder,
-		flush:       service.NewTrafficFlushServiceOn(app.DB, store, app.Node),
-		sync:        service.NewNodeSyncService(app.DB, app.Xray, node, config.GetSharedCachePath()),
+		flush:       app.flush,
+		sync:        app.sync,
 	}
-	rt.sync.SetDescribe(func(state *model.NodeState) {
-		state.XrayState, _ = app.Xray.GetXrayState()
-		state.ConfigHash = app.Xray.ConfigHash()
-		pending, _, dropped := store.Stats()
-		state.PendingDeltas, state.DroppedDeltas = int64(pending), dropped
-		if o := app.Xray.LastApply(); !o.Applied && state.LastError == "" {
-			state.LastError = "xray apply: " + o.Reason
-		}
-		state.PendingBytes = store.PendingBytes()
-		state.PanelVersion, state.XrayVersion = config.GetVersion(), app.Xray.GetXrayVersion()
-		if node.Role == config.NodeRoleWorker {
-			state.PushURL = pushURL(node, app.Cfg)
-		}
-	})
-	app.Xray.SetTrafficSink(rt.flush.CollectAll)
 	// Before any loop applies a config: an Xray left by the previous panel
 	// is adopted and diffed, not restarted.
 	app.Xray.AdoptRunning()
@@ -82,9 +65,6 @@ func startNode(g *lifecycle.Group, app *App, node config.NodeConfig, shared bool
 		return nil
 	})
 	if node.Role == config.NodeRoleWorker {
-		app.Xray.SetConfigSource(rt.sync.CurrentConfig)
-		rt.flush.SetInboundResolver(rt.sync.InboundForEmail)
-		app.IPLimit.SetLimitSource(rt.sync.CurrentLimits)
 		app.push.set(nodepush.NewReceiver(app.DB, rt.sync.Wake))
 		// Build Xray before HTTP serves: the cached snapshot, then one
 		// sync attempt (the database may be away; the cache then stands).
@@ -95,9 +75,6 @@ func startNode(g *lifecycle.Group, app *App, node config.NodeConfig, shared bool
 		})
 	} else {
 		startPusher(g, app)
-		// Reconciled quotas and expiry are a change like any write: the
-		// same fan-out (push, Xray apply), its result logged there.
-		rt.flush.SetOnReconciled(func() { _ = app.fanout.Changed(sharedwrite.Change{}) })
 		if node.NodeID != "" {
 			g.Go("heartbeat", func(ctx context.Context) error {
 				rt.sync.RunHeartbeatLoop(ctx, syncEvery)

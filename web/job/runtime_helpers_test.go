@@ -67,18 +67,18 @@ func newRuntime(t *testing.T, b dbtest.Backend) *runtime {
 		Supervise:  true,
 	})
 	t.Cleanup(func() { proc.Stop() })
-	r.xray = xrayrun.NewXrayService(r.settings, r.inbounds, proc)
 	// Traffic as production runs it: Xray's counters drain into the journal,
 	// the flush writes them through the per-node ledger, the master's
 	// reconciliation disables or renews and Xray applies that.
 	journal := service.NewTrafficPendingStore(filepath.Join(dir, "traffic-pending.json"))
-	r.flush = service.NewTrafficFlushServiceFor(database.Process(), journal, "local", true)
-	r.flush.SetOnReconciled(func() {
-		if err := r.xray.ApplyFromDatabase(); err != nil {
-			t.Errorf("apply after reconciliation: %v", err)
-		}
+	r.flush = service.NewTrafficFlushServiceWith(database.Process(), journal, "local", true, service.FlushDeps{
+		OnReconciled: func() {
+			if err := r.xray.ApplyFromDatabase(); err != nil {
+				t.Errorf("apply after reconciliation: %v", err)
+			}
+		},
 	})
-	r.xray.SetTrafficSink(r.flush.CollectAll)
+	r.xray = xrayrun.NewXrayServiceWith(r.settings, r.inbounds, proc, xrayrun.XrayDeps{Sink: r.flush.CollectAll})
 	if err := r.xray.Start(); err != nil {
 		t.Fatalf("start xray: %v", err)
 	}
