@@ -5,56 +5,43 @@ import (
 	"strings"
 
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/sharedwrite"
 	"gorm.io/gorm"
 )
 
 // ClientChange is a committed write that changed only clients of one
-// inbound: Xray applies it user by user, without rendering and diffing
-// the whole config (which costs O(all clients) per edit).
-type ClientChange struct {
-	InboundID      int
-	Tag            string
-	Protocol       model.Protocol
-	Method         string // the inbound's shadowsocks method
-	InboundEnabled bool
-	// Removed are emails no longer in the inbound.
-	Removed []string
-	// Written are clients added or replaced, as now stored.
-	Written []WrittenClient
-
-	removedIDs, addedIDs []string // client ids, for the id cache
-}
+// inbound (see sharedwrite.ClientChange).
+type ClientChange = sharedwrite.ClientChange
 
 // WrittenClient is one client as a write stored it.
-type WrittenClient struct {
-	Email    string
-	Replaces string // email of the client it replaced ("" for an add)
-	Enable   bool   // served by Xray (client and its traffic row enabled)
-	Raw      json.RawMessage
-}
+type WrittenClient = sharedwrite.WrittenClient
 
 // writeClients is write for client-only changes: fn returns what changed;
-// the change log gets one entry per client and OnClientChange (when set)
-// gets the changes instead of OnChange.
+// the change log gets one entry per client and the fan-out gets the
+// changes, so Xray applies them user by user.
 func (s *InboundService) writeClients(fn func(tx *gorm.DB, pre int64) ([]ClientChange, error)) error {
-	var changes []ClientChange
-	return s.writeLogged(func(tx *gorm.DB, pre int64) ([]model.SharedChange, error) {
-		var err error
-		changes, err = fn(tx, pre)
-		return changeLog(changes), err
-	}, func(pre, post int64) {
-		if len(changes) == 1 && clientKeyField(changes[0].Protocol) == "id" {
-			ch := changes[0]
-			s.owners().committed(pre, post, ch.InboundID, ch.removedIDs, ch.addedIDs)
-		} else {
-			s.owners().invalidate()
+	ch, err := s.writes.Commit(func(tx *gorm.DB, ch *sharedwrite.Change) error {
+		changes, err := fn(tx, ch.Pre)
+		if err != nil {
+			return err
 		}
-		if s.OnClientChange != nil {
-			s.receipt.Record(s.OnClientChange(changes))
-		} else {
-			s.notifyChange(pre, post)
+		ch.Clients, ch.Log = changes, changeLog(changes)
+		if ch.Clients == nil {
+			ch.Clients = []ClientChange{} // client-only even when nothing changed
 		}
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	if len(ch.Clients) == 1 && clientKeyField(ch.Clients[0].Protocol) == "id" {
+		c := ch.Clients[0]
+		s.owners().committed(ch.Pre, ch.Post, c.InboundID, c.RemovedIDs, c.AddedIDs)
+	} else {
+		s.owners().invalidate()
+	}
+	s.writes.Announce(s.receipt, ch)
+	return nil
 }
 
 // changeLog turns client changes into change-log entries.
@@ -77,7 +64,7 @@ func changeLog(changes []ClientChange) []model.SharedChange {
 func newClientChange(in *model.Inbound, method string, clients []Client, raws []json.RawMessage, replaces []string) ClientChange {
 	ch := ClientChange{InboundID: in.Id, Tag: in.Tag, Protocol: in.Protocol, Method: method, InboundEnabled: in.Enable}
 	for i := range clients {
-		ch.addedIDs = append(ch.addedIDs, clients[i].ID)
+		ch.AddedIDs = append(ch.AddedIDs, clients[i].ID)
 		w := WrittenClient{Email: clients[i].Email, Enable: clients[i].Enable, Raw: raws[i]}
 		if i < len(replaces) {
 			w.Replaces = replaces[i]

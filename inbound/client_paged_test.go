@@ -9,6 +9,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/sharedwrite"
 	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/errs/errstest"
@@ -118,8 +119,7 @@ func TestBulkClients(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
 		changes := 0
-		s := New(database.Process(), cluster.NodeFromJSON())
-		s.OnChange = func() error { changes++; return nil }
+		s := NewNotifying(database.Process(), cluster.NodeFromJSON(), sharedwrite.NotifierFunc(func(sharedwrite.Change) error { changes++; return nil }))
 		var vl, tr []map[string]any
 		for i := range 4 {
 			vl = append(vl, inboundtest.Client(model.VLESS, fmt.Sprintf("v%d", i)))

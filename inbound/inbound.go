@@ -12,6 +12,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/sharedwrite"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"gorm.io/gorm"
@@ -23,20 +24,14 @@ import (
 const SQLChunk = 1000
 
 // InboundService owns inbounds, their clients and the client_traffics rows
-// that mirror them. The zero value is ready to use.
+// that mirror them.
 type InboundService struct {
-	// OnChange, when set, runs after every committed change that may alter
-	// the Xray config (the XrayService applies the new state from it) and
-	// returns that apply's result.
-	OnChange func() error
-	// OnClientChange, when set, runs instead of OnChange after a write that
-	// changed only clients, with what changed (see ClientChange).
-	OnClientChange func([]ClientChange) error
 	// Precheck, when set, has Xray test every structural write before commit.
 	Precheck *XrayPrecheck
 
-	db   *database.Handle
-	node *cluster.Node // refuses writes on a worker
+	db     *database.Handle
+	node   *cluster.Node      // refuses writes on a worker
+	writes sharedwrite.Writer // every write: guard, tx, bump, fan-out
 
 	idsOnce sync.Once
 	ids     *idOwners        // see client_ids.go; shared with WithReceipt views
@@ -44,20 +39,28 @@ type InboundService struct {
 }
 
 // New is the inbounds and their clients in db, written only when node is
-// a master.
+// a master; its writes tell nobody (see NewNotifying).
 func New(db *database.Handle, node *cluster.Node) *InboundService {
-	return &InboundService{db: db, node: node}
+	return NewNotifying(db, node, nil)
 }
 
-// WithReceipt is s for one caller's writes: the same database, role, hooks,
-// precheck and caches, and each write's apply result recorded in r, so the
-// caller learns its own write's outcome even while other writes apply.
+// NewNotifying is New whose committed writes are handed to notify (the
+// app's fan-out: Xray apply, push, subscriptions), which returns each
+// write's own apply outcome.
+func NewNotifying(db *database.Handle, node *cluster.Node, notify sharedwrite.Notifier) *InboundService {
+	return &InboundService{db: db, node: node, writes: sharedwrite.New(db, node, notify)}
+}
+
+// WithReceipt is s for one caller's writes: the same database, role,
+// fan-out, precheck and caches, and each write's apply result recorded in
+// r, so the caller learns its own write's outcome even while other writes
+// apply.
 func (s *InboundService) WithReceipt(r *applied.Receipt) *InboundService {
-	return &InboundService{db: s.db, node: s.node, OnChange: s.OnChange, OnClientChange: s.OnClientChange,
+	return &InboundService{db: s.db, node: s.node, writes: s.writes,
 		Precheck: s.Precheck, ids: s.owners(), receipt: r}
 }
 
-// owners is the client-id cache (made on first use: the zero value works).
+// owners is the client-id cache (made on first use).
 func (s *InboundService) owners() *idOwners {
 	s.idsOnce.Do(func() {
 		if s.ids == nil {
@@ -67,67 +70,29 @@ func (s *InboundService) owners() *idOwners {
 	return s.ids
 }
 
-// write runs fn as one shared write: master only, one transaction, the
-// shared version bumped just before commit, OnChange after commit. fn may
-// run again when MariaDB resolves a deadlock by aborting it, so it must
-// start from the database's state, not from what a failed attempt left.
-// The write logs no change entry, so workers reload their full snapshot.
+// write runs fn as one shared write (see sharedwrite.Writer.Commit) that
+// logs no change entry, so workers reload their full snapshot, and Xray
+// applies the new state whole.
 func (s *InboundService) write(fn func(tx *gorm.DB) error) error {
-	return s.writeLogged(func(tx *gorm.DB, _ int64) ([]model.SharedChange, error) { return nil, fn(tx) }, s.notifyChange)
-}
-
-func (s *InboundService) notifyChange(_, _ int64) {
-	if s.OnChange != nil {
-		s.receipt.Record(s.OnChange())
-	}
+	return s.writeLogged(func(tx *gorm.DB, _ int64) ([]model.SharedChange, error) { return nil, fn(tx) })
 }
 
 // writeLogged is write where fn (given the shared version before the
 // write) also returns the change-log entries of its write, stored under
-// the bumped version in the same transaction; after runs once the
-// transaction has committed, with the versions before and after.
-func (s *InboundService) writeLogged(fn func(tx *gorm.DB, pre int64) ([]model.SharedChange, error), after func(pre, post int64)) error {
-	if err := s.node.RequireMaster(); err != nil {
+// the bumped version in the same transaction.
+func (s *InboundService) writeLogged(fn func(tx *gorm.DB, pre int64) ([]model.SharedChange, error)) error {
+	_, err := s.writes.Write(s.receipt, func(tx *gorm.DB, ch *sharedwrite.Change) error {
+		var err error
+		ch.Log, err = fn(tx, ch.Pre)
 		return err
-	}
-	conn, err := s.db.DB()
-	if err != nil {
-		return err
-	}
-	var pre, post int64
-	err = database.RetryOnDeadlock(func() error {
-		return conn.Transaction(func(tx *gorm.DB) error {
-			var err error
-			if pre, err = database.GetSharedAccountsVersion(tx); err != nil {
-				return err
-			}
-			changes, err := fn(tx, pre)
-			if err != nil {
-				return err
-			}
-			if err := database.BumpSharedAccountsVersion(tx); err != nil {
-				return err
-			}
-			post, err = database.LogSharedChanges(tx, changes)
-			return err
-		}, TxOptions(conn))
 	})
-	if err != nil {
-		return err
-	}
-	after(pre, post)
-	return nil
+	return err
 }
 
 // TxOptions asks MariaDB for READ COMMITTED: every read-modify-write here
 // locks its inbound row explicitly, and REPEATABLE READ's gap locks would
 // only make bulk counter updates block (and deadlock with) client inserts.
-func TxOptions(conn *gorm.DB) *sql.TxOptions {
-	if database.DialectOf(conn).IsMySQL() {
-		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
-	}
-	return nil
-}
+func TxOptions(conn *gorm.DB) *sql.TxOptions { return sharedwrite.TxOptions(conn) }
 
 // GetAllInbounds returns every inbound with its client_traffics rows.
 func (s *InboundService) GetAllInbounds() ([]*model.Inbound, error) {
@@ -375,7 +340,7 @@ func (s *InboundService) UpdateInbound(in *model.Inbound) (*model.Inbound, error
 func (s *InboundService) DelInbound(id int) error {
 	return s.writeLogged(func(tx *gorm.DB, _ int64) ([]model.SharedChange, error) {
 		return []model.SharedChange{{Kind: model.ChangeInbound, InboundId: id}}, delInboundRows(tx, id)
-	}, s.notifyChange)
+	})
 }
 
 func delInboundRows(tx *gorm.DB, id int) error {

@@ -264,7 +264,7 @@ func (s *InboundService) UpdateInboundClient(data *model.Inbound, clientId strin
 			return nil, err
 		}
 		ch := newClientChange(in, method, clients, norm, []string{ids[idx].Email})
-		ch.removedIDs = []string{ids[idx].ID}
+		ch.RemovedIDs = []string{ids[idx].ID}
 		return []ClientChange{ch}, nil
 	})
 }
@@ -332,7 +332,7 @@ func (s *InboundService) delClient(inboundId int, value string, byEmail bool) er
 			return nil, err
 		}
 		ch := newClientChange(in, doc.str("method"), nil, nil, nil)
-		ch.Removed, ch.removedIDs = []string{email}, []string{ids[idx].ID}
+		ch.Removed, ch.RemovedIDs = []string{email}, []string{ids[idx].ID}
 		return []ClientChange{ch}, nil
 	})
 }

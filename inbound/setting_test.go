@@ -13,6 +13,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/sharedwrite"
 	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/errs/errstest"
@@ -63,8 +64,7 @@ func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		testdb.Open(t, b)
 		changes := 0
-		s := settings.New(database.Process(), cluster.NodeFromJSON())
-		s.OnChange = func() error { changes++; return nil }
+		s := settings.NewNotifying(database.Process(), cluster.NodeFromJSON(), sharedwrite.NotifierFunc(func(sharedwrite.Change) error { changes++; return nil }))
 		all, err := s.GetAllSettings()
 		if err != nil || !reflect.DeepEqual(all, settings.SettingDefaults()) {
 			t.Fatalf("fresh settings differ from defaults: %v", err)

@@ -115,7 +115,7 @@ func (s *InboundService) writeStructural(in *model.Inbound, fn func(tx *gorm.DB)
 			return nil, err
 		}
 		return []model.SharedChange{{Kind: model.ChangeInbound, InboundId: in.Id}}, nil
-	}, s.notifyChange)
+	})
 }
 
 // validateInboundHardening: the checks beyond shape that keep Xray up.

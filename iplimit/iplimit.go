@@ -76,8 +76,15 @@ func NewIPLimitService(xraySvc *xrayrun.XrayService, settings *settings.SettingS
 	}
 }
 
-// SetLimitSource replaces where limits come from (a worker's snapshot).
-func (s *IPLimitService) SetLimitSource(fn func() (map[string]int, error)) { s.limits = fn }
+// NewIPLimitServiceFrom is NewIPLimitService whose limits come from
+// limits (a worker's snapshot) instead of the database.
+func NewIPLimitServiceFrom(xraySvc *xrayrun.XrayService, settings *settings.SettingService, db *database.Handle, limits func() (map[string]int, error)) *IPLimitService {
+	s := NewIPLimitService(xraySvc, settings, db)
+	if limits != nil {
+		s.limits = limits
+	}
+	return s
+}
 
 // LimitsFromInbounds extracts email -> limitIp (> 0) from inbound settings.
 func LimitsFromInbounds(inbounds []*model.Inbound, err error) (map[string]int, error) {

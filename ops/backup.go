@@ -17,7 +17,9 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/sharedwrite"
 	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/util/applied"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/schema"
@@ -61,13 +63,28 @@ type BackupService struct {
 	// Precheck, when set, has Xray test the imported state before commit.
 	Precheck *inbound.XrayPrecheck
 
-	db   *database.Handle
-	node *cluster.Node // refuses imports on a worker
+	db      *database.Handle
+	node    *cluster.Node      // refuses imports on a worker
+	writes  sharedwrite.Writer // an import is one shared write
+	receipt *applied.Receipt   // set on a WithReceipt view only
 }
 
-// NewBackups exports and imports db; imports only when node is a master.
+// NewBackups exports and imports db; imports only when node is a master,
+// and tell nobody (see NewBackupsNotifying).
 func NewBackups(db *database.Handle, node *cluster.Node) *BackupService {
-	return &BackupService{db: db, node: node}
+	return NewBackupsNotifying(db, node, nil)
+}
+
+// NewBackupsNotifying is NewBackups whose committed imports are handed to
+// notify (the app's fan-out), which returns the import's apply outcome.
+func NewBackupsNotifying(db *database.Handle, node *cluster.Node, notify sharedwrite.Notifier) *BackupService {
+	return &BackupService{db: db, node: node, writes: sharedwrite.New(db, node, notify)}
+}
+
+// WithReceipt is s for one caller's import: the same database, role,
+// fan-out and precheck, and the import's apply result recorded in r.
+func (s *BackupService) WithReceipt(r *applied.Receipt) *BackupService {
+	return &BackupService{Precheck: s.Precheck, db: s.db, node: s.node, writes: s.writes, receipt: r}
 }
 
 // CreateBackup writes a consistent backup to a temp file: VACUUM INTO for
@@ -174,7 +191,10 @@ func (s *BackupService) importBackup(r io.Reader, dryRun bool) (report *ImportRe
 		return nil, err
 	}
 	report.DryRun = dryRun
-	err = live.Transaction(func(tx *gorm.DB) error {
+	// A shared write: workers notice the new data by the version bump in
+	// the same transaction, and the fan-out applies it (Xray, push,
+	// subscription settings).
+	_, err = s.writes.Write(s.receipt, func(tx *gorm.DB, ch *sharedwrite.Change) error {
 		if err := replaceTables(src, tx); err != nil {
 			return err
 		}
@@ -184,9 +204,8 @@ func (s *BackupService) importBackup(r io.Reader, dryRun bool) (report *ImportRe
 		if dryRun {
 			return errDryRun
 		}
-		// Workers must notice: announce the new data with the version bump
-		// in the same transaction.
-		return database.BumpSharedAccountsVersion(tx)
+		ch.Settings = true
+		return nil
 	})
 	return report, err
 }

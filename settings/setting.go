@@ -15,6 +15,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/sharedwrite"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -31,25 +32,29 @@ var DefaultXrayTemplate string
 // SettingService reads and writes the shared settings table. Every write is
 // a shared write: master only, and it bumps shared_accounts_version.
 type SettingService struct {
-	db   *database.Handle
-	node *cluster.Node // refuses writes on a worker
-
-	// OnChange, when set, runs after every committed write and returns the
-	// result of the Xray apply it made.
-	OnChange func() error
+	db     *database.Handle
+	node   *cluster.Node      // refuses writes on a worker
+	writes sharedwrite.Writer // every write: guard, tx, bump, fan-out
 
 	receipt *applied.Receipt // set on a WithReceipt view only
 }
 
 // WithReceipt is s for one caller's writes: the same database, role and
-// hook, and each write's apply result recorded in r.
+// fan-out, and each write's apply result recorded in r.
 func (s *SettingService) WithReceipt(r *applied.Receipt) *SettingService {
-	return &SettingService{db: s.db, node: s.node, OnChange: s.OnChange, receipt: r}
+	return &SettingService{db: s.db, node: s.node, writes: s.writes, receipt: r}
 }
 
-// New is the settings table of db, written only when node is a master.
+// New is the settings table of db, written only when node is a master;
+// its writes tell nobody (see NewNotifying).
 func New(db *database.Handle, node *cluster.Node) *SettingService {
-	return &SettingService{db: db, node: node}
+	return NewNotifying(db, node, nil)
+}
+
+// NewNotifying is New whose committed writes are handed to notify (the
+// app's fan-out), which returns each write's own apply outcome.
+func NewNotifying(db *database.Handle, node *cluster.Node, notify sharedwrite.Notifier) *SettingService {
+	return &SettingService{db: db, node: node, writes: sharedwrite.New(db, node, notify)}
 }
 
 // settingKeyIs matches settings.key without writing the reserved word raw.
@@ -179,10 +184,6 @@ func (s *SettingService) UpdateSettings(values map[string]any) error {
 	if err := s.node.RequireMaster(); err != nil {
 		return err
 	}
-	conn, err := s.db.DB()
-	if err != nil {
-		return err
-	}
 	keys := make([]string, 0, len(values))
 	for k := range values {
 		keys = append(keys, k)
@@ -193,7 +194,8 @@ func (s *SettingService) UpdateSettings(values map[string]any) error {
 			return errs.Invalid(k, "unknown setting")
 		}
 	}
-	err = conn.Transaction(func(tx *gorm.DB) error {
+	_, err := s.writes.Write(s.receipt, func(tx *gorm.DB, ch *sharedwrite.Change) error {
+		ch.Settings = true
 		rows := make([]model.Setting, 0, len(keys))
 		for _, k := range keys {
 			v, err := settingDefs[k].normalize(tx, k, values[k])
@@ -211,41 +213,18 @@ func (s *SettingService) UpdateSettings(values map[string]any) error {
 				return err
 			}
 		}
-		return database.BumpSharedAccountsVersion(tx)
+		return nil
 	})
-	if err != nil {
-		return err
-	}
-	s.notifyChange()
-	return nil
+	return err
 }
 
 // ResetSettings deletes every stored setting so all read as defaults.
 func (s *SettingService) ResetSettings() error {
-	if err := s.node.RequireMaster(); err != nil {
-		return err
-	}
-	conn, err := s.db.DB()
-	if err != nil {
-		return err
-	}
-	err = conn.Transaction(func(tx *gorm.DB) error {
-		if err := tx.Where("1 = 1").Delete(&model.Setting{}).Error; err != nil {
-			return err
-		}
-		return database.BumpSharedAccountsVersion(tx)
+	_, err := s.writes.Write(s.receipt, func(tx *gorm.DB, ch *sharedwrite.Change) error {
+		ch.Settings = true
+		return tx.Where("1 = 1").Delete(&model.Setting{}).Error
 	})
-	if err != nil {
-		return err
-	}
-	s.notifyChange()
-	return nil
-}
-
-func (s *SettingService) notifyChange() {
-	if s.OnChange != nil {
-		s.receipt.Record(s.OnChange())
-	}
+	return err
 }
 
 // TemplateInbound is the part of a template inbound that reserves a port/tag.

@@ -9,6 +9,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/sharedwrite"
 	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/errs/errstest"
@@ -106,8 +107,7 @@ func TestFlushDisablesDepletedAndExpired(t *testing.T) {
 		testdb.Open(t, b)
 		pipe := newPipeline(t)
 		changes := 0
-		s := inbound.New(database.Process(), cluster.NodeFromJSON())
-		s.OnChange = func() error { changes++; return nil }
+		s := inbound.NewNotifying(database.Process(), cluster.NodeFromJSON(), sharedwrite.NotifierFunc(func(sharedwrite.Change) error { changes++; return nil }))
 		quota, expired, fine := inboundtest.Client(model.VLESS, "quota"), inboundtest.Client(model.VLESS, "expired"), inboundtest.Client(model.VLESS, "fine")
 		quota["totalGB"] = 1000
 		expired["expiryTime"] = time.Now().Add(-time.Minute).UnixMilli()
@@ -126,9 +126,9 @@ func TestFlushDisablesDepletedAndExpired(t *testing.T) {
 			t.Fatalf("need=%v err=%v", need, err)
 		}
 		// The flush reports the change (production applies Xray from the
-		// flush's reconciled hook) instead of calling OnChange itself.
+		// flush's reconciled hook) instead of notifying the store's fan-out.
 		if testdb.Version(t) != v0+1 || changes != c0 {
-			t.Fatalf("version %d->%d changes %d->%d; want one bump and no OnChange", v0, testdb.Version(t), c0, changes)
+			t.Fatalf("version %d->%d changes %d->%d; want one bump and no notification", v0, testdb.Version(t), c0, changes)
 		}
 		rows := testdb.Rows(t, in.Id)
 		clients := clientsOf(t, in.Id)

@@ -62,8 +62,9 @@ type pipeline struct {
 
 func newPipeline(t testing.TB) *pipeline {
 	journal := service.NewTrafficPendingStore(filepath.Join(t.TempDir(), "traffic-pending.json"))
-	p := &pipeline{flush: service.NewTrafficFlushServiceFor(database.Process(), journal, "local", cluster.IsMaster())}
-	p.flush.SetOnReconciled(func() { p.changed.Store(true) })
+	p := &pipeline{}
+	p.flush = service.NewTrafficFlushServiceWith(database.Process(), journal, "local", cluster.IsMaster(),
+		service.FlushDeps{OnReconciled: func() { p.changed.Store(true) }})
 	return p
 }
 

@@ -5,7 +5,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io/fs"
-	"log"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,6 +20,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/sharedwrite"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/iplimit"
 	"github.com/mhsanaei/3x-ui/v2/logging"
@@ -29,6 +29,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/web/controller"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 	"github.com/mhsanaei/3x-ui/v2/web/nodepush"
+	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
@@ -74,6 +75,12 @@ type App struct {
 	bodyRate middleware.BodyRate
 
 	push     pushSlot // the worker's wake-up route (push.go)
+	fanout   *sharedwrite.Fanout
+	journal  *service.TrafficPendingStore // drained counters until flushed
+	sync     *service.NodeSyncService     // a worker's snapshot; every node's heartbeat
+	flush    *service.TrafficFlushService // journal -> database through the ledger
+	pusher   *nodepush.Pusher             // a shared master's push to workers; nil elsewhere
+	subs     subsSlot                     // the subscription server, once Start made it
 	mu       sync.Mutex
 	sessions *session.Manager
 	restart  func()
@@ -99,6 +106,13 @@ type AppOptions struct {
 	DB *database.Handle
 	// Node is this node's role; nil: read once from x-ui.json.
 	Node *cluster.Node
+	// TrafficJournal is the file drained counters wait in until flushed;
+	// default: config.GetTrafficPendingPath().
+	TrafficJournal string
+	// ChangeSteps run after the built-in steps of the change fan-out, in
+	// this order, after every committed shared write (what an integration
+	// adds; tests observe the fan-out with one).
+	ChangeSteps []sharedwrite.Step
 }
 
 // XrayBinaryPath is the Xray binary in XUI_BIN_FOLDER (3x-ui's naming).
@@ -136,10 +150,7 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 		Cfg:      cfg,
 		DB:       db,
 		Node:     node,
-		Settings: settings.New(db, node),
 		Users:    auth.NewUsers(db, node),
-		Inbounds: inbound.New(db, node),
-		Backup:   ops.NewBackups(db, node),
 		Tokens:   auth.NewTokens(db, node),
 		TwoFA:    auth.NewTwoFactorService(db, node),
 		Limiter:  middleware.NewLoginLimiter(loginMaxFailures, loginWindow),
@@ -155,31 +166,109 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 	proc := xray.NewProcess(xray.ProcessOptions{
 		BinaryPath: opts.XrayBinary, ConfigPath: opts.XrayConfigPath, Supervise: true, Detach: opts.DetachXray,
 	})
-	a.Xray = xrayrun.NewXrayService(a.Settings, a.Inbounds, proc)
-	// The applies return their result: a write's caller reports its own.
-	apply := func() error {
-		err := a.Xray.ApplyFromDatabase()
-		if err != nil {
-			log.Printf("xray: apply change: %v", err)
-		}
-		return err
+	if node.Shared() && node.IsMaster() {
+		syncEvery := time.Duration(node.Config().SyncIntervalSeconds) * time.Second
+		a.pusher = nodepush.NewPusher(leaseTTL(syncEvery))
 	}
-	a.Inbounds.OnChange = apply
-	a.Inbounds.OnClientChange = func(changes []inbound.ClientChange) error {
-		err := a.Xray.ApplyClientChanges(changes)
-		if err != nil {
-			log.Printf("xray: apply client change: %v", err)
-		}
-		return err
-	}
-	a.Settings.OnChange = apply
-	a.IPLimit = iplimit.NewIPLimitService(a.Xray, a.Settings, db)
+	// One fan-out for every shared write, built before the stores that
+	// announce to it; its Xray step reaches a.Xray, made right after them.
+	a.fanout = a.newFanout(opts.ChangeSteps)
+	a.Settings = settings.NewNotifying(db, node, a.fanout)
+	a.Inbounds = inbound.NewNotifying(db, node, a.fanout)
+	a.Backup = ops.NewBackupsNotifying(db, node, a.fanout)
+	a.buildNodeParts(proc, opts.TrafficJournal)
 	a.Status = ops.NewServerService(a.Xray, db, node)
 	a.Inbounds.Precheck = &inbound.XrayPrecheck{Binary: opts.XrayBinary, Running: a.Xray.RunningConfig}
 	a.Backup.Precheck = a.Inbounds.Precheck
 	a.Template = &xrayrun.XrayTemplateChecker{Binary: opts.XrayBinary, Inbounds: a.Inbounds, DB: db,
 		PanelPort: cfg.Port, LogFolder: config.GetLogFolder(), Running: a.Xray.RunningConfig}
 	return a, nil
+}
+
+// buildNodeParts makes Xray and the parts it is wired to, each handed
+// its dependencies once: drained counters go to the journal, which the
+// flush writes through the ledger; a worker's Xray config, email lookup
+// and IP limits come from its snapshot (the sync), a master's from the
+// database, and a master's reconciliation goes through the fan-out. The
+// sync reaches a.Xray (made last) only when it runs.
+func (a *App) buildNodeParts(proc *xray.Process, journalPath string) {
+	nodeCfg := a.Node.Config()
+	worker := nodeCfg.Role == config.NodeRoleWorker
+	if journalPath == "" {
+		journalPath = config.GetTrafficPendingPath()
+	}
+	a.journal = service.NewTrafficPendingStore(journalPath)
+	a.sync = service.NewNodeSyncServiceWith(service.NodeSyncDeps{
+		DB: a.DB, Node: nodeCfg, CachePath: config.GetSharedCachePath(),
+		Settings: a.Settings, Inbounds: a.Inbounds,
+		Apply:    func(s *service.SharedAccountsSnapshot) error { return a.Xray.ApplySharedSnapshot(s) },
+		Verify:   func(s *service.SharedAccountsSnapshot) error { return a.Xray.VerifySnapshot(s) },
+		Describe: a.describeNode,
+	})
+	flushDeps := service.FlushDeps{OnReconciled: a.reconciled}
+	xrayDeps := xrayrun.XrayDeps{}
+	var limits func() (map[string]int, error)
+	if worker {
+		flushDeps = service.FlushDeps{ResolveInbound: a.sync.InboundForEmail}
+		xrayDeps.ConfigSource = a.sync.CurrentConfig
+		limits = a.sync.CurrentLimits
+	}
+	a.flush = service.NewTrafficFlushServiceOn(a.DB, a.journal, a.Node, flushDeps)
+	xrayDeps.Sink = a.flush.CollectAll
+	a.Xray = xrayrun.NewXrayServiceWith(a.Settings, a.Inbounds, proc, xrayDeps)
+	a.IPLimit = iplimit.NewIPLimitServiceFrom(a.Xray, a.Settings, a.DB, limits)
+}
+
+// reconciled runs after the master's flush disabled or renewed clients:
+// a change like any write, through the same fan-out (push, Xray apply);
+// the fan-out logs a failure.
+func (a *App) reconciled() { _ = a.fanout.Changed(sharedwrite.Change{}) }
+
+// describeNode fills this node's runtime facts into its status row.
+func (a *App) describeNode(state *model.NodeState) {
+	state.XrayState, _ = a.Xray.GetXrayState()
+	state.ConfigHash = a.Xray.ConfigHash()
+	pending, _, dropped := a.journal.Stats()
+	state.PendingDeltas, state.DroppedDeltas = int64(pending), dropped
+	if o := a.Xray.LastApply(); !o.Applied && state.LastError == "" {
+		state.LastError = "xray apply: " + o.Reason
+	}
+	state.PendingBytes = a.journal.PendingBytes()
+	state.PanelVersion, state.XrayVersion = config.GetVersion(), a.Xray.GetXrayVersion()
+	if nodeCfg := a.Node.Config(); nodeCfg.Role == config.NodeRoleWorker {
+		state.PushURL = pushURL(nodeCfg, a.Cfg)
+	}
+}
+
+// newFanout is what every committed shared write triggers, in this order:
+// the push that wakes live workers (a shared master only; it runs in the
+// background, so workers start their sync while the master applies), the
+// node's own Xray apply, whose result is the write's outcome, then the
+// subscription server re-reading its settings (settings writes only),
+// then the extra steps.
+func (a *App) newFanout(extra []sharedwrite.Step) *sharedwrite.Fanout {
+	var push func(sharedwrite.Change) error
+	if a.pusher != nil {
+		push = func(sharedwrite.Change) error {
+			a.pusher.Kick()
+			return nil
+		}
+	}
+	steps := []sharedwrite.Step{
+		{Name: "push to workers", Run: push},
+		{Name: "xray apply", Outcome: true, Run: a.applyChange},
+		{Name: "subscription settings", Run: a.subs.changed},
+	}
+	return sharedwrite.NewFanout(append(steps, extra...)...)
+}
+
+// applyChange applies a committed change to this node's Xray: client by
+// client for a client-only write, the whole config otherwise.
+func (a *App) applyChange(ch sharedwrite.Change) error {
+	if ch.Clients != nil {
+		return a.Xray.ApplyClientChanges(ch.Clients)
+	}
+	return a.Xray.ApplyFromDatabase()
 }
 
 // ensureSecret returns the configured secret, or creates and stores one.

@@ -4,13 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/sharedwrite"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 )
@@ -57,7 +60,23 @@ func TestWriteWhoseApplyFailsAnswersAppliedFalse(t *testing.T) {
 // "last apply" would have told it applied=true.
 func TestConcurrentWritesEachReportTheirOwnApply(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		env := newEnv(t, b)
+		emailOf := func(changes []inbound.ClientChange) string {
+			if len(changes) == 1 && len(changes[0].Written) == 1 {
+				return changes[0].Written[0].Email
+			}
+			return ""
+		}
+		// A fan-out step after the Xray apply holds the refused write
+		// until the other write applied and answered.
+		refusedApplied, okAnswered := make(chan struct{}), make(chan struct{})
+		hold := sharedwrite.Step{Name: "hold the refused write", Run: func(ch sharedwrite.Change) error {
+			if emailOf(ch.Clients) == "refused@x" {
+				close(refusedApplied)
+				<-okAnswered
+			}
+			return nil
+		}}
+		env := newEnvWith(t, b, AppOptions{ChangeSteps: []sharedwrite.Step{hold}})
 		tpl := strings.Replace(settings.DefaultXrayTemplate, "62789", fmt.Sprint(freePort(t)), 1)
 		if err := env.app.Settings.SetXrayConfigTemplate(tpl); err != nil {
 			t.Fatal(err)
@@ -71,27 +90,11 @@ func TestConcurrentWritesEachReportTheirOwnApply(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = env.app.Xray.StopXray() })
 
-		emailOf := func(changes []inbound.ClientChange) string {
-			if len(changes) == 1 && len(changes[0].Written) == 1 {
-				return changes[0].Written[0].Email
-			}
-			return ""
-		}
 		env.app.Xray.Knobs.ClientApply = func(changes []inbound.ClientChange) error {
 			if emailOf(changes) == "refused@x" {
 				return errors.New("knob: xray refused this user")
 			}
 			return nil
-		}
-		refusedApplied, okAnswered := make(chan struct{}), make(chan struct{})
-		apply := env.app.Inbounds.OnClientChange
-		env.app.Inbounds.OnClientChange = func(changes []inbound.ClientChange) error {
-			err := apply(changes)
-			if emailOf(changes) == "refused@x" {
-				close(refusedApplied)
-				<-okAnswered // the other write applies and answers meanwhile
-			}
-			return err
 		}
 		addClient := func(email string) *resp {
 			return c.api("POST", "inbounds/addClient", map[string]any{"id": id,
@@ -108,6 +111,57 @@ func TestConcurrentWritesEachReportTheirOwnApply(t *testing.T) {
 		}
 		if !bad.Msg.Success || bad.Msg.Applied == nil || *bad.Msg.Applied || !strings.Contains(bad.Msg.Reason, "knob: xray refused") {
 			t.Fatalf("the write whose apply failed must answer applied=false with its own reason: %s", bad.Raw)
+		}
+	})
+}
+
+// The app's fan-out runs, after every committed shared write: the push to
+// workers (a shared master only), the node's Xray apply, the subscription
+// server's reload, then the steps an integration adds; each step gets the
+// write's own change (client-only writes name their clients, settings
+// writes say so).
+func TestChangeFanoutOrderAndWhatEachWriteHandsIt(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		var mu sync.Mutex
+		var seen []sharedwrite.Change
+		observe := sharedwrite.Step{Name: "observe", Run: func(ch sharedwrite.Change) error {
+			mu.Lock()
+			seen = append(seen, ch)
+			mu.Unlock()
+			return nil
+		}}
+		env := newEnvWith(t, b, AppOptions{ChangeSteps: []sharedwrite.Step{observe}})
+		want := []string{"xray apply", "subscription settings", "observe"}
+		if env.app.Node.Shared() { // MariaDB: the master pushes to workers first
+			want = append([]string{"push to workers"}, want...)
+		}
+		if got := env.app.fanout.Steps(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("fan-out steps %v, want %v", got, want)
+		}
+		last := func() sharedwrite.Change {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(seen) == 0 {
+				t.Fatal("no write reached the fan-out")
+			}
+			return seen[len(seen)-1]
+		}
+		c := env.loggedIn()
+		in := c.api("POST", "inbounds/add", vlessInbound(freePort(t), vlessClient("a@x"))).expectOK()
+		if ch := last(); ch.Clients != nil || ch.Settings || ch.Post != ch.Pre+1 {
+			t.Fatalf("adding an inbound: %+v, want a structural change of one version", ch)
+		}
+		id := int(in.obj()["id"].(float64))
+		c.api("POST", "inbounds/addClient", map[string]any{"id": id,
+			"settings": mustJSON(map[string]any{"clients": []any{vlessClient("b@x")}})}).expectOK()
+		if ch := last(); len(ch.Clients) != 1 || len(ch.Clients[0].Written) != 1 || ch.Clients[0].Written[0].Email != "b@x" || ch.Settings {
+			t.Fatalf("adding a client: %+v, want the one client", ch)
+		}
+		if err := env.app.Settings.UpdateSettings(map[string]any{"subPort": freePort(t)}); err != nil {
+			t.Fatal(err)
+		}
+		if ch := last(); !ch.Settings || ch.Clients != nil {
+			t.Fatalf("a settings write: %+v, want Settings", ch)
 		}
 	})
 }

@@ -80,6 +80,7 @@ func startEnv(t testing.TB, cfg config.PanelConfig, opts AppOptions) *testEnv {
 	t.Helper()
 	opts.XrayBinary = testXrayBinary(t)
 	opts.XrayConfigPath = filepath.Join(t.TempDir(), "config.json")
+	opts.TrafficJournal = filepath.Join(t.TempDir(), "traffic-pending.json")
 	cfg.WebDomain = testDomain
 	app, err := NewApp(cfg, opts)
 	if err != nil {

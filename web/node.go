@@ -8,8 +8,6 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
-	"github.com/mhsanaei/3x-ui/v2/database/model"
-	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/util/lifecycle"
 	"github.com/mhsanaei/3x-ui/v2/util/loop"
 	"github.com/mhsanaei/3x-ui/v2/web/nodepush"
@@ -28,9 +26,10 @@ type nodeRuntime struct {
 	flush       *service.TrafficFlushService
 }
 
-// startNode wires traffic (and in shared mode the sync) for app and starts
-// their loops in g: the flush, then the sync (worker) or the push,
-// heartbeat and lease renewal (master). In every mode traffic goes
+// startNode takes the master lease (shared mode) and starts, in g, the
+// loops of the parts NewApp wired (buildNodeParts): the flush, then the
+// sync (worker) or the push, heartbeat and lease renewal (master). In
+// every mode traffic goes
 // Xray -> journal (traffic-pending.json) -> database through the flush
 // loop and the per-node ledger, so each byte counts exactly once; a worker
 // follows the shared version from its cached snapshot, a master records a
@@ -50,29 +49,13 @@ func startNode(g *lifecycle.Group, app *App, node config.NodeConfig, shared bool
 			}
 		}
 	}
-	store := service.NewTrafficPendingStore(config.GetTrafficPendingPath())
 	rt := &nodeRuntime{
 		db:          app.DB,
 		node:        node,
 		leaseHolder: leaseHolder,
-		flush:       service.NewTrafficFlushServiceOn(app.DB, store, app.Node),
-		sync:        service.NewNodeSyncService(app.DB, app.Xray, node, config.GetSharedCachePath()),
+		flush:       app.flush,
+		sync:        app.sync,
 	}
-	rt.sync.SetDescribe(func(state *model.NodeState) {
-		state.XrayState, _ = app.Xray.GetXrayState()
-		state.ConfigHash = app.Xray.ConfigHash()
-		pending, _, dropped := store.Stats()
-		state.PendingDeltas, state.DroppedDeltas = int64(pending), dropped
-		if o := app.Xray.LastApply(); !o.Applied && state.LastError == "" {
-			state.LastError = "xray apply: " + o.Reason
-		}
-		state.PendingBytes = store.PendingBytes()
-		state.PanelVersion, state.XrayVersion = config.GetVersion(), app.Xray.GetXrayVersion()
-		if node.Role == config.NodeRoleWorker {
-			state.PushURL = pushURL(node, app.Cfg)
-		}
-	})
-	app.Xray.SetTrafficSink(rt.flush.CollectAll)
 	// Before any loop applies a config: an Xray left by the previous panel
 	// is adopted and diffed, not restarted.
 	app.Xray.AdoptRunning()
@@ -82,9 +65,6 @@ func startNode(g *lifecycle.Group, app *App, node config.NodeConfig, shared bool
 		return nil
 	})
 	if node.Role == config.NodeRoleWorker {
-		app.Xray.SetConfigSource(rt.sync.CurrentConfig)
-		rt.flush.SetInboundResolver(rt.sync.InboundForEmail)
-		app.IPLimit.SetLimitSource(rt.sync.CurrentLimits)
 		app.push.set(nodepush.NewReceiver(app.DB, rt.sync.Wake))
 		// Build Xray before HTTP serves: the cached snapshot, then one
 		// sync attempt (the database may be away; the cache then stands).
@@ -94,15 +74,7 @@ func startNode(g *lifecycle.Group, app *App, node config.NodeConfig, shared bool
 			return nil
 		})
 	} else {
-		pusher := startPusher(g, app, syncEvery)
-		rt.flush.SetOnReconciled(func() {
-			if pusher != nil {
-				pusher.Kick()
-			}
-			if err := app.Xray.ApplyFromDatabase(); err != nil {
-				log.Printf("xray: apply after reconciliation: %v", err)
-			}
-		})
+		startPusher(g, app)
 		if node.NodeID != "" {
 			g.Go("heartbeat", func(ctx context.Context) error {
 				rt.sync.RunHeartbeatLoop(ctx, syncEvery)
@@ -175,37 +147,20 @@ func (rt *nodeRuntime) releaseLease() {
 	}
 }
 
-// startPusher makes the master wake live workers after each change, ahead
-// of its own apply (the push runs in the background).
-func startPusher(g *lifecycle.Group, app *App, syncEvery time.Duration) *nodepush.Pusher {
+// startPusher runs the master's push to workers (the fan-out kicks it
+// after each change), when the push secret is there; without it workers
+// poll and the kicks are dropped.
+func startPusher(g *lifecycle.Group, app *App) {
 	conn := app.DB.Current()
-	if conn == nil {
-		return nil
+	if app.pusher == nil || conn == nil {
+		return
 	}
 	if _, err := nodepush.EnsureSecret(conn); err != nil {
 		log.Printf("node push disabled (workers poll): %v", err)
-		return nil
-	}
-	pusher := nodepush.NewPusher(leaseTTL(syncEvery))
-	for _, hook := range []*func() error{&app.Inbounds.OnChange, &app.Settings.OnChange} {
-		next := *hook
-		*hook = func() error {
-			pusher.Kick()
-			if next != nil {
-				return next()
-			}
-			return nil
-		}
-	}
-	if next := app.Inbounds.OnClientChange; next != nil {
-		app.Inbounds.OnClientChange = func(changes []inbound.ClientChange) error {
-			pusher.Kick()
-			return next(changes)
-		}
+		return
 	}
 	g.Go("push", func(ctx context.Context) error {
-		pusher.Run(ctx)
+		app.pusher.Run(ctx)
 		return nil
 	})
-	return pusher
 }

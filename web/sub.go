@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/sharedwrite"
 	"github.com/mhsanaei/3x-ui/v2/sub"
 	"github.com/mhsanaei/3x-ui/v2/sub/profile"
 	"github.com/mhsanaei/3x-ui/v2/util/lifecycle"
@@ -19,6 +21,34 @@ import (
 // the snapshot it applied, so it serves while MariaDB is away. Nodes come
 // from node_states (fresh heartbeats only), refreshed in the background;
 // a worker falls back to its snapshot's node list.
+// subsSlot holds the subscription server Start made, for the fan-out
+// step that has it re-read its settings after a settings write.
+type subsSlot struct {
+	mu  sync.Mutex
+	srv *sub.Server
+}
+
+func (s *subsSlot) set(srv *sub.Server) {
+	s.mu.Lock()
+	s.srv = srv
+	s.mu.Unlock()
+}
+
+// changed reloads the server after a settings write, in the background
+// (the reload may restart its listener).
+func (s *subsSlot) changed(ch sharedwrite.Change) error {
+	if !ch.Settings {
+		return nil
+	}
+	s.mu.Lock()
+	srv := s.srv
+	s.mu.Unlock()
+	if srv != nil {
+		go srv.Reload()
+	}
+	return nil
+}
+
 func startSubscriptions(ctx context.Context, g *lifecycle.Group, app *App, node config.NodeConfig, rt *nodeRuntime) *sub.Server {
 	syncEvery := time.Duration(node.SyncIntervalSeconds) * time.Second
 	src := sub.FuncSource{InboundsFunc: func() ([]*model.Inbound, error) { return sub.DBInbounds(app.DB) }}
@@ -78,15 +108,9 @@ func startSubscriptions(ctx context.Context, g *lifecycle.Group, app *App, node 
 		DefaultListen: app.Cfg.Listen,
 		CachePath:     filepath.Join(config.GetDBFolderPath(), "sub-settings.json"),
 	})
-	// A settings change restarts the listener right away on the master.
-	prev := app.Settings.OnChange
-	app.Settings.OnChange = func() error {
-		go srv.Reload()
-		if prev != nil {
-			return prev()
-		}
-		return nil
-	}
+	// A settings change restarts the listener right away on the master
+	// (the fan-out's last step).
+	app.subs.set(srv)
 	srv.Start(ctx)
 	return srv
 }

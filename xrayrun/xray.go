@@ -65,16 +65,27 @@ type Knobs struct {
 }
 
 // NewXrayService wires the service; proc is the supervised Xray process.
+// Drained counters are dropped and the config comes from the database
+// (see NewXrayServiceWith).
 func NewXrayService(settings *settings.SettingService, inbounds *inbound.InboundService, proc *xray.Process) *XrayService {
-	return &XrayService{settings: settings, inbounds: inbounds, proc: proc}
+	return NewXrayServiceWith(settings, inbounds, proc, XrayDeps{})
 }
 
-// SetTrafficSink says where drained counters go: the node's traffic
-// journal, in every mode. Set it before Start.
-func (s *XrayService) SetTrafficSink(sink TrafficSink) {
-	s.mu.Lock()
-	s.sink = sink
-	s.mu.Unlock()
+// XrayDeps are where an Xray service sends counters and takes its config
+// from, fixed at construction.
+type XrayDeps struct {
+	// Sink gets drained counters: the node's traffic journal, in every
+	// mode (nil: dropped, for tools and tests that count nothing).
+	Sink TrafficSink
+	// ConfigSource, when set, is where Start and RestartXray take the
+	// config from (a worker builds it from its snapshot, never from the
+	// database); nil: the database.
+	ConfigSource func() (*xray.Config, error)
+}
+
+// NewXrayServiceWith is NewXrayService with deps.
+func NewXrayServiceWith(settings *settings.SettingService, inbounds *inbound.InboundService, proc *xray.Process, deps XrayDeps) *XrayService {
+	return &XrayService{settings: settings, inbounds: inbounds, proc: proc, sink: deps.Sink, source: deps.ConfigSource}
 }
 
 // Settings is the settings store the config template comes from.
@@ -101,20 +112,9 @@ func (s *XrayService) BuildConfigFromInbounds(inbounds []*model.Inbound) (*xray.
 	return xrayconf.Render(template, inbounds)
 }
 
-// SetConfigSource replaces where Start and RestartXray take the config
-// from (a worker builds it from its snapshot, never from the database).
-func (s *XrayService) SetConfigSource(fn func() (*xray.Config, error)) {
-	s.mu.Lock()
-	s.source = fn
-	s.mu.Unlock()
-}
-
 func (s *XrayService) desiredConfig() (*xray.Config, error) {
-	s.mu.Lock()
-	source := s.source
-	s.mu.Unlock()
-	if source != nil {
-		return source()
+	if s.source != nil {
+		return s.source()
 	}
 	return s.GetXrayConfig()
 }

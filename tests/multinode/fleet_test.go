@@ -114,20 +114,20 @@ func startFleet(t testing.TB, c *cluster, prefix string, n int, opts fleetOption
 		w := &simWorker{id: fmt.Sprintf("%s-%d", prefix, i), dir: t.TempDir(), rec: newOpRecorder()}
 		node := config.NodeConfig{Role: config.NodeRoleWorker, NodeID: w.id, NodeAddress: c.master.host.hostIP,
 			SyncIntervalSeconds: int(opts.syncEvery / time.Second), TrafficFlushSeconds: int(opts.flushEvery / time.Second)}
+		store := service.NewTrafficPendingStore(filepath.Join(w.dir, "traffic-pending.json"))
+		pushURL := base + "/" + w.id + "/"
 		w.sync = service.NewNodeSyncServiceWith(service.NodeSyncDeps{
 			DB: database.Process(), Node: node, CachePath: filepath.Join(w.dir, "shared-cache.json"),
 			Settings: sets, Inbounds: inbounds, Apply: w.rec.apply,
+			Describe: func(state *model.NodeState) {
+				state.XrayState = "simulated"
+				pending, _, dropped := store.Stats()
+				state.PendingDeltas, state.DroppedDeltas = int64(pending), dropped
+				state.PushURL = pushURL
+			},
 		})
-		store := service.NewTrafficPendingStore(filepath.Join(w.dir, "traffic-pending.json"))
-		w.flush = service.NewTrafficFlushServiceFor(database.Process(), store, w.id, false)
-		w.flush.SetInboundResolver(w.sync.InboundForEmail)
-		pushURL := base + "/" + w.id + "/"
-		w.sync.SetDescribe(func(state *model.NodeState) {
-			state.XrayState = "simulated"
-			pending, _, dropped := store.Stats()
-			state.PendingDeltas, state.DroppedDeltas = int64(pending), dropped
-			state.PushURL = pushURL
-		})
+		w.flush = service.NewTrafficFlushServiceWith(database.Process(), store, w.id, false,
+			service.FlushDeps{ResolveInbound: w.sync.InboundForEmail})
 		mux.Handle("/"+w.id+"/", http.StripPrefix("/"+w.id, nodepush.NewReceiver(database.Process(), w.sync.Wake)))
 		f.workers = append(f.workers, w)
 	}

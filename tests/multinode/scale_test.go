@@ -110,8 +110,8 @@ func BenchmarkClusterScale(b *testing.B) {
 			break
 		}
 		store := service.NewTrafficPendingStore(filepath.Join(b.TempDir(), "traffic-pending.json"))
-		flush := service.NewTrafficFlushServiceFor(database.Process(), store, fmt.Sprintf("flush-%d", n), false)
-		flush.SetInboundResolver(sim.sync.InboundForEmail)
+		flush := service.NewTrafficFlushServiceWith(database.Process(), store, fmt.Sprintf("flush-%d", n), false,
+			service.FlushDeps{ResolveInbound: sim.sync.InboundForEmail})
 		list := make([]*xray.ClientTraffic, n)
 		for i := range list {
 			list[i] = &xray.ClientTraffic{Email: emails[i], Up: int64(100 + i), Down: int64(1000 + i)}

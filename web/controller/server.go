@@ -12,6 +12,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/logging"
 	"github.com/mhsanaei/3x-ui/v2/ops"
+	"github.com/mhsanaei/3x-ui/v2/util/applied"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
@@ -167,7 +168,8 @@ func (a *ServerController) importDB(c *gin.Context) {
 		src = f
 	}
 	dryRun := c.Query("dryRun") == "true" || c.Query("dryRun") == "1"
-	report, err := a.Backup.Import(src, dryRun)
+	var r applied.Receipt
+	report, err := a.Backup.WithReceipt(&r).Import(src, dryRun)
 	if err != nil {
 		fail(c, err)
 		return
@@ -176,8 +178,9 @@ func (a *ServerController) importDB(c *gin.Context) {
 		okMsg(c, "dry run: the backup passes every check; nothing was changed", report)
 		return
 	}
-	// Apply, not restart: a manually stopped Xray stays stopped.
-	if err := a.Xray.ApplyFromDatabase(); err != nil {
+	// The import's fan-out applied it (not a restart: a manually stopped
+	// Xray stays stopped); its result is this import's own.
+	if _, err := r.Result(); err != nil {
 		okMsg(c, "database imported, but xray could not apply it: "+err.Error(), nil)
 		return
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/sharedwrite"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
@@ -41,7 +42,23 @@ func newRuntime(t *testing.T, b dbtest.Backend) *runtime {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { database.CloseDB() })
-	r := &runtime{t: t, settings: settings.New(database.Process(), cluster.NodeFromJSON()), inbounds: inbound.New(database.Process(), cluster.NodeFromJSON()), apiPort: xraytest.FreePort(t),
+	var r *runtime
+	// Writes apply to Xray as the app's fan-out does: client by client for
+	// client-only changes, the whole config otherwise.
+	apply := sharedwrite.NotifierFunc(func(ch sharedwrite.Change) error {
+		var err error
+		if ch.Clients != nil {
+			err = r.xray.ApplyClientChanges(ch.Clients)
+		} else {
+			err = r.xray.ApplyFromDatabase()
+		}
+		if err != nil {
+			t.Errorf("apply: %v", err)
+		}
+		return err
+	})
+	r = &runtime{t: t, settings: settings.New(database.Process(), cluster.NodeFromJSON()),
+		inbounds: inbound.NewNotifying(database.Process(), cluster.NodeFromJSON(), apply), apiPort: xraytest.FreePort(t),
 		configPath: filepath.Join(dir, "config.json")}
 	r.setTemplate(`{"loglevel":"warning","access":"none"}`)
 	proc := xray.NewProcess(xray.ProcessOptions{
@@ -50,32 +67,18 @@ func newRuntime(t *testing.T, b dbtest.Backend) *runtime {
 		Supervise:  true,
 	})
 	t.Cleanup(func() { proc.Stop() })
-	r.xray = xrayrun.NewXrayService(r.settings, r.inbounds, proc)
-	r.inbounds.OnChange = func() error {
-		err := r.xray.ApplyFromDatabase()
-		if err != nil {
-			t.Errorf("apply: %v", err)
-		}
-		return err
-	}
-	r.inbounds.OnClientChange = func(changes []inbound.ClientChange) error {
-		err := r.xray.ApplyClientChanges(changes)
-		if err != nil {
-			t.Errorf("apply client change: %v", err)
-		}
-		return err
-	}
 	// Traffic as production runs it: Xray's counters drain into the journal,
 	// the flush writes them through the per-node ledger, the master's
 	// reconciliation disables or renews and Xray applies that.
 	journal := service.NewTrafficPendingStore(filepath.Join(dir, "traffic-pending.json"))
-	r.flush = service.NewTrafficFlushServiceFor(database.Process(), journal, "local", true)
-	r.flush.SetOnReconciled(func() {
-		if err := r.xray.ApplyFromDatabase(); err != nil {
-			t.Errorf("apply after reconciliation: %v", err)
-		}
+	r.flush = service.NewTrafficFlushServiceWith(database.Process(), journal, "local", true, service.FlushDeps{
+		OnReconciled: func() {
+			if err := r.xray.ApplyFromDatabase(); err != nil {
+				t.Errorf("apply after reconciliation: %v", err)
+			}
+		},
 	})
-	r.xray.SetTrafficSink(r.flush.CollectAll)
+	r.xray = xrayrun.NewXrayServiceWith(r.settings, r.inbounds, proc, xrayrun.XrayDeps{Sink: r.flush.CollectAll})
 	if err := r.xray.Start(); err != nil {
 		t.Fatalf("start xray: %v", err)
 	}

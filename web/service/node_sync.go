@@ -78,12 +78,14 @@ type NodeSyncDeps struct {
 	Apply     func(*SharedAccountsSnapshot) error
 	// Verify, when set, is asked before a snapshot is cached or applied.
 	Verify func(*SharedAccountsSnapshot) error
+	// Describe, when set, fills runtime facts into each status row.
+	Describe func(*model.NodeState)
 }
 
 // NewNodeSyncServiceWith wires a sync loop from explicit parts; every
 // database read goes through d.DB.
 func NewNodeSyncServiceWith(d NodeSyncDeps) *NodeSyncService {
-	svc := &NodeSyncService{cachePath: d.CachePath, node: d.Node, instance: cluster.NodeInstance()}
+	svc := &NodeSyncService{cachePath: d.CachePath, node: d.Node, instance: cluster.NodeInstance(), describe: d.Describe}
 	svc.loadVersion = func() (int64, error) {
 		conn, err := d.DB.Reconnect()
 		if err != nil {
@@ -123,9 +125,6 @@ func NewNodeSyncServiceWith(d NodeSyncDeps) *NodeSyncService {
 	}
 	return svc
 }
-
-// SetDescribe adds a hook that fills runtime facts into each status row.
-func (s *NodeSyncService) SetDescribe(fn func(*model.NodeState)) { s.describe = fn }
 
 // LoadSnapshotFromDB reads the shared accounts as of (at least) version.
 func LoadSnapshotFromDB(db *database.Handle, settings *settings.SettingService, inbounds *inbound.InboundService, version int64) (*SharedAccountsSnapshot, error) {

@@ -51,13 +51,13 @@ type FlushKnobs struct {
 // this node's id and role as x-ui.json names them now (the plan's
 // function; the panel uses NewTrafficFlushServiceOn).
 func NewTrafficFlushService(store *TrafficPendingStore) *TrafficFlushService {
-	return NewTrafficFlushServiceOn(database.Process(), store, cluster.NodeFromJSON())
+	return NewTrafficFlushServiceOn(database.Process(), store, cluster.NodeFromJSON(), FlushDeps{})
 }
 
 // NewTrafficFlushServiceOn flushes store into db as node (its id, role and
 // flush period are fixed for the service's life).
-func NewTrafficFlushServiceOn(db *database.Handle, store *TrafficPendingStore, node *cluster.Node) *TrafficFlushService {
-	svc := NewTrafficFlushServiceFor(db, store, node.Config().NodeID, node.IsMaster())
+func NewTrafficFlushServiceOn(db *database.Handle, store *TrafficPendingStore, node *cluster.Node, deps FlushDeps) *TrafficFlushService {
+	svc := NewTrafficFlushServiceWith(db, store, node.Config().NodeID, node.IsMaster(), deps)
 	if secs := node.Config().TrafficFlushSeconds; secs > 0 {
 		svc.interval = time.Duration(secs) * time.Second
 	}
@@ -67,24 +67,33 @@ func NewTrafficFlushServiceOn(db *database.Handle, store *TrafficPendingStore, n
 // NewTrafficFlushServiceFor flushes store into db as node nodeID ("local"
 // when empty); master says whether this node runs the reconciliation.
 func NewTrafficFlushServiceFor(db *database.Handle, store *TrafficPendingStore, nodeID string, master bool) *TrafficFlushService {
+	return NewTrafficFlushServiceWith(db, store, nodeID, master, FlushDeps{})
+}
+
+// FlushDeps are what a flush asks and tells besides its database, fixed
+// at construction.
+type FlushDeps struct {
+	// ResolveInbound maps an email to its inbound id from the local
+	// snapshot (a worker); nil keeps the inbound id the caller gave.
+	ResolveInbound func(email string) (int, bool)
+	// OnReconciled runs after a commit in which the master disabled or
+	// renewed something, so its own Xray (and its workers) follow at once.
+	OnReconciled func()
+}
+
+// NewTrafficFlushServiceWith is NewTrafficFlushServiceFor with deps.
+func NewTrafficFlushServiceWith(db *database.Handle, store *TrafficPendingStore, nodeID string, master bool, deps FlushDeps) *TrafficFlushService {
 	if nodeID == "" {
 		nodeID = "local"
 	}
-	svc := &TrafficFlushService{db: db, store: store, nodeID: nodeID, master: master, interval: defaultFlushInterval}
+	svc := &TrafficFlushService{db: db, store: store, nodeID: nodeID, master: master, interval: defaultFlushInterval,
+		resolveInbound: deps.ResolveInbound, onReconciled: deps.OnReconciled}
 	svc.flushFn = svc.flushToDatabase
 	return svc
 }
 
 // defaultFlushInterval is x-ui.json's trafficFlushInterval default.
 const defaultFlushInterval = 10 * time.Second
-
-// SetInboundResolver makes Collect attribute emails using fn (the snapshot).
-func (s *TrafficFlushService) SetInboundResolver(fn func(email string) (int, bool)) {
-	s.resolveInbound = fn
-}
-
-// SetOnReconciled registers the hook run after the master changed states.
-func (s *TrafficFlushService) SetOnReconciled(fn func()) { s.onReconciled = fn }
 
 // Store is the journal this service flushes.
 func (s *TrafficFlushService) Store() *TrafficPendingStore { return s.store }
