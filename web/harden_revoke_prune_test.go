@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 )
@@ -15,7 +14,7 @@ import (
 func TestSessionRevocationsArePruned(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
-		conn := database.GetDB()
+		conn := env.db.Current()
 		if err := conn.Create(&model.SessionRevocation{SessionID: "long-expired", ExpiresAt: 1}).Error; err != nil {
 			t.Fatal(err)
 		}

@@ -2,12 +2,11 @@ package web
 
 import (
 	"net/http"
-	"os"
 	"testing"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
-	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 )
 
 // TestWorkerLogoutHoldsAfterRestartAndOnOtherNodes is issue 22 finding 8:
@@ -18,26 +17,27 @@ import (
 func TestWorkerLogoutHoldsAfterRestartAndOnOtherNodes(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b) // opened as master: the schema exists
-		testdb.SetNodeRole(t, os.Getenv("XUI_DB_FOLDER"), string(config.NodeRoleWorker))
-
-		c := env.loggedIn()
+		worker := cluster.NewNode(config.NodeConfig{Role: config.NodeRoleWorker}, b.Name == dbtest.MariaDB, env.db)
+		// A worker panel on the same database; started again, it is the
+		// same worker restarted (or a second node): same secret, empty memory.
+		start := func() *testEnv {
+			app, err := NewApp(env.app.Cfg, AppOptions{XrayBinary: testXrayBinary(t), XrayConfigPath: t.TempDir() + "/config.json",
+				DB: env.db, Node: worker})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return &testEnv{t: t, app: app, h: app.Handler(), db: env.db}
+		}
+		w := start()
+		c := w.loggedIn()
 		copied := map[string]*http.Cookie{}
 		for k, v := range c.cookies {
 			copied[k] = v
 		}
-		other := env.loggedIn() // another browser: not logged out
+		other := w.loggedIn() // another browser: not logged out
 		c.do("POST", "logout", nil).expectOK()
 
-		// The same worker restarted, and a second node on the same
-		// database: same secret, empty memory.
-		restart := func() *testEnv {
-			app, err := NewApp(env.app.Cfg, AppOptions{XrayBinary: testXrayBinary(t), XrayConfigPath: t.TempDir() + "/config.json"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return &testEnv{t: t, app: app, h: app.Handler()}
-		}
-		for _, node := range []*testEnv{restart(), restart()} {
+		for _, node := range []*testEnv{start(), start()} {
 			replay := node.client()
 			replay.cookies = copied
 			replay.api("GET", "inbounds/list", nil).expectFail(http.StatusUnauthorized, "not logged in")
