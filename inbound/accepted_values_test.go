@@ -27,6 +27,7 @@ import (
 // The value lists are the validator's own tables, so a value added there
 // is tested here.
 func TestEveryAcceptedValueRunsInXray(t *testing.T) {
+	t.Parallel()
 	bin := xraytest.Binary(t)
 	cert, key := testcert.Write(t, t.TempDir(), "example.com")
 	priv, err := ecdh.X25519().GenerateKey(rand.Reader)

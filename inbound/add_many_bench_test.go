@@ -1,8 +1,6 @@
 package inbound
 
 import (
-	"github.com/mhsanaei/3x-ui/v2/cluster"
-	"github.com/mhsanaei/3x-ui/v2/database"
 	"strconv"
 	"testing"
 
@@ -27,8 +25,8 @@ func BenchmarkAddClients5kTo15k(b *testing.B) {
 	}
 	for b.Loop() {
 		b.StopTimer()
-		testdb.Open(b, dbtest.New(b, dbtest.SQLite))
-		s := New(database.Process(), cluster.NodeFromJSON())
+		db := testdb.Handle(b, dbtest.New(b, dbtest.SQLite))
+		s := New(db, nil)
 		in := svcAdd(b, s, inboundtest.Inbound(model.VLESS, 24201, clients("old", 15000)...))
 		batch := inboundtest.Settings(model.VLESS, clients("new", 5000)...)
 		b.StartTimer()

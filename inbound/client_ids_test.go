@@ -1,15 +1,14 @@
 package inbound
 
 import (
-	"github.com/mhsanaei/3x-ui/v2/cluster"
-	"github.com/mhsanaei/3x-ui/v2/database"
+	"strconv"
+	"strings"
+	"testing"
+
 	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/errs/errstest"
 	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
-	"strconv"
-	"strings"
-	"testing"
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -19,13 +18,14 @@ import (
 // another inbound already uses is refused with 409 naming "id" on every
 // write path (add/update inbound, add/update client), nothing stored.
 func TestClientIDUsedByAnotherInboundIs409(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
-		s := New(database.Process(), cluster.NodeFromJSON())
+		db := testdb.Handle(t, b)
+		s := New(db, nil)
 		first := inboundtest.Client(model.VLESS, "first@x")
 		svcAdd(t, s, inboundtest.Inbound(model.VLESS, 24001, first))
 		other := svcAdd(t, s, inboundtest.Inbound(model.VMESS, 24002, inboundtest.Client(model.VMESS, "other@x")))
-		before := testdb.Dump(t)
+		before := testdb.DumpOf(t, db.Current())
 
 		dup := inboundtest.Client(model.VMESS, "dup@x")
 		dup["id"] = strings.ToUpper(first["id"].(string)) // UUIDs compare case-insensitively
@@ -37,10 +37,10 @@ func TestClientIDUsedByAnotherInboundIs409(t *testing.T) {
 		upd.Id = other.Id
 		_, err = s.UpdateInbound(upd)
 		errstest.Want(t, err, errs.KindConflict, "id")
-		clients := svcClientsOf(t, other.Id)
+		clients := svcClientsOf(t, db, other.Id)
 		err = s.UpdateInboundClient(&model.Inbound{Id: other.Id, Settings: inboundtest.Settings(model.VMESS, dup)}, clients["other@x"].ID)
 		errstest.Want(t, err, errs.KindConflict, "id")
-		testdb.AssertUnchanged(t, before)
+		testdb.AssertUnchangedOf(t, db.Current(), before)
 
 		// Many new clients at once take the full-scan path.
 		many := make([]map[string]any, likeScanLimit+5)
@@ -50,7 +50,7 @@ func TestClientIDUsedByAnotherInboundIs409(t *testing.T) {
 		many[len(many)-1]["id"] = first["id"]
 		err = s.AddInboundClient(&model.Inbound{Id: other.Id, Settings: inboundtest.Settings(model.VMESS, many...)})
 		errstest.Want(t, err, errs.KindConflict, "id")
-		testdb.AssertUnchanged(t, before)
+		testdb.AssertUnchangedOf(t, db.Current(), before)
 		many[len(many)-1]["id"] = inboundtest.UUID()
 		if err := s.AddInboundClient(&model.Inbound{Id: other.Id, Settings: inboundtest.Settings(model.VMESS, many...)}); err != nil {
 			t.Fatalf("fresh ids refused: %v", err)
@@ -63,9 +63,10 @@ func TestClientIDUsedByAnotherInboundIs409(t *testing.T) {
 // rebuilt after a write by anyone else, so a duplicate id is always
 // refused and a freed one always accepted.
 func TestClientIDCacheFollowsEveryWriter(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
-		s, other := New(database.Process(), cluster.NodeFromJSON()), New(database.Process(), cluster.NodeFromJSON())
+		db := testdb.Handle(t, b)
+		s, other := New(db, nil), New(db, nil)
 		a := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 24101, inboundtest.Client(model.VLESS, "a@c")))
 		bIn := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 24102, inboundtest.Client(model.VLESS, "b@c")))
 		add := func(svc *InboundService, inboundID int, c map[string]any) error {
@@ -115,12 +116,13 @@ func TestClientIDCacheFollowsEveryWriter(t *testing.T) {
 // an email differing only in case, or an id already there, is refused
 // naming the field and nothing is stored.
 func TestManyNewClientsClashInTheSameInbound(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
-		s := New(database.Process(), cluster.NodeFromJSON())
+		db := testdb.Handle(t, b)
+		s := New(db, nil)
 		old := inboundtest.Client(model.VLESS, "old@x")
 		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 24101, old))
-		before := testdb.Dump(t)
+		before := testdb.DumpOf(t, db.Current())
 		batch := func(last func(c map[string]any)) error {
 			many := make([]map[string]any, textScanLimit+4)
 			for i := range many {
@@ -131,11 +133,11 @@ func TestManyNewClientsClashInTheSameInbound(t *testing.T) {
 		}
 		errstest.Want(t, batch(func(c map[string]any) { c["email"] = "OLD@x" }), errs.KindConflict, "email")
 		errstest.Want(t, batch(func(c map[string]any) { c["id"] = strings.ToUpper(old["id"].(string)) }), errs.KindConflict, "id")
-		testdb.AssertUnchanged(t, before)
+		testdb.AssertUnchangedOf(t, db.Current(), before)
 		if err := batch(func(map[string]any) {}); err != nil {
 			t.Fatalf("a clash-free batch refused: %v", err)
 		}
-		if n := len(svcClientsOf(t, in.Id)); n != textScanLimit+5 {
+		if n := len(svcClientsOf(t, db, in.Id)); n != textScanLimit+5 {
 			t.Fatalf("%d clients stored, want %d", n, textScanLimit+5)
 		}
 	})

@@ -2,8 +2,6 @@ package inbound
 
 import (
 	"fmt"
-	"github.com/mhsanaei/3x-ui/v2/cluster"
-	"github.com/mhsanaei/3x-ui/v2/database"
 	"testing"
 	"time"
 
@@ -17,9 +15,10 @@ import (
 )
 
 func TestListClientsPaged(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
-		s := New(database.Process(), cluster.NodeFromJSON())
+		db := testdb.Handle(t, b)
+		s := New(db, nil)
 		var vl, tr []map[string]any
 		for i := range 30 {
 			vl = append(vl, inboundtest.Client(model.VLESS, fmt.Sprintf("vl-%02d", i)))
@@ -30,9 +29,9 @@ func TestListClientsPaged(t *testing.T) {
 		inV := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 24100, vl...))
 		inT := svcAdd(t, s, inboundtest.Inbound(model.Trojan, 24101, tr...))
 		now := time.Now().UnixMilli()
-		testdb.Exec(t, "UPDATE client_traffics SET up = 100, down = 50, total = 100 WHERE email = ?", "vl-03")
-		testdb.Exec(t, "UPDATE client_traffics SET expiry_time = ? WHERE email = ?", now+3600_000, "vl-04")
-		testdb.Exec(t, "UPDATE client_traffics SET enable = ? WHERE email = ?", false, "tr_01")
+		testdb.ExecOn(t, db, "UPDATE client_traffics SET up = 100, down = 50, total = 100 WHERE email = ?", "vl-03")
+		testdb.ExecOn(t, db, "UPDATE client_traffics SET expiry_time = ? WHERE email = ?", now+3600_000, "vl-04")
+		testdb.ExecOn(t, db, "UPDATE client_traffics SET enable = ? WHERE email = ?", false, "tr_01")
 
 		page := func(q ClientPageQuery) *ClientPage {
 			t.Helper()
@@ -116,10 +115,11 @@ func TestListClientsPaged(t *testing.T) {
 }
 
 func TestBulkClients(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
+		db := testdb.Handle(t, b)
 		changes := 0
-		s := NewNotifying(database.Process(), cluster.NodeFromJSON(), sharedwrite.NotifierFunc(func(sharedwrite.Change) error { changes++; return nil }))
+		s := NewNotifying(db, nil, sharedwrite.NotifierFunc(func(sharedwrite.Change) error { changes++; return nil }))
 		var vl, tr []map[string]any
 		for i := range 4 {
 			vl = append(vl, inboundtest.Client(model.VLESS, fmt.Sprintf("v%d", i)))
@@ -130,52 +130,52 @@ func TestBulkClients(t *testing.T) {
 
 		bulk := func(r BulkRequest, want int) {
 			t.Helper()
-			v0, c0 := testdb.Version(t), changes
+			v0, c0 := testdb.VersionOf(t, db), changes
 			n, err := s.BulkClients(r)
 			if err != nil || n != want {
 				t.Fatalf("%+v: n=%d err=%v", r, n, err)
 			}
-			if testdb.Version(t) != v0+1 || changes != c0+1 {
-				t.Fatalf("%s: version %d->%d, changes %d->%d: want exactly one bump", r.Action, v0, testdb.Version(t), c0, changes)
+			if testdb.VersionOf(t, db) != v0+1 || changes != c0+1 {
+				t.Fatalf("%s: version %d->%d, changes %d->%d: want exactly one bump", r.Action, v0, testdb.VersionOf(t, db), c0, changes)
 			}
 		}
 		bulk(BulkRequest{Action: BulkDisable, Emails: []string{"v0", "V1", "t2"}}, 3)
-		if c := svcClientsOf(t, inV.Id); c["v0"].Enable || c["v1"].Enable || !c["v2"].Enable {
+		if c := svcClientsOf(t, db, inV.Id); c["v0"].Enable || c["v1"].Enable || !c["v2"].Enable {
 			t.Fatalf("disable in JSON: %+v", c)
 		}
-		if r := testdb.Rows(t, 0); r["v0"].Enable || r["t2"].Enable || !r["t1"].Enable {
+		if r := testdb.RowsOf(t, db, 0); r["v0"].Enable || r["t2"].Enable || !r["t1"].Enable {
 			t.Fatalf("disable in rows: %+v", r)
 		}
 		bulk(BulkRequest{Action: BulkEnable, Emails: []string{"v0", "t2"}}, 2)
-		if c := svcClientsOf(t, inT.Id); !c["t2"].Enable {
+		if c := svcClientsOf(t, db, inT.Id); !c["t2"].Enable {
 			t.Fatal("enable in JSON")
 		}
-		testdb.Exec(t, "UPDATE client_traffics SET up = 7, down = 9 WHERE email IN ('v2','t3')")
+		testdb.ExecOn(t, db, "UPDATE client_traffics SET up = 7, down = 9 WHERE email IN ('v2','t3')")
 		bulk(BulkRequest{Action: BulkReset, Emails: []string{"v2", "t3"}}, 2)
-		if r := testdb.Rows(t, 0); r["v2"].Up != 0 || r["t3"].Down != 0 {
+		if r := testdb.RowsOf(t, db, 0); r["v2"].Up != 0 || r["t3"].Down != 0 {
 			t.Fatalf("reset: %+v", r)
 		}
 		future := time.Now().Add(48 * time.Hour).UnixMilli()
-		testdb.Exec(t, "UPDATE client_traffics SET expiry_time = ? WHERE email = 'v3'", future)
-		testdb.Exec(t, "UPDATE client_traffics SET expiry_time = ? WHERE email = 't0'", -86400000)
+		testdb.ExecOn(t, db, "UPDATE client_traffics SET expiry_time = ? WHERE email = 'v3'", future)
+		testdb.ExecOn(t, db, "UPDATE client_traffics SET expiry_time = ? WHERE email = 't0'", -86400000)
 		bulk(BulkRequest{Action: BulkExtend, Emails: []string{"v3", "t0", "t1"}, Days: 2}, 3)
-		r := testdb.Rows(t, 0)
+		r := testdb.RowsOf(t, db, 0)
 		if r["v3"].ExpiryTime != future+2*86400000 || r["t0"].ExpiryTime != -3*86400000 || r["t1"].ExpiryTime != 0 {
 			t.Fatalf("extend rows: v3 %d t0 %d t1 %d", r["v3"].ExpiryTime, r["t0"].ExpiryTime, r["t1"].ExpiryTime)
 		}
-		if c := svcClientsOf(t, inV.Id); c["v3"].ExpiryTime != future+2*86400000 {
+		if c := svcClientsOf(t, db, inV.Id); c["v3"].ExpiryTime != future+2*86400000 {
 			t.Fatalf("extend JSON: %d", c["v3"].ExpiryTime)
 		}
 		bulk(BulkRequest{Action: BulkDelete, Emails: []string{"v0", "t0", "t1"}}, 3)
-		if c := svcClientsOf(t, inT.Id); len(c) != 2 || c["t0"].Email != "" {
+		if c := svcClientsOf(t, db, inT.Id); len(c) != 2 || c["t0"].Email != "" {
 			t.Fatalf("delete JSON: %+v", c)
 		}
-		if r := testdb.Rows(t, 0); len(r) != 5 {
+		if r := testdb.RowsOf(t, db, 0); len(r) != 5 {
 			t.Fatalf("delete rows: %d left", len(r))
 		}
 
 		// A missing email or a bad action changes nothing.
-		before, v0 := testdb.Dump(t), testdb.Version(t)
+		before, v0 := testdb.DumpOf(t, db.Current()), testdb.VersionOf(t, db)
 		_, err := s.BulkClients(BulkRequest{Action: BulkDelete, Emails: []string{"v1", "ghost"}})
 		errstest.Want(t, err, errs.KindNotFound, "emails")
 		_, err = s.BulkClients(BulkRequest{Action: "explode", Emails: []string{"v1"}})
@@ -184,33 +184,34 @@ func TestBulkClients(t *testing.T) {
 		errstest.Want(t, err, errs.KindInvalid, "days")
 		_, err = s.BulkClients(BulkRequest{Action: BulkEnable})
 		errstest.Want(t, err, errs.KindInvalid, "emails")
-		testdb.AssertUnchanged(t, before)
-		if testdb.Version(t) != v0 {
+		testdb.AssertUnchangedOf(t, db.Current(), before)
+		if testdb.VersionOf(t, db) != v0 {
 			t.Fatal("failed bulk calls bumped the version")
 		}
 	})
 }
 
 func TestAddManyClients(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
-		s := New(database.Process(), cluster.NodeFromJSON())
+		db := testdb.Handle(t, b)
+		s := New(db, nil)
 		for i, p := range []model.Protocol{model.VLESS, model.VMESS, model.Trojan, model.Shadowsocks} {
 			in := svcAdd(t, s, inboundtest.Inbound(p, 24120+i, inboundtest.Client(p, "first-"+string(p))))
-			v0 := testdb.Version(t)
+			v0 := testdb.VersionOf(t, db)
 			emails, err := s.AddManyClients(AddManyRequest{InboundId: in.Id, Prefix: string(p) + "-", Count: 100, TotalGB: 5 << 30})
 			if err != nil {
 				t.Fatalf("%s: %v", p, err)
 			}
-			if len(emails) != 100 || testdb.Version(t) != v0+1 {
-				t.Fatalf("%s: %d emails, version %d->%d", p, len(emails), v0, testdb.Version(t))
+			if len(emails) != 100 || testdb.VersionOf(t, db) != v0+1 {
+				t.Fatalf("%s: %d emails, version %d->%d", p, len(emails), v0, testdb.VersionOf(t, db))
 			}
-			clients := svcClientsOf(t, in.Id)
+			clients := svcClientsOf(t, db, in.Id)
 			sample := clients[emails[42]]
 			if len(clients) != 101 || sample.TotalGB != 5<<30 || sample.Key(string(p)) == "" {
 				t.Fatalf("%s: %d clients, sample %+v", p, len(clients), clients[emails[42]])
 			}
-			if rows := testdb.Rows(t, in.Id); len(rows) != 101 {
+			if rows := testdb.RowsOf(t, db, in.Id); len(rows) != 101 {
 				t.Fatalf("%s: %d rows", p, len(rows))
 			}
 		}

@@ -2,8 +2,6 @@ package inbound
 
 import (
 	"fmt"
-	"github.com/mhsanaei/3x-ui/v2/cluster"
-	"github.com/mhsanaei/3x-ui/v2/database"
 	"testing"
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
@@ -27,8 +25,8 @@ func svcBigInbound(b *testing.B, s *InboundService, port, n int, prefix string) 
 func BenchmarkAddInboundClient20k(b *testing.B) {
 	for _, name := range []string{dbtest.SQLite, dbtest.MariaDB} {
 		b.Run(name, func(b *testing.B) {
-			testdb.Open(b, dbtest.New(b, name))
-			s := New(database.Process(), cluster.NodeFromJSON())
+			db := testdb.Handle(b, dbtest.New(b, name))
+			s := New(db, nil)
 			in := svcBigInbound(b, s, 34000, 20000, "big")
 			i := 0
 			for b.Loop() {

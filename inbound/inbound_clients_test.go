@@ -2,8 +2,6 @@ package inbound
 
 import (
 	"fmt"
-	"github.com/mhsanaei/3x-ui/v2/cluster"
-	"github.com/mhsanaei/3x-ui/v2/database"
 	"testing"
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
@@ -16,31 +14,32 @@ import (
 )
 
 func TestAddInboundClient(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
+		db := testdb.Handle(t, b)
 		changes := 0
-		s := NewNotifying(database.Process(), cluster.NodeFromJSON(), sharedwrite.NotifierFunc(func(sharedwrite.Change) error { changes++; return nil }))
+		s := NewNotifying(db, nil, sharedwrite.NotifierFunc(func(sharedwrite.Change) error { changes++; return nil }))
 		first := inboundtest.Client(model.VLESS, "c0")
 		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 24000, first))
 		svcAdd(t, s, inboundtest.Inbound(model.Trojan, 24001, inboundtest.Client(model.Trojan, "elsewhere")))
 
-		v0, changes0 := testdb.Version(t), changes
+		v0, changes0 := testdb.VersionOf(t, db), changes
 		req := &model.Inbound{Id: in.Id, Settings: inboundtest.Settings(model.VLESS, inboundtest.Client(model.VLESS, "c1"), map[string]any{"id": inboundtest.UUID(), "email": "c2"})}
 		if err := s.AddInboundClient(req); err != nil {
 			t.Fatal(err)
 		}
-		if testdb.Version(t) != v0+1 || changes != changes0+1 {
-			t.Fatalf("version %d->%d, changes %d->%d", v0, testdb.Version(t), changes0, changes)
+		if testdb.VersionOf(t, db) != v0+1 || changes != changes0+1 {
+			t.Fatalf("version %d->%d, changes %d->%d", v0, testdb.VersionOf(t, db), changes0, changes)
 		}
-		clients := svcClientsOf(t, in.Id)
+		clients := svcClientsOf(t, db, in.Id)
 		if len(clients) != 3 || !clients["c2"].Enable {
 			t.Fatalf("clients after add: %+v (a client without \"enable\" is enabled)", clients)
 		}
-		if rows := testdb.Rows(t, in.Id); len(rows) != 3 || !rows["c2"].Enable {
+		if rows := testdb.RowsOf(t, db, in.Id); len(rows) != 3 || !rows["c2"].Enable {
 			t.Fatalf("rows after add: %+v", rows)
 		}
 
-		before, v0 := testdb.Dump(t), testdb.Version(t)
+		before, v0 := testdb.DumpOf(t, db.Current()), testdb.VersionOf(t, db)
 		dupID := inboundtest.Client(model.VLESS, "c3")
 		dupID["id"] = first["id"]
 		bad := []struct {
@@ -60,35 +59,36 @@ func TestAddInboundClient(t *testing.T) {
 		for _, c := range bad {
 			errstest.Want(t, s.AddInboundClient(c.req), c.kind, c.field)
 		}
-		testdb.AssertUnchanged(t, before)
-		if testdb.Version(t) != v0 {
+		testdb.AssertUnchangedOf(t, db.Current(), before)
+		if testdb.VersionOf(t, db) != v0 {
 			t.Fatal("failed adds bumped the version")
 		}
 	})
 }
 
 func TestUpdateAndDeleteInboundClient(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
-		s := New(database.Process(), cluster.NodeFromJSON())
+		db := testdb.Handle(t, b)
+		s := New(db, nil)
 		a, c := inboundtest.Client(model.VLESS, "a"), inboundtest.Client(model.VLESS, "c")
 		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 25000, a, c))
 		svcAdd(t, s, inboundtest.Inbound(model.VMESS, 25001, inboundtest.Client(model.VMESS, "other")))
-		testdb.Exec(t, "UPDATE client_traffics SET up = 7, down = 3 WHERE email = ?", "a")
+		testdb.ExecOn(t, db, "UPDATE client_traffics SET up = 7, down = 3 WHERE email = ?", "a")
 
 		updated := map[string]any{"id": a["id"], "email": "a2", "totalGB": 1 << 30, "enable": true, "comment": "vip"}
-		v0 := testdb.Version(t)
+		v0 := testdb.VersionOf(t, db)
 		if err := s.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: inboundtest.Settings(model.VLESS, updated)}, a["id"].(string)); err != nil {
 			t.Fatal(err)
 		}
-		rows := testdb.Rows(t, in.Id)
+		rows := testdb.RowsOf(t, db, in.Id)
 		if r := rows["a2"]; r.Up != 7 || r.Down != 3 || r.Total != 1<<30 {
 			t.Fatalf("renamed row lost counters: %+v", rows)
 		}
-		if _, ok := rows["a"]; ok || len(rows) != 2 || testdb.Version(t) != v0+1 {
+		if _, ok := rows["a"]; ok || len(rows) != 2 || testdb.VersionOf(t, db) != v0+1 {
 			t.Fatalf("old row kept or version wrong: %+v", rows)
 		}
-		if got := svcClientsOf(t, in.Id)["a2"]; got.Comment != "vip" || got.ID != a["id"] {
+		if got := svcClientsOf(t, db, in.Id)["a2"]; got.Comment != "vip" || got.ID != a["id"] {
 			t.Fatalf("client not replaced: %+v", got)
 		}
 		// Same email, new limit: allowed.
@@ -97,7 +97,7 @@ func TestUpdateAndDeleteInboundClient(t *testing.T) {
 			t.Fatalf("update keeping the email: %v", err)
 		}
 
-		before, v0 := testdb.Dump(t), testdb.Version(t)
+		before, v0 := testdb.DumpOf(t, db.Current()), testdb.VersionOf(t, db)
 		clashEmail := map[string]any{"id": a["id"], "email": "other"}
 		clashID := map[string]any{"id": c["id"], "email": "a2"}
 		two := inboundtest.Settings(model.VLESS, inboundtest.Client(model.VLESS, "x1"), inboundtest.Client(model.VLESS, "x2"))
@@ -108,8 +108,8 @@ func TestUpdateAndDeleteInboundClient(t *testing.T) {
 		errstest.Want(t, s.DelInboundClient(in.Id, inboundtest.UUID()), errs.KindNotFound, "clientId")
 		errstest.Want(t, s.DelInboundClientByEmail(in.Id, "nobody"), errs.KindNotFound, "email")
 		errstest.Want(t, s.DelInboundClient(999, "x"), errs.KindNotFound, "id")
-		testdb.AssertUnchanged(t, before)
-		if testdb.Version(t) != v0 {
+		testdb.AssertUnchangedOf(t, db.Current(), before)
+		if testdb.VersionOf(t, db) != v0 {
 			t.Fatal("failed writes bumped the version")
 		}
 
@@ -119,10 +119,10 @@ func TestUpdateAndDeleteInboundClient(t *testing.T) {
 		if err := s.DelInboundClientByEmail(in.Id, "A2"); err != nil {
 			t.Fatal(err)
 		}
-		if n := len(svcClientsOf(t, in.Id)); n != 0 || len(testdb.Rows(t, in.Id)) != 0 {
-			t.Fatalf("clients or rows left: %d %+v", n, testdb.Rows(t, in.Id))
+		if n := len(svcClientsOf(t, db, in.Id)); n != 0 || len(testdb.RowsOf(t, db, in.Id)) != 0 {
+			t.Fatalf("clients or rows left: %d %+v", n, testdb.RowsOf(t, db, in.Id))
 		}
-		if testdb.Version(t) != v0+2 {
+		if testdb.VersionOf(t, db) != v0+2 {
 			t.Fatal("each delete bumps once")
 		}
 
@@ -135,16 +135,17 @@ func TestUpdateAndDeleteInboundClient(t *testing.T) {
 		if err := s.DelInboundClient(ss.Id, "ss2"); err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := testdb.Rows(t, tr.Id)["tr1"]; ok || len(testdb.Rows(t, tr.Id)) != 1 || len(testdb.Rows(t, ss.Id)) != 1 {
+		if _, ok := testdb.RowsOf(t, db, tr.Id)["tr1"]; ok || len(testdb.RowsOf(t, db, tr.Id)) != 1 || len(testdb.RowsOf(t, db, ss.Id)) != 1 {
 			t.Fatal("trojan/shadowsocks delete by key failed")
 		}
 	})
 }
 
 func TestClientQueries(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
-		s := New(database.Process(), cluster.NodeFromJSON())
+		db := testdb.Handle(t, b)
+		s := New(db, nil)
 		var clients []map[string]any
 		for i := 0; i < 25; i++ {
 			c := inboundtest.Client(model.VLESS, fmt.Sprintf("user%02d", i))
@@ -155,7 +156,7 @@ func TestClientQueries(t *testing.T) {
 		}
 		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 26000, clients...))
 		svcAdd(t, s, inboundtest.Inbound(model.Trojan, 26001, inboundtest.Client(model.Trojan, "trojan-user")))
-		testdb.Exec(t, "UPDATE client_traffics SET up = 11 WHERE email = ?", "user12")
+		testdb.ExecOn(t, db, "UPDATE client_traffics SET up = 11 WHERE email = ?", "user12")
 
 		page, total, err := s.GetClientsPage(in.Id, 2, 10, "")
 		if err != nil || total != 25 || len(page) != 10 || page[0].Email != "user10" {

@@ -18,10 +18,10 @@ func svcAdd(t testing.TB, s *InboundService, in *model.Inbound) *model.Inbound {
 }
 
 // svcClientsOf returns the clients stored in an inbound's settings, by email.
-func svcClientsOf(t testing.TB, id int) map[string]Client {
+func svcClientsOf(t testing.TB, db *database.Handle, id int) map[string]Client {
 	t.Helper()
 	var in model.Inbound
-	if err := database.GetDB().First(&in, id).Error; err != nil {
+	if err := db.Current().First(&in, id).Error; err != nil {
 		t.Fatal(err)
 	}
 	clients, err := ParseInboundClients(in.Settings)

@@ -2,7 +2,6 @@ package inbound
 
 import (
 	"encoding/base64"
-	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,26 +17,27 @@ import (
 )
 
 func TestInboundCRUDAllProtocols(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
+		db := testdb.Handle(t, b)
 		changes := 0
-		s := NewNotifying(database.Process(), cluster.NodeFromJSON(), sharedwrite.NotifierFunc(func(sharedwrite.Change) error { changes++; return nil }))
+		s := NewNotifying(db, nil, sharedwrite.NotifierFunc(func(sharedwrite.Change) error { changes++; return nil }))
 		port := 21000
 		for _, p := range []model.Protocol{model.VLESS, model.VMESS, model.Trojan, model.Shadowsocks} {
 			port++
-			v0 := testdb.Version(t)
+			v0 := testdb.VersionOf(t, db)
 			in := svcAdd(t, s, inboundtest.Inbound(p, port, inboundtest.Client(p, string(p)+"-a"), inboundtest.Client(p, string(p)+"-b")))
 			if in.Id == 0 || in.Tag != "inbound-"+strconv.Itoa(port) || len(in.ClientStats) != 2 {
 				t.Fatalf("%s: unexpected inbound %+v", p, in)
 			}
-			if testdb.Version(t) != v0+1 {
+			if testdb.VersionOf(t, db) != v0+1 {
 				t.Fatalf("%s: version not bumped once", p)
 			}
 			got, err := s.GetInbound(in.Id)
 			if err != nil || got.Protocol != p || len(got.ClientStats) != 2 {
 				t.Fatalf("%s: GetInbound %+v %v", p, got, err)
 			}
-			clients := svcClientsOf(t, in.Id)
+			clients := svcClientsOf(t, db, in.Id)
 			if !clients[string(p)+"-a"].Enable {
 				t.Fatalf("%s: client not stored enabled: %+v", p, clients)
 			}
@@ -65,31 +65,32 @@ func TestInboundCRUDAllProtocols(t *testing.T) {
 }
 
 func TestUpdateInboundKeepsClientRowsInStep(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
-		s := New(database.Process(), cluster.NodeFromJSON())
+		db := testdb.Handle(t, b)
+		s := New(db, nil)
 		a, bb, c := inboundtest.Client(model.VLESS, "keep"), inboundtest.Client(model.VLESS, "rename-me"), inboundtest.Client(model.VLESS, "drop-me")
 		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 22000, a, bb, c))
-		testdb.Exec(t, "UPDATE client_traffics SET up = 100, down = 50 WHERE email IN ?", []string{"keep", "rename-me"})
-		testdb.Exec(t, "INSERT INTO inbound_client_ips (client_email, ips) VALUES (?, ?), (?, ?)", "drop-me", "[]", "rename-me", "[]")
+		testdb.ExecOn(t, db, "UPDATE client_traffics SET up = 100, down = 50 WHERE email IN ?", []string{"keep", "rename-me"})
+		testdb.ExecOn(t, db, "INSERT INTO inbound_client_ips (client_email, ips) VALUES (?, ?), (?, ?)", "drop-me", "[]", "rename-me", "[]")
 
 		bb["email"] = "renamed"
 		bb["totalGB"] = 5000
 		d := inboundtest.Client(model.VLESS, "new-one")
 		in.Settings = inboundtest.Settings(model.VLESS, a, bb, d)
 		in.Port = 22001
-		v0 := testdb.Version(t)
+		v0 := testdb.VersionOf(t, db)
 		out, err := s.UpdateInbound(in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if testdb.Version(t) != v0+1 {
+		if testdb.VersionOf(t, db) != v0+1 {
 			t.Fatal("version not bumped once")
 		}
 		if out.Tag != "inbound-22001" {
 			t.Fatalf("generated tag not refreshed with the port: %q", out.Tag)
 		}
-		rows := testdb.Rows(t, in.Id)
+		rows := testdb.RowsOf(t, db, in.Id)
 		if len(rows) != 3 || rows["keep"].Up != 100 || rows["renamed"].Up != 100 || rows["renamed"].Total != 5000 {
 			t.Fatalf("rows after update: %+v", rows)
 		}
@@ -100,7 +101,7 @@ func TestUpdateInboundKeepsClientRowsInStep(t *testing.T) {
 			t.Fatalf("new row %+v", rows["new-one"])
 		}
 		var ips int64
-		svcCount(t, "inbound_client_ips", &ips)
+		svcCount(t, db, "inbound_client_ips", &ips)
 		if ips != 0 {
 			t.Fatalf("IP rows of removed/renamed clients kept: %d", ips)
 		}
@@ -111,23 +112,23 @@ func TestUpdateInboundKeepsClientRowsInStep(t *testing.T) {
 		if _, err := s.UpdateInbound(in); err != nil {
 			t.Fatalf("swap emails: %v", err)
 		}
-		rows = testdb.Rows(t, in.Id)
+		rows = testdb.RowsOf(t, db, in.Id)
 		if rows["keep"].Total != 5000 || rows["renamed"].Total != 0 {
 			t.Fatalf("swap lost the rows' identity: %+v", rows)
 		}
 
-		before := testdb.Dump(t)
+		before := testdb.DumpOf(t, db.Current())
 		missing := *in
 		missing.Id = 777
 		if _, err := s.UpdateInbound(&missing); errs.KindOf(err) != errs.KindNotFound {
 			t.Fatalf("update of missing inbound: %v", err)
 		}
-		testdb.AssertUnchanged(t, before)
+		testdb.AssertUnchangedOf(t, db.Current(), before)
 
 		if err := s.DelInbound(in.Id); err != nil {
 			t.Fatal(err)
 		}
-		if len(testdb.Rows(t, 0)) != 0 {
+		if len(testdb.RowsOf(t, db, 0)) != 0 {
 			t.Fatal("DelInbound left client_traffics rows")
 		}
 		if err := s.DelInbound(in.Id); errs.KindOf(err) != errs.KindNotFound {
@@ -137,9 +138,10 @@ func TestUpdateInboundKeepsClientRowsInStep(t *testing.T) {
 }
 
 func TestInboundValidationChangesNothing(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
-		s := New(database.Process(), cluster.NodeFromJSON())
+		db := testdb.Handle(t, b)
+		s := New(db, nil)
 		svcAdd(t, s, inboundtest.Inbound(model.VLESS, 23000, inboundtest.Client(model.VLESS, "taken@x")))
 		specific := inboundtest.Inbound(model.Trojan, 23001, inboundtest.Client(model.Trojan, "t1"))
 		specific.Listen = "127.0.0.1"
@@ -219,7 +221,7 @@ func TestInboundValidationChangesNothing(t *testing.T) {
 			{"tag charset", func() *model.Inbound { in := inboundtest.Inbound(model.VLESS, 23200); in.Tag = "a>>>b"; return in }(), errs.KindInvalid, "tag"},
 			{"tag api", func() *model.Inbound { in := inboundtest.Inbound(model.VLESS, 23200); in.Tag = "api"; return in }(), errs.KindConflict, "tag"},
 		}
-		before := testdb.Dump(t)
+		before := testdb.DumpOf(t, db.Current())
 		for _, c := range cases {
 			_, err := s.AddInbound(c.in)
 			if err == nil {
@@ -230,7 +232,7 @@ func TestInboundValidationChangesNothing(t *testing.T) {
 				t.Fatalf("%s: message %q does not lead with the field", c.name, err)
 			}
 		}
-		testdb.AssertUnchanged(t, before)
+		testdb.AssertUnchangedOf(t, db.Current(), before)
 
 		// Things that must be accepted.
 		caseA, caseB := inboundtest.Client(model.Trojan, "case-a"), inboundtest.Client(model.Trojan, "case-b")
@@ -257,7 +259,7 @@ func TestInboundValidationChangesNothing(t *testing.T) {
 
 		// A failed update changes nothing either.
 		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 23400, inboundtest.Client(model.VLESS, "u1")))
-		before, v0 := testdb.Dump(t), testdb.Version(t)
+		before, v0 := testdb.DumpOf(t, db.Current()), testdb.VersionOf(t, db)
 		clash := *in
 		clash.Port = 23000
 		if _, err := s.UpdateInbound(&clash); errs.KindOf(err) != errs.KindConflict {
@@ -267,16 +269,16 @@ func TestInboundValidationChangesNothing(t *testing.T) {
 		clash.Settings = inboundtest.Settings(model.VLESS, inboundtest.Client(model.VLESS, "taken@x"))
 		_, err := s.UpdateInbound(&clash)
 		errstest.Want(t, err, errs.KindConflict, "email")
-		testdb.AssertUnchanged(t, before)
-		if testdb.Version(t) != v0 {
+		testdb.AssertUnchangedOf(t, db.Current(), before)
+		if testdb.VersionOf(t, db) != v0 {
 			t.Fatal("failed writes bumped the version")
 		}
 	})
 }
 
-func svcCount(t testing.TB, table string, n *int64) {
+func svcCount(t testing.TB, db *database.Handle, table string, n *int64) {
 	t.Helper()
-	if err := database.GetDB().Table(table).Count(n).Error; err != nil {
+	if err := db.Current().Table(table).Count(n).Error; err != nil {
 		t.Fatal(err)
 	}
 }

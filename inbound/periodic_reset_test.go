@@ -1,9 +1,11 @@
 package inbound
 
 import (
-	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"testing"
 	"time"
+
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/config"
 
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
@@ -23,7 +25,7 @@ func resetFixture(t *testing.T, s *InboundService, period string) (periodic, nev
 	in.TrafficReset = period
 	periodic = svcAdd(t, s, in)
 	never = svcAdd(t, s, inboundtest.Inbound(model.Trojan, 23102, inboundtest.Client(model.Trojan, "n-a")))
-	conn := database.GetDB()
+	conn := s.db.Current()
 	for _, email := range []string{"p-a", "p-b", "n-a"} {
 		if err := conn.Model(&xray.ClientTraffic{}).Where("email = ?", email).
 			Updates(map[string]any{"up": 1000, "down": 2000}).Error; err != nil {
@@ -38,10 +40,10 @@ func resetFixture(t *testing.T, s *InboundService, period string) (periodic, nev
 	return periodic, never
 }
 
-func resetRows(t *testing.T, inboundID int) map[string]xray.ClientTraffic {
+func resetRows(t *testing.T, db *database.Handle, inboundID int) map[string]xray.ClientTraffic {
 	t.Helper()
 	var rows []xray.ClientTraffic
-	if err := database.GetDB().Where("inbound_id = ?", inboundID).Find(&rows).Error; err != nil {
+	if err := db.Current().Where("inbound_id = ?", inboundID).Find(&rows).Error; err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]xray.ClientTraffic{}
@@ -58,9 +60,10 @@ type resetStep struct {
 
 func runResetSteps(t *testing.T, s *InboundService, loc *time.Location, periodicID int, steps []resetStep) {
 	t.Helper()
-	conn := database.GetDB()
+	db := s.db
+	conn := db.Current()
 	for i, st := range steps {
-		v0 := testdb.Version(t)
+		v0 := testdb.VersionOf(t, db)
 		var before model.Inbound
 		if err := conn.First(&before, periodicID).Error; err != nil {
 			t.Fatal(err)
@@ -84,10 +87,10 @@ func runResetSteps(t *testing.T, s *InboundService, loc *time.Location, periodic
 		if stamped {
 			wantBump = 1
 		}
-		if got := testdb.Version(t) - v0; got != wantBump {
+		if got := testdb.VersionOf(t, db) - v0; got != wantBump {
 			t.Fatalf("step %d (%s): shared version moved by %d, want %d", i, st.at, got, wantBump)
 		}
-		rows := resetRows(t, periodicID)
+		rows := resetRows(t, db, periodicID)
 		if st.wantReset > 0 {
 			for _, email := range []string{"p-a", "p-b"} {
 				if r := rows[email]; r.Up != 0 || r.Down != 0 || !r.Enable {
@@ -103,25 +106,26 @@ func runResetSteps(t *testing.T, s *InboundService, loc *time.Location, periodic
 	}
 }
 
-func assertNeverUntouched(t *testing.T, never *model.Inbound) {
+func assertNeverUntouched(t *testing.T, db *database.Handle, never *model.Inbound) {
 	t.Helper()
-	r := resetRows(t, never.Id)["n-a"]
+	r := resetRows(t, db, never.Id)["n-a"]
 	if r.Up != 1000 || r.Down != 2000 {
 		t.Fatalf("the never inbound's client was reset: %+v", r)
 	}
 }
 
 func TestPeriodicTrafficResetDaily(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
-		s := New(database.Process(), cluster.NodeFromJSON())
+		db := testdb.Handle(t, b)
+		s := New(db, nil)
 		periodic, never := resetFixture(t, s, TrafficResetDaily)
 		loc := time.FixedZone("UTC+3", 3*3600)
 		at := func(d, h, m int) time.Time { return time.Date(2026, 3, d, h, m, 0, 0, loc) }
 		runResetSteps(t, s, loc, periodic.Id, []resetStep{
 			{at(10, 15, 0), 0}, // first sight: stamped, counters kept
 		})
-		if r := resetRows(t, periodic.Id)["p-a"]; r.Up != 1000 || r.Down != 2000 {
+		if r := resetRows(t, db, periodic.Id)["p-a"]; r.Up != 1000 || r.Down != 2000 {
 			t.Fatalf("first run reset counters before a period boundary: %+v", r)
 		}
 		runResetSteps(t, s, loc, periodic.Id, []resetStep{
@@ -132,14 +136,15 @@ func TestPeriodicTrafficResetDaily(t *testing.T) {
 			{at(14, 12, 0), 1},  // the panel was down on the 13th: caught up once
 			{at(14, 23, 0), 0},  // nothing more that day
 		})
-		assertNeverUntouched(t, never)
+		assertNeverUntouched(t, db, never)
 	})
 }
 
 func TestPeriodicTrafficResetMonthly(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
-		s := New(database.Process(), cluster.NodeFromJSON())
+		db := testdb.Handle(t, b)
+		s := New(db, nil)
 		periodic, never := resetFixture(t, s, TrafficResetMonthly)
 		loc := time.UTC
 		at := func(mo time.Month, d, h int) time.Time { return time.Date(2026, mo, d, h, 0, 0, 0, loc) }
@@ -152,11 +157,12 @@ func TestPeriodicTrafficResetMonthly(t *testing.T) {
 			{at(3, 1, 0), 1},
 			{at(3, 31, 12), 0},
 		})
-		assertNeverUntouched(t, never)
+		assertNeverUntouched(t, db, never)
 	})
 }
 
 func TestPeriodStartWeekly(t *testing.T) {
+	t.Parallel()
 	// 2026-03-11 is a Wednesday; upstream's @weekly fires on Sunday 00:00.
 	got, ok := PeriodStart(TrafficResetWeekly, time.Date(2026, 3, 11, 9, 0, 0, 0, time.UTC))
 	if want := time.Date(2026, 3, 8, 0, 0, 0, 0, time.UTC); !ok || !got.Equal(want) {
@@ -168,15 +174,16 @@ func TestPeriodStartWeekly(t *testing.T) {
 }
 
 func TestTrafficResetValidated(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
-		s := New(database.Process(), cluster.NodeFromJSON())
+		db := testdb.Handle(t, b)
+		s := New(db, nil)
 		in := inboundtest.Inbound(model.VLESS, 23111, inboundtest.Client(model.VLESS, "v-a"))
 		in.TrafficReset = "hourly"
-		before := testdb.Dump(t)
+		before := testdb.DumpOf(t, db.Current())
 		_, err := s.AddInbound(in)
 		errstest.Want(t, err, errs.KindInvalid, "trafficReset")
-		testdb.AssertUnchanged(t, before)
+		testdb.AssertUnchangedOf(t, db.Current(), before)
 
 		in.TrafficReset = ""
 		added := svcAdd(t, s, in)
@@ -193,20 +200,21 @@ func TestTrafficResetValidated(t *testing.T) {
 }
 
 func TestPeriodicTrafficResetWorkerRefuses(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		dir := testdb.Open(t, b)
-		s := New(database.Process(), cluster.NodeFromJSON())
+		db := testdb.Handle(t, b)
+		s := New(db, nil)
 		resetFixture(t, s, TrafficResetDaily)
 		if _, err := s.RunPeriodicTrafficResets(time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC), time.UTC); err != nil {
 			t.Fatal(err)
 		}
-		testdb.SetNodeRole(t, dir, "worker")
-		s = New(database.Process(), cluster.NodeFromJSON()) // the role is read at start
-		before := testdb.Dump(t)
+		worker := cluster.NewNode(config.NodeConfig{Role: config.NodeRoleWorker, NodeID: "worker-1"}, b.Config.Type == config.DBTypeMariaDB, db)
+		s = New(db, worker) // the role is fixed at start
+		before := testdb.DumpOf(t, db.Current())
 		_, err := s.RunPeriodicTrafficResets(time.Date(2026, 3, 11, 0, 1, 0, 0, time.UTC), time.UTC)
 		if errs.KindOf(err) != errs.KindForbidden {
 			t.Fatalf("a worker ran the periodic reset: %v", err)
 		}
-		testdb.AssertUnchanged(t, before)
+		testdb.AssertUnchangedOf(t, db.Current(), before)
 	})
 }

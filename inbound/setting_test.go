@@ -2,8 +2,6 @@ package inbound
 
 import (
 	"encoding/json"
-	"github.com/mhsanaei/3x-ui/v2/cluster"
-	"github.com/mhsanaei/3x-ui/v2/database"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +23,7 @@ import (
 func xrayTestBinary(t *testing.T) string { return testbin.Xray(t) }
 
 func TestDefaultXrayTemplatePassesXrayTest(t *testing.T) {
+	t.Parallel()
 	for _, banned := range []string{"geoip:", "geosite:"} {
 		if strings.Contains(settings.DefaultXrayTemplate, banned) {
 			t.Fatalf("default template uses %s", banned)
@@ -61,10 +60,11 @@ func TestDefaultXrayTemplatePassesXrayTest(t *testing.T) {
 }
 
 func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
+		db := testdb.Handle(t, b)
 		changes := 0
-		s := settings.NewNotifying(database.Process(), cluster.NodeFromJSON(), sharedwrite.NotifierFunc(func(sharedwrite.Change) error { changes++; return nil }))
+		s := settings.NewNotifying(db, nil, sharedwrite.NotifierFunc(func(sharedwrite.Change) error { changes++; return nil }))
 		all, err := s.GetAllSettings()
 		if err != nil || !reflect.DeepEqual(all, settings.SettingDefaults()) {
 			t.Fatalf("fresh settings differ from defaults: %v", err)
@@ -82,7 +82,7 @@ func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
 			t.Fatal("template default")
 		}
 
-		v0 := testdb.Version(t)
+		v0 := testdb.VersionOf(t, db)
 		if err := s.SetInt("subPort", 2097); err != nil {
 			t.Fatal(err)
 		}
@@ -95,8 +95,8 @@ func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
 		if err := s.UpdateSettings(map[string]any{"pageSize": 100.0, "subTitle": "My VPN", "subEncrypt": "false"}); err != nil {
 			t.Fatal(err)
 		}
-		if testdb.Version(t) != v0+4 || changes != 4 {
-			t.Fatalf("version %d->%d changes %d: one bump per write", v0, testdb.Version(t), changes)
+		if testdb.VersionOf(t, db) != v0+4 || changes != 4 {
+			t.Fatalf("version %d->%d changes %d: one bump per write", v0, testdb.VersionOf(t, db), changes)
 		}
 		all, _ = s.GetAllSettings()
 		if all["subPort"] != 2097 || all["subEnable"] != true || all["subPath"] != "/feed/" || all["pageSize"] != 100 || all["subEncrypt"] != false {
@@ -108,7 +108,7 @@ func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
 		}
 
 		// An inbound may not take the subscription port while it is enabled.
-		_, err = (New(database.Process(), cluster.NodeFromJSON())).AddInbound(inboundtest.Inbound(model.VLESS, 2097))
+		_, err = (New(db, nil)).AddInbound(inboundtest.Inbound(model.VLESS, 2097))
 		errstest.Want(t, err, errs.KindConflict, "port")
 
 		if err := s.ResetSettings(); err != nil {
@@ -121,14 +121,15 @@ func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
 }
 
 func TestUpdateSettingsRejectsBadInputAtomically(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
-		s := settings.New(database.Process(), cluster.NodeFromJSON())
-		svcAdd(t, New(database.Process(), cluster.NodeFromJSON()), inboundtest.Inbound(model.VLESS, 32000))
+		db := testdb.Handle(t, b)
+		s := settings.New(db, nil)
+		svcAdd(t, New(db, nil), inboundtest.Inbound(model.VLESS, 32000))
 		if err := s.SetString("subTitle", "kept"); err != nil {
 			t.Fatal(err)
 		}
-		before, v0 := testdb.Dump(t), testdb.Version(t)
+		before, v0 := testdb.DumpOf(t, db.Current()), testdb.VersionOf(t, db)
 		cases := []struct {
 			values map[string]any
 			kind   errs.ErrorKind
@@ -157,8 +158,8 @@ func TestUpdateSettingsRejectsBadInputAtomically(t *testing.T) {
 			errstest.Want(t, s.UpdateSettings(c.values), c.kind, c.field)
 		}
 		errstest.Want(t, s.SetXrayConfigTemplate(`{"outbounds":[]}`), errs.KindInvalid, "xrayTemplateConfig")
-		testdb.AssertUnchanged(t, before)
-		if testdb.Version(t) != v0 {
+		testdb.AssertUnchangedOf(t, db.Current(), before)
+		if testdb.VersionOf(t, db) != v0 {
 			t.Fatal("rejected settings bumped the version")
 		}
 		if _, err := s.GetString("noSuchKey"); errs.KindOf(err) != errs.KindInvalid {
@@ -173,8 +174,8 @@ func TestUpdateSettingsRejectsBadInputAtomically(t *testing.T) {
 		if got, _ := s.GetXrayConfigTemplate(); got != strings.TrimSpace(custom) {
 			t.Fatal("template not stored")
 		}
-		_, err := (New(database.Process(), cluster.NodeFromJSON())).AddInbound(inboundtest.Inbound(model.VLESS, 10085))
+		_, err := (New(db, nil)).AddInbound(inboundtest.Inbound(model.VLESS, 10085))
 		errstest.Want(t, err, errs.KindConflict, "port")
-		svcAdd(t, New(database.Process(), cluster.NodeFromJSON()), inboundtest.Inbound(model.VLESS, 62789))
+		svcAdd(t, New(db, nil), inboundtest.Inbound(model.VLESS, 62789))
 	})
 }

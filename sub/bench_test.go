@@ -13,6 +13,7 @@ import (
 )
 
 func TestNewSubID(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for range 1000 {
 		id := sub.NewSubID()

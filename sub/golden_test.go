@@ -71,6 +71,7 @@ func checkGolden(t *testing.T, name string, got []byte) {
 // TestGoldenMatrix renders every protocol x transport x security the panel
 // accepts, in all four formats, and compares with testdata/golden.
 func TestGoldenMatrix(t *testing.T) {
+	t.Parallel()
 	combos := allCombos()
 	if len(combos) < 60 {
 		t.Fatalf("only %d combinations", len(combos))
@@ -104,6 +105,7 @@ func TestGoldenMatrix(t *testing.T) {
 // TestGoldenMultiNode: one link per live node, node in the remark, in
 // node order, for every format.
 func TestGoldenMultiNode(t *testing.T) {
+	t.Parallel()
 	c := combo{"vless", "", "ws", "tls"}
 	in := inboundFor(1, 443, c, "", "")
 	nodes := []profile.Node{{ID: "worker-1", Address: "w1.example.net"}, {ID: "master", Address: "203.0.113.10"}}

@@ -56,6 +56,7 @@ func do(t *testing.T, method, url string, hdr map[string]string) resp {
 }
 
 func TestHeadersAndFormats(t *testing.T) {
+	t.Parallel()
 	ts, _ := testHandler(t, nil, nil)
 	r := do(t, "GET", ts.URL+"/sub/"+testSubID, nil)
 	if r.code != 200 {
@@ -115,6 +116,7 @@ func TestHeadersAndFormats(t *testing.T) {
 }
 
 func TestUserAgentDetection(t *testing.T) {
+	t.Parallel()
 	ts, _ := testHandler(t, func(s *sub.Settings) { s.JSONAutoDetect = true }, nil)
 	cases := map[string]string{
 		"ClashMetaForAndroid/2.11.1.Meta": "proxy-groups:",
@@ -153,6 +155,7 @@ func TestUserAgentDetection(t *testing.T) {
 }
 
 func TestBrowserPage(t *testing.T) {
+	t.Parallel()
 	ts, _ := testHandler(t, nil, nil)
 	r := do(t, "GET", ts.URL+"/sub/"+testSubID, map[string]string{"Accept": "text/html,application/xhtml+xml", "User-Agent": "Mozilla/5.0"})
 	if r.code != 200 || !strings.HasPrefix(r.hdr.Get("Content-Type"), "text/html") {
@@ -171,6 +174,7 @@ func TestBrowserPage(t *testing.T) {
 }
 
 func TestSafety(t *testing.T) {
+	t.Parallel()
 	ts, _ := testHandler(t, nil, nil)
 	huge := strings.Repeat("a", 5000)
 	for _, path := range []string{
@@ -202,6 +206,7 @@ func TestSafety(t *testing.T) {
 }
 
 func TestRateLimitPerIP(t *testing.T) {
+	t.Parallel()
 	ts, _ := testHandler(t, nil, sub.NewRateLimiter(5, 1))
 	ok, limited := 0, 0
 	for range 12 {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -20,11 +19,11 @@ import (
 
 // dbIndexedSource is the master's subscription source: the database behind
 // the subId index, keyed by the shared version.
-func dbIndexedSource() *sub.IndexedSource {
-	return &sub.IndexedSource{Source: sub.FuncSource{InboundsFunc: func() ([]*model.Inbound, error) { return sub.DBInbounds(database.Process()) }},
-		Version: func() (any, error) { return sub.DBSharedVersion(database.Process()) },
+func dbIndexedSource(db *database.Handle) *sub.IndexedSource {
+	return &sub.IndexedSource{Source: sub.FuncSource{InboundsFunc: func() ([]*model.Inbound, error) { return sub.DBInbounds(db) }},
+		Version: func() (any, error) { return sub.DBSharedVersion(db) },
 		Stats: func(emails []string) ([]model.ClientTraffic, error) {
-			return sub.DBClientStats(database.Process(), emails)
+			return sub.DBClientStats(db, emails)
 		}}
 }
 
@@ -52,9 +51,10 @@ func getSub(h http.Handler, subID string) (int, string) {
 // version moved, so the index is rebuilt), its traffic row is live, and an
 // unknown subId is 404.
 func TestSubIndexFindsClients(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
-		svc := inbound.New(database.Process(), cluster.NodeFromJSON())
+		db := testdb.Handle(t, b)
+		svc := inbound.New(db, nil)
 		in, err := svc.AddInbound(inboundtest.Inbound(model.VLESS, 31001,
 			subClient(model.VLESS, "a"), subClient(model.VLESS, "b")))
 		if err != nil {
@@ -63,7 +63,7 @@ func TestSubIndexFindsClients(t *testing.T) {
 		if _, err := svc.AddInbound(inboundtest.Inbound(model.Trojan, 31002, subClient(model.Trojan, "c"))); err != nil {
 			t.Fatal(err)
 		}
-		h := sub.NewHandler(sub.SettingsFrom(nil), dbIndexedSource(), nil)
+		h := sub.NewHandler(sub.SettingsFrom(nil), dbIndexedSource(db), nil)
 
 		code, body := getSub(h, "sub-a")
 		if code != http.StatusOK || !strings.Contains(body, "a%40x") && !strings.Contains(body, "a@x") ||
@@ -90,7 +90,7 @@ func TestSubIndexFindsClients(t *testing.T) {
 		}
 
 		// Traffic rows are read per request, not frozen in the index.
-		conn := database.GetDB()
+		conn := db.Current()
 		if err := conn.Model(&model.ClientTraffic{}).Where("email = ?", "d@x").Updates(map[string]any{"up": 1000, "down": 2000}).Error; err != nil {
 			t.Fatal(err)
 		}
@@ -105,6 +105,7 @@ func TestSubIndexFindsClients(t *testing.T) {
 // TestSubscriptionRefusesBody (issue 22, finding 5, subscription side): a
 // request with a body is answered 400 and closed, without reading it.
 func TestSubscriptionRefusesBody(t *testing.T) {
+	t.Parallel()
 	h := sub.NewHandler(sub.SettingsFrom(nil), sub.FuncSource{InboundsFunc: func() ([]*model.Inbound, error) { return nil, nil }}, nil)
 	req := httptest.NewRequest(http.MethodGet, "/sub/"+testSubID, strings.NewReader("x"))
 	rec := httptest.NewRecorder()
@@ -116,8 +117,8 @@ func TestSubscriptionRefusesBody(t *testing.T) {
 
 // seedClients stores n clients over inbounds of 500 clients each, straight
 // into the tables (the benchmark measures lookups, not client writes).
-func seedClients(b *testing.B, n int) {
-	conn := database.GetDB()
+func seedClients(b *testing.B, db *database.Handle, n int) {
+	conn := db.Current()
 	for i := 0; i*500 < n; i++ {
 		var clients []string
 		var stats []model.ClientTraffic
@@ -145,11 +146,11 @@ func seedClients(b *testing.B, n int) {
 // SQLite, by a full read (before the index) and through the index, for a
 // known and an unknown subId. docs/benchmarks.md has the numbers.
 func BenchmarkSubscriptionLookup(b *testing.B) {
-	testdb.Open(b, dbtest.New(b, dbtest.SQLite))
-	seedClients(b, 10000)
+	db := testdb.Handle(b, dbtest.New(b, dbtest.SQLite))
+	seedClients(b, db, 10000)
 	sources := map[string]sub.Source{
-		"fullRead": sub.FuncSource{InboundsFunc: func() ([]*model.Inbound, error) { return sub.DBInbounds(database.Process()) }},
-		"indexed":  dbIndexedSource(),
+		"fullRead": sub.FuncSource{InboundsFunc: func() ([]*model.Inbound, error) { return sub.DBInbounds(db) }},
+		"indexed":  dbIndexedSource(db),
 	}
 	for _, name := range []string{"fullRead", "indexed"} {
 		for _, id := range []struct{ name, subID string }{{"known", "sub0001000250"}, {"unknown", "nosuchsubid00000"}} {
@@ -174,6 +175,7 @@ func BenchmarkSubscriptionLookup(b *testing.B) {
 // for known and unknown subIds read the full inbound list once per
 // version, not once per request; a new version rebuilds once.
 func TestSubIndexReadsInboundsOncePerVersion(t *testing.T) {
+	t.Parallel()
 	reads := 0
 	version := int64(1)
 	in := inboundFor(1, 443, combo{"vless", "", "ws", "none"}, "", "")

@@ -15,6 +15,7 @@ import (
 // nothing injected runs), frame-ancestors 'none' plus X-Frame-Options, and
 // no Referer leaks the subscription URL.
 func TestSubscriptionPageHasCSPAndNoFraming(t *testing.T) {
+	t.Parallel()
 	ts, _ := testHandler(t, nil, nil)
 	r := do(t, "GET", ts.URL+"/sub/"+testSubID, map[string]string{"Accept": "text/html", "User-Agent": "Mozilla/5.0"})
 	if r.code != 200 || !strings.HasPrefix(r.hdr.Get("Content-Type"), "text/html") {

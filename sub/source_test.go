@@ -59,6 +59,7 @@ func TestDBSource(t *testing.T) {
 // TestNodeCacheKeepsLastGood: a failing refresh keeps the last good list;
 // before any success the fallback (a worker's snapshot nodes) answers.
 func TestNodeCacheKeepsLastGood(t *testing.T) {
+	t.Parallel()
 	fail := true
 	c := &sub.NodeCache{
 		Fetch: func() ([]profile.Node, error) {

@@ -2,8 +2,6 @@ package traffic_test
 
 import (
 	"fmt"
-	"github.com/mhsanaei/3x-ui/v2/cluster"
-	"github.com/mhsanaei/3x-ui/v2/database"
 	"testing"
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
@@ -17,9 +15,9 @@ import (
 func BenchmarkFlush10kClients(b *testing.B) {
 	for _, name := range []string{dbtest.SQLite, dbtest.MariaDB} {
 		b.Run(name, func(b *testing.B) {
-			testdb.Open(b, dbtest.New(b, name))
-			pipe := newPipeline(b)
-			s := inbound.New(database.Process(), cluster.NodeFromJSON())
+			db := testdb.Handle(b, dbtest.New(b, name))
+			pipe := newPipeline(b, db, true)
+			s := inbound.New(db, nil)
 			in := bigInbound(b, s, 33000, 10000, "bench")
 			clients := make([]*xray.ClientTraffic, 10000)
 			for i := range clients {

@@ -2,8 +2,6 @@ package traffic_test
 
 import (
 	"fmt"
-	"github.com/mhsanaei/3x-ui/v2/cluster"
-	"github.com/mhsanaei/3x-ui/v2/database"
 	"sync"
 	"testing"
 
@@ -19,10 +17,11 @@ import (
 // running them side by side must lose neither the added clients nor the
 // disabled flags.
 func TestConcurrentClientAddsAndTrafficRules(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
-		pipe := newPipeline(t)
-		s := inbound.New(database.Process(), cluster.NodeFromJSON())
+		db := testdb.Handle(t, b)
+		pipe := newPipeline(t, db, true)
+		s := inbound.New(db, nil)
 		const rounds = 15
 		var quota []map[string]any
 		for i := 0; i < rounds; i++ {
@@ -56,7 +55,7 @@ func TestConcurrentClientAddsAndTrafficRules(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		clients, rows := clientsOf(t, in.Id), testdb.Rows(t, in.Id)
+		clients, rows := clientsOf(t, db, in.Id), testdb.RowsOf(t, db, in.Id)
 		if len(clients) != 2*rounds || len(rows) != 2*rounds {
 			t.Fatalf("lost writes: %d clients, %d rows, want %d", len(clients), len(rows), 2*rounds)
 		}

@@ -2,11 +2,9 @@ package traffic_test
 
 import (
 	"fmt"
-	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"testing"
 	"time"
 
-	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/database/sharedwrite"
@@ -20,10 +18,11 @@ import (
 )
 
 func TestFlushSumsTwoBatches(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
-		pipe := newPipeline(t)
-		s := inbound.New(database.Process(), cluster.NodeFromJSON())
+		db := testdb.Handle(t, b)
+		pipe := newPipeline(t, db, true)
+		s := inbound.New(db, nil)
 		sizes := map[int]int{27000: 1500, 27001: 700}
 		tags := map[int]string{}
 		for port, n := range sizes {
@@ -33,7 +32,7 @@ func TestFlushSumsTwoBatches(t *testing.T) {
 			}
 			tags[port] = addInbound(t, s, inboundtest.Inbound(model.VLESS, port, clients...)).Tag
 		}
-		v0 := testdb.Version(t)
+		v0 := testdb.VersionOf(t, db)
 		batch := func(mult int64) ([]*xray.Traffic, []*xray.ClientTraffic) {
 			var clients []*xray.ClientTraffic
 			for port, n := range sizes {
@@ -63,7 +62,7 @@ func TestFlushSumsTwoBatches(t *testing.T) {
 				t.Fatalf("flush batch %d: need=%v err=%v", mult, need, err)
 			}
 		}
-		rows := testdb.Rows(t, 0)
+		rows := testdb.RowsOf(t, db, 0)
 		for port, n := range sizes {
 			for i := 0; i < n; i++ {
 				email := fmt.Sprintf("p%d-c%d", port, i)
@@ -87,27 +86,28 @@ func TestFlushSumsTwoBatches(t *testing.T) {
 			t.Fatal("delta for an unknown email created a row")
 		}
 		var inbounds []model.Inbound
-		database.GetDB().Order("port").Find(&inbounds)
+		db.Current().Order("port").Find(&inbounds)
 		if inbounds[0].Up != 30 || inbounds[0].Down != 60 || inbounds[0].AllTime != 90 || inbounds[1].Up != 3 || inbounds[1].Down != 6 {
 			t.Fatalf("inbound sums: %+v / %+v", inbounds[0], inbounds[1])
 		}
 		var outbounds []model.OutboundTraffics
-		database.GetDB().Find(&outbounds)
+		db.Current().Find(&outbounds)
 		if len(outbounds) != 1 || outbounds[0].Tag != "direct" || outbounds[0].Up != 9 || outbounds[0].Down != 12 || outbounds[0].Total != 21 {
 			t.Fatalf("outbound rows: %+v", outbounds)
 		}
-		if testdb.Version(t) != v0 {
+		if testdb.VersionOf(t, db) != v0 {
 			t.Fatal("plain traffic bumped the shared version")
 		}
 	})
 }
 
 func TestFlushDisablesDepletedAndExpired(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
-		pipe := newPipeline(t)
+		db := testdb.Handle(t, b)
+		pipe := newPipeline(t, db, true)
 		changes := 0
-		s := inbound.NewNotifying(database.Process(), cluster.NodeFromJSON(), sharedwrite.NotifierFunc(func(sharedwrite.Change) error { changes++; return nil }))
+		s := inbound.NewNotifying(db, nil, sharedwrite.NotifierFunc(func(sharedwrite.Change) error { changes++; return nil }))
 		quota, expired, fine := inboundtest.Client(model.VLESS, "quota"), inboundtest.Client(model.VLESS, "expired"), inboundtest.Client(model.VLESS, "fine")
 		quota["totalGB"] = 1000
 		expired["expiryTime"] = time.Now().Add(-time.Minute).UnixMilli()
@@ -118,7 +118,7 @@ func TestFlushDisablesDepletedAndExpired(t *testing.T) {
 		limited.Total = 5000
 		limited = addInbound(t, s, limited)
 
-		v0, c0 := testdb.Version(t), changes
+		v0, c0 := testdb.VersionOf(t, db), changes
 		need, err := pipe.tick(
 			[]*xray.Traffic{{IsInbound: true, Tag: limited.Tag, Up: 4000, Down: 1000}},
 			[]*xray.ClientTraffic{{Email: "quota", Up: 600, Down: 400}, {Email: "fine", Up: 10, Down: 10}})
@@ -127,11 +127,11 @@ func TestFlushDisablesDepletedAndExpired(t *testing.T) {
 		}
 		// The flush reports the change (production applies Xray from the
 		// flush's reconciled hook) instead of notifying the store's fan-out.
-		if testdb.Version(t) != v0+1 || changes != c0 {
-			t.Fatalf("version %d->%d changes %d->%d; want one bump and no notification", v0, testdb.Version(t), c0, changes)
+		if testdb.VersionOf(t, db) != v0+1 || changes != c0 {
+			t.Fatalf("version %d->%d changes %d->%d; want one bump and no notification", v0, testdb.VersionOf(t, db), c0, changes)
 		}
-		rows := testdb.Rows(t, in.Id)
-		clients := clientsOf(t, in.Id)
+		rows := testdb.RowsOf(t, db, in.Id)
+		clients := clientsOf(t, db, in.Id)
 		for _, email := range []string{"quota", "expired"} {
 			if rows[email].Enable || clients[email].Enable {
 				t.Fatalf("%s not disabled: row %+v client %+v", email, rows[email], clients[email])
@@ -149,21 +149,22 @@ func TestFlushDisablesDepletedAndExpired(t *testing.T) {
 		}
 
 		// Nothing new to do: no change, no bump.
-		v1, c1 := testdb.Version(t), changes
+		v1, c1 := testdb.VersionOf(t, db), changes
 		if need, err := pipe.tick(nil, nil); err != nil || need {
 			t.Fatalf("idle flush: need=%v err=%v", need, err)
 		}
-		if testdb.Version(t) != v1 || changes != c1 {
+		if testdb.VersionOf(t, db) != v1 || changes != c1 {
 			t.Fatal("idle flush bumped or notified")
 		}
 	})
 }
 
 func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
-		pipe := newPipeline(t)
-		s := inbound.New(database.Process(), cluster.NodeFromJSON())
+		db := testdb.Handle(t, b)
+		pipe := newPipeline(t, db, true)
+		s := inbound.New(db, nil)
 		now := time.Now()
 		monthly, daily, lazy, idle := inboundtest.Client(model.VLESS, "monthly"), inboundtest.Client(model.VLESS, "daily"), inboundtest.Client(model.VLESS, "lazy"), inboundtest.Client(model.VLESS, "idle")
 		monthlyExp := now.Add(-24 * time.Hour).UnixMilli()
@@ -173,19 +174,19 @@ func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 		lazy["expiryTime"] = int64(-2 * 24 * time.Hour / time.Millisecond)
 		idle["expiryTime"] = int64(-time.Hour / time.Millisecond)
 		in := addInbound(t, s, inboundtest.Inbound(model.VLESS, 29000, monthly, daily, lazy, idle))
-		testdb.Exec(t, "UPDATE client_traffics SET up = 100, down = 200, all_time = 300 WHERE email IN ?", []string{"monthly", "daily"})
+		testdb.ExecOn(t, db, "UPDATE client_traffics SET up = 100, down = 200, all_time = 300 WHERE email IN ?", []string{"monthly", "daily"})
 
-		v0 := testdb.Version(t)
+		v0 := testdb.VersionOf(t, db)
 		before := time.Now().UnixMilli()
 		need, err := pipe.tick(nil, []*xray.ClientTraffic{{Email: "lazy", Up: 1, Down: 1}})
 		after := time.Now().UnixMilli()
 		if err != nil || !need {
 			t.Fatalf("need=%v err=%v", need, err)
 		}
-		if testdb.Version(t) != v0+1 {
+		if testdb.VersionOf(t, db) != v0+1 {
 			t.Fatal("renewal did not bump the version once")
 		}
-		rows, clients := testdb.Rows(t, in.Id), clientsOf(t, in.Id)
+		rows, clients := testdb.RowsOf(t, db, in.Id), clientsOf(t, db, in.Id)
 		day := int64(24 * time.Hour / time.Millisecond)
 		if r := rows["monthly"]; r.ExpiryTime != monthlyExp+30*day || r.Up != 0 || r.Down != 0 || r.AllTime != 300 || !r.Enable {
 			t.Fatalf("monthly renewal row: %+v", r)
@@ -206,10 +207,10 @@ func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 
 		// Called directly (as the flush service does), the rules report a
 		// change and leave the version bump to the caller.
-		testdb.Exec(t, "UPDATE client_traffics SET total = 1, up = 5 WHERE email = ?", "idle")
-		v1 := testdb.Version(t)
+		testdb.ExecOn(t, db, "UPDATE client_traffics SET total = 1, up = 5 WHERE email = ?", "idle")
+		v1 := testdb.VersionOf(t, db)
 		for want, round := true, 0; round < 2; want, round = false, round+1 {
-			tx := database.GetDB().Begin()
+			tx := db.Current().Begin()
 			changed, err := (&traffic.Counters{}).ReconcileSharedTrafficState(tx)
 			if err != nil || changed != want {
 				tx.Rollback()
@@ -219,17 +220,18 @@ func TestAutoRenewAndFirstUseExpiry(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if testdb.Version(t) != v1 || testdb.Rows(t, in.Id)["idle"].Enable {
+		if testdb.VersionOf(t, db) != v1 || testdb.RowsOf(t, db, in.Id)["idle"].Enable {
 			t.Fatal("ReconcileSharedTrafficState must disable without bumping")
 		}
 	})
 }
 
 func TestResetTrafficAndDelDepleted(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
-		pipe := newPipeline(t)
-		s := inbound.New(database.Process(), cluster.NodeFromJSON())
+		db := testdb.Handle(t, b)
+		pipe := newPipeline(t, db, true)
+		s := inbound.New(db, nil)
 		mk := func(email string, total, expiry int64, reset int) map[string]any {
 			c := inboundtest.Client(model.VLESS, email)
 			c["totalGB"], c["expiryTime"], c["reset"] = total, expiry, reset
@@ -238,70 +240,70 @@ func TestResetTrafficAndDelDepleted(t *testing.T) {
 		past := time.Now().Add(-time.Hour).UnixMilli()
 		in1 := addInbound(t, s, inboundtest.Inbound(model.VLESS, 30000, mk("over", 100, 0, 0), mk("old", 0, past, 0), mk("ok", 0, 0, 0)))
 		in2 := addInbound(t, s, inboundtest.Inbound(model.VLESS, 30001, mk("over2", 100, 0, 0), mk("renews", 100, 0, 7)))
-		testdb.Exec(t, "UPDATE client_traffics SET up = 80, down = 40, all_time = 120")
+		testdb.ExecOn(t, db, "UPDATE client_traffics SET up = 80, down = 40, all_time = 120")
 		if _, err := pipe.tick(nil, nil); err != nil { // disables over, old, over2, renews
 			t.Fatal(err)
 		}
-		if testdb.Rows(t, 0)["over"].Enable || testdb.Rows(t, 0)["renews"].Enable {
+		if testdb.RowsOf(t, db, 0)["over"].Enable || testdb.RowsOf(t, db, 0)["renews"].Enable {
 			t.Fatal("setup: depleted clients should be disabled")
 		}
 
-		v0 := testdb.Version(t)
+		v0 := testdb.VersionOf(t, db)
 		if err := s.ResetClientTraffic(in1.Id, "over"); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.ResetClientTraffic(in1.Id, "old"); err != nil {
 			t.Fatal(err)
 		}
-		rows, clients := testdb.Rows(t, 0), clientsOf(t, in1.Id)
+		rows, clients := testdb.RowsOf(t, db, 0), clientsOf(t, db, in1.Id)
 		if r := rows["over"]; r.Up != 0 || r.Down != 0 || r.AllTime != 120 || !r.Enable || !clients["over"].Enable {
 			t.Fatalf("reset did not zero and re-enable: %+v %+v", r, clients["over"])
 		}
 		if rows["old"].Enable || clients["old"].Enable || rows["old"].Up != 0 {
 			t.Fatal("reset must not re-enable an expired client")
 		}
-		if testdb.Version(t) != v0+2 {
+		if testdb.VersionOf(t, db) != v0+2 {
 			t.Fatal("each reset bumps once")
 		}
-		before := testdb.Dump(t)
+		before := testdb.DumpOf(t, db.Current())
 		errstest.Want(t, s.ResetClientTraffic(in1.Id, "nobody"), errs.KindNotFound, "email")
 		errstest.Want(t, s.ResetClientTraffic(in2.Id, "over"), errs.KindNotFound, "email")
 		errstest.Want(t, s.ResetAllClientTraffics(999), errs.KindNotFound, "id")
 		errstest.Want(t, s.DelDepletedClients(999), errs.KindNotFound, "id")
-		testdb.AssertUnchanged(t, before)
+		testdb.AssertUnchangedOf(t, db.Current(), before)
 
-		testdb.Exec(t, "UPDATE client_traffics SET up = 80, down = 40")
+		testdb.ExecOn(t, db, "UPDATE client_traffics SET up = 80, down = 40")
 		if _, err := pipe.tick(nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.DelDepletedClients(in1.Id); err != nil {
 			t.Fatal(err)
 		}
-		if got := clientsOf(t, in1.Id); len(got) != 1 || len(testdb.Rows(t, in1.Id)) != 1 {
+		if got := clientsOf(t, db, in1.Id); len(got) != 1 || len(testdb.RowsOf(t, db, in1.Id)) != 1 {
 			t.Fatalf("in1 after DelDepletedClients: %+v", got)
 		}
-		if len(clientsOf(t, in2.Id)) != 2 {
+		if len(clientsOf(t, db, in2.Id)) != 2 {
 			t.Fatal("DelDepletedClients(in1) touched in2")
 		}
 		if err := s.DelDepletedClients(-1); err != nil {
 			t.Fatal(err)
 		}
-		if got := clientsOf(t, in2.Id); len(got) != 1 || got["renews"].Email != "renews" {
+		if got := clientsOf(t, db, in2.Id); len(got) != 1 || got["renews"].Email != "renews" {
 			t.Fatalf("auto-renewing clients are never deleted: %+v", got)
 		}
 
-		testdb.Exec(t, "UPDATE client_traffics SET up = 5, down = 5")
-		testdb.Exec(t, "UPDATE inbounds SET up = 9, down = 9, all_time = 18")
+		testdb.ExecOn(t, db, "UPDATE client_traffics SET up = 5, down = 5")
+		testdb.ExecOn(t, db, "UPDATE inbounds SET up = 9, down = 9, all_time = 18")
 		if err := s.ResetAllClientTraffics(in2.Id); err != nil {
 			t.Fatal(err)
 		}
-		if testdb.Rows(t, in2.Id)["renews"].Up != 0 || testdb.Rows(t, in1.Id)["ok"].Up != 5 {
+		if testdb.RowsOf(t, db, in2.Id)["renews"].Up != 0 || testdb.RowsOf(t, db, in1.Id)["ok"].Up != 5 {
 			t.Fatal("ResetAllClientTraffics(id) scope wrong")
 		}
 		if err := s.ResetAllClientTraffics(-1); err != nil {
 			t.Fatal(err)
 		}
-		if testdb.Rows(t, in1.Id)["ok"].Up != 0 {
+		if testdb.RowsOf(t, db, in1.Id)["ok"].Up != 0 {
 			t.Fatal("ResetAllClientTraffics(-1) missed an inbound")
 		}
 		if err := s.ResetAllTraffics(); err != nil {

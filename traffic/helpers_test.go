@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 
@@ -37,10 +36,10 @@ func bigInbound(t testing.TB, s *inbound.InboundService, port, n int, prefix str
 }
 
 // clientsOf returns the clients stored in an inbound's settings, by email.
-func clientsOf(t testing.TB, id int) map[string]inbound.Client {
+func clientsOf(t testing.TB, db *database.Handle, id int) map[string]inbound.Client {
 	t.Helper()
 	var in model.Inbound
-	if err := database.GetDB().First(&in, id).Error; err != nil {
+	if err := db.Current().First(&in, id).Error; err != nil {
 		t.Fatal(err)
 	}
 	clients, err := inbound.ParseInboundClients(in.Settings)
@@ -57,13 +56,15 @@ func clientsOf(t testing.TB, id int) map[string]inbound.Client {
 // pipeline is one test's production traffic path, with its own journal.
 type pipeline struct {
 	flush   *service.TrafficFlushService
+	master  bool
 	changed atomic.Bool
 }
 
-func newPipeline(t testing.TB) *pipeline {
+// newPipeline builds the path on db; master is the role the flush runs as.
+func newPipeline(t testing.TB, db *database.Handle, master bool) *pipeline {
 	journal := service.NewTrafficPendingStore(filepath.Join(t.TempDir(), "traffic-pending.json"))
-	p := &pipeline{}
-	p.flush = service.NewTrafficFlushServiceWith(database.Process(), journal, "local", cluster.IsMaster(),
+	p := &pipeline{master: master}
+	p.flush = service.NewTrafficFlushServiceWith(db, journal, "local", master,
 		service.FlushDeps{OnReconciled: func() { p.changed.Store(true) }})
 	return p
 }
@@ -81,7 +82,7 @@ func (p *pipeline) tick(inbounds []*xray.Traffic, clients []*xray.ClientTraffic)
 	if err := p.flush.FlushOnce(); err != nil {
 		return false, err
 	}
-	if cluster.IsMaster() {
+	if p.master {
 		if _, err := p.flush.ReconcileOnce(); err != nil {
 			return false, err
 		}

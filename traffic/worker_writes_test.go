@@ -29,7 +29,7 @@ func TestWorkerRejectsEverySharedWrite(t *testing.T) {
 		in := addInbound(t, s, inboundtest.Inbound(model.VLESS, 31000, c))
 		testdb.SetNodeRole(t, dir, "worker")
 		s = inbound.New(database.Process(), cluster.NodeFromJSON()) // the role is read at start
-		pipe := newPipeline(t)
+		pipe := newPipeline(t, database.Process(), false)
 		if !cluster.IsWorker() || cluster.IsMaster() {
 			t.Fatal("x-ui.json role not picked up")
 		}
@@ -82,6 +82,7 @@ func TestWorkerRejectsEverySharedWrite(t *testing.T) {
 			t.Fatalf("worker must count but not disable: %+v", r)
 		}
 		testdb.SetNodeRole(t, dir, "master")
+		pipe = newPipeline(t, database.Process(), true) // the role is fixed at start: a restarted panel
 		if need, err := pipe.tick(nil, nil); err != nil || !need {
 			t.Fatalf("master flush must disable the depleted client: need=%v err=%v", need, err)
 		}

@@ -3,8 +3,6 @@ package xrayrun
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/mhsanaei/3x-ui/v2/cluster"
-	"github.com/mhsanaei/3x-ui/v2/database"
 	"testing"
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
@@ -39,10 +37,10 @@ func seedClients(b *testing.B, svc *inbound.InboundService, inbounds, perInbound
 func BenchmarkGetXrayConfig20kClients(b *testing.B) {
 	for _, name := range []string{dbtest.SQLite, dbtest.MariaDB} {
 		b.Run(name, func(b *testing.B) {
-			testdb.Open(b, dbtest.New(b, name))
-			inbounds := inbound.New(database.Process(), cluster.NodeFromJSON())
+			db := testdb.Handle(b, dbtest.New(b, name))
+			inbounds := inbound.New(db, nil)
 			seedClients(b, inbounds, 20, 1000)
-			xs := NewXrayService(settings.New(database.Process(), cluster.NodeFromJSON()), inbounds, nil)
+			xs := NewXrayService(settings.New(db, nil), inbounds, nil)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				cfg, err := xs.GetXrayConfig()
@@ -57,10 +55,10 @@ func BenchmarkGetXrayConfig20kClients(b *testing.B) {
 // BenchmarkPlanLiveOps20kClients diffs two 20k-client configs that differ
 // by one client, as every live apply does.
 func BenchmarkPlanLiveOps20kClients(b *testing.B) {
-	testdb.Open(b, dbtest.New(b, dbtest.SQLite))
-	inbounds := inbound.New(database.Process(), cluster.NodeFromJSON())
+	db := testdb.Handle(b, dbtest.New(b, dbtest.SQLite))
+	inbounds := inbound.New(db, nil)
 	seedClients(b, inbounds, 20, 1000)
-	xs := NewXrayService(settings.New(database.Process(), cluster.NodeFromJSON()), inbounds, nil)
+	xs := NewXrayService(settings.New(db, nil), inbounds, nil)
 	before, err := xs.GetXrayConfig()
 	if err != nil {
 		b.Fatal(err)

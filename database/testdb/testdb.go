@@ -129,3 +129,39 @@ func Exec(t testing.TB, sql string, args ...any) {
 		t.Fatal(err)
 	}
 }
+
+// VersionOf is Version of the test's own handle h.
+func VersionOf(t testing.TB, h *database.Handle) int64 {
+	t.Helper()
+	v, err := database.GetSharedAccountsVersion(h.Current())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// RowsOf is Rows of the test's own handle h.
+func RowsOf(t testing.TB, h *database.Handle, inboundID int) map[string]model.ClientTraffic {
+	t.Helper()
+	var rows []model.ClientTraffic
+	q := h.Current()
+	if inboundID > 0 {
+		q = q.Where("inbound_id = ?", inboundID)
+	}
+	if err := q.Find(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]model.ClientTraffic{}
+	for _, r := range rows {
+		out[r.Email] = r
+	}
+	return out
+}
+
+// ExecOn is Exec on the test's own handle h.
+func ExecOn(t testing.TB, h *database.Handle, sql string, args ...any) {
+	t.Helper()
+	if err := h.Current().Exec(sql, args...).Error; err != nil {
+		t.Fatal(err)
+	}
+}

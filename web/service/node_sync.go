@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log"
-	"os"
 	"sync"
 	"time"
 
@@ -16,45 +14,36 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/iplimit"
 	"github.com/mhsanaei/3x-ui/v2/settings"
-	"github.com/mhsanaei/3x-ui/v2/util/loop"
 	"github.com/mhsanaei/3x-ui/v2/web/nodepush"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"github.com/mhsanaei/3x-ui/v2/xrayconf"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
-// NodeSyncService keeps a worker's Xray in step with the shared accounts:
-// it polls the shared version, refreshes the on-disk snapshot cache and
-// applies it live. On start it applies the cache first, so a worker serves
-// even when the database is unreachable.
+// NodeSyncService is the plan's name for the worker's sync engine,
+// cluster.Syncer, which does the work; this shell keeps the plan's
+// constructors and fields (its tests build a service from them) and the
+// readers that need the stores: the snapshot from the database, the
+// client index and the Xray config of the applied snapshot.
 type NodeSyncService struct {
+	// The ports the plan's tests set directly; the engine is built from
+	// them on first use unless a constructor built it.
 	cachePath       string
 	lastSeenVersion int64
 	loadVersion     func() (int64, error)
 	loadSnapshot    func(int64) (*SharedAccountsSnapshot, error)
-	// loadDelta builds the next snapshot from the applied one and the
-	// change log; ok false (or nil loadDelta) means load the full one.
-	loadDelta     func(base *SharedAccountsSnapshot, version int64) (*SharedAccountsSnapshot, bool, error)
-	applySnapshot func(*SharedAccountsSnapshot) error
-	// verifySnapshot refuses a snapshot that must not run (see
-	// xrayrun.VerifySnapshot); nil accepts every snapshot.
-	verifySnapshot func(*SharedAccountsSnapshot) error
-	// sealKey reads the cluster secret that seals shared-cache.json (an
-	// error = the database is away; "" = no secret yet). nil skips seals.
-	sealKey func() (string, error)
-	// recordState stores the node's status row; nil skips it.
-	recordState func(*model.NodeState) error
-	// describe adds runtime facts (address, Xray state, pending deltas).
-	describe func(*model.NodeState)
-	node     config.NodeConfig
-	instance string
+	loadDelta       func(base *SharedAccountsSnapshot, version int64) (*SharedAccountsSnapshot, bool, error)
+	applySnapshot   func(*SharedAccountsSnapshot) error
+	verifySnapshot  func(*SharedAccountsSnapshot) error
+	sealKey         func() (string, error)
+	recordState     func(*model.NodeState) error
+
+	buildOnce sync.Once
+	syncer    *cluster.Syncer
 
 	mu         sync.Mutex
-	current    *SharedAccountsSnapshot
-	emailIndex map[string]int // built lazily from current
-	wake       chan struct{}  // see Wake
-	fullSyncs  int64
-	deltaSyncs int64
+	indexedFor *SharedAccountsSnapshot // the snapshot emailIndex was built from
+	emailIndex map[string]int
 }
 
 // NewNodeSyncService wires a sync loop that applies snapshots to xraySvc.
@@ -85,34 +74,33 @@ type NodeSyncDeps struct {
 // NewNodeSyncServiceWith wires a sync loop from explicit parts; every
 // database read goes through d.DB.
 func NewNodeSyncServiceWith(d NodeSyncDeps) *NodeSyncService {
-	svc := &NodeSyncService{cachePath: d.CachePath, node: d.Node, instance: cluster.NodeInstance(), describe: d.Describe}
-	svc.loadVersion = func() (int64, error) {
+	ports := cluster.SyncPorts{CachePath: d.CachePath, Node: d.Node, Instance: cluster.NodeInstance(),
+		Apply: d.Apply, Verify: d.Verify, Describe: d.Describe}
+	ports.LoadVersion = func() (int64, error) {
 		conn, err := d.DB.Reconnect()
 		if err != nil {
 			return 0, err
 		}
 		return database.GetSharedAccountsVersion(conn)
 	}
-	svc.loadSnapshot = func(version int64) (*SharedAccountsSnapshot, error) {
+	ports.LoadSnapshot = func(version int64) (*SharedAccountsSnapshot, error) {
 		return LoadSnapshotFromDB(d.DB, d.Settings, d.Inbounds, version)
 	}
-	svc.loadDelta = func(base *SharedAccountsSnapshot, version int64) (*SharedAccountsSnapshot, bool, error) {
+	ports.LoadDelta = func(base *SharedAccountsSnapshot, version int64) (*SharedAccountsSnapshot, bool, error) {
 		conn := d.DB.Current()
 		if conn == nil {
 			return nil, false, errors.New("database not open")
 		}
 		return LoadSnapshotDelta(conn, base, version)
 	}
-	svc.applySnapshot = d.Apply
-	svc.verifySnapshot = d.Verify
-	svc.sealKey = func() (string, error) {
+	ports.SealKey = func() (string, error) {
 		conn, err := d.DB.Reconnect()
 		if err != nil {
 			return "", err
 		}
 		return nodepush.LoadSecret(conn)
 	}
-	svc.recordState = func(state *model.NodeState) error {
+	ports.RecordState = func(state *model.NodeState) error {
 		conn := d.DB.Current()
 		if conn == nil {
 			return errors.New("database not open")
@@ -123,7 +111,23 @@ func NewNodeSyncServiceWith(d NodeSyncDeps) *NodeSyncService {
 		}
 		return database.UpsertNodeState(conn, state)
 	}
-	return svc
+	return &NodeSyncService{syncer: cluster.NewSyncer(ports, 0)}
+}
+
+// engine is the cluster.Syncer doing the work, built from the plan's
+// fields when the service was made as a struct literal.
+func (s *NodeSyncService) engine() *cluster.Syncer {
+	s.buildOnce.Do(func() {
+		if s.syncer != nil {
+			return
+		}
+		s.syncer = cluster.NewSyncer(cluster.SyncPorts{
+			CachePath: s.cachePath, LoadVersion: s.loadVersion, LoadSnapshot: s.loadSnapshot,
+			LoadDelta: s.loadDelta, Apply: s.applySnapshot, Verify: s.verifySnapshot,
+			SealKey: s.sealKey, RecordState: s.recordState,
+		}, s.lastSeenVersion)
+	})
+	return s.syncer
 }
 
 // LoadSnapshotFromDB reads the shared accounts as of (at least) version.
@@ -155,230 +159,53 @@ func LoadSnapshotFromDB(db *database.Handle, settings *settings.SettingService, 
 }
 
 // Current is the snapshot this node applied last (nil before the first).
-func (s *NodeSyncService) Current() *SharedAccountsSnapshot {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.current
-}
+func (s *NodeSyncService) Current() *SharedAccountsSnapshot { return s.engine().Current() }
 
 // LastSeenVersion is the shared version applied last.
-func (s *NodeSyncService) LastSeenVersion() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.lastSeenVersion
-}
-
-func (s *NodeSyncService) updateNodeState(version int64, syncErr error, didSync bool) {
-	if s.recordState == nil {
-		return
-	}
-	now := time.Now().Unix()
-	state := &model.NodeState{
-		NodeID:          s.node.NodeID,
-		NodeRole:        string(s.node.Role),
-		NodeAddress:     s.node.NodeAddress,
-		Instance:        s.instance,
-		LastHeartbeatAt: now,
-		LastSeenVersion: version,
-	}
-	if didSync {
-		state.LastSyncAt = now
-	}
-	if syncErr != nil {
-		state.LastError = syncErr.Error()
-	}
-	state.FullSyncs, state.DeltaSyncs = s.SyncCounts()
-	if s.describe != nil {
-		s.describe(state)
-	}
-	if err := s.recordState(state); err != nil && syncErr == nil {
-		log.Printf("node sync: record state: %v", err)
-	}
-}
+func (s *NodeSyncService) LastSeenVersion() int64 { return s.engine().LastSeenVersion() }
 
 // BootstrapFromCache applies the cached snapshot, if there is one.
-func (s *NodeSyncService) BootstrapFromCache() error {
-	snapshot, err := LoadSharedAccountsSnapshot(s.cachePath)
-	if err != nil {
-		if os.IsNotExist(err) {
-			return nil
-		}
-		return err
-	}
-	err = s.checkSeal(snapshot)
-	if err == nil {
-		err = s.verify(snapshot)
-	}
-	if err != nil {
-		// Keep whatever runs (an adopted Xray keeps its config); the
-		// sync that follows loads the state from the database.
-		log.Printf("node sync: cached snapshot refused: %v", err)
-		s.updateNodeState(s.LastSeenVersion(), fmt.Errorf("cached snapshot refused: %w", err), false)
-		return nil
-	}
-	if err := s.applySnapshot(snapshot); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.lastSeenVersion = snapshot.Version
-	s.current, s.emailIndex = snapshot, nil
-	s.mu.Unlock()
-	return nil
-}
+func (s *NodeSyncService) BootstrapFromCache() error { return s.engine().BootstrapFromCache() }
 
 // SyncOnce applies the shared accounts when their version has moved.
-func (s *NodeSyncService) SyncOnce() error {
-	s.mu.Lock()
-	seen := s.lastSeenVersion
-	s.mu.Unlock()
-	version, err := s.loadVersion()
-	if err != nil {
-		s.updateNodeState(seen, err, false)
-		return err
-	}
-	if version == seen {
-		s.updateNodeState(version, nil, false)
-		return nil
-	}
-	snapshot, err := s.loadNext(seen, version)
-	if err != nil {
-		s.updateNodeState(seen, err, false)
-		return err
-	}
-	if err := s.verify(snapshot); err != nil {
-		// Not cached, not applied: the last good config keeps running
-		// and node_states.lastError tells the admin why.
-		s.updateNodeState(seen, err, false)
-		return err
-	}
-	if err := s.seal(snapshot); err != nil {
-		s.updateNodeState(seen, err, false)
-		return err
-	}
-	if err := SaveSharedAccountsSnapshot(s.cachePath, snapshot); err != nil {
-		s.updateNodeState(seen, err, false)
-		return err
-	}
-	if err := s.applySnapshot(snapshot); err != nil {
-		s.updateNodeState(seen, err, false)
-		return err
-	}
-	s.mu.Lock()
-	s.lastSeenVersion = snapshot.Version
-	s.current, s.emailIndex = snapshot, nil
-	s.mu.Unlock()
-	s.updateNodeState(snapshot.Version, nil, true)
-	return nil
-}
-
-// errBadSeal: the cache was not written by this worker from the shared
-// database (edited, or sealed under another cluster's secret).
-var errBadSeal = errors.New("its seal does not match the cluster secret (the file was changed outside the panel)")
-
-// checkSeal: with the database reachable the cache must carry the seal
-// this worker wrote; a bad one is refused and the sync that follows reads
-// the database. With the database away the seal cannot be checked (the
-// key is not on this disk, by design) and the cache runs if it passes the
-// exposure rule, as the last state this worker had.
-func (s *NodeSyncService) checkSeal(snapshot *SharedAccountsSnapshot) error {
-	if s.sealKey == nil {
-		return nil
-	}
-	key, err := s.sealKey()
-	if err != nil {
-		log.Printf("node sync: cannot check the cache seal (%v); using the cache as the last known state", err)
-		return nil
-	}
-	if !cluster.SnapshotSealed(snapshot, key) {
-		return errBadSeal
-	}
-	return nil
-}
-
-// seal signs a snapshot before it is cached (unsigned when the cluster
-// has no secret yet; the next boot then reads the database instead).
-func (s *NodeSyncService) seal(snapshot *SharedAccountsSnapshot) error {
-	snapshot.Seal = ""
-	if s.sealKey == nil {
-		return nil
-	}
-	key, err := s.sealKey()
-	if err != nil || key == "" {
-		return err
-	}
-	return cluster.SealSnapshot(snapshot, key)
-}
-
-func (s *NodeSyncService) verify(snapshot *SharedAccountsSnapshot) error {
-	if s.verifySnapshot == nil {
-		return nil
-	}
-	return s.verifySnapshot(snapshot)
-}
-
-// loadNext reads the snapshot at version: from the change log when it
-// bridges the applied snapshot to version, else in full.
-func (s *NodeSyncService) loadNext(seen, version int64) (*SharedAccountsSnapshot, error) {
-	if current := s.Current(); s.loadDelta != nil && current != nil && current.Version == seen {
-		next, ok, err := s.loadDelta(current, version)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			s.mu.Lock()
-			s.deltaSyncs++
-			s.mu.Unlock()
-			return next, nil
-		}
-	}
-	snapshot, err := s.loadSnapshot(version)
-	if err == nil {
-		s.mu.Lock()
-		s.fullSyncs++
-		s.mu.Unlock()
-	}
-	return snapshot, err
-}
+func (s *NodeSyncService) SyncOnce() error { return s.engine().SyncOnce() }
 
 // SyncCounts is how many syncs read the full snapshot and how many only
 // the change log since the process started.
-func (s *NodeSyncService) SyncCounts() (full, delta int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.fullSyncs, s.deltaSyncs
-}
+func (s *NodeSyncService) SyncCounts() (full, delta int64) { return s.engine().SyncCounts() }
 
 // Run bootstraps from the cache, then syncs every interval until ctx ends.
 func (s *NodeSyncService) Run(ctx context.Context, interval time.Duration) {
-	if err := s.BootstrapFromCache(); err != nil {
-		log.Printf("node sync: bootstrap from cache: %v", err)
-	}
-	sync := func() {
-		if err := s.SyncOnce(); err != nil {
-			log.Printf("node sync: %v", err)
-		}
-	}
-	sync()
-	loop.EveryOrWake(ctx, interval, s.wakeChan(), sync)
+	s.engine().Run(ctx, interval)
 }
+
+// Prepare applies the cached snapshot, then tries one sync.
+func (s *NodeSyncService) Prepare() { s.engine().Prepare() }
+
+// Follow syncs every interval, or at once after Wake, until ctx ends.
+func (s *NodeSyncService) Follow(ctx context.Context, interval time.Duration) {
+	s.engine().Follow(ctx, interval)
+}
+
+// Wake makes the sync loop poll now (a push from the master).
+func (s *NodeSyncService) Wake() { s.engine().Wake() }
 
 // RunHeartbeatLoop records a master's status every interval.
 func (s *NodeSyncService) RunHeartbeatLoop(ctx context.Context, interval time.Duration) {
-	beat := func() {
-		version, err := s.loadVersion()
-		s.updateNodeState(version, err, false)
-	}
-	beat()
-	loop.Every(ctx, interval, beat)
+	s.engine().RunHeartbeatLoop(ctx, interval)
 }
 
 // InboundForEmail resolves a client's inbound from the applied snapshot,
 // so traffic attribution never needs the database.
 func (s *NodeSyncService) InboundForEmail(email string) (int, bool) {
+	current := s.Current()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.emailIndex == nil && s.current != nil {
-		s.emailIndex = indexSnapshotEmails(s.current)
+	if current != s.indexedFor {
+		s.indexedFor, s.emailIndex = current, nil
+		if current != nil {
+			s.emailIndex = indexSnapshotEmails(current)
+		}
 	}
 	id, ok := s.emailIndex[email]
 	return id, ok

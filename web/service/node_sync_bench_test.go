@@ -2,7 +2,6 @@ package service
 
 import (
 	"fmt"
-	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"testing"
 	"time"
 
@@ -23,13 +22,13 @@ import (
 //
 //	go test -run '^$' -bench WorkerSyncBytes20k -benchtime 20x ./web/service/
 func BenchmarkWorkerSyncBytes20k(b *testing.B) {
-	testdb.Open(b, dbtest.New(b, dbtest.MariaDB))
-	sqlDB, err := database.GetDB().DB()
+	db := testdb.Handle(b, dbtest.New(b, dbtest.MariaDB))
+	sqlDB, err := db.Current().DB()
 	if err != nil {
 		b.Fatal(err)
 	}
 	sqlDB.SetMaxOpenConns(1) // one session, so its status counts our reads
-	inbounds, sets := inbound.New(database.Process(), cluster.NodeFromJSON()), settings.New(database.Process(), cluster.NodeFromJSON())
+	inbounds, sets := inbound.New(db, nil), settings.New(db, nil)
 	var firstID int
 	for i := 0; i < 20; i++ {
 		clients := make([]map[string]any, 1000)
@@ -49,7 +48,7 @@ func BenchmarkWorkerSyncBytes20k(b *testing.B) {
 			VariableName string
 			Value        int64
 		}
-		if err := database.GetDB().Raw("SHOW SESSION STATUS LIKE 'Bytes_sent'").Scan(&row).Error; err != nil {
+		if err := db.Current().Raw("SHOW SESSION STATUS LIKE 'Bytes_sent'").Scan(&row).Error; err != nil {
 			b.Fatal(err)
 		}
 		return row.Value
@@ -64,9 +63,9 @@ func BenchmarkWorkerSyncBytes20k(b *testing.B) {
 	var snap *SharedAccountsSnapshot
 	start := time.Now()
 	fullBytes := read(func() {
-		version, err := database.GetSharedAccountsVersion(nil)
+		version, err := database.GetSharedAccountsVersion(db.Current())
 		if err == nil {
-			snap, err = LoadSnapshotFromDB(database.Process(), sets, inbounds, version)
+			snap, err = LoadSnapshotFromDB(db, sets, inbounds, version)
 		}
 		if err != nil {
 			b.Fatal(err)
@@ -86,11 +85,11 @@ func BenchmarkWorkerSyncBytes20k(b *testing.B) {
 		b.StartTimer()
 		start := time.Now()
 		deltaBytes += read(func() {
-			version, err := database.GetSharedAccountsVersion(nil)
+			version, err := database.GetSharedAccountsVersion(db.Current())
 			if err != nil {
 				b.Fatal(err)
 			}
-			next, ok, err := LoadSnapshotDelta(database.GetDB(), snap, version)
+			next, ok, err := LoadSnapshotDelta(db.Current(), snap, version)
 			if err != nil || !ok {
 				b.Fatalf("delta: ok=%v err=%v", ok, err)
 			}

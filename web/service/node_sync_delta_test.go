@@ -1,10 +1,8 @@
 package service
 
 import (
-	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"testing"
 
-	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/database/testdb"
@@ -18,12 +16,13 @@ import (
 // through the change log and requires the result to equal a full read:
 // step by step, and all steps at once from the first snapshot.
 func TestDeltaSyncMatchesFullSnapshot(t *testing.T) {
+	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		testdb.Open(t, b)
-		inbounds, sets := inbound.New(database.Process(), cluster.NodeFromJSON()), settings.New(database.Process(), cluster.NodeFromJSON())
+		db := testdb.Handle(t, b)
+		inbounds, sets := inbound.New(db, nil), settings.New(db, nil)
 		full := func() *SharedAccountsSnapshot {
 			t.Helper()
-			s, err := LoadSnapshotFromDB(database.Process(), sets, inbounds, testdb.Version(t))
+			s, err := LoadSnapshotFromDB(db, sets, inbounds, testdb.VersionOf(t, db))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,14 +72,14 @@ func TestDeltaSyncMatchesFullSnapshot(t *testing.T) {
 				t.Fatalf("%s: %v", step.name, err)
 			}
 			want := full()
-			got, ok, err := LoadSnapshotDelta(database.GetDB(), prev, want.Version)
+			got, ok, err := LoadSnapshotDelta(db.Current(), prev, want.Version)
 			if err != nil || !ok {
 				t.Fatalf("%s: delta ok=%v err=%v", step.name, ok, err)
 			}
 			sameSnapshot(t, step.name, got, want)
 			prev = got
 		}
-		replayed, ok, err := LoadSnapshotDelta(database.GetDB(), first, prev.Version)
+		replayed, ok, err := LoadSnapshotDelta(db.Current(), first, prev.Version)
 		if err != nil || !ok {
 			t.Fatalf("replay from the first snapshot: ok=%v err=%v", ok, err)
 		}
@@ -90,12 +89,12 @@ func TestDeltaSyncMatchesFullSnapshot(t *testing.T) {
 		if err := sets.SetString("subTitle", "gap"); err != nil {
 			t.Fatal(err)
 		}
-		if _, ok, err := LoadSnapshotDelta(database.GetDB(), prev, testdb.Version(t)); err != nil || ok {
+		if _, ok, err := LoadSnapshotDelta(db.Current(), prev, testdb.VersionOf(t, db)); err != nil || ok {
 			t.Fatalf("an unlogged version must be a gap: ok=%v err=%v", ok, err)
 		}
 		// So is a pruned range.
-		testdb.Exec(t, "DELETE FROM shared_changes WHERE version = ?", first.Version+1)
-		if _, ok, err := LoadSnapshotDelta(database.GetDB(), first, first.Version+2); err != nil || ok {
+		testdb.ExecOn(t, db, "DELETE FROM shared_changes WHERE version = ?", first.Version+1)
+		if _, ok, err := LoadSnapshotDelta(db.Current(), first, first.Version+2); err != nil || ok {
 			t.Fatalf("a pruned version must be a gap: ok=%v err=%v", ok, err)
 		}
 	})
