@@ -27,8 +27,8 @@ const apiTokenTouchEvery = time.Minute
 // ErrAPITokenInvalid is an unknown or revoked bearer token.
 var ErrAPITokenInvalid = errors.New("invalid or revoked API token")
 
-// APITokenService manages bearer tokens for scripts. The zero value is ready.
-type APITokenService struct {
+// Tokens manages bearer tokens for scripts. The zero value is ready.
+type Tokens struct {
 	// Now is the clock (tests replace it); nil means time.Now.
 	Now func() time.Time
 
@@ -37,11 +37,11 @@ type APITokenService struct {
 }
 
 // NewTokens is the api_tokens table of db, written only when node is a master.
-func NewTokens(db *database.Handle, node *cluster.Node) *APITokenService {
-	return &APITokenService{db: db, node: node}
+func NewTokens(db *database.Handle, node *cluster.Node) *Tokens {
+	return &Tokens{db: db, node: node}
 }
 
-func (s *APITokenService) now() time.Time {
+func (s *Tokens) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
 	}
@@ -55,7 +55,7 @@ func HashAPIToken(token string) string {
 }
 
 // List returns every token (never the token itself), newest first.
-func (s *APITokenService) List() ([]model.APIToken, error) {
+func (s *Tokens) List() ([]model.APIToken, error) {
 	db, err := s.db.DB()
 	if err != nil {
 		return nil, err
@@ -66,7 +66,7 @@ func (s *APITokenService) List() ([]model.APIToken, error) {
 }
 
 // Create makes a token for userID; the returned plain token is shown once.
-func (s *APITokenService) Create(userID int, name string) (string, *model.APIToken, error) {
+func (s *Tokens) Create(userID int, name string) (string, *model.APIToken, error) {
 	return s.CreateExpiring(userID, name, 0)
 }
 
@@ -74,7 +74,7 @@ func (s *APITokenService) Create(userID int, name string) (string, *model.APITok
 const MaxAPITokenDays = 3650
 
 // CreateExpiring is Create with a lifetime in days (0 = no expiry).
-func (s *APITokenService) CreateExpiring(userID int, name string, days int) (string, *model.APIToken, error) {
+func (s *Tokens) CreateExpiring(userID int, name string, days int) (string, *model.APIToken, error) {
 	if days < 0 || days > MaxAPITokenDays {
 		return "", nil, errs.Invalid("expiresInDays", "must be 0 (never) to %d", MaxAPITokenDays)
 	}
@@ -121,7 +121,7 @@ func (s *APITokenService) CreateExpiring(userID int, name string, days int) (str
 }
 
 // Revoke deletes a token; requests using it fail from then on.
-func (s *APITokenService) Revoke(id int) error {
+func (s *Tokens) Revoke(id int) error {
 	if err := s.node.RequireMaster(); err != nil {
 		return err
 	}
@@ -143,7 +143,7 @@ func (s *APITokenService) Revoke(id int) error {
 }
 
 // Authenticate resolves a presented bearer token and records its use.
-func (s *APITokenService) Authenticate(token string) (*model.APIToken, error) {
+func (s *Tokens) Authenticate(token string) (*model.APIToken, error) {
 	if !strings.HasPrefix(token, APITokenPrefix) || len(token) > 200 {
 		return nil, ErrAPITokenInvalid
 	}

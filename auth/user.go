@@ -17,15 +17,15 @@ import (
 // password (the controller maps it to 401); it never says which was wrong.
 var ErrInvalidCredentials = errors.New("wrong username or password")
 
-// UserService manages panel administrators.
-type UserService struct {
+// Users manages panel administrators.
+type Users struct {
 	db   *database.Handle
 	node *cluster.Node // refuses writes on a worker
 }
 
 // NewUsers is the users table of db, written only when node is a master.
-func NewUsers(db *database.Handle, node *cluster.Node) *UserService {
-	return &UserService{db: db, node: node}
+func NewUsers(db *database.Handle, node *cluster.Node) *Users {
+	return &Users{db: db, node: node}
 }
 
 var (
@@ -43,7 +43,7 @@ func equalizer() string {
 }
 
 // CheckUser returns the user when username and password match.
-func (s *UserService) CheckUser(username, password string) (*model.User, error) {
+func (s *Users) CheckUser(username, password string) (*model.User, error) {
 	conn, err := s.db.DB()
 	if err != nil {
 		return nil, err
@@ -63,7 +63,7 @@ func (s *UserService) CheckUser(username, password string) (*model.User, error) 
 }
 
 // GetFirstUser returns the first (main) administrator.
-func (s *UserService) GetFirstUser() (*model.User, error) {
+func (s *Users) GetFirstUser() (*model.User, error) {
 	conn, err := s.db.DB()
 	if err != nil {
 		return nil, err
@@ -79,7 +79,7 @@ func (s *UserService) GetFirstUser() (*model.User, error) {
 }
 
 // HasDefaultCredential reports whether admin/admin still logs in.
-func (s *UserService) HasDefaultCredential() (bool, error) {
+func (s *Users) HasDefaultCredential() (bool, error) {
 	conn, err := s.db.DB()
 	if err != nil {
 		return false, err
@@ -93,7 +93,7 @@ const MinPasswordLength = 8
 // UpdateUser sets a user's username and password (both required) and
 // recomputes DefaultCredential as database.SetAdminCredentials does. The
 // users table is shared, so this is master only.
-func (s *UserService) UpdateUser(id int, username, password string) error {
+func (s *Users) UpdateUser(id int, username, password string) error {
 	if err := s.node.RequireMaster(); err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 
 // EndSessions bumps userID's session epoch: every session of the user, on
 // every node's panel, stops working (logout, "log out everywhere").
-func (s *UserService) EndSessions(userID int) error {
+func (s *Users) EndSessions(userID int) error {
 	if err := s.node.RequireMaster(); err != nil {
 		return err
 	}
@@ -22,7 +22,7 @@ func (s *UserService) EndSessions(userID int) error {
 // UseTOTPStep marks step as used for userID; false when that step (or a
 // later one) was already used: the code is a replay. One conditional
 // UPDATE, so two parallel logins with one code cannot both pass.
-func (s *UserService) UseTOTPStep(userID int, step int64) (bool, error) {
+func (s *Users) UseTOTPStep(userID int, step int64) (bool, error) {
 	if err := s.node.RequireMaster(); err != nil {
 		// A worker cannot write the users table; the code stays valid there.
 		return true, nil
@@ -39,7 +39,7 @@ func (s *UserService) UseTOTPStep(userID int, step int64) (bool, error) {
 // TwoFactorEnabled reports whether any administrator logs in with a TOTP
 // code. The login page asks before anyone is logged in (3x-ui's
 // getTwoFactorEnable), so it answers one bit and names nobody.
-func (s *UserService) TwoFactorEnabled() (bool, error) {
+func (s *Users) TwoFactorEnabled() (bool, error) {
 	conn, err := s.db.DB()
 	if err != nil {
 		return false, err

@@ -18,11 +18,11 @@ import (
 // enough to scan a QR code, short enough that a forgotten one goes away.
 const pendingTOTPTTL = 10 * time.Minute
 
-// TwoFactorService turns TOTP two-factor login on and off for a user. A new
+// TwoFactor turns TOTP two-factor login on and off for a user. A new
 // secret is held in memory until the user proves (with a code) that the
 // authenticator app has it; only then is it stored in users.two_factor_secret.
 // The users table is shared, so every write is master only.
-type TwoFactorService struct {
+type TwoFactor struct {
 	// Now is the clock for codes and expiry; nil means time.Now.
 	Now func() time.Time
 
@@ -45,13 +45,13 @@ type TwoFactorSetup struct {
 	ExpiresAt int64  `json:"expiresAt"` // unix seconds; enable before then
 }
 
-// NewTwoFactorService returns a service on the users table of db, with an
+// NewTwoFactor returns a service on the users table of db, with an
 // empty pending store; it writes only when node is a master.
-func NewTwoFactorService(db *database.Handle, node *cluster.Node) *TwoFactorService {
-	return &TwoFactorService{db: db, node: node, pending: map[int]pendingTOTP{}}
+func NewTwoFactor(db *database.Handle, node *cluster.Node) *TwoFactor {
+	return &TwoFactor{db: db, node: node, pending: map[int]pendingTOTP{}}
 }
 
-func (s *TwoFactorService) now() time.Time {
+func (s *TwoFactor) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
 	}
@@ -59,7 +59,7 @@ func (s *TwoFactorService) now() time.Time {
 }
 
 // Enabled reports whether userID logs in with a two-factor code.
-func (s *TwoFactorService) Enabled(userID int) (bool, error) {
+func (s *TwoFactor) Enabled(userID int) (bool, error) {
 	user, err := s.loadUser(userID)
 	if err != nil {
 		return false, err
@@ -69,7 +69,7 @@ func (s *TwoFactorService) Enabled(userID int) (bool, error) {
 
 // Setup creates a new pending secret for userID, replacing any earlier one.
 // It refuses while two-factor is on: turning it off needs a code first.
-func (s *TwoFactorService) Setup(userID int) (*TwoFactorSetup, error) {
+func (s *TwoFactor) Setup(userID int) (*TwoFactorSetup, error) {
 	if err := s.node.RequireMaster(); err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func (s *TwoFactorService) Setup(userID int) (*TwoFactorSetup, error) {
 
 // Enable checks code against the pending secret and stores that secret.
 // A wrong code changes nothing and keeps the pending secret for a retry.
-func (s *TwoFactorService) Enable(userID int, code string) error {
+func (s *TwoFactor) Enable(userID int, code string) error {
 	if err := s.node.RequireMaster(); err != nil {
 		return err
 	}
@@ -136,7 +136,7 @@ func (s *TwoFactorService) Enable(userID int, code string) error {
 }
 
 // Disable clears the stored secret after checking a current code for it.
-func (s *TwoFactorService) Disable(userID int, code string) error {
+func (s *TwoFactor) Disable(userID int, code string) error {
 	if err := s.node.RequireMaster(); err != nil {
 		return err
 	}
@@ -170,7 +170,7 @@ func (s *TwoFactorService) Disable(userID int, code string) error {
 	return nil
 }
 
-func (s *TwoFactorService) dropExpiredLocked() {
+func (s *TwoFactor) dropExpiredLocked() {
 	if s.pending == nil {
 		s.pending = map[int]pendingTOTP{}
 	}
@@ -198,7 +198,7 @@ func checkCodeFormat(code string) (string, error) {
 	return code, nil
 }
 
-func (s *TwoFactorService) loadUser(userID int) (*model.User, error) {
+func (s *TwoFactor) loadUser(userID int) (*model.User, error) {
 	conn, err := s.db.DB()
 	if err != nil {
 		return nil, err

@@ -17,7 +17,7 @@ func TestTwoFactorServicePendingExpiry(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		h := testdb.Handle(t, b)
 		now := time.Unix(1_900_000_000, 0)
-		s := NewTwoFactorService(h, nil)
+		s := NewTwoFactor(h, nil)
 		s.Now = func() time.Time { return now }
 		code := func(secret string) string {
 			c, err := TOTPCode(secret, now)
@@ -76,7 +76,7 @@ func TestTwoFactorServiceWorkerRefuses(t *testing.T) {
 	t.Parallel()
 	h := testdb.Handle(t, dbtest.New(t, dbtest.MariaDB))
 	worker := cluster.NewNode(config.NodeConfig{Role: config.NodeRoleWorker, NodeID: "worker-1"}, true, h)
-	s := NewTwoFactorService(h, worker)
+	s := NewTwoFactor(h, worker)
 	before := testdb.DumpOf(t, h.Current())
 	if _, err := s.Setup(1); errs.KindOf(err) != errs.KindForbidden {
 		t.Fatalf("setup on a worker: %v", err)

@@ -63,7 +63,7 @@ type bulkRow struct {
 // BulkClients runs one action on many clients in one transaction with one
 // shared-version bump. Every email must exist, or nothing changes. It
 // answers how many clients were changed.
-func (s *InboundService) BulkClients(r BulkRequest) (int, error) {
+func (s *Store) BulkClients(r BulkRequest) (int, error) {
 	if err := r.check(); err != nil {
 		return 0, err
 	}
@@ -216,7 +216,7 @@ type AddManyRequest struct {
 
 // AddManyClients generates Count clients named prefix + random suffix, with
 // fresh keys for the inbound's protocol, and adds them in one write.
-func (s *InboundService) AddManyClients(r AddManyRequest) ([]string, error) {
+func (s *Store) AddManyClients(r AddManyRequest) ([]string, error) {
 	if r.Count < 1 || r.Count > MaxBulkClients {
 		return nil, errs.Invalid("count", "must be between 1 and %d, got %d", MaxBulkClients, r.Count)
 	}

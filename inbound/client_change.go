@@ -19,7 +19,7 @@ type WrittenClient = sharedwrite.WrittenClient
 // writeClients is write for client-only changes: fn returns what changed;
 // the change log gets one entry per client and the fan-out gets the
 // changes, so Xray applies them user by user.
-func (s *InboundService) writeClients(fn func(tx *gorm.DB, pre int64) ([]ClientChange, error)) error {
+func (s *Store) writeClients(fn func(tx *gorm.DB, pre int64) ([]ClientChange, error)) error {
 	ch, err := s.writes.Commit(func(tx *gorm.DB, ch *sharedwrite.Change) error {
 		changes, err := fn(tx, ch.Pre)
 		if err != nil {

@@ -69,7 +69,7 @@ func TestClientIDCacheFollowsEveryWriter(t *testing.T) {
 		s, other := New(db, nil), New(db, nil)
 		a := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 24101, inboundtest.Client(model.VLESS, "a@c")))
 		bIn := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 24102, inboundtest.Client(model.VLESS, "b@c")))
-		add := func(svc *InboundService, inboundID int, c map[string]any) error {
+		add := func(svc *Store, inboundID int, c map[string]any) error {
 			return svc.AddInboundClient(&model.Inbound{Id: inboundID, Settings: inboundtest.Settings(model.VLESS, c)})
 		}
 		x := inboundtest.Client(model.VLESS, "x@c")

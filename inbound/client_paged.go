@@ -92,7 +92,7 @@ func (q *ClientPageQuery) Check() error {
 // ListClientsPaged lists clients across inbounds with filtering, sorting
 // and paging done by the database on client_traffics (one row per client),
 // so a page costs the same at 20 clients or 20,000.
-func (s *InboundService) ListClientsPaged(q ClientPageQuery) (*ClientPage, error) {
+func (s *Store) ListClientsPaged(q ClientPageQuery) (*ClientPage, error) {
 	if err := q.Check(); err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ type ClientDetail struct {
 }
 
 // GetClientDetail loads the client with email and its inbound.
-func (s *InboundService) GetClientDetail(email string) (*ClientDetail, error) {
+func (s *Store) GetClientDetail(email string) (*ClientDetail, error) {
 	in, c, err := s.GetClientByEmail(email)
 	if err != nil {
 		return nil, err

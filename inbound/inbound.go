@@ -23,9 +23,9 @@ import (
 // 32766 and MariaDB's 65535 placeholder limits.
 const SQLChunk = 1000
 
-// InboundService owns inbounds, their clients and the client_traffics rows
+// Store owns inbounds, their clients and the client_traffics rows
 // that mirror them.
-type InboundService struct {
+type Store struct {
 	// Precheck, when set, has Xray test every structural write before commit.
 	Precheck *XrayPrecheck
 
@@ -40,28 +40,28 @@ type InboundService struct {
 
 // New is the inbounds and their clients in db, written only when node is
 // a master; its writes tell nobody (see NewNotifying).
-func New(db *database.Handle, node *cluster.Node) *InboundService {
+func New(db *database.Handle, node *cluster.Node) *Store {
 	return NewNotifying(db, node, nil)
 }
 
 // NewNotifying is New whose committed writes are handed to notify (the
 // app's fan-out: Xray apply, push, subscriptions), which returns each
 // write's own apply outcome.
-func NewNotifying(db *database.Handle, node *cluster.Node, notify sharedwrite.Notifier) *InboundService {
-	return &InboundService{db: db, node: node, writes: sharedwrite.New(db, node, notify)}
+func NewNotifying(db *database.Handle, node *cluster.Node, notify sharedwrite.Notifier) *Store {
+	return &Store{db: db, node: node, writes: sharedwrite.New(db, node, notify)}
 }
 
 // WithReceipt is s for one caller's writes: the same database, role,
 // fan-out, precheck and caches, and each write's apply result recorded in
 // r, so the caller learns its own write's outcome even while other writes
 // apply.
-func (s *InboundService) WithReceipt(r *applied.Receipt) *InboundService {
-	return &InboundService{db: s.db, node: s.node, writes: s.writes,
+func (s *Store) WithReceipt(r *applied.Receipt) *Store {
+	return &Store{db: s.db, node: s.node, writes: s.writes,
 		Precheck: s.Precheck, ids: s.owners(), receipt: r}
 }
 
 // owners is the client-id cache (made on first use).
-func (s *InboundService) owners() *idOwners {
+func (s *Store) owners() *idOwners {
 	s.idsOnce.Do(func() {
 		if s.ids == nil {
 			s.ids = &idOwners{}
@@ -73,14 +73,14 @@ func (s *InboundService) owners() *idOwners {
 // write runs fn as one shared write (see sharedwrite.Writer.Commit) that
 // logs no change entry, so workers reload their full snapshot, and Xray
 // applies the new state whole.
-func (s *InboundService) write(fn func(tx *gorm.DB) error) error {
+func (s *Store) write(fn func(tx *gorm.DB) error) error {
 	return s.writeLogged(func(tx *gorm.DB, _ int64) ([]model.SharedChange, error) { return nil, fn(tx) })
 }
 
 // writeLogged is write where fn (given the shared version before the
 // write) also returns the change-log entries of its write, stored under
 // the bumped version in the same transaction.
-func (s *InboundService) writeLogged(fn func(tx *gorm.DB, pre int64) ([]model.SharedChange, error)) error {
+func (s *Store) writeLogged(fn func(tx *gorm.DB, pre int64) ([]model.SharedChange, error)) error {
 	_, err := s.writes.Write(s.receipt, func(tx *gorm.DB, ch *sharedwrite.Change) error {
 		var err error
 		ch.Log, err = fn(tx, ch.Pre)
@@ -95,7 +95,7 @@ func (s *InboundService) writeLogged(fn func(tx *gorm.DB, pre int64) ([]model.Sh
 func TxOptions(conn *gorm.DB) *sql.TxOptions { return sharedwrite.TxOptions(conn) }
 
 // GetAllInbounds returns every inbound with its client_traffics rows.
-func (s *InboundService) GetAllInbounds() ([]*model.Inbound, error) {
+func (s *Store) GetAllInbounds() ([]*model.Inbound, error) {
 	conn, err := s.db.DB()
 	if err != nil {
 		return nil, err
@@ -106,7 +106,7 @@ func (s *InboundService) GetAllInbounds() ([]*model.Inbound, error) {
 }
 
 // GetInbounds returns the inbounds of one panel user.
-func (s *InboundService) GetInbounds(userId int) ([]*model.Inbound, error) {
+func (s *Store) GetInbounds(userId int) ([]*model.Inbound, error) {
 	conn, err := s.db.DB()
 	if err != nil {
 		return nil, err
@@ -117,7 +117,7 @@ func (s *InboundService) GetInbounds(userId int) ([]*model.Inbound, error) {
 }
 
 // GetInbound returns one inbound with its client_traffics rows.
-func (s *InboundService) GetInbound(id int) (*model.Inbound, error) {
+func (s *Store) GetInbound(id int) (*model.Inbound, error) {
 	conn, err := s.db.DB()
 	if err != nil {
 		return nil, err
@@ -218,7 +218,7 @@ func emailsOf(clients []Client) []string {
 
 // AddInbound validates and creates an inbound with a client_traffics row per
 // client. Up/Down/AllTime may be given (e.g. on import); Id is assigned.
-func (s *InboundService) AddInbound(in *model.Inbound) (*model.Inbound, error) {
+func (s *Store) AddInbound(in *model.Inbound) (*model.Inbound, error) {
 	if in == nil {
 		return nil, errs.Invalid("inbound", "missing")
 	}
@@ -275,7 +275,7 @@ func (s *InboundService) AddInbound(in *model.Inbound) (*model.Inbound, error) {
 // UpdateInbound replaces an inbound's definition. Traffic counters are kept
 // (they belong to the traffic flush and the reset calls); client_traffics rows
 // follow the clients: matched by key, renamed, created or deleted.
-func (s *InboundService) UpdateInbound(in *model.Inbound) (*model.Inbound, error) {
+func (s *Store) UpdateInbound(in *model.Inbound) (*model.Inbound, error) {
 	if in == nil {
 		return nil, errs.Invalid("inbound", "missing")
 	}
@@ -337,7 +337,7 @@ func (s *InboundService) UpdateInbound(in *model.Inbound) (*model.Inbound, error
 }
 
 // DelInbound deletes an inbound with its client_traffics and client IP rows.
-func (s *InboundService) DelInbound(id int) error {
+func (s *Store) DelInbound(id int) error {
 	return s.writeLogged(func(tx *gorm.DB, _ int64) ([]model.SharedChange, error) {
 		return []model.SharedChange{{Kind: model.ChangeInbound, InboundId: id}}, delInboundRows(tx, id)
 	})

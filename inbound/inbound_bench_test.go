@@ -11,7 +11,7 @@ import (
 )
 
 // svcBigInbound creates an inbound holding n vless clients named prefix-i.
-func svcBigInbound(b *testing.B, s *InboundService, port, n int, prefix string) *model.Inbound {
+func svcBigInbound(b *testing.B, s *Store, port, n int, prefix string) *model.Inbound {
 	b.Helper()
 	clients := make([]map[string]any, n)
 	for i := range clients {

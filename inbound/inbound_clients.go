@@ -136,7 +136,7 @@ func requestClients(data *model.Inbound) ([]json.RawMessage, error) {
 }
 
 // AddInboundClient appends data's clients to inbound data.Id.
-func (s *InboundService) AddInboundClient(data *model.Inbound) error {
+func (s *Store) AddInboundClient(data *model.Inbound) error {
 	raws, err := requestClients(data)
 	if err != nil {
 		return err
@@ -174,7 +174,7 @@ func (s *InboundService) AddInboundClient(data *model.Inbound) error {
 
 // checkNewClientsFree checks clients against the database's emails and the
 // inbound's own clients (skipping index skip, the client being replaced).
-func (s *InboundService) checkNewClientsFree(tx *gorm.DB, version int64, in *model.Inbound, doc *settingsDoc, clients []Client, skip int) error {
+func (s *Store) checkNewClientsFree(tx *gorm.DB, version int64, in *model.Inbound, doc *settingsDoc, clients []Client, skip int) error {
 	if err := checkFreeInInbound(in, doc, clients, skip); err != nil {
 		return err
 	}
@@ -224,7 +224,7 @@ func findClient(doc *settingsDoc, p model.Protocol, value string, byEmail bool) 
 
 // UpdateInboundClient replaces the client clientId (UUID, trojan password or
 // shadowsocks email) of inbound data.Id with the one client in data.Settings.
-func (s *InboundService) UpdateInboundClient(data *model.Inbound, clientId string) error {
+func (s *Store) UpdateInboundClient(data *model.Inbound, clientId string) error {
 	raws, err := requestClients(data)
 	if err != nil {
 		return err
@@ -293,16 +293,16 @@ func replaceClientRow(tx *gorm.DB, inboundID int, oldEmail string, c *Client) er
 
 // DelInboundClient removes the client clientId (UUID for vless/vmess,
 // password for trojan, email for shadowsocks) and its rows.
-func (s *InboundService) DelInboundClient(inboundId int, clientId string) error {
+func (s *Store) DelInboundClient(inboundId int, clientId string) error {
 	return s.delClient(inboundId, clientId, false)
 }
 
 // DelInboundClientByEmail removes the client with this email and its rows.
-func (s *InboundService) DelInboundClientByEmail(inboundId int, email string) error {
+func (s *Store) DelInboundClientByEmail(inboundId int, email string) error {
 	return s.delClient(inboundId, email, true)
 }
 
-func (s *InboundService) delClient(inboundId int, value string, byEmail bool) error {
+func (s *Store) delClient(inboundId int, value string, byEmail bool) error {
 	return s.writeClients(func(tx *gorm.DB, _ int64) ([]ClientChange, error) {
 		in, doc, err := lockedDoc(tx, inboundId)
 		if err != nil {

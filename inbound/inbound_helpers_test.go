@@ -8,7 +8,7 @@ import (
 )
 
 // svcAdd adds an inbound or fails the test.
-func svcAdd(t testing.TB, s *InboundService, in *model.Inbound) *model.Inbound {
+func svcAdd(t testing.TB, s *Store, in *model.Inbound) *model.Inbound {
 	t.Helper()
 	out, err := s.AddInbound(in)
 	if err != nil {

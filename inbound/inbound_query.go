@@ -12,7 +12,7 @@ import (
 const maxPageSize = 1000
 
 // GetClientTrafficByEmail returns the client_traffics row of one email.
-func (s *InboundService) GetClientTrafficByEmail(email string) (*xray.ClientTraffic, error) {
+func (s *Store) GetClientTrafficByEmail(email string) (*xray.ClientTraffic, error) {
 	conn, err := s.db.DB()
 	if err != nil {
 		return nil, err
@@ -29,7 +29,7 @@ func (s *InboundService) GetClientTrafficByEmail(email string) (*xray.ClientTraf
 
 // GetClientByEmail returns the inbound holding the client with this email,
 // and the client.
-func (s *InboundService) GetClientByEmail(email string) (*model.Inbound, *Client, error) {
+func (s *Store) GetClientByEmail(email string) (*model.Inbound, *Client, error) {
 	row, err := s.GetClientTrafficByEmail(email)
 	if err != nil {
 		return nil, nil, err
@@ -53,7 +53,7 @@ func (s *InboundService) GetClientByEmail(email string) (*model.Inbound, *Client
 // GetClientsPage lists clients page by page (page from 1), filtered by a
 // case-insensitive substring of email or comment. inboundId <= 0 lists the
 // clients of every inbound. Traffic rows are loaded for the page only.
-func (s *InboundService) GetClientsPage(inboundId, page, size int, query string) ([]ClientWithTraffic, int, error) {
+func (s *Store) GetClientsPage(inboundId, page, size int, query string) ([]ClientWithTraffic, int, error) {
 	if page < 1 {
 		return nil, 0, errs.Invalid("page", "must be 1 or more")
 	}
@@ -122,7 +122,7 @@ func (s *InboundService) GetClientsPage(inboundId, page, size int, query string)
 
 // GetClientsLastOnline maps each client email to when it was last seen
 // online (ms since epoch, 0 = never), for inbounds/lastOnline.
-func (s *InboundService) GetClientsLastOnline() (map[string]int64, error) {
+func (s *Store) GetClientsLastOnline() (map[string]int64, error) {
 	conn, err := s.db.DB()
 	if err != nil {
 		return nil, err

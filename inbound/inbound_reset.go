@@ -16,7 +16,7 @@ const notExpiredSQL = "(expiry_time <= 0 OR expiry_time > ?)"
 
 // ResetClientTraffic zeroes one client's up/down and re-enables it unless
 // its expiry has passed.
-func (s *InboundService) ResetClientTraffic(inboundId int, email string) error {
+func (s *Store) ResetClientTraffic(inboundId int, email string) error {
 	return s.write(func(tx *gorm.DB) error {
 		var rows []xray.ClientTraffic
 		if err := tx.Where("inbound_id = ? AND email = ?", inboundId, email).Limit(1).Find(&rows).Error; err != nil {
@@ -32,7 +32,7 @@ func (s *InboundService) ResetClientTraffic(inboundId int, email string) error {
 
 // ResetAllClientTraffics zeroes the client counters of one inbound, or of
 // every inbound when inboundId is -1.
-func (s *InboundService) ResetAllClientTraffics(inboundId int) error {
+func (s *Store) ResetAllClientTraffics(inboundId int) error {
 	return s.write(func(tx *gorm.DB) error {
 		scope := func(q *gorm.DB) *gorm.DB { return q.Where("1 = 1") }
 		if inboundId != -1 {
@@ -78,7 +78,7 @@ func resetClientRows(tx *gorm.DB, scope func(*gorm.DB) *gorm.DB) error {
 }
 
 // ResetInboundTraffic zeroes one inbound's up/down.
-func (s *InboundService) ResetInboundTraffic(id int) error {
+func (s *Store) ResetInboundTraffic(id int) error {
 	return s.write(func(tx *gorm.DB) error {
 		if _, err := lockInbound(tx, id); err != nil {
 			return err
@@ -88,7 +88,7 @@ func (s *InboundService) ResetInboundTraffic(id int) error {
 }
 
 // ResetAllTraffics zeroes the up/down of every inbound (all_time is kept).
-func (s *InboundService) ResetAllTraffics() error {
+func (s *Store) ResetAllTraffics() error {
 	return s.write(func(tx *gorm.DB) error {
 		return tx.Model(&model.Inbound{}).Where("1 = 1").Updates(map[string]any{"up": 0, "down": 0}).Error
 	})
@@ -96,7 +96,7 @@ func (s *InboundService) ResetAllTraffics() error {
 
 // DelDepletedClients deletes clients without auto-renew that are over quota
 // or past expiry, from one inbound or every inbound (inboundId -1).
-func (s *InboundService) DelDepletedClients(inboundId int) error {
+func (s *Store) DelDepletedClients(inboundId int) error {
 	return s.write(func(tx *gorm.DB) error {
 		q := tx.Model(&xray.ClientTraffic{}).Select("id", "inbound_id", "email").
 			Where("reset = 0 AND "+InvalidClientSQL, time.Now().UnixMilli())

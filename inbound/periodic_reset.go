@@ -55,7 +55,7 @@ var errNothingToReset = errors.New("nothing to reset")
 // just switched on) is only stamped, so its first reset comes at the next
 // boundary rather than wiping counters now. Everything runs in one
 // transaction with the shared version bump, on the master only.
-func (s *InboundService) RunPeriodicTrafficResets(now time.Time, loc *time.Location) (int, error) {
+func (s *Store) RunPeriodicTrafficResets(now time.Time, loc *time.Location) (int, error) {
 	if loc == nil {
 		loc = time.Local
 	}

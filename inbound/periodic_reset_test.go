@@ -19,7 +19,7 @@ import (
 
 // resetFixture adds a periodic inbound (two clients, one disabled by its
 // quota) and a "never" inbound, both with traffic on their clients.
-func resetFixture(t *testing.T, s *InboundService, period string) (periodic, never *model.Inbound) {
+func resetFixture(t *testing.T, s *Store, period string) (periodic, never *model.Inbound) {
 	t.Helper()
 	in := inboundtest.Inbound(model.VLESS, 23101, inboundtest.Client(model.VLESS, "p-a"), inboundtest.Client(model.VLESS, "p-b"))
 	in.TrafficReset = period
@@ -58,7 +58,7 @@ type resetStep struct {
 	wantReset int
 }
 
-func runResetSteps(t *testing.T, s *InboundService, loc *time.Location, periodicID int, steps []resetStep) {
+func runResetSteps(t *testing.T, s *Store, loc *time.Location, periodicID int, steps []resetStep) {
 	t.Helper()
 	db := s.db
 	conn := db.Current()

@@ -103,7 +103,7 @@ func xrayFailureField(msg string) string {
 
 // writeStructural is write plus the pre-commit Xray check for in; its
 // change-log entry tells workers to reread just this inbound.
-func (s *InboundService) writeStructural(in *model.Inbound, fn func(tx *gorm.DB) error) error {
+func (s *Store) writeStructural(in *model.Inbound, fn func(tx *gorm.DB) error) error {
 	return s.writeLogged(func(tx *gorm.DB, _ int64) ([]model.SharedChange, error) {
 		if err := fn(tx); err != nil {
 			return nil, err

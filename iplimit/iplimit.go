@@ -27,13 +27,13 @@ type ClientIP struct {
 	LastSeen  int64  `json:"lastSeen"`
 }
 
-// IPLimitService records each client's source IPs from Xray's online stats
+// Limiter records each client's source IPs from Xray's online stats
 // and, for clients over their limitIp, routes the extra IPs to the blocked
 // outbound through the routing API (live, no restart). IPs unseen for the
 // window are forgotten, which lifts the block.
-type IPLimitService struct {
+type Limiter struct {
 	db   *database.Handle
-	xray *xrayrun.XrayService
+	xray *xrayrun.Runner
 	// limits returns email -> limitIp for clients with a limit; on a worker
 	// it reads the snapshot, on a single node the database.
 	limits func() (map[string]int, error)
@@ -47,9 +47,9 @@ type IPLimitService struct {
 	xrayPid int
 }
 
-// NewIPLimitService enforces limits from the database on xraySvc.
-func NewIPLimitService(xraySvc *xrayrun.XrayService, settings *settings.SettingService, db *database.Handle) *IPLimitService {
-	return &IPLimitService{
+// New enforces limits from the database on xraySvc.
+func New(xraySvc *xrayrun.Runner, settings *settings.Store, db *database.Handle) *Limiter {
+	return &Limiter{
 		db:   db,
 		xray: xraySvc,
 		limits: (&versionedLimits{
@@ -76,10 +76,10 @@ func NewIPLimitService(xraySvc *xrayrun.XrayService, settings *settings.SettingS
 	}
 }
 
-// NewIPLimitServiceFrom is NewIPLimitService whose limits come from
+// NewFrom is iplimit.New whose limits come from
 // limits (a worker's snapshot) instead of the database.
-func NewIPLimitServiceFrom(xraySvc *xrayrun.XrayService, settings *settings.SettingService, db *database.Handle, limits func() (map[string]int, error)) *IPLimitService {
-	s := NewIPLimitService(xraySvc, settings, db)
+func NewFrom(xraySvc *xrayrun.Runner, settings *settings.Store, db *database.Handle, limits func() (map[string]int, error)) *Limiter {
+	s := New(xraySvc, settings, db)
 	if limits != nil {
 		s.limits = limits
 	}
@@ -110,7 +110,7 @@ func LimitsFromInbounds(inbounds []*model.Inbound, err error) (map[string]int, e
 }
 
 // CheckOnce reads online IPs for every limited client and updates blocks.
-func (s *IPLimitService) CheckOnce() error {
+func (s *Limiter) CheckOnce() error {
 	api, err := s.xray.API()
 	if err != nil {
 		return nil // Xray is down; nothing to enforce
@@ -154,7 +154,7 @@ func (s *IPLimitService) CheckOnce() error {
 
 // mergeSeen folds Xray's ip -> last-seen map into the remembered IPs and
 // drops those older than cutoff; the result is ordered by first sight.
-func (s *IPLimitService) mergeSeen(email string, online map[string]int64, now, cutoff int64) []ClientIP {
+func (s *Limiter) mergeSeen(email string, online map[string]int64, now, cutoff int64) []ClientIP {
 	seen := s.seen[email]
 	if seen == nil {
 		seen = map[string]*ClientIP{}
@@ -206,7 +206,7 @@ func ipLimitRuleTag(email string) string {
 }
 
 // enforce makes the block rule for email cover exactly extra.
-func (s *IPLimitService) enforce(api *xray.APIClient, email string, extra []string) error {
+func (s *Limiter) enforce(api *xray.APIClient, email string, extra []string) error {
 	if equalStrings(s.blocked[email], extra) {
 		return nil
 	}
@@ -235,7 +235,7 @@ func (s *IPLimitService) enforce(api *xray.APIClient, email string, extra []stri
 }
 
 // Blocked returns the IPs currently blocked for email.
-func (s *IPLimitService) Blocked(email string) []string {
+func (s *Limiter) Blocked(email string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.blocked[email]...)
@@ -271,7 +271,7 @@ func RecordClientIPs(db *database.Handle, email string, ips []ClientIP) error {
 }
 
 // GetClientIPs returns the IPs recorded for email.
-func (s *IPLimitService) GetClientIPs(email string) ([]ClientIP, error) {
+func (s *Limiter) GetClientIPs(email string) ([]ClientIP, error) {
 	conn := s.db.Current()
 	if conn == nil {
 		return nil, database.ErrClosed
@@ -294,7 +294,7 @@ func (s *IPLimitService) GetClientIPs(email string) ([]ClientIP, error) {
 }
 
 // ClearClientIPs forgets the IPs recorded for email.
-func (s *IPLimitService) ClearClientIPs(email string) error {
+func (s *Limiter) ClearClientIPs(email string) error {
 	s.mu.Lock()
 	delete(s.seen, email)
 	s.mu.Unlock()

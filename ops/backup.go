@@ -58,8 +58,8 @@ type Backup struct {
 // Remove deletes the backup's temporary files.
 func (b *Backup) Remove() { os.RemoveAll(b.dir) }
 
-// BackupService exports and imports the whole database.
-type BackupService struct {
+// Backups exports and imports the whole database.
+type Backups struct {
 	// Precheck, when set, has Xray test the imported state before commit.
 	Precheck *inbound.XrayPrecheck
 
@@ -71,26 +71,26 @@ type BackupService struct {
 
 // NewBackups exports and imports db; imports only when node is a master,
 // and tell nobody (see NewBackupsNotifying).
-func NewBackups(db *database.Handle, node *cluster.Node) *BackupService {
+func NewBackups(db *database.Handle, node *cluster.Node) *Backups {
 	return NewBackupsNotifying(db, node, nil)
 }
 
 // NewBackupsNotifying is NewBackups whose committed imports are handed to
 // notify (the app's fan-out), which returns the import's apply outcome.
-func NewBackupsNotifying(db *database.Handle, node *cluster.Node, notify sharedwrite.Notifier) *BackupService {
-	return &BackupService{db: db, node: node, writes: sharedwrite.New(db, node, notify)}
+func NewBackupsNotifying(db *database.Handle, node *cluster.Node, notify sharedwrite.Notifier) *Backups {
+	return &Backups{db: db, node: node, writes: sharedwrite.New(db, node, notify)}
 }
 
 // WithReceipt is s for one caller's import: the same database, role,
 // fan-out and precheck, and the import's apply result recorded in r.
-func (s *BackupService) WithReceipt(r *applied.Receipt) *BackupService {
-	return &BackupService{Precheck: s.Precheck, db: s.db, node: s.node, writes: s.writes, receipt: r}
+func (s *Backups) WithReceipt(r *applied.Receipt) *Backups {
+	return &Backups{Precheck: s.Precheck, db: s.db, node: s.node, writes: s.writes, receipt: r}
 }
 
 // CreateBackup writes a consistent backup to a temp file: VACUUM INTO for
 // SQLite (a snapshot even while jobs write), a JSON dump read in one
 // transaction for MariaDB.
-func (s *BackupService) CreateBackup() (*Backup, error) {
+func (s *Backups) CreateBackup() (*Backup, error) {
 	conn := s.db.Current()
 	if conn == nil {
 		return nil, fmt.Errorf("database is not open")
@@ -121,14 +121,14 @@ func (s *BackupService) CreateBackup() (*Backup, error) {
 
 // ImportBackup replaces the data tables with a backup's rows in one
 // transaction; on any error nothing changes.
-func (s *BackupService) ImportBackup(r io.Reader) error {
+func (s *Backups) ImportBackup(r io.Reader) error {
 	_, err := s.Import(r, false)
 	return err
 }
 
 // Import is ImportBackup with a report of what changes; with dryRun every
 // check runs (schema, validators, Xray) and the transaction is rolled back.
-func (s *BackupService) Import(r io.Reader, dryRun bool) (*ImportReport, error) {
+func (s *Backups) Import(r io.Reader, dryRun bool) (*ImportReport, error) {
 	report, err := s.importBackup(r, dryRun)
 	if errors.Is(err, errDryRun) {
 		return report, nil
@@ -139,7 +139,7 @@ func (s *BackupService) Import(r io.Reader, dryRun bool) (*ImportReport, error) 
 	return report, nil
 }
 
-func (s *BackupService) importBackup(r io.Reader, dryRun bool) (report *ImportReport, err error) {
+func (s *Backups) importBackup(r io.Reader, dryRun bool) (report *ImportReport, err error) {
 	if err := s.node.RequireMaster(); err != nil {
 		return nil, err
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/shirou/gopsutil/v4/net"
 )
 
-// XrayStatusSource is the part of xrayrun.XrayService the status page reads.
+// XrayStatusSource is the part of xrayrun.Runner the status page reads.
 type XrayStatusSource interface {
 	GetXrayState() (state string, errMsg string)
 	GetXrayVersion() string
@@ -65,9 +65,9 @@ type ServerStatus struct {
 	DefaultCredential bool   `json:"defaultCredential"`
 }
 
-// ServerService reports host and Xray status. Rates (CPU, network) are
+// Status reports host and Xray status. Rates (CPU, network) are
 // measured between consecutive calls, so no background sampler is needed.
-type ServerService struct {
+type Status struct {
 	Xray XrayStatusSource
 
 	db   *database.Handle // for the default-credential warning
@@ -80,15 +80,15 @@ type ServerService struct {
 	cpuTimes *cpu.TimesStat
 }
 
-// NewServerService reads Xray state from xraySvc (may be nil), the
+// NewStatus reads Xray state from xraySvc (may be nil), the
 // credentials from db and the role from node.
-func NewServerService(xraySvc XrayStatusSource, db *database.Handle, node *cluster.Node) *ServerService {
-	return &ServerService{Xray: xraySvc, db: db, node: node, started: time.Now()}
+func NewStatus(xraySvc XrayStatusSource, db *database.Handle, node *cluster.Node) *Status {
+	return &Status{Xray: xraySvc, db: db, node: node, started: time.Now()}
 }
 
 // GetStatus samples the host. A metric that cannot be read stays zero:
 // status must work on any host, containers included.
-func (s *ServerService) GetStatus() *ServerStatus {
+func (s *Status) GetStatus() *ServerStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
@@ -142,7 +142,7 @@ func (s *ServerService) GetStatus() *ServerStatus {
 }
 
 // cpuPercent is the busy share of all CPUs since the previous call.
-func (s *ServerService) cpuPercent() float64 {
+func (s *Status) cpuPercent() float64 {
 	times, err := cpu.Times(false)
 	if err != nil || len(times) == 0 {
 		return 0

@@ -133,7 +133,7 @@ func checkPanelValue(key string, value any) (any, error) {
 
 // checkPanelPort refuses a panel port the subscription server or an
 // inbound already uses (the restart would fail to bind it).
-func (s *SettingService) checkPanelPort(port int, shared map[string]any) error {
+func (s *Store) checkPanelPort(port int, shared map[string]any) error {
 	conn, err := s.db.DB()
 	if err != nil {
 		return err
@@ -169,7 +169,7 @@ func (s *SettingService) checkPanelPort(port int, shared map[string]any) error {
 // panel settings (3x-ui's web* names and sessionMaxAge) in x-ui.json: all
 // validated first, then both written or neither. restart is true when a
 // panel setting changed; it applies after a panel restart.
-func (s *SettingService) UpdateWithPanel(values map[string]any) (restart bool, err error) {
+func (s *Store) UpdateWithPanel(values map[string]any) (restart bool, err error) {
 	panel, shared := map[string]any{}, map[string]any{}
 	for k, v := range values {
 		if IsPanelKey(k) {

@@ -29,9 +29,9 @@ import (
 //go:embed setting_xray_template.json
 var DefaultXrayTemplate string
 
-// SettingService reads and writes the shared settings table. Every write is
+// Store reads and writes the shared settings table. Every write is
 // a shared write: master only, and it bumps shared_accounts_version.
-type SettingService struct {
+type Store struct {
 	db     *database.Handle
 	node   *cluster.Node      // refuses writes on a worker
 	writes sharedwrite.Writer // every write: guard, tx, bump, fan-out
@@ -41,20 +41,20 @@ type SettingService struct {
 
 // WithReceipt is s for one caller's writes: the same database, role and
 // fan-out, and each write's apply result recorded in r.
-func (s *SettingService) WithReceipt(r *applied.Receipt) *SettingService {
-	return &SettingService{db: s.db, node: s.node, writes: s.writes, receipt: r}
+func (s *Store) WithReceipt(r *applied.Receipt) *Store {
+	return &Store{db: s.db, node: s.node, writes: s.writes, receipt: r}
 }
 
 // New is the settings table of db, written only when node is a master;
 // its writes tell nobody (see NewNotifying).
-func New(db *database.Handle, node *cluster.Node) *SettingService {
+func New(db *database.Handle, node *cluster.Node) *Store {
 	return NewNotifying(db, node, nil)
 }
 
 // NewNotifying is New whose committed writes are handed to notify (the
 // app's fan-out), which returns each write's own apply outcome.
-func NewNotifying(db *database.Handle, node *cluster.Node, notify sharedwrite.Notifier) *SettingService {
-	return &SettingService{db: db, node: node, writes: sharedwrite.New(db, node, notify)}
+func NewNotifying(db *database.Handle, node *cluster.Node, notify sharedwrite.Notifier) *Store {
+	return &Store{db: db, node: node, writes: sharedwrite.New(db, node, notify)}
 }
 
 // settingKeyIs matches settings.key without writing the reserved word raw.
@@ -104,7 +104,7 @@ func ReadBool(conn *gorm.DB, key string) (bool, error) {
 }
 
 // GetString returns a string setting (or any setting as stored).
-func (s *SettingService) GetString(key string) (string, error) {
+func (s *Store) GetString(key string) (string, error) {
 	conn, err := s.db.DB()
 	if err != nil {
 		return "", err
@@ -113,7 +113,7 @@ func (s *SettingService) GetString(key string) (string, error) {
 }
 
 // GetInt returns an integer setting.
-func (s *SettingService) GetInt(key string) (int, error) {
+func (s *Store) GetInt(key string) (int, error) {
 	conn, err := s.db.DB()
 	if err != nil {
 		return 0, err
@@ -122,7 +122,7 @@ func (s *SettingService) GetInt(key string) (int, error) {
 }
 
 // GetBool returns a boolean setting.
-func (s *SettingService) GetBool(key string) (bool, error) {
+func (s *Store) GetBool(key string) (bool, error) {
 	conn, err := s.db.DB()
 	if err != nil {
 		return false, err
@@ -131,30 +131,30 @@ func (s *SettingService) GetBool(key string) (bool, error) {
 }
 
 // SetString, SetInt and SetBool validate and store one setting.
-func (s *SettingService) SetString(key, value string) error {
+func (s *Store) SetString(key, value string) error {
 	return s.UpdateSettings(map[string]any{key: value})
 }
 
-func (s *SettingService) SetInt(key string, value int) error {
+func (s *Store) SetInt(key string, value int) error {
 	return s.UpdateSettings(map[string]any{key: value})
 }
 
-func (s *SettingService) SetBool(key string, value bool) error {
+func (s *Store) SetBool(key string, value bool) error {
 	return s.UpdateSettings(map[string]any{key: value})
 }
 
 // GetXrayConfigTemplate returns the Xray template JSON.
-func (s *SettingService) GetXrayConfigTemplate() (string, error) {
+func (s *Store) GetXrayConfigTemplate() (string, error) {
 	return s.GetString("xrayTemplateConfig")
 }
 
 // SetXrayConfigTemplate stores a new template after checking its shape.
-func (s *SettingService) SetXrayConfigTemplate(template string) error {
+func (s *Store) SetXrayConfigTemplate(template string) error {
 	return s.UpdateSettings(map[string]any{"xrayTemplateConfig": template})
 }
 
 // GetAllSettings returns every known setting, typed, defaults filled in.
-func (s *SettingService) GetAllSettings() (map[string]any, error) {
+func (s *Store) GetAllSettings() (map[string]any, error) {
 	conn, err := s.db.DB()
 	if err != nil {
 		return nil, err
@@ -180,7 +180,7 @@ func (s *SettingService) GetAllSettings() (map[string]any, error) {
 
 // UpdateSettings validates every key and value first, then stores them all
 // in one transaction; an unknown key or bad value changes nothing.
-func (s *SettingService) UpdateSettings(values map[string]any) error {
+func (s *Store) UpdateSettings(values map[string]any) error {
 	if err := s.node.RequireMaster(); err != nil {
 		return err
 	}
@@ -219,7 +219,7 @@ func (s *SettingService) UpdateSettings(values map[string]any) error {
 }
 
 // ResetSettings deletes every stored setting so all read as defaults.
-func (s *SettingService) ResetSettings() error {
+func (s *Store) ResetSettings() error {
 	_, err := s.writes.Write(s.receipt, func(tx *gorm.DB, ch *sharedwrite.Change) error {
 		ch.Settings = true
 		return tx.Where("1 = 1").Delete(&model.Setting{}).Error

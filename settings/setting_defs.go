@@ -246,24 +246,24 @@ func checkXrayTemplate(_ *gorm.DB, key, v string) (string, error) {
 
 // Named getters for the settings other parts read most.
 
-func (s *SettingService) GetSubEnable() (bool, error) { return s.GetBool("subEnable") }
-func (s *SettingService) GetSubPort() (int, error)    { return s.GetInt("subPort") }
-func (s *SettingService) GetSubPath() (string, error) { return s.GetString("subPath") }
-func (s *SettingService) GetSubJsonPath() (string, error) {
+func (s *Store) GetSubEnable() (bool, error) { return s.GetBool("subEnable") }
+func (s *Store) GetSubPort() (int, error)    { return s.GetInt("subPort") }
+func (s *Store) GetSubPath() (string, error) { return s.GetString("subPath") }
+func (s *Store) GetSubJsonPath() (string, error) {
 	return s.GetString("subJsonPath")
 }
-func (s *SettingService) GetSubClashPath() (string, error) {
+func (s *Store) GetSubClashPath() (string, error) {
 	return s.GetString("subClashPath")
 }
-func (s *SettingService) GetSubEncrypt() (bool, error)    { return s.GetBool("subEncrypt") }
-func (s *SettingService) GetSubUpdates() (int, error)     { return s.GetInt("subUpdates") }
-func (s *SettingService) GetSubTitle() (string, error)    { return s.GetString("subTitle") }
-func (s *SettingService) GetSubDomain() (string, error)   { return s.GetString("subDomain") }
-func (s *SettingService) GetRemarkModel() (string, error) { return s.GetString("remarkModel") }
-func (s *SettingService) GetIPLimitWindow() (int, error)  { return s.GetInt("ipLimitWindow") }
+func (s *Store) GetSubEncrypt() (bool, error)    { return s.GetBool("subEncrypt") }
+func (s *Store) GetSubUpdates() (int, error)     { return s.GetInt("subUpdates") }
+func (s *Store) GetSubTitle() (string, error)    { return s.GetString("subTitle") }
+func (s *Store) GetSubDomain() (string, error)   { return s.GetString("subDomain") }
+func (s *Store) GetRemarkModel() (string, error) { return s.GetString("remarkModel") }
+func (s *Store) GetIPLimitWindow() (int, error)  { return s.GetInt("ipLimitWindow") }
 
 // GetTimeLocation returns the configured zone, falling back to Local.
-func (s *SettingService) GetTimeLocation() (*time.Location, error) {
+func (s *Store) GetTimeLocation() (*time.Location, error) {
 	name, err := s.GetString("timeLocation")
 	if err != nil {
 		return nil, err

@@ -68,7 +68,7 @@ func newPanelEnv(t *testing.T) *panelEnv {
 // startXray starts the panel's Xray from the database, as x-ui run does.
 func (e *panelEnv) startXray() {
 	proc := xray.NewProcess(xray.ProcessOptions{BinaryPath: xraytest.Binary(e.t), ConfigPath: filepath.Join(e.dir, "config.json")})
-	svc := xrayrun.NewXrayService(settings.New(database.Process(), cluster.NodeFromJSON()), inbound.New(database.Process(), cluster.NodeFromJSON()), proc)
+	svc := xrayrun.NewRunner(settings.New(database.Process(), cluster.NodeFromJSON()), inbound.New(database.Process(), cluster.NodeFromJSON()), proc)
 	if err := svc.Start(); err != nil {
 		e.t.Fatalf("start xray: %v\n%v", err, proc.LastLogs(30))
 	}
@@ -152,7 +152,7 @@ type rtCase struct {
 }
 
 // addRoundTripInbounds stores the six acceptance inbounds through the
-// panel's InboundService (so its validation accepts them).
+// panel's inbound.Store (so its validation accepts them).
 func (e *panelEnv) addRoundTripInbounds() []rtCase {
 	t := e.t
 	certFile, keyFile := testcert.Write(t, e.dir, "tls.example.com")

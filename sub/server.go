@@ -28,7 +28,7 @@ const (
 // ServerOptions wire a subscription server.
 type ServerOptions struct {
 	Source Source
-	// LoadSettings returns every setting (SettingService.GetAllSettings).
+	// LoadSettings returns every setting (settings.Store.GetAllSettings).
 	LoadSettings func() (map[string]any, error)
 	// DefaultListen is used when subListen is empty (the panel's listen
 	// address, so a loopback-only panel keeps its subscriptions local too).

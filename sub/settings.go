@@ -96,7 +96,7 @@ var Defs = []struct{ Key, Kind, Default string }{
 }
 
 // SettingsFrom reads the typed or stored values of a settings map (as
-// SettingService.GetAllSettings returns it); missing keys take defaults.
+// settings.Store.GetAllSettings returns it); missing keys take defaults.
 func SettingsFrom(all map[string]any) Settings {
 	get := func(key string) string {
 		if v, ok := all[key]; ok && v != nil {

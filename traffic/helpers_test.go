@@ -16,7 +16,7 @@ import (
 )
 
 // addInbound adds an inbound or fails the test.
-func addInbound(t testing.TB, s *inbound.InboundService, in *model.Inbound) *model.Inbound {
+func addInbound(t testing.TB, s *inbound.Store, in *model.Inbound) *model.Inbound {
 	t.Helper()
 	out, err := s.AddInbound(in)
 	if err != nil {
@@ -26,7 +26,7 @@ func addInbound(t testing.TB, s *inbound.InboundService, in *model.Inbound) *mod
 }
 
 // bigInbound creates an inbound holding n vless clients named prefix-i.
-func bigInbound(t testing.TB, s *inbound.InboundService, port, n int, prefix string) *model.Inbound {
+func bigInbound(t testing.TB, s *inbound.Store, port, n int, prefix string) *model.Inbound {
 	t.Helper()
 	clients := make([]map[string]any, n)
 	for i := range clients {

@@ -57,15 +57,15 @@ type App struct {
 	// and handed to every service below.
 	DB       *database.Handle
 	Node     *cluster.Node
-	Settings *settings.SettingService
-	Users    *auth.UserService
-	Inbounds *inbound.InboundService
-	Xray     *xrayrun.XrayService
-	IPLimit  *iplimit.IPLimitService
-	Status   *ops.ServerService
-	Backup   *ops.BackupService
-	Tokens   *auth.APITokenService
-	TwoFA    *auth.TwoFactorService
+	Settings *settings.Store
+	Users    *auth.Users
+	Inbounds *inbound.Store
+	Xray     *xrayrun.Runner
+	IPLimit  *iplimit.Limiter
+	Status   *ops.Status
+	Backup   *ops.Backups
+	Tokens   *auth.Tokens
+	TwoFA    *auth.TwoFactor
 	Template *xrayrun.XrayTemplateChecker
 	Limiter  *middleware.LoginLimiter
 	Secrets  *middleware.LoginLimiter
@@ -152,7 +152,7 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 		Node:     node,
 		Users:    auth.NewUsers(db, node),
 		Tokens:   auth.NewTokens(db, node),
-		TwoFA:    auth.NewTwoFactorService(db, node),
+		TwoFA:    auth.NewTwoFactor(db, node),
 		Limiter:  middleware.NewLoginLimiter(loginMaxFailures, loginWindow),
 		Secrets:  middleware.NewLoginLimiter(secretMaxFailures, secretWindow),
 		sessions: sessions,
@@ -177,7 +177,7 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 	a.Inbounds = inbound.NewNotifying(db, node, a.fanout)
 	a.Backup = ops.NewBackupsNotifying(db, node, a.fanout)
 	a.buildNodeParts(proc, opts.TrafficJournal)
-	a.Status = ops.NewServerService(a.Xray, db, node)
+	a.Status = ops.NewStatus(a.Xray, db, node)
 	a.Inbounds.Precheck = &inbound.XrayPrecheck{Binary: opts.XrayBinary, Running: a.Xray.RunningConfig}
 	a.Backup.Precheck = a.Inbounds.Precheck
 	a.Template = &xrayrun.XrayTemplateChecker{Binary: opts.XrayBinary, Inbounds: a.Inbounds, DB: db,
@@ -215,8 +215,8 @@ func (a *App) buildNodeParts(proc *xray.Process, journalPath string) {
 	}
 	a.flush = service.NewTrafficFlushServiceOn(a.DB, a.journal, a.Node, flushDeps)
 	xrayDeps.Sink = a.flush.CollectAll
-	a.Xray = xrayrun.NewXrayServiceWith(a.Settings, a.Inbounds, proc, xrayDeps)
-	a.IPLimit = iplimit.NewIPLimitServiceFrom(a.Xray, a.Settings, a.DB, limits)
+	a.Xray = xrayrun.NewRunnerWith(a.Settings, a.Inbounds, proc, xrayDeps)
+	a.IPLimit = iplimit.NewFrom(a.Xray, a.Settings, a.DB, limits)
 }
 
 // reconciled runs after the master's flush disabled or renewed clients:

@@ -20,7 +20,7 @@ var ErrSnapshotExposed = errors.New("snapshot refused: it breaks the Xray exposu
 // from 3x-ui (or written before the rule existed) may still break it.
 // Those parts are neutralized, never run exposed, and logged once per
 // distinct set of violations so an admin can fix the template or inbound.
-func (s *XrayService) guard(cfg *xray.Config) *xray.Config {
+func (s *Runner) guard(cfg *xray.Config) *xray.Config {
 	if cfg == nil {
 		return nil
 	}
@@ -50,7 +50,7 @@ func refuseExposed(cfg *xray.Config) error {
 
 // VerifySnapshot renders snapshot as ApplySharedSnapshot would and checks
 // it against the exposure rule, without touching Xray.
-func (s *XrayService) VerifySnapshot(snapshot *cluster.Snapshot) error {
+func (s *Runner) VerifySnapshot(snapshot *cluster.Snapshot) error {
 	cfg, err := s.snapshots.render(snapshot)
 	if err != nil {
 		return err

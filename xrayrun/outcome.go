@@ -16,7 +16,7 @@ type ApplyOutcome struct {
 
 type outcomeBox = atomic.Pointer[ApplyOutcome]
 
-func (s *XrayService) noteApply(err error) {
+func (s *Runner) noteApply(err error) {
 	o := s.Outcome(true, err)
 	s.lastApply.Store(&o)
 }
@@ -24,7 +24,7 @@ func (s *XrayService) noteApply(err error) {
 // Outcome is what one write's live apply did: ran says whether the write
 // triggered an apply at all, err is that apply's result (the value the
 // apply functions return, so concurrent writes never see each other's).
-func (s *XrayService) Outcome(ran bool, err error) ApplyOutcome {
+func (s *Runner) Outcome(ran bool, err error) ApplyOutcome {
 	o := ApplyOutcome{Applied: err == nil, At: time.Now()}
 	switch {
 	case err != nil:
@@ -38,7 +38,7 @@ func (s *XrayService) Outcome(ran bool, err error) ApplyOutcome {
 // LastApply is the outcome of the most recent apply, whoever made it (the
 // node's state); before any apply it reports applied. A write reports its
 // own apply through Outcome instead.
-func (s *XrayService) LastApply() ApplyOutcome {
+func (s *Runner) LastApply() ApplyOutcome {
 	if o := s.lastApply.Load(); o != nil {
 		return *o
 	}

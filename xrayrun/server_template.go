@@ -17,7 +17,7 @@ import (
 // it would run.
 type XrayTemplateChecker struct {
 	Binary    string
-	Inbounds  *inbound.InboundService
+	Inbounds  *inbound.Store
 	PanelPort int
 	LogFolder string
 	Running   func() *xray.Config // the config Xray runs now (nil when stopped)

@@ -25,11 +25,11 @@ import (
 // TrafficSink receives counters read (and reset) from Xray.
 type TrafficSink func(inbounds []*xray.Traffic, clients []*xray.ClientTraffic) error
 
-// XrayService owns the local Xray process: it builds its config, applies
+// Runner owns the local Xray process: it builds its config, applies
 // changes live over the gRPC API and restarts only when it must.
-type XrayService struct {
-	settings *settings.SettingService
-	inbounds *inbound.InboundService
+type Runner struct {
+	settings *settings.Store
+	inbounds *inbound.Store
 	proc     *xray.Process
 
 	mu              sync.Mutex // serialises apply, restart and drain
@@ -64,11 +64,11 @@ type Knobs struct {
 	ClientApply func(changes []inbound.ClientChange) error
 }
 
-// NewXrayService wires the service; proc is the supervised Xray process.
+// NewRunner wires the service; proc is the supervised Xray process.
 // Drained counters are dropped and the config comes from the database
 // (see NewXrayServiceWith).
-func NewXrayService(settings *settings.SettingService, inbounds *inbound.InboundService, proc *xray.Process) *XrayService {
-	return NewXrayServiceWith(settings, inbounds, proc, XrayDeps{})
+func NewRunner(settings *settings.Store, inbounds *inbound.Store, proc *xray.Process) *Runner {
+	return NewRunnerWith(settings, inbounds, proc, XrayDeps{})
 }
 
 // XrayDeps are where an Xray service sends counters and takes its config
@@ -83,19 +83,19 @@ type XrayDeps struct {
 	ConfigSource func() (*xray.Config, error)
 }
 
-// NewXrayServiceWith is NewXrayService with deps.
-func NewXrayServiceWith(settings *settings.SettingService, inbounds *inbound.InboundService, proc *xray.Process, deps XrayDeps) *XrayService {
-	return &XrayService{settings: settings, inbounds: inbounds, proc: proc, sink: deps.Sink, source: deps.ConfigSource}
+// NewRunnerWith is NewRunner with deps.
+func NewRunnerWith(settings *settings.Store, inbounds *inbound.Store, proc *xray.Process, deps XrayDeps) *Runner {
+	return &Runner{settings: settings, inbounds: inbounds, proc: proc, sink: deps.Sink, source: deps.ConfigSource}
 }
 
 // Settings is the settings store the config template comes from.
-func (s *XrayService) Settings() *settings.SettingService { return s.settings }
+func (s *Runner) Settings() *settings.Store { return s.settings }
 
 // Inbounds is the inbound store the config is rendered from.
-func (s *XrayService) Inbounds() *inbound.InboundService { return s.inbounds }
+func (s *Runner) Inbounds() *inbound.Store { return s.inbounds }
 
 // GetXrayConfig is the template plus the enabled inbounds in the database.
-func (s *XrayService) GetXrayConfig() (*xray.Config, error) {
+func (s *Runner) GetXrayConfig() (*xray.Config, error) {
 	inbounds, err := s.inbounds.GetAllInbounds()
 	if err != nil {
 		return nil, err
@@ -104,7 +104,7 @@ func (s *XrayService) GetXrayConfig() (*xray.Config, error) {
 }
 
 // BuildConfigFromInbounds renders the stored template with the given inbounds.
-func (s *XrayService) BuildConfigFromInbounds(inbounds []*model.Inbound) (*xray.Config, error) {
+func (s *Runner) BuildConfigFromInbounds(inbounds []*model.Inbound) (*xray.Config, error) {
 	template, err := s.settings.GetXrayConfigTemplate()
 	if err != nil {
 		return nil, err
@@ -112,7 +112,7 @@ func (s *XrayService) BuildConfigFromInbounds(inbounds []*model.Inbound) (*xray.
 	return xrayconf.Render(template, inbounds)
 }
 
-func (s *XrayService) desiredConfig() (*xray.Config, error) {
+func (s *Runner) desiredConfig() (*xray.Config, error) {
 	if s.source != nil {
 		return s.source()
 	}
@@ -120,7 +120,7 @@ func (s *XrayService) desiredConfig() (*xray.Config, error) {
 }
 
 // Start builds the config (from the database by default) and starts Xray.
-func (s *XrayService) Start() error {
+func (s *Runner) Start() error {
 	cfg, err := s.desiredConfig()
 	if err != nil {
 		return err
@@ -129,7 +129,7 @@ func (s *XrayService) Start() error {
 }
 
 // ApplyFromDatabase brings the running Xray in line with the database.
-func (s *XrayService) ApplyFromDatabase() error {
+func (s *Runner) ApplyFromDatabase() error {
 	cfg, err := s.GetXrayConfig()
 	if err == nil {
 		err = s.ApplyConfig(cfg)
@@ -140,14 +140,14 @@ func (s *XrayService) ApplyFromDatabase() error {
 
 // RestartXrayWithConfig restarts Xray with cfg, draining counters first. When
 // isForce is false and cfg already runs, nothing happens.
-func (s *XrayService) RestartXrayWithConfig(cfg *xray.Config, isForce bool) error {
+func (s *Runner) RestartXrayWithConfig(cfg *xray.Config, isForce bool) error {
 	cfg = s.guard(cfg)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.restartLocked(cfg, isForce)
 }
 
-func (s *XrayService) restartLocked(cfg *xray.Config, isForce bool) error {
+func (s *Runner) restartLocked(cfg *xray.Config, isForce bool) error {
 	s.manuallyStopped.Store(false)
 	s.materializeLocked()
 	if s.proc.IsRunning() {
@@ -166,7 +166,7 @@ func (s *XrayService) restartLocked(cfg *xray.Config, isForce bool) error {
 
 // RestartXray restarts with the database config; force restarts even when
 // nothing changed.
-func (s *XrayService) RestartXray(force bool) error {
+func (s *Runner) RestartXray(force bool) error {
 	cfg, err := s.desiredConfig()
 	if err != nil {
 		return err
@@ -175,7 +175,7 @@ func (s *XrayService) RestartXray(force bool) error {
 }
 
 // StopXray drains counters and stops Xray until the next start or restart.
-func (s *XrayService) StopXray() error {
+func (s *Runner) StopXray() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.manuallyStopped.Store(true)
@@ -189,16 +189,16 @@ func (s *XrayService) StopXray() error {
 }
 
 // IsXrayRunning reports whether the Xray process is up.
-func (s *XrayService) IsXrayRunning() bool { return s.proc.IsRunning() }
+func (s *Runner) IsXrayRunning() bool { return s.proc.IsRunning() }
 
 // IsManuallyStopped is true after StopXray until the next start.
-func (s *XrayService) IsManuallyStopped() bool { return s.manuallyStopped.Load() }
+func (s *Runner) IsManuallyStopped() bool { return s.manuallyStopped.Load() }
 
 // GetXrayVersion is the Xray binary's version.
-func (s *XrayService) GetXrayVersion() string { return s.proc.Version() }
+func (s *Runner) GetXrayVersion() string { return s.proc.Version() }
 
 // GetXrayState is "running", "stop" or "error" plus the last error message.
-func (s *XrayService) GetXrayState() (string, string) {
+func (s *Runner) GetXrayState() (string, string) {
 	if s.proc.IsRunning() {
 		return "running", ""
 	}
@@ -209,19 +209,19 @@ func (s *XrayService) GetXrayState() (string, string) {
 }
 
 // Logs returns the last n lines Xray printed.
-func (s *XrayService) Logs(n int) []string { return s.proc.LastLogs(n) }
+func (s *Runner) Logs(n int) []string { return s.proc.LastLogs(n) }
 
 // Process exposes the supervised process (pid, uptime) for status and tests.
-func (s *XrayService) Process() *xray.Process { return s.proc }
+func (s *Runner) Process() *xray.Process { return s.proc }
 
 // Restarts counts the restarts this service performed.
-func (s *XrayService) Restarts() int64 { return s.restarts.Load() }
+func (s *Runner) Restarts() int64 { return s.restarts.Load() }
 
 // LiveOperations counts API calls applied instead of restarts.
-func (s *XrayService) LiveOperations() int64 { return s.liveOps.Load() }
+func (s *Runner) LiveOperations() int64 { return s.liveOps.Load() }
 
 // API returns a client for the running Xray's gRPC API.
-func (s *XrayService) API() (*xray.APIClient, error) {
+func (s *Runner) API() (*xray.APIClient, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.apiLocked()
@@ -229,7 +229,7 @@ func (s *XrayService) API() (*xray.APIClient, error) {
 
 var errNoAPI = errors.New("xray is not running with an api inbound")
 
-func (s *XrayService) apiLocked() (*xray.APIClient, error) {
+func (s *Runner) apiLocked() (*xray.APIClient, error) {
 	addr := s.proc.APIAddress()
 	if addr == "" || !s.proc.IsRunning() {
 		return nil, errNoAPI
@@ -242,7 +242,7 @@ func (s *XrayService) apiLocked() (*xray.APIClient, error) {
 	return s.api, nil
 }
 
-func (s *XrayService) resetAPILocked() {
+func (s *Runner) resetAPILocked() {
 	if s.api != nil {
 		s.api.Close()
 	}
@@ -250,13 +250,13 @@ func (s *XrayService) resetAPILocked() {
 }
 
 // DrainTraffic reads and resets Xray's counters into the traffic sink.
-func (s *XrayService) DrainTraffic() error {
+func (s *Runner) DrainTraffic() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.drainLocked()
 }
 
-func (s *XrayService) drainLocked() error {
+func (s *Runner) drainLocked() error {
 	if s.sink == nil || !s.proc.IsRunning() {
 		return nil
 	}
@@ -320,7 +320,7 @@ func mergeClientTraffic(in []*xray.ClientTraffic) []*xray.ClientTraffic {
 
 // ApplySharedSnapshot rebuilds Xray from a snapshot without touching the
 // database, applying the difference live.
-func (s *XrayService) ApplySharedSnapshot(snapshot *cluster.Snapshot) error {
+func (s *Runner) ApplySharedSnapshot(snapshot *cluster.Snapshot) error {
 	cfg, err := s.snapshots.render(snapshot)
 	if err == nil {
 		err = refuseExposed(cfg)
@@ -336,7 +336,7 @@ func (s *XrayService) ApplySharedSnapshot(snapshot *cluster.Snapshot) error {
 // are hashed in email order: live changes may leave a re-enabled client
 // at the end of the list while a fresh render keeps its stored position,
 // and the two configs serve the same users.
-func (s *XrayService) ConfigHash() string {
+func (s *Runner) ConfigHash() string {
 	cfg := s.RunningConfig()
 	if cfg == nil {
 		return ""

@@ -7,7 +7,7 @@ import "log"
 // counters are drained into the traffic sink (when one is set; otherwise
 // the first traffic tick reads them, as Xray keeps them until read) and
 // the next apply brings its config up to date by diff.
-func (s *XrayService) AdoptRunning() bool {
+func (s *Runner) AdoptRunning() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ok, err := s.proc.Adopt()
@@ -28,7 +28,7 @@ func (s *XrayService) AdoptRunning() bool {
 
 // StartOrAdopt adopts a running Xray and applies the desired config to it
 // live, or starts Xray when there is none.
-func (s *XrayService) StartOrAdopt() error {
+func (s *Runner) StartOrAdopt() error {
 	if !s.IsXrayRunning() && !s.AdoptRunning() {
 		return s.Start()
 	}

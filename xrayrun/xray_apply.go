@@ -20,7 +20,7 @@ type liveOp struct {
 // changes go through the gRPC API so established connections survive; a
 // template change, a stopped process or a failed API call falls back to a
 // restart (which drains counters first).
-func (s *XrayService) ApplyConfig(desired *xray.Config) error {
+func (s *Runner) ApplyConfig(desired *xray.Config) error {
 	desired = s.guard(desired)
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -42,7 +42,7 @@ func (o *clientOverlay) put(email string, client map[string]any) {
 // API: O(changed clients), no render of the whole config. When that path
 // cannot do it (Xray down, inbound not running, a protocol without live
 // users, a failed call) it falls back to ApplyFromDatabase.
-func (s *XrayService) ApplyClientChanges(changes []inbound.ClientChange) error {
+func (s *Runner) ApplyClientChanges(changes []inbound.ClientChange) error {
 	if s.Knobs.ClientApply != nil {
 		if err := s.Knobs.ClientApply(changes); err != nil {
 			s.noteApply(err)
@@ -57,7 +57,7 @@ func (s *XrayService) ApplyClientChanges(changes []inbound.ClientChange) error {
 	return err
 }
 
-func (s *XrayService) applyClientChanges(changes []inbound.ClientChange) error {
+func (s *Runner) applyClientChanges(changes []inbound.ClientChange) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.manuallyStopped.Load() {
@@ -83,7 +83,7 @@ func (s *XrayService) applyClientChanges(changes []inbound.ClientChange) error {
 	return nil
 }
 
-func (s *XrayService) applyOneClientChange(api *xray.APIClient, current *xray.Config, ch inbound.ClientChange) error {
+func (s *Runner) applyOneClientChange(api *xray.APIClient, current *xray.Config, ch inbound.ClientChange) error {
 	running := false
 	for i := range current.InboundConfigs {
 		if current.InboundConfigs[i].Tag == ch.Tag {
@@ -145,7 +145,7 @@ func (s *XrayService) applyOneClientChange(api *xray.APIClient, current *xray.Co
 	return nil
 }
 
-func (s *XrayService) overlayLocked(tag string) *clientOverlay {
+func (s *Runner) overlayLocked(tag string) *clientOverlay {
 	if s.overlays == nil {
 		s.overlays = map[string]*clientOverlay{}
 	}
@@ -157,7 +157,7 @@ func (s *XrayService) overlayLocked(tag string) *clientOverlay {
 	return o
 }
 
-func (s *XrayService) scheduleMaterializeLocked() {
+func (s *Runner) scheduleMaterializeLocked() {
 	if len(s.overlays) == 0 || s.materializeTimer != nil {
 		return
 	}
@@ -170,7 +170,7 @@ func (s *XrayService) scheduleMaterializeLocked() {
 
 // materializeLocked folds the client overlays into the running config and
 // writes it to config.json, so a restart or adoption starts from it.
-func (s *XrayService) materializeLocked() {
+func (s *Runner) materializeLocked() {
 	if s.materializeTimer != nil {
 		s.materializeTimer.Stop()
 		s.materializeTimer = nil
@@ -241,7 +241,7 @@ func overlaySettings(raw json.RawMessage, o *clientOverlay) (json.RawMessage, er
 
 // RunningConfig is the config Xray runs now, client changes included
 // (nil when none).
-func (s *XrayService) RunningConfig() *xray.Config {
+func (s *Runner) RunningConfig() *xray.Config {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.materializeLocked()

@@ -13,7 +13,7 @@ import (
 )
 
 // seedClients creates inbounds x perInbound VLESS clients through the service.
-func seedClients(b *testing.B, svc *inbound.InboundService, inbounds, perInbound int) {
+func seedClients(b *testing.B, svc *inbound.Store, inbounds, perInbound int) {
 	b.Helper()
 	for i := 0; i < inbounds; i++ {
 		clients := make([]any, perInbound)
@@ -40,7 +40,7 @@ func BenchmarkGetXrayConfig20kClients(b *testing.B) {
 			db := testdb.Handle(b, dbtest.New(b, name))
 			inbounds := inbound.New(db, nil)
 			seedClients(b, inbounds, 20, 1000)
-			xs := NewXrayService(settings.New(db, nil), inbounds, nil)
+			xs := NewRunner(settings.New(db, nil), inbounds, nil)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				cfg, err := xs.GetXrayConfig()
@@ -58,7 +58,7 @@ func BenchmarkPlanLiveOps20kClients(b *testing.B) {
 	db := testdb.Handle(b, dbtest.New(b, dbtest.SQLite))
 	inbounds := inbound.New(db, nil)
 	seedClients(b, inbounds, 20, 1000)
-	xs := NewXrayService(settings.New(db, nil), inbounds, nil)
+	xs := NewRunner(settings.New(db, nil), inbounds, nil)
 	before, err := xs.GetXrayConfig()
 	if err != nil {
 		b.Fatal(err)

@@ -9,7 +9,7 @@ type onlineClients struct {
 }
 
 // RefreshOnlineClients asks Xray which clients are online and remembers it.
-func (s *XrayService) RefreshOnlineClients() error {
+func (s *Runner) RefreshOnlineClients() error {
 	api, err := s.API()
 	if err != nil {
 		s.online.set(nil)
@@ -24,7 +24,7 @@ func (s *XrayService) RefreshOnlineClients() error {
 }
 
 // GetOnlineClients returns the emails online at the last refresh.
-func (s *XrayService) GetOnlineClients() []string {
+func (s *Runner) GetOnlineClients() []string {
 	s.online.mu.RLock()
 	defer s.online.mu.RUnlock()
 	return append([]string{}, s.online.emails...)

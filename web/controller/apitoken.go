@@ -10,7 +10,7 @@ import (
 
 // APITokenController lists, creates and revokes API tokens.
 type APITokenController struct {
-	Tokens *auth.APITokenService
+	Tokens *auth.Tokens
 }
 
 func (a *APITokenController) register(g *gin.RouterGroup) {

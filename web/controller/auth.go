@@ -17,7 +17,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/web/session"
 )
 
-// LoginUsers is what login needs from auth.UserService.
+// LoginUsers is what login needs from auth.Users.
 type LoginUsers interface {
 	CheckUser(username, password string) (*model.User, error)
 	EndSessions(userID int) error

@@ -9,8 +9,8 @@ import (
 // ClientsController serves the cross-inbound client list of the web UI
 // (3x-ui v3's panel/api/clients routes) and its bulk actions.
 type ClientsController struct {
-	Inbounds *inbound.InboundService
-	Xray     *xrayrun.XrayService
+	Inbounds *inbound.Store
+	Xray     *xrayrun.Runner
 }
 
 func (a *ClientsController) register(g *gin.RouterGroup) {

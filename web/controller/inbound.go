@@ -15,11 +15,11 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
-// InboundController maps 3x-ui's inbound routes onto InboundService.
+// InboundController maps 3x-ui's inbound routes onto inbound.Store.
 type InboundController struct {
-	Inbounds *inbound.InboundService
-	Xray     *xrayrun.XrayService
-	IPLimit  *iplimit.IPLimitService
+	Inbounds *inbound.Store
+	Xray     *xrayrun.Runner
+	IPLimit  *iplimit.Limiter
 }
 
 // applier is nil when no Xray is wired (tests of the HTTP layer alone).
@@ -32,7 +32,7 @@ func (a *InboundController) applier() ApplyReporter {
 
 // write runs one write on a receipt-carrying view of the service and
 // answers with that write's own apply outcome.
-func (a *InboundController) write(c *gin.Context, msg string, obj any, fn func(*inbound.InboundService) error) {
+func (a *InboundController) write(c *gin.Context, msg string, obj any, fn func(*inbound.Store) error) {
 	var r applied.Receipt
 	err := fn(a.Inbounds.WithReceipt(&r))
 	replyWrite(c, a.applier(), &r, err, msg, obj)
@@ -101,26 +101,26 @@ func (a *InboundController) update(c *gin.Context) {
 
 func (a *InboundController) del(c *gin.Context) {
 	with(c, idParam, func(id int) {
-		a.write(c, "inbound deleted", id, func(s *inbound.InboundService) error { return s.DelInbound(id) })
+		a.write(c, "inbound deleted", id, func(s *inbound.Store) error { return s.DelInbound(id) })
 	})
 }
 
 // addClient takes 3x-ui's shape: {"id": inboundId, "settings": "{\"clients\":[...]}"}.
 func (a *InboundController) addClient(c *gin.Context) {
 	with(c, bodyClientData, func(data *model.Inbound) {
-		a.write(c, "client added", nil, func(s *inbound.InboundService) error { return s.AddInboundClient(data) })
+		a.write(c, "client added", nil, func(s *inbound.Store) error { return s.AddInboundClient(data) })
 	})
 }
 
 func (a *InboundController) delClient(c *gin.Context) {
 	with(c, idParam, func(id int) {
-		a.write(c, "client deleted", nil, func(s *inbound.InboundService) error { return s.DelInboundClient(id, c.Param("clientId")) })
+		a.write(c, "client deleted", nil, func(s *inbound.Store) error { return s.DelInboundClient(id, c.Param("clientId")) })
 	})
 }
 
 func (a *InboundController) updateClient(c *gin.Context) {
 	with(c, bodyClientData, func(data *model.Inbound) {
-		a.write(c, "client updated", nil, func(s *inbound.InboundService) error {
+		a.write(c, "client updated", nil, func(s *inbound.Store) error {
 			return s.UpdateInboundClient(data, c.Param("clientId"))
 		})
 	})
@@ -128,14 +128,14 @@ func (a *InboundController) updateClient(c *gin.Context) {
 
 func (a *InboundController) resetClientTraffic(c *gin.Context) {
 	with(c, idParam, func(id int) {
-		a.write(c, "client traffic reset", nil, func(s *inbound.InboundService) error {
+		a.write(c, "client traffic reset", nil, func(s *inbound.Store) error {
 			return s.ResetClientTraffic(id, c.Param("email"))
 		})
 	})
 }
 
 func (a *InboundController) resetAllTraffics(c *gin.Context) {
-	a.write(c, "all inbound traffic reset", nil, func(s *inbound.InboundService) error { return s.ResetAllTraffics() })
+	a.write(c, "all inbound traffic reset", nil, func(s *inbound.Store) error { return s.ResetAllTraffics() })
 }
 
 // inboundScope reads :id for routes where 3x-ui's -1 means every inbound.
@@ -149,13 +149,13 @@ func inboundScope(c *gin.Context) (int, error) {
 
 func (a *InboundController) resetAllClientTraffics(c *gin.Context) {
 	with(c, inboundScope, func(id int) {
-		a.write(c, "client traffic reset", nil, func(s *inbound.InboundService) error { return s.ResetAllClientTraffics(id) })
+		a.write(c, "client traffic reset", nil, func(s *inbound.Store) error { return s.ResetAllClientTraffics(id) })
 	})
 }
 
 func (a *InboundController) delDepletedClients(c *gin.Context) {
 	with(c, inboundScope, func(id int) {
-		a.write(c, "depleted clients deleted", nil, func(s *inbound.InboundService) error { return s.DelDepletedClients(id) })
+		a.write(c, "depleted clients deleted", nil, func(s *inbound.Store) error { return s.DelDepletedClients(id) })
 	})
 }
 

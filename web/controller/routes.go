@@ -26,15 +26,15 @@ type Deps struct {
 	Limiter      *middleware.LoginLimiter
 	Secrets      *middleware.LoginLimiter // old password and two-factor codes, per session
 	Auth         *middleware.Authenticator
-	Users        *auth.UserService
-	Settings     *settings.SettingService
-	Inbounds     *inbound.InboundService
-	Xray         *xrayrun.XrayService
-	IPLimit      *iplimit.IPLimitService
-	Status       *ops.ServerService
-	Backup       *ops.BackupService
-	Tokens       *auth.APITokenService
-	TwoFA        *auth.TwoFactorService
+	Users        *auth.Users
+	Settings     *settings.Store
+	Inbounds     *inbound.Store
+	Xray         *xrayrun.Runner
+	IPLimit      *iplimit.Limiter
+	Status       *ops.Status
+	Backup       *ops.Backups
+	Tokens       *auth.Tokens
+	TwoFA        *auth.TwoFactor
 	Node         *cluster.Node // this node's role, for the node pages
 	Template     *xrayrun.XrayTemplateChecker
 	RestartPanel func()

@@ -18,9 +18,9 @@ import (
 
 // ServerController serves host status, Xray control, keys and backups.
 type ServerController struct {
-	Status *ops.ServerService
-	Xray   *xrayrun.XrayService
-	Backup *ops.BackupService
+	Status *ops.Status
+	Xray   *xrayrun.Runner
+	Backup *ops.Backups
 	// PanelLog is the panel's own recent log; nil answers no lines.
 	PanelLog *logging.Ring
 }

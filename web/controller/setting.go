@@ -21,12 +21,12 @@ import (
 // SettingController serves shared settings, the admin user, the Xray
 // template and panel restarts.
 type SettingController struct {
-	Settings     *settings.SettingService
-	Users        *auth.UserService
+	Settings     *settings.Store
+	Users        *auth.Users
 	Sessions     *session.Manager
 	Template     *xrayrun.XrayTemplateChecker
 	RestartPanel func()
-	Xray         *xrayrun.XrayService // reports whether a change reached Xray
+	Xray         *xrayrun.Runner // reports whether a change reached Xray
 	// Secrets limits wrong oldPassword checks per session.
 	Secrets *middleware.LoginLimiter
 }

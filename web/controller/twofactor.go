@@ -14,7 +14,7 @@ import (
 
 // TwoFactorController turns TOTP login on and off for the logged-in user.
 type TwoFactorController struct {
-	TwoFactor *auth.TwoFactorService
+	TwoFactor *auth.TwoFactor
 	// Secrets limits wrong codes per session (enable and disable).
 	Secrets *middleware.LoginLimiter
 }

@@ -15,7 +15,7 @@ import (
 // documented aliases.
 type XrayController struct {
 	Settings *SettingController
-	Inbounds *inbound.InboundService
+	Inbounds *inbound.Store
 }
 
 func (a *XrayController) register(g *gin.RouterGroup) {

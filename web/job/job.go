@@ -19,10 +19,10 @@ import (
 
 // Deps are the services the jobs drive.
 type Deps struct {
-	Xray     *xrayrun.XrayService
-	Inbounds *inbound.InboundService
+	Xray     *xrayrun.Runner
+	Inbounds *inbound.Store
 	// IPLimit, when set, is checked every IPLimitInterval (default 5s).
-	IPLimit         *iplimit.IPLimitService
+	IPLimit         *iplimit.Limiter
 	IPLimitInterval time.Duration
 	// PeriodicReset, when set (master or single node), runs every minute.
 	PeriodicReset *PeriodicTrafficResetJob
@@ -80,7 +80,7 @@ func Loops(d Deps) []Loop {
 
 // XrayHealthJob restarts Xray if it is down and nobody stopped it on purpose
 // (the process supervisor handles crashes; this covers a failed start).
-type XrayHealthJob struct{ xray *xrayrun.XrayService }
+type XrayHealthJob struct{ xray *xrayrun.Runner }
 
 // Run is one health tick.
 func (j *XrayHealthJob) Run() {

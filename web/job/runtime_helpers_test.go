@@ -23,9 +23,9 @@ import (
 // runtime is one panel's services around a real Xray process.
 type runtime struct {
 	t        *testing.T
-	settings *settings.SettingService
-	inbounds *inbound.InboundService
-	xray     *xrayrun.XrayService
+	settings *settings.Store
+	inbounds *inbound.Store
+	xray     *xrayrun.Runner
 	flush    *service.TrafficFlushService // the production journal -> ledger path
 	payload  string
 	apiPort  int
@@ -78,7 +78,7 @@ func newRuntime(t *testing.T, b dbtest.Backend) *runtime {
 			}
 		},
 	})
-	r.xray = xrayrun.NewXrayServiceWith(r.settings, r.inbounds, proc, xrayrun.XrayDeps{Sink: r.flush.CollectAll})
+	r.xray = xrayrun.NewRunnerWith(r.settings, r.inbounds, proc, xrayrun.XrayDeps{Sink: r.flush.CollectAll})
 	if err := r.xray.Start(); err != nil {
 		t.Fatalf("start xray: %v", err)
 	}

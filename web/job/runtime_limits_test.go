@@ -74,7 +74,7 @@ func TestIPLimitRefusesSecondSourceAddress(t *testing.T) {
 	r := newRuntime(t, dbtest.New(t, dbtest.SQLite))
 	in, clients, _ := r.addInbound(model.VLESS, map[string]any{"limitIp": 1}, "limited@test")
 	c := clients[0]
-	limiter := iplimit.NewIPLimitService(r.xray, r.settings, database.Process())
+	limiter := iplimit.New(r.xray, r.settings, database.Process())
 
 	// Xray does not track loopback 127.0.0.1 as an online source.
 	first := r.proxy(c, "", "127.0.0.2")

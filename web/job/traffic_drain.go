@@ -7,10 +7,10 @@ import (
 )
 
 // TrafficDrainJob drains Xray's counters into the node's journal (the
-// XrayService's sink, traffic.Journal); the flush loop writes them to the
+// xrayrun.Runner's sink, traffic.Journal); the flush loop writes them to the
 // database through the per-node ledger. It is the only traffic pipeline.
 type TrafficDrainJob struct {
-	Xray *xrayrun.XrayService
+	Xray *xrayrun.Runner
 }
 
 // Run is one traffic tick.

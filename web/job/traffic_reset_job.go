@@ -12,8 +12,8 @@ import (
 // traffic resets (upstream 3x-ui's traffic_reset). It is scheduled on the
 // master (or a single node) only: workers never write shared rows.
 type PeriodicTrafficResetJob struct {
-	Inbounds *inbound.InboundService
-	Settings *settings.SettingService
+	Inbounds *inbound.Store
+	Settings *settings.Store
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

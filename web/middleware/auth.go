@@ -28,7 +28,7 @@ const (
 // Authenticator accepts a session cookie or an `Authorization: Bearer` API token.
 type Authenticator struct {
 	Sessions *session.Manager
-	Tokens   *auth.APITokenService
+	Tokens   *auth.Tokens
 	// CheckUser confirms a session's user still exists with the credentials
 	// the session was issued for (a password change ends old sessions).
 	CheckUser func(userID int, cred string) bool

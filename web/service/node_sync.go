@@ -47,7 +47,7 @@ type NodeSyncService struct {
 }
 
 // NewNodeSyncService wires a sync loop that applies snapshots to xraySvc.
-func NewNodeSyncService(db *database.Handle, xraySvc *xrayrun.XrayService, node config.NodeConfig, cachePath string) *NodeSyncService {
+func NewNodeSyncService(db *database.Handle, xraySvc *xrayrun.Runner, node config.NodeConfig, cachePath string) *NodeSyncService {
 	return NewNodeSyncServiceWith(NodeSyncDeps{
 		DB: db, Node: node, CachePath: cachePath,
 		Settings: xraySvc.Settings(), Inbounds: xraySvc.Inbounds(),
@@ -62,8 +62,8 @@ type NodeSyncDeps struct {
 	DB        *database.Handle // reopened when the worker started without it
 	Node      config.NodeConfig
 	CachePath string
-	Settings  *settings.SettingService
-	Inbounds  *inbound.InboundService
+	Settings  *settings.Store
+	Inbounds  *inbound.Store
 	Apply     func(*SharedAccountsSnapshot) error
 	// Verify, when set, is asked before a snapshot is cached or applied.
 	Verify func(*SharedAccountsSnapshot) error
@@ -131,7 +131,7 @@ func (s *NodeSyncService) engine() *cluster.Syncer {
 }
 
 // LoadSnapshotFromDB reads the shared accounts as of (at least) version.
-func LoadSnapshotFromDB(db *database.Handle, settings *settings.SettingService, inbounds *inbound.InboundService, version int64) (*SharedAccountsSnapshot, error) {
+func LoadSnapshotFromDB(db *database.Handle, settings *settings.Store, inbounds *inbound.Store, version int64) (*SharedAccountsSnapshot, error) {
 	template, err := settings.GetXrayConfigTemplate()
 	if err != nil {
 		return nil, err

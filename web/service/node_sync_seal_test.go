@@ -24,7 +24,7 @@ type sealedWorker struct {
 
 func newSealedWorker(t *testing.T, cachePath string, shared *SharedAccountsSnapshot) *sealedWorker {
 	w := &sealedWorker{}
-	x := xrayrun.NewXrayService(nil, nil, nil)
+	x := xrayrun.NewRunner(nil, nil, nil)
 	w.svc = &NodeSyncService{
 		cachePath:    cachePath,
 		loadVersion:  func() (int64, error) { return shared.Version, nil },
