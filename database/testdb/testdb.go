@@ -107,19 +107,7 @@ func Version(t testing.TB) int64 {
 // Rows returns the client_traffics rows of inboundID (all when 0) by email.
 func Rows(t testing.TB, inboundID int) map[string]model.ClientTraffic {
 	t.Helper()
-	var rows []model.ClientTraffic
-	q := database.GetDB()
-	if inboundID > 0 {
-		q = q.Where("inbound_id = ?", inboundID)
-	}
-	if err := q.Find(&rows).Error; err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]model.ClientTraffic{}
-	for _, r := range rows {
-		out[r.Email] = r
-	}
-	return out
+	return RowsOf(t, database.Process(), inboundID)
 }
 
 // Exec runs sql on the global database or fails the test.

@@ -33,14 +33,10 @@ type sized struct {
 	lines int
 }
 
-// TestPackageAndFileSizes prints the largest package's share of the
-// non-test Go lines and the largest file, and fails above the limits.
-func TestPackageAndFileSizes(t *testing.T) {
-	root := moduleRoot(t)
-	perDir := map[string]int{}
-	var files []sized
-	total := 0
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+// walkSources calls fn with the path of every non-test Go file of the
+// module under root (skipping node_modules, .git, bin and testdata).
+func walkSources(root string, fn func(path string) error) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -54,6 +50,18 @@ func TestPackageAndFileSizes(t *testing.T) {
 		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 			return nil
 		}
+		return fn(path)
+	})
+}
+
+// TestPackageAndFileSizes prints the largest package's share of the
+// non-test Go lines and the largest file, and fails above the limits.
+func TestPackageAndFileSizes(t *testing.T) {
+	root := moduleRoot(t)
+	perDir := map[string]int{}
+	var files []sized
+	total := 0
+	err := walkSources(root, func(path string) error {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return err
