@@ -2,10 +2,12 @@ package web
 
 import (
 	"bytes"
+	"io"
 	"log"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,18 +21,21 @@ func TestLogin(t *testing.T) {
 	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
-		var logs bytes.Buffer
+		// The log is process-wide and parallel tests write to it too: the
+		// buffer is locked, and this client's own address marks its lines.
+		logs := &lockedLog{}
 		prev := log.Writer()
-		log.SetOutput(&logs)
+		log.SetOutput(io.MultiWriter(prev, logs))
 		t.Cleanup(func() { log.SetOutput(prev) })
 
 		c := env.client()
+		c.remote = "203.0.113.77:4000"
 		bad := c.do("POST", "login", map[string]string{"username": "admin", "password": "S3cret-typo"})
 		bad.expectFail(http.StatusUnauthorized, "wrong username or password")
 		if strings.Contains(logs.String(), "S3cret-typo") {
 			t.Fatalf("failed login logged the password: %s", logs.String())
 		}
-		if !strings.Contains(logs.String(), "login failed") {
+		if !strings.Contains(logs.String(), `login failed: username "admin" from 203.0.113.77`) {
 			t.Fatalf("failed login not logged: %q", logs.String())
 		}
 		c.do("POST", "login", map[string]string{"password": "x"}).expectFail(http.StatusBadRequest, "username")
@@ -265,4 +270,23 @@ func TestAPITokens(t *testing.T) {
 		bot.api("GET", "inbounds/list", nil).expectFail(http.StatusUnauthorized, "invalid or revoked API token")
 		admin.api("POST", "setting/apiTokens/revoke/"+itoa(id), nil).expectFail(http.StatusNotFound, "id")
 	})
+}
+
+// lockedLog collects the process log for one test; log.Logger serialises
+// its writes, but reading while another test's goroutine writes needs a lock.
+type lockedLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
