@@ -15,6 +15,7 @@ import (
 // first (backup, report, x-ui.json), copies every row, and the node then
 // runs as a working master on MariaDB.
 func TestUpgradeFrom3xUIToMariaDB(t *testing.T) {
+	// Sequential: the 3x-ui fixture fixes the panel and inbound ports.
 	requireFree(t, fixturePorts...)
 	db := dbtest.NewMariaDB(t)
 	in := newInstall(t)

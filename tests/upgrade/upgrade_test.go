@@ -186,6 +186,7 @@ func moveBytes(t *testing.T, a *api, v fixtureView) {
 }
 
 func TestUpgradeFrom3xUIOnFirstStart(t *testing.T) {
+	// Sequential: the 3x-ui fixture fixes the panel and inbound ports.
 	requireFree(t, fixturePorts...)
 	in := newInstall(t)
 	// The only node-local choice the test makes: keep the panel on
