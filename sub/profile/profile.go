@@ -85,10 +85,6 @@ type Options struct {
 	Now         time.Time
 }
 
-// clientFields are the client fields a subscription reads: a client with a
-// wrong type in one of them is left out, a wrong type elsewhere is not.
-var clientFields = []string{"id", "password", "flow", "method", "security", "email", "totalGB", "expiryTime", "enable", "subId"}
-
 // readSettings decodes what Collect reads of an inbound's settings; false
 // when they are not an object with string method/password and an array of
 // clients (such an inbound is skipped).
@@ -103,9 +99,11 @@ func readSettings(settings string) (method, serverKey string, clients []json.Raw
 	return method, serverKey, clients, okM && okP && err == nil
 }
 
-// clientOf reads one raw client the way a subscription needs it.
+// clientOf reads one raw client the way a subscription needs it: a client
+// with a wrong type in a field listed here is left out, a wrong type in a
+// field the subscription does not read is not.
 func clientOf(raw json.RawMessage) (Client, bool) {
-	u, ok := users.DecodeView(raw, clientFields...)
+	u, ok := users.DecodeView(raw, "id", "password", "flow", "method", "security", "email", "totalGB", "expiryTime", "enable", "subId")
 	if !ok {
 		return Client{}, false
 	}
