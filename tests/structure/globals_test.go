@@ -14,6 +14,7 @@ import (
 type goFile struct {
 	rel  string // slash path from the module root
 	file *ast.File
+	fset *token.FileSet // positions of file
 }
 
 func parseModule(t *testing.T) []goFile {
@@ -27,7 +28,7 @@ func parseModule(t *testing.T) []goFile {
 			return err
 		}
 		rel, _ := filepath.Rel(root, path)
-		out = append(out, goFile{filepath.ToSlash(rel), f})
+		out = append(out, goFile{filepath.ToSlash(rel), f, fset})
 		return nil
 	})
 	if err != nil {
