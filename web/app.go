@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -101,11 +102,16 @@ type AppOptions struct {
 	// BodyRate bounds slow request bodies; zero means
 	// middleware.DefaultBodyRate (tests shorten the grace).
 	BodyRate middleware.BodyRate
-	// DB is the database every service uses; nil: the process handle
-	// database.InitDB opened (what main hands over).
+	// DB is the database every service uses (required: main hands over
+	// the one it opened).
 	DB *database.Handle
-	// Node is this node's role; nil: read once from x-ui.json.
+	// Node is this node's role, fixed at start (required).
 	Node *cluster.Node
+	// Panel is this node's panel section as stored in x-ui.json: the
+	// settings page shows it, a settings save updates it, port checks
+	// compare with it and a panel restart serves it. nil: a section
+	// holding cfg, for an App whose x-ui.json says what it runs with.
+	Panel *config.PanelSection
 	// TrafficJournal is the file drained counters wait in until flushed;
 	// default: config.GetTrafficPendingPath().
 	TrafficJournal string
@@ -129,18 +135,26 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 	if opts.XrayConfigPath == "" {
 		opts.XrayConfigPath = filepath.Join(config.GetBinFolderPath(), "config.json")
 	}
+	db, node := opts.DB, opts.Node
+	if db == nil || node == nil {
+		return nil, errors.New("new app: AppOptions.DB and AppOptions.Node are required (the database main opened and this node's role)")
+	}
+	panel := opts.Panel
+	if panel == nil {
+		panel = config.NewPanelSection(cfg)
+	}
 	secret, err := ensureSecret(cfg.Secret)
 	if err != nil {
 		return nil, err
 	}
 	cfg.Secret = secret
-	db, node := opts.DB, opts.Node
-	if db == nil {
-		db = database.Process()
-	}
-	if node == nil {
-		node = cluster.NodeFromJSON()
-	}
+	// A secret made here is in x-ui.json now: a panel restart keeps it.
+	_ = panel.Update(func(cur config.PanelConfig) (config.PanelConfig, error) {
+		if cur.Secret == "" {
+			cur.Secret = secret
+		}
+		return cur, nil
+	})
 	revocations := auth.NewSessionRevocations(db, node)
 	sessions, err := newSessions(cfg, opts.Secure, revocations)
 	if err != nil {
@@ -173,8 +187,8 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 	// One fan-out for every shared write, built before the stores that
 	// announce to it; its Xray step reaches a.Xray, made right after them.
 	a.fanout = a.newFanout(opts.ChangeSteps)
-	a.Settings = settings.NewNotifying(db, node, a.fanout)
-	a.Inbounds = inbound.NewNotifying(db, node, a.fanout)
+	a.Settings = settings.NewNotifying(db, node, a.fanout, panel)
+	a.Inbounds = inbound.NewNotifying(db, node, a.fanout, panel)
 	a.Backup = ops.NewBackupsNotifying(db, node, a.fanout)
 	a.buildNodeParts(proc, opts.TrafficJournal)
 	a.Status = ops.NewStatus(a.Xray, db, node)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
@@ -33,6 +34,7 @@ func TestWriteWhoseApplyFailsAnswersAppliedFalse(t *testing.T) {
 		app, err := NewApp(config.PanelConfig{BasePath: testBase, SessionMaxAge: 60, WebDomain: testDomain}, AppOptions{
 			XrayBinary:     filepath.Join(bin, "missing-xray"),
 			XrayConfigPath: filepath.Join(bin, "config.json"),
+			DB:             database.Process(), Node: cluster.NodeFromJSON(),
 		})
 		if err != nil {
 			t.Fatal(err)

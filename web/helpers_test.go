@@ -73,7 +73,8 @@ func newEnvFile(t testing.TB, b dbtest.Backend) *testEnv {
 		t.Fatalf("open %s: %v", b.Name, err)
 	}
 	t.Cleanup(func() { database.CloseDB() })
-	return startEnv(t, config.PanelConfig{BasePath: testBase, SessionMaxAge: 60}, AppOptions{})
+	return startEnv(t, config.PanelConfig{BasePath: testBase, SessionMaxAge: 60}, AppOptions{
+		DB: database.Process(), Node: cluster.NodeFromJSON(), Panel: config.NewPanelSection(config.GetPanelConfigFromJSON())})
 }
 
 func startEnv(t testing.TB, cfg config.PanelConfig, opts AppOptions) *testEnv {

@@ -57,6 +57,7 @@ func TestServerLifecycle(t *testing.T) {
 		}
 
 		srv := NewServer(cfg)
+		srv.DB, srv.Node = database.Process(), cluster.NodeFromJSON()
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		if err := srv.Start(ctx); err != nil {

@@ -62,6 +62,7 @@ func testStopWaitsForLoops(t *testing.T, b dbtest.Backend, leaveXray bool) {
 	}
 
 	srv := NewServer(cfg)
+	srv.DB, srv.Node = database.Process(), cluster.NodeFromJSON()
 	var mu sync.Mutex
 	var exited []string
 	leaseHeldAtExit := map[string]bool{}

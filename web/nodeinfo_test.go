@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -40,7 +41,8 @@ func setNodeGroup(t testing.TB, node map[string]any) {
 // is read once at start, so a test that changes it restarts the App.
 func (e *testEnv) restarted(t testing.TB) *testEnv {
 	t.Helper()
-	app, err := NewApp(e.app.Cfg, AppOptions{XrayBinary: testXrayBinary(t), XrayConfigPath: filepath.Join(t.TempDir(), "config.json")})
+	app, err := NewApp(e.app.Cfg, AppOptions{XrayBinary: testXrayBinary(t), XrayConfigPath: filepath.Join(t.TempDir(), "config.json"),
+		DB: e.db, Node: cluster.NodeFromJSON()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
 	"github.com/mhsanaei/3x-ui/v2/settings"
@@ -57,6 +59,7 @@ func TestWorkerServesHTTPOnlyAfterXrayRunsItsSnapshot(t *testing.T) {
 	}
 
 	srv := NewServer(cfg)
+	srv.DB, srv.Node = database.Process(), cluster.NodeFromJSON()
 	checked := false
 	srv.Knobs.BeforeServe = func() {
 		checked = true

@@ -44,8 +44,7 @@ type Server struct {
 	// before Start; nil keeps none).
 	PanelLog *logging.Ring
 	// DB and Node are the database main opened and the role it loaded,
-	// handed to every part (set before Start; nil: the process handle and
-	// the role in x-ui.json, read once).
+	// handed to every part (both required; set before Start).
 	DB   *database.Handle
 	Node *cluster.Node
 
@@ -274,8 +273,8 @@ func (s *Server) shutdownHTTP() error {
 	return err
 }
 
-// restartHTTP re-reads x-ui.json and serves again (new port, base path,
-// TLS or session settings). Xray and the jobs keep running. It runs after
+// restartHTTP serves again with the stored panel section, as the last
+// settings save left it (new port, base path, TLS or session settings). Xray and the jobs keep running. It runs after
 // the response that asked for it has been written.
 func (s *Server) restartHTTP() {
 	go func() {
@@ -284,7 +283,7 @@ func (s *Server) restartHTTP() {
 			log.Printf("panel restart: shutdown: %v", err)
 		}
 		old := s.app.Cfg
-		cfg := config.GetPanelConfigFromJSON()
+		cfg := s.app.Settings.Panel()
 		tlsCfg, err := loadTLS(cfg)
 		if err != nil {
 			log.Printf("panel TLS disabled: %v", err)

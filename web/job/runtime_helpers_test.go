@@ -58,7 +58,7 @@ func newRuntime(t *testing.T, b dbtest.Backend) *runtime {
 		return err
 	})
 	r = &runtime{t: t, settings: settings.New(database.Process(), cluster.NodeFromJSON()),
-		inbounds: inbound.NewNotifying(database.Process(), cluster.NodeFromJSON(), apply), apiPort: xraytest.FreePort(t),
+		inbounds: inbound.NewNotifying(database.Process(), cluster.NodeFromJSON(), apply, nil), apiPort: xraytest.FreePort(t),
 		configPath: filepath.Join(dir, "config.json")}
 	r.setTemplate(`{"loglevel":"warning","access":"none"}`)
 	proc := xray.NewProcess(xray.ProcessOptions{
