@@ -12,10 +12,10 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/mhsanaei/3x-ui/v2/app"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/logging"
-	"github.com/mhsanaei/3x-ui/v2/web"
 )
 
 func main() {
@@ -109,7 +109,7 @@ func runPanel(stderr io.Writer) int {
 	defer stop()
 	leave := make(chan os.Signal, 1)
 	signal.Notify(leave, syscall.SIGTERM, syscall.SIGUSR2)
-	server := web.NewServer(cfg.Panel)
+	server := app.NewServer(cfg.Panel)
 	server.PanelLog = recentLog
 	// The role is fixed here; changing it takes a restart.
 	server.DB = database.Process()

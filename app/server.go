@@ -1,0 +1,349 @@
+// Package app runs the panel: it wires the services, serves the pages and
+// the REST API over HTTP(S), runs the jobs and the local Xray, and shuts all
+// of it down in order.
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/database"
+	"log"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/mhsanaei/3x-ui/v2/app/job"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/config"
+	"github.com/mhsanaei/3x-ui/v2/logging"
+	"github.com/mhsanaei/3x-ui/v2/sub"
+	"github.com/mhsanaei/3x-ui/v2/util/lifecycle"
+	"github.com/mhsanaei/3x-ui/v2/web/ui"
+)
+
+// shutdownTimeout bounds how long in-flight requests may take to finish.
+const shutdownTimeout = 10 * time.Second
+
+// Server is the panel HTTP server with everything it drives.
+type Server struct {
+	cfg config.PanelConfig
+	app *App
+
+	ctx    context.Context // the HTTP servers and the loop group end with it
+	cancel context.CancelFunc
+	loops  *lifecycle.Group // every background loop and job (see Start)
+	node   *nodeRuntime     // traffic pipeline and, in shared mode, sync
+	sub    *sub.Server
+	// Knobs are test hooks; production leaves them empty.
+	Knobs Knobs
+	// PanelLog is the panel's recent log lines for the Logs page (set
+	// before Start; nil keeps none).
+	PanelLog *logging.Ring
+	// DB and Node are the database main opened and the role it loaded,
+	// handed to every part (both required; set before Start).
+	DB   *database.Handle
+	Node *cluster.Node
+
+	mu       sync.Mutex // guards the HTTP fields (a panel restart swaps them)
+	closed   bool       // Stop was called: a pending restart must not serve again
+	http     *http.Server
+	listener net.Listener
+	tls      bool
+	done     chan struct{}
+}
+
+// Knobs let tests observe the start-up order.
+type Knobs struct {
+	// BeforeServe runs after Xray and the loops started, just before the
+	// bound listener starts answering HTTP.
+	BeforeServe func()
+	// LoopExited runs as each background loop ends for good, before Stop
+	// (or StopLeavingXray) can return.
+	LoopExited func(name string)
+}
+
+// Loops are the names of the background loops Start started, in start
+// order (empty after Stop).
+func (s *Server) Loops() []string {
+	if s.loops == nil {
+		return nil
+	}
+	return s.loops.Names()
+}
+
+// NewServer prepares a server for the given panel configuration.
+func NewServer(cfg config.PanelConfig) *Server {
+	return &Server{cfg: cfg}
+}
+
+// App exposes the wired services (nil before Start).
+func (s *Server) App() *App { return s.app }
+
+// Start runs the start-up order: the services on the open database (or,
+// on a worker, the cached snapshot), Xray, the loops, and only then HTTP,
+// so no request is answered before Xray runs what this node should serve.
+// The port is bound first, so a taken port fails before anything starts.
+// ctx ending stops the jobs; call Stop for the full ordered shutdown.
+func (s *Server) Start(ctx context.Context) error {
+	tlsCfg, err := loadTLS(s.cfg)
+	if err != nil {
+		log.Printf("panel TLS disabled: %v", err)
+	}
+	app, err := NewApp(s.cfg, AppOptions{Secure: tlsCfg != nil, UI: ui.App(), DetachXray: true, PanelLog: s.PanelLog, DB: s.DB, Node: s.Node})
+	if err != nil {
+		return err
+	}
+	app.restart = s.restartHTTP
+	s.app = app
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	s.loops = lifecycle.New(s.ctx, lifecycle.Hooks{Exited: s.Knobs.LoopExited})
+	// Bind first: a taken port fails before Xray or any job starts.
+	ln, err := listen(app.Cfg, tlsCfg)
+	if err != nil {
+		s.cancel()
+		return err
+	}
+	deps := job.Deps{Xray: app.Xray, Inbounds: app.Inbounds, IPLimit: app.IPLimit}
+	node := app.Node.Config()
+	worker := node.Role == config.NodeRoleWorker
+	// Every mode runs the same traffic pipeline (journal, then ledger);
+	// shared mode adds the sync and the master lease on top.
+	shared := app.Node.Shared()
+	rt, err := startNode(s.loops, app, node, shared)
+	if err != nil {
+		s.cancel()
+		ln.Close()
+		return err
+	}
+	s.node = rt
+	// Collect as often as the journal is flushed.
+	deps.TrafficInterval = time.Duration(node.TrafficFlushSeconds) * time.Second
+	// A worker's Xray starts from its cached snapshot inside the sync loop,
+	// never from the database.
+	if !worker {
+		if err := app.Xray.StartOrAdopt(); err != nil {
+			// The panel stays up so the admin can fix the config; the
+			// health job keeps retrying.
+			log.Printf("xray failed to start: %v", err)
+		}
+	}
+	if !worker {
+		deps.PeriodicReset = &job.PeriodicTrafficResetJob{Inbounds: app.Inbounds, Settings: app.Settings}
+	}
+	var sharedRT *nodeRuntime // the node list and snapshot matter in shared mode only
+	if shared {
+		sharedRT = s.node
+	}
+	s.sub = startSubscriptions(s.ctx, s.loops, app, node, sharedRT)
+	for _, l := range job.Loops(deps) {
+		s.loops.Go(l.Name, l.Run)
+	}
+	if s.Knobs.BeforeServe != nil {
+		s.Knobs.BeforeServe()
+	}
+	if err := s.serveOn(ln, app.Cfg, tlsCfg != nil, app); err != nil {
+		s.loops.Stop()
+		s.cancel()
+		return err
+	}
+	return nil
+}
+
+// listen binds cfg's address (TLS when tlsCfg is set) without serving.
+func listen(cfg config.PanelConfig, tlsCfg *tls.Config) (net.Listener, error) {
+	addr := net.JoinHostPort(cfg.Listen, strconv.Itoa(cfg.Port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
+	}
+	return ln, nil
+}
+
+// SubscriptionAddr is the subscription server's bound address ("" when off).
+func (s *Server) SubscriptionAddr() string {
+	if s.sub == nil {
+		return ""
+	}
+	return s.sub.Addr()
+}
+
+// serve binds cfg's address and serves app's handler in the background.
+func (s *Server) serve(cfg config.PanelConfig, tlsCfg *tls.Config, app *App) error {
+	ln, err := listen(cfg, tlsCfg)
+	if err != nil {
+		return err
+	}
+	return s.serveOn(ln, cfg, tlsCfg != nil, app)
+}
+
+// serveOn serves app's handler on ln in the background.
+func (s *Server) serveOn(ln net.Listener, cfg config.PanelConfig, useTLS bool, app *App) error {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		ln.Close()
+		return errors.New("server is stopped")
+	}
+	srv := newPanelHTTPServer(app.Handler())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Printf("panel server stopped: %v", err)
+		}
+	}()
+	s.mu.Lock()
+	if s.closed {
+		// Stop ran while this listener was opening.
+		s.mu.Unlock()
+		srv.Close()
+		<-done
+		return errors.New("server is stopped")
+	}
+	s.cfg, s.http, s.listener, s.tls, s.done = cfg, srv, ln, useTLS, done
+	s.mu.Unlock()
+	return nil
+}
+
+// newPanelHTTPServer sets the panel's connection limits. Headers must
+// arrive within 10 s. There is no flat ReadTimeout: a backup restore may
+// rightly take many minutes; the body's minimum rate (middleware.BodyRate,
+// the first step of every request) bounds slow bodies instead.
+func newPanelHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// loadTLS returns nil when no certificate is configured.
+func loadTLS(cfg config.PanelConfig) (*tls.Config, error) {
+	if cfg.CertFile == "" || cfg.KeyFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("load certFile/keyFile: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// URL is the panel address as a browser would open it.
+func (s *Server) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	host := s.cfg.Listen
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	port := s.cfg.Port
+	if s.listener != nil {
+		port = s.listener.Addr().(*net.TCPAddr).Port
+	}
+	scheme := "http"
+	if s.tls {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(port)) + s.cfg.BasePath
+}
+
+// shutdownHTTP stops accepting requests and waits for in-flight ones.
+func (s *Server) shutdownHTTP() error {
+	s.mu.Lock()
+	srv, done := s.http, s.done
+	s.http = nil
+	s.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(ctx)
+	<-done
+	return err
+}
+
+// restartHTTP serves again with the stored panel section, as the last
+// settings save left it (new port, base path, TLS or session settings). Xray and the jobs keep running. It runs after
+// the response that asked for it has been written.
+func (s *Server) restartHTTP() {
+	go func() {
+		time.Sleep(500 * time.Millisecond)
+		if err := s.shutdownHTTP(); err != nil {
+			log.Printf("panel restart: shutdown: %v", err)
+		}
+		old := s.app.Cfg
+		cfg := s.app.Settings.Panel()
+		tlsCfg, err := loadTLS(cfg)
+		if err != nil {
+			log.Printf("panel TLS disabled: %v", err)
+		}
+		if err := s.app.Reconfigure(cfg, tlsCfg != nil); err != nil {
+			log.Printf("panel restart: %v; keeping the old settings", err)
+			cfg = old
+		}
+		if err := s.serve(cfg, tlsCfg, s.app); err != nil {
+			log.Printf("panel restart: %v; back to the previous settings", err)
+			oldTLS, _ := loadTLS(old)
+			if rerr := s.app.Reconfigure(old, oldTLS != nil); rerr == nil {
+				err = s.serve(old, oldTLS, s.app)
+			}
+			if err != nil {
+				log.Printf("panel restart failed: %v", err)
+				return
+			}
+		}
+		log.Printf("Panel restarted, %s", s.Describe())
+	}()
+}
+
+// Stop shuts down in order: HTTP (draining in-flight requests), every
+// loop (in reverse start order, waiting for each), Xray's counters into the
+// journal and the database, Xray itself, and last the master lease. The
+// caller closes the database after Stop returns.
+func (s *Server) Stop() error {
+	errs := s.stopServingAndLoops()
+	if s.app != nil {
+		if s.app.Xray.IsXrayRunning() {
+			if err := s.app.Xray.DrainTraffic(); err != nil {
+				errs = append(errs, fmt.Errorf("drain traffic: %w", err))
+			}
+		}
+		if err := s.app.Xray.StopXray(); err != nil {
+			errs = append(errs, fmt.Errorf("stop xray: %w", err))
+		}
+	}
+	if s.node != nil {
+		s.node.finish()
+	}
+	return errors.Join(errs...)
+}
+
+// stopServingAndLoops ends HTTP, the subscription server and every loop;
+// when it returns no loop runs any more.
+func (s *Server) stopServingAndLoops() []error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	errs := []error{s.shutdownHTTP()}
+	if s.sub != nil {
+		s.sub.Stop()
+	}
+	if s.loops != nil {
+		s.loops.Stop()
+	}
+	if s.cancel != nil {
+		s.cancel()
+	}
+	return errs
+}
