@@ -1,22 +1,17 @@
 package app
 
 import (
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
-	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 
-	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/cluster/nodepush"
 	"github.com/mhsanaei/3x-ui/v2/config"
@@ -28,6 +23,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/logging"
 	"github.com/mhsanaei/3x-ui/v2/ops"
 	"github.com/mhsanaei/3x-ui/v2/settings"
+	"github.com/mhsanaei/3x-ui/v2/web"
 	"github.com/mhsanaei/3x-ui/v2/web/controller"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
@@ -348,84 +344,38 @@ func (a *App) checkSessionUser(userID int, cred string) bool {
 	return controller.SessionCred(&user) == cred
 }
 
-// Handler builds the gin engine for the current settings.
+// Handler is the panel's HTTP handler for the current settings.
 func (a *App) Handler() http.Handler {
-	if !config.IsDebug() && gin.Mode() != gin.ReleaseMode {
-		gin.SetMode(gin.ReleaseMode) // process-wide: set once, not per handler
-	}
 	a.mu.Lock()
 	cfg, sessions := a.Cfg, a.sessions
 	a.mu.Unlock()
-	basePath := config.NormalizeBasePath(cfg.BasePath)
-
-	engine := gin.New()
-	// Rate limits key on the peer address; X-Forwarded-For is not trusted.
-	engine.SetTrustedProxies(nil)
-	hosts := middleware.AllowedHosts(middleware.NewHostAllowList(panelHostNames(cfg)...), basePath+nodepush.Path, basePath+"health")
-	// The body rate comes first: every later step, and net/http's drain
-	// after the handler, reads the body under its deadline.
-	engine.Use(a.bodyRate.Handler(), gin.Recovery(), middleware.SecurityHeaders(), middleware.BodyLimit(), hosts, middleware.SameOrigin(), middleware.Gzip())
-	if config.IsDebug() {
-		engine.Use(gin.Logger())
-	}
-	engine.GET(basePath+"health", func(c *gin.Context) {
-		c.JSON(http.StatusOK, controller.Msg{Success: true, Obj: gin.H{"version": config.GetVersion()}})
-	})
-	engine.POST(basePath+nodepush.Path, a.push.serve)
-	authn := &middleware.Authenticator{Sessions: sessions, Tokens: a.Tokens, CheckUser: a.checkSessionUser}
-	controller.Register(engine, controller.Deps{
-		BasePath: basePath,
-		Sessions: sessions,
-		Limiter:  a.Limiter,
-		Secrets:  a.Secrets,
-		Auth:     authn,
-		Users:    a.Users,
-		Settings: a.Settings,
-		Inbounds: a.Inbounds,
-		Xray:     a.Xray,
-		IPLimit:  a.IPLimit,
-		Status:   a.Status,
-		Backup:   a.Backup,
-		Tokens:   a.Tokens,
-		TwoFA:    a.TwoFA,
-		Node:     a.Node,
-		Template: a.Template,
-		UI:       a.ui,
-		PanelLog: a.panelLog,
-		RestartPanel: func() {
-			if a.restart != nil {
-				a.restart()
-			}
+	return web.Handler(web.Routes{
+		Panel:    cfg,
+		BodyRate: a.bodyRate,
+		Push:     &a.push,
+		Deps: controller.Deps{
+			Sessions: sessions,
+			Limiter:  a.Limiter,
+			Secrets:  a.Secrets,
+			Auth:     &middleware.Authenticator{Sessions: sessions, Tokens: a.Tokens, CheckUser: a.checkSessionUser},
+			Users:    a.Users,
+			Settings: a.Settings,
+			Inbounds: a.Inbounds,
+			Xray:     a.Xray,
+			IPLimit:  a.IPLimit,
+			Status:   a.Status,
+			Backup:   a.Backup,
+			Tokens:   a.Tokens,
+			TwoFA:    a.TwoFA,
+			Node:     a.Node,
+			Template: a.Template,
+			UI:       a.ui,
+			PanelLog: a.panelLog,
+			RestartPanel: func() {
+				if a.restart != nil {
+					a.restart()
+				}
+			},
 		},
 	})
-	return engine
-}
-
-// panelHostNames are the host names the panel answers to besides IP
-// addresses and localhost: webDomain, and the names the panel's TLS
-// certificate is issued for (a panel served under its own certificate's
-// name keeps working without setting webDomain).
-func panelHostNames(cfg config.PanelConfig) []string {
-	names := strings.Split(cfg.WebDomain, ",")
-	if cfg.CertFile == "" {
-		return names
-	}
-	data, err := os.ReadFile(cfg.CertFile)
-	if err != nil {
-		return names
-	}
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			return names
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		if cert, err := x509.ParseCertificate(block.Bytes); err == nil {
-			names = append(names, cert.DNSNames...)
-		}
-		return names // the leaf is first; the rest are issuers
-	}
 }

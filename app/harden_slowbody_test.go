@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/web"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 )
 
@@ -27,7 +28,7 @@ func servePanel(t *testing.T, h http.Handler) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := newPanelHTTPServer(h)
+	srv := web.NewHTTPServer(h)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = srv.Serve(ln) }()
 	t.Cleanup(func() { srv.Close(); <-done })

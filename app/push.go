@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"sync/atomic"
 
-	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/config"
 )
 
@@ -18,13 +17,13 @@ type pushSlot struct{ h atomic.Pointer[http.Handler] }
 
 func (p *pushSlot) set(h http.Handler) { p.h.Store(&h) }
 
-func (p *pushSlot) serve(c *gin.Context) {
+func (p *pushSlot) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := p.h.Load()
 	if h == nil {
-		c.String(http.StatusNotFound, "404 page not found")
+		http.NotFound(w, r)
 		return
 	}
-	(*h).ServeHTTP(c.Writer, c.Request)
+	(*h).ServeHTTP(w, r)
 }
 
 // pushURL is where the master reaches this worker's panel: the

@@ -1,34 +1,29 @@
-// Package app runs the panel: it wires the services, serves the pages and
-// the REST API over HTTP(S), runs the jobs and the local Xray, and shuts all
-// of it down in order.
+// Package app is the panel put together: it builds every service once
+// from the typed config, the database and the node's role (NewApp), runs
+// the loops, the jobs and the local Xray, serves them through package web,
+// and shuts all of it down in order.
 package app
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/mhsanaei/3x-ui/v2/database"
 	"log"
-	"net"
-	"net/http"
-	"strconv"
-	"sync"
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/app/job"
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/logging"
 	"github.com/mhsanaei/3x-ui/v2/sub"
 	"github.com/mhsanaei/3x-ui/v2/util/lifecycle"
+	"github.com/mhsanaei/3x-ui/v2/web"
 	"github.com/mhsanaei/3x-ui/v2/web/ui"
 )
 
-// shutdownTimeout bounds how long in-flight requests may take to finish.
-const shutdownTimeout = 10 * time.Second
-
-// Server is the panel HTTP server with everything it drives.
+// Server runs an App: its loops, Xray and the panel's HTTP server
+// (web.Server), started and stopped in order.
 type Server struct {
 	cfg config.PanelConfig
 	app *App
@@ -48,12 +43,8 @@ type Server struct {
 	DB   *database.Handle
 	Node *cluster.Node
 
-	mu       sync.Mutex // guards the HTTP fields (a panel restart swaps them)
-	closed   bool       // Stop was called: a pending restart must not serve again
-	http     *http.Server
-	listener net.Listener
-	tls      bool
-	done     chan struct{}
+	// http serves the panel's handler; a panel restart serves it again.
+	http *web.Server
 }
 
 // Knobs let tests observe the start-up order.
@@ -77,7 +68,7 @@ func (s *Server) Loops() []string {
 
 // NewServer prepares a server for the given panel configuration.
 func NewServer(cfg config.PanelConfig) *Server {
-	return &Server{cfg: cfg}
+	return &Server{cfg: cfg, http: web.NewServer(cfg)}
 }
 
 // App exposes the wired services (nil before Start).
@@ -89,7 +80,7 @@ func (s *Server) App() *App { return s.app }
 // The port is bound first, so a taken port fails before anything starts.
 // ctx ending stops the jobs; call Stop for the full ordered shutdown.
 func (s *Server) Start(ctx context.Context) error {
-	tlsCfg, err := loadTLS(s.cfg)
+	tlsCfg, err := web.LoadTLS(s.cfg)
 	if err != nil {
 		log.Printf("panel TLS disabled: %v", err)
 	}
@@ -102,7 +93,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	s.loops = lifecycle.New(s.ctx, lifecycle.Hooks{Exited: s.Knobs.LoopExited})
 	// Bind first: a taken port fails before Xray or any job starts.
-	ln, err := listen(app.Cfg, tlsCfg)
+	ln, err := web.Listen(app.Cfg, tlsCfg)
 	if err != nil {
 		s.cancel()
 		return err
@@ -145,25 +136,12 @@ func (s *Server) Start(ctx context.Context) error {
 	if s.Knobs.BeforeServe != nil {
 		s.Knobs.BeforeServe()
 	}
-	if err := s.serveOn(ln, app.Cfg, tlsCfg != nil, app); err != nil {
+	if err := s.http.ServeOn(ln, app.Cfg, tlsCfg != nil, app.Handler()); err != nil {
 		s.loops.Stop()
 		s.cancel()
 		return err
 	}
 	return nil
-}
-
-// listen binds cfg's address (TLS when tlsCfg is set) without serving.
-func listen(cfg config.PanelConfig, tlsCfg *tls.Config) (net.Listener, error) {
-	addr := net.JoinHostPort(cfg.Listen, strconv.Itoa(cfg.Port))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", addr, err)
-	}
-	if tlsCfg != nil {
-		ln = tls.NewListener(ln, tlsCfg)
-	}
-	return ln, nil
 }
 
 // SubscriptionAddr is the subscription server's bound address ("" when off).
@@ -174,117 +152,18 @@ func (s *Server) SubscriptionAddr() string {
 	return s.sub.Addr()
 }
 
-// serve binds cfg's address and serves app's handler in the background.
-func (s *Server) serve(cfg config.PanelConfig, tlsCfg *tls.Config, app *App) error {
-	ln, err := listen(cfg, tlsCfg)
-	if err != nil {
-		return err
-	}
-	return s.serveOn(ln, cfg, tlsCfg != nil, app)
-}
-
-// serveOn serves app's handler on ln in the background.
-func (s *Server) serveOn(ln net.Listener, cfg config.PanelConfig, useTLS bool, app *App) error {
-	s.mu.Lock()
-	closed := s.closed
-	s.mu.Unlock()
-	if closed {
-		ln.Close()
-		return errors.New("server is stopped")
-	}
-	srv := newPanelHTTPServer(app.Handler())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Printf("panel server stopped: %v", err)
-		}
-	}()
-	s.mu.Lock()
-	if s.closed {
-		// Stop ran while this listener was opening.
-		s.mu.Unlock()
-		srv.Close()
-		<-done
-		return errors.New("server is stopped")
-	}
-	s.cfg, s.http, s.listener, s.tls, s.done = cfg, srv, ln, useTLS, done
-	s.mu.Unlock()
-	return nil
-}
-
-// newPanelHTTPServer sets the panel's connection limits. Headers must
-// arrive within 10 s. There is no flat ReadTimeout: a backup restore may
-// rightly take many minutes; the body's minimum rate (middleware.BodyRate,
-// the first step of every request) bounds slow bodies instead.
-func newPanelHTTPServer(h http.Handler) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-	}
-}
-
-// loadTLS returns nil when no certificate is configured.
-func loadTLS(cfg config.PanelConfig) (*tls.Config, error) {
-	if cfg.CertFile == "" || cfg.KeyFile == "" {
-		return nil, nil
-	}
-	cert, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("load certFile/keyFile: %w", err)
-	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
-}
-
-// URL is the panel address as a browser would open it.
-func (s *Server) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	host := s.cfg.Listen
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	port := s.cfg.Port
-	if s.listener != nil {
-		port = s.listener.Addr().(*net.TCPAddr).Port
-	}
-	scheme := "http"
-	if s.tls {
-		scheme = "https"
-	}
-	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(port)) + s.cfg.BasePath
-}
-
-// shutdownHTTP stops accepting requests and waits for in-flight ones.
-func (s *Server) shutdownHTTP() error {
-	s.mu.Lock()
-	srv, done := s.http, s.done
-	s.http = nil
-	s.mu.Unlock()
-	if srv == nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	err := srv.Shutdown(ctx)
-	<-done
-	return err
-}
-
 // restartHTTP serves again with the stored panel section, as the last
 // settings save left it (new port, base path, TLS or session settings). Xray and the jobs keep running. It runs after
 // the response that asked for it has been written.
 func (s *Server) restartHTTP() {
 	go func() {
 		time.Sleep(500 * time.Millisecond)
-		if err := s.shutdownHTTP(); err != nil {
+		if err := s.http.Shutdown(); err != nil {
 			log.Printf("panel restart: shutdown: %v", err)
 		}
 		old := s.app.Cfg
 		cfg := s.app.Settings.Panel()
-		tlsCfg, err := loadTLS(cfg)
+		tlsCfg, err := web.LoadTLS(cfg)
 		if err != nil {
 			log.Printf("panel TLS disabled: %v", err)
 		}
@@ -292,11 +171,11 @@ func (s *Server) restartHTTP() {
 			log.Printf("panel restart: %v; keeping the old settings", err)
 			cfg = old
 		}
-		if err := s.serve(cfg, tlsCfg, s.app); err != nil {
+		if err := s.http.Serve(cfg, tlsCfg, s.app.Handler()); err != nil {
 			log.Printf("panel restart: %v; back to the previous settings", err)
-			oldTLS, _ := loadTLS(old)
+			oldTLS, _ := web.LoadTLS(old)
 			if rerr := s.app.Reconfigure(old, oldTLS != nil); rerr == nil {
-				err = s.serve(old, oldTLS, s.app)
+				err = s.http.Serve(old, oldTLS, s.app.Handler())
 			}
 			if err != nil {
 				log.Printf("panel restart failed: %v", err)
@@ -332,10 +211,7 @@ func (s *Server) Stop() error {
 // stopServingAndLoops ends HTTP, the subscription server and every loop;
 // when it returns no loop runs any more.
 func (s *Server) stopServingAndLoops() []error {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	errs := []error{s.shutdownHTTP()}
+	errs := []error{s.http.Close()}
 	if s.sub != nil {
 		s.sub.Stop()
 	}
@@ -347,3 +223,9 @@ func (s *Server) stopServingAndLoops() []error {
 	}
 	return errs
 }
+
+// URL is the panel address as a browser would open it.
+func (s *Server) URL() string { return s.http.URL() }
+
+// Describe is the start-up log line: the real bind address and the URL.
+func (s *Server) Describe() string { return s.http.Describe() }

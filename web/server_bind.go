@@ -1,4 +1,4 @@
-package app
+package web
 
 // BindAddress is the address the panel's socket is really bound to (e.g.
 // "0.0.0.0:2053" or "[::]:2053"), for logs: URL() picks a browsable host and
