@@ -83,8 +83,8 @@ type App struct {
 	restart  func()
 }
 
-// AppOptions are the paths and flags that do not come from x-ui.json.
-type AppOptions struct {
+// Options are the paths and flags that do not come from x-ui.json.
+type Options struct {
 	XrayBinary     string // default: <bin folder>/xray-<os>-<arch>
 	XrayConfigPath string // default: <bin folder>/config.json
 	Secure         bool   // panel served over TLS: cookies get Secure
@@ -122,9 +122,9 @@ func XrayBinaryPath() string {
 	return filepath.Join(config.GetBinFolderPath(), fmt.Sprintf("xray-%s-%s", runtime.GOOS, runtime.GOARCH))
 }
 
-// NewApp wires the services. It generates and stores the node's session
+// New wires the services. It generates and stores the node's session
 // secret on first start. The database must be open.
-func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
+func New(cfg config.PanelConfig, opts Options) (*App, error) {
 	if opts.XrayBinary == "" {
 		opts.XrayBinary = XrayBinaryPath()
 	}
@@ -133,7 +133,7 @@ func NewApp(cfg config.PanelConfig, opts AppOptions) (*App, error) {
 	}
 	db, node := opts.DB, opts.Node
 	if db == nil || node == nil {
-		return nil, errors.New("new app: AppOptions.DB and AppOptions.Node are required (the database main opened and this node's role)")
+		return nil, errors.New("new app: Options.DB and Options.Node are required (the database main opened and this node's role)")
 	}
 	panel := opts.Panel
 	if panel == nil {

@@ -31,7 +31,7 @@ func TestWriteWhoseApplyFailsAnswersAppliedFalse(t *testing.T) {
 		}
 		t.Cleanup(func() { database.CloseDB() })
 		// No Xray binary at this path: every apply (a start) fails.
-		app, err := NewApp(config.PanelConfig{BasePath: testBase, SessionMaxAge: 60, WebDomain: testDomain}, AppOptions{
+		app, err := New(config.PanelConfig{BasePath: testBase, SessionMaxAge: 60, WebDomain: testDomain}, Options{
 			XrayBinary:     filepath.Join(bin, "missing-xray"),
 			XrayConfigPath: filepath.Join(bin, "config.json"),
 			DB:             database.Process(), Node: cluster.NodeFromJSON(),
@@ -78,7 +78,7 @@ func TestConcurrentWritesEachReportTheirOwnApply(t *testing.T) {
 			}
 			return nil
 		}}
-		env := newEnvWith(t, b, AppOptions{ChangeSteps: []sharedwrite.Step{hold}})
+		env := newEnvWith(t, b, Options{ChangeSteps: []sharedwrite.Step{hold}})
 		tpl := strings.Replace(settings.DefaultXrayTemplate, "62789", fmt.Sprint(freePort(t)), 1)
 		if err := env.app.Settings.SetXrayConfigTemplate(tpl); err != nil {
 			t.Fatal(err)
@@ -132,7 +132,7 @@ func TestChangeFanoutOrderAndWhatEachWriteHandsIt(t *testing.T) {
 			mu.Unlock()
 			return nil
 		}}
-		env := newEnvWith(t, b, AppOptions{ChangeSteps: []sharedwrite.Step{observe}})
+		env := newEnvWith(t, b, Options{ChangeSteps: []sharedwrite.Step{observe}})
 		want := []string{"xray apply", "subscription settings", "observe"}
 		if env.app.Node.Shared() { // MariaDB: the master pushes to workers first
 			want = append([]string{"push to workers"}, want...)

@@ -54,7 +54,7 @@ func TestLogoutSurvivesRestart(t *testing.T) {
 		}
 		c.do("POST", "logout", nil).expectOK()
 		// A restarted panel: new App, same secret, empty memory.
-		app, err := NewApp(env.app.Cfg, AppOptions{XrayBinary: testXrayBinary(t), XrayConfigPath: t.TempDir() + "/config.json", DB: env.db, Node: env.app.Node})
+		app, err := New(env.app.Cfg, Options{XrayBinary: testXrayBinary(t), XrayConfigPath: t.TempDir() + "/config.json", DB: env.db, Node: env.app.Node})
 		if err != nil {
 			t.Fatal(err)
 		}

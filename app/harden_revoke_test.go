@@ -21,7 +21,7 @@ func TestWorkerLogoutHoldsAfterRestartAndOnOtherNodes(t *testing.T) {
 		// A worker panel on the same database; started again, it is the
 		// same worker restarted (or a second node): same secret, empty memory.
 		start := func() *testEnv {
-			app, err := NewApp(env.app.Cfg, AppOptions{XrayBinary: testXrayBinary(t), XrayConfigPath: t.TempDir() + "/config.json",
+			app, err := New(env.app.Cfg, Options{XrayBinary: testXrayBinary(t), XrayConfigPath: t.TempDir() + "/config.json",
 				DB: env.db, Node: worker})
 			if err != nil {
 				t.Fatal(err)

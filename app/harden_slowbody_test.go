@@ -56,7 +56,7 @@ func rawRequest(t *testing.T, addr, method, path string, length int, extra strin
 // trickle a login body one byte at a time are all closed by the server,
 // while the client is still willing to send.
 func TestSlowBodiesAreClosed(t *testing.T) {
-	env := newEnvWith(t, dbtest.New(t, dbtest.SQLite), AppOptions{
+	env := newEnvWith(t, dbtest.New(t, dbtest.SQLite), Options{
 		BodyRate: middleware.BodyRate{Grace: 500 * time.Millisecond, MinBytesPerSecond: 1 << 10},
 	})
 	addr := servePanel(t, env.h)
@@ -106,7 +106,7 @@ func TestSlowBodiesAreClosed(t *testing.T) {
 // closes, without a single body byte sent. The body grace is an hour here,
 // so only not waiting for the body can pass within the test's bound.
 func TestUnauthenticatedBodyAnsweredFirst(t *testing.T) {
-	env := newEnvWith(t, dbtest.New(t, dbtest.SQLite), AppOptions{
+	env := newEnvWith(t, dbtest.New(t, dbtest.SQLite), Options{
 		BodyRate: middleware.BodyRate{Grace: time.Hour, MinBytesPerSecond: 1},
 	})
 	addr := servePanel(t, env.h)

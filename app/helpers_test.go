@@ -46,14 +46,14 @@ type testEnv struct {
 // TestServerLifecycle covers the running Xray.
 func newEnv(t testing.TB, b dbtest.Backend) *testEnv {
 	t.Helper()
-	return newEnvWith(t, b, AppOptions{})
+	return newEnvWith(t, b, Options{})
 }
 
 // newEnvWith is newEnv with extra options (the Xray paths are set here).
 // The App gets a database of its own, a master role and a session secret,
 // so it touches no environment variable, x-ui.json or process handle and
 // the test may call t.Parallel.
-func newEnvWith(t testing.TB, b dbtest.Backend, opts AppOptions) *testEnv {
+func newEnvWith(t testing.TB, b dbtest.Backend, opts Options) *testEnv {
 	t.Helper()
 	opts.DB = testdb.Handle(t, b)
 	if opts.Node == nil {
@@ -73,17 +73,17 @@ func newEnvFile(t testing.TB, b dbtest.Backend) *testEnv {
 		t.Fatalf("open %s: %v", b.Name, err)
 	}
 	t.Cleanup(func() { database.CloseDB() })
-	return startEnv(t, config.PanelConfig{BasePath: testBase, SessionMaxAge: 60}, AppOptions{
+	return startEnv(t, config.PanelConfig{BasePath: testBase, SessionMaxAge: 60}, Options{
 		DB: database.Process(), Node: cluster.NodeFromJSON(), Panel: config.NewPanelSection(config.GetPanelConfigFromJSON())})
 }
 
-func startEnv(t testing.TB, cfg config.PanelConfig, opts AppOptions) *testEnv {
+func startEnv(t testing.TB, cfg config.PanelConfig, opts Options) *testEnv {
 	t.Helper()
 	opts.XrayBinary = testXrayBinary(t)
 	opts.XrayConfigPath = filepath.Join(t.TempDir(), "config.json")
 	opts.TrafficJournal = filepath.Join(t.TempDir(), "traffic-pending.json")
 	cfg.WebDomain = testDomain
-	app, err := NewApp(cfg, opts)
+	app, err := New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,8 +56,7 @@ func TestServerLifecycle(t *testing.T) {
 			config.WriteSettingsToJSON(map[string]any{"certFile": cfg.CertFile, "keyFile": cfg.KeyFile})
 		}
 
-		srv := NewServer(cfg)
-		srv.DB, srv.Node = database.Process(), cluster.NodeFromJSON()
+		srv := NewServer(cfg, Options{DB: database.Process(), Node: cluster.NodeFromJSON()})
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		if err := srv.Start(ctx); err != nil {

@@ -61,8 +61,7 @@ func testStopWaitsForLoops(t *testing.T, b dbtest.Backend, leaveXray bool) {
 		t.Fatal(err)
 	}
 
-	srv := NewServer(cfg)
-	srv.DB, srv.Node = database.Process(), cluster.NodeFromJSON()
+	srv := NewServer(cfg, Options{DB: database.Process(), Node: cluster.NodeFromJSON()})
 	var mu sync.Mutex
 	var exited []string
 	leaseHeldAtExit := map[string]bool{}

@@ -27,7 +27,7 @@ type nodeRuntime struct {
 }
 
 // startNode takes the master lease (shared mode) and starts, in g, the
-// loops of the parts NewApp wired (buildNodeParts): the flush, then the
+// loops of the parts New wired (buildNodeParts): the flush, then the
 // sync (worker) or the push, heartbeat and lease renewal (master). In
 // every mode traffic goes
 // Xray -> journal (traffic-pending.json) -> database through the flush

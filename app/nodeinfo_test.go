@@ -41,7 +41,7 @@ func setNodeGroup(t testing.TB, node map[string]any) {
 // is read once at start, so a test that changes it restarts the App.
 func (e *testEnv) restarted(t testing.TB) *testEnv {
 	t.Helper()
-	app, err := NewApp(e.app.Cfg, AppOptions{XrayBinary: testXrayBinary(t), XrayConfigPath: filepath.Join(t.TempDir(), "config.json"),
+	app, err := New(e.app.Cfg, Options{XrayBinary: testXrayBinary(t), XrayConfigPath: filepath.Join(t.TempDir(), "config.json"),
 		DB: e.db, Node: cluster.NodeFromJSON()})
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ func TestPanelLogRoute(t *testing.T) {
 	t.Parallel() // own database and App, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		ring := logging.NewRing(50)
-		env := newEnvWith(t, b, AppOptions{PanelLog: ring})
+		env := newEnvWith(t, b, Options{PanelLog: ring})
 		logger := log.New(ring, "", log.LstdFlags)
 		for i := 0; i < 60; i++ {
 			logger.Printf("line %d", i)

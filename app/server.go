@@ -1,5 +1,5 @@
 // Package app is the panel put together: it builds every service once
-// from the typed config, the database and the node's role (NewApp), runs
+// from the typed config, the database and the node's role (New), runs
 // the loops, the jobs and the local Xray, serves them through package web,
 // and shuts all of it down in order.
 package app
@@ -12,10 +12,7 @@ import (
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/app/job"
-	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
-	"github.com/mhsanaei/3x-ui/v2/database"
-	"github.com/mhsanaei/3x-ui/v2/logging"
 	"github.com/mhsanaei/3x-ui/v2/sub"
 	"github.com/mhsanaei/3x-ui/v2/util/lifecycle"
 	"github.com/mhsanaei/3x-ui/v2/web"
@@ -33,15 +30,10 @@ type Server struct {
 	loops  *lifecycle.Group // every background loop and job (see Start)
 	node   *nodeRuntime     // traffic pipeline and, in shared mode, sync
 	sub    *sub.Server
+	// opts build the App at Start (see NewServer).
+	opts Options
 	// Knobs are test hooks; production leaves them empty.
 	Knobs Knobs
-	// PanelLog is the panel's recent log lines for the Logs page (set
-	// before Start; nil keeps none).
-	PanelLog *logging.Ring
-	// DB and Node are the database main opened and the role it loaded,
-	// handed to every part (both required; set before Start).
-	DB   *database.Handle
-	Node *cluster.Node
 
 	// http serves the panel's handler; a panel restart serves it again.
 	http *web.Server
@@ -66,9 +58,11 @@ func (s *Server) Loops() []string {
 	return s.loops.Names()
 }
 
-// NewServer prepares a server for the given panel configuration.
-func NewServer(cfg config.PanelConfig) *Server {
-	return &Server{cfg: cfg, http: web.NewServer(cfg)}
+// NewServer prepares the panel for cfg: Start builds its App with opts
+// (DB and Node required, as New says), serving the built web UI over TLS
+// when cfg has a certificate, with Xray outliving the panel.
+func NewServer(cfg config.PanelConfig, opts Options) *Server {
+	return &Server{cfg: cfg, opts: opts, http: web.NewServer(cfg)}
 }
 
 // App exposes the wired services (nil before Start).
@@ -84,7 +78,9 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		log.Printf("panel TLS disabled: %v", err)
 	}
-	app, err := NewApp(s.cfg, AppOptions{Secure: tlsCfg != nil, UI: ui.App(), DetachXray: true, PanelLog: s.PanelLog, DB: s.DB, Node: s.Node})
+	opts := s.opts
+	opts.Secure, opts.UI, opts.DetachXray = tlsCfg != nil, ui.App(), true
+	app, err := New(s.cfg, opts)
 	if err != nil {
 		return err
 	}

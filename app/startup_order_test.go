@@ -58,8 +58,7 @@ func TestWorkerServesHTTPOnlyAfterXrayRunsItsSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv := NewServer(cfg)
-	srv.DB, srv.Node = database.Process(), cluster.NodeFromJSON()
+	srv := NewServer(cfg, Options{DB: database.Process(), Node: cluster.NodeFromJSON()})
 	checked := false
 	srv.Knobs.BeforeServe = func() {
 		checked = true

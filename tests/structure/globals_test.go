@@ -153,7 +153,7 @@ var mutableVars = map[string]string{
 	"sub/page.go pageCSP":                            "read-only: computed once from the embedded page",
 	"sub/page.go pageTemplate":                       "parsed template, read-only",
 	"sub/settings.go Defs":                           "read-only table of subscription setting definitions",
-	"web/middleware/bodyrate.go DefaultBodyRate":     "read-only default; an App takes its own BodyRate through AppOptions",
+	"web/middleware/bodyrate.go DefaultBodyRate":     "read-only default; an App takes its own BodyRate through Options",
 	"tests/testbin/testbin.go buildErr":              "test binaries are built once per test process",
 	"tests/testbin/testbin.go buildOnce":             "guards the one build per test process",
 	"tests/testbin/testbin.go built":                 "test binaries are built once per test process",
