@@ -30,8 +30,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/app"
 	"github.com/mhsanaei/3x-ui/v2/config"
-	"github.com/mhsanaei/3x-ui/v2/web"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
@@ -183,7 +183,7 @@ func stopPanel(pid int) error {
 // stopOrphanXray stops the Xray recorded in the bin folder's pid file.
 func stopOrphanXray() (bool, error) {
 	proc := xray.NewProcess(xray.ProcessOptions{
-		BinaryPath: web.XrayBinaryPath(),
+		BinaryPath: app.XrayBinaryPath(),
 		ConfigPath: filepath.Join(config.GetBinFolderPath(), "config.json"),
 		Detach:     true,
 	})

@@ -12,10 +12,10 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/mhsanaei/3x-ui/v2/app"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/logging"
-	"github.com/mhsanaei/3x-ui/v2/web"
 )
 
 func main() {
@@ -109,17 +109,16 @@ func runPanel(stderr io.Writer) int {
 	defer stop()
 	leave := make(chan os.Signal, 1)
 	signal.Notify(leave, syscall.SIGTERM, syscall.SIGUSR2)
-	server := web.NewServer(cfg.Panel)
-	server.PanelLog = recentLog
 	// The role is fixed here; changing it takes a restart.
-	server.DB = database.Process()
-	server.Node = cluster.NewNode(cfg.Node, cfg.DB.Type == config.DBTypeMariaDB, server.DB)
+	db := database.Process()
+	node := cluster.NewNode(cfg.Node, cfg.DB.Type == config.DBTypeMariaDB, db)
+	server := app.NewServer(cfg.Panel, app.Options{DB: db, Node: node, PanelLog: recentLog})
 	if err := server.Start(ctx); err != nil {
 		fmt.Fprintf(stderr, "start panel: %v\n", err)
 		return 1
 	}
 	log.Printf("Panel %s", server.Describe())
-	if conn := server.DB.Current(); conn == nil {
+	if conn := db.Current(); conn == nil {
 		log.Printf("panel pages need the database; they answer once it is reachable")
 	} else if isDefault, err := database.HasDefaultCredential(conn); err == nil && isDefault {
 		log.Printf("WARNING: the panel still accepts the default login admin/admin; change it now (x-ui setting -username ... -password ...)")

@@ -18,8 +18,8 @@ import (
 )
 
 // process is the handle of the plan's package-level functions (InitDB,
-// GetDB, CloseDB, Reconnect). Only main and the app constructor take it,
-// through Process; every service gets the handle it needs as an argument.
+// GetDB, CloseDB, Reconnect). Only main takes it, through Process, and
+// hands it to the app; every service gets the handle it needs as an argument.
 var process = &Handle{mirror: &db}
 
 // db is the process handle's connection as a plain variable: the plan's
@@ -34,8 +34,8 @@ func init() {
 	}
 }
 
-// Process returns the handle InitDB opens and CloseDB closes, for main and
-// the app constructor (and tests of the plan's functions).
+// Process returns the handle InitDB opens and CloseDB closes, for main
+// (and tests of the plan's functions).
 func Process() *Handle { return process }
 
 // AllModels lists every table, in an order where referenced rows come first;

@@ -3,6 +3,7 @@ package inbound
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -45,60 +46,50 @@ func decodeClient(raw json.RawMessage) (Client, error) {
 	return *c, nil
 }
 
-// ParseInboundClients returns the clients of an inbound's settings JSON.
+// ParseInboundClients returns the clients of an inbound's settings JSON
+// (users.DecodeClients, with its errors as errs.Invalid).
 func ParseInboundClients(settings string) ([]Client, error) {
-	doc, err := parseStoredSettings(settings)
+	out, err := users.DecodeClients(settings)
 	if err != nil {
-		return nil, err
-	}
-	raws, err := doc.clientList()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Client, 0, len(raws))
-	for _, raw := range raws {
-		c, err := decodeClient(raw)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
+		return nil, invalid(err)
 	}
 	return out, nil
 }
 
+// invalid turns a users.FieldError into errs.Invalid naming the same field.
+func invalid(err error) error {
+	var fe *users.FieldError
+	if errors.As(err, &fe) {
+		return errs.Invalid(fe.Field, "%s", fe.Msg)
+	}
+	return errs.Invalid("settings", "%v", err)
+}
+
 // settingsDoc is an inbound's settings JSON with the clients array kept raw,
 // so large inbounds are not re-encoded client by client and unknown fields
-// survive untouched.
+// survive untouched. It is the write side: reading goes through users.Fields.
 type settingsDoc struct {
-	fields  map[string]json.RawMessage
+	fields  users.Fields
 	clients []json.RawMessage // nil until split
 	split   bool
 }
 
 // parseSettings reads settings JSON from a request: fully validated.
 func parseSettings(settings string) (*settingsDoc, error) {
-	if strings.TrimSpace(settings) == "" {
-		return &settingsDoc{fields: map[string]json.RawMessage{}}, nil
-	}
-	b := []byte(settings)
-	if !json.Valid(b) {
-		return nil, errs.Invalid("settings", "must be a JSON object")
-	}
-	fields, err := splitObject(b)
+	fields, err := users.ParseSettings([]byte(settings))
 	if err != nil {
-		return nil, errs.Invalid("settings", "must be a JSON object")
+		return nil, invalid(err)
 	}
 	return &settingsDoc{fields: fields}, nil
 }
 
-// parseStoredSettings reads settings JSON from the database, which was
-// validated when written, so only its structure is scanned; anything odd
-// falls back to the validating parser.
+// parseStoredSettings reads settings JSON from the database.
 func parseStoredSettings(settings string) (*settingsDoc, error) {
-	if fields, err := splitObject([]byte(settings)); err == nil {
-		return &settingsDoc{fields: fields}, nil
+	fields, err := users.ParseStoredSettings([]byte(settings))
+	if err != nil {
+		return nil, invalid(err)
 	}
-	return parseSettings(settings)
+	return &settingsDoc{fields: fields}, nil
 }
 
 // clientList splits settings.clients into one raw message per client.
@@ -106,20 +97,11 @@ func (d *settingsDoc) clientList() ([]json.RawMessage, error) {
 	if d.split {
 		return d.clients, nil
 	}
-	raw := bytes.TrimSpace(d.fields["clients"])
-	if len(raw) > 0 && !bytes.Equal(raw, []byte("null")) {
-		list, err := splitArray(raw)
-		if err != nil {
-			return nil, errs.Invalid("settings", "clients must be an array of objects")
-		}
-		for _, c := range list {
-			if len(c) == 0 || c[0] != '{' {
-				return nil, errs.Invalid("settings", "clients must be an array of objects")
-			}
-		}
-		d.clients = list
+	list, err := d.fields.Clients()
+	if err != nil {
+		return nil, invalid(err)
 	}
-	d.split = true
+	d.clients, d.split = list, true
 	return d.clients, nil
 }
 
@@ -150,11 +132,8 @@ func (d *settingsDoc) appendClients(extra []json.RawMessage) {
 
 // str reads a top-level string field ("" when absent or not a string).
 func (d *settingsDoc) str(key string) string {
-	var s string
-	if raw, ok := d.fields[key]; ok {
-		_ = json.Unmarshal(raw, &s)
-	}
-	return s
+	v, _ := d.fields.String(key)
+	return v
 }
 
 // encode writes the document back. Values are raw JSON that came from a
@@ -204,22 +183,7 @@ func writeJoined(buf *bytes.Buffer, raws []json.RawMessage) {
 }
 
 // clientIdent is the cheap-to-decode part of a stored client.
-type clientIdent struct {
-	ID       string `json:"id"`
-	Password string `json:"password"`
-	Email    string `json:"email"`
-}
-
-func (c clientIdent) key(p model.Protocol) string {
-	switch clientKeyField(p) {
-	case "password":
-		return c.Password
-	case "email":
-		return c.Email
-	default:
-		return c.ID
-	}
-}
+type clientIdent = users.Ident
 
 // idents lists the identities of the document's clients.
 func (d *settingsDoc) idents() ([]clientIdent, error) {
@@ -233,32 +197,13 @@ func (d *settingsDoc) idents() ([]clientIdent, error) {
 func identsOf(raws []json.RawMessage) ([]clientIdent, error) {
 	out := make([]clientIdent, len(raws))
 	for i, raw := range raws {
-		id := &out[i]
-		err := scanObject(raw, func(key string, value []byte) {
-			switch key {
-			case "id":
-				id.ID = jsonString(value)
-			case "password":
-				id.Password = jsonString(value)
-			case "email":
-				id.Email = jsonString(value)
-			}
-		})
+		id, err := users.DecodeIdent(raw)
 		if err != nil {
 			return nil, errs.Invalid("settings", "client %d is not a valid object", i+1)
 		}
+		out[i] = id
 	}
 	return out, nil
-}
-
-// jsonString decodes a raw JSON string ("" for anything else).
-func jsonString(raw []byte) string {
-	if len(raw) >= 2 && raw[0] == '"' && bytes.IndexByte(raw[1:len(raw)-1], '\\') < 0 {
-		return string(raw[1 : len(raw)-1])
-	}
-	var s string
-	_ = json.Unmarshal(raw, &s)
-	return s
 }
 
 // patchClient sets fields of one raw client, keeping every other field.

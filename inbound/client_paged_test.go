@@ -119,7 +119,7 @@ func TestBulkClients(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		db := testdb.Handle(t, b)
 		changes := 0
-		s := NewNotifying(db, nil, sharedwrite.NotifierFunc(func(sharedwrite.Change) error { changes++; return nil }))
+		s := NewNotifying(db, nil, sharedwrite.NotifierFunc(func(sharedwrite.Change) error { changes++; return nil }), nil)
 		var vl, tr []map[string]any
 		for i := range 4 {
 			vl = append(vl, inboundtest.Client(model.VLESS, fmt.Sprintf("v%d", i)))

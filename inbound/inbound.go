@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/database/sharedwrite"
@@ -30,8 +31,9 @@ type Store struct {
 	Precheck *XrayPrecheck
 
 	db     *database.Handle
-	node   *cluster.Node      // refuses writes on a worker
-	writes sharedwrite.Writer // every write: guard, tx, bump, fan-out
+	node   *cluster.Node        // refuses writes on a worker
+	writes sharedwrite.Writer   // every write: guard, tx, bump, fan-out
+	panel  *config.PanelSection // an inbound may not take the panel's port
 
 	idsOnce sync.Once
 	ids     *idOwners        // see client_ids.go; shared with WithReceipt views
@@ -39,16 +41,22 @@ type Store struct {
 }
 
 // New is the inbounds and their clients in db, written only when node is
-// a master; its writes tell nobody (see NewNotifying).
+// a master; its writes tell nobody and the panel section it checks ports
+// against is the default one (see NewNotifying).
 func New(db *database.Handle, node *cluster.Node) *Store {
-	return NewNotifying(db, node, nil)
+	return NewNotifying(db, node, nil, nil)
 }
 
 // NewNotifying is New whose committed writes are handed to notify (the
 // app's fan-out: Xray apply, push, subscriptions), which returns each
-// write's own apply outcome.
-func NewNotifying(db *database.Handle, node *cluster.Node, notify sharedwrite.Notifier) *Store {
-	return &Store{db: db, node: node, writes: sharedwrite.New(db, node, notify)}
+// write's own apply outcome, and whose inbounds keep off the port of
+// panel, this node's stored panel section (nil: the defaults of an
+// x-ui.json without one, for stores that serve no panel).
+func NewNotifying(db *database.Handle, node *cluster.Node, notify sharedwrite.Notifier, panel *config.PanelSection) *Store {
+	if panel == nil {
+		panel = config.NewPanelSection(config.DefaultPanelConfig())
+	}
+	return &Store{db: db, node: node, writes: sharedwrite.New(db, node, notify), panel: panel}
 }
 
 // WithReceipt is s for one caller's writes: the same database, role,
@@ -56,7 +64,7 @@ func NewNotifying(db *database.Handle, node *cluster.Node, notify sharedwrite.No
 // r, so the caller learns its own write's outcome even while other writes
 // apply.
 func (s *Store) WithReceipt(r *applied.Receipt) *Store {
-	return &Store{db: s.db, node: s.node, writes: s.writes,
+	return &Store{db: s.db, node: s.node, writes: s.writes, panel: s.panel,
 		Precheck: s.Precheck, ids: s.owners(), receipt: r}
 }
 
@@ -238,7 +246,7 @@ func (s *Store) AddInbound(in *model.Inbound) (*model.Inbound, error) {
 	in.LastTrafficResetTime = 0 // the reset job owns it
 	err = s.writeStructural(in, func(tx *gorm.DB) error {
 		in.Id = 0 // a retried attempt must not reuse a rolled-back id
-		if err := checkPortFree(tx, in); err != nil {
+		if err := checkPortFree(tx, in, s.panel.Get().Port); err != nil {
 			return err
 		}
 		if err := checkTagFree(tx, in); err != nil {
@@ -300,7 +308,7 @@ func (s *Store) UpdateInbound(in *model.Inbound) (*model.Inbound, error) {
 		if in.Tag == "" || (in.Tag == old.Tag && old.Tag == inboundTag(old.Listen, old.Port)) {
 			in.Tag = inboundTag(in.Listen, in.Port)
 		}
-		if err := checkPortFree(tx, in); err != nil {
+		if err := checkPortFree(tx, in, s.panel.Get().Port); err != nil {
 			return err
 		}
 		if err := checkTagFree(tx, in); err != nil {

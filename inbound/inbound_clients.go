@@ -30,7 +30,7 @@ func syncClientRows(tx *gorm.DB, old *model.Inbound, p model.Protocol, clients [
 	keyToEmail := map[string]string{}
 	if field := clientKeyField(p); old.Protocol == p && field != "email" {
 		for _, id := range storedIdents(old.Settings) {
-			keyToEmail[strings.ToLower(id.key(p))] = strings.ToLower(id.Email)
+			keyToEmail[strings.ToLower(id.Key(string(p)))] = strings.ToLower(id.Email)
 		}
 	}
 	claimed := make(map[int]*Client, len(clients))
@@ -215,7 +215,7 @@ func findClient(doc *settingsDoc, p model.Protocol, value string, byEmail bool) 
 			if strings.EqualFold(id.Email, value) {
 				return i, ids, nil
 			}
-		} else if sameKey(p, id.key(p), value) {
+		} else if sameKey(p, id.Key(string(p)), value) {
 			return i, ids, nil
 		}
 	}
@@ -382,7 +382,7 @@ func checkFreeInInbound(in *model.Inbound, doc *settingsDoc, clients []Client, s
 		}
 		emails[strings.ToLower(id.Email)] = true
 		if field != "email" {
-			keys[norm(id.key(p))] = true
+			keys[norm(id.Key(string(p)))] = true
 		}
 	}
 	for _, c := range suspects {

@@ -18,7 +18,7 @@ func TestAddInboundClient(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		db := testdb.Handle(t, b)
 		changes := 0
-		s := NewNotifying(db, nil, sharedwrite.NotifierFunc(func(sharedwrite.Change) error { changes++; return nil }))
+		s := NewNotifying(db, nil, sharedwrite.NotifierFunc(func(sharedwrite.Change) error { changes++; return nil }), nil)
 		first := inboundtest.Client(model.VLESS, "c0")
 		in := svcAdd(t, s, inboundtest.Inbound(model.VLESS, 24000, first))
 		svcAdd(t, s, inboundtest.Inbound(model.Trojan, 24001, inboundtest.Client(model.Trojan, "elsewhere")))

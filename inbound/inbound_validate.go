@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
@@ -205,8 +204,8 @@ func checkEmailsFree(tx *gorm.DB, emails []string, exceptInbound int) error {
 
 // checkPortFree rejects ports held by another inbound on an overlapping
 // address, by the panel, by the subscription server, or by the template.
-func checkPortFree(tx *gorm.DB, in *model.Inbound) error {
-	if panel := config.GetPanelConfigFromJSON(); in.Port == panel.Port {
+func checkPortFree(tx *gorm.DB, in *model.Inbound, panelPort int) error {
+	if in.Port == panelPort {
 		return errs.Conflict("port", "%d is the panel's own port", in.Port)
 	}
 	if subOn, err := settings.ReadBool(tx, "subEnable"); err != nil {

@@ -64,7 +64,7 @@ func TestSettingsDefaultsTypedAccessAndVersion(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		db := testdb.Handle(t, b)
 		changes := 0
-		s := settings.NewNotifying(db, nil, sharedwrite.NotifierFunc(func(sharedwrite.Change) error { changes++; return nil }))
+		s := settings.NewNotifying(db, nil, sharedwrite.NotifierFunc(func(sharedwrite.Change) error { changes++; return nil }), nil)
 		all, err := s.GetAllSettings()
 		if err != nil || !reflect.DeepEqual(all, settings.SettingDefaults()) {
 			t.Fatalf("fresh settings differ from defaults: %v", err)

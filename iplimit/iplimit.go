@@ -13,9 +13,9 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
-	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/xray"
+	"github.com/mhsanaei/3x-ui/v2/xray/users"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 	"gorm.io/gorm/clause"
 )
@@ -96,7 +96,7 @@ func LimitsFromInbounds(inbounds []*model.Inbound, err error) (map[string]int, e
 		if in.Settings == "" {
 			continue
 		}
-		clients, err := inbound.ParseInboundClients(in.Settings)
+		clients, err := users.DecodeClients(in.Settings)
 		if err != nil {
 			continue
 		}

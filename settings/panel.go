@@ -181,42 +181,71 @@ func (s *Store) UpdateWithPanel(values map[string]any) (restart bool, err error)
 	if len(panel) == 0 {
 		return false, s.UpdateSettings(shared)
 	}
-	cur := config.GetPanelConfigFromJSON()
-	checked, err := CheckPanel(panel, cur)
-	if err != nil {
-		return false, err
-	}
-	current := PanelValues(cur)
-	file := map[string]any{}
-	for k, v := range checked {
-		if !reflect.DeepEqual(current[k], v) {
-			file[panelKeys[k]] = v
+	// The holder's Update serializes panel saves: each compares with and
+	// writes over the section the previous one left.
+	err = s.panel.Update(func(cur config.PanelConfig) (config.PanelConfig, error) {
+		checked, err := CheckPanel(panel, cur)
+		if err != nil {
+			return cur, err
 		}
-	}
-	if port, ok := file["port"].(int); ok {
-		if err := s.checkPanelPort(port, shared); err != nil {
-			return false, err
-		}
-	}
-	if len(file) == 0 {
-		if len(shared) == 0 {
-			return false, nil
-		}
-		return false, s.UpdateSettings(shared)
-	}
-	undo, err := config.ChangeSettingsJSON(file, false)
-	if err != nil {
-		return false, fmt.Errorf("write %s: %w", config.GetSettingPath(), err)
-	}
-	if len(shared) > 0 {
-		if err := s.UpdateSettings(shared); err != nil {
-			if uerr := undo(); uerr != nil {
-				return false, fmt.Errorf("%w (and restoring %s failed: %v)", err, config.GetSettingPath(), uerr)
+		current := PanelValues(cur)
+		file := map[string]any{}
+		for k, v := range checked {
+			if !reflect.DeepEqual(current[k], v) {
+				file[panelKeys[k]] = v
 			}
-			return false, err
+		}
+		if port, ok := file["port"].(int); ok {
+			if err := s.checkPanelPort(port, shared); err != nil {
+				return cur, err
+			}
+		}
+		if len(file) == 0 {
+			if len(shared) == 0 {
+				return cur, nil
+			}
+			return cur, s.UpdateSettings(shared)
+		}
+		undo, err := config.ChangeSettingsJSON(file, false)
+		if err != nil {
+			return cur, fmt.Errorf("write %s: %w", config.GetSettingPath(), err)
+		}
+		if len(shared) > 0 {
+			if err := s.UpdateSettings(shared); err != nil {
+				if uerr := undo(); uerr != nil {
+					return cur, fmt.Errorf("%w (and restoring %s failed: %v)", err, config.GetSettingPath(), uerr)
+				}
+				return cur, err
+			}
+		}
+		restart = true
+		return withPanelValues(cur, checked), nil
+	})
+	return restart, err
+}
+
+// withPanelValues is cur with checked panel values (3x-ui's names, as
+// CheckPanel returns them) in place.
+func withPanelValues(cur config.PanelConfig, checked map[string]any) config.PanelConfig {
+	for k, v := range checked {
+		switch k {
+		case "webListen":
+			cur.Listen = v.(string)
+		case "webPort":
+			cur.Port = v.(int)
+		case "webBasePath":
+			cur.BasePath = v.(string)
+		case "webCertFile":
+			cur.CertFile = v.(string)
+		case "webKeyFile":
+			cur.KeyFile = v.(string)
+		case "sessionMaxAge":
+			cur.SessionMaxAge = v.(int)
+		case "webDomain":
+			cur.WebDomain = v.(string)
 		}
 	}
-	return true, nil
+	return cur
 }
 
 // hostLabel is one DNS label.

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/database/sharedwrite"
@@ -35,6 +36,9 @@ type Store struct {
 	db     *database.Handle
 	node   *cluster.Node      // refuses writes on a worker
 	writes sharedwrite.Writer // every write: guard, tx, bump, fan-out
+	// panel is this node's stored panel section: UpdateWithPanel writes
+	// it, and the subscription port must differ from its port.
+	panel *config.PanelSection
 
 	receipt *applied.Receipt // set on a WithReceipt view only
 }
@@ -42,20 +46,30 @@ type Store struct {
 // WithReceipt is s for one caller's writes: the same database, role and
 // fan-out, and each write's apply result recorded in r.
 func (s *Store) WithReceipt(r *applied.Receipt) *Store {
-	return &Store{db: s.db, node: s.node, writes: s.writes, receipt: r}
+	return &Store{db: s.db, node: s.node, writes: s.writes, panel: s.panel, receipt: r}
 }
 
 // New is the settings table of db, written only when node is a master;
-// its writes tell nobody (see NewNotifying).
+// its writes tell nobody and its panel section is the default one (see
+// NewNotifying).
 func New(db *database.Handle, node *cluster.Node) *Store {
-	return NewNotifying(db, node, nil)
+	return NewNotifying(db, node, nil, nil)
 }
 
 // NewNotifying is New whose committed writes are handed to notify (the
-// app's fan-out), which returns each write's own apply outcome.
-func NewNotifying(db *database.Handle, node *cluster.Node, notify sharedwrite.Notifier) *Store {
-	return &Store{db: db, node: node, writes: sharedwrite.New(db, node, notify)}
+// app's fan-out), which returns each write's own apply outcome, and whose
+// panel section is panel (nil: a section of its own holding the defaults
+// of an x-ui.json without one, for stores that serve no panel).
+func NewNotifying(db *database.Handle, node *cluster.Node, notify sharedwrite.Notifier, panel *config.PanelSection) *Store {
+	if panel == nil {
+		panel = config.NewPanelSection(config.DefaultPanelConfig())
+	}
+	return &Store{db: db, node: node, writes: sharedwrite.New(db, node, notify), panel: panel}
 }
+
+// Panel is this node's stored panel section, a change waiting for a
+// panel restart included.
+func (s *Store) Panel() config.PanelConfig { return s.panel.Get() }
 
 // settingKeyIs matches settings.key without writing the reserved word raw.
 func settingKeyIs(key string) clause.Expression {
@@ -197,8 +211,9 @@ func (s *Store) UpdateSettings(values map[string]any) error {
 	_, err := s.writes.Write(s.receipt, func(tx *gorm.DB, ch *sharedwrite.Change) error {
 		ch.Settings = true
 		rows := make([]model.Setting, 0, len(keys))
+		env := checkEnv{tx: tx, panel: s.panel.Get()}
 		for _, k := range keys {
-			v, err := settingDefs[k].normalize(tx, k, values[k])
+			v, err := settingDefs[k].normalize(env, k, values[k])
 			if err != nil {
 				return err
 			}

@@ -27,7 +27,14 @@ const (
 type settingDef struct {
 	kind  settingKind
 	def   string
-	check func(tx *gorm.DB, key, v string) (string, error)
+	check func(c checkEnv, key, v string) (string, error)
+}
+
+// checkEnv is what a check may look at besides the value: the write's
+// transaction and this node's stored panel section (ports must not clash).
+type checkEnv struct {
+	tx    *gorm.DB
+	panel config.PanelConfig
 }
 
 var settingDefs = map[string]settingDef{
@@ -70,7 +77,7 @@ func (d settingDef) typed(v string) any {
 
 // normalize turns an API value (JSON-decoded or Go-typed) into the stored
 // string, or an error naming key.
-func (d settingDef) normalize(tx *gorm.DB, key string, value any) (string, error) {
+func (d settingDef) normalize(c checkEnv, key string, value any) (string, error) {
 	var s string
 	switch d.kind {
 	case kindInt:
@@ -93,7 +100,7 @@ func (d settingDef) normalize(tx *gorm.DB, key string, value any) (string, error
 		s = str
 	}
 	if d.check != nil {
-		return d.check(tx, key, s)
+		return d.check(c, key, s)
 	}
 	return s, nil
 }
@@ -131,8 +138,8 @@ func toBool(v any) (bool, bool) {
 	return false, false
 }
 
-func intRange(lo, hi int) func(*gorm.DB, string, string) (string, error) {
-	return func(_ *gorm.DB, key, v string) (string, error) {
+func intRange(lo, hi int) func(checkEnv, string, string) (string, error) {
+	return func(_ checkEnv, key, v string) (string, error) {
 		n, _ := strconv.Atoi(v)
 		if n < lo || n > hi {
 			return "", errs.Invalid(key, "must be between %d and %d, got %d", lo, hi, n)
@@ -141,8 +148,8 @@ func intRange(lo, hi int) func(*gorm.DB, string, string) (string, error) {
 	}
 }
 
-func maxLen(n int) func(*gorm.DB, string, string) (string, error) {
-	return func(_ *gorm.DB, key, v string) (string, error) {
+func maxLen(n int) func(checkEnv, string, string) (string, error) {
+	return func(_ checkEnv, key, v string) (string, error) {
 		if len(v) > n {
 			return "", errs.Invalid(key, "longer than %d characters", n)
 		}
@@ -150,16 +157,16 @@ func maxLen(n int) func(*gorm.DB, string, string) (string, error) {
 	}
 }
 
-func checkSubPort(tx *gorm.DB, key, v string) (string, error) {
+func checkSubPort(c checkEnv, key, v string) (string, error) {
 	port, _ := strconv.Atoi(v)
 	if port < 1 || port > 65535 {
 		return "", errs.Invalid(key, "%d is not a TCP port (1-65535)", port)
 	}
-	if port == config.GetPanelConfigFromJSON().Port {
+	if port == c.panel.Port {
 		return "", errs.Conflict(key, "%d is the panel's own port", port)
 	}
 	var count int64
-	if err := tx.Model(&model.Inbound{}).Where("port = ?", port).Count(&count).Error; err != nil {
+	if err := c.tx.Model(&model.Inbound{}).Where("port = ?", port).Count(&count).Error; err != nil {
 		return "", err
 	}
 	if count > 0 {
@@ -171,7 +178,7 @@ func checkSubPort(tx *gorm.DB, key, v string) (string, error) {
 var urlPathPattern = regexp.MustCompile(`^/[A-Za-z0-9/_\-.~]*$`)
 
 // checkURLPath stores paths as /name/ so routes can be joined safely.
-func checkURLPath(_ *gorm.DB, key, v string) (string, error) {
+func checkURLPath(_ checkEnv, key, v string) (string, error) {
 	v = config.NormalizeBasePath(strings.TrimSpace(v))
 	if v == "/" || !urlPathPattern.MatchString(v) || strings.Contains(v, "//") || strings.Contains(v, "..") {
 		return "", errs.Invalid(key, "%q must be a path like /sub/ using letters, digits, '/', '_', '-', '.' or '~'", v)
@@ -181,7 +188,7 @@ func checkURLPath(_ *gorm.DB, key, v string) (string, error) {
 
 var domainPattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9\-.]{0,251}[A-Za-z0-9])?$`)
 
-func checkDomain(_ *gorm.DB, key, v string) (string, error) {
+func checkDomain(_ checkEnv, key, v string) (string, error) {
 	v = strings.TrimSpace(v)
 	if v != "" && !domainPattern.MatchString(v) {
 		return "", errs.Invalid(key, "%q is not a host name", v)
@@ -189,7 +196,7 @@ func checkDomain(_ *gorm.DB, key, v string) (string, error) {
 	return v, nil
 }
 
-func checkTimeLocation(_ *gorm.DB, key, v string) (string, error) {
+func checkTimeLocation(_ checkEnv, key, v string) (string, error) {
 	if _, err := time.LoadLocation(v); err != nil || v == "" {
 		return "", errs.Invalid(key, "%q is not a known time zone", v)
 	}
@@ -200,7 +207,7 @@ var remarkModelPattern = regexp.MustCompile(`^[-_ |.,:;/]([ieo]{0,3})$`)
 
 // checkRemarkModel: a separator followed by up to three of i (inbound
 // remark), e (email) and o (extra info), each at most once.
-func checkRemarkModel(_ *gorm.DB, key, v string) (string, error) {
+func checkRemarkModel(_ checkEnv, key, v string) (string, error) {
 	m := remarkModelPattern.FindStringSubmatch(v)
 	if m == nil {
 		return "", errs.Invalid(key, "%q must be a separator followed by any of i, e, o", v)
@@ -217,7 +224,7 @@ func checkRemarkModel(_ *gorm.DB, key, v string) (string, error) {
 
 // checkXrayTemplate requires a JSON object with "inbounds" and a non-empty
 // "outbounds" array of objects; it is stored as given.
-func checkXrayTemplate(_ *gorm.DB, key, v string) (string, error) {
+func checkXrayTemplate(_ checkEnv, key, v string) (string, error) {
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(v), &doc); err != nil || doc == nil {
 		return "", errs.Invalid(key, "must be a JSON object")

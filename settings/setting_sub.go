@@ -7,13 +7,12 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	subsrv "github.com/mhsanaei/3x-ui/v2/sub"
 	"github.com/mhsanaei/3x-ui/v2/sub/clash"
-	"gorm.io/gorm"
 )
 
 // The subscription server's settings (subsrv.Defs: 3x-ui's names and
 // defaults) join the known settings, each with its check.
 func init() {
-	checks := map[string]func(*gorm.DB, string, string) (string, error){
+	checks := map[string]func(checkEnv, string, string) (string, error){
 		"subListen":            checkListenIP,
 		"subSingboxPath":       checkURLPath,
 		"subCertFile":          maxLen(4096),
@@ -40,8 +39,8 @@ func init() {
 	}
 }
 
-func checkWith(fn func(string) error) func(*gorm.DB, string, string) (string, error) {
-	return func(_ *gorm.DB, key, v string) (string, error) {
+func checkWith(fn func(string) error) func(checkEnv, string, string) (string, error) {
+	return func(_ checkEnv, key, v string) (string, error) {
 		v = strings.TrimSpace(v)
 		if err := fn(v); err != nil {
 			return "", errs.Invalid(key, "%v", err)
@@ -50,7 +49,7 @@ func checkWith(fn func(string) error) func(*gorm.DB, string, string) (string, er
 	}
 }
 
-func checkListenIP(_ *gorm.DB, key, v string) (string, error) {
+func checkListenIP(_ checkEnv, key, v string) (string, error) {
 	v = strings.TrimSpace(v)
 	if v != "" && net.ParseIP(strings.Trim(v, "[]")) == nil {
 		return "", errs.Invalid(key, "%q is not an IP address (empty listens like the panel)", v)
@@ -60,7 +59,7 @@ func checkListenIP(_ *gorm.DB, key, v string) (string, error) {
 
 // checkClashTemplate parses the YAML template before it is stored, so a
 // broken template never reaches an app.
-func checkClashTemplate(_ *gorm.DB, key, v string) (string, error) {
+func checkClashTemplate(_ checkEnv, key, v string) (string, error) {
 	if len(v) > 64<<10 {
 		return "", errs.Invalid(key, "longer than 64 KiB")
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/xray/users"
 )
 
 // SubIDLookup is a Source that can answer one subId without reading every
@@ -106,11 +107,17 @@ func (s *IndexedSource) Invalidate() {
 	s.mu.Unlock()
 }
 
-// indexedSettings is the part of an inbound's settings that Collect reads.
-type indexedSettings struct {
-	Method   string            `json:"method,omitempty"`
-	Password string            `json:"password,omitempty"`
-	Clients  []json.RawMessage `json:"clients"`
+// trimmedSettings writes the part of an inbound's settings that Collect
+// reads, with only the given clients.
+func trimmedSettings(method, password string, clients []json.RawMessage) ([]byte, error) {
+	out := map[string]any{"clients": clients}
+	if method != "" {
+		out["method"] = method
+	}
+	if password != "" {
+		out["password"] = password
+	}
+	return json.Marshal(out)
 }
 
 // buildSubIndex groups every client by subId. Each entry holds shallow
@@ -123,19 +130,22 @@ func buildSubIndex(inbounds []*model.Inbound) map[string]*indexEntry {
 		if in == nil {
 			continue
 		}
-		var set indexedSettings
-		if json.Unmarshal([]byte(in.Settings), &set) != nil {
+		fields, err := users.ParseSettings([]byte(in.Settings))
+		if err != nil {
+			continue
+		}
+		method, okM := fields.String("method")
+		password, okP := fields.String("password")
+		clients, err := fields.ClientValues()
+		if !okM || !okP || err != nil {
 			continue
 		}
 		bySub := map[string][]json.RawMessage{}
 		emailsBySub := map[string]map[string]bool{}
 		var order []string
-		for _, raw := range set.Clients {
-			var c struct {
-				SubID string `json:"subId"`
-				Email string `json:"email"`
-			}
-			if json.Unmarshal(raw, &c) != nil || c.SubID == "" {
+		for _, raw := range clients {
+			c, ok := users.DecodeView(raw, "subId", "email")
+			if !ok || c.SubID == "" {
 				continue
 			}
 			if _, seen := bySub[c.SubID]; !seen {
@@ -146,7 +156,7 @@ func buildSubIndex(inbounds []*model.Inbound) map[string]*indexEntry {
 			emailsBySub[c.SubID][strings.ToLower(c.Email)] = true
 		}
 		for _, id := range order {
-			trimmed, err := json.Marshal(indexedSettings{Method: set.Method, Password: set.Password, Clients: bySub[id]})
+			trimmed, err := trimmedSettings(method, password, bySub[id])
 			if err != nil {
 				continue
 			}
@@ -165,10 +175,7 @@ func buildSubIndex(inbounds []*model.Inbound) map[string]*indexEntry {
 			}
 			e.inbounds = append(e.inbounds, &view)
 			for _, raw := range bySub[id] {
-				var c struct {
-					Email string `json:"email"`
-				}
-				if json.Unmarshal(raw, &c) == nil && c.Email != "" {
+				if c, ok := users.DecodeView(raw, "email"); ok && c.Email != "" {
 					e.emails = append(e.emails, c.Email)
 				}
 			}

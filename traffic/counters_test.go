@@ -107,7 +107,7 @@ func TestFlushDisablesDepletedAndExpired(t *testing.T) {
 		db := testdb.Handle(t, b)
 		pipe := newPipeline(t, db, true)
 		changes := 0
-		s := inbound.NewNotifying(db, nil, sharedwrite.NotifierFunc(func(sharedwrite.Change) error { changes++; return nil }))
+		s := inbound.NewNotifying(db, nil, sharedwrite.NotifierFunc(func(sharedwrite.Change) error { changes++; return nil }), nil)
 		quota, expired, fine := inboundtest.Client(model.VLESS, "quota"), inboundtest.Client(model.VLESS, "expired"), inboundtest.Client(model.VLESS, "fine")
 		quota["totalGB"] = 1000
 		expired["expiryTime"] = time.Now().Add(-time.Minute).UnixMilli()

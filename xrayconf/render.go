@@ -86,11 +86,10 @@ func xraySettings(inbound *model.Inbound) (json.RawMessage, bool, error) {
 	if inbound.Settings == "" {
 		return json.RawMessage(`{}`), true, nil
 	}
-	settings := map[string]any{}
-	if err := json.Unmarshal([]byte(inbound.Settings), &settings); err != nil {
+	settings, rawClients, hasClients, err := users.DecodeObjects([]byte(inbound.Settings))
+	if err != nil {
 		return nil, false, errs.Invalid("settings", "invalid JSON: %v", err)
 	}
-	rawClients, hasClients := settings["clients"].([]any)
 	if !hasClients {
 		raw, err := json.Marshal(settings)
 		return raw, true, err

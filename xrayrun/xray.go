@@ -19,6 +19,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/xray"
+	"github.com/mhsanaei/3x-ui/v2/xray/users"
 	"github.com/mhsanaei/3x-ui/v2/xrayconf"
 )
 
@@ -362,12 +363,8 @@ func (s *Runner) ConfigHash() string {
 
 // sortedClients returns settings with its clients ordered by email.
 func sortedClients(raw json.RawMessage) json.RawMessage {
-	settings := map[string]any{}
-	if json.Unmarshal(raw, &settings) != nil {
-		return raw
-	}
-	list, ok := settings["clients"].([]any)
-	if !ok {
+	settings, list, ok, err := users.DecodeObjects(raw)
+	if err != nil || !ok {
 		return raw
 	}
 	email := func(v any) string {

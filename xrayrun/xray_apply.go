@@ -8,6 +8,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/xray"
+	"github.com/mhsanaei/3x-ui/v2/xray/users"
 )
 
 // liveOp is one change that Xray's API can make without a restart.
@@ -190,14 +191,11 @@ func planClientOps(have, want *xray.InboundConfig) ([]liveOp, bool) {
 // splitClients separates the clients (by email) from the other settings.
 // A client without an email cannot be addressed through the API.
 func splitClients(raw json.RawMessage) (json.RawMessage, map[string]map[string]any, error) {
-	settings := map[string]any{}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &settings); err != nil {
-			return nil, nil, err
-		}
+	settings, list, _, err := users.DecodeObjects(raw)
+	if err != nil {
+		return nil, nil, err
 	}
 	clients := map[string]map[string]any{}
-	list, _ := settings["clients"].([]any)
 	for _, item := range list {
 		c, ok := item.(map[string]any)
 		email, _ := c["email"].(string)

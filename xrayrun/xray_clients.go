@@ -207,13 +207,10 @@ func (s *Runner) materializeLocked() {
 // overlaySettings applies an overlay to an inbound's Xray settings: known
 // clients are replaced or dropped in place, new ones appended.
 func overlaySettings(raw json.RawMessage, o *clientOverlay) (json.RawMessage, error) {
-	settings := map[string]any{}
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &settings); err != nil {
-			return nil, err
-		}
+	settings, list, _, err := users.DecodeObjects(raw)
+	if err != nil {
+		return nil, err
 	}
-	list, _ := settings["clients"].([]any)
 	out := make([]any, 0, len(list)+len(o.order))
 	placed := map[string]bool{}
 	for _, item := range list {

@@ -18,7 +18,7 @@ type NodeState struct {
 	DroppedDeltas   int64  `json:"droppedDeltas"`
 	LastError       string `json:"lastError"`
 	// PushURL is where the master wakes this worker after a change
-	// ("" = poll only). See web/nodepush.
+	// ("" = poll only). See cluster/nodepush.
 	PushURL string `json:"pushUrl"`
 	// Versions of the node's panel and Xray binary, and the traffic it has
 	// journaled but not flushed yet.

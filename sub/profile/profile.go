@@ -9,6 +9,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/xray"
+	"github.com/mhsanaei/3x-ui/v2/xray/users"
 )
 
 // Node is one live node that serves every inbound at its public address.
@@ -84,10 +85,32 @@ type Options struct {
 	Now         time.Time
 }
 
-type inboundSettings struct {
-	Method   string            `json:"method"`
-	Password string            `json:"password"`
-	Clients  []json.RawMessage `json:"clients"`
+// readSettings decodes what Collect reads of an inbound's settings; false
+// when they are not an object with string method/password and an array of
+// clients (such an inbound is skipped).
+func readSettings(settings string) (method, serverKey string, clients []json.RawMessage, ok bool) {
+	fields, err := users.ParseSettings([]byte(settings))
+	if err != nil {
+		return "", "", nil, false
+	}
+	method, okM := fields.String("method")
+	serverKey, okP := fields.String("password")
+	clients, err = fields.ClientValues()
+	return method, serverKey, clients, okM && okP && err == nil
+}
+
+// clientOf reads one raw client the way a subscription needs it: a client
+// with a wrong type in a field listed here is left out, a wrong type in a
+// field the subscription does not read is not.
+func clientOf(raw json.RawMessage) (Client, bool) {
+	u, ok := users.DecodeView(raw, "id", "password", "flow", "method", "security", "email", "totalGB", "expiryTime", "enable", "subId")
+	if !ok {
+		return Client{}, false
+	}
+	return Client{
+		ID: u.ID, Password: u.Password, Flow: u.Flow, Method: u.Method, Security: u.Security,
+		Email: u.Email, TotalGB: u.TotalGB, ExpiryTime: u.ExpiryTime, Enable: u.Enable, SubID: u.SubID,
+	}, true
 }
 
 // Collect finds every enabled client with subID across enabled inbounds
@@ -114,18 +137,17 @@ func Collect(inbounds []*model.Inbound, nodes []Node, subID string, opts Options
 		if err != nil {
 			continue
 		}
-		var set inboundSettings
-		if json.Unmarshal([]byte(in.Settings), &set) != nil {
+		method, serverKey, clients, ok := readSettings(in.Settings)
+		if !ok {
 			continue
 		}
 		stats := map[string]xray.ClientTraffic{}
 		for _, st := range in.ClientStats {
 			stats[strings.ToLower(st.Email)] = st
 		}
-		for _, raw := range set.Clients {
-			var c Client
-			c.Enable = true
-			if json.Unmarshal(raw, &c) != nil || c.SubID != subID || !c.Enable {
+		for _, raw := range clients {
+			c, ok := clientOf(raw)
+			if !ok || c.SubID != subID || !c.Enable {
 				continue
 			}
 			st, hasStats := stats[strings.ToLower(c.Email)]
@@ -136,7 +158,7 @@ func Collect(inbounds []*model.Inbound, nodes []Node, subID string, opts Options
 			for _, n := range nodes {
 				e := Entry{
 					Protocol: in.Protocol, Address: n.Address, Port: in.Port, Node: n.ID,
-					Client: c, Method: firstNonEmpty(c.Method, set.Method), ServerKey: set.Password,
+					Client: c, Method: firstNonEmpty(c.Method, method), ServerKey: serverKey,
 					Stream: stream,
 				}
 				e.Remark = remark(opts.RemarkModel, in.Remark, n.ID, c, st, opts.Now)

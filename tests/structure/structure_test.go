@@ -105,17 +105,23 @@ func TestPackageAndFileSizes(t *testing.T) {
 }
 
 // TestImportArrowsPointDown fails when a lower layer imports an upper one:
-// the model may not import the Xray runtime, and no service (anything
-// outside web/ except web/service's facades) may import the HTTP layer.
+// the model may not import the Xray runtime, no service (anything outside
+// web/ except web/service's facades, main and the app that wires them) may
+// import the HTTP layer, and the HTTP layer (web and its subpackages) may
+// not import the app or its jobs: the app hands HTTP what it serves.
 func TestImportArrowsPointDown(t *testing.T) {
+	isWeb := func(pkg string) bool { return pkg == "web" || strings.HasPrefix(pkg, "web/") }
+	isApp := func(pkg string) bool { return pkg == "app" || strings.HasPrefix(pkg, "app/") }
 	const module = "github.com/mhsanaei/3x-ui/v2/"
 	root := moduleRoot(t)
 	forbidden := func(pkg, imp string) bool {
 		switch {
 		case (pkg == "database" || pkg == "database/model") && (imp == "xray" || strings.HasPrefix(imp, "web")):
 			return true
-		case pkg != "." && (pkg == "web/service" || !strings.HasPrefix(pkg, "web")) &&
+		case pkg != "." && !isApp(pkg) && (pkg == "web/service" || !isWeb(pkg)) &&
 			(imp == "web/session" || imp == "web/controller" || imp == "web/middleware" || imp == "web"):
+			return true
+		case isWeb(pkg) && isApp(imp):
 			return true
 		}
 		return false

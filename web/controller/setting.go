@@ -10,7 +10,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/auth"
-	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
@@ -58,7 +57,7 @@ func (a *SettingController) all(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	for k, v := range settings.PanelValues(config.GetPanelConfigFromJSON()) {
+	for k, v := range settings.PanelValues(a.Settings.Panel()) {
 		all[k] = v
 	}
 	ok(c, all)

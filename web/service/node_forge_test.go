@@ -15,6 +15,7 @@ import (
 
 	mysqldriver "github.com/go-sql-driver/mysql"
 	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/cluster/nodepush"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -24,7 +25,6 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/sub"
 	"github.com/mhsanaei/3x-ui/v2/sub/profile"
-	"github.com/mhsanaei/3x-ui/v2/web/nodepush"
 )
 
 // signAs signs st with the node key kept in folder, as the node owning
