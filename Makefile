@@ -2,7 +2,10 @@
 GO          ?= go
 XRAY_BIN    := bin/xray-linux-amd64
 RUN_FOLDER  ?= ./data
-TEST_FLAGS  ?= -race -count=1 -timeout 25m
+# -parallel 8: the parallel tests mostly wait (Xray, x-ui nodes, MariaDB),
+# so the default of GOMAXPROCS (2 on CI) leaves the cores idle; see
+# docs/benchmarks.md "Test suite time".
+TEST_FLAGS  ?= -race -count=1 -parallel 8 -timeout 25m
 # Test binaries built once from their Go modules, outside the checkout.
 TEST_CACHE  ?= $(HOME)/.cache/x-ui-test
 SINGBOX_VER := v1.14.1

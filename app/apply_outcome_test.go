@@ -22,6 +22,7 @@ import (
 // Defect 5: a write whose live apply fails is stored and answered as a
 // success, with applied=false and the reason, instead of a plain success.
 func TestWriteWhoseApplyFailsAnswersAppliedFalse(t *testing.T) {
+	// Sequential: uses the process database and sets XUI_BIN_FOLDER (process-wide).
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		dbtest.UseBackend(t, b)
 		bin := t.TempDir()
@@ -61,6 +62,7 @@ func TestWriteWhoseApplyFailsAnswersAppliedFalse(t *testing.T) {
 // its answer only after the other write applied and answered, so a shared
 // "last apply" would have told it applied=true.
 func TestConcurrentWritesEachReportTheirOwnApply(t *testing.T) {
+	t.Parallel() // own database, App and ports, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		emailOf := func(changes []inbound.ClientChange) string {
 			if len(changes) == 1 && len(changes[0].Written) == 1 {
@@ -123,6 +125,7 @@ func TestConcurrentWritesEachReportTheirOwnApply(t *testing.T) {
 // write's own change (client-only writes name their clients, settings
 // writes say so).
 func TestChangeFanoutOrderAndWhatEachWriteHandsIt(t *testing.T) {
+	t.Parallel() // own database, App and ports, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		var mu sync.Mutex
 		var seen []sharedwrite.Change

@@ -26,6 +26,7 @@ import (
 // to the API, forwards to the API port, or logs into a panel file; 400
 // naming the field, nothing stored, the existing client still served.
 func TestTemplateThatExposesXrayIsRefused(t *testing.T) {
+	// Sequential: sets XUI_DB_FOLDER (process-wide).
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		data := t.TempDir()
 		t.Setenv("XUI_DB_FOLDER", data)
@@ -105,6 +106,7 @@ func TestTemplateThatExposesXrayIsRefused(t *testing.T) {
 // port or to a unix socket outside the socket folder (a docker.sock
 // look-alike here); a socket inside the folder is accepted.
 func TestFallbackThatExposesALocalServiceIsRefused(t *testing.T) {
+	// Sequential: sets XUI_SOCKET_FOLDER (process-wide).
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		sockets := t.TempDir()
 		t.Setenv("XUI_SOCKET_FOLDER", sockets)
@@ -175,6 +177,7 @@ func TestFallbackThatExposesALocalServiceIsRefused(t *testing.T) {
 // kept, but Xray runs it without the exposed part (here a public API
 // listener), and clients are still served.
 func TestStoredExposedTemplateRunsNeutralized(t *testing.T) {
+	t.Parallel() // own database, App and ports, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		s := newServingEnv(t, b)
 		cur, err := s.app.Settings.GetXrayConfigTemplate()
@@ -228,6 +231,7 @@ func templateAPIPort(t *testing.T, tpl string) int {
 // A backup carries a template and inbounds: one that breaks the exposure
 // rule is refused whole (400, nothing imported, the client still served).
 func TestImportThatExposesXrayIsRefused(t *testing.T) {
+	t.Parallel() // own database, App and ports, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		s := newServingEnv(t, b)
 		fallback := backupInbound(xraytest.FreePort(t), `{"network":"tcp","security":"none"}`)

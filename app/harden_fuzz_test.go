@@ -32,7 +32,9 @@ func nasty(r *rand.Rand) any { return nastyValues[r.Intn(len(nastyValues))] }
 // panic; after every refused request the database dump is unchanged; after
 // every request the existing client still moves bytes through Xray.
 func TestFuzzWritesNeverBreakXray(t *testing.T) {
+	t.Parallel() // own database, App and ports, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		t.Parallel() // the longest test: its two backends share nothing either
 		s := newServingEnv(t, b)
 		r := rand.New(rand.NewSource(10))
 		tpl, err := s.app.Settings.GetXrayConfigTemplate()

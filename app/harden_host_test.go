@@ -14,6 +14,7 @@ import (
 // the panel's certificate) are served now; a Bearer token, which a browser
 // never attaches by itself, may use any name.
 func TestDNSRebindingHostRefused(t *testing.T) {
+	t.Parallel() // own database, App and ports, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		admin := env.loggedIn()
@@ -74,6 +75,7 @@ func TestDNSRebindingHostRefused(t *testing.T) {
 // server/getDb streams the whole database and had no Cache-Control; every
 // API answer (backup, Xray config, logs) is now no-store.
 func TestDownloadsAreNotCached(t *testing.T) {
+	t.Parallel() // own database, App and ports, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		c := env.loggedIn()

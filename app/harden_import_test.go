@@ -56,6 +56,7 @@ func backupInbound(port int, stream string) model.Inbound {
 // validators, the Xray pre-commit check, one transaction, and a dry run;
 // a refusal leaves the database and Xray untouched.
 func TestImportDBChecksEverything(t *testing.T) {
+	t.Parallel() // own database, App and ports, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		s := newServingEnv(t, b)
 		good := backupInbound(xraytest.FreePort(t), `{"network":"tcp","security":"none"}`)

@@ -19,6 +19,7 @@ func loginAs(c *client, password string) *resp {
 // owner is trusted from an address it logged in from before or from a
 // browser holding the trusted-device cookie of an earlier login.
 func TestOwnerLoginSurvivesDistributedLockout(t *testing.T) {
+	t.Parallel() // own database, App and ports, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		home := env.client()

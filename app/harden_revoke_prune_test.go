@@ -12,6 +12,7 @@ import (
 // its session would have expired anyway; the master drops such rows when
 // it records the next logout.
 func TestSessionRevocationsArePruned(t *testing.T) {
+	t.Parallel() // own database, App and ports, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		conn := env.db.Current()

@@ -15,6 +15,7 @@ import (
 // cookie back. The logout is now stored in the shared
 // session_revocations table, which every node checks.
 func TestWorkerLogoutHoldsAfterRestartAndOnOtherNodes(t *testing.T) {
+	t.Parallel() // own database, App and ports, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b) // opened as master: the schema exists
 		worker := cluster.NewNode(config.NodeConfig{Role: config.NodeRoleWorker}, b.Name == dbtest.MariaDB, env.db)

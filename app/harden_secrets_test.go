@@ -16,6 +16,7 @@ import (
 // one), the owner's other sessions keep theirs, and tokens get 403 on
 // every credential route.
 func TestSecretChecksAreLimited(t *testing.T) {
+	t.Parallel() // own database, App and ports, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
 		owner := env.loggedIn()

@@ -56,6 +56,7 @@ func rawRequest(t *testing.T, addr, method, path string, length int, extra strin
 // trickle a login body one byte at a time are all closed by the server,
 // while the client is still willing to send.
 func TestSlowBodiesAreClosed(t *testing.T) {
+	t.Parallel() // own database, App and ports, nothing process-wide
 	env := newEnvWith(t, dbtest.New(t, dbtest.SQLite), Options{
 		BodyRate: middleware.BodyRate{Grace: 500 * time.Millisecond, MinBytesPerSecond: 1 << 10},
 	})
@@ -106,6 +107,7 @@ func TestSlowBodiesAreClosed(t *testing.T) {
 // closes, without a single body byte sent. The body grace is an hour here,
 // so only not waiting for the body can pass within the test's bound.
 func TestUnauthenticatedBodyAnsweredFirst(t *testing.T) {
+	t.Parallel() // own database, App and ports, nothing process-wide
 	env := newEnvWith(t, dbtest.New(t, dbtest.SQLite), Options{
 		BodyRate: middleware.BodyRate{Grace: time.Hour, MinBytesPerSecond: 1},
 	})

@@ -88,6 +88,7 @@ func (s *servingEnv) env() *testEnv { return s.testEnv }
 // accepted and took Xray down on the next restart) is refused with 400
 // naming the field, on every write path, and nothing is stored.
 func TestValueThePanelAcceptsXrayRuns(t *testing.T) {
+	t.Parallel() // own database, App and ports, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		s := newServingEnv(t, b)
 		udp443 := vlessClient("udp443@x")
@@ -117,6 +118,7 @@ func TestValueThePanelAcceptsXrayRuns(t *testing.T) {
 // that Xray cannot run are answered 400/409 naming the field, nothing is
 // stored and the existing client keeps moving bytes throughout.
 func TestWritesXrayCannotRunAreRefused(t *testing.T) {
+	t.Parallel() // own database, App and ports, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		s := newServingEnv(t, b)
 		with := func(port int, mut func(m map[string]any)) map[string]any {
@@ -173,6 +175,7 @@ func TestWritesXrayCannotRunAreRefused(t *testing.T) {
 
 // TestTemplateThatBreaksXrayIsRefused is issue 10 finding 2.
 func TestTemplateThatBreaksXrayIsRefused(t *testing.T) {
+	t.Parallel() // own database, App and ports, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		s := newServingEnv(t, b)
 		panelPort := xraytest.FreePort(t)

@@ -65,6 +65,8 @@ func newEnvWith(t testing.TB, b dbtest.Backend, opts Options) *testEnv {
 // newEnvFile is newEnv for tests of what x-ui.json holds (panel settings,
 // the node role): XUI_DB_FOLDER points at a folder whose x-ui.json selects
 // b, and the App uses the process handle, as the real server does.
+// Tests using it stay sequential (t.Setenv refuses t.Parallel anyway):
+// XUI_DB_FOLDER and the process handle are one per process.
 func newEnvFile(t testing.TB, b dbtest.Backend) *testEnv {
 	t.Helper()
 	dbtest.UseBackend(t, b)
@@ -73,6 +75,7 @@ func newEnvFile(t testing.TB, b dbtest.Backend) *testEnv {
 		t.Fatalf("open %s: %v", b.Name, err)
 	}
 	t.Cleanup(func() { database.CloseDB() })
+	testdb.CheapAdmin(t, database.GetDB())
 	return startEnv(t, config.PanelConfig{BasePath: testBase, SessionMaxAge: 60}, Options{
 		DB: database.Process(), Node: cluster.NodeFromJSON(), Panel: config.NewPanelSection(config.GetPanelConfigFromJSON())})
 }

@@ -30,6 +30,7 @@ import (
 // SQLite, TLS on MariaDB. A new inbound reaches the running Xray, a panel
 // restart comes back, and Stop ends HTTP and Xray.
 func TestServerLifecycle(t *testing.T) {
+	// Sequential: uses the process database and sets XUI_BIN_FOLDER (process-wide).
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		dbtest.UseBackend(t, b)
 		binDir := t.TempDir()

@@ -24,6 +24,7 @@ import (
 // each loop as it ends), and the master lease is still held while the
 // loops end: it is released after them.
 func TestStopReturnsOnlyAfterEveryLoopEnded(t *testing.T) {
+	// Sequential: uses the process database and the XUI_* folders (process-wide).
 	for _, leaveXray := range []bool{false, true} {
 		name := "Stop"
 		if leaveXray {

@@ -15,6 +15,7 @@ import (
 // `x-ui run` on a free loopback port and drives the API with curl; this
 // keeps the script working as part of `make test`.
 func TestAPISmokeScript(t *testing.T) {
+	t.Parallel() // its own x-ui process, free port and TMPDIR
 	for _, tool := range []string{"bash", "curl", "go"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is required for the API smoke test: %v", tool, err)

@@ -22,6 +22,7 @@ import (
 // order is config -> cache -> Xray -> loops -> HTTP: when HTTP starts, Xray
 // already runs the cached snapshot, here with the database unreachable.
 func TestWorkerServesHTTPOnlyAfterXrayRunsItsSnapshot(t *testing.T) {
+	// Sequential: sets XUI_DB_FOLDER and XUI_BIN_FOLDER (process-wide).
 	dir := t.TempDir()
 	t.Setenv("XUI_DB_FOLDER", dir)
 	for _, k := range []string{"XUI_DB_TYPE", "XUI_DB_HOST", "XUI_DB_PORT", "XUI_DB_USER", "XUI_DB_PASSWORD", "XUI_DB_NAME"} {

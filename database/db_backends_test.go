@@ -10,6 +10,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 )
 
@@ -66,6 +67,9 @@ func TestDefaultUserSeeded(t *testing.T) {
 		}
 		if user.Password == "admin" || !CheckPassword(user.Password, "admin") || CheckPassword(user.Password, "wrong") {
 			t.Fatal("seeded password must be a bcrypt hash of admin")
+		}
+		if cost, err := bcrypt.Cost([]byte(user.Password)); err != nil || cost != bcrypt.DefaultCost {
+			t.Fatalf("seeded hash cost %d (%v), want bcrypt.DefaultCost", cost, err)
 		}
 	})
 }

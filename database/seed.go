@@ -13,6 +13,12 @@ import (
 const (
 	defaultUsername = "admin"
 	defaultPassword = "admin"
+	// defaultPasswordHash is bcrypt (cost 10, bcrypt.DefaultCost) of
+	// defaultPassword, hashed once here rather than at every first start:
+	// the password is public, so a fresh salt per install protects nothing,
+	// and each fresh database (every test opens several) skips a hash that
+	// costs about a second under the race detector.
+	defaultPasswordHash = "$2a$10$htwgiVeBuDkC/TVuY3Ipl.o6zGLYYlsoXzOCFKrjRgfxOtG7cKdnm"
 )
 
 // seed inserts the rows a fresh install needs, idempotently and in one
@@ -34,11 +40,7 @@ func seedDefaultUser(tx *gorm.DB) error {
 	if count > 0 {
 		return nil
 	}
-	hash, err := HashPassword(defaultPassword)
-	if err != nil {
-		return err
-	}
-	user := &model.User{Username: defaultUsername, Password: hash, DefaultCredential: true}
+	user := &model.User{Username: defaultUsername, Password: defaultPasswordHash, DefaultCredential: true}
 	// OnConflict DoNothing: another node may have seeded the same row first.
 	return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(user).Error
 }

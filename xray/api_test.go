@@ -103,6 +103,7 @@ func protoCases(s *apiServer) []protoCase {
 }
 
 func TestAPI(t *testing.T) {
+	t.Parallel() // its own Xray process on free ports; the two slowest tests here
 	s := startAPIServer(t)
 	for _, pc := range protoCases(s) {
 		t.Run("users/"+pc.name, func(t *testing.T) { testUserLifecycle(t, s, pc) })

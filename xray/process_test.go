@@ -134,6 +134,7 @@ func TestProcessStartStopRestart(t *testing.T) {
 }
 
 func TestProcessSupervisedCrashRestart(t *testing.T) {
+	t.Parallel() // its own Xray process on free ports; the two slowest tests here
 	p, cfgPath := newProcess(t, true)
 	apiPort := xraytest.FreePort(t)
 	if err := p.Start(xraytest.ServerConfig(apiPort)); err != nil {

@@ -35,6 +35,8 @@ type runtime struct {
 
 // newRuntime opens backend b, installs a test template (loopback allowed,
 // API on a free port) and starts Xray through the service.
+// It opens b as the process database (XUI_DB_FOLDER, database.Process()),
+// so the tests using it stay sequential.
 func newRuntime(t *testing.T, b dbtest.Backend) *runtime {
 	t.Helper()
 	dir := dbtest.UseBackend(t, b)

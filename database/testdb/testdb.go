@@ -14,6 +14,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 )
 
@@ -26,6 +27,7 @@ func Open(t testing.TB, b dbtest.Backend) string {
 		t.Fatalf("InitDBWithPath(%s): %v", b.Name, err)
 	}
 	t.Cleanup(func() { database.CloseDB() })
+	CheapAdmin(t, database.GetDB())
 	return dir
 }
 
@@ -40,7 +42,25 @@ func Handle(t testing.TB, b dbtest.Backend) *database.Handle {
 	}
 	h := database.NewHandle(conn, nil)
 	t.Cleanup(func() { h.Close() })
+	CheapAdmin(t, conn)
 	return h
+}
+
+// CheapAdmin stores the seeded admin/admin login as a MinCost bcrypt hash
+// with a fresh salt (each test database's admin row differs, as a backup
+// restore test needs). Tests log in hundreds of times and one check
+// at the production cost (10) takes about a second under the race
+// detector; only the work factor differs, the login code is the same.
+// Passwords the tests set are still hashed at the production cost.
+func CheapAdmin(t testing.TB, conn *gorm.DB) {
+	t.Helper()
+	hash, err := bcrypt.GenerateFromPassword([]byte("admin"), bcrypt.MinCost)
+	if err == nil {
+		err = conn.Model(&model.User{}).Where("username = ?", "admin").Update("password", string(hash)).Error
+	}
+	if err != nil {
+		t.Fatalf("store the admin hash: %v", err)
+	}
 }
 
 // SetNodeRole rewrites x-ui.json in dir with the given node role, keeping

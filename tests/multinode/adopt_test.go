@@ -17,6 +17,7 @@ import (
 // journal, within 2% of the bytes moved: headers). The master's panel is
 // restarted alone (SIGUSR2) and its adopted Xray takes a new client live.
 func TestXrayOutlivesPanel(t *testing.T) {
+	t.Parallel() // own namespaces, MariaDB database and x-ui processes
 	s := newServedWorker(t, "dl@adopt")
 	c, w := s.cluster, s.w
 	const size = 6 << 20

@@ -31,6 +31,7 @@ const apiPort = 62789
 // stay unreachable from the test's namespace while a VLESS client keeps
 // moving bytes through both nodes.
 func TestXrayAPIStaysPrivateAcrossNodes(t *testing.T) {
+	t.Parallel() // own namespaces, MariaDB database and x-ui processes
 	s := newServedWorker(t, "keep@expose")
 	c, w := s.cluster, s.w
 	published := apiPort + 1 // the port a bad template asks the API to listen on

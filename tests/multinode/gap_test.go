@@ -13,6 +13,7 @@ import (
 // snapshot, so it reads the full snapshot once, serves the new clients,
 // and goes back to the log for the next change.
 func TestWorkerBehindAGapLoadsFullSnapshot(t *testing.T) {
+	t.Parallel() // own namespaces, MariaDB database and x-ui processes
 	s := newServedWorker(t, "gap-base@mn")
 	c, w := s.cluster, s.w
 	syncs := func() (full, delta int64) {

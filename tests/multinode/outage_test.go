@@ -15,6 +15,7 @@ import (
 // start from shared-cache.json), and catches up with the changes the
 // master made while the worker could not reach the database.
 func TestWorkerServesThroughDatabaseOutage(t *testing.T) {
+	t.Parallel() // own namespaces, MariaDB database and x-ui processes
 	s := newServedWorker(t, "base@outage")
 	c, w, payload, base, inboundID, socks := s.cluster, s.w, s.payload, s.base, s.inboundID, s.socks
 	if _, err := os.Stat(filepath.Join(w.dir, "shared-cache.json")); err != nil {

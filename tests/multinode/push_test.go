@@ -18,6 +18,7 @@ import (
 // master's namespace (dropping its packets towards the worker's panel) the
 // worker still converges by polling.
 func TestPushWakesWorkerAndPollConverges(t *testing.T) {
+	t.Parallel() // own namespaces, MariaDB database and x-ui processes
 	c, w, relay := newRelayedWorker(t, nodeOptions{syncSeconds: 30, flushSeconds: 1})
 	payload := payloadOn(t, w.host)
 

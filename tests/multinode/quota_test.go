@@ -17,6 +17,7 @@ import (
 // sync. The overshoot is what the client could move during one traffic
 // tick, one flush, one reconcile and one sync interval.
 func TestQuotaHoldsAcrossWorkers(t *testing.T) {
+	t.Parallel() // own namespaces, MariaDB database and x-ui processes
 	const (
 		quota     = 50 << 20
 		chunk     = 512 << 10

@@ -11,6 +11,7 @@ import (
 // the lease (and may start once it has stopped); a node reusing a live
 // node's nodeId refuses to start.
 func TestSafetyRails(t *testing.T) {
+	t.Parallel() // own namespaces, MariaDB database and x-ui processes
 	opts := nodeOptions{syncSeconds: 2, flushSeconds: 1}
 	c := newCluster(t, 1, opts)
 

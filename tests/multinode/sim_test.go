@@ -25,6 +25,7 @@ import (
 //
 // make test: N = 10 with short windows. make bench-cluster: N = 10, 100, 500.
 func TestClusterSimulation(t *testing.T) {
+	// Sequential: its fleet uses the process database and XUI_DB_FOLDER.
 	// make test: shorter intervals so the loops are all running (random
 	// start offsets within one interval) before the short idle window ends.
 	sizes, idle, changes, trafficFor := []int{10}, 10*time.Second, 8, 12*time.Second

@@ -40,6 +40,7 @@ func fetchSub(h *testHost, subID string) []string {
 // answers the same set, and with the worker's database path cut (also
 // across a cold restart of the worker) the worker still serves it.
 func TestSubscriptionFromEveryNode(t *testing.T) {
+	t.Parallel() // own namespaces, MariaDB database and x-ui processes
 	c := newCluster(t, 1, nodeOptions{syncSeconds: 2, flushSeconds: 1})
 	w := c.workers[0]
 	const subID = "mnsub0123456789abcdef"

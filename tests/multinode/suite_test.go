@@ -98,6 +98,7 @@ func startPushedWorker(t testing.TB, c *cluster, name string, opts nodeOptions) 
 // make test: 2 workers, 24 changes, sync 5 s (under a minute alone);
 // make bench-cluster: 4 workers, 200 changes, sync 30 s.
 func TestClusterSuite(t *testing.T) {
+	t.Parallel() // own namespaces, MariaDB database and x-ui processes
 	started := time.Now()
 	workers, changes, blocked, kills, syncSecs := 2, 24, 2, 2, 5
 	if benchMode() {

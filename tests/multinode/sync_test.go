@@ -18,6 +18,7 @@ const inboundPort = 24443
 // never restart the worker's Xray nor stop a download through it, and a
 // write sent to the worker is refused with the master's address.
 func TestWorkerFollowsMasterLive(t *testing.T) {
+	t.Parallel() // own namespaces, MariaDB database and x-ui processes
 	s := newServedWorker(t, "base@mn")
 	c, w, payload, inboundID, baseSocks := s.cluster, s.w, s.payload, s.inboundID, s.socks
 	stream := xraytest.StartDownload(baseSocks, fmt.Sprintf("%s/slow?n=%d&rate=%d", payload, 1<<30, 256<<10))

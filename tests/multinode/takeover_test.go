@@ -17,6 +17,7 @@ import (
 // valid, starts once it has expired (3 sync intervals), holds the lease,
 // and its changes reach the worker that kept serving meanwhile.
 func TestLeaseTakeoverAfterMasterCrash(t *testing.T) {
+	t.Parallel() // own namespaces, MariaDB database and x-ui processes
 	s := newServedWorker(t, "base@takeover")
 	c := s.cluster
 	c.master.kill()

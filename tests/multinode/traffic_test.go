@@ -41,6 +41,7 @@ func download(t testing.TB, socks, payload string, n int64) int64 {
 // counters equal what the nodes' journals recorded, byte for byte, and the
 // bytes the test clients moved within 2%.
 func TestTrafficExactlyOnceAcrossKillsAndOutage(t *testing.T) {
+	t.Parallel() // own namespaces, MariaDB database and x-ui processes
 	c := newCluster(t, 1, nodeOptions{syncSeconds: 2, flushSeconds: 1})
 	w := c.workers[0]
 	viaMaster := vlessClient("via-master@traffic", nil)

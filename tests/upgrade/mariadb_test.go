@@ -15,6 +15,7 @@ import (
 // first (backup, report, x-ui.json), copies every row, and the node then
 // runs as a working master on MariaDB.
 func TestUpgradeFrom3xUIToMariaDB(t *testing.T) {
+	// Sequential: the 3x-ui fixture fixes the panel and inbound ports.
 	requireFree(t, fixturePorts...)
 	db := dbtest.NewMariaDB(t)
 	in := newInstall(t)
@@ -24,6 +25,9 @@ func TestUpgradeFrom3xUIToMariaDB(t *testing.T) {
 		// must still upgrade the 3x-ui SQLite file first.
 		"databaseConnection": map[string]any{"dbType": "mariadb", "dbHost": db.Host, "dbPort": db.Port, "dbUser": db.User, "dbName": db.Name},
 		"panelNetwork":       map[string]any{"listen": "127.0.0.1"},
+		// Traffic counted every second: the default 10 s made each
+		// counted download wait 10-20 s.
+		"node": map[string]any{"trafficFlushInterval": 1},
 	}
 	data, _ := json.Marshal(settings)
 	if err := os.WriteFile(in.path("x-ui.json"), data, 0o600); err != nil {

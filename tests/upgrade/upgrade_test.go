@@ -186,11 +186,14 @@ func moveBytes(t *testing.T, a *api, v fixtureView) {
 }
 
 func TestUpgradeFrom3xUIOnFirstStart(t *testing.T) {
+	// Sequential: the 3x-ui fixture fixes the panel and inbound ports.
 	requireFree(t, fixturePorts...)
 	in := newInstall(t)
-	// The only node-local choice the test makes: keep the panel on
-	// loopback. The port and base path come from the 3x-ui database.
-	if err := os.WriteFile(in.path("x-ui.json"), []byte(`{"panelNetwork":{"listen":"127.0.0.1"}}`), 0o600); err != nil {
+	// The only node-local choices the test makes: keep the panel on
+	// loopback, and count traffic every second (the default 10 s made each
+	// counted download wait 10-20 s). The port and base path come from the
+	// 3x-ui database.
+	if err := os.WriteFile(in.path("x-ui.json"), []byte(`{"panelNetwork":{"listen":"127.0.0.1"},"node":{"trafficFlushInterval":1}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	orig, _ := os.ReadFile(in.path("x-ui.db"))

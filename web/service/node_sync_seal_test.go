@@ -56,6 +56,7 @@ func sharedState(version int64, template string) *SharedAccountsSnapshot {
 // asked for the cluster secret; nothing of it is applied, the refusal is
 // reported, and the sync that follows applies the database's state.
 func TestTamperedSnapshotCacheIsRefused(t *testing.T) {
+	t.Parallel() // no database: the worker reads a test cache file of its own
 	cachePath := filepath.Join(t.TempDir(), "shared-cache.json")
 	shared := sharedState(7, settings.DefaultXrayTemplate)
 	first := newSealedWorker(t, cachePath, shared)
@@ -98,6 +99,7 @@ func TestTamperedSnapshotCacheIsRefused(t *testing.T) {
 // With the database away the seal cannot be checked; the cache still may
 // not run a config that breaks the exposure rule.
 func TestCacheBreakingTheExposureRuleIsRefusedOffline(t *testing.T) {
+	t.Parallel() // no database: the worker reads a test cache file of its own
 	cachePath := filepath.Join(t.TempDir(), "shared-cache.json")
 	exposed := strings.Replace(settings.DefaultXrayTemplate, `"tag": "api",`, fmt.Sprintf(`"tag": "api", "listen": "0.0.0.0:%d",`, 10085), 1)
 	if exposed == settings.DefaultXrayTemplate {
@@ -129,6 +131,7 @@ func TestCacheBreakingTheExposureRuleIsRefusedOffline(t *testing.T) {
 // A snapshot read from the database that breaks the rule is neither
 // cached nor applied; the previous one stays.
 func TestSyncRefusesASnapshotBreakingTheExposureRule(t *testing.T) {
+	t.Parallel() // no database: the worker reads a test cache file of its own
 	cachePath := filepath.Join(t.TempDir(), "shared-cache.json")
 	shared := sharedState(1, settings.DefaultXrayTemplate)
 	w := newSealedWorker(t, cachePath, shared)

@@ -20,6 +20,8 @@ const crashClients = 12
 
 // openFlushDB opens b as the global DB with one inbound and crashClients
 // client rows, and returns the journal path.
+// Tests using it stay sequential: the global DB and XUI_DB_FOLDER are one
+// per process.
 func openFlushDB(t *testing.T, b dbtest.Backend) string {
 	t.Helper()
 	dir := dbtest.UseBackend(t, b)
