@@ -231,11 +231,37 @@ func jsonString(raw []byte) string {
 // of its "clients" array as they are (each a map[string]any when it is an
 // object; callers decide what to do with the rest). hasClients is false
 // when "clients" is absent or not an array. Empty input is an empty object.
+// The clients array is the one Xray reads, whatever its key's spelling,
+// and it comes back under "clients" alone.
 func DecodeObjects(raw []byte) (settings map[string]any, clients []any, hasClients bool, err error) {
 	settings = map[string]any{}
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &settings); err != nil {
 			return nil, nil, false, err
+		}
+	}
+	// Xray reads "Clients" or "client\u017f" as "clients" (the last such key
+	// wins): the writer must filter exactly the array Xray would serve, so
+	// every spelling is folded into the one "clients" key.
+	variants := 0
+	for key := range settings {
+		if SameKey(key, "clients") {
+			variants++
+		}
+	}
+	if _, exact := settings["clients"]; variants > 1 || (variants == 1 && !exact) {
+		xc, err := xrayClients(raw)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		for key := range settings {
+			if SameKey(key, "clients") {
+				delete(settings, key)
+			}
+		}
+		var v any
+		if err := json.Unmarshal(xc, &v); err == nil && len(xc) > 0 {
+			settings["clients"] = v
 		}
 	}
 	clients, hasClients = settings["clients"].([]any)
