@@ -23,7 +23,22 @@ import (
 // object key key into a struct field whose JSON name is name. key is the
 // decoded key (escapes resolved, as a map or json.Decoder yields it).
 func SameKey(key, name string) bool {
-	return key == name || strings.EqualFold(key, name) || jsonFold(key) == jsonFold(name)
+	if key == name {
+		return true
+	}
+	if isASCII(key) && isASCII(name) {
+		return strings.EqualFold(key, name) // what both folds are on ASCII
+	}
+	return strings.EqualFold(key, name) || jsonFold(key) == jsonFold(name)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // jsonFold is encoding/json's own folding of a field name (Go 1.21+:
@@ -86,66 +101,115 @@ func CheckKeys(raw []byte) *KeyError {
 }
 
 func checkKeys(raw []byte, spelling bool) *KeyError {
-	var names []string
-	if spelling {
-		names = panelKeys()
-	}
-	if len(bytes.TrimSpace(raw)) == 0 {
+	if len(bytes.TrimSpace(raw)) == 0 || !json.Valid(raw) {
 		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	kerr, _ := walkKeys(dec, "", names)
+	w := keyWalker{b: raw}
+	if spelling {
+		w.names = panelKeys()
+	}
+	_, kerr := w.value(skipSpace(raw, 0))
 	return kerr
 }
 
-// walkKeys reads one value from dec; path is where it sits. names must be
-// spelled exactly (nil: only clashes are refused).
-func walkKeys(dec *json.Decoder, path string, names []string) (*KeyError, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
+// keyWalker checks every object of one valid JSON document. It scans the
+// bytes (no decoding of values): settings with 20,000 clients are checked
+// on every write.
+type keyWalker struct {
+	b     []byte
+	names []string // spelled exactly (nil: only clashes are refused)
+	path  []step   // where the value being read sits
+	seen  []string // keys of the objects being read, innermost last
+}
+
+// step is one key (index < 0) or array index of a path.
+type step struct {
+	key   string
+	index int
+}
+
+func (w *keyWalker) fail(msg string) *KeyError {
+	var b strings.Builder
+	for n, st := range w.path {
+		switch {
+		case st.index >= 0:
+			b.WriteString("[" + strconv.Itoa(st.index) + "]")
+		case n > 0:
+			b.WriteString("." + st.key)
+		default:
+			b.WriteString(st.key)
+		}
 	}
-	switch tok {
-	case json.Delim('{'):
-		var seen []string
-		for dec.More() {
-			kt, err := dec.Token()
-			if err != nil {
-				return nil, err
+	return &KeyError{Path: b.String(), Msg: msg}
+}
+
+// value checks the value at b[i] and returns the index past it.
+func (w *keyWalker) value(i int) (int, *KeyError) {
+	switch w.b[i] {
+	case '{':
+		return w.object(i)
+	case '[':
+		i = skipSpace(w.b, i+1)
+		for n := 0; w.b[i] != ']'; n++ {
+			w.path = append(w.path, step{index: n})
+			end, kerr := w.value(i)
+			w.path = w.path[:len(w.path)-1]
+			if kerr != nil {
+				return 0, kerr
 			}
-			key, _ := kt.(string)
-			here := key
-			if path != "" {
-				here = path + "." + key
-			}
-			for _, prev := range seen {
-				if SameKey(key, prev) {
-					return &KeyError{Path: here, Msg: fmt.Sprintf("%q and %q are the same key to Xray (it matches keys case-insensitively): keep one", prev, key)}, nil
-				}
-			}
-			seen = append(seen, key)
-			for _, name := range names {
-				if key != name && SameKey(key, name) {
-					return &KeyError{Path: here, Msg: fmt.Sprintf("write %q as %q", key, name)}, nil
-				}
-			}
-			if kerr, err := walkKeys(dec, here, names); kerr != nil || err != nil {
-				return kerr, err
+			i = skipSpace(w.b, end)
+			if w.b[i] == ',' {
+				i = skipSpace(w.b, i+1)
 			}
 		}
-		_, err = dec.Token() // '}'
-		return nil, err
-	case json.Delim('['):
-		for i := 0; dec.More(); i++ {
-			if kerr, err := walkKeys(dec, path+"["+strconv.Itoa(i)+"]", names); kerr != nil || err != nil {
-				return kerr, err
+		return i + 1, nil
+	}
+	end, _ := skipValue(w.b, i) // valid JSON: a scalar ends cleanly
+	return end, nil
+}
+
+func (w *keyWalker) object(i int) (int, *KeyError) {
+	base := len(w.seen)
+	defer func() { w.seen = w.seen[:base] }()
+	i = skipSpace(w.b, i+1)
+	for w.b[i] != '}' {
+		end, _ := skipString(w.b, i)
+		key := string(w.b[i+1 : end-1])
+		if bytes.IndexByte(w.b[i+1:end-1], '\\') >= 0 {
+			_ = json.Unmarshal(w.b[i:end], &key) // the key Xray sees
+		}
+		w.path = append(w.path, step{key: key, index: -1})
+		ascii := isASCII(key)
+		for _, prev := range w.seen[base:] {
+			if ascii && len(prev) != len(key) && isASCII(prev) {
+				continue // ASCII keys fold only to keys of their length
+			}
+			if SameKey(key, prev) {
+				return 0, w.fail(fmt.Sprintf("%q and %q are the same key to Xray (it matches keys case-insensitively): keep one", prev, key))
 			}
 		}
-		_, err = dec.Token() // ']'
-		return nil, err
+		w.seen = append(w.seen, key)
+		for _, name := range w.names { // all ASCII
+			if ascii && len(name) != len(key) {
+				continue
+			}
+			if key != name && SameKey(key, name) {
+				return 0, w.fail(fmt.Sprintf("write %q as %q", key, name))
+			}
+		}
+		i = skipSpace(w.b, end)
+		i = skipSpace(w.b, i+1) // past ':'
+		end, kerr := w.value(i)
+		if kerr != nil {
+			return 0, kerr
+		}
+		w.path = w.path[:len(w.path)-1]
+		i = skipSpace(w.b, end)
+		if w.b[i] == ',' {
+			i = skipSpace(w.b, i+1)
+		}
 	}
-	return nil, nil
+	return i + 1, nil
 }
 
 // xrayClients reads the "clients" array the way Xray's settings structs
