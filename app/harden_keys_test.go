@@ -8,6 +8,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
 )
@@ -90,6 +91,33 @@ func TestTemplateKeySpellingsAreRefused(t *testing.T) {
 			t.Run(strings.ReplaceAll(name, " ", "_"), func(t *testing.T) {
 				s.refused(t, "POST", "xray/update", map[string]any{"xraySetting": tc.tpl}, 400, "xraySetting."+tc.field)
 				s.refused(t, "POST", "setting/update", map[string]any{"xrayTemplateConfig": mustJSON(tc.tpl)}, 400, "xrayTemplateConfig."+tc.field)
+			})
+		}
+	})
+}
+
+// A backup whose inbound Xray would read differently from the panel is
+// refused whole: a "Fallbacks" to the API port, and two "dest" keys whose
+// last one is the API port.
+func TestImportKeySpellingsAreRefused(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		s := newServingEnv(t, b)
+		apiPort := templateAPIPort(t, settings.DefaultXrayTemplate)
+		for name, tc := range map[string]struct{ extra, want string }{
+			"Fallbacks":   {fmt.Sprintf(`"Fallbacks":[{"dest":%d}]`, apiPort), "settings.Fallbacks"},
+			"second dest": {fmt.Sprintf(`"fallbacks":[{"dest":8080,"DEST":%d}]`, apiPort), "settings.fallbacks[0].DEST"},
+		} {
+			t.Run(strings.ReplaceAll(name, " ", "_"), func(t *testing.T) {
+				in := backupInbound(xraytest.FreePort(t), `{"network":"tcp","security":"none"}`)
+				in.Settings = fmt.Sprintf(`{"clients":[{"id":%q,"email":"imp@x","enable":true}],"decryption":"none",%s}`, newTestUUID(), tc.extra)
+				before := s.dbState(t)
+				s.env().t = t
+				up := multipartBody(t, "db", backupFile(t, []model.Inbound{in}, nil))
+				s.c.apiRaw("POST", "server/importDB", up.body, up.ctype).expectFail(400, tc.want)
+				if s.dbState(t) != before {
+					t.Fatal("refused import changed the database")
+				}
+				s.mustMoveBytes(t)
 			})
 		}
 	})
