@@ -169,6 +169,15 @@ func TestRoutingAndOutboundKeysInAnyCase(t *testing.T) {
 		})
 		expectOne(t, cfg, o, "routing.balancers[0].selector")
 	}
+	// The lists themselves under another spelling; the neutralized copy
+	// keeps one canonical key (expectOne checks it passes).
+	for raw, path := range map[string]string{
+		`{"Rules":[{"type":"field","inboundTag":["inbound-443"],"outboundTag":"api"}]}`: "routing.rules[0]",
+		`{"rules":[],"BALANCERS":[{"tag":"b","selector":["api"]}]}`:                     "routing.balancers[0].selector",
+	} {
+		cfg := render(t, func(tpl map[string]any) { tpl["routing"] = json.RawMessage(raw) }, pub)
+		expectOne(t, cfg, o, path)
+	}
 	for _, ob := range []string{
 		`{"tag":"r","Protocol":"Freedom","Settings":{"Redirect":"127.0.0.1:62789"}}`,
 		`{"tag":"l","protocol":"LOOPBACK","settings":{"inbound\u0054ag":"api"}}`,
