@@ -45,6 +45,10 @@ func TestInboundKeySpellingsAreRefused(t *testing.T) {
 				s.refused(t, "POST", "inbounds/update/"+s.inID, body(s.inPort, tc.extra), 400, tc.field)
 			})
 		}
+		// A client whose email Xray would not see ("EMAIL"): the panel
+		// would count traffic for an email Xray never reports.
+		s.refused(t, "POST", "inbounds/addClient", map[string]any{"id": atoi(s.inID),
+			"settings": fmt.Sprintf(`{"clients":[{"id":%q,"EMAIL":"upper@x","enable":true}]}`, newTestUUID())}, 400, "settings.clients[0].EMAIL")
 		s.env().t = t
 		if apiAnswersAt(fmt.Sprintf("127.0.0.1:%d", s.inPort)) {
 			t.Fatal("Xray's API answers through the VLESS inbound")

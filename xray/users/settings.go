@@ -32,7 +32,9 @@ import (
 // that match them case-insensitively lower them themselves.
 
 // Fields is an inbound's settings object, each top-level value raw (they
-// alias the input). Keys match exactly, as Xray's writer below reads them.
+// alias the input). Keys match exactly: writes refuse any other spelling
+// Xray would read as one of the panel's names (CheckKeys), and the Xray
+// writer (DecodeObjects) folds "clients" as Xray does for older rows.
 type Fields map[string]json.RawMessage
 
 // ParseSettings reads settings JSON that comes from a request: it is fully
