@@ -2,6 +2,7 @@ package inbound
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"regexp"
 	"strconv"
@@ -140,6 +141,11 @@ func newClients(p model.Protocol, ssMethod string, raws []json.RawMessage) ([]Cl
 	emails := make(map[string]bool, len(raws))
 	keys := make(map[string]bool, len(raws))
 	for i, raw := range raws {
+		// A client key Xray or the panel reads another way ("EMAIL":
+		// the panel's traffic row would count an email Xray never sees).
+		if e := users.CheckKeys(raw); e != nil {
+			return nil, nil, errs.Invalid(fmt.Sprintf("settings.clients[%d].%s", i, e.Path), "%s", e.Msg)
+		}
 		c, err := decodeClient(raw)
 		if err != nil {
 			return nil, nil, err

@@ -14,6 +14,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/validate"
 	"github.com/mhsanaei/3x-ui/v2/xray"
+	"github.com/mhsanaei/3x-ui/v2/xray/users"
 	"gorm.io/gorm"
 )
 
@@ -193,11 +194,18 @@ func checkExposure(tx *gorm.DB, in *model.Inbound) error {
 	if err := tx.Preload("ClientStats").Order("id").Find(&inbounds).Error; err != nil {
 		return err
 	}
-	if in != nil {
-		for _, row := range inbounds {
-			if row.Id == in.Id {
-				row.Enable = true
+	for _, row := range inbounds {
+		if in != nil && row.Id != in.Id {
+			continue
+		}
+		if in != nil {
+			row.Enable = true
+		}
+		if field, msg := checkKeys(row); field != "" {
+			if in == nil {
+				return errs.Invalid("db", "the backup's inbound %q: %s: %s", row.Tag, field, msg)
 			}
+			return errs.Invalid(field, "%s", msg)
 		}
 	}
 	cfg, err := xrayconf.Render(tpl, inbounds)
@@ -223,4 +231,19 @@ func checkExposure(tx *gorm.DB, in *model.Inbound) error {
 func binaryPresent(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// checkKeys applies the key rule (users.CheckKeys, docs/security.md
+// "Object keys") to the JSON parts of an inbound as stored: Xray reads
+// keys case-insensitively, the panel reads its own names exactly, so a
+// key both could read differently is refused before anything renders.
+func checkKeys(in *model.Inbound) (field, msg string) {
+	for _, part := range []struct{ name, raw string }{
+		{"settings", in.Settings}, {"streamSettings", in.StreamSettings}, {"sniffing", in.Sniffing},
+	} {
+		if e := users.CheckKeys([]byte(part.raw)); e != nil {
+			return part.name + "." + e.Path, e.Msg
+		}
+	}
+	return "", ""
 }

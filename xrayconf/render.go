@@ -101,6 +101,16 @@ func xraySettings(inbound *model.Inbound) (json.RawMessage, bool, error) {
 		}
 	}
 	method, _ := settings["method"].(string)
+	if inbound.Protocol == model.Shadowsocks {
+		// The method Xray runs is the one its settings struct reads, in
+		// any letter case ("Method"): the single-user guard below must
+		// see that one.
+		var st struct {
+			Method string `json:"method"`
+		}
+		_ = json.Unmarshal([]byte(inbound.Settings), &st)
+		method = st.Method
+	}
 	ss2022 := inbound.Protocol == model.Shadowsocks && strings.HasPrefix(method, "2022-")
 	clients := make([]any, 0, len(rawClients))
 	for _, rc := range rawClients {

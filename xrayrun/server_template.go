@@ -8,6 +8,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/xray"
+	"github.com/mhsanaei/3x-ui/v2/xray/users"
 	"github.com/mhsanaei/3x-ui/v2/xrayconf"
 	"github.com/mhsanaei/3x-ui/v2/xrayconf/exposure"
 )
@@ -33,6 +34,11 @@ func (c *XrayTemplateChecker) Check(field, template string) error {
 	}
 	if err := json.Unmarshal([]byte(template), &obj); err != nil {
 		return errs.Invalid(field, "is not a JSON object: %v", err)
+	}
+	// Xray reads "API" as "api": two such keys anywhere would let what
+	// Xray runs depend on their order (docs/security.md, "Object keys").
+	if e := users.KeyClash([]byte(template)); e != nil {
+		return errs.Invalid(field+"."+e.Path, "%s", e.Msg)
 	}
 	inbounds, err := c.Inbounds.GetAllInbounds()
 	if err != nil {

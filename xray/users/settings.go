@@ -32,7 +32,9 @@ import (
 // that match them case-insensitively lower them themselves.
 
 // Fields is an inbound's settings object, each top-level value raw (they
-// alias the input). Keys match exactly, as Xray's writer below reads them.
+// alias the input). Keys match exactly: writes refuse any other spelling
+// Xray would read as one of the panel's names (CheckKeys), and the Xray
+// writer (DecodeObjects) folds "clients" as Xray does for older rows.
 type Fields map[string]json.RawMessage
 
 // ParseSettings reads settings JSON that comes from a request: it is fully
@@ -231,11 +233,37 @@ func jsonString(raw []byte) string {
 // of its "clients" array as they are (each a map[string]any when it is an
 // object; callers decide what to do with the rest). hasClients is false
 // when "clients" is absent or not an array. Empty input is an empty object.
+// The clients array is the one Xray reads, whatever its key's spelling,
+// and it comes back under "clients" alone.
 func DecodeObjects(raw []byte) (settings map[string]any, clients []any, hasClients bool, err error) {
 	settings = map[string]any{}
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &settings); err != nil {
 			return nil, nil, false, err
+		}
+	}
+	// Xray reads "Clients" or "client\u017f" as "clients" (the last such key
+	// wins): the writer must filter exactly the array Xray would serve, so
+	// every spelling is folded into the one "clients" key.
+	variants := 0
+	for key := range settings {
+		if SameKey(key, "clients") {
+			variants++
+		}
+	}
+	if _, exact := settings["clients"]; variants > 1 || (variants == 1 && !exact) {
+		xc, err := xrayClients(raw)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		for key := range settings {
+			if SameKey(key, "clients") {
+				delete(settings, key)
+			}
+		}
+		var v any
+		if err := json.Unmarshal(xc, &v); err == nil && len(xc) > 0 {
+			settings["clients"] = v
 		}
 	}
 	clients, hasClients = settings["clients"].([]any)

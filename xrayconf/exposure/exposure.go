@@ -21,10 +21,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/validate"
 	"github.com/mhsanaei/3x-ui/v2/xray"
+	"github.com/mhsanaei/3x-ui/v2/xray/users"
 )
 
 // Options are the host facts the rule needs.
@@ -79,10 +81,11 @@ func (v Violation) Path() string {
 
 func (v Violation) Error() string { return v.Path() + ": " + v.Msg }
 
-// Check lists the violations of cfg (nil when it may run as is).
+// Check lists the violations of cfg (nil when it may run as is): Scan's,
+// and every object with two keys Xray reads as one (see keyClashes).
 func Check(cfg *xray.Config, o Options) []Violation {
 	_, v := Scan(cfg, o)
-	return v
+	return append(v, keyClashes(cfg)...)
 }
 
 // Scan returns cfg with every offending part neutralized (cfg itself is
@@ -142,23 +145,25 @@ func (s *scan) loopbackListen(section string, raw json.RawMessage) (json.RawMess
 	if len(raw) == 0 {
 		return raw, ""
 	}
-	obj := map[string]any{}
+	obj := map[string]json.RawMessage{}
 	if json.Unmarshal(raw, &obj) != nil {
 		return raw, "" // the template check reports a malformed section
 	}
-	tag, _ := obj["tag"].(string)
-	listen, present := obj["listen"]
-	if !present {
-		return raw, tag
+	// Xray's APIConfig and MetricsConfig (a field of another type leaves
+	// it empty here and makes Xray refuse the config).
+	var st struct {
+		Tag    string `json:"tag"`
+		Listen string `json:"listen"`
 	}
-	addr, _ := listen.(string)
+	_ = json.Unmarshal(raw, &st)
+	tag, addr := st.Tag, st.Listen
 	if addr == "" {
 		return raw, tag
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil || !loopbackHost(host) {
 		s.add("", section+".listen", "%q must be 127.0.0.1:PORT or [::1]:PORT: Xray's %s listener has no authentication", addr, section)
-		delete(obj, "listen")
+		setKey(obj, "listen", nil)
 		fixed, _ := json.Marshal(obj)
 		return fixed, tag
 	}
@@ -185,21 +190,31 @@ func (s *scan) routing() {
 	if len(s.out.RouterConfig) == 0 {
 		return
 	}
-	obj := map[string]any{}
+	obj := map[string]json.RawMessage{}
 	if json.Unmarshal(s.out.RouterConfig, &obj) != nil {
 		return
 	}
+	// Xray's RouterConfig and RouterRule, read as Xray reads them.
+	var rc struct {
+		Rules     []json.RawMessage `json:"rules"`
+		Balancers []json.RawMessage `json:"balancers"`
+	}
+	_ = json.Unmarshal(s.out.RouterConfig, &rc)
 	changed := false
-	if rules, ok := obj["rules"].([]any); ok {
-		kept := rules[:0:0]
-		for i, r := range rules {
-			rule, _ := r.(map[string]any)
-			target, _ := rule["outboundTag"].(string)
-			if !s.isControl(target) {
+	if rc.Rules != nil {
+		kept := rc.Rules[:0:0]
+		for i, r := range rc.Rules {
+			var rule struct {
+				OutboundTag string          `json:"outboundTag"`
+				InboundTag  json.RawMessage `json:"inboundTag"`
+			}
+			_ = json.Unmarshal(r, &rule)
+			if !s.isControl(rule.OutboundTag) {
 				kept = append(kept, r)
 				continue
 			}
-			tags := stringList(rule["inboundTag"])
+			target := rule.OutboundTag
+			tags := stringList(rule.InboundTag)
 			bad := ""
 			if len(tags) == 0 {
 				bad = "a rule to the " + target + " outbound must name its inbounds (inboundTag); without it every inbound's traffic reaches Xray's API"
@@ -220,24 +235,35 @@ func (s *scan) routing() {
 			}
 			kept = append(kept, r)
 		}
-		obj["rules"] = kept
+		if len(kept) != len(rc.Rules) {
+			setKey(obj, "rules", mustMarshal(kept))
+		}
 	}
-	if balancers, ok := obj["balancers"].([]any); ok {
-		for i, b := range balancers {
-			bal, _ := b.(map[string]any)
-			sel := stringList(bal["selector"])
-			kept := []any{}
+	if rc.Balancers != nil {
+		for i, b := range rc.Balancers {
+			var bal struct {
+				Selector json.RawMessage `json:"selector"`
+			}
+			_ = json.Unmarshal(b, &bal)
+			sel := stringList(bal.Selector)
+			kept := []string{}
 			for _, prefix := range sel {
 				if s.selects(prefix) {
 					s.add("", fmt.Sprintf("routing.balancers[%d].selector", i), "%q selects the %s outbound: a balancer may not lead to Xray's API or metrics", prefix, s.apiTag)
-					changed = true
 					continue
 				}
 				kept = append(kept, prefix)
 			}
-			if bal != nil && len(kept) != len(sel) {
-				bal["selector"] = kept
+			if len(kept) != len(sel) {
+				fields := map[string]json.RawMessage{}
+				_ = json.Unmarshal(b, &fields)
+				setKey(fields, "selector", mustMarshal(kept))
+				rc.Balancers[i] = mustMarshal(fields)
+				changed = true
 			}
+		}
+		if changed {
+			setKey(obj, "balancers", mustMarshal(rc.Balancers))
 		}
 	}
 	if changed {
@@ -283,7 +309,7 @@ func (s *scan) inbounds() {
 		if s.forwardsToGuarded(&in) {
 			continue
 		}
-		if bytes.Contains(in.Settings, []byte(`"fallbacks"`)) {
+		if mayHoldKey(in.Settings, "fallbacks") {
 			in.Settings = s.fallbacks(in.Tag, in.Settings, own)
 		}
 		kept = append(kept, in)
@@ -292,7 +318,8 @@ func (s *scan) inbounds() {
 }
 
 func (s *scan) forwardsToGuarded(in *xray.InboundConfig) bool {
-	if in.Protocol != "dokodemo-door" && in.Protocol != "tunnel" || s.privileged[in.Tag] {
+	// Xray lower-cases the protocol name before it looks it up.
+	if p := strings.ToLower(in.Protocol); p != "dokodemo-door" && p != "tunnel" || s.privileged[in.Tag] {
 		return false
 	}
 	var st struct {
@@ -320,25 +347,35 @@ func (s *scan) forwardsToGuarded(in *xray.InboundConfig) bool {
 }
 
 func (s *scan) fallbacks(tag string, raw json.RawMessage, own map[string]bool) json.RawMessage {
+	// Xray's VLESS/Trojan settings: "Fallbacks" or "fallback\u0073" are
+	// its fallbacks too, and of several such keys the last one counts.
+	var st struct {
+		Fallbacks []json.RawMessage `json:"fallbacks"`
+	}
 	var obj map[string]json.RawMessage
-	var list []map[string]any
-	if json.Unmarshal(raw, &obj) != nil || json.Unmarshal(obj["fallbacks"], &list) != nil {
+	if json.Unmarshal(raw, &obj) != nil || json.Unmarshal(raw, &st) != nil || len(st.Fallbacks) == 0 {
 		return raw
 	}
-	kept := make([]map[string]any, 0, len(list))
-	for i, fb := range list {
-		if msg := s.fallbackDest(fb["dest"], own); msg != "" {
+	kept := make([]json.RawMessage, 0, len(st.Fallbacks))
+	for i, fb := range st.Fallbacks {
+		var f struct {
+			Dest json.RawMessage `json:"dest"`
+		}
+		var dest any
+		if json.Unmarshal(fb, &f) == nil {
+			_ = json.Unmarshal(f.Dest, &dest)
+		}
+		if msg := s.fallbackDest(dest, own); msg != "" {
 			s.add(tag, fmt.Sprintf("settings.fallbacks[%d].dest", i), "%s", msg)
 			continue
 		}
 		kept = append(kept, fb)
 	}
-	if len(kept) == len(list) {
+	if len(kept) == len(st.Fallbacks) {
 		return raw
 	}
-	obj["fallbacks"], _ = json.Marshal(kept)
-	fixed, _ := json.Marshal(obj)
-	return fixed
+	setKey(obj, "fallbacks", mustMarshal(kept))
+	return mustMarshal(obj)
 }
 
 // fallbackDest explains why dest may not be a fallback target ("" = ok).
@@ -407,18 +444,29 @@ func (s *scan) outbounds() {
 	if len(s.out.OutboundConfigs) == 0 {
 		return
 	}
-	var list []map[string]any
+	var list []json.RawMessage
 	if json.Unmarshal(s.out.OutboundConfigs, &list) != nil {
 		return
 	}
 	changed := false
-	for i, ob := range list {
-		proto, _ := ob["protocol"].(string)
-		settings, _ := ob["settings"].(map[string]any)
+	for i, raw := range list {
+		// Xray's OutboundDetourConfig, freedom and loopback settings; it
+		// lower-cases the protocol name.
+		var ob struct {
+			Protocol string          `json:"protocol"`
+			Tag      string          `json:"tag"`
+			Settings json.RawMessage `json:"settings"`
+		}
+		var settings struct {
+			Redirect   string `json:"redirect"`
+			InboundTag string `json:"inboundTag"`
+		}
+		_ = json.Unmarshal(raw, &ob)
+		_ = json.Unmarshal(ob.Settings, &settings)
 		msg := ""
-		switch proto {
+		switch strings.ToLower(ob.Protocol) {
 		case "freedom":
-			if r, _ := settings["redirect"].(string); r != "" {
+			if r := settings.Redirect; r != "" {
 				if p := hostPortPort(r); p > 0 {
 					if what, bad := s.guarded[p]; bad {
 						msg = fmt.Sprintf("redirect %q leads to the port of %s", r, what)
@@ -426,13 +474,13 @@ func (s *scan) outbounds() {
 				}
 			}
 		case "loopback":
-			if tag, _ := settings["inboundTag"].(string); s.privileged[tag] || (tag != "" && tag == s.apiTag) {
+			if tag := settings.InboundTag; s.privileged[tag] || (tag != "" && tag == s.apiTag) {
 				msg = fmt.Sprintf("re-enters the API inbound %q, whose traffic goes to Xray's API", tag)
 			}
 		}
 		if msg != "" {
 			s.add("", fmt.Sprintf("outbounds[%d]", i), "%s", msg)
-			list[i] = map[string]any{"tag": ob["tag"], "protocol": "blackhole", "settings": map[string]any{}}
+			list[i] = mustMarshal(map[string]any{"tag": ob.Tag, "protocol": "blackhole", "settings": map[string]any{}})
 			changed = true
 		}
 	}
@@ -448,19 +496,24 @@ func (s *scan) logs() {
 	if len(s.out.LogConfig) == 0 {
 		return
 	}
-	obj := map[string]any{}
+	obj := map[string]json.RawMessage{}
 	if json.Unmarshal(s.out.LogConfig, &obj) != nil {
 		return
 	}
+	// Xray's LogConfig.
+	var st struct {
+		Access string `json:"access"`
+		Error  string `json:"error"`
+	}
+	_ = json.Unmarshal(s.out.LogConfig, &st)
 	changed := false
-	for _, name := range []string{"access", "error"} {
-		p, _ := obj[name].(string)
-		if p == "" || p == "none" {
+	for _, f := range []struct{ name, path string }{{"access", st.Access}, {"error", st.Error}} {
+		if f.path == "" || f.path == "none" {
 			continue
 		}
-		if msg := s.logPath(p); msg != "" {
-			s.add("", "log."+name, "%s", msg)
-			obj[name] = "none"
+		if msg := s.logPath(f.path); msg != "" {
+			s.add("", "log."+f.name, "%s", msg)
+			setKey(obj, f.name, json.RawMessage(`"none"`))
 			changed = true
 		}
 	}
@@ -528,20 +581,61 @@ func hostPortPort(s string) int {
 	return p
 }
 
-func stringList(v any) []string {
-	switch t := v.(type) {
-	case string:
-		return []string{t}
-	case []any:
-		out := make([]string, 0, len(t))
-		for _, x := range t {
-			if s, ok := x.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
+// stringList reads an Xray StringList: an array of strings, or one string
+// that Xray splits at commas ("inbound-443,api" names two tags).
+func stringList(raw json.RawMessage) []string {
+	var list []string
+	if json.Unmarshal(raw, &list) == nil {
+		return list
+	}
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return strings.Split(one, ",")
 	}
 	return nil
+}
+
+// setKey replaces every key of obj that Xray reads as name by name alone
+// (v nil: removes them), so a rewritten object says one thing to Xray.
+func setKey(obj map[string]json.RawMessage, name string, v json.RawMessage) {
+	for key := range obj {
+		if users.SameKey(key, name) {
+			delete(obj, key)
+		}
+	}
+	if v != nil {
+		obj[name] = v
+	}
+}
+
+func mustMarshal(v any) json.RawMessage {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only maps and slices of raw JSON that was decoded
+	}
+	return raw
+}
+
+// mayHoldKey is false only when raw certainly holds no key that Xray
+// reads as name (ASCII name): it skips the decode of a huge settings
+// object, and anything a spelling could hide in (a \u escape, a non-ASCII
+// byte such as U+017F, any letter case) sends it to the full check.
+func mayHoldKey(raw []byte, name string) bool {
+	if bytes.Contains(raw, []byte(`\u`)) {
+		return true
+	}
+	for _, c := range raw {
+		if c >= utf8.RuneSelf {
+			return true
+		}
+	}
+	n := len(name)
+	for i := 0; i+n <= len(raw); i++ {
+		if raw[i]|0x20 == name[0]|0x20 && bytes.EqualFold(raw[i:i+n], []byte(name)) {
+			return true
+		}
+	}
+	return false
 }
 
 func loopbackIP(listen string) bool {
