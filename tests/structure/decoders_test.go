@@ -31,25 +31,13 @@ var clientsTagHolders = map[string]string{
 // allow-list entry whose file no longer does either fails too, so the list
 // only shrinks.
 func TestOneClientsDecoder(t *testing.T) {
-	seen := map[string]bool{}
-	for _, f := range parseModule(t) {
-		if strings.HasPrefix(f.rel, clientsDecoderPkg) {
-			continue
-		}
-		found := clientsDecoders(f.fset, f.file)
-		if _, ok := clientsTagHolders[f.rel]; ok {
-			seen[f.rel] = len(found) > 0
-			continue
-		}
-		for _, d := range found {
-			t.Errorf("%s: %s: decode an inbound's settings through xray/users (DecodeClients, ParseSettings/Fields, DecodeView, DecodeIdent, DecodeObjects)", f.rel, d)
-		}
-	}
-	for rel := range clientsTagHolders {
-		if !seen[rel] {
-			t.Errorf("clientsTagHolders lists %s, which declares no json:\"clients\" struct any more: remove the entry", rel)
-		}
-	}
+	checkFiles(t, fileRule{
+		allow: clientsTagHolders,
+		skip:  func(rel string) bool { return strings.HasPrefix(rel, clientsDecoderPkg) },
+		find:  func(f goFile) []string { return clientsDecoders(f.fset, f.file) },
+		fix:   ": decode an inbound's settings through xray/users (DecodeClients, ParseSettings/Fields, DecodeView, DecodeIdent, DecodeObjects)",
+		stale: "clientsTagHolders lists %s, which declares no json:\"clients\" struct any more: remove the entry",
+	})
 }
 
 // TestClientsDecoderRuleCatches checks the rule on a file with every shape

@@ -58,23 +58,48 @@ var fromJSON = regexp.MustCompile(`^Get[A-Za-z]*FromJSON$`)
 // handle and role through its constructor. An allow-list entry whose file
 // no longer reads a global fails too, so the list only shrinks.
 func TestNoGlobalDatabaseOrConfigReads(t *testing.T) {
+	checkFiles(t, fileRule{
+		allow: globalReaders,
+		skip: func(rel string) bool {
+			return !strings.Contains(rel, "/") || strings.HasPrefix(rel, "config/") // package main, or config itself
+		},
+		find:  globalReads,
+		fix:   "",
+		stale: "globalReaders lists %s, which reads no global handle or x-ui.json any more: remove the entry",
+	})
+}
+
+// fileRule is one "nothing outside the allow-list does X" check over the
+// module's production files.
+type fileRule struct {
+	allow map[string]string     // files allowed to do it, each with its reason
+	skip  func(rel string) bool // files the rule does not cover
+	find  func(f goFile) []string
+	fix   string // appended to each finding: what to do instead
+	stale string // format for an allow-list entry whose file no longer does it
+}
+
+// checkFiles reports every finding outside the allow-list, and every
+// allow-list entry whose file has no finding any more, so lists only shrink.
+func checkFiles(t *testing.T, r fileRule) {
+	t.Helper()
 	seen := map[string]bool{}
 	for _, f := range parseModule(t) {
-		if !strings.Contains(f.rel, "/") || strings.HasPrefix(f.rel, "config/") {
-			continue // package main, or config itself
-		}
-		reads := globalReads(f)
-		if _, ok := globalReaders[f.rel]; ok {
-			seen[f.rel] = len(reads) > 0
+		if r.skip(f.rel) {
 			continue
 		}
-		for _, r := range reads {
-			t.Errorf("%s %s", f.rel, r)
+		found := r.find(f)
+		if _, ok := r.allow[f.rel]; ok {
+			seen[f.rel] = len(found) > 0
+			continue
+		}
+		for _, x := range found {
+			t.Errorf("%s %s%s", f.rel, x, r.fix)
 		}
 	}
-	for rel := range globalReaders {
+	for rel := range r.allow {
 		if !seen[rel] {
-			t.Errorf("globalReaders lists %s, which reads no global handle or x-ui.json any more: remove the entry", rel)
+			t.Errorf(r.stale, rel)
 		}
 	}
 }
