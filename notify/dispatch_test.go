@@ -294,3 +294,7 @@ func TestOnlyTheMasterDeliversAndFiltersApply(t *testing.T) {
 		}
 	})
 }
+
+func newDispatcherOnce(r rig) error {
+	return notify.NewDispatcher(r.h, r.master, fast).RunOnce(context.Background())
+}
