@@ -122,6 +122,9 @@ func (s *Webhooks) Events(q EventQuery) (Page[Event], error) {
 // enabled or subscribed, and logs it as a delivery: one attempt, no
 // retry, so the admin sees at once what the receiver answered.
 func (s *Webhooks) SendTest(ctx context.Context, id int) (Delivery, error) {
+	if err := s.node.RequireMaster(); err != nil {
+		return Delivery{}, err
+	}
 	hook, err := s.get(id)
 	if err != nil {
 		return Delivery{}, err

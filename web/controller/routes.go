@@ -79,6 +79,7 @@ func Register(engine *gin.Engine, d Deps) {
 	// 3x-ui v2 served the same routes outside the API prefix.
 	xrayRoutes.register(base.Group("panel/xray", d.Auth.API()))
 	(&APITokenController{Tokens: d.Tokens}).register(setting)
+	(&NotifyController{Webhooks: d.Webhooks}).register(api.Group("notify"))
 	// Pending two-factor secrets live as long as this router.
 	(&TwoFactorController{TwoFactor: d.TwoFA, Secrets: d.Secrets}).register(setting)
 	// Unknown API paths answer JSON, not gin's plain-text 404.
