@@ -3,8 +3,10 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log"
+	"sync"
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/cluster"
@@ -122,12 +124,21 @@ func (d *Dispatcher) RunOnce(ctx context.Context) error {
 	if err := conn.WithContext(ctx).Where("enabled = ?", true).Order("id").Find(&hooks).Error; err != nil {
 		return err
 	}
-	for _, h := range hooks {
-		if err := d.drain(ctx, conn, h); err != nil {
-			return fmt.Errorf("webhook %d: %w", h.Id, err)
-		}
+	// One goroutine per webhook: a receiver that hangs until the timeout
+	// holds only its own queue.
+	errs := make([]error, len(hooks))
+	var wg sync.WaitGroup
+	for i, h := range hooks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := d.drain(ctx, conn, h); err != nil {
+				errs[i] = fmt.Errorf("webhook %d: %w", h.Id, err)
+			}
+		}()
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // queue turns up to queueBatch unqueued events into deliveries, in one

@@ -298,3 +298,34 @@ func TestOnlyTheMasterDeliversAndFiltersApply(t *testing.T) {
 func newDispatcherOnce(r rig) error {
 	return notify.NewDispatcher(r.h, r.master, fast).RunOnce(context.Background())
 }
+
+// A receiver that hangs holds only its own queue: the other webhook gets
+// its events while the first post is still open, and the hanging one is
+// delivered, not timed out, once it answers.
+func TestHangingReceiverHoldsOnlyItsOwnQueue(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		t.Parallel()
+		r := newRig(t, b)
+		slow, quick := newReceiver(t, testSecret), newReceiver(t, testSecret)
+		release := make(chan struct{})
+		slow.hold = release
+		r.addHook(t, slow.URL())
+		r.addHook(t, quick.URL())
+		want := r.record(t, 0, 3)
+		opts := fast
+		opts.Timeout = time.Minute // only a dispatcher that waits on the slow one reaches it
+		done := make(chan error, 1)
+		go func() { done <- notify.NewDispatcher(r.h, r.master, opts).RunOnce(context.Background()) }()
+		sameOrder(t, idsOf(quick.waitFor(3)), want)
+		close(release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		sameOrder(t, idsOf(slow.waitFor(3)), want)
+		for _, row := range deliveries(t, r.h) {
+			if row.Status != string(notify.StatusDelivered) || row.Attempts != 1 {
+				t.Fatalf("delivery %+v: want delivered at the first attempt", row)
+			}
+		}
+	})
+}

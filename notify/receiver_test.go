@@ -33,6 +33,8 @@ type receiver struct {
 	bad      []string // signature or body problems
 	onAck    func(n int)
 	received chan struct{}
+	// hold, when set, keeps every post open until it is closed.
+	hold chan struct{}
 }
 
 func newReceiver(t *testing.T, secret string) *receiver {
@@ -59,6 +61,9 @@ func (r *receiver) isDown() bool {
 }
 
 func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
+	if r.hold != nil {
+		<-r.hold
+	}
 	body, _ := io.ReadAll(req.Body)
 	ts, sig, id := req.Header.Get("X-XUI-Timestamp"), req.Header.Get("X-XUI-Signature"), req.Header.Get("X-XUI-Event-Id")
 	mac := hmac.New(sha256.New, []byte(r.secret))
