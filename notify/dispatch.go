@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/cluster"
@@ -34,6 +35,9 @@ const (
 	DefaultBackoff    = 5 * time.Second
 	DefaultMaxBackoff = 10 * time.Minute
 	DefaultRetryFor   = 24 * time.Hour
+	DefaultKeep       = 30 * 24 * time.Hour
+	// pruneEvery spaces the log clean-ups: they are not urgent.
+	pruneEvery = time.Hour
 	// queueBatch bounds the events queued and posts made per webhook in
 	// one pass, so a backlog is worked off in steps that each commit.
 	queueBatch = 100
@@ -47,6 +51,9 @@ type DispatcherOptions struct {
 	MaxBackoff time.Duration // cap of the doubling wait
 	RetryFor   time.Duration // a delivery older than this fails for good
 	Timeout    time.Duration // one post's bound (DefaultTimeout)
+	// Keep is how long finished deliveries and their events stay in the
+	// log (DefaultKeep); pending ones stay until they finish.
+	Keep time.Duration
 }
 
 // Dispatcher is the master's delivery loop: it queues new events as one
@@ -58,6 +65,7 @@ type Dispatcher struct {
 	opts   DispatcherOptions
 	sender *Sender
 	now    func() time.Time
+	pruned atomic.Int64 // unix ms of the last clean-up
 }
 
 // NewDispatcher delivers from db when node is the master.
@@ -76,6 +84,9 @@ func NewDispatcher(db *database.Handle, node *cluster.Node, opts DispatcherOptio
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
+	}
+	if opts.Keep <= 0 {
+		opts.Keep = DefaultKeep
 	}
 	return &Dispatcher{db: db, node: node, opts: opts, sender: NewSender(opts.Timeout), now: time.Now}
 }
@@ -119,6 +130,9 @@ func (d *Dispatcher) RunOnce(ctx context.Context) error {
 		if n < queueBatch {
 			break
 		}
+	}
+	if err := d.prune(ctx, conn); err != nil {
+		return fmt.Errorf("prune the delivery log: %w", err)
 	}
 	var hooks []model.NotifyWebhook
 	if err := conn.WithContext(ctx).Where("enabled = ?", true).Order("id").Find(&hooks).Error; err != nil {
@@ -270,4 +284,25 @@ func (d *Dispatcher) backoff(n int) time.Duration {
 		wait *= 2
 	}
 	return min(wait, d.opts.MaxBackoff)
+}
+
+// prune drops, at most once per pruneEvery, finished deliveries older
+// than Keep and the queued events older than Keep that no pending
+// delivery still needs, so the tables do not grow without bound.
+func (d *Dispatcher) prune(ctx context.Context, conn *gorm.DB) error {
+	now := d.now()
+	if last := d.pruned.Load(); last != 0 && now.Sub(time.UnixMilli(last)) < pruneEvery {
+		return nil
+	}
+	cutoff := now.Add(-d.opts.Keep).UnixMilli()
+	tx := conn.WithContext(ctx)
+	if err := tx.Where("status <> ? AND created_at < ?", StatusPending, cutoff).Delete(&model.NotifyDelivery{}).Error; err != nil {
+		return err
+	}
+	pending := tx.Model(&model.NotifyDelivery{}).Select("event_seq").Where("status = ?", StatusPending)
+	err := tx.Where("queued = ? AND at < ? AND seq NOT IN (?)", true, cutoff, pending).Delete(&model.NotifyEvent{}).Error
+	if err == nil {
+		d.pruned.Store(now.UnixMilli())
+	}
+	return err
 }

@@ -329,3 +329,41 @@ func TestHangingReceiverHoldsOnlyItsOwnQueue(t *testing.T) {
 		}
 	})
 }
+
+// Finished deliveries and their events leave the log after Keep; a
+// pending delivery and its event stay, however old.
+func TestOldFinishedDeliveriesArePruned(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		t.Parallel()
+		r := newRig(t, b)
+		recv := newReceiver(t, testSecret)
+		r.addHook(t, recv.URL())
+		r.record(t, 0, 3)
+		if err := newDispatcherOnce(r); err != nil {
+			t.Fatal(err)
+		}
+		recv.waitFor(3)
+		recv.setDown(true)
+		stuck := r.record(t, 3, 1)
+		if err := newDispatcherOnce(r); err != nil {
+			t.Fatal(err)
+		}
+		old := time.Now().Add(-2 * time.Hour).UnixMilli()
+		testdb.ExecOn(t, r.h, "UPDATE notify_events SET at = ?", old)
+		testdb.ExecOn(t, r.h, "UPDATE notify_deliveries SET created_at = ?", old)
+		opts := fast
+		opts.Keep, opts.RetryFor = time.Hour, 1000*time.Hour
+		if err := notify.NewDispatcher(r.h, r.master, opts).RunOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		rows := deliveries(t, r.h)
+		if len(rows) != 1 || rows[0].EventID != stuck[0] || rows[0].Status != string(notify.StatusPending) {
+			t.Fatalf("deliveries after pruning %+v: want only the pending one", rows)
+		}
+		var ids []string
+		if err := r.h.Current().Model(&model.NotifyEvent{}).Pluck("event_id", &ids).Error; err != nil {
+			t.Fatal(err)
+		}
+		sameOrder(t, ids, stuck)
+	})
+}

@@ -61,6 +61,16 @@ func (r *receiver) isDown() bool {
 }
 
 func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
+	if r.isDown() {
+		// A kept-alive connection from before it went down: reset it too.
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			if tc, ok := conn.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0)
+			}
+			conn.Close()
+		}
+		return
+	}
 	if r.hold != nil {
 		<-r.hold
 	}
