@@ -21,6 +21,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/iplimit"
 	"github.com/mhsanaei/3x-ui/v2/logging"
+	"github.com/mhsanaei/3x-ui/v2/notify"
 	"github.com/mhsanaei/3x-ui/v2/ops"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/web"
@@ -77,6 +78,7 @@ type App struct {
 	sync     *service.NodeSyncService     // a worker's snapshot; every node's heartbeat
 	flush    *service.TrafficFlushService // journal -> database through the ledger
 	pusher   *nodepush.Pusher             // a shared master's push to workers; nil elsewhere
+	notify   notifyParts                  // events, webhooks, the master's delivery
 	subs     subsSlot                     // the subscription server, once Start made it
 	mu       sync.Mutex
 	sessions *session.Manager
@@ -115,6 +117,9 @@ type Options struct {
 	// this order, after every committed shared write (what an integration
 	// adds; tests observe the fan-out with one).
 	ChangeSteps []sharedwrite.Step
+	// Notify is the webhook retry policy (zero: the documented defaults;
+	// tests shorten it).
+	Notify notify.DispatcherOptions
 }
 
 // XrayBinaryPath is the Xray binary in XUI_BIN_FOLDER (3x-ui's naming).
@@ -183,6 +188,7 @@ func New(cfg config.PanelConfig, opts Options) (*App, error) {
 	// One fan-out for every shared write, built before the stores that
 	// announce to it; its Xray step reaches a.Xray, made right after them.
 	a.fanout = a.newFanout(opts.ChangeSteps)
+	a.buildNotify(opts.Notify)
 	a.Settings = settings.NewNotifying(db, node, a.fanout, panel)
 	a.Inbounds = inbound.NewNotifying(db, node, a.fanout, panel)
 	a.Backup = ops.NewBackupsNotifying(db, node, a.fanout)
@@ -215,7 +221,7 @@ func (a *App) buildNodeParts(proc *xray.Process, journalPath string) {
 		Verify:   func(s *service.SharedAccountsSnapshot) error { return a.Xray.VerifySnapshot(s) },
 		Describe: a.describeNode,
 	})
-	flushDeps := service.FlushDeps{OnReconciled: a.reconciled}
+	flushDeps := service.FlushDeps{OnReconciled: a.reconciled, ClientsDisabled: a.notify.events.ClientsDisabled}
 	xrayDeps := xrayrun.XrayDeps{}
 	var limits func() (map[string]int, error)
 	if worker {
@@ -369,6 +375,8 @@ func (a *App) Handler() http.Handler {
 			TwoFA:    a.TwoFA,
 			Node:     a.Node,
 			Template: a.Template,
+			Events:   a.notify.events,
+			Webhooks: a.notify.webhooks,
 			UI:       a.ui,
 			PanelLog: a.panelLog,
 			RestartPanel: func() {

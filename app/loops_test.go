@@ -80,9 +80,9 @@ func testStopWaitsForLoops(t *testing.T, b dbtest.Backend, leaveXray bool) {
 		t.Fatal(err)
 	}
 	started := srv.Loops()
-	want := []string{"traffic flush", "traffic drain", "xray health", "online clients", "ip limit", "periodic traffic reset"}
+	want := []string{"traffic flush", "notify dispatcher", "traffic drain", "xray health", "online clients", "ip limit", "periodic traffic reset"}
 	if shared {
-		want = append(want, "push", "heartbeat", "master lease", "subscription nodes")
+		want = append(want, "push", "heartbeat", "master lease", "node watch", "subscription nodes")
 	}
 	for _, w := range want {
 		if !slices.Contains(started, w) {

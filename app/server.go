@@ -94,7 +94,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.cancel()
 		return err
 	}
-	deps := job.Deps{Xray: app.Xray, Inbounds: app.Inbounds, IPLimit: app.IPLimit}
+	deps := job.Deps{Xray: app.Xray, Inbounds: app.Inbounds, IPLimit: app.IPLimit, Events: app.notify.events}
 	node := app.Node.Config()
 	worker := node.Role == config.NodeRoleWorker
 	// Every mode runs the same traffic pipeline (journal, then ledger);
@@ -107,6 +107,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	s.node = rt
+	startNotify(s.loops, app)
 	// Collect as often as the journal is flushed.
 	deps.TrafficInterval = time.Duration(node.TrafficFlushSeconds) * time.Second
 	// A worker's Xray starts from its cached snapshot inside the sync loop,

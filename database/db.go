@@ -58,6 +58,9 @@ func AllModels() []any {
 		&model.SharedChange{},
 		&model.NodeTrafficHour{},
 		&model.SessionRevocation{},
+		&model.NotifyEvent{},
+		&model.NotifyWebhook{},
+		&model.NotifyDelivery{},
 	}
 }
 

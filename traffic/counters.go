@@ -97,4 +97,27 @@ func applyOutboundDeltas(tx *gorm.DB, traffics []*xray.Traffic) error {
 }
 
 // Counters applies counter deltas and the traffic rules in the database.
-type Counters struct{}
+type Counters struct {
+	// Disabled, when set, is told inside the rules' transaction which
+	// clients they just disabled and why, so what it records commits (or
+	// rolls back) with the change itself.
+	Disabled func(tx *gorm.DB, clients []DisabledClient) error
+}
+
+// DisabledClient is one client the traffic rules disabled.
+type DisabledClient struct {
+	Email     string `json:"email"`
+	InboundID int    `json:"inboundId"`
+	// Reason is "depleted" (used up its quota) or "expired".
+	Reason     string `json:"reason"`
+	Up         int64  `json:"up"`
+	Down       int64  `json:"down"`
+	Total      int64  `json:"total"`
+	ExpiryTime int64  `json:"expiryTime"`
+}
+
+// Reasons of DisabledClient.
+const (
+	ReasonDepleted = "depleted"
+	ReasonExpired  = "expired"
+)

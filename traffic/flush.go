@@ -72,6 +72,9 @@ type FlushDeps struct {
 	// OnReconciled runs after a commit in which the master disabled or
 	// renewed something, so its own Xray (and its workers) follow at once.
 	OnReconciled func()
+	// ClientsDisabled runs inside the rules' transaction with the clients
+	// they disabled (Counters.Disabled): the master records its events.
+	ClientsDisabled func(tx *gorm.DB, clients []DisabledClient) error
 }
 
 // NewFlusher flushes journal into db as node nodeID ("local" when empty);
@@ -85,7 +88,8 @@ func NewFlusher(db *database.Handle, journal *Journal, nodeID string, master boo
 		interval = DefaultFlushInterval
 	}
 	return &Flusher{db: db, journal: journal, nodeID: nodeID, master: master, interval: interval,
-		resolveInbound: deps.ResolveInbound, onReconciled: deps.OnReconciled}
+		resolveInbound: deps.ResolveInbound, onReconciled: deps.OnReconciled,
+		counters: Counters{Disabled: deps.ClientsDisabled}}
 }
 
 // Store is the journal this flusher flushes.

@@ -76,8 +76,8 @@ func (s *Counters) autoRenewClients(tx *gorm.DB) (bool, int64, error) {
 // config leaves them out.
 func (s *Counters) disableInvalidClients(tx *gorm.DB) (bool, int64, error) {
 	now := time.Now().UnixMilli()
-	var rows []inbound.ClientRowRef
-	err := tx.Model(&xray.ClientTraffic{}).Select("id", "inbound_id", "email").
+	var rows []invalidClientRow
+	err := tx.Model(&xray.ClientTraffic{}).Select("id", "inbound_id", "email", "up", "down", "total", "expiry_time").
 		Where("enable = ? AND "+inbound.InvalidClientSQL, true, now).Find(&rows).Error
 	if err != nil || len(rows) == 0 {
 		return false, 0, err
@@ -98,7 +98,33 @@ func (s *Counters) disableInvalidClients(tx *gorm.DB) (bool, int64, error) {
 	if err := inbound.PatchClients(tx, patches); err != nil {
 		return false, 0, err
 	}
+	if s.Disabled != nil {
+		disabled := make([]DisabledClient, len(rows))
+		for i, r := range rows {
+			reason := ReasonExpired
+			if r.Total > 0 && r.Up+r.Down >= r.Total {
+				reason = ReasonDepleted
+			}
+			disabled[i] = DisabledClient{Email: r.Email, InboundID: r.InboundId, Reason: reason,
+				Up: r.Up, Down: r.Down, Total: r.Total, ExpiryTime: r.ExpiryTime}
+		}
+		if err := s.Disabled(tx, disabled); err != nil {
+			return false, 0, err
+		}
+	}
 	return true, int64(len(rows)), nil
+}
+
+// invalidClientRow is what the disable rule reads of a client row: enough
+// to say whether it ran out of quota or of time.
+type invalidClientRow struct {
+	Id         int
+	InboundId  int
+	Email      string
+	Up         int64
+	Down       int64
+	Total      int64
+	ExpiryTime int64
 }
 
 // disableInvalidInbounds disables enabled inbounds over quota or past expiry.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/iplimit"
+	"github.com/mhsanaei/3x-ui/v2/notify"
 	"github.com/mhsanaei/3x-ui/v2/util/lifecycle"
 	"github.com/mhsanaei/3x-ui/v2/util/loop"
 	"github.com/mhsanaei/3x-ui/v2/web/service"
@@ -29,6 +30,8 @@ type Deps struct {
 	// TrafficInterval defaults to 10s, HealthInterval to 2s.
 	TrafficInterval time.Duration
 	HealthInterval  time.Duration
+	// Events records Xray crashes and recoveries (nil: none recorded).
+	Events *notify.Recorder
 }
 
 // Loop is one named periodic job.
@@ -58,7 +61,7 @@ func Loops(d Deps) []Loop {
 	}
 	loops := []Loop{
 		every("traffic drain", d.TrafficInterval, (&TrafficDrainJob{Xray: d.Xray}).Run),
-		every("xray health", d.HealthInterval, (&XrayHealthJob{xray: d.Xray}).Run),
+		every("xray health", d.HealthInterval, (&XrayHealthJob{xray: d.Xray, events: d.Events}).Run),
 		every("online clients", d.TrafficInterval, func() {
 			if err := d.Xray.RefreshOnlineClients(); err != nil {
 				log.Printf("online clients: %v", err)
@@ -79,16 +82,56 @@ func Loops(d Deps) []Loop {
 }
 
 // XrayHealthJob restarts Xray if it is down and nobody stopped it on purpose
-// (the process supervisor handles crashes; this covers a failed start).
-type XrayHealthJob struct{ xray *xrayrun.Runner }
+// (the process supervisor handles crashes; this covers a failed start),
+// and records xray.crashed when it finds Xray down or the supervisor
+// restarted it since the last tick, then xray.recovered once it runs.
+type XrayHealthJob struct {
+	xray   *xrayrun.Runner
+	events *notify.Recorder
+
+	seen     bool // restarts holds a reading
+	restarts int  // the supervisor's crash restarts at the last tick
+	down     bool // a crash was reported and no recovery yet
+	ran      bool // Xray ran at some tick: its absence now is a crash
+}
 
 // Run is one health tick.
 func (j *XrayHealthJob) Run() {
-	if j.xray.IsXrayRunning() || j.xray.IsManuallyStopped() {
+	proc := j.xray.Process()
+	crashes := proc.Restarts()
+	if j.seen && crashes > j.restarts {
+		j.crashed(map[string]any{"reason": proc.LastError(), "restarts": crashes, "restartedBy": "supervisor"})
+	}
+	j.seen, j.restarts = true, crashes
+	running := j.xray.IsXrayRunning()
+	if !running && !j.xray.IsManuallyStopped() {
+		reason := proc.LastError()
+		// A worker waits for its first snapshot (cache or database) to
+		// start: not a crash.
+		err := j.xray.RestartXray(true)
+		if err != nil && !errors.Is(err, service.ErrNoSnapshot) {
+			log.Printf("xray health: restart failed: %v", err)
+			reason = err.Error()
+		}
+		if j.ran || (err != nil && !errors.Is(err, service.ErrNoSnapshot)) {
+			j.crashed(map[string]any{"reason": reason, "restarts": crashes, "restartedBy": "health check"})
+		}
+		running = j.xray.IsXrayRunning()
+	}
+	if running {
+		j.ran = true
+		if j.down {
+			j.down = false
+			j.events.Emit(notify.XrayRecovered, map[string]any{"restarts": proc.Restarts()})
+		}
+	}
+}
+
+// crashed reports a crash once until Xray runs again.
+func (j *XrayHealthJob) crashed(payload map[string]any) {
+	if j.down {
 		return
 	}
-	// A worker waits for its first snapshot (cache or database) to start.
-	if err := j.xray.RestartXray(true); err != nil && !errors.Is(err, service.ErrNoSnapshot) {
-		log.Printf("xray health: restart failed: %v", err)
-	}
+	j.down = true
+	j.events.Emit(notify.XrayCrashed, payload)
 }

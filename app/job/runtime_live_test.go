@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/notify"
 	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
 )
 
@@ -107,10 +109,11 @@ func TestKilledXrayIsRestarted(t *testing.T) {
 	_, clients, _ := r.addInbound(model.VLESS, nil, "survivor@test")
 	socks := r.proxy(clients[0], "", "")
 	pid := r.xray.Process().Pid()
+	health := &XrayHealthJob{xray: r.xray, events: notify.NewRecorder(database.Process(), "local")}
+	health.Run() // Xray runs: nothing to report
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	health := &XrayHealthJob{xray: r.xray}
 	start := time.Now()
 	ok := eventually(10*time.Second, func() bool {
 		health.Run()
@@ -123,5 +126,13 @@ func TestKilledXrayIsRestarted(t *testing.T) {
 	t.Logf("xray back after %v (pid %d -> %d)", time.Since(start).Round(time.Millisecond), pid, r.xray.Process().Pid())
 	if !eventually(5*time.Second, func() bool { return r.canConnect(socks) }) {
 		t.Fatal("client cannot connect after the restart")
+	}
+	// The crash and the recovery were each recorded once, in that order.
+	var kinds []string
+	if err := database.GetDB().Model(&model.NotifyEvent{}).Order("seq").Pluck("kind", &kinds).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(kinds) != 2 || kinds[0] != string(notify.XrayCrashed) || kinds[1] != string(notify.XrayRecovered) {
+		t.Fatalf("recorded events %q: want xray.crashed then xray.recovered", kinds)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/notify"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
 )
@@ -31,6 +32,8 @@ type AuthController struct {
 	Sessions *session.Manager
 	Limiter  *middleware.LoginLimiter
 	BasePath string
+	// Events records failed logins (nil: none recorded).
+	Events *notify.Recorder
 	// Now is the clock for TOTP; nil means time.Now.
 	Now func() time.Time
 }
@@ -116,6 +119,7 @@ func (a *AuthController) login(c *gin.Context) {
 	if err != nil || user == nil {
 		// Never log the password, only who tried from where.
 		log.Printf("login failed: username %q from %s", form.Username, ip)
+		a.loginFailed(form.Username, ip, "password")
 		failStatus(c, http.StatusUnauthorized, "wrong username or password")
 		return
 	}
@@ -138,6 +142,7 @@ func (a *AuthController) login(c *gin.Context) {
 		}
 		if !valid {
 			log.Printf("login failed: wrong two-factor code for %q from %s", form.Username, ip)
+			a.loginFailed(form.Username, ip, "two-factor code")
 			failStatus(c, http.StatusUnauthorized, "twoFactorCode: wrong two-factor code")
 			return
 		}
@@ -194,4 +199,10 @@ func (a *AuthController) logout(c *gin.Context) {
 		return
 	}
 	okMsg(c, "logged out", nil)
+}
+
+// loginFailed records a login.failed event: who tried from where and
+// what was wrong, never the password itself.
+func (a *AuthController) loginFailed(username, ip, wrong string) {
+	a.Events.Emit(notify.LoginFailed, map[string]string{"username": username, "ip": ip, "wrong": wrong})
 }

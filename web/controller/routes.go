@@ -12,6 +12,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/iplimit"
 	"github.com/mhsanaei/3x-ui/v2/logging"
+	"github.com/mhsanaei/3x-ui/v2/notify"
 	"github.com/mhsanaei/3x-ui/v2/ops"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
@@ -40,12 +41,16 @@ type Deps struct {
 	RestartPanel func()
 	UI           fs.FS         // the built web UI (nil: fallback pages)
 	PanelLog     *logging.Ring // the panel's recent log (nil: none kept)
+	// Events records what the routes see (failed logins); Webhooks are
+	// the notification endpoints and their delivery log.
+	Events   *notify.Recorder
+	Webhooks *notify.Webhooks
 }
 
 // Register mounts every page and API route under d.BasePath.
 func Register(engine *gin.Engine, d Deps) {
 	base := engine.Group(d.BasePath)
-	(&AuthController{Users: d.Users, Sessions: d.Sessions, Limiter: d.Limiter, BasePath: d.BasePath}).register(base)
+	(&AuthController{Users: d.Users, Sessions: d.Sessions, Limiter: d.Limiter, BasePath: d.BasePath, Events: d.Events}).register(base)
 	pages := &PageController{Auth: d.Auth, BasePath: d.BasePath, Node: d.Node}
 	if d.UI != nil {
 		ui, err := newSPA(d.UI, d.BasePath)
@@ -74,6 +79,7 @@ func Register(engine *gin.Engine, d Deps) {
 	// 3x-ui v2 served the same routes outside the API prefix.
 	xrayRoutes.register(base.Group("panel/xray", d.Auth.API()))
 	(&APITokenController{Tokens: d.Tokens}).register(setting)
+	(&NotifyController{Webhooks: d.Webhooks}).register(api.Group("notify"))
 	// Pending two-factor secrets live as long as this router.
 	(&TwoFactorController{TwoFactor: d.TwoFA, Secrets: d.Secrets}).register(setting)
 	// Unknown API paths answer JSON, not gin's plain-text 404.

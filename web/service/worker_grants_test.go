@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
 	"github.com/mhsanaei/3x-ui/v2/iplimit"
+	"github.com/mhsanaei/3x-ui/v2/notify"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
@@ -40,6 +42,7 @@ func workerGrants(db, account string) []string {
 		fmt.Sprintf("GRANT INSERT, UPDATE ON `%s`.node_states TO %s", db, account),
 		fmt.Sprintf("GRANT INSERT, UPDATE, DELETE ON `%s`.inbound_client_ips TO %s", db, account),
 		fmt.Sprintf("GRANT INSERT ON `%s`.session_revocations TO %s", db, account),
+		fmt.Sprintf("GRANT INSERT ON `%s`.notify_events TO %s", db, account),
 	}
 }
 
@@ -95,6 +98,10 @@ func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 	if revoked, err := revocations.SessionRevoked("worker-session"); err != nil || !revoked {
 		t.Fatalf("revocation not recorded: %v %v", revoked, err)
 	}
+	// What the worker sees is recorded for the master to deliver.
+	if _, err := notify.NewRecorder(database.Process(), "w1").Record(context.Background(), nil, notify.New(notify.LoginFailed, nil)); err != nil {
+		t.Fatalf("notify event: %v", err)
+	}
 	if _, err := LoadSnapshotFromDB(database.Process(), settings.New(database.Process(), cluster.NodeFromJSON()), inbounds, 1); err != nil {
 		t.Fatalf("snapshot: %v", err)
 	}
@@ -111,6 +118,10 @@ func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 		"INSERT INTO client_traffics (inbound_id, email, enable) VALUES (1, 'x@w', 1)",
 		"UPDATE shared_states SET version = version + 1",
 		"DELETE FROM session_revocations", // cannot bring a logged-out session back
+		// cannot point notifications elsewhere or hide or fake deliveries
+		"INSERT INTO notify_webhooks (url, secret, events, enabled, created_at) VALUES ('http://x', 's', '*', 1, 0)",
+		"UPDATE notify_events SET queued = 1",
+		"UPDATE notify_deliveries SET status = 'delivered'",
 	} {
 		err := conn.Exec(q).Error
 		if err == nil || !strings.Contains(err.Error(), "denied") {

@@ -1,0 +1,46 @@
+package app
+
+import (
+	"time"
+
+	"github.com/mhsanaei/3x-ui/v2/notify"
+	"github.com/mhsanaei/3x-ui/v2/util/lifecycle"
+)
+
+// notifyParts are the notification parts: every node records events in
+// the shared database; only the master delivers them (and watches the
+// other nodes' heartbeats), once per event for the whole cluster.
+type notifyParts struct {
+	events     *notify.Recorder
+	webhooks   *notify.Webhooks
+	dispatcher *notify.Dispatcher // nil on a worker
+	nodeWatch  *notify.NodeWatch  // a shared master's only
+}
+
+// buildNotify makes them from the node's role, read once at start.
+func (a *App) buildNotify(opts notify.DispatcherOptions) {
+	cfg := a.Node.Config()
+	a.notify.events = notify.NewRecorder(a.DB, cfg.NodeID)
+	a.notify.webhooks = notify.NewWebhooks(a.DB, a.Node)
+	if a.Node.IsWorker() {
+		return
+	}
+	a.notify.dispatcher = notify.NewDispatcher(a.DB, a.Node, opts)
+	if a.Node.Shared() {
+		syncEvery := time.Duration(cfg.SyncIntervalSeconds) * time.Second
+		a.notify.nodeWatch = notify.NewNodeWatch(a.DB, a.notify.events, syncEvery)
+	}
+}
+
+// Events is the node's event recorder.
+func (a *App) Events() *notify.Recorder { return a.notify.events }
+
+// startNotify runs the master's delivery and node watch in g.
+func startNotify(g *lifecycle.Group, a *App) {
+	if a.notify.dispatcher != nil {
+		g.Go("notify dispatcher", a.notify.dispatcher.Run)
+	}
+	if a.notify.nodeWatch != nil {
+		g.Go("node watch", a.notify.nodeWatch.Run)
+	}
+}

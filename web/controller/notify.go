@@ -1,0 +1,130 @@
+package controller
+
+import (
+	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/notify"
+)
+
+// NotifyController serves the webhooks, their delivery log and the event
+// stream under panel/api/notify/ (docs/notifications.md).
+type NotifyController struct {
+	Webhooks *notify.Webhooks
+}
+
+func (n *NotifyController) register(g *gin.RouterGroup) {
+	g.GET("webhooks", n.list)
+	g.GET("webhooks/list", n.list)
+	g.POST("webhooks/add", n.add)
+	g.POST("webhooks/update/:id", n.update)
+	g.POST("webhooks/del/:id", n.del)
+	g.POST("webhooks/test/:id", n.test)
+	g.GET("deliveries", n.deliveries)
+	g.GET("events", n.events)
+}
+
+func (n *NotifyController) list(c *gin.Context) {
+	hooks, err := n.Webhooks.List()
+	replyObj(c, hooks, err)
+}
+
+func (n *NotifyController) add(c *gin.Context) {
+	with(c, bodyWebhook, func(in notify.WebhookInput) {
+		w, err := n.Webhooks.Add(in)
+		reply(c, err, "webhook added; copy its secret now, it is not shown again", w)
+	})
+}
+
+func (n *NotifyController) update(c *gin.Context) {
+	with(c, idParam, func(id int) {
+		with(c, bodyWebhook, func(in notify.WebhookInput) {
+			w, err := n.Webhooks.Update(id, in)
+			reply(c, err, "webhook updated", w)
+		})
+	})
+}
+
+func (n *NotifyController) del(c *gin.Context) {
+	with(c, idParam, func(id int) {
+		reply(c, n.Webhooks.Delete(id), "webhook deleted", nil)
+	})
+}
+
+// test posts a test event now and answers what the receiver said; a
+// receiver's refusal is the test's result, not a failed request.
+func (n *NotifyController) test(c *gin.Context) {
+	with(c, idParam, func(id int) {
+		d, err := n.Webhooks.SendTest(c.Request.Context(), id)
+		msg := "test event delivered"
+		if err == nil && d.Status != string(notify.StatusDelivered) {
+			msg = "test event not delivered: " + d.LastError
+		}
+		reply(c, err, msg, d)
+	})
+}
+
+func (n *NotifyController) deliveries(c *gin.Context) {
+	q := notify.DeliveryQuery{Status: c.Query("status")}
+	var err error
+	if q.WebhookID, err = intQuery(c, "webhookId", 0); err == nil {
+		if q.Offset, err = intQuery(c, "offset", 0); err == nil {
+			q.Limit, err = intQuery(c, "limit", 0)
+		}
+	}
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	page, err := n.Webhooks.Deliveries(q)
+	replyObj(c, page, err)
+}
+
+func (n *NotifyController) events(c *gin.Context) {
+	q := notify.EventQuery{Kind: c.Query("kind")}
+	var err error
+	if q.Offset, err = intQuery(c, "offset", 0); err == nil {
+		q.Limit, err = intQuery(c, "limit", 0)
+	}
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	page, err := n.Webhooks.Events(q)
+	replyObj(c, page, err)
+}
+
+// bodyWebhook binds an add or update: JSON with any subset of url,
+// secret, events and enabled, or the same as form fields (events as a
+// JSON list). A field left out stays as it is on update.
+func bodyWebhook(c *gin.Context) (notify.WebhookInput, error) {
+	var in notify.WebhookInput
+	if isJSON(c.Request) {
+		return in, bindJSON(c, &in)
+	}
+	var f struct {
+		URL     string   `form:"url"`
+		Secret  string   `form:"secret"`
+		Events  []string `form:"events"`
+		Enabled bool     `form:"enabled"`
+	}
+	if err := bind(c, &f); err != nil {
+		return in, err
+	}
+	form := c.Request.Form
+	if form.Has("url") {
+		in.URL = &f.URL
+	}
+	if form.Has("secret") {
+		in.Secret = &f.Secret
+	}
+	if form.Has("events") {
+		in.Events = &f.Events
+	}
+	if form.Has("enabled") {
+		in.Enabled = &f.Enabled
+	}
+	if in == (notify.WebhookInput{}) {
+		return in, errs.Invalid("body", "names no field; send url, secret, events or enabled")
+	}
+	return in, nil
+}
