@@ -1,0 +1,161 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/testdb"
+	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
+	"github.com/mhsanaei/3x-ui/v2/notify/telegram/botapitest"
+	"github.com/mhsanaei/3x-ui/v2/ops"
+)
+
+const (
+	tgToken   = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
+	tgAdmin   = int64(111)
+	tgClient  = int64(777)
+	tgStrange = int64(999)
+)
+
+// TestTelegramBot drives the app's bot through a Bot API server of the
+// test's own, set as tgBotAPIServer through the settings API: admin
+// commands and menu actions, a stranger refused, a client seeing only
+// its own usage, a backup that restores, and bad settings refused.
+func TestTelegramBot(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		env := newEnv(t, b)
+		admin := env.loggedIn()
+		srv := botapitest.Start(t, tgToken)
+
+		for _, bad := range []struct {
+			key   string
+			value any
+		}{
+			{"tgBotToken", "12345:short"},
+			{"tgBotChatId", "111,abc"},
+			{"tgBotAPIServer", "ftp://" + strings.TrimPrefix(srv.URL, "http://")},
+			{"tgRunTime", "sometimes"},
+		} {
+			admin.api("POST", "setting/update", map[string]any{bad.key: bad.value}).expectFail(400, bad.key)
+		}
+
+		owned := inboundtest.Client(model.VLESS, "mine@x")
+		owned["tgId"] = tgClient
+		owned["totalGB"] = 10 << 30
+		other := inboundtest.Client(model.VLESS, "other@x")
+		in := inboundtest.Inbound(model.VLESS, hostPort(28001), owned, other)
+		in.Remark = "tg-inbound"
+		if _, err := env.app.Inbounds.AddInbound(in); err != nil {
+			t.Fatal(err)
+		}
+
+		// The bot runs disabled first: enabling it through the settings API
+		// starts it (the fan-out's reload), pointed at the test's server.
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- env.app.Telegram.Run(ctx) }()
+		t.Cleanup(func() {
+			cancel()
+			<-done
+			_ = env.app.Xray.StopXray()
+		})
+		admin.api("POST", "setting/update", map[string]any{
+			"tgBotEnable": true, "tgBotToken": tgToken, "tgBotChatId": "111",
+			"tgBotAPIServer": srv.URL,
+		}).expectOK()
+
+		ask := func(user int64, text string) botapitest.Call {
+			t.Helper()
+			skip := len(srv.Calls())
+			srv.Message(user, text)
+			return srv.WaitCall(t, skip, func(c botapitest.Call) bool { return c.Method == "sendMessage" && c.ChatID == user })
+		}
+		press := func(user int64, data, method string) botapitest.Call {
+			t.Helper()
+			skip := len(srv.Calls())
+			srv.Press(user, 42, data)
+			return srv.WaitCall(t, skip, func(c botapitest.Call) bool {
+				return c.Method == method && (c.ChatID == user || method == "answerCallbackQuery")
+			})
+		}
+		want := func(c botapitest.Call, subs ...string) {
+			t.Helper()
+			for _, s := range subs {
+				if !strings.Contains(c.Text+string(c.Markup), s) {
+					t.Errorf("%s to %d: %q lacks %q", c.Method, c.ChatID, c.Text+string(c.Markup), s)
+				}
+			}
+		}
+
+		// Admin commands.
+		want(ask(tgAdmin, "/start"), "Hello", "get_backup", "deplete_soon", "onlines", "inbounds", "get_usage")
+		want(ask(tgAdmin, "/help"), "/status", "/usage", "/inbound", "/restart")
+		want(ask(tgAdmin, "/status"), "Xray:", "CPU:", "Memory:", "Uptime:", "Online clients: 0")
+		want(ask(tgAdmin, "/usage mine@x"), "mine@x", "Up:", "10.00 GiB", "Expires: never")
+		want(ask(tgAdmin, "/usage nobody@x"), "No client with email nobody@x")
+		want(ask(tgAdmin, "/inbound"), "tg-inbound", "clients: 2")
+		want(ask(tgAdmin, "/id"), "111")
+		want(ask(tgAdmin, "/restart"), "Restart Xray?", "restart_c", "restart_cancel")
+		want(press(tgAdmin, "restart_c", "editMessageText"), "Xray restarted")
+		if !env.app.Xray.IsXrayRunning() {
+			t.Error("confirmed /restart left Xray stopped")
+		}
+		want(press(tgAdmin, "restart_cancel", "editMessageText"), "Cancelled")
+
+		// Admin menu actions.
+		want(press(tgAdmin, "inbounds", "sendMessage"), "tg-inbound")
+		want(press(tgAdmin, "onlines", "sendMessage"), "Online (")
+		want(press(tgAdmin, "deplete_soon", "sendMessage"), "No client is about to run out")
+		backup := press(tgAdmin, "get_backup", "sendDocument")
+		if !strings.HasPrefix(backup.FileName, "x-ui-backup-") || len(backup.File) == 0 {
+			t.Fatalf("backup document: %q, %d bytes", backup.FileName, len(backup.File))
+		}
+		restored := testdb.Handle(t, dbtest.New(t, b.Name))
+		if err := ops.NewBackups(restored, nil).ImportBackup(bytes.NewReader(backup.File)); err != nil {
+			t.Fatalf("the backup the bot sent does not restore: %v", err)
+		}
+		var emails []string
+		if err := restored.Current().Model(&model.ClientTraffic{}).Order("email").Pluck("email", &emails).Error; err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(emails, ",") != "mine@x,other@x" {
+			t.Errorf("restored clients: %v", emails)
+		}
+
+		// A stranger gets a refusal and nothing else; /id is for anyone.
+		want(ask(tgStrange, "/status"), "not allowed")
+		want(press(tgStrange, "get_backup", "sendMessage"), "not allowed")
+		want(ask(tgStrange, "/id"), "999")
+		for _, c := range srv.Calls() {
+			if c.ChatID == tgStrange && (c.Method == "sendDocument" || strings.Contains(c.Text, "Xray") || strings.Contains(c.Text, "@x")) {
+				t.Errorf("a stranger got %s %q", c.Method, c.Text)
+			}
+		}
+
+		// A client bound by tgId sees its own usage only.
+		for _, text := range []string{"/usage", "/usage other@x"} {
+			c := ask(tgClient, text)
+			want(c, "mine@x", "10.00 GiB")
+			if strings.Contains(c.Text, "other@x") {
+				t.Errorf("client chat saw another client: %q", c.Text)
+			}
+		}
+		want(ask(tgClient, "/status"), "Unknown command")
+		press(tgClient, "get_backup", "answerCallbackQuery") // an admin button: ignored
+		want(press(tgClient, "client_get_usage", "sendMessage"), "mine@x")
+		for _, c := range srv.Calls() {
+			if c.ChatID == tgClient && (c.Method == "sendDocument" || strings.Contains(c.Text, "other@x")) {
+				t.Errorf("a client chat got %s %q", c.Method, c.Text)
+			}
+		}
+
+		// tgLang switches the bot to Simplified Chinese.
+		admin.api("POST", "setting/update", map[string]any{"tgLang": "zh-CN"}).expectOK()
+		want(ask(tgAdmin, "/id"), "你的 ID", "111")
+	})
+}

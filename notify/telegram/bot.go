@@ -1,0 +1,240 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/ops"
+	"github.com/mhsanaei/3x-ui/v2/settings"
+	"github.com/robfig/cron/v3"
+)
+
+// Xray is the part of xrayrun.Runner the bot drives.
+type Xray interface {
+	RestartXray(force bool) error
+	GetOnlineClients() []string
+}
+
+// Deps are the parts the bot reads and drives, handed over by the app.
+type Deps struct {
+	Settings *settings.Store
+	Inbounds *inbound.Store
+	Status   *ops.Status
+	Backups  *ops.Backups
+	Xray     Xray // nil: /restart and online lists say Xray is not running
+	// SubLink is a client's subscription URL by subId ("" when the
+	// subscription server is off); nil shows none.
+	SubLink func(subID string) string
+	// HTTP is the client for the Bot API (nil: one honouring tgBotProxy).
+	HTTP *http.Client
+	// PollTimeout is getUpdates' long-poll wait (default 30 s).
+	PollTimeout time.Duration
+	// MaxBackoff caps the wait between failed polls (default 1 min).
+	MaxBackoff time.Duration
+}
+
+// config is the bot's settings as read at the start of one session.
+type config struct {
+	enabled     bool
+	token       string
+	server      string
+	proxy       string
+	admins      map[int64]bool
+	lang        string
+	backup      bool
+	schedule    cron.Schedule
+	rawSchedule string
+}
+
+// Bot is the panel's Telegram bot. Run it under the app's loop group on
+// the master only, so one bot answers for the cluster.
+type Bot struct {
+	d      Deps
+	reload chan struct{}
+
+	host string
+
+	mu     sync.Mutex
+	offset int64  // the next update id, kept across sessions of one token
+	token  string // the token offset belongs to
+}
+
+// New is a bot over d; it does nothing until Run.
+func New(d Deps) *Bot {
+	if d.PollTimeout <= 0 {
+		d.PollTimeout = 30 * time.Second
+	}
+	if d.MaxBackoff <= 0 {
+		d.MaxBackoff = time.Minute
+	}
+	host, _ := os.Hostname()
+	return &Bot{d: d, reload: make(chan struct{}, 1), host: host}
+}
+
+// Reload makes Run reread the settings now (a settings write calls it);
+// it never blocks.
+func (b *Bot) Reload() {
+	select {
+	case b.reload <- struct{}{}:
+	default:
+	}
+}
+
+func (b *Bot) loadConfig() (*config, error) {
+	s := b.d.Settings
+	all, err := s.GetAllSettings()
+	if err != nil {
+		return nil, err
+	}
+	c := &config{
+		enabled: all["tgBotEnable"] == true,
+		backup:  all["tgBotBackup"] == true,
+		admins:  map[int64]bool{},
+	}
+	c.token, _ = all["tgBotToken"].(string)
+	c.server, _ = all["tgBotAPIServer"].(string)
+	c.proxy, _ = all["tgBotProxy"].(string)
+	c.lang, _ = all["tgLang"].(string)
+	c.rawSchedule, _ = all["tgRunTime"].(string)
+	chats, _ := all["tgBotChatId"].(string)
+	ids, err := settings.ParseTgChatIDs(chats)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		c.admins[id] = true
+	}
+	if c.rawSchedule != "" {
+		if c.schedule, err = settings.ParseTgRunTime(c.rawSchedule); err != nil {
+			return nil, fmt.Errorf("tgRunTime: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// Run serves the bot until ctx ends: while tgBotEnable is off it waits for
+// a Reload; while on it long-polls, retrying with backoff after errors,
+// and starts over with fresh settings after each Reload.
+func (b *Bot) Run(ctx context.Context) error {
+	for {
+		cfg, err := b.loadConfig()
+		if err != nil {
+			slog.Warn("telegram bot: settings", "err", err)
+		}
+		if err == nil && cfg.enabled && cfg.token != "" {
+			sessionCtx, cancel := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				b.session(sessionCtx, cfg)
+			}()
+			select {
+			case <-ctx.Done():
+			case <-b.reload:
+			}
+			cancel()
+			<-done
+		} else {
+			select {
+			case <-ctx.Done():
+			case <-b.reload:
+			}
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+}
+
+// session is one bot configuration's lifetime: poll, answer, and run the
+// scheduled report until ctx ends.
+func (b *Bot) session(ctx context.Context, cfg *config) {
+	api, err := NewClient(cfg.server, cfg.token, cfg.proxy, b.d.HTTP)
+	if err != nil {
+		slog.Warn("telegram bot", "err", err)
+		<-ctx.Done()
+		return
+	}
+	s := &session{bot: b, api: api, cfg: cfg}
+	if cfg.schedule != nil {
+		go s.scheduled(ctx)
+	}
+	b.mu.Lock()
+	if b.token != cfg.token {
+		b.token, b.offset = cfg.token, 0
+	}
+	offset := b.offset
+	b.mu.Unlock()
+	backoff := time.Second
+	for ctx.Err() == nil {
+		ups, err := api.GetUpdates(ctx, offset, b.d.PollTimeout)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			wait := backoff
+			var apiErr *APIError
+			if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
+				wait = time.Duration(apiErr.RetryAfter) * time.Second
+			}
+			slog.Warn("telegram bot: poll failed, retrying", "err", err, "in", wait)
+			if !sleep(ctx, wait) {
+				return
+			}
+			backoff = min(backoff*2, b.d.MaxBackoff)
+			continue
+		}
+		backoff = time.Second
+		for _, u := range ups {
+			offset = max(offset, u.UpdateID+1)
+			// Kept before handling: a session restarted mid-batch neither
+			// answers this update twice nor loses the rest (Telegram
+			// redelivers unconfirmed ones).
+			b.mu.Lock()
+			b.offset = offset
+			b.mu.Unlock()
+			s.handle(ctx, u)
+		}
+	}
+}
+
+// sleep waits d or until ctx ends; false when ctx ended.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// scheduled sends the tgRunTime report (status, and the backup when
+// tgBotBackup is on) to every admin chat.
+func (s *session) scheduled(ctx context.Context) {
+	for {
+		next := s.cfg.schedule.Next(time.Now())
+		if next.IsZero() || !sleep(ctx, time.Until(next)) {
+			return
+		}
+		s.Report(ctx)
+	}
+}
+
+// Report sends the scheduled report to every admin chat now.
+func (s *session) Report(ctx context.Context) {
+	for id := range s.cfg.admins {
+		s.send(ctx, id, tr(s.cfg.lang, "report")+"\n\n"+s.statusText(), nil)
+		if s.cfg.backup {
+			s.sendBackup(ctx, id)
+		}
+	}
+}
