@@ -172,7 +172,8 @@ func (b *Bot) session(ctx context.Context, cfg *config) {
 	}
 	offset := b.offset
 	b.mu.Unlock()
-	backoff := time.Second
+	first := min(time.Second, b.d.MaxBackoff)
+	backoff := first
 	for ctx.Err() == nil {
 		ups, err := api.GetUpdates(ctx, offset, b.d.PollTimeout)
 		if err != nil {
@@ -191,7 +192,7 @@ func (b *Bot) session(ctx context.Context, cfg *config) {
 			backoff = min(backoff*2, b.d.MaxBackoff)
 			continue
 		}
-		backoff = time.Second
+		backoff = first
 		for _, u := range ups {
 			offset = max(offset, u.UpdateID+1)
 			// Kept before handling: a session restarted mid-batch neither

@@ -40,6 +40,7 @@ type Server struct {
 	confirmed int64
 	calls     []Call
 	polls     int
+	fails     int           // getUpdates rounds still to refuse (FailPolls)
 	wake      chan struct{} // closed and replaced when an update arrives
 }
 
@@ -89,6 +90,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case "getMe":
 		reply(w, map[string]any{"id": 1, "is_bot": true, "first_name": "test", "username": "test_bot"})
 	case "getUpdates":
+		if s.failing() {
+			fail(w, http.StatusBadGateway, "Bad Gateway")
+			return
+		}
 		reply(w, s.poll(r, p.Offset, time.Duration(p.Timeout)*time.Second))
 	case "sendMessage", "editMessageText":
 		s.record(Call{Method: method, ChatID: p.ChatID, Text: p.Text, Markup: p.ReplyMarkup})
@@ -125,7 +130,6 @@ func (s *Server) poll(r *http.Request, offset int64, timeout time.Duration) []js
 	defer deadline.Stop()
 	for {
 		s.mu.Lock()
-		s.polls++
 		s.confirmed = max(s.confirmed, offset-1)
 		from := s.confirmed
 		var out []json.RawMessage
@@ -145,6 +149,25 @@ func (s *Server) poll(r *http.Request, offset int64, timeout time.Duration) []js
 			return []json.RawMessage{}
 		}
 	}
+}
+
+// FailPolls makes the next n getUpdates calls fail with 502, as a Bot API
+// server that is away does.
+func (s *Server) FailPolls(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fails = n
+}
+
+func (s *Server) failing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.polls++
+	if s.fails > 0 {
+		s.fails--
+		return true
+	}
+	return false
 }
 
 func (s *Server) record(c Call) {

@@ -1,0 +1,81 @@
+package telegram_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/database/testdb"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
+	"github.com/mhsanaei/3x-ui/v2/notify/telegram"
+	"github.com/mhsanaei/3x-ui/v2/notify/telegram/botapitest"
+	"github.com/mhsanaei/3x-ui/v2/ops"
+	"github.com/mhsanaei/3x-ui/v2/settings"
+)
+
+const token = "987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
+
+// TestBotReconnectsAndSendsScheduledBackups: the Bot API server refuses
+// the first polls (the bot retries with backoff and then answers), and
+// the tgRunTime schedule with tgBotBackup sends the report and the
+// database to every admin chat, as a file that restores.
+func TestBotReconnectsAndSendsScheduledBackups(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		db := testdb.Handle(t, b)
+		st := settings.New(db, nil)
+		ins := inbound.New(db, nil)
+		if _, err := ins.AddInbound(inboundtest.Inbound(model.VLESS, 28101, inboundtest.Client(model.VLESS, "sched@x"))); err != nil {
+			t.Fatal(err)
+		}
+		srv := botapitest.Start(t, token)
+		srv.FailPolls(3)
+		if err := st.UpdateSettings(map[string]any{
+			"tgBotEnable": true, "tgBotToken": token, "tgBotChatId": "5,6", "tgBotAPIServer": srv.URL,
+			"tgRunTime": "@every 1s", "tgBotBackup": true,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		bot := telegram.New(telegram.Deps{
+			Settings: st, Inbounds: ins, Status: ops.NewStatus(nil, db, nil), Backups: ops.NewBackups(db, nil),
+			MaxBackoff: 20 * time.Millisecond,
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- bot.Run(ctx) }()
+		defer func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		}()
+
+		srv.Message(5, "/usage sched@x")
+		srv.WaitCall(t, 0, func(c botapitest.Call) bool {
+			return c.Method == "sendMessage" && c.ChatID == 5 && strings.Contains(c.Text, "sched@x")
+		})
+		if srv.Polls() < 4 {
+			t.Errorf("answered after %d polls; the first 3 failed", srv.Polls())
+		}
+		for _, chat := range []int64{5, 6} {
+			srv.WaitCall(t, 0, func(c botapitest.Call) bool {
+				return c.Method == "sendMessage" && c.ChatID == chat && strings.Contains(c.Text, "Scheduled report")
+			})
+			doc := srv.WaitCall(t, 0, func(c botapitest.Call) bool { return c.Method == "sendDocument" && c.ChatID == chat })
+			restored := testdb.Handle(t, dbtest.New(t, b.Name))
+			if err := ops.NewBackups(restored, nil).ImportBackup(bytes.NewReader(doc.File)); err != nil {
+				t.Fatalf("scheduled backup to %d does not restore: %v", chat, err)
+			}
+			var n int64
+			restored.Current().Model(&model.ClientTraffic{}).Where("email = ?", "sched@x").Count(&n)
+			if n != 1 {
+				t.Errorf("restored backup has %d rows of sched@x", n)
+			}
+		}
+	})
+}
