@@ -137,10 +137,11 @@ func TestTelegramBot(t *testing.T) {
 			}
 		}
 
-		// A client bound by tgId sees its own usage only.
+		// A client bound by tgId sees its own usage and link only.
+		admin.api("POST", "setting/update", map[string]any{"subEnable": true, "subDomain": "sub.example.com", "subPort": 2096}).expectOK()
 		for _, text := range []string{"/usage", "/usage other@x"} {
 			c := ask(tgClient, text)
-			want(c, "mine@x", "10.00 GiB")
+			want(c, "mine@x", "10.00 GiB", "Subscription: http://sub.example.com:2096/sub/s-mine@x")
 			if strings.Contains(c.Text, "other@x") {
 				t.Errorf("client chat saw another client: %q", c.Text)
 			}
