@@ -163,6 +163,13 @@ func (b *Bot) session(ctx context.Context, cfg *config) {
 		return
 	}
 	s := &session{bot: b, api: api, cfg: cfg}
+	// getMe names the bot in the log; a failure is only logged, since the
+	// poll below retries the same server with backoff.
+	if me, err := api.GetMe(ctx); err != nil {
+		slog.Warn("telegram bot: getMe", "err", err)
+	} else {
+		slog.Info("telegram bot: connected", "bot", me.Username)
+	}
 	if cfg.schedule != nil {
 		go s.scheduled(ctx)
 	}
