@@ -155,8 +155,15 @@ func TestTelegramBot(t *testing.T) {
 			}
 		}
 
+		// setting/all shows the token masked; posting the mask back (as the
+		// settings form does) keeps the token: the bot still answers.
+		all := admin.api("POST", "setting/all", nil).expectOK().obj()
+		masked, _ := all["tgBotToken"].(string)
+		if masked != "123456789:"+strings.Repeat("*", 35) {
+			t.Fatalf("setting/all tgBotToken = %q, want it masked", masked)
+		}
 		// tgLang switches the bot to Simplified Chinese.
-		admin.api("POST", "setting/update", map[string]any{"tgLang": "zh-CN"}).expectOK()
+		admin.api("POST", "setting/update", map[string]any{"tgLang": "zh-CN", "tgBotToken": masked}).expectOK()
 		want(ask(tgAdmin, "/id"), "你的 ID", "111")
 	})
 }

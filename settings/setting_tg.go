@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/robfig/cron/v3"
 )
@@ -14,8 +15,34 @@ import (
 // id, a colon and 35 URL-safe characters.
 var tgTokenPattern = regexp.MustCompile(`^[0-9]{1,20}:[A-Za-z0-9_-]{35}$`)
 
-func checkTgToken(_ checkEnv, key, v string) (string, error) {
+// tgTokenMaskPattern is MaskTgToken's output: never a real token.
+var tgTokenMaskPattern = regexp.MustCompile(`^[0-9]{1,20}:\*{35}$`)
+
+// MaskTgToken shows a bot token without its secret: the bot id stays, so
+// an admin sees which bot is set. setting/all answers it masked; a write
+// of the mask keeps the stored token (a settings form posts back what it
+// read).
+func MaskTgToken(token string) string {
+	id, _, ok := strings.Cut(token, ":")
+	if !ok {
+		return ""
+	}
+	return id + ":" + strings.Repeat("*", 35)
+}
+
+func checkTgToken(c checkEnv, key, v string) (string, error) {
 	v = strings.TrimSpace(v)
+	if tgTokenMaskPattern.MatchString(v) {
+		// Read the row directly: ReadString goes through settingDefs,
+		// which holds this check.
+		var rows []model.Setting
+		if err := c.tx.Where(settingKeyIs(key)).Limit(1).Find(&rows).Error; err != nil {
+			return "", err
+		}
+		if len(rows) == 1 && MaskTgToken(rows[0].Value) == v {
+			return rows[0].Value, nil
+		}
+	}
 	if v != "" && !tgTokenPattern.MatchString(v) {
 		return "", errs.Invalid(key, "is not a Telegram bot token (<bot id>:<35 letters, digits, '_' or '-'>)")
 	}

@@ -75,6 +75,15 @@ func TestTelegramSettingsDefaultsAndChecks(t *testing.T) {
 				t.Errorf("%s stored %q, want %q", k, got, v)
 			}
 		}
+		// The mask setting/all shows keeps the stored token; another
+		// bot's mask is no token.
+		if err := s.SetString("tgBotToken", settings.MaskTgToken(goodToken)); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.GetString("tgBotToken"); got != goodToken {
+			t.Errorf("writing the mask stored %q", got)
+		}
+		errstest.Want(t, s.SetString("tgBotToken", settings.MaskTgToken("42:x")), errs.KindInvalid, "tgBotToken")
 		for _, rt := range []string{"@daily", "@every 6h", "0 8 * * *", "@hourly"} {
 			if err := s.SetString("tgRunTime", rt); err != nil {
 				t.Errorf("tgRunTime %q refused: %v", rt, err)
