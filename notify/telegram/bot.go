@@ -61,9 +61,32 @@ type Bot struct {
 
 	host string
 
-	mu     sync.Mutex
-	offset int64  // the next update id, kept across sessions of one token
-	token  string // the token offset belongs to
+	mu      sync.Mutex
+	offset  int64    // the next update id, kept across sessions of one token
+	token   string   // the token offset belongs to
+	current *session // the running session; nil while the bot is off
+}
+
+// ErrOff is Notify's answer while the bot is disabled or not configured.
+var ErrOff = errors.New("telegram bot is off")
+
+// Notify sends text (HTML) to every admin chat of the running bot: the
+// way alerts reach Telegram. It returns the first failure, after trying
+// every chat.
+func (b *Bot) Notify(ctx context.Context, text string) error {
+	b.mu.Lock()
+	s := b.current
+	b.mu.Unlock()
+	if s == nil {
+		return ErrOff
+	}
+	var first error
+	for id := range s.cfg.admins {
+		if err := s.api.SendMessage(ctx, id, text, nil); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // New is a bot over d; it does nothing until Run.
@@ -178,7 +201,13 @@ func (b *Bot) session(ctx context.Context, cfg *config) {
 		b.token, b.offset = cfg.token, 0
 	}
 	offset := b.offset
+	b.current = s
 	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		b.current = nil
+		b.mu.Unlock()
+	}()
 	first := min(time.Second, b.d.MaxBackoff)
 	backoff := first
 	for ctx.Err() == nil {

@@ -45,6 +45,9 @@ func TestBotReconnectsAndSendsScheduledBackups(t *testing.T) {
 			Settings: st, Inbounds: ins, Status: ops.NewStatus(nil, db, nil), Backups: ops.NewBackups(db, nil),
 			MaxBackoff: 20 * time.Millisecond,
 		})
+		if err := bot.Notify(context.Background(), "before Run"); err != telegram.ErrOff {
+			t.Fatalf("Notify before Run: %v, want ErrOff", err)
+		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- bot.Run(ctx) }()
@@ -61,6 +64,14 @@ func TestBotReconnectsAndSendsScheduledBackups(t *testing.T) {
 		})
 		if srv.Polls() < 4 {
 			t.Errorf("answered after %d polls; the first 3 failed", srv.Polls())
+		}
+		if err := bot.Notify(ctx, "alert <b>x</b>"); err != nil {
+			t.Fatalf("Notify: %v", err)
+		}
+		for _, chat := range []int64{5, 6} {
+			srv.WaitCall(t, 0, func(c botapitest.Call) bool {
+				return c.Method == "sendMessage" && c.ChatID == chat && c.Text == "alert <b>x</b>"
+			})
 		}
 		for _, chat := range []int64{5, 6} {
 			srv.WaitCall(t, 0, func(c botapitest.Call) bool {
