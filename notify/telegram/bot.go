@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -38,6 +39,8 @@ type Deps struct {
 	PollTimeout time.Duration
 	// MaxBackoff caps the wait between failed polls (default 1 min).
 	MaxBackoff time.Duration
+	// Recheck is how often Run rereads the settings unasked (default 1 min).
+	Recheck time.Duration
 }
 
 // config is the bot's settings as read at the start of one session.
@@ -97,6 +100,9 @@ func New(d Deps) *Bot {
 	if d.MaxBackoff <= 0 {
 		d.MaxBackoff = time.Minute
 	}
+	if d.Recheck <= 0 {
+		d.Recheck = time.Minute
+	}
 	host, _ := os.Hostname()
 	return &Bot{d: d, reload: make(chan struct{}, 1), host: host}
 }
@@ -142,43 +148,66 @@ func (b *Bot) loadConfig() (*config, error) {
 	return c, nil
 }
 
-// Run serves the bot until ctx ends: while tgBotEnable is off it waits for
-// a Reload; while on it long-polls, retrying with backoff after errors,
-// and starts over with fresh settings after each Reload.
+// Run serves the bot until ctx ends: while tgBotEnable is on it
+// long-polls, retrying with backoff after errors. It rereads the settings
+// on each Reload (a settings write here) and every Recheck (a write it was
+// not told of: the CLI, a restored backup), and starts a new session
+// when they changed.
 func (b *Bot) Run(ctx context.Context) error {
+	var running string // the running configuration's key; "" before the first load
+	stop := func() {}
+	defer func() { stop() }()
+	tick := time.NewTicker(b.d.Recheck)
+	defer tick.Stop()
 	for {
 		cfg, err := b.loadConfig()
 		if err != nil {
 			slog.Warn("telegram bot: settings", "err", err)
-		}
-		if err == nil && cfg.enabled && cfg.token != "" {
-			sessionCtx, cancel := context.WithCancel(ctx)
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				b.session(sessionCtx, cfg)
-			}()
-			select {
-			case <-ctx.Done():
-			case <-b.reload:
-			}
-			cancel()
-			<-done
-		} else {
-			select {
-			case <-ctx.Done():
-			case <-b.reload:
+		} else if cfg.key() != running {
+			stop()
+			stop, running = func() {}, cfg.key()
+			if cfg.enabled && cfg.token != "" {
+				stop = b.start(ctx, cfg)
 			}
 		}
-		if ctx.Err() != nil {
+		select {
+		case <-ctx.Done():
 			return nil
+		case <-b.reload:
+		case <-tick.C:
 		}
 	}
 }
 
+// start runs a session with cfg; the returned func ends it and waits.
+func (b *Bot) start(ctx context.Context, cfg *config) func() {
+	sessionCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.session(sessionCtx, ctx, cfg)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// key tells two configurations apart.
+func (c *config) key() string {
+	ids := make([]int64, 0, len(c.admins))
+	for id := range c.admins {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return fmt.Sprint(c.enabled, c.token, c.server, c.proxy, c.lang, c.backup, c.rawSchedule, ids)
+}
+
 // session is one bot configuration's lifetime: poll, answer, and run the
-// scheduled report until ctx ends.
-func (b *Bot) session(ctx context.Context, cfg *config) {
+// scheduled report until ctx ends. An update taken is answered under
+// runCtx (Run's): a settings restart waits for the answer rather than
+// dropping it, and only the panel's shutdown cuts it short.
+func (b *Bot) session(ctx, runCtx context.Context, cfg *config) {
 	api, err := NewClient(cfg.server, cfg.token, cfg.proxy, b.d.HTTP)
 	if err != nil {
 		slog.Warn("telegram bot", "err", err)
@@ -230,6 +259,9 @@ func (b *Bot) session(ctx context.Context, cfg *config) {
 		}
 		backoff = first
 		for _, u := range ups {
+			if ctx.Err() != nil {
+				return // the rest go to the next session
+			}
 			offset = max(offset, u.UpdateID+1)
 			// Kept before handling: a session restarted mid-batch neither
 			// answers this update twice nor loses the rest (Telegram
@@ -237,7 +269,7 @@ func (b *Bot) session(ctx context.Context, cfg *config) {
 			b.mu.Lock()
 			b.offset = offset
 			b.mu.Unlock()
-			s.handle(ctx, u)
+			s.handle(runCtx, u)
 		}
 	}
 }
@@ -262,12 +294,12 @@ func (s *session) scheduled(ctx context.Context) {
 		if next.IsZero() || !sleep(ctx, time.Until(next)) {
 			return
 		}
-		s.Report(ctx)
+		s.report(ctx)
 	}
 }
 
-// Report sends the scheduled report to every admin chat now.
-func (s *session) Report(ctx context.Context) {
+// report sends the scheduled report to every admin chat now.
+func (s *session) report(ctx context.Context) {
 	for id := range s.cfg.admins {
 		s.send(ctx, id, tr(s.cfg.lang, "report")+"\n\n"+s.statusText(), nil)
 		if s.cfg.backup {

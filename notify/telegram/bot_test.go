@@ -3,6 +3,8 @@ package telegram_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -89,4 +91,90 @@ func TestBotReconnectsAndSendsScheduledBackups(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestBotSplitsLongAnswersAndRereadsSettings: an answer over Telegram's
+// length limit arrives as several messages, each under it and together
+// complete; a settings write the bot was not told of (no fan-out here:
+// as from the CLI) is picked up by the periodic recheck.
+func TestBotSplitsLongAnswersAndRereadsSettings(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		db := testdb.Handle(t, b)
+		st := settings.New(db, nil)
+		ins := inbound.New(db, nil)
+		const n = 30
+		for i := range n {
+			in := inboundtest.Inbound(model.VLESS, freePort(t), inboundtest.Client(model.VLESS, fmt.Sprintf("c%d@x", i)))
+			in.Remark = fmt.Sprintf("remark-%02d-%s", i, strings.Repeat("r", 200))
+			if _, err := ins.AddInbound(in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		srv := botapitest.Start(t, token)
+		if err := st.UpdateSettings(map[string]any{
+			"tgBotEnable": true, "tgBotToken": token, "tgBotChatId": "5", "tgBotAPIServer": srv.URL,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		bot := telegram.New(telegram.Deps{
+			Settings: st, Inbounds: ins, Status: ops.NewStatus(nil, db, nil), Backups: ops.NewBackups(db, nil),
+			Recheck: 20 * time.Millisecond,
+		})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- bot.Run(ctx) }()
+		defer func() {
+			cancel()
+			<-done
+		}()
+
+		srv.Message(5, "/inbound")
+		last := fmt.Sprintf("remark-%02d-", n-1)
+		srv.WaitCall(t, 0, func(c botapitest.Call) bool { return c.ChatID == 5 && strings.Contains(c.Text, last) })
+		var all strings.Builder
+		parts := 0
+		for _, c := range srv.Calls() {
+			if c.Method != "sendMessage" || c.ChatID != 5 {
+				continue
+			}
+			parts++
+			if len(c.Text) > 4096 {
+				t.Errorf("a message of %d bytes, over Telegram's limit", len(c.Text))
+			}
+			all.WriteString(c.Text)
+		}
+		if parts < 2 {
+			t.Errorf("%d messages for a %d-inbound list; want it split", parts, n)
+		}
+		for i := range n {
+			if !strings.Contains(all.String(), fmt.Sprintf("remark-%02d-", i)) {
+				t.Errorf("inbound %d missing from the split answer", i)
+			}
+		}
+
+		if err := st.SetString("tgLang", "zh-CN"); err != nil {
+			t.Fatal(err)
+		}
+		for attempt := 0; ; attempt++ {
+			skip := len(srv.Calls())
+			srv.Message(5, "/id")
+			c := srv.WaitCall(t, skip, func(c botapitest.Call) bool { return c.ChatID == 5 && strings.Contains(c.Text, "5") })
+			if strings.Contains(c.Text, "你的 ID") {
+				break
+			}
+			if attempt == 200 {
+				t.Fatalf("the bot never picked up tgLang: %q", c.Text)
+			}
+		}
+	})
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 )
@@ -51,10 +52,60 @@ func (s *session) handle(ctx context.Context, u Update) {
 	}
 }
 
+// send sends text in as many messages as Telegram's length limit needs,
+// the keyboard under the last.
 func (s *session) send(ctx context.Context, chatID int64, text string, kb *Keyboard) {
-	if err := s.api.SendMessage(ctx, chatID, text, kb); err != nil && ctx.Err() == nil {
-		slog.Warn("telegram bot: send", "chat", chatID, "err", err)
+	parts := splitText(text)
+	for i, part := range parts {
+		var k *Keyboard
+		if i == len(parts)-1 {
+			k = kb
+		}
+		if err := s.api.SendMessage(ctx, chatID, part, k); err != nil {
+			if ctx.Err() == nil {
+				slog.Warn("telegram bot: send", "chat", chatID, "err", err)
+			}
+			return
+		}
 	}
+}
+
+// maxText keeps a message under Telegram's 4096-character limit (counted
+// after HTML parsing, so bytes are a safe upper bound).
+const maxText = 4000
+
+// splitText cuts text at line ends into parts of at most maxText bytes;
+// a longer line is cut at a character boundary. The bot's tags never
+// span lines, so each part stays valid HTML.
+func splitText(text string) []string {
+	if len(text) <= maxText {
+		return []string{text}
+	}
+	var out []string
+	var cur strings.Builder
+	flush := func() {
+		if cur.Len() > 0 {
+			out = append(out, cur.String())
+			cur.Reset()
+		}
+	}
+	for _, line := range strings.SplitAfter(text, "\n") {
+		for len(line) > maxText {
+			flush()
+			cut := maxText
+			for !utf8.RuneStart(line[cut]) {
+				cut--
+			}
+			out = append(out, line[:cut])
+			line = line[cut:]
+		}
+		if cur.Len()+len(line) > maxText {
+			flush()
+		}
+		cur.WriteString(line)
+	}
+	flush()
+	return out
 }
 
 // parseCommand splits "/usage@bot a b" into "usage" and its arguments.
