@@ -93,7 +93,7 @@ func TestTelegramBot(t *testing.T) {
 		}
 
 		// Admin commands.
-		want(ask(tgAdmin, "/start"), "Hello", "get_backup", "deplete_soon", "onlines", "inbounds", "get_usage")
+		want(ask(tgAdmin, "/start"), "Hello", "get_backup", "deplete_soon", "onlines", "inbounds", "get_usage", "commands", `"restart"`)
 		want(ask(tgAdmin, "/help"), "/status", "/usage", "/inbound", "/restart")
 		want(ask(tgAdmin, "/status"), "Xray:", "CPU:", "Memory:", "Uptime:", "Online clients: 0")
 		want(ask(tgAdmin, "/usage mine@x"), "mine@x", "Up:", "10.00 GiB", "Expires: never")
@@ -108,6 +108,8 @@ func TestTelegramBot(t *testing.T) {
 		want(press(tgAdmin, "restart_cancel", "editMessageText"), "Cancelled")
 
 		// Admin menu actions.
+		want(press(tgAdmin, "get_usage", "sendMessage"), "Xray:", "CPU:")
+		want(press(tgAdmin, "commands", "sendMessage"), "/status", "/restart")
 		want(press(tgAdmin, "inbounds", "sendMessage"), "tg-inbound")
 		want(press(tgAdmin, "onlines", "sendMessage"), "Online (")
 		want(press(tgAdmin, "deplete_soon", "sendMessage"), "No client is about to run out")
@@ -148,7 +150,9 @@ func TestTelegramBot(t *testing.T) {
 		}
 		want(ask(tgClient, "/status"), "Unknown command")
 		press(tgClient, "get_backup", "answerCallbackQuery") // an admin button: ignored
-		want(press(tgClient, "client_get_usage", "sendMessage"), "mine@x")
+		want(press(tgClient, "client_traffic", "sendMessage"), "mine@x")
+		want(press(tgClient, "client_commands", "sendMessage"), "/usage")
+		want(ask(tgClient, "/start"), "client_traffic", "client_commands")
 		for _, c := range srv.Calls() {
 			if c.ChatID == tgClient && (c.Method == "sendDocument" || strings.Contains(c.Text, "other@x")) {
 				t.Errorf("a client chat got %s %q", c.Method, c.Text)

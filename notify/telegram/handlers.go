@@ -174,7 +174,7 @@ func (s *session) command(ctx context.Context, m *Message) {
 func (s *session) adminMenu() *Keyboard {
 	l := s.cfg.lang
 	return &Keyboard{InlineKeyboard: [][]Button{
-		{{Text: tr(l, "btnStatus"), CallbackData: "status"}, {Text: tr(l, "btnUsage"), CallbackData: "get_usage"}},
+		{{Text: tr(l, "btnUsage"), CallbackData: "get_usage"}, {Text: tr(l, "btnCommands"), CallbackData: "commands"}},
 		{{Text: tr(l, "btnInbounds"), CallbackData: "inbounds"}, {Text: tr(l, "btnDeplete"), CallbackData: "deplete_soon"}},
 		{{Text: tr(l, "btnBackup"), CallbackData: "get_backup"}, {Text: tr(l, "btnOnlines"), CallbackData: "onlines"}},
 		{{Text: tr(l, "btnRestart"), CallbackData: "restart"}},
@@ -182,7 +182,11 @@ func (s *session) adminMenu() *Keyboard {
 }
 
 func (s *session) clientMenu() *Keyboard {
-	return &Keyboard{InlineKeyboard: [][]Button{{{Text: tr(s.cfg.lang, "btnMyUsage"), CallbackData: "client_get_usage"}}}}
+	l := s.cfg.lang
+	return &Keyboard{InlineKeyboard: [][]Button{{
+		{Text: tr(l, "btnMyUsage"), CallbackData: "client_traffic"},
+		{Text: tr(l, "btnCommands"), CallbackData: "client_commands"},
+	}}}
 }
 
 func (s *session) callback(ctx context.Context, q *CallbackQuery) {
@@ -196,16 +200,19 @@ func (s *session) callback(ctx context.Context, q *CallbackQuery) {
 		return
 	}
 	if r == client {
-		if q.Data == "client_get_usage" {
+		switch q.Data {
+		case "client_traffic":
 			s.send(ctx, chat, s.ownUsage(mine), nil)
+		case "client_commands":
+			s.send(ctx, chat, tr(lang, "helpClient"), nil)
 		}
 		return // admin buttons mean nothing from a client chat
 	}
 	switch q.Data {
-	case "status":
+	case "get_usage": // v3's name: the server's usage
 		s.send(ctx, chat, s.statusText(), nil)
-	case "get_usage":
-		s.send(ctx, chat, tr(lang, "usagePrompt"), nil)
+	case "commands":
+		s.send(ctx, chat, tr(lang, "helpAdmin"), nil)
 	case "inbounds":
 		s.send(ctx, chat, s.inboundsText(""), nil)
 	case "deplete_soon":
