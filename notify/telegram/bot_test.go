@@ -32,7 +32,7 @@ func TestBotReconnectsAndSendsScheduledBackups(t *testing.T) {
 		db := testdb.Handle(t, b)
 		st := settings.New(db, nil)
 		ins := inbound.New(db, nil)
-		if _, err := ins.AddInbound(inboundtest.Inbound(model.VLESS, 28101, inboundtest.Client(model.VLESS, "sched@x"))); err != nil {
+		if _, err := ins.AddInbound(inboundtest.Inbound(model.VLESS, freePorts(t, 1)[0], inboundtest.Client(model.VLESS, "sched@x"))); err != nil {
 			t.Fatal(err)
 		}
 		srv := botapitest.Start(t, token)
@@ -104,8 +104,9 @@ func TestBotSplitsLongAnswersAndRereadsSettings(t *testing.T) {
 		st := settings.New(db, nil)
 		ins := inbound.New(db, nil)
 		const n = 30
+		ports := freePorts(t, n)
 		for i := range n {
-			in := inboundtest.Inbound(model.VLESS, freePort(t), inboundtest.Client(model.VLESS, fmt.Sprintf("c%d@x", i)))
+			in := inboundtest.Inbound(model.VLESS, ports[i], inboundtest.Client(model.VLESS, fmt.Sprintf("c%d@x", i)))
 			in.Remark = fmt.Sprintf("remark-%02d-%s", i, strings.Repeat("r", 200))
 			if _, err := ins.AddInbound(in); err != nil {
 				t.Fatal(err)
@@ -170,11 +171,17 @@ func TestBotSplitsLongAnswersAndRereadsSettings(t *testing.T) {
 	})
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+// freePorts returns n distinct ports free on this host: each listener is
+// held until all are taken, so the system cannot hand one out twice.
+func freePorts(t *testing.T, n int) []int {
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		ports[i] = l.Addr().(*net.TCPAddr).Port
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports
 }
