@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -184,4 +188,55 @@ func freePorts(t *testing.T, n int) []int {
 		ports[i] = l.Addr().(*net.TCPAddr).Port
 	}
 	return ports
+}
+
+// TestBotThroughProxy: with tgBotProxy set, every Bot API call goes
+// through that HTTP proxy (an HTTP forward proxy of the test's own).
+func TestBotThroughProxy(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		db := testdb.Handle(t, b)
+		st := settings.New(db, nil)
+		srv := botapitest.Start(t, token)
+		var proxied atomic.Int64
+		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !r.URL.IsAbs() {
+				http.Error(w, "not a proxy request", http.StatusBadRequest)
+				return
+			}
+			proxied.Add(1)
+			out := r.Clone(r.Context())
+			out.RequestURI = ""
+			resp, err := http.DefaultTransport.RoundTrip(out)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+			defer resp.Body.Close()
+			for k, v := range resp.Header {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(resp.StatusCode)
+			_, _ = io.Copy(w, resp.Body)
+		}))
+		defer proxy.Close()
+		if err := st.UpdateSettings(map[string]any{
+			"tgBotEnable": true, "tgBotToken": token, "tgBotChatId": "5", "tgBotAPIServer": srv.URL, "tgBotProxy": proxy.URL,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		bot := telegram.New(telegram.Deps{Settings: st, Inbounds: inbound.New(db, nil), Status: ops.NewStatus(nil, db, nil), Backups: ops.NewBackups(db, nil)})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- bot.Run(ctx) }()
+		defer func() {
+			cancel()
+			<-done
+		}()
+		srv.Message(5, "/id")
+		srv.WaitCall(t, 0, func(c botapitest.Call) bool { return c.ChatID == 5 && strings.Contains(c.Text, "5") })
+		if proxied.Load() < 2 { // at least getUpdates and sendMessage
+			t.Fatalf("%d requests went through tgBotProxy", proxied.Load())
+		}
+	})
 }
