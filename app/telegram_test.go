@@ -99,7 +99,17 @@ func TestTelegramBot(t *testing.T) {
 		want(ask(tgAdmin, "/usage mine@x"), "mine@x", "Up:", "10.00 GiB", "Expires: never")
 		want(ask(tgAdmin, "/usage nobody@x"), "No client with email nobody@x")
 		want(ask(tgAdmin, "/inbound"), "tg-inbound", "clients: 2")
+		want(ask(tgAdmin, "/id@test_bot"), "111")
+		// In a group, a command for another bot gets no answer (updates
+		// are handled in order, so the /id answer comes after it).
+		before := len(srv.Calls())
+		srv.Message(tgAdmin, "/status@other_bot")
 		want(ask(tgAdmin, "/id"), "111")
+		for _, c := range srv.Calls()[before:] {
+			if strings.Contains(c.Text, "CPU:") {
+				t.Errorf("the bot answered another bot's command: %q", c.Text)
+			}
+		}
 		want(ask(tgAdmin, "/restart"), "Restart Xray?", "restart_c", "restart_cancel")
 		want(press(tgAdmin, "restart_c", "editMessageText"), "Xray restarted")
 		if !env.app.Xray.IsXrayRunning() {

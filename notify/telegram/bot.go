@@ -220,10 +220,15 @@ func (b *Bot) session(ctx, runCtx context.Context, cfg *config) {
 	if me, err := api.GetMe(ctx); err != nil {
 		slog.Warn("telegram bot: getMe", "err", err)
 	} else {
+		s.username = me.Username
 		slog.Info("telegram bot: connected", "bot", me.Username)
 	}
+	// The schedule ends with the session, which waits for it: nothing of
+	// the bot outlives Run.
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	if cfg.schedule != nil {
-		go s.scheduled(ctx)
+		wg.Go(func() { s.scheduled(ctx) })
 	}
 	b.mu.Lock()
 	if b.token != cfg.token {

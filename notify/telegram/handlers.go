@@ -18,9 +18,10 @@ import (
 
 // session answers updates with one configuration.
 type session struct {
-	bot *Bot
-	api *Client
-	cfg *config
+	bot      *Bot
+	api      *Client
+	cfg      *config
+	username string // the bot's, from getMe ("" when getMe failed)
 }
 
 // role is who a chat is: an admin (tgBotChatId), a client bound by tgId,
@@ -108,21 +109,25 @@ func splitText(text string) []string {
 	return out
 }
 
-// parseCommand splits "/usage@bot a b" into "usage" and its arguments.
-func parseCommand(text string) (string, []string) {
+// parseCommand splits "/usage@bot a b" into "usage", "bot" and the
+// arguments.
+func parseCommand(text string) (cmd, target string, args []string) {
 	fields := strings.Fields(text)
 	if len(fields) == 0 || !strings.HasPrefix(fields[0], "/") {
-		return "", nil
+		return "", "", nil
 	}
-	cmd, _, _ := strings.Cut(strings.TrimPrefix(fields[0], "/"), "@")
-	return strings.ToLower(cmd), fields[1:]
+	cmd, target, _ = strings.Cut(strings.TrimPrefix(fields[0], "/"), "@")
+	return strings.ToLower(cmd), target, fields[1:]
 }
 
 func (s *session) command(ctx context.Context, m *Message) {
 	lang, chat, from := s.cfg.lang, m.Chat.ID, m.From
-	cmd, args := parseCommand(m.Text)
+	cmd, target, args := parseCommand(m.Text)
 	if cmd == "" {
 		return // plain text: nothing asked
+	}
+	if target != "" && s.username != "" && !strings.EqualFold(target, s.username) {
+		return // in a group: a command for another bot
 	}
 	if cmd == "id" { // anyone may learn their id, to ask an admin for access
 		s.send(ctx, chat, tr(lang, "id", from.ID), nil)
