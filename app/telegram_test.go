@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"image/png"
 	"strings"
 	"testing"
 
@@ -162,7 +163,14 @@ func TestTelegramBot(t *testing.T) {
 		press(tgClient, "get_backup", "answerCallbackQuery") // an admin button: ignored
 		want(press(tgClient, "client_traffic", "sendMessage"), "mine@x")
 		want(press(tgClient, "client_commands", "sendMessage"), "/usage")
-		want(ask(tgClient, "/start"), "client_traffic", "client_commands")
+		want(ask(tgClient, "/start"), "client_traffic", "client_qr", "client_commands")
+		photo := press(tgClient, "client_qr", "sendPhoto")
+		if photo.Text != "mine@x" {
+			t.Errorf("QR caption %q, want the client's email", photo.Text)
+		}
+		if _, err := png.Decode(bytes.NewReader(photo.File)); err != nil {
+			t.Errorf("the QR code is not a PNG: %v", err)
+		}
 		for _, c := range srv.Calls() {
 			if c.ChatID == tgClient && (c.Method == "sendDocument" || strings.Contains(c.Text, "other@x")) {
 				t.Errorf("a client chat got %s %q", c.Method, c.Text)

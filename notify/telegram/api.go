@@ -197,6 +197,15 @@ func (c *Client) AnswerCallbackQuery(ctx context.Context, id, text string) error
 
 // SendDocument uploads a file (multipart/form-data, field "document").
 func (c *Client) SendDocument(ctx context.Context, chatID int64, fileName string, file io.Reader, caption string) error {
+	return c.upload(ctx, "sendDocument", "document", chatID, fileName, file, caption)
+}
+
+// SendPhoto uploads an image (multipart/form-data, field "photo").
+func (c *Client) SendPhoto(ctx context.Context, chatID int64, fileName string, file io.Reader, caption string) error {
+	return c.upload(ctx, "sendPhoto", "photo", chatID, fileName, file, caption)
+}
+
+func (c *Client) upload(ctx context.Context, method, field string, chatID int64, fileName string, file io.Reader, caption string) error {
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	go func() {
@@ -206,7 +215,7 @@ func (c *Client) SendDocument(ctx context.Context, chatID int64, fileName string
 		}
 		var part io.Writer
 		if err == nil {
-			part, err = mw.CreateFormFile("document", fileName)
+			part, err = mw.CreateFormFile(field, fileName)
 		}
 		if err == nil {
 			_, err = io.Copy(part, file)
@@ -216,7 +225,7 @@ func (c *Client) SendDocument(ctx context.Context, chatID int64, fileName string
 		}
 		pw.CloseWithError(err)
 	}()
-	err := c.post(ctx, "sendDocument", mw.FormDataContentType(), pr, nil)
+	err := c.post(ctx, method, mw.FormDataContentType(), pr, nil)
 	pr.Close() // ends the writer if the request stopped reading early
 	return err
 }

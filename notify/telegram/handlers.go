@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"rsc.io/qr"
 )
 
 // session answers updates with one configuration.
@@ -190,6 +192,7 @@ func (s *session) clientMenu() *Keyboard {
 	l := s.cfg.lang
 	return &Keyboard{InlineKeyboard: [][]Button{{
 		{Text: tr(l, "btnMyUsage"), CallbackData: "client_traffic"},
+		{Text: tr(l, "btnQR"), CallbackData: "client_qr"},
 		{Text: tr(l, "btnCommands"), CallbackData: "client_commands"},
 	}}}
 }
@@ -208,6 +211,8 @@ func (s *session) callback(ctx context.Context, q *CallbackQuery) {
 		switch q.Data {
 		case "client_traffic":
 			s.send(ctx, chat, s.ownUsage(mine), nil)
+		case "client_qr":
+			s.sendQRs(ctx, chat, mine)
 		case "client_commands":
 			s.send(ctx, chat, tr(lang, "helpClient"), nil)
 		}
@@ -302,6 +307,32 @@ func (s *session) ownUsage(mine []inbound.Client) string {
 		parts = append(parts, text)
 	}
 	return strings.Join(parts, "\n\n")
+}
+
+// sendQRs sends each of the client's subscription links as a QR code
+// (PNG) captioned with the client's email.
+func (s *session) sendQRs(ctx context.Context, chat int64, mine []inbound.Client) {
+	sent := false
+	for _, c := range mine {
+		if s.bot.d.SubLink == nil || c.SubID == "" {
+			continue
+		}
+		link := s.bot.d.SubLink(c.SubID)
+		if link == "" {
+			continue
+		}
+		code, err := qr.Encode(link, qr.M)
+		if err != nil {
+			continue
+		}
+		sent = true
+		if err := s.api.SendPhoto(ctx, chat, "qr.png", bytes.NewReader(code.PNG()), c.Email); err != nil && ctx.Err() == nil {
+			slog.Warn("telegram bot: send QR", "chat", chat, "err", err)
+		}
+	}
+	if !sent {
+		s.send(ctx, chat, tr(s.cfg.lang, "noLink"), nil)
+	}
 }
 
 func (s *session) usageText(email string) string {

@@ -24,8 +24,8 @@ type Call struct {
 	ChatID   int64
 	Text     string          // text, or a document's caption
 	Markup   json.RawMessage // reply_markup as sent
-	FileName string          // sendDocument
-	File     []byte          // sendDocument
+	FileName string          // sendDocument, sendPhoto
+	File     []byte          // sendDocument, sendPhoto
 }
 
 // Server is the fake Bot API; URL is what tgBotAPIServer should hold.
@@ -70,8 +70,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusUnauthorized, "Unauthorized")
 		return
 	}
-	if method == "sendDocument" {
-		s.document(w, r)
+	switch method {
+	case "sendDocument":
+		s.upload(w, r, method, "document")
+		return
+	case "sendPhoto":
+		s.upload(w, r, method, "photo")
 		return
 	}
 	var p struct {
@@ -106,20 +110,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) document(w http.ResponseWriter, r *http.Request) {
+func (s *Server) upload(w http.ResponseWriter, r *http.Request, method, field string) {
 	if err := r.ParseMultipartForm(64 << 20); err != nil {
 		fail(w, http.StatusBadRequest, "Bad Request: "+err.Error())
 		return
 	}
 	chat, err := strconv.ParseInt(r.FormValue("chat_id"), 10, 64)
-	f, hdr, ferr := r.FormFile("document")
+	f, hdr, ferr := r.FormFile(field)
 	if err != nil || ferr != nil {
-		fail(w, http.StatusBadRequest, "Bad Request: chat_id and document are required")
+		fail(w, http.StatusBadRequest, "Bad Request: chat_id and "+field+" are required")
 		return
 	}
 	defer f.Close()
 	data, _ := io.ReadAll(f)
-	s.record(Call{Method: "sendDocument", ChatID: chat, Text: r.FormValue("caption"), FileName: hdr.Filename, File: data})
+	s.record(Call{Method: method, ChatID: chat, Text: r.FormValue("caption"), FileName: hdr.Filename, File: data})
 	reply(w, map[string]any{"message_id": 1, "chat": map[string]any{"id": chat}})
 }
 
