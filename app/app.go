@@ -22,6 +22,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/iplimit"
 	"github.com/mhsanaei/3x-ui/v2/logging"
 	"github.com/mhsanaei/3x-ui/v2/notify"
+	"github.com/mhsanaei/3x-ui/v2/notify/telegram"
 	"github.com/mhsanaei/3x-ui/v2/ops"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/web"
@@ -67,6 +68,8 @@ type App struct {
 	Template *xrayrun.XrayTemplateChecker
 	Limiter  *middleware.LoginLimiter
 	Secrets  *middleware.LoginLimiter
+	// Telegram is the bot (notify/telegram), nil on a worker; Start runs it.
+	Telegram *telegram.Bot
 
 	ui       fs.FS
 	panelLog *logging.Ring
@@ -198,6 +201,7 @@ func New(cfg config.PanelConfig, opts Options) (*App, error) {
 	a.Backup.Precheck = a.Inbounds.Precheck
 	a.Template = &xrayrun.XrayTemplateChecker{Binary: opts.XrayBinary, Inbounds: a.Inbounds, DB: db,
 		PanelPort: cfg.Port, LogFolder: config.GetLogFolder(), Running: a.Xray.RunningConfig}
+	a.buildTelegram()
 	return a, nil
 }
 
@@ -274,6 +278,7 @@ func (a *App) newFanout(extra []sharedwrite.Step) *sharedwrite.Fanout {
 		{Name: "push to workers", Run: push},
 		{Name: "xray apply", Outcome: true, Run: a.applyChange},
 		{Name: "subscription settings", Run: a.subs.changed},
+		{Name: "telegram bot settings", Run: a.telegramChanged},
 	}
 	return sharedwrite.NewFanout(append(steps, extra...)...)
 }

@@ -130,6 +130,9 @@ func (s *Server) Start(ctx context.Context) error {
 	for _, l := range job.Loops(deps) {
 		s.loops.Go(l.Name, l.Run)
 	}
+	if app.Telegram != nil {
+		s.loops.Go("telegram bot", app.Telegram.Run)
+	}
 	if s.Knobs.BeforeServe != nil {
 		s.Knobs.BeforeServe()
 	}

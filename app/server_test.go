@@ -257,6 +257,9 @@ func TestWorkerIsReadOnly(t *testing.T) {
 		os.WriteFile(filepath.Join(os.Getenv("XUI_DB_FOLDER"), "x-ui.json"), data, 0o600)
 		env = env.restarted(t) // the role is read at start
 		c = env.loggedIn()
+		if env.app.Telegram != nil {
+			t.Error("a worker built the Telegram bot: only the master's bot may poll the token")
+		}
 
 		before := env.dbState(t)
 		c.api("GET", "inbounds/list", nil).expectOK()

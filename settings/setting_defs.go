@@ -54,6 +54,21 @@ var settingDefs = map[string]settingDef{
 	"pageSize":           {kind: kindInt, def: "50", check: intRange(0, 10000)},
 	"remarkModel":        {kind: kindString, def: "-ieo", check: checkRemarkModel},
 	"ipLimitWindow":      {kind: kindInt, def: "300", check: intRange(1, 86400)},
+
+	// The Telegram bot, under 3x-ui v3.6's keys and defaults so an
+	// upgraded install keeps its bot (tgBotLoginNotify is v2's, kept for
+	// the same reason); checks in setting_tg.go, docs in docs/telegram.md.
+	"tgBotEnable":      {kind: kindBool, def: "false"},
+	"tgBotToken":       {kind: kindString, def: "", check: checkTgToken},
+	"tgBotProxy":       {kind: kindString, def: "", check: checkTgProxy},
+	"tgBotAPIServer":   {kind: kindString, def: "", check: checkTgAPIServer},
+	"tgBotChatId":      {kind: kindString, def: "", check: checkTgChatIDs},
+	"tgRunTime":        {kind: kindString, def: "@daily", check: checkTgRunTime},
+	"tgBotBackup":      {kind: kindBool, def: "false"},
+	"tgBotLoginNotify": {kind: kindBool, def: "true"},
+	"tgCpu":            {kind: kindInt, def: "80", check: intRange(0, 100)},
+	"tgMemory":         {kind: kindInt, def: "80", check: intRange(0, 100)},
+	"tgLang":           {kind: kindString, def: "en-US", check: checkTgLang},
 }
 
 // typed converts a stored string to the setting's Go type.

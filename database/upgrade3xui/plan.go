@@ -75,7 +75,6 @@ var sharedKeys = map[string]string{
 var ignoredGroups = []struct {
 	prefix, reason string
 }{
-	{"tg", "Telegram bot: not available in this panel yet"},
 	{"ldap", "LDAP sync: not available in this panel"},
 	{"externalTrafficInform", "external traffic webhook: not available in this panel"},
 	{"datepicker", "UI calendar choice: the web UI uses the Gregorian calendar"},
@@ -129,7 +128,7 @@ func makePlan(snap *Snapshot, current map[string]any, adminSecret string) (*plan
 	p.planTwoFactor(snap, adminSecret)
 	handled["twoFactorEnable"], handled["twoFactorToken"] = true, true
 
-	var sub []string
+	var sub, tg []string
 	ignored := map[string][]string{}
 	var unknown []string
 	for _, key := range snap.SettingOrder {
@@ -138,6 +137,10 @@ func makePlan(snap *Snapshot, current map[string]any, adminSecret string) (*plan
 		}
 		if strings.HasPrefix(key, "sub") {
 			sub = append(sub, key)
+			continue
+		}
+		if strings.HasPrefix(key, "tg") {
+			tg = append(tg, key)
 			continue
 		}
 		if use, ok := sharedKeys[key]; ok {
@@ -159,6 +162,10 @@ func makePlan(snap *Snapshot, current map[string]any, adminSecret string) (*plan
 	}
 	if len(sub) > 0 {
 		p.shared = append(p.shared, Item{fmt.Sprintf("sub* (%d keys)", len(sub)), "subscription settings: " + strings.Join(sub, ", ")})
+	}
+	if len(tg) > 0 {
+		// v2's tg* keys are the bot's own (notify/telegram, docs/telegram.md).
+		p.shared = append(p.shared, Item{fmt.Sprintf("tg* (%d keys)", len(tg)), "Telegram bot settings: " + strings.Join(tg, ", ")})
 	}
 	reasons := make([]string, 0, len(ignored))
 	for r := range ignored {

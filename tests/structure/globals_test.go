@@ -170,6 +170,7 @@ var mutableVars = map[string]string{
 	"database/upgrade3xui/plan.go sharedKeys":        "read-only table",
 	"inbound/client_paged.go clientSortColumns":      "read-only table",
 	"logging/logging.go rank":                        "read-only table of log levels",
+	"notify/telegram/i18n.go texts":                  "read-only table of the bot's texts by language",
 	"ops/backup.go backupSkipTables":                 "read-only list",
 	"ops/backup.go sqliteMagic":                      "read-only file signature",
 	"ops/backup_check.go backupRequiredTables":       "read-only list",

@@ -60,6 +60,9 @@ func (a *SettingController) all(c *gin.Context) {
 	for k, v := range settings.PanelValues(a.Settings.Panel()) {
 		all[k] = v
 	}
+	if token, _ := all["tgBotToken"].(string); token != "" {
+		all["tgBotToken"] = settings.MaskTgToken(token)
+	}
 	ok(c, all)
 }
 

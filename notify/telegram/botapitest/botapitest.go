@@ -1,0 +1,245 @@
+// Package botapitest is a Bot API server on loopback for tests: it speaks
+// the documented methods the bot uses (getMe, getUpdates with offset and
+// long-poll timeout, sendMessage, editMessageText, answerCallbackQuery,
+// sendDocument multipart), queues updates a test pushes and records what
+// the bot sent.
+package botapitest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Call is one method call the bot made.
+type Call struct {
+	Method   string
+	ChatID   int64
+	Text     string          // text, or a document's caption
+	Markup   json.RawMessage // reply_markup as sent
+	FileName string          // sendDocument, sendPhoto
+	File     []byte          // sendDocument, sendPhoto
+}
+
+// Server is the fake Bot API; URL is what tgBotAPIServer should hold.
+type Server struct {
+	URL   string
+	Token string
+
+	mu      sync.Mutex
+	updates []json.RawMessage // update i has update_id i+1
+	// confirmed updates are never sent again: as on Telegram, an offset
+	// above an update's id confirms it.
+	confirmed int64
+	calls     []Call
+	polls     int
+	fails     int           // getUpdates rounds still to refuse (FailPolls)
+	wake      chan struct{} // closed and replaced when an update arrives
+}
+
+// Start serves the Bot API of token on loopback until the test ends.
+func Start(t testing.TB, token string) *Server {
+	s := &Server{Token: token, wake: make(chan struct{})}
+	hs := httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(hs.Close)
+	s.URL = hs.URL
+	return s
+}
+
+func reply(w http.ResponseWriter, result any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "result": result})
+}
+
+func fail(w http.ResponseWriter, code int, desc string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error_code": code, "description": desc})
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	method, ok := strings.CutPrefix(r.URL.Path, "/bot"+s.Token+"/")
+	if !ok {
+		fail(w, http.StatusUnauthorized, "Unauthorized")
+		return
+	}
+	switch method {
+	case "sendDocument":
+		s.upload(w, r, method, "document")
+		return
+	case "sendPhoto":
+		s.upload(w, r, method, "photo")
+		return
+	}
+	var p struct {
+		Offset      int64           `json:"offset"`
+		Timeout     int             `json:"timeout"`
+		ChatID      int64           `json:"chat_id"`
+		Text        string          `json:"text"`
+		ReplyMarkup json.RawMessage `json:"reply_markup"`
+		MessageID   int64           `json:"message_id"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+		fail(w, http.StatusBadRequest, "Bad Request: "+err.Error())
+		return
+	}
+	switch method {
+	case "getMe":
+		reply(w, map[string]any{"id": 1, "is_bot": true, "first_name": "test", "username": "test_bot"})
+	case "getUpdates":
+		if s.failing() {
+			fail(w, http.StatusBadGateway, "Bad Gateway")
+			return
+		}
+		reply(w, s.poll(r, p.Offset, time.Duration(p.Timeout)*time.Second))
+	case "sendMessage", "editMessageText":
+		s.record(Call{Method: method, ChatID: p.ChatID, Text: p.Text, Markup: p.ReplyMarkup})
+		reply(w, map[string]any{"message_id": len(s.Calls()) + 1000, "chat": map[string]any{"id": p.ChatID}, "text": p.Text})
+	case "answerCallbackQuery":
+		s.record(Call{Method: method})
+		reply(w, true)
+	default:
+		fail(w, http.StatusNotFound, "Not Found: method "+method)
+	}
+}
+
+func (s *Server) upload(w http.ResponseWriter, r *http.Request, method, field string) {
+	if err := r.ParseMultipartForm(64 << 20); err != nil {
+		fail(w, http.StatusBadRequest, "Bad Request: "+err.Error())
+		return
+	}
+	chat, err := strconv.ParseInt(r.FormValue("chat_id"), 10, 64)
+	f, hdr, ferr := r.FormFile(field)
+	if err != nil || ferr != nil {
+		fail(w, http.StatusBadRequest, "Bad Request: chat_id and "+field+" are required")
+		return
+	}
+	defer f.Close()
+	data, _ := io.ReadAll(f)
+	s.record(Call{Method: method, ChatID: chat, Text: r.FormValue("caption"), FileName: hdr.Filename, File: data})
+	reply(w, map[string]any{"message_id": 1, "chat": map[string]any{"id": chat}})
+}
+
+// poll answers getUpdates: the updates from offset on, waiting up to
+// timeout (or until the client gives up) for one to arrive.
+func (s *Server) poll(r *http.Request, offset int64, timeout time.Duration) []json.RawMessage {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		s.confirmed = max(s.confirmed, offset-1)
+		from := s.confirmed
+		var out []json.RawMessage
+		if from < int64(len(s.updates)) {
+			out = append(out, s.updates[from:]...)
+		}
+		wake := s.wake
+		s.mu.Unlock()
+		if len(out) > 0 {
+			return out
+		}
+		select {
+		case <-wake:
+		case <-deadline.C:
+			return []json.RawMessage{}
+		case <-r.Context().Done():
+			return []json.RawMessage{}
+		}
+	}
+}
+
+// FailPolls makes the next n getUpdates calls fail with 502, as a Bot API
+// server that is away does.
+func (s *Server) FailPolls(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fails = n
+}
+
+func (s *Server) failing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.polls++
+	if s.fails > 0 {
+		s.fails--
+		return true
+	}
+	return false
+}
+
+func (s *Server) record(c Call) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, c)
+}
+
+func (s *Server) push(update map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	update["update_id"] = len(s.updates) + 1
+	data, _ := json.Marshal(update)
+	s.updates = append(s.updates, data)
+	close(s.wake)
+	s.wake = make(chan struct{})
+}
+
+// Message queues a text message from user in their private chat.
+func (s *Server) Message(user int64, text string) {
+	s.push(map[string]any{"message": map[string]any{
+		"message_id": 1, "date": time.Now().Unix(), "text": text,
+		"from": map[string]any{"id": user, "is_bot": false, "first_name": "U" + strconv.FormatInt(user, 10)},
+		"chat": map[string]any{"id": user, "type": "private"},
+	}})
+}
+
+// Press queues a button press by user on message messageID in their chat.
+func (s *Server) Press(user, messageID int64, data string) {
+	s.push(map[string]any{"callback_query": map[string]any{
+		"id": "cq" + strconv.Itoa(len(s.Calls())), "data": data, "chat_instance": "x",
+		"from":    map[string]any{"id": user, "is_bot": false, "first_name": "U"},
+		"message": map[string]any{"message_id": messageID, "date": time.Now().Unix(), "chat": map[string]any{"id": user, "type": "private"}},
+	}})
+}
+
+// Calls is every call so far.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.calls...)
+}
+
+// Polls counts getUpdates rounds (a bot that polls is alive).
+func (s *Server) Polls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.polls
+}
+
+// WaitCall waits (bounded) for a call after the first skip calls that
+// matches, and returns it.
+func (s *Server) WaitCall(t testing.TB, skip int, match func(Call) bool) Call {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		calls := s.Calls()
+		for i := skip; i < len(calls); i++ {
+			if match(calls[i]) {
+				return calls[i]
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	var seen []string
+	for _, c := range s.Calls()[skip:] {
+		seen = append(seen, fmt.Sprintf("%s(%d) %.80q", c.Method, c.ChatID, c.Text))
+	}
+	t.Fatalf("no matching Bot API call; since the request: %s", strings.Join(seen, "; "))
+	return Call{}
+}
