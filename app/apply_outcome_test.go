@@ -121,9 +121,9 @@ func TestConcurrentWritesEachReportTheirOwnApply(t *testing.T) {
 
 // The app's fan-out runs, after every committed shared write: the push to
 // workers (a shared master only), the node's Xray apply, the subscription
-// server's reload, then the steps an integration adds; each step gets the
-// write's own change (client-only writes name their clients, settings
-// writes say so).
+// server's reload, the Telegram bot's settings check, then the steps an
+// integration adds; each step gets the write's own change (client-only
+// writes name their clients, settings writes say so).
 func TestChangeFanoutOrderAndWhatEachWriteHandsIt(t *testing.T) {
 	t.Parallel() // own database, App and ports, nothing process-wide
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
@@ -136,7 +136,7 @@ func TestChangeFanoutOrderAndWhatEachWriteHandsIt(t *testing.T) {
 			return nil
 		}}
 		env := newEnvWith(t, b, Options{ChangeSteps: []sharedwrite.Step{observe}})
-		want := []string{"xray apply", "subscription settings", "observe"}
+		want := []string{"xray apply", "subscription settings", "telegram bot settings", "observe"}
 		if env.app.Node.Shared() { // MariaDB: the master pushes to workers first
 			want = append([]string{"push to workers"}, want...)
 		}
