@@ -188,12 +188,36 @@ func OpenSQLite(path string) (*gorm.DB, error) {
 // Migrate creates or updates every table and seeds the required rows; running
 // it again changes nothing.
 func Migrate(conn *gorm.DB) error {
+	if err := migrateAPITokens(conn); err != nil {
+		return err
+	}
 	for _, m := range AllModels() {
 		if err := conn.AutoMigrate(m); err != nil {
 			return fmt.Errorf("migrate %T: %w", m, err)
 		}
 	}
 	return seed(conn)
+}
+
+// migrateAPITokens renames api_tokens.token_hash to token, 3x-ui v3's name
+// for the same value (hex sha256 of the token), so rows made before keep
+// authenticating. The old unique index goes first; AutoMigrate then makes
+// the new one and adds enabled (default true: old rows stay usable).
+func migrateAPITokens(conn *gorm.DB) error {
+	m := conn.Migrator()
+	tok := &model.APIToken{}
+	if !m.HasTable(tok) || !m.HasColumn(tok, "token_hash") || m.HasColumn(tok, "token") {
+		return nil
+	}
+	if m.HasIndex(tok, "idx_api_tokens_token_hash") {
+		if err := m.DropIndex(tok, "idx_api_tokens_token_hash"); err != nil {
+			return fmt.Errorf("migrate api_tokens: drop index on token_hash: %w", err)
+		}
+	}
+	if err := m.RenameColumn(tok, "token_hash", "token"); err != nil {
+		return fmt.Errorf("migrate api_tokens: rename token_hash to token: %w", err)
+	}
+	return nil
 }
 
 // Reconnect returns the open database, opening it first when the panel
