@@ -12,9 +12,12 @@ type APIToken struct {
 	// Token is the lowercase hex sha256 of the token (v3's column; it was
 	// token_hash before, see database.migrateAPITokens).
 	Token string `json:"-" gorm:"column:token;size:64;uniqueIndex"`
-	// Enabled false refuses the token without deleting it (v3's flag);
-	// rows from before the column existed read as enabled.
-	Enabled bool `json:"enabled" gorm:"not null;default:true"`
+	// Enabled false refuses the token without deleting it (v3's flag).
+	// The column's default is false, not v3's true: GORM leaves a zero
+	// field out of an INSERT when the column has a default, so with true a
+	// disabled token would come back enabled from a backup or a copy.
+	// Rows from before the column existed are enabled by the migration.
+	Enabled bool `json:"enabled" gorm:"not null;default:false"`
 	// Prefix is the token's first characters, so a list can tell tokens apart.
 	Prefix     string `json:"prefix" gorm:"size:16"`
 	CreatedAt  int64  `json:"createdAt"`
