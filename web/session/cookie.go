@@ -174,6 +174,11 @@ func (m *Manager) setSession(w http.ResponseWriter, d *Data) error {
 // cookie that carries the token to POST login, as 3x-ui v3's
 // GET csrf-token does. Nothing is stored server-side for it.
 func (m *Manager) CSRFToken(w http.ResponseWriter, r *http.Request) (string, error) {
+	// A logged-in session first, so one under the legacy name answers
+	// its own token rather than getting a pre-login one beside it.
+	if d, err := m.loadLocal(r); err == nil {
+		return d.CSRF, nil
+	}
 	if d, err := m.LoadAny(r); err == nil {
 		return d.CSRF, nil
 	}

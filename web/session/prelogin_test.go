@@ -83,6 +83,9 @@ func TestLegacySessionCookie(t *testing.T) {
 	if got, err := m.Load(req); err != nil || got.ID != d.ID {
 		t.Fatalf("legacy cookie: %+v %v", got, err)
 	}
+	if token, err := m.CSRFToken(httptest.NewRecorder(), req); err != nil || token != d.CSRF {
+		t.Fatalf("csrf-token with a legacy session: %q %v, want its token", token, err)
+	}
 	// A pre-login 3x-ui cookie beside it does not hide the logged-in one.
 	pre := httptest.NewRecorder()
 	if _, err := m.CSRFToken(pre, httptest.NewRequest("GET", "/", nil)); err != nil {
