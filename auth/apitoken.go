@@ -3,7 +3,6 @@ package auth
 import (
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"strings"
@@ -16,9 +15,17 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/errs"
 )
 
-// APITokenPrefix starts every API token, so a leaked token is recognisable
-// by secret scanners.
+// APITokenPrefix starts every API token made here, so a leaked token is
+// recognisable by secret scanners. Tokens are also accepted without it:
+// 3x-ui v3's tokens have none, and a v3 client may expect the bare form.
 const APITokenPrefix = "xui_"
+
+// apiTokenSecretLen is the random part's length: 3x-ui v3's 48
+// alphanumerics (about 285 bits), so the part after the prefix is a
+// v3-shaped token.
+const apiTokenSecretLen = 48
+
+const apiTokenAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 // apiTokenTouchEvery limits last-used writes to one per token per minute, so
 // a busy script does not turn every API read into a database write.
@@ -26,6 +33,9 @@ const apiTokenTouchEvery = time.Minute
 
 // ErrAPITokenInvalid is an unknown or revoked bearer token.
 var ErrAPITokenInvalid = errors.New("invalid or revoked API token")
+
+// ErrAPITokenDisabled is a known token switched off with setEnabled.
+var ErrAPITokenDisabled = errors.New("API token is disabled")
 
 // Tokens manages bearer tokens for scripts. The zero value is ready.
 type Tokens struct {
@@ -99,15 +109,16 @@ func (s *Tokens) CreateExpiring(userID int, name string, days int) (string, *mod
 	if count > 0 {
 		return "", nil, errs.Conflict("name", "a token named %q already exists", name)
 	}
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
+	secret, err := randomAlphanumeric(apiTokenSecretLen)
+	if err != nil {
 		return "", nil, err
 	}
-	plain := APITokenPrefix + base64.RawURLEncoding.EncodeToString(secret)
+	plain := APITokenPrefix + secret
 	rec := &model.APIToken{
 		UserId:    userID,
 		Name:      name,
-		TokenHash: HashAPIToken(plain),
+		Token:     HashAPIToken(plain),
+		Enabled:   true,
 		Prefix:    plain[:len(APITokenPrefix)+6],
 		CreatedAt: s.now().Unix(),
 	}
@@ -118,6 +129,55 @@ func (s *Tokens) CreateExpiring(userID int, name string, days int) (string, *mod
 		return "", nil, err
 	}
 	return plain, rec, nil
+}
+
+// randomAlphanumeric draws n characters uniformly from apiTokenAlphabet
+// (rejection sampling: 256 is not a multiple of 62).
+func randomAlphanumeric(n int) (string, error) {
+	out := make([]byte, 0, n)
+	buf := make([]byte, 64)
+	limit := byte(256 - 256%len(apiTokenAlphabet))
+	for len(out) < n {
+		if _, err := rand.Read(buf); err != nil {
+			return "", err
+		}
+		for _, b := range buf {
+			if b < limit && len(out) < n {
+				out = append(out, apiTokenAlphabet[int(b)%len(apiTokenAlphabet)])
+			}
+		}
+	}
+	return string(out), nil
+}
+
+// SetEnabled switches a token on or off (3x-ui v3's apiTokens/setEnabled).
+func (s *Tokens) SetEnabled(id int, enabled bool) error {
+	if err := s.node.RequireMaster(); err != nil {
+		return err
+	}
+	if id <= 0 {
+		return errs.Invalid("id", "must be a positive token id")
+	}
+	db, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	res := db.Model(&model.APIToken{}).Where("id = ?", id).Update("enabled", enabled)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		// MariaDB counts changed rows only: setting the current value
+		// affects none, so look before answering 404.
+		var count int64
+		if err := db.Model(&model.APIToken{}).Where("id = ?", id).Count(&count).Error; err != nil {
+			return err
+		}
+		if count == 0 {
+			return errs.NotFound("id", "no API token with id %d", id)
+		}
+	}
+	return nil
 }
 
 // Revoke deletes a token; requests using it fail from then on.
@@ -142,17 +202,23 @@ func (s *Tokens) Revoke(id int) error {
 	return nil
 }
 
-// Authenticate resolves a presented bearer token and records its use.
+// Authenticate resolves a presented bearer token and records its use. The
+// token matches as presented (ours with its prefix, or a 3x-ui v3 token)
+// or, without the prefix, as ours with the prefix put back.
 func (s *Tokens) Authenticate(token string) (*model.APIToken, error) {
-	if !strings.HasPrefix(token, APITokenPrefix) || len(token) > 200 {
+	if token == "" || len(token) > 200 {
 		return nil, ErrAPITokenInvalid
+	}
+	hashes := []string{HashAPIToken(token)}
+	if !strings.HasPrefix(token, APITokenPrefix) {
+		hashes = append(hashes, HashAPIToken(APITokenPrefix+token))
 	}
 	db, err := s.db.DB()
 	if err != nil {
 		return nil, err
 	}
 	rec := &model.APIToken{}
-	err = db.Where("token_hash = ?", HashAPIToken(token)).First(rec).Error
+	err = db.Where("token IN ?", hashes).First(rec).Error
 	if database.IsNotFound(err) {
 		return nil, ErrAPITokenInvalid
 	}
@@ -163,10 +229,22 @@ func (s *Tokens) Authenticate(token string) (*model.APIToken, error) {
 	if rec.ExpiresAt > 0 && now >= rec.ExpiresAt {
 		return nil, ErrAPITokenInvalid
 	}
+	if !rec.Enabled {
+		return nil, ErrAPITokenDisabled
+	}
+	if rec.UserId == 0 {
+		// A row from 3x-ui v3 names no user: v3 has one admin, so the
+		// token acts as the first user (the one login seeds).
+		var user model.User
+		if err := db.Select("id").Order("id").First(&user).Error; err != nil {
+			return nil, err
+		}
+		rec.UserId = user.Id
+	}
 	if now-rec.LastUsedAt >= int64(apiTokenTouchEvery/time.Second) {
 		// Best effort: a failed touch (e.g. a read-only worker account)
 		// must not refuse a valid token.
-		if db.Model(rec).Update("last_used_at", now).Error == nil {
+		if db.Model(&model.APIToken{}).Where("id = ?", rec.Id).Update("last_used_at", now).Error == nil {
 			rec.LastUsedAt = now
 		}
 	}

@@ -191,12 +191,61 @@ func OpenSQLite(path string) (*gorm.DB, error) {
 // Migrate creates or updates every table and seeds the required rows; running
 // it again changes nothing.
 func Migrate(conn *gorm.DB) error {
+	if err := MigrateSchema(conn); err != nil {
+		return err
+	}
+	return seed(conn)
+}
+
+// MigrateSchema brings every table of conn to the current models, renaming
+// and filling what AutoMigrate cannot (see migrateAPITokens), without
+// seeding: backups and copies are migrated with it before their rows are read.
+func MigrateSchema(conn *gorm.DB) error {
+	enableTokens, err := migrateAPITokens(conn)
+	if err != nil {
+		return err
+	}
 	for _, m := range AllModels() {
 		if err := conn.AutoMigrate(m); err != nil {
 			return fmt.Errorf("migrate %T: %w", m, err)
 		}
 	}
-	return seed(conn)
+	if enableTokens {
+		// The column arrived as false (its default, see model.APIToken);
+		// the tokens made before it worked, so they stay enabled. A crash
+		// between the two statements leaves them disabled, switchable on.
+		err := conn.Session(&gorm.Session{AllowGlobalUpdate: true}).Model(&model.APIToken{}).Update("enabled", true).Error
+		if err != nil {
+			return fmt.Errorf("migrate api_tokens: enable the existing tokens: %w", err)
+		}
+	}
+	return nil
+}
+
+// migrateAPITokens renames api_tokens.token_hash to token, 3x-ui v3's name
+// for the same value (hex sha256 of the token), so rows made before keep
+// authenticating. The old unique index goes first; AutoMigrate then makes
+// the new one. enableTokens reports an existing table without the enabled
+// column: its rows must be enabled once AutoMigrate has added it.
+func migrateAPITokens(conn *gorm.DB) (enableTokens bool, err error) {
+	m := conn.Migrator()
+	tok := &model.APIToken{}
+	if !m.HasTable(tok) {
+		return false, nil
+	}
+	enableTokens = !m.HasColumn(tok, "enabled")
+	if !m.HasColumn(tok, "token_hash") || m.HasColumn(tok, "token") {
+		return enableTokens, nil
+	}
+	if m.HasIndex(tok, "idx_api_tokens_token_hash") {
+		if err := m.DropIndex(tok, "idx_api_tokens_token_hash"); err != nil {
+			return false, fmt.Errorf("migrate api_tokens: drop index on token_hash: %w", err)
+		}
+	}
+	if err := m.RenameColumn(tok, "token_hash", "token"); err != nil {
+		return false, fmt.Errorf("migrate api_tokens: rename token_hash to token: %w", err)
+	}
+	return enableTokens, nil
 }
 
 // Reconnect returns the open database, opening it first when the panel

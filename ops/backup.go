@@ -177,7 +177,7 @@ func (s *Backups) importBackup(r io.Reader, dryRun bool) (report *ImportReport, 
 		return nil, err
 	}
 	// Bring an older backup's schema up to date before copying.
-	if err := src.AutoMigrate(database.AllModels()...); err != nil {
+	if err := database.MigrateSchema(src); err != nil {
 		return nil, errs.Invalid("db", "backup schema is not usable: %v", err)
 	}
 	var users int64

@@ -122,9 +122,10 @@ func loadJSONDump(r io.Reader, path string) error {
 		return err
 	}
 	defer closeGorm(conn)
-	if err := conn.AutoMigrate(database.AllModels()...); err != nil {
+	if err := database.MigrateSchema(conn); err != nil {
 		return err
 	}
+	upgradeDumpAPITokens(dump.Tables["api_tokens"])
 	return conn.Transaction(func(tx *gorm.DB) error {
 		for _, m := range database.AllModels() {
 			sch, err := parseSchema(tx, m)
@@ -157,4 +158,21 @@ func loadJSONDump(r io.Reader, path string) error {
 		}
 		return nil
 	})
+}
+
+// upgradeDumpAPITokens reads api_tokens rows of a dump made before the
+// table took 3x-ui v3's columns: token_hash is now token, and a row
+// without enabled was a working token (database.MigrateSchema does the
+// same to a SQLite backup).
+func upgradeDumpAPITokens(rows []map[string]json.RawMessage) {
+	for _, row := range rows {
+		if hash, ok := row["token_hash"]; ok {
+			if _, has := row["token"]; !has {
+				row["token"] = hash
+			}
+		}
+		if _, ok := row["enabled"]; !ok {
+			row["enabled"] = json.RawMessage("true")
+		}
+	}
 }

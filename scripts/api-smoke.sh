@@ -111,6 +111,18 @@ step "write without CSRF token is refused"
 code=$(curl -sS -o /dev/null -w '%{http_code}' -b "$JAR" -X POST "$API/inbounds/resetAllTraffics")
 [[ "$code" == 403 ]] || die "expected 403 without CSRF header, got $code"
 
+step "3x-ui v3's login: csrf-token, then login with the token in X-CSRF-Token"
+V3JAR="$WORK/cookies-v3"
+curl -sS -o "$BODY" -c "$V3JAR" "${BASE}csrf-token"
+V3CSRF=$(sed -n 's/.*"obj":"\([^"]*\)".*/\1/p' "$BODY")
+[[ -n "$V3CSRF" ]] || die "csrf-token answered no token: $(cat "$BODY")"
+grep -q '3x-ui' "$V3JAR" || die "no 3x-ui cookie after csrf-token"
+code=$(curl -sS -o "$BODY" -w '%{http_code}' -b "$V3JAR" -c "$V3JAR" -H "X-CSRF-Token: $V3CSRF" \
+	--data-urlencode username=admin --data-urlencode password=admin "${BASE}login")
+[[ "$code" == 200 ]] || die "v3 login: HTTP $code: $(cat "$BODY")"
+code=$(curl -sS -o "$BODY" -w '%{http_code}' -b "$V3JAR" -X POST -H "X-CSRF-Token: $V3CSRF" "$API/inbounds/resetAllTraffics")
+[[ "$code" == 200 ]] || die "v3 session write: HTTP $code: $(cat "$BODY")"
+
 step "move Xray's API to port $API_PORT and restart Xray"
 call GET setting/getXrayTemplate
 TEMPLATE=$(sed -e 's/^{"success":true,"msg":"[^"]*","obj"://' -e 's/}$//' "$BODY" | sed "s/62789/$API_PORT/")
@@ -155,6 +167,8 @@ TOKEN=$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' "$BODY")
 code=$(curl -sS -o "$BODY" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$API/inbounds/list")
 [[ "$code" == 200 ]] || die "bearer list: HTTP $code"
 expect_body "smoke-2@example.com"
+code=$(curl -sS -o "$BODY" -w '%{http_code}' -H "Authorization: Bearer ${TOKEN#xui_}" "$API/inbounds/list")
+[[ "$code" == 200 ]] || die "bearer without the xui_ prefix: HTTP $code"
 
 step "bad input is a 4xx naming the field"
 code=$(curl -sS -o "$BODY" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
@@ -171,6 +185,9 @@ step "logout ends the session"
 curl -sS -o /dev/null -b "$JAR" -c "$JAR" -X POST -H "X-CSRF-Token: $CSRF" "${BASE}logout"
 code=$(curl -sS -o /dev/null -w '%{http_code}' -b "$JAR" "$API/inbounds/list")
 [[ "$code" == 401 ]] || die "after logout: expected 401, got $code"
+# A logout ends every session of the user, the v3-style one too.
+code=$(curl -sS -o /dev/null -w '%{http_code}' -b "$V3JAR" "$API/inbounds/list")
+[[ "$code" == 401 ]] || die "v3 session after logout: expected 401, got $code"
 
 step "the panel log is in XUI_LOG_FOLDER and x-ui.sh logs reads it"
 [[ -f "$WORK/log/x-ui.log" ]] || die "no $WORK/log/x-ui.log"

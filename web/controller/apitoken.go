@@ -8,7 +8,8 @@ import (
 	"net/http"
 )
 
-// APITokenController lists, creates and revokes API tokens.
+// APITokenController lists, creates, switches and revokes API tokens, on
+// the project's routes and on 3x-ui v3's (delete/:id, setEnabled/:id).
 type APITokenController struct {
 	Tokens *auth.Tokens
 }
@@ -19,7 +20,9 @@ func (a *APITokenController) register(g *gin.RouterGroup) {
 	g.POST("apiTokens/create", a.create)
 	manage := middleware.SessionOnly("revoke API tokens")
 	g.POST("apiTokens/revoke/:id", manage, a.revoke)
+	g.POST("apiTokens/delete/:id", manage, a.revoke)
 	g.DELETE("apiTokens/:id", manage, a.revoke)
+	g.POST("apiTokens/setEnabled/:id", middleware.SessionOnly("switch API tokens on or off"), a.setEnabled)
 }
 
 func (a *APITokenController) list(c *gin.Context) {
@@ -34,10 +37,15 @@ func (a *APITokenController) list(c *gin.Context) {
 	ok(c, tokens)
 }
 
-// CreatedToken is the obj of a token creation: the only time the token is shown.
+// CreatedToken is the obj of a token creation: the only time the token is
+// shown. The top-level keys are 3x-ui v3's; info is the project's record.
 type CreatedToken struct {
-	Token string          `json:"token"`
-	Info  *model.APIToken `json:"info"`
+	ID        int             `json:"id"`
+	Name      string          `json:"name"`
+	Token     string          `json:"token"`
+	Enabled   bool            `json:"enabled"`
+	CreatedAt int64           `json:"createdAt"`
+	Info      *model.APIToken `json:"info"`
 }
 
 func (a *APITokenController) create(c *gin.Context) {
@@ -59,7 +67,8 @@ func (a *APITokenController) create(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	okMsg(c, "API token created; copy it now, it is not shown again", CreatedToken{Token: token, Info: rec})
+	okMsg(c, "API token created; copy it now, it is not shown again", CreatedToken{
+		ID: rec.Id, Name: rec.Name, Token: token, Enabled: rec.Enabled, CreatedAt: rec.CreatedAt, Info: rec})
 }
 
 func (a *APITokenController) revoke(c *gin.Context) {
@@ -73,4 +82,32 @@ func (a *APITokenController) revoke(c *gin.Context) {
 		return
 	}
 	okMsg(c, "API token revoked", nil)
+}
+
+func (a *APITokenController) setEnabled(c *gin.Context) {
+	id, err := intParam(c, "id")
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	var form struct {
+		Enabled *bool `json:"enabled" form:"enabled"`
+	}
+	if err := bind(c, &form); err != nil {
+		fail(c, err)
+		return
+	}
+	if form.Enabled == nil {
+		failStatus(c, http.StatusBadRequest, "enabled: is required (true or false)")
+		return
+	}
+	if err := a.Tokens.SetEnabled(id, *form.Enabled); err != nil {
+		fail(c, err)
+		return
+	}
+	msg := "API token disabled"
+	if *form.Enabled {
+		msg = "API token enabled"
+	}
+	okMsg(c, msg, nil)
 }

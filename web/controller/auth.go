@@ -42,6 +42,8 @@ type loginForm struct {
 	Username      string `json:"username" form:"username"`
 	Password      string `json:"password" form:"password"`
 	TwoFactorCode string `json:"twoFactorCode" form:"twoFactorCode"`
+	// CSRF is 3x-ui v3's form field for the token; the header wins.
+	CSRF string `json:"_csrf" form:"_csrf"`
 }
 
 // LoginResult is the obj of a successful login.
@@ -52,6 +54,8 @@ type LoginResult struct {
 }
 
 func (a *AuthController) register(base *gin.RouterGroup) {
+	// Public (3x-ui v3): the token a v3 client sends on POST login.
+	base.GET("csrf-token", a.csrfToken)
 	base.POST("login", a.login)
 	base.GET("logout", a.logout)
 	base.POST("logout", a.logout)
@@ -69,6 +73,59 @@ func (a *AuthController) twoFactorEnabled(c *gin.Context) {
 		return
 	}
 	ok(c, on)
+}
+
+// csrfToken answers obj = the CSRF token of the caller's session, starting a
+// pre-login session when there is none (3x-ui v3's GET csrf-token).
+func (a *AuthController) csrfToken(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	token, err := a.Sessions.CSRFToken(c.Writer, c.Request)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ok(c, token)
+}
+
+// sessionCSRFToken answers the logged-in session's CSRF token
+// (3x-ui v3's GET panel/csrf-token); it runs behind the API guard.
+func sessionCSRFToken(c *gin.Context) {
+	d, found := c.Get(middleware.KeySession)
+	s, isSession := d.(*session.Data)
+	if !found || !isSession {
+		failStatus(c, http.StatusBadRequest, "API tokens need no CSRF token; only a login session has one")
+		return
+	}
+	ok(c, s.CSRF)
+}
+
+// loginCSRF is the CSRF token the new session keeps. A token presented on
+// login (3x-ui v3: from GET csrf-token) that matches the caller's session
+// cookie carries over, so the client keeps using it. Without one, or with
+// one that names no session (the panel's own page sends whatever its
+// cookie holds, possibly from an ended session), the session gets a fresh
+// token, answered as csrfToken: today's flow. A token that contradicts a
+// pre-login session is refused, as v3 refuses it, so a v3 client learns of
+// its mistake at login and not at its first write.
+func (a *AuthController) loginCSRF(c *gin.Context, form *loginForm) (string, bool) {
+	presented := c.GetHeader(session.CSRFHeader)
+	if presented == "" {
+		presented = form.CSRF
+	}
+	if presented == "" {
+		return "", true
+	}
+	d, err := a.Sessions.LoadAny(c.Request)
+	switch {
+	case err != nil:
+		return "", true
+	case d.CheckCSRF(presented):
+		return d.CSRF, true
+	case d.UserID == 0:
+		failStatus(c, http.StatusForbidden, "login: invalid CSRF token: send the one GET csrf-token answered, with its cookie")
+		return "", false
+	}
+	return "", true
 }
 
 func (a *AuthController) now() time.Time {
@@ -92,6 +149,10 @@ func (a *AuthController) login(c *gin.Context) {
 		return
 	case form.Password == "":
 		failStatus(c, http.StatusBadRequest, "password: is required")
+		return
+	}
+	csrf, csrfOK := a.loginCSRF(c, &form)
+	if !csrfOK {
 		return
 	}
 	// Count the attempt before bcrypt (see LoginLimiter.Reserve). A browser
@@ -148,7 +209,7 @@ func (a *AuthController) login(c *gin.Context) {
 		}
 	}
 	a.Limiter.Succeeded(attempt)
-	d, err := a.Sessions.Issue(c.Writer, user.Id, SessionCred(user))
+	d, err := a.Sessions.IssueWithCSRF(c.Writer, user.Id, SessionCred(user), csrf)
 	if err != nil {
 		fail(c, err)
 		return
@@ -179,7 +240,7 @@ func (a *AuthController) logout(c *gin.Context) {
 		failStatus(c, http.StatusMethodNotAllowed, "logout: use POST with the "+session.CSRFHeader+" header")
 		return
 	}
-	if d, err := a.Sessions.Load(c.Request); err == nil && !get && !d.CheckCSRF(c.GetHeader(session.CSRFHeader)) {
+	if d, err := a.Sessions.Load(c.Request); err == nil && !get && !d.CheckCSRF(middleware.PresentedCSRF(c)) {
 		failStatus(c, http.StatusForbidden, "logout: missing or invalid CSRF token")
 		return
 	}

@@ -62,6 +62,8 @@ func Register(engine *gin.Engine, d Deps) {
 	}
 	pages.register(base)
 
+	// 3x-ui v3's token route for a logged-in page (its SPA fetches it).
+	base.GET("panel/csrf-token", d.Auth.API(), sessionCSRFToken)
 	api := base.Group("panel/api", d.Auth.API())
 	(&InboundController{Inbounds: d.Inbounds, Xray: d.Xray, IPLimit: d.IPLimit}).register(api.Group("inbounds"))
 	(&ServerController{Status: d.Status, Xray: d.Xray, Backup: d.Backup, PanelLog: d.PanelLog}).register(api.Group("server"))

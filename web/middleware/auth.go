@@ -90,7 +90,7 @@ func (a *Authenticator) API() gin.HandlerFunc {
 			switch {
 			case errors.Is(err, session.ErrExpired):
 				msg = "session expired, log in again"
-			case errors.Is(err, auth.ErrAPITokenInvalid), errors.Is(err, errBadAuthHeader):
+			case errors.Is(err, auth.ErrAPITokenInvalid), errors.Is(err, auth.ErrAPITokenDisabled), errors.Is(err, errBadAuthHeader):
 				msg = err.Error()
 			case errors.Is(err, database.ErrClosed):
 				// A token cannot be checked while the database is away.
@@ -104,9 +104,9 @@ func (a *Authenticator) API() gin.HandlerFunc {
 			return
 		}
 		if res.kind == AuthSession && !isSafeMethod(c.Request.Method) &&
-			!res.sess.CheckCSRF(c.GetHeader(session.CSRFHeader)) {
+			!res.sess.CheckCSRF(PresentedCSRF(c)) {
 			AbortJSON(c, http.StatusForbidden, "missing or invalid CSRF token: send the "+
-				session.CSRFHeader+" header with the csrfToken from login (also in the "+session.CSRFCookieName+" cookie)")
+				session.CSRFHeader+" header with the csrfToken from login or GET csrf-token (also in the "+session.CSRFCookieName+" cookie)")
 			return
 		}
 		res.store(c)
@@ -143,6 +143,21 @@ func (a *Authenticator) Identify(c *gin.Context) (string, bool) {
 func (a *Authenticator) LoggedIn(c *gin.Context) bool {
 	res, err := a.identify(c)
 	return err == nil && res.kind == AuthSession
+}
+
+// PresentedCSRF is the CSRF token a request carries: the X-CSRF-Token
+// header, or else the _csrf field of a URL-encoded form body (3x-ui v3
+// accepts both). Multipart bodies are not parsed here: an upload must not
+// be read before the route's own size limit applies.
+func PresentedCSRF(c *gin.Context) string {
+	if t := c.GetHeader(session.CSRFHeader); t != "" {
+		return t
+	}
+	ct := strings.ToLower(c.GetHeader("Content-Type"))
+	if strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+		return c.PostForm(session.CSRFFormField)
+	}
+	return ""
 }
 
 func isSafeMethod(m string) bool {

@@ -22,14 +22,26 @@ import (
 )
 
 const (
-	// CookieName holds the sealed session.
-	CookieName = "xui_session"
+	// CookieName holds the sealed session: 3x-ui v3's name, so its SDKs
+	// and scripts find the cookie they expect.
+	CookieName = "3x-ui"
+	// LegacyCookieName held the session before the cookie took v3's name.
+	// A logged-in session under it is still accepted until it expires, so
+	// an upgrade does not log everyone out; logins and logouts clear it.
+	LegacyCookieName = "xui_session"
 	// CSRFCookieName holds the session's CSRF token, readable by page scripts.
 	CSRFCookieName = "xui_csrf"
 	// CSRFHeader must repeat the CSRF token on cookie-authenticated writes.
 	CSRFHeader = "X-CSRF-Token"
+	// CSRFFormField carries the token in a form body instead (3x-ui v3's
+	// name), for clients that cannot set headers.
+	CSRFFormField = "_csrf"
 
 	keyInfo = "x-ui session cookie v1"
+	// sealAD binds a sealed value to the session cookie. It kept the
+	// cookie's old name when the cookie was renamed, so values sealed
+	// before the rename still open.
+	sealAD = LegacyCookieName
 )
 
 var (
@@ -111,30 +123,92 @@ func NewManager(secret string, maxAge time.Duration, path string, secure bool) (
 // MaxAge is how long a session lasts.
 func (m *Manager) MaxAge() time.Duration { return m.maxAge }
 
-// Issue starts a session for userID and sets both cookies.
+// Issue starts a session for userID with a fresh CSRF token and sets both
+// cookies.
 func (m *Manager) Issue(w http.ResponseWriter, userID int, cred string) (*Data, error) {
+	return m.IssueWithCSRF(w, userID, cred, "")
+}
+
+// IssueWithCSRF is Issue keeping csrf as the session's CSRF token ("" makes
+// a fresh one): a 3x-ui v3 client fetches a token before login and keeps
+// using it afterwards. The session ID is always fresh.
+func (m *Manager) IssueWithCSRF(w http.ResponseWriter, userID int, cred, csrf string) (*Data, error) {
+	if csrf == "" {
+		csrf = randomToken(24)
+	}
 	now := m.Now()
 	d := &Data{
 		ID:      randomToken(12),
 		UserID:  userID,
 		Issued:  now.Unix(),
 		Expires: now.Add(m.maxAge).Unix(),
-		CSRF:    randomToken(24),
+		CSRF:    csrf,
 		Cred:    cred,
 	}
+	if err := m.setSession(w, d); err != nil {
+		return nil, err
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: CSRFCookieName, Value: d.CSRF, Path: m.path, MaxAge: int(m.maxAge / time.Second),
+		Secure: m.secure, SameSite: http.SameSiteLaxMode,
+	})
+	m.clear(w, LegacyCookieName)
+	return d, nil
+}
+
+// setSession seals d into the session cookie.
+func (m *Manager) setSession(w http.ResponseWriter, d *Data) error {
 	value, err := m.Seal(d)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: CookieName, Value: value, Path: m.path, MaxAge: int(m.maxAge / time.Second),
+		HttpOnly: true, Secure: m.secure, SameSite: http.SameSiteLaxMode,
+	})
+	return nil
+}
+
+// CSRFToken answers the CSRF token of r's session, logged in or not. A
+// request without one gets a pre-login session (user 0, no rights): the
+// cookie that carries the token to POST login, as 3x-ui v3's
+// GET csrf-token does. Nothing is stored server-side for it.
+func (m *Manager) CSRFToken(w http.ResponseWriter, r *http.Request) (string, error) {
+	// A logged-in session first, so one under the legacy name answers
+	// its own token rather than getting a pre-login one beside it.
+	if d, err := m.loadLocal(r); err == nil {
+		return d.CSRF, nil
+	}
+	if d, err := m.LoadAny(r); err == nil {
+		return d.CSRF, nil
+	}
+	now := m.Now()
+	d := &Data{
+		ID:      randomToken(12),
+		Issued:  now.Unix(),
+		Expires: now.Add(m.maxAge).Unix(),
+		CSRF:    randomToken(32),
+	}
+	if err := m.setSession(w, d); err != nil {
+		return "", err
+	}
+	return d.CSRF, nil
+}
+
+// LoadAny reads r's session cookie whether it is logged in or pre-login
+// (UserID 0), without asking Store: callers use only its CSRF token.
+func (m *Manager) LoadAny(r *http.Request) (*Data, error) {
+	c, err := r.Cookie(CookieName)
+	if err != nil || c.Value == "" {
+		return nil, ErrNoSession
+	}
+	d, err := m.open(c.Value)
 	if err != nil {
 		return nil, err
 	}
-	maxAge := int(m.maxAge / time.Second)
-	http.SetCookie(w, &http.Cookie{
-		Name: CookieName, Value: value, Path: m.path, MaxAge: maxAge,
-		HttpOnly: true, Secure: m.secure, SameSite: http.SameSiteLaxMode,
-	})
-	http.SetCookie(w, &http.Cookie{
-		Name: CSRFCookieName, Value: d.CSRF, Path: m.path, MaxAge: maxAge,
-		Secure: m.secure, SameSite: http.SameSiteLaxMode,
-	})
+	if m.Now().Unix() >= d.Expires {
+		return nil, ErrExpired
+	}
 	return d, nil
 }
 
@@ -158,24 +232,43 @@ func (m *Manager) Load(r *http.Request) (*Data, error) {
 	return d, nil
 }
 
-// loadLocal is Load without asking Store.
+// loadLocal is Load without asking Store. It reads the session cookie,
+// or failing a logged-in session there, the legacy one.
 func (m *Manager) loadLocal(r *http.Request) (*Data, error) {
-	c, err := r.Cookie(CookieName)
-	if err != nil || c.Value == "" {
-		return nil, ErrNoSession
+	d, err := m.loadNamed(r, CookieName)
+	if errors.Is(err, ErrNoSession) || errors.Is(err, ErrInvalid) {
+		if old, oldErr := m.loadNamed(r, LegacyCookieName); oldErr == nil || !errors.Is(oldErr, ErrNoSession) {
+			d, err = old, oldErr
+		}
 	}
-	d, err := m.Open(c.Value)
 	if err != nil {
 		return nil, err
-	}
-	if m.Now().Unix() >= d.Expires {
-		return nil, ErrExpired
 	}
 	m.mu.Lock()
 	_, revoked := m.revoked[d.ID]
 	m.mu.Unlock()
 	if revoked {
 		return nil, ErrNoSession
+	}
+	return d, nil
+}
+
+// loadNamed opens the logged-in session in cookie name; a pre-login
+// session there counts as none.
+func (m *Manager) loadNamed(r *http.Request, name string) (*Data, error) {
+	c, err := r.Cookie(name)
+	if err != nil || c.Value == "" {
+		return nil, ErrNoSession
+	}
+	d, err := m.Open(c.Value)
+	if err != nil {
+		if errors.Is(err, errPreLogin) {
+			return nil, ErrNoSession
+		}
+		return nil, err
+	}
+	if m.Now().Unix() >= d.Expires {
+		return nil, ErrExpired
 	}
 	return d, nil
 }
@@ -205,14 +298,18 @@ func (m *Manager) Revoke(w http.ResponseWriter, r *http.Request) error {
 	return storeErr
 }
 
-// Clear removes both cookies.
+// Clear removes the session cookies (the legacy one too).
 func (m *Manager) Clear(w http.ResponseWriter) {
-	for _, name := range []string{CookieName, CSRFCookieName} {
-		http.SetCookie(w, &http.Cookie{
-			Name: name, Value: "", Path: m.path, MaxAge: -1, Expires: time.Unix(1, 0),
-			HttpOnly: name == CookieName, Secure: m.secure, SameSite: http.SameSiteLaxMode,
-		})
+	for _, name := range []string{CookieName, LegacyCookieName, CSRFCookieName} {
+		m.clear(w, name)
 	}
+}
+
+func (m *Manager) clear(w http.ResponseWriter, name string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: "", Path: m.path, MaxAge: -1, Expires: time.Unix(1, 0),
+		HttpOnly: name != CSRFCookieName, Secure: m.secure, SameSite: http.SameSiteLaxMode,
+	})
 }
 
 // Seal encrypts and authenticates d into a cookie value.
@@ -227,23 +324,38 @@ func (m *Manager) Seal(d *Data) (string, error) {
 	}
 	// The cookie name is additional data: a value cannot be replayed under
 	// another cookie sealed with the same key.
-	sealed := m.aead.Seal(nonce, nonce, plain, []byte(CookieName))
+	sealed := m.aead.Seal(nonce, nonce, plain, []byte(sealAD))
 	return base64.RawURLEncoding.EncodeToString(sealed), nil
 }
 
-// Open verifies and decrypts a cookie value.
+// errPreLogin is a valid pre-login session where a logged-in one is needed.
+var errPreLogin = errors.New("pre-login session")
+
+// Open verifies and decrypts a logged-in session's cookie value.
 func (m *Manager) Open(value string) (*Data, error) {
+	d, err := m.open(value)
+	if err != nil {
+		return nil, err
+	}
+	if d.UserID == 0 {
+		return nil, errPreLogin
+	}
+	return d, nil
+}
+
+// open verifies and decrypts a cookie value, pre-login sessions included.
+func (m *Manager) open(value string) (*Data, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(value)
 	if err != nil || len(raw) < m.aead.NonceSize()+m.aead.Overhead() {
 		return nil, ErrInvalid
 	}
 	nonce, sealed := raw[:m.aead.NonceSize()], raw[m.aead.NonceSize():]
-	plain, err := m.aead.Open(nil, nonce, sealed, []byte(CookieName))
+	plain, err := m.aead.Open(nil, nonce, sealed, []byte(sealAD))
 	if err != nil {
 		return nil, ErrInvalid
 	}
 	d := &Data{}
-	if err := json.Unmarshal(plain, d); err != nil || d.UserID <= 0 {
+	if err := json.Unmarshal(plain, d); err != nil || d.UserID < 0 {
 		return nil, ErrInvalid
 	}
 	return d, nil
