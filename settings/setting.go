@@ -187,6 +187,9 @@ func (s *Store) GetAllSettings() (map[string]any, error) {
 		if !ok {
 			v = def.def
 		}
+		if def.secret && v != "" {
+			v = SecretMask
+		}
 		out[key] = def.typed(v)
 	}
 	return out, nil
@@ -203,11 +206,19 @@ func (s *Store) UpdateSettings(values map[string]any) error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys) // deterministic: the first bad key is always the same one
+	kept := keys[:0]
 	for _, k := range keys {
-		if _, ok := settingDefs[k]; !ok {
+		def, ok := settingDefs[k]
+		if !ok {
 			return errs.Invalid(k, "unknown setting")
 		}
+		// The mask GetAllSettings showed, sent back by a form: keep the secret.
+		if s, isString := values[k].(string); def.secret && isString && s == SecretMask {
+			continue
+		}
+		kept = append(kept, k)
 	}
+	keys = kept
 	_, err := s.writes.Write(s.receipt, func(tx *gorm.DB, ch *sharedwrite.Change) error {
 		ch.Settings = true
 		rows := make([]model.Setting, 0, len(keys))
