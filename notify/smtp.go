@@ -112,15 +112,17 @@ func (m *Mailer) Send(ctx context.Context, c EmailConfig, ev Event) (int, error)
 			return code(err), errs.Invalid("smtpTo", "%s refused the recipient %s: %v", addr, to, err)
 		}
 	}
+	// A refused message is most often the sender's domain policy (SPF,
+	// DMARC, a relay that only sends for its own domain): smtpFrom.
 	w, err := cl.Data()
 	if err != nil {
-		return code(err), fmt.Errorf("%s refused the message: %w", addr, err)
+		return code(err), errs.Invalid("smtpFrom", "%s refused the message: %v", addr, err)
 	}
 	if _, err := w.Write(buildMail(c, ev)); err != nil {
-		return 0, fmt.Errorf("sending the message to %s: %w", addr, err)
+		return 0, errs.Invalid("smtpHost", "%s dropped the connection during the message: %v", addr, err)
 	}
 	if err := w.Close(); err != nil {
-		return code(err), fmt.Errorf("%s refused the message: %w", addr, err)
+		return code(err), errs.Invalid("smtpFrom", "%s refused the message: %v", addr, err)
 	}
 	// The message is accepted once DATA's answer came; a failed QUIT
 	// does not undo that.

@@ -46,14 +46,21 @@ func DefaultEmailEvents() []string {
 	return []string{"client.depleted", "client.expired", "login.failed", "xray.crashed", "node.stale", "node.back"}
 }
 
-// v3EmailEvents maps 3x-ui v3's event names to ours, for a stored v3
+// v3EmailEvent maps 3x-ui v3's event names to ours, for a stored v3
 // smtpEnabledEvents; v3 names with no counterpart here (cpu.high,
 // memory.high, outbound.*) are dropped.
-var v3EmailEvents = map[string]string{
-	"login.attempt": "login.failed",
-	"xray.crash":    "xray.crashed",
-	"node.down":     "node.stale",
-	"node.up":       "node.back",
+func v3EmailEvent(k string) string {
+	switch k {
+	case "login.attempt":
+		return "login.failed"
+	case "xray.crash":
+		return "xray.crashed"
+	case "node.down":
+		return "node.stale"
+	case "node.up":
+		return "node.back"
+	}
+	return k
 }
 
 // EmailEvents reads a stored smtpEnabledEvents into known kinds, mapping
@@ -62,9 +69,7 @@ func EmailEvents(stored string) []string {
 	var out []string
 	for _, k := range strings.Split(stored, ",") {
 		k = strings.TrimSpace(k)
-		if v3, ok := v3EmailEvents[k]; ok {
-			k = v3
-		}
+		k = v3EmailEvent(k)
 		if slices.Contains(EmailEventKinds(), k) && !slices.Contains(out, k) {
 			out = append(out, k)
 		}
@@ -79,9 +84,7 @@ func checkEmailEvents(_ checkEnv, key, v string) (string, error) {
 		if k == "" {
 			continue
 		}
-		if v3, ok := v3EmailEvents[k]; ok {
-			k = v3
-		}
+		k = v3EmailEvent(k)
 		if !slices.Contains(EmailEventKinds(), k) {
 			return "", errs.Invalid(key, "unknown event kind %q (known: %s)", k, strings.Join(EmailEventKinds(), ", "))
 		}
