@@ -8,6 +8,7 @@ import (
 	"mime/quotedprintable"
 	"net/mail"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,36 +46,22 @@ type EmailConfig struct {
 
 // LoadEmailConfig reads the smtp* settings (defaults where unset).
 func LoadEmailConfig(conn *gorm.DB) (EmailConfig, error) {
-	var c EmailConfig
-	var err error
-	str := func(key string) string {
-		v := ""
-		if err == nil {
-			v, err = settings.ReadString(conn, key)
-		}
-		return strings.TrimSpace(v)
-	}
-	if c.Enable, err = settings.ReadBool(conn, "smtpEnable"); err != nil {
-		return c, err
-	}
-	if c.Port, err = settings.ReadInt(conn, "smtpPort"); err != nil {
-		return c, err
-	}
-	c.Host, c.Encryption, c.Username = str("smtpHost"), str("smtpEncryptionType"), str("smtpUsername")
-	c.From, c.FromName = str("smtpFrom"), str("smtpFromName")
-	to, events := str("smtpTo"), str("smtpEnabledEvents")
-	if err == nil {
-		// The password as stored: spaces may be part of it.
-		c.Password, err = settings.ReadString(conn, "smtpPassword")
-	}
+	v, err := settings.ReadStrings(conn, "smtpEnable", "smtpHost", "smtpPort", "smtpEncryptionType", "smtpUsername",
+		"smtpPassword", "smtpFrom", "smtpFromName", "smtpTo", "smtpEnabledEvents")
 	if err != nil {
-		return c, err
+		return EmailConfig{}, err
 	}
+	str := func(key string) string { return strings.TrimSpace(v[key]) }
+	c := EmailConfig{Host: str("smtpHost"), Encryption: str("smtpEncryptionType"), Username: str("smtpUsername"),
+		Password: v["smtpPassword"], // as stored: spaces may be part of it
+		From:     str("smtpFrom"), FromName: str("smtpFromName")}
+	c.Enable, _ = strconv.ParseBool(str("smtpEnable"))
+	c.Port, _ = strconv.Atoi(str("smtpPort"))
 	if enc, cerr := settings.CheckSetting("smtpEncryptionType", c.Encryption); cerr == nil {
 		c.Encryption = enc
 	}
-	c.To, _ = settings.MailList(to)
-	c.Events = settings.EmailEvents(events)
+	c.To, _ = settings.MailList(str("smtpTo"))
+	c.Events = settings.EmailEvents(str("smtpEnabledEvents"))
 	return c, nil
 }
 

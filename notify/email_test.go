@@ -204,6 +204,29 @@ func TestMailerNamesTheFieldOnFailure(t *testing.T) {
 	}
 }
 
+// A server that offers AUTH LOGIN and not PLAIN gets LOGIN, and a wrong
+// password there names smtpPassword too.
+func TestMailerLogsInWithAuthLogin(t *testing.T) {
+	t.Parallel()
+	srv := smtptest.Start(t, smtptest.Options{Mode: "tls", User: mailUser, Pass: mailPass, LoginOnly: true})
+	cfg := notify.EmailConfig{Enable: true, Host: "localhost", Port: srv.Port, Encryption: notify.EncryptTLS,
+		Username: mailUser, Password: mailPass, From: "panel@example.org", To: []string{"admin@example.net"}}
+	m := notify.NewMailer(5*time.Second, srv.Roots)
+	ev := notify.New(notify.Test, nil)
+	ev.ID, ev.Time = "fedcba9876543210fedcba9876543210", time.Now()
+	if _, err := m.Send(context.Background(), cfg, ev); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Password = "wrong"
+	var e *errs.Error
+	if _, err := m.Send(context.Background(), cfg, ev); !errors.As(err, &e) || e.Field != "smtpPassword" {
+		t.Fatalf("wrong password: %v, want an error naming smtpPassword", err)
+	}
+	if got := srv.Messages(t); len(got) != 1 || got[0].Auth != mailUser || !got[0].TLS {
+		t.Fatalf("server got %+v: want one mail, logged in over TLS", got)
+	}
+}
+
 // settings' list of mailable kinds is notify's, without the test kind.
 func TestEmailKindsMatchNotify(t *testing.T) {
 	var want []string

@@ -92,6 +92,35 @@ func ReadString(conn *gorm.DB, key string) (string, error) {
 	return rows[0].Value, nil
 }
 
+// ReadStrings returns the stored values of keys, defaults filled in, in
+// one query.
+func ReadStrings(conn *gorm.DB, keys ...string) (map[string]string, error) {
+	out := make(map[string]string, len(keys))
+	for _, k := range keys {
+		def, ok := settingDefs[k]
+		if !ok {
+			return nil, errs.Invalid(k, "unknown setting")
+		}
+		out[k] = def.def
+	}
+	var rows []model.Setting
+	if err := conn.Where(clause.IN{Column: clause.Column{Name: "key"}, Values: anySlice(keys)}).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read settings: %w", err)
+	}
+	for _, r := range rows {
+		out[r.Key] = r.Value
+	}
+	return out, nil
+}
+
+func anySlice(keys []string) []any {
+	out := make([]any, len(keys))
+	for i, k := range keys {
+		out[i] = k
+	}
+	return out
+}
+
 func ReadInt(conn *gorm.DB, key string) (int, error) {
 	v, err := ReadString(conn, key)
 	if err != nil {

@@ -2,11 +2,12 @@
 # (python3-aiosmtpd). Each accepted message is stored as one file in
 # OUTDIR, prefixed by X-Test-* lines with the envelope recipients, the
 # authenticated user and whether the session was encrypted.
-# Usage: server.py OUTDIR MODE(no|starttls|tls) CERT KEY USER PASS PORT
+# Usage: server.py OUTDIR MODE(no|starttls|tls) CERT KEY USER PASS PORT [login-only]
 import asyncio, os, socket, ssl, sys, time
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 outdir, mode, cert, key, user, password, port = sys.argv[1:8]
+login_only = sys.argv[8:] == ["login-only"]
 
 
 def encrypted(server):
@@ -41,7 +42,8 @@ async def main():
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", int(port)))
     sock.listen(16)
-    kw = dict(authenticator=authenticator, auth_required=bool(user), hostname="smtptest.localhost")
+    kw = dict(authenticator=authenticator, auth_required=bool(user), hostname="smtptest.localhost",
+              auth_exclude_mechanism=["PLAIN"] if login_only else [])
     if mode == "starttls":
         factory = lambda: SMTP(Handler(), tls_context=ctx, require_starttls=True, auth_require_tls=True, **kw)
     else:

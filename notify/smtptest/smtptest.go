@@ -41,7 +41,8 @@ const Python = "/usr/bin/python3"
 type Options struct {
 	Mode       string
 	User, Pass string
-	Port       int // 0: a free one
+	Port       int  // 0: a free one
+	LoginOnly  bool // offer AUTH LOGIN but not PLAIN
 }
 
 // Server is one running server; Stop and Start again keep its port.
@@ -90,6 +91,9 @@ func (s *Server) Up(t testing.TB) {
 	t.Helper()
 	cmd := exec.Command(Python, filepath.Join(filepath.Dir(s.cert), "server.py"), s.Dir, s.opts.Mode, s.cert, s.key,
 		s.opts.User, s.opts.Pass, strconv.Itoa(s.Port))
+	if s.opts.LoginOnly {
+		cmd.Args = append(cmd.Args, "login-only")
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
