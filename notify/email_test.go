@@ -12,6 +12,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/notify"
 	"github.com/mhsanaei/3x-ui/v2/notify/smtptest"
@@ -238,4 +239,39 @@ func TestEmailKindsMatchNotify(t *testing.T) {
 	if fmt.Sprint(settings.EmailEventKinds()) != fmt.Sprint(want) {
 		t.Fatalf("settings.EmailEventKinds() %v, notify.Kinds() %v", settings.EmailEventKinds(), want)
 	}
+}
+
+// A master that died after the server took the mail but before storing
+// it leaves the row pending under a claim; once the claim runs out the
+// next master mails the event again with the same Message-ID, which is
+// what lets mail systems drop the copy.
+func TestEmailResentAfterADeadMasterKeepsItsMessageID(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		t.Parallel()
+		r := newRig(t, b)
+		srv := smtptest.Start(t, smtptest.Options{Mode: "starttls", User: mailUser, Pass: mailPass})
+		r.setEmail(t, srv, "starttls", nil)
+		ids := r.record(t, 0, 1)
+		if err := notify.NewDispatcher(r.h, r.master, emailOpts(srv)).RunOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := srv.Messages(t); len(got) != 1 {
+			t.Fatalf("first master: %d mails, want 1", len(got))
+		}
+		// What a master killed between the 250 and storing it leaves: the
+		// row pending, claimed until shortly.
+		claimed := time.Now().Add(50 * time.Millisecond).UnixMilli()
+		testdb.ExecOn(t, r.h, "UPDATE notify_deliveries SET status = ?, delivered_at = 0, next_attempt_at = ? WHERE event_id = ?",
+			string(notify.StatusPending), claimed, ids[0])
+		next := notify.NewDispatcher(r.h, r.master, emailOpts(srv))
+		got := waitMail(t, srv, 2, func() {
+			if err := next.RunOnce(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		})
+		want := "<" + ids[0] + ".x-ui@example.org>"
+		if len(got) != 2 || got[0].Header.Get("Message-ID") != want || got[1].Header.Get("Message-ID") != want {
+			t.Fatalf("got %d mails, want the event twice with Message-ID %s", len(got), want)
+		}
+	})
 }
