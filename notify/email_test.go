@@ -191,6 +191,9 @@ func TestMailerNamesTheFieldOnFailure(t *testing.T) {
 		{func(c *notify.EmailConfig) { c.Host = "" }, "smtpHost"},
 		{func(c *notify.EmailConfig) { c.To = nil }, "smtpTo"},
 		{func(c *notify.EmailConfig) { c.Encryption = notify.EncryptTLS }, "smtpEncryptionType"},
+		// The server requires STARTTLS: plain is refused, login or not.
+		{func(c *notify.EmailConfig) { c.Encryption = notify.EncryptNone }, "smtpEncryptionType"},
+		{func(c *notify.EmailConfig) { c.Encryption, c.Username = notify.EncryptNone, "" }, "smtpEncryptionType"},
 	} {
 		cfg := good
 		c.edit(&cfg)

@@ -88,6 +88,9 @@ func (m *Mailer) Send(ctx context.Context, c EmailConfig, ev Event) (int, error)
 	}
 	if c.Username != "" {
 		ok, mechs := cl.Extension("AUTH")
+		if tls, _ := cl.Extension("STARTTLS"); !ok && tls && c.Encryption == EncryptNone {
+			return 0, errs.Invalid("smtpEncryptionType", "is no, but %s offers a login only after STARTTLS; use starttls", addr)
+		}
 		if !ok {
 			return 0, errs.Invalid("smtpUsername", "is set but %s offers no login (AUTH); clear it, or use starttls/tls", addr)
 		}
@@ -101,10 +104,20 @@ func (m *Mailer) Send(ctx context.Context, c EmailConfig, ev Event) (int, error)
 			return 0, errs.Invalid("smtpUsername", "%s offers neither AUTH PLAIN nor LOGIN (it offers %s)", addr, mechs)
 		}
 		if err := cl.Auth(auth); err != nil {
+			if n := code(err); n == 530 || n == 538 { // encryption required first
+				return n, errs.Invalid("smtpEncryptionType", "%s wants encryption before the login: %v", addr, err)
+			}
 			return code(err), errs.Invalid("smtpPassword", "%s refused the login of %q: %v", addr, c.Username, err)
 		}
 	}
 	if err := cl.Mail(c.From); err != nil {
+		if code(err) == 530 { // "must issue STARTTLS first" or "authentication required"
+			field := "smtpEncryptionType"
+			if c.Encryption != EncryptNone {
+				field = "smtpUsername"
+			}
+			return 530, errs.Invalid(field, "%s wants encryption or a login before sending: %v", addr, err)
+		}
 		return code(err), errs.Invalid("smtpFrom", "%s refused the sender %s: %v", addr, c.From, err)
 	}
 	for _, to := range c.To {
