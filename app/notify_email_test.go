@@ -43,6 +43,8 @@ func TestEmailSettingsTestRouteAndFailedLoginMail(t *testing.T) {
 			{map[string]any{"smtpTo": "a@example.com, nobody"}, "smtpTo"},
 			{map[string]any{"smtpEnabledEvents": "login.failed,cpu.high"}, "smtpEnabledEvents"},
 			{map[string]any{"smtpUsername": "a\r\nRCPT TO:<x@y>"}, "smtpUsername"},
+			{map[string]any{"smtpEnable": true}, "smtpHost"},
+			{map[string]any{"smtpEnable": true, "smtpHost": "127.0.0.1", "smtpFrom": "a@example.org"}, "smtpTo"},
 		} {
 			c.api("POST", "setting/update", bad.body).expectFail(http.StatusBadRequest, bad.field)
 		}

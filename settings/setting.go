@@ -259,6 +259,9 @@ func (s *Store) UpdateSettings(values map[string]any) error {
 			}
 			rows = append(rows, model.Setting{Key: k, Value: v})
 		}
+		if err := checkEmailComplete(tx, rows); err != nil {
+			return err
+		}
 		if len(rows) > 0 {
 			upsert := clause.OnConflict{
 				Columns:   []clause.Column{{Name: "key"}},

@@ -5,9 +5,12 @@ import (
 	"net"
 	"net/mail"
 	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
+	"gorm.io/gorm"
 )
 
 // SecretMask stands for a stored secret in GetAllSettings: the API never
@@ -177,6 +180,45 @@ func MailList(v string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// checkEmailComplete refuses a save that leaves email enabled without a
+// server, a sender or a recipient (rows are the values being saved, the
+// rest is read as stored): enabled email that cannot send would only
+// fill the delivery log with failures.
+func checkEmailComplete(tx *gorm.DB, rows []model.Setting) error {
+	saved := map[string]string{}
+	for _, r := range rows {
+		saved[r.Key] = r.Value
+	}
+	keys := []string{"smtpEnable", "smtpHost", "smtpFrom", "smtpTo"}
+	touched := false
+	for _, k := range keys {
+		_, ok := saved[k]
+		touched = touched || ok
+	}
+	if !touched {
+		return nil
+	}
+	stored, err := ReadStrings(tx, keys...)
+	if err != nil {
+		return err
+	}
+	value := func(k string) string {
+		if v, ok := saved[k]; ok {
+			return strings.TrimSpace(v)
+		}
+		return strings.TrimSpace(stored[k])
+	}
+	if on, _ := strconv.ParseBool(value("smtpEnable")); !on {
+		return nil
+	}
+	for _, k := range keys[1:] {
+		if value(k) == "" {
+			return errs.Invalid(k, "is required while smtpEnable is on")
+		}
+	}
+	return nil
 }
 
 // CheckSetting validates and normalizes one value of a setting that needs
