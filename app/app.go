@@ -382,6 +382,7 @@ func (a *App) Handler() http.Handler {
 			Template: a.Template,
 			Events:   a.notify.events,
 			Webhooks: a.notify.webhooks,
+			Email:    a.notify.email,
 			UI:       a.ui,
 			PanelLog: a.panelLog,
 			RestartPanel: func() {

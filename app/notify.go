@@ -8,13 +8,15 @@ import (
 )
 
 // notifyParts are the notification parts: every node records events in
-// the shared database; only the master delivers them (and watches the
-// other nodes' heartbeats), once per event for the whole cluster.
+// the shared database; only the master delivers them (webhooks and email,
+// from one outbox) and watches the other nodes' heartbeats, once per
+// event for the whole cluster.
 type notifyParts struct {
 	events     *notify.Recorder
 	webhooks   *notify.Webhooks
-	dispatcher *notify.Dispatcher // nil on a worker
-	nodeWatch  *notify.NodeWatch  // a shared master's only
+	email      *notify.EmailTester // the "send test" button (master-only)
+	dispatcher *notify.Dispatcher  // nil on a worker
+	nodeWatch  *notify.NodeWatch   // a shared master's only
 }
 
 // buildNotify makes them from the node's role, read once at start.
@@ -22,6 +24,7 @@ func (a *App) buildNotify(opts notify.DispatcherOptions) {
 	cfg := a.Node.Config()
 	a.notify.events = notify.NewRecorder(a.DB, cfg.NodeID)
 	a.notify.webhooks = notify.NewWebhooks(a.DB, a.Node)
+	a.notify.email = notify.NewEmailTester(a.DB, a.Node, opts.Timeout, opts.EmailRoots)
 	if a.Node.IsWorker() {
 		return
 	}

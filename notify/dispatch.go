@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -54,6 +55,9 @@ type DispatcherOptions struct {
 	// Keep is how long finished deliveries and their events stay in the
 	// log (DefaultKeep); pending ones stay until they finish.
 	Keep time.Duration
+	// EmailRoots, when not nil, are the CAs an SMTP server's certificate
+	// must chain to instead of the system's (tests).
+	EmailRoots *x509.CertPool
 }
 
 // Dispatcher is the master's delivery loop: it queues new events as one
@@ -64,6 +68,7 @@ type Dispatcher struct {
 	node   *cluster.Node
 	opts   DispatcherOptions
 	sender *Sender
+	mailer *Mailer
 	now    func() time.Time
 	pruned atomic.Int64 // unix ms of the last clean-up
 }
@@ -88,7 +93,8 @@ func NewDispatcher(db *database.Handle, node *cluster.Node, opts DispatcherOptio
 	if opts.Keep <= 0 {
 		opts.Keep = DefaultKeep
 	}
-	return &Dispatcher{db: db, node: node, opts: opts, sender: NewSender(opts.Timeout), now: time.Now}
+	return &Dispatcher{db: db, node: node, opts: opts, sender: NewSender(opts.Timeout),
+		mailer: NewMailer(opts.Timeout, opts.EmailRoots), now: time.Now}
 }
 
 // Run delivers until ctx ends. On a worker it only waits: the master
@@ -134,20 +140,20 @@ func (d *Dispatcher) RunOnce(ctx context.Context) error {
 	if err := d.prune(ctx, conn); err != nil {
 		return fmt.Errorf("prune the delivery log: %w", err)
 	}
-	var hooks []model.NotifyWebhook
-	if err := conn.WithContext(ctx).Where("enabled = ?", true).Order("id").Find(&hooks).Error; err != nil {
+	targets, err := d.targets(ctx, conn)
+	if err != nil {
 		return err
 	}
-	// One goroutine per webhook: a receiver that hangs until the timeout
+	// One goroutine per target: a receiver that hangs until the timeout
 	// holds only its own queue.
-	errs := make([]error, len(hooks))
+	errs := make([]error, len(targets))
 	var wg sync.WaitGroup
-	for i, h := range hooks {
+	for i, t := range targets {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := d.drain(ctx, conn, h); err != nil {
-				errs[i] = fmt.Errorf("webhook %d: %w", h.Id, err)
+			if err := d.drain(ctx, conn, t); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", t.name, err)
 			}
 		}()
 	}
@@ -174,6 +180,10 @@ func (d *Dispatcher) queue(ctx context.Context, conn *gorm.DB) (int, error) {
 		if err := tx.Where("enabled = ?", true).Find(&hooks).Error; err != nil {
 			return err
 		}
+		email, err := LoadEmailConfig(tx)
+		if err != nil {
+			return err
+		}
 		now := d.now().UnixMilli()
 		var rows []model.NotifyDelivery
 		seqs := make([]int64, 0, n)
@@ -187,6 +197,11 @@ func (d *Dispatcher) queue(ctx context.Context, conn *gorm.DB) (int, error) {
 					rows = append(rows, model.NotifyDelivery{EventSeq: ev.Seq, EventID: ev.EventID, WebhookID: h.Id,
 						Status: string(StatusPending), CreatedAt: now})
 				}
+			}
+			// One email per event, to the whole recipient list.
+			if email.active() && email.wants(Kind(ev.Kind)) {
+				rows = append(rows, model.NotifyDelivery{EventSeq: ev.Seq, EventID: ev.EventID, WebhookID: EmailTarget,
+					Status: string(StatusPending), CreatedAt: now})
 			}
 		}
 		if len(rows) > 0 {
@@ -202,18 +217,18 @@ func (d *Dispatcher) queue(ctx context.Context, conn *gorm.DB) (int, error) {
 // drain posts the webhook's due deliveries in event order and stops at
 // the first one that is not delivered: a later event never overtakes an
 // earlier one to the same receiver.
-func (d *Dispatcher) drain(ctx context.Context, conn *gorm.DB, hook model.NotifyWebhook) error {
+func (d *Dispatcher) drain(ctx context.Context, conn *gorm.DB, t target) error {
 	for range queueBatch {
 		if ctx.Err() != nil {
 			return nil
 		}
 		var head model.NotifyDelivery
-		err := conn.WithContext(ctx).Where("webhook_id = ? AND status = ?", hook.Id, StatusPending).
+		err := conn.WithContext(ctx).Where("webhook_id = ? AND status = ?", t.id, StatusPending).
 			Order("event_seq, id").Limit(1).Find(&head).Error
 		if err != nil || head.Id == 0 || head.NextAttemptAt > d.now().UnixMilli() {
 			return err
 		}
-		delivered, err := d.attempt(ctx, conn, hook, head)
+		delivered, err := d.attempt(ctx, conn, t, head)
 		if err != nil || !delivered {
 			return err
 		}
@@ -226,7 +241,7 @@ func (d *Dispatcher) drain(ctx context.Context, conn *gorm.DB, hook model.Notify
 // one wins it, and it moves next_attempt_at past the post's timeout, so
 // a dispatcher that dies mid-post leaves the row to be sent again (with
 // the same event id) rather than lost.
-func (d *Dispatcher) attempt(ctx context.Context, conn *gorm.DB, hook model.NotifyWebhook, row model.NotifyDelivery) (bool, error) {
+func (d *Dispatcher) attempt(ctx context.Context, conn *gorm.DB, t target, row model.NotifyDelivery) (bool, error) {
 	now := d.now()
 	claimUntil := now.Add(2 * d.opts.Timeout).UnixMilli()
 	var ev model.NotifyEvent
@@ -244,14 +259,10 @@ func (d *Dispatcher) attempt(ctx context.Context, conn *gorm.DB, hook model.Noti
 	if err != nil || !claimed {
 		return false, err
 	}
-	body, err := json.Marshal(eventOf(ev))
-	if err != nil {
-		return false, err
-	}
-	// A post once started is finished (the client's timeout bounds it)
-	// and its outcome stored, even when the loop is being stopped: a
-	// graceful stop then never sends an acknowledged event again.
-	res := d.sender.Post(context.WithoutCancel(ctx), hook.URL, hook.Secret, ev.EventID, Kind(ev.Kind), body)
+	// A send once started is finished (its timeout bounds it) and its
+	// outcome stored, even when the loop is being stopped: a graceful
+	// stop then never sends an acknowledged event again.
+	res := t.send(context.WithoutCancel(ctx), eventOf(ev))
 	return res.Delivered(), d.settle(conn, row, row.Attempts+1, res)
 }
 
@@ -305,4 +316,46 @@ func (d *Dispatcher) prune(ctx context.Context, conn *gorm.DB) error {
 		d.pruned.Store(now.UnixMilli())
 	}
 	return err
+}
+
+// target is one ordered queue of the outbox: a webhook, or the email
+// channel (EmailTarget).
+type target struct {
+	id   int
+	name string
+	send func(ctx context.Context, ev Event) Result
+}
+
+// targets are the queues to work this pass: every enabled webhook, and
+// email when it is enabled and complete. A disabled one keeps its
+// pending rows for when it is enabled again.
+func (d *Dispatcher) targets(ctx context.Context, conn *gorm.DB) ([]target, error) {
+	var hooks []model.NotifyWebhook
+	if err := conn.WithContext(ctx).Where("enabled = ?", true).Order("id").Find(&hooks).Error; err != nil {
+		return nil, err
+	}
+	out := make([]target, 0, len(hooks)+1)
+	for _, h := range hooks {
+		out = append(out, target{id: h.Id, name: fmt.Sprintf("webhook %d", h.Id), send: func(ctx context.Context, ev Event) Result {
+			body, err := json.Marshal(ev)
+			if err != nil {
+				return Result{Err: "encode: " + err.Error()}
+			}
+			return d.sender.Post(ctx, h.URL, h.Secret, ev.ID, ev.Kind, body)
+		}})
+	}
+	email, err := LoadEmailConfig(conn.WithContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	if email.active() {
+		out = append(out, target{id: EmailTarget, name: "email", send: func(ctx context.Context, ev Event) Result {
+			status, err := d.mailer.Send(ctx, email, ev)
+			if err != nil {
+				return Result{Status: status, Err: clip(err.Error())}
+			}
+			return Result{Status: status}
+		}})
+	}
+	return out, nil
 }

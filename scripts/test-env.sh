@@ -6,7 +6,8 @@
 #
 # What it makes sure of:
 #   - tools the tests call: ip (iproute2), nft (nftables), curl, shellcheck, chromium,
-#     openssl, mariadb client and server (installed with apt when missing),
+#     openssl, aiosmtpd (python3-aiosmtpd, the email tests' SMTP server),
+#     mariadb client and server (installed with apt when missing),
 #     node and npm for the web UI (checked);
 #   - MariaDB running, the xui_test account (created over the unix socket,
 #     where root logs in on a stock Debian), no stale test databases;
@@ -63,6 +64,8 @@ prepare_tools() {
 	need_cmd shellcheck shellcheck
 	need_cmd chromium chromium
 	need_cmd openssl openssl
+	# The email tests' SMTP server (notify/smtptest): Debian's aiosmtpd.
+	need_cmd aiosmtpd python3-aiosmtpd
 	# The web UI builds with the machine's Node 20 and npm 11 (Debian's own
 	# nodejs is older than Vite 8 needs), so they are checked, not installed.
 	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

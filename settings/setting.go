@@ -92,6 +92,35 @@ func ReadString(conn *gorm.DB, key string) (string, error) {
 	return rows[0].Value, nil
 }
 
+// ReadStrings returns the stored values of keys, defaults filled in, in
+// one query.
+func ReadStrings(conn *gorm.DB, keys ...string) (map[string]string, error) {
+	out := make(map[string]string, len(keys))
+	for _, k := range keys {
+		def, ok := settingDefs[k]
+		if !ok {
+			return nil, errs.Invalid(k, "unknown setting")
+		}
+		out[k] = def.def
+	}
+	var rows []model.Setting
+	if err := conn.Where(clause.IN{Column: clause.Column{Name: "key"}, Values: anySlice(keys)}).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read settings: %w", err)
+	}
+	for _, r := range rows {
+		out[r.Key] = r.Value
+	}
+	return out, nil
+}
+
+func anySlice(keys []string) []any {
+	out := make([]any, len(keys))
+	for i, k := range keys {
+		out[i] = k
+	}
+	return out
+}
+
 func ReadInt(conn *gorm.DB, key string) (int, error) {
 	v, err := ReadString(conn, key)
 	if err != nil {
@@ -187,6 +216,9 @@ func (s *Store) GetAllSettings() (map[string]any, error) {
 		if !ok {
 			v = def.def
 		}
+		if def.secret && v != "" {
+			v = SecretMask
+		}
 		out[key] = def.typed(v)
 	}
 	return out, nil
@@ -203,11 +235,19 @@ func (s *Store) UpdateSettings(values map[string]any) error {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys) // deterministic: the first bad key is always the same one
+	kept := keys[:0]
 	for _, k := range keys {
-		if _, ok := settingDefs[k]; !ok {
+		def, ok := settingDefs[k]
+		if !ok {
 			return errs.Invalid(k, "unknown setting")
 		}
+		// The mask GetAllSettings showed, sent back by a form: keep the secret.
+		if s, isString := values[k].(string); def.secret && isString && s == SecretMask {
+			continue
+		}
+		kept = append(kept, k)
 	}
+	keys = kept
 	_, err := s.writes.Write(s.receipt, func(tx *gorm.DB, ch *sharedwrite.Change) error {
 		ch.Settings = true
 		rows := make([]model.Setting, 0, len(keys))
@@ -218,6 +258,9 @@ func (s *Store) UpdateSettings(values map[string]any) error {
 				return err
 			}
 			rows = append(rows, model.Setting{Key: k, Value: v})
+		}
+		if err := checkEmailComplete(tx, rows); err != nil {
+			return err
 		}
 		if len(rows) > 0 {
 			upsert := clause.OnConflict{

@@ -28,6 +28,8 @@ type settingDef struct {
 	kind  settingKind
 	def   string
 	check func(c checkEnv, key, v string) (string, error)
+	// secret values read as SecretMask in GetAllSettings (when set).
+	secret bool
 }
 
 // checkEnv is what a check may look at besides the value: the write's

@@ -68,6 +68,18 @@ var sharedKeys = map[string]string{
 	"timeLocation":       "time zone of the periodic traffic reset (shared)",
 	"pageSize":           "UI",
 	"remarkModel":        "UI",
+	// Email alerts keep v3's names (docs/notifications.md, Email); v3's
+	// event names in smtpEnabledEvents are read as ours.
+	"smtpEnable":         "email alerts",
+	"smtpHost":           "email alerts",
+	"smtpPort":           "email alerts",
+	"smtpEncryptionType": "email alerts",
+	"smtpUsername":       "email alerts",
+	"smtpPassword":       "email alerts",
+	"smtpFrom":           "email alerts",
+	"smtpFromName":       "email alerts",
+	"smtpTo":             "email alerts",
+	"smtpEnabledEvents":  "email alerts (v3's login.attempt, xray.crash, node.down/up read as ours; cpu/memory/outbound events dropped)",
 }
 
 // ignoredGroups explain upstream settings this panel has no feature for.
@@ -76,6 +88,8 @@ var ignoredGroups = []struct {
 	prefix, reason string
 }{
 	{"ldap", "LDAP sync: not available in this panel"},
+	{"smtpCpu", "email on high CPU: no CPU events in this panel yet"},
+	{"smtpMemory", "email on high memory: no memory events in this panel yet"},
 	{"externalTrafficInform", "external traffic webhook: not available in this panel"},
 	{"datepicker", "UI calendar choice: the web UI uses the Gregorian calendar"},
 	{"restartXrayOnClientDisable", "this panel removes disabled clients through the Xray API without a restart"},

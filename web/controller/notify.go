@@ -1,6 +1,8 @@
 package controller
 
 import (
+	"strings"
+
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/notify"
@@ -10,6 +12,7 @@ import (
 // stream under panel/api/notify/ (docs/notifications.md).
 type NotifyController struct {
 	Webhooks *notify.Webhooks
+	Email    *notify.EmailTester
 }
 
 func (n *NotifyController) register(g *gin.RouterGroup) {
@@ -21,6 +24,32 @@ func (n *NotifyController) register(g *gin.RouterGroup) {
 	g.POST("webhooks/test/:id", n.test)
 	g.GET("deliveries", n.deliveries)
 	g.GET("events", n.events)
+	g.POST("email/test", n.emailTest)
+}
+
+// emailTest sends a test mail now with the stored smtp* settings, or
+// those posted (the form's unsaved values); a failure is a 400 naming the
+// setting to fix (docs/notifications.md, Email).
+func (n *NotifyController) emailTest(c *gin.Context) {
+	posted := map[string]any{}
+	if isJSON(c.Request) {
+		if c.Request.ContentLength != 0 {
+			if err := bindJSON(c, &posted); err != nil {
+				fail(c, err)
+				return
+			}
+		}
+	} else {
+		if err := c.Request.ParseForm(); err != nil {
+			fail(c, errs.Invalid("body", "cannot read form: %v", err))
+			return
+		}
+		for k, v := range c.Request.PostForm {
+			posted[k] = v[0]
+		}
+	}
+	res, err := n.Email.SendTest(c.Request.Context(), posted)
+	reply(c, err, "test email sent to "+strings.Join(res.To, ", "), res)
 }
 
 func (n *NotifyController) list(c *gin.Context) {
@@ -66,7 +95,13 @@ func (n *NotifyController) test(c *gin.Context) {
 func (n *NotifyController) deliveries(c *gin.Context) {
 	q := notify.DeliveryQuery{Status: c.Query("status")}
 	var err error
-	if q.WebhookID, err = intQuery(c, "webhookId", 0); err == nil {
+	// webhookId=email is the email channel's log.
+	if c.Query("webhookId") == "email" {
+		q.WebhookID = notify.EmailTarget
+	} else {
+		q.WebhookID, err = intQuery(c, "webhookId", 0)
+	}
+	if err == nil {
 		if q.Offset, err = intQuery(c, "offset", 0); err == nil {
 			q.Limit, err = intQuery(c, "limit", 0)
 		}

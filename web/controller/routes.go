@@ -45,6 +45,7 @@ type Deps struct {
 	// the notification endpoints and their delivery log.
 	Events   *notify.Recorder
 	Webhooks *notify.Webhooks
+	Email    *notify.EmailTester // the email "send test" button
 }
 
 // Register mounts every page and API route under d.BasePath.
@@ -81,7 +82,7 @@ func Register(engine *gin.Engine, d Deps) {
 	// 3x-ui v2 served the same routes outside the API prefix.
 	xrayRoutes.register(base.Group("panel/xray", d.Auth.API()))
 	(&APITokenController{Tokens: d.Tokens}).register(setting)
-	(&NotifyController{Webhooks: d.Webhooks}).register(api.Group("notify"))
+	(&NotifyController{Webhooks: d.Webhooks, Email: d.Email}).register(api.Group("notify"))
 	// Pending two-factor secrets live as long as this router.
 	(&TwoFactorController{TwoFactor: d.TwoFA, Secrets: d.Secrets}).register(setting)
 	// Unknown API paths answer JSON, not gin's plain-text 404.
