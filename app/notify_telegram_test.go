@@ -50,8 +50,8 @@ func tgAlerts(srv *botapitest.Server) []botapitest.Call {
 	return out
 }
 
-// One failed login and one client depleted by the traffic rules each
-// reach all three targets exactly once: a Telegram message to the admin
+// One failed login, one client depleted by the traffic rules and one
+// Xray crash each reach all three targets exactly once: a Telegram message to the admin
 // chat, an email and a signed webhook, delivered by the master's outbox;
 // tgBotLoginNotify=false then silences the login alert on Telegram only.
 func TestTelegramAlertsBesideEmailAndWebhook(t *testing.T) {
@@ -64,10 +64,10 @@ func TestTelegramAlertsBesideEmailAndWebhook(t *testing.T) {
 		c := env.loggedIn()
 		runBot(t, env, c, bot)
 		c.api("POST", "notify/webhooks/add", map[string]any{"url": recv.srv.URL, "secret": hookSecret,
-			"events": []string{"login.failed", "client.depleted"}}).expectOK()
+			"events": []string{"login.failed", "client.depleted", "xray.crashed"}}).expectOK()
 		c.api("POST", "setting/update", map[string]any{"smtpEnable": true, "smtpHost": "127.0.0.1", "smtpPort": mail.Port,
 			"smtpEncryptionType": "no", "smtpFrom": "panel@example.org", "smtpTo": "admin@example.net",
-			"smtpEnabledEvents": "login.failed,client.depleted"}).expectOK()
+			"smtpEnabledEvents": "login.failed,client.depleted,xray.crashed"}).expectOK()
 		deliver := func() {
 			t.Helper()
 			for range 3 { // more passes send nothing more
@@ -119,16 +119,26 @@ func TestTelegramAlertsBesideEmailAndWebhook(t *testing.T) {
 			t.Fatalf("alert to %d: %q: want client.depleted for spent@x in the admin chat", a.ChatID, a.Text)
 		}
 
+		// An Xray crash, recorded through the app's recorder as the health
+		// job records it (app/job: a killed Xray is tested there).
+		env.app.Events().Emit(notify.XrayCrashed, map[string]any{"reason": "signal: killed", "restarts": 1,
+			"restartedBy": "health check"})
+		deliver()
+		alerts = counts(3, 3, 3)
+		if a := alerts[2]; a.ChatID != tgAdmin || !strings.Contains(a.Text, "xray.crashed") || !strings.Contains(a.Text, "signal: killed") {
+			t.Fatalf("alert to %d: %q: want xray.crashed with its reason in the admin chat", a.ChatID, a.Text)
+		}
+
 		// tgBotLoginNotify=false: the next failed login is mailed and
 		// posted, but not sent to Telegram.
 		c.api("POST", "setting/update", map[string]any{"tgBotLoginNotify": false}).expectOK()
 		stranger.do("POST", "login", map[string]string{"username": "admin", "password": "Wrong-Guess-4"}).
 			expectFail(401, "wrong username or password")
 		deliver()
-		counts(2, 3, 3)
+		counts(3, 4, 4)
 		tgLog := c.api("GET", "notify/deliveries?webhookId=telegram", nil).expectOK().obj()
-		if tgLog["total"].(float64) != 2 {
-			t.Fatalf("telegram delivery log %v: want the two alerts", tgLog)
+		if tgLog["total"].(float64) != 3 {
+			t.Fatalf("telegram delivery log %v: want the three alerts", tgLog)
 		}
 		for _, it := range tgLog["items"].([]any) {
 			if row := it.(map[string]any); row["status"] != "delivered" || row["attempts"].(float64) != 1 {
