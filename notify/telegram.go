@@ -31,10 +31,6 @@ type TelegramFunc func(ctx context.Context, text string) error
 // Notify calls f.
 func (f TelegramFunc) Notify(ctx context.Context, text string) error { return f(ctx, text) }
 
-// telegramKinds are the kinds the bot alerts on: the ones an admin must
-// act on. login.failed also needs tgBotLoginNotify (v2's switch).
-var telegramKinds = []Kind{ClientDepleted, ClientExpired, LoginFailed, XrayCrashed, XrayRecovered, NodeStale, NodeBack}
-
 // TelegramConfig is what the outbox needs of the bot's settings (tg*).
 type TelegramConfig struct {
 	Enable      bool
@@ -60,12 +56,16 @@ func LoadTelegramConfig(conn *gorm.DB) (TelegramConfig, error) {
 // active reports whether new events are queued for the bot.
 func (c TelegramConfig) active() bool { return c.Enable && c.Configured }
 
-// wants reports whether kind becomes a Telegram alert.
+// wants reports whether kind becomes a Telegram alert: the kinds an admin
+// must act on; login.failed only with tgBotLoginNotify (v2's switch).
 func (c TelegramConfig) wants(kind Kind) bool {
-	if kind == LoginFailed && !c.LoginNotify {
-		return false
+	switch kind {
+	case LoginFailed:
+		return c.LoginNotify
+	case ClientDepleted, ClientExpired, XrayCrashed, XrayRecovered, NodeStale, NodeBack:
+		return true
 	}
-	return slices.Contains(telegramKinds, kind)
+	return false
 }
 
 // tgAlertTexts are the alert's words by tgLang (the bot's languages:
