@@ -85,6 +85,26 @@ var tgAlertTexts = map[string]map[string]string{
 	},
 }
 
+// An alert is one Telegram message, which may not exceed 4096 characters
+// (a longer one is refused, and would be retried in vain): each payload
+// value is cut to tgValueMax runes and fields stop once the text passes
+// tgPayloadBudget bytes. Telegram counts characters after HTML parsing,
+// so the escapes count once and bytes bound characters: at most the
+// budget, one more field line and the short header and id lines.
+const (
+	tgValueMax      = 200
+	tgPayloadBudget = 2000
+)
+
+// clipRunes cuts s to n runes, marking the cut.
+func clipRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
 // TelegramText is an event as the bot's HTML message in lang: a title,
 // the node, the time, each payload field on its own line and the event
 // id (Telegram has no idempotency key: a message sent again after a
@@ -113,15 +133,19 @@ func TelegramText(lang string, ev Event) string {
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
+			if b.Len() > tgPayloadBudget {
+				b.WriteString("…\n") // the full payload is in the event list
+				break
+			}
 			val := string(fields[k])
 			var s string
 			if json.Unmarshal(fields[k], &s) == nil {
 				val = s // a string without its quotes
 			}
-			fmt.Fprintf(&b, "%s: <code>%s</code>\n", html.EscapeString(k), html.EscapeString(val))
+			fmt.Fprintf(&b, "%s: <code>%s</code>\n", html.EscapeString(clipRunes(k, tgValueMax)), html.EscapeString(clipRunes(val, tgValueMax)))
 		}
 	} else if len(ev.Payload) > 0 {
-		fmt.Fprintf(&b, "<code>%s</code>\n", html.EscapeString(string(ev.Payload)))
+		fmt.Fprintf(&b, "<code>%s</code>\n", html.EscapeString(clipRunes(string(ev.Payload), tgValueMax)))
 	}
 	fmt.Fprintf(&b, "%s: <code>%s</code>", t["id"], html.EscapeString(ev.ID))
 	return b.String()

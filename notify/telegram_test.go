@@ -2,9 +2,12 @@ package notify_test
 
 import (
 	"context"
+	"fmt"
+	"html"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/notify"
@@ -112,4 +115,20 @@ func TestTelegramTargetQueuesFiltersAndRetries(t *testing.T) {
 			}
 		}
 	})
+}
+
+// An event with the largest payload still makes one message Telegram
+// accepts (4096 characters after HTML parsing), ending with its event id.
+func TestTelegramTextFitsOneMessage(t *testing.T) {
+	fields := map[string]string{}
+	for i := range 60 {
+		fields[fmt.Sprintf("field%02d", i)] = strings.Repeat("<\"&", 40)
+	}
+	ev := notify.New(notify.XrayCrashed, fields)
+	ev.ID = "0123456789abcdef0123456789abcdef"
+	text := notify.TelegramText("en-US", ev)
+	if n := utf8.RuneCountInString(html.UnescapeString(text)); n > 4096 || !strings.HasSuffix(text, ev.ID+"</code>") ||
+		!strings.Contains(text, "field00: <code>&lt;&#34;&amp;") {
+		t.Fatalf("alert of %d characters: %q: want at most 4096, the first field escaped and the event id last", n, text)
+	}
 }
