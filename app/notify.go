@@ -1,14 +1,16 @@
 package app
 
 import (
+	"context"
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/notify"
+	"github.com/mhsanaei/3x-ui/v2/notify/telegram"
 	"github.com/mhsanaei/3x-ui/v2/util/lifecycle"
 )
 
 // notifyParts are the notification parts: every node records events in
-// the shared database; only the master delivers them (webhooks and email,
+// the shared database; only the master delivers them (webhooks, email and Telegram,
 // from one outbox) and watches the other nodes' heartbeats, once per
 // event for the whole cluster.
 type notifyParts struct {
@@ -27,6 +29,16 @@ func (a *App) buildNotify(opts notify.DispatcherOptions) {
 	a.notify.email = notify.NewEmailTester(a.DB, a.Node, opts.Timeout, opts.EmailRoots)
 	if a.Node.IsWorker() {
 		return
+	}
+	if opts.Telegram == nil {
+		// The bot is built after the notify parts; it is read only when
+		// the dispatcher runs, after App is complete.
+		opts.Telegram = notify.TelegramFunc(func(ctx context.Context, text string) error {
+			if a.Telegram == nil {
+				return telegram.ErrOff
+			}
+			return a.Telegram.Notify(ctx, text)
+		})
 	}
 	a.notify.dispatcher = notify.NewDispatcher(a.DB, a.Node, opts)
 	if a.Node.Shared() {

@@ -58,6 +58,9 @@ type DispatcherOptions struct {
 	// EmailRoots, when not nil, are the CAs an SMTP server's certificate
 	// must chain to instead of the system's (tests).
 	EmailRoots *x509.CertPool
+	// Telegram sends the Telegram target's alerts (the app's bot); nil
+	// leaves that target's rows pending.
+	Telegram TelegramSender
 }
 
 // Dispatcher is the master's delivery loop: it queues new events as one
@@ -184,6 +187,10 @@ func (d *Dispatcher) queue(ctx context.Context, conn *gorm.DB) (int, error) {
 		if err != nil {
 			return err
 		}
+		tg, err := LoadTelegramConfig(tx)
+		if err != nil {
+			return err
+		}
 		now := d.now().UnixMilli()
 		var rows []model.NotifyDelivery
 		seqs := make([]int64, 0, n)
@@ -201,6 +208,11 @@ func (d *Dispatcher) queue(ctx context.Context, conn *gorm.DB) (int, error) {
 			// One email per event, to the whole recipient list.
 			if email.active() && email.wants(Kind(ev.Kind)) {
 				rows = append(rows, model.NotifyDelivery{EventSeq: ev.Seq, EventID: ev.EventID, WebhookID: EmailTarget,
+					Status: string(StatusPending), CreatedAt: now})
+			}
+			// One message per event, to every admin chat of the bot.
+			if tg.active() && tg.wants(Kind(ev.Kind)) {
+				rows = append(rows, model.NotifyDelivery{EventSeq: ev.Seq, EventID: ev.EventID, WebhookID: TelegramTarget,
 					Status: string(StatusPending), CreatedAt: now})
 			}
 		}
@@ -318,23 +330,24 @@ func (d *Dispatcher) prune(ctx context.Context, conn *gorm.DB) error {
 	return err
 }
 
-// target is one ordered queue of the outbox: a webhook, or the email
-// channel (EmailTarget).
+// target is one ordered queue of the outbox: a webhook, the email
+// channel (EmailTarget) or the Telegram bot (TelegramTarget).
 type target struct {
 	id   int
 	name string
 	send func(ctx context.Context, ev Event) Result
 }
 
-// targets are the queues to work this pass: every enabled webhook, and
-// email when it is enabled and complete. A disabled one keeps its
-// pending rows for when it is enabled again.
+// targets are the queues to work this pass: every enabled webhook, email
+// when it is enabled and complete, and Telegram when the bot is enabled
+// and configured. A disabled one keeps its pending rows for when it is
+// enabled again.
 func (d *Dispatcher) targets(ctx context.Context, conn *gorm.DB) ([]target, error) {
 	var hooks []model.NotifyWebhook
 	if err := conn.WithContext(ctx).Where("enabled = ?", true).Order("id").Find(&hooks).Error; err != nil {
 		return nil, err
 	}
-	out := make([]target, 0, len(hooks)+1)
+	out := make([]target, 0, len(hooks)+2)
 	for _, h := range hooks {
 		out = append(out, target{id: h.Id, name: fmt.Sprintf("webhook %d", h.Id), send: func(ctx context.Context, ev Event) Result {
 			body, err := json.Marshal(ev)
@@ -355,6 +368,24 @@ func (d *Dispatcher) targets(ctx context.Context, conn *gorm.DB) ([]target, erro
 				return Result{Status: status, Err: clip(err.Error())}
 			}
 			return Result{Status: status}
+		}})
+	}
+	tg, err := LoadTelegramConfig(conn.WithContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	if tg.active() && d.opts.Telegram != nil {
+		out = append(out, target{id: TelegramTarget, name: "telegram", send: func(ctx context.Context, ev Event) Result {
+			// The bot's own API calls have their timeouts; this bounds the
+			// whole send to every admin chat like a webhook post.
+			ctx, cancel := context.WithTimeout(ctx, d.opts.Timeout)
+			defer cancel()
+			// A bot still starting (ErrOff) is a failed attempt, retried
+			// with the backoff like any other.
+			if err := d.opts.Telegram.Notify(ctx, TelegramText(tg.Lang, ev)); err != nil {
+				return Result{Err: clip(err.Error())}
+			}
+			return Result{Status: 200}
 		}})
 	}
 	return out, nil

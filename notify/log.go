@@ -66,7 +66,7 @@ func (s *Webhooks) Deliveries(q DeliveryQuery) (Page[Delivery], error) {
 	}
 	base := func() *gorm.DB {
 		tx := conn.Model(&model.NotifyDelivery{})
-		if q.WebhookID != 0 { // EmailTarget (-1) is the email channel
+		if q.WebhookID != 0 { // EmailTarget (-1), TelegramTarget (-2): those channels
 			tx = tx.Where("notify_deliveries.webhook_id = ?", q.WebhookID)
 		}
 		if q.Status != "" {

@@ -171,6 +171,7 @@ var mutableVars = map[string]string{
 	"inbound/client_paged.go clientSortColumns":      "read-only table",
 	"logging/logging.go rank":                        "read-only table of log levels",
 	"notify/telegram/i18n.go texts":                  "read-only table of the bot's texts by language",
+	"notify/telegram.go tgAlertTexts":                "read-only table of the Telegram alerts' texts by language",
 	"ops/backup.go backupSkipTables":                 "read-only list",
 	"ops/backup.go sqliteMagic":                      "read-only file signature",
 	"ops/backup_check.go backupRequiredTables":       "read-only list",

@@ -95,10 +95,13 @@ func (n *NotifyController) test(c *gin.Context) {
 func (n *NotifyController) deliveries(c *gin.Context) {
 	q := notify.DeliveryQuery{Status: c.Query("status")}
 	var err error
-	// webhookId=email is the email channel's log.
-	if c.Query("webhookId") == "email" {
+	// webhookId=email and webhookId=telegram are those channels' logs.
+	switch c.Query("webhookId") {
+	case "email":
 		q.WebhookID = notify.EmailTarget
-	} else {
+	case "telegram":
+		q.WebhookID = notify.TelegramTarget
+	default:
 		q.WebhookID, err = intQuery(c, "webhookId", 0)
 	}
 	if err == nil {
