@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"gorm.io/gorm"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -152,13 +153,7 @@ func randomAlphanumeric(n int) (string, error) {
 
 // SetEnabled switches a token on or off (3x-ui v3's apiTokens/setEnabled).
 func (s *Tokens) SetEnabled(id int, enabled bool) error {
-	if err := s.node.RequireMaster(); err != nil {
-		return err
-	}
-	if id <= 0 {
-		return errs.Invalid("id", "must be a positive token id")
-	}
-	db, err := s.db.DB()
+	db, err := s.writeToken(id)
 	if err != nil {
 		return err
 	}
@@ -180,15 +175,21 @@ func (s *Tokens) SetEnabled(id int, enabled bool) error {
 	return nil
 }
 
-// Revoke deletes a token; requests using it fail from then on.
-func (s *Tokens) Revoke(id int) error {
+// writeToken is the guard of a write to token id: the master only, a
+// positive id; it answers the database to write with.
+func (s *Tokens) writeToken(id int) (*gorm.DB, error) {
 	if err := s.node.RequireMaster(); err != nil {
-		return err
+		return nil, err
 	}
 	if id <= 0 {
-		return errs.Invalid("id", "must be a positive token id")
+		return nil, errs.Invalid("id", "must be a positive token id")
 	}
-	db, err := s.db.DB()
+	return s.db.DB()
+}
+
+// Revoke deletes a token; requests using it fail from then on.
+func (s *Tokens) Revoke(id int) error {
+	db, err := s.writeToken(id)
 	if err != nil {
 		return err
 	}

@@ -170,3 +170,27 @@ func setScalar(fv reflect.Value, raw string) error {
 	}
 	return nil
 }
+
+// bindValues reads a flat settings-like body, JSON object or form, into
+// name -> value (a form field's first value). allowEmpty lets a JSON
+// request without a body mean "no values" (the email test's "use what is
+// stored").
+func bindValues(c *gin.Context, allowEmpty bool) (map[string]any, error) {
+	values := map[string]any{}
+	if isJSON(c.Request) {
+		if allowEmpty && c.Request.ContentLength == 0 {
+			return values, nil
+		}
+		if err := bindJSON(c, &values); err != nil {
+			return nil, err
+		}
+		return values, nil
+	}
+	if err := c.Request.ParseForm(); err != nil {
+		return nil, errs.Invalid("body", "cannot read form: %v", err)
+	}
+	for k, v := range c.Request.PostForm {
+		values[k] = v[0]
+	}
+	return values, nil
+}

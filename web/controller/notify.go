@@ -31,22 +31,10 @@ func (n *NotifyController) register(g *gin.RouterGroup) {
 // those posted (the form's unsaved values); a failure is a 400 naming the
 // setting to fix (docs/notifications.md, Email).
 func (n *NotifyController) emailTest(c *gin.Context) {
-	posted := map[string]any{}
-	if isJSON(c.Request) {
-		if c.Request.ContentLength != 0 {
-			if err := bindJSON(c, &posted); err != nil {
-				fail(c, err)
-				return
-			}
-		}
-	} else {
-		if err := c.Request.ParseForm(); err != nil {
-			fail(c, errs.Invalid("body", "cannot read form: %v", err))
-			return
-		}
-		for k, v := range c.Request.PostForm {
-			posted[k] = v[0]
-		}
+	posted, err := bindValues(c, true)
+	if err != nil {
+		fail(c, err)
+		return
 	}
 	res, err := n.Email.SendTest(c.Request.Context(), posted)
 	reply(c, err, "test email sent to "+strings.Join(res.To, ", "), res)

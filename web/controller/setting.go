@@ -69,20 +69,10 @@ func (a *SettingController) all(c *gin.Context) {
 // update stores any subset of settings. A template in the set goes through
 // Xray's own check first.
 func (a *SettingController) update(c *gin.Context) {
-	values := map[string]any{}
-	if isJSON(c.Request) {
-		if err := bindJSON(c, &values); err != nil {
-			fail(c, err)
-			return
-		}
-	} else {
-		if err := c.Request.ParseForm(); err != nil {
-			fail(c, errs.Invalid("body", "cannot read form: %v", err))
-			return
-		}
-		for k, v := range c.Request.PostForm {
-			values[k] = v[0]
-		}
+	values, err := bindValues(c, false)
+	if err != nil {
+		fail(c, err)
+		return
 	}
 	if len(values) == 0 {
 		fail(c, errs.Invalid("body", "no settings given"))
