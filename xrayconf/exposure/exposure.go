@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/mhsanaei/3x-ui/v2/config"
@@ -618,24 +619,49 @@ func mustMarshal(v any) json.RawMessage {
 
 // mayHoldKey is false only when raw certainly holds no key that Xray
 // reads as name (ASCII name): it skips the decode of a huge settings
-// object, and anything a spelling could hide in (a \u escape, a non-ASCII
-// byte such as U+017F, any letter case) sends it to the full check.
+// object. Anything a spelling could hide in sends it to the full check:
+// the name in any letter case, a \u escape or a non-ASCII rune that folds
+// to one of name's letters (U+017F "ſ" is an "s", U+212A "K" a "k").
+// Other escapes and runes (a "\u0026" json.Marshal wrote, a Chinese
+// comment) cannot spell name, so they no longer cost every inbound that
+// has them a full decode at each apply.
 func mayHoldKey(raw []byte, name string) bool {
-	if bytes.Contains(raw, []byte(`\u`)) {
-		return true
-	}
-	for _, c := range raw {
-		if c >= utf8.RuneSelf {
-			return true
-		}
-	}
 	n := len(name)
-	for i := 0; i+n <= len(raw); i++ {
-		if raw[i]|0x20 == name[0]|0x20 && bytes.EqualFold(raw[i:i+n], []byte(name)) {
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRune(raw[i:])
+			if foldsInto(r, name) {
+				return true
+			}
+			i += size - 1
+		case c == '\\' && i+1 < len(raw) && raw[i+1] == 'u':
+			if i+6 > len(raw) {
+				return true
+			}
+			r, err := strconv.ParseUint(string(raw[i+2:i+6]), 16, 16)
+			if err != nil || foldsInto(rune(r), name) {
+				return true
+			}
+		case c|0x20 == name[0]|0x20 && i+n <= len(raw) && bytes.EqualFold(raw[i:i+n], []byte(name)):
 			return true
 		}
 	}
 	return false
+}
+
+// foldsInto reports whether encoding/json may read rune r as one of the
+// ASCII letters of name: r itself, or r's case-folding orbit, holds one.
+func foldsInto(r rune, name string) bool {
+	for f := r; ; {
+		if f < utf8.RuneSelf && strings.ContainsRune(strings.ToLower(name), unicode.ToLower(f)) {
+			return true
+		}
+		if f = unicode.SimpleFold(f); f == r {
+			return false
+		}
+	}
 }
 
 func loopbackIP(listen string) bool {
