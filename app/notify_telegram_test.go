@@ -6,16 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mhsanaei/3x-ui/v2/cluster"
-	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
-	"github.com/mhsanaei/3x-ui/v2/database/testdb"
 	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
 	"github.com/mhsanaei/3x-ui/v2/notify"
 	"github.com/mhsanaei/3x-ui/v2/notify/smtptest"
 	"github.com/mhsanaei/3x-ui/v2/notify/telegram/botapitest"
-	"github.com/mhsanaei/3x-ui/v2/web/session"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 )
 
@@ -152,13 +148,7 @@ func TestTelegramAlertsBesideEmailAndWebhook(t *testing.T) {
 // runs neither bot nor dispatcher); the master's bot sends the one alert.
 func TestWorkerRecordsAndOnlyTheMasterSendsTelegram(t *testing.T) {
 	t.Parallel()
-	b := dbtest.New(t, dbtest.MariaDB) // a worker exists only on the shared MariaDB
-	h := testdb.Handle(t, b)
-	cfg := config.PanelConfig{BasePath: testBase, SessionMaxAge: 60, Secret: session.NewSecret()}
-	masterNode := cluster.NewNode(config.NodeConfig{Role: config.NodeRoleMaster, NodeID: "m1"}, true, h)
-	workerNode := cluster.NewNode(config.NodeConfig{Role: config.NodeRoleWorker, NodeID: "w1"}, true, h)
-	master := startEnv(t, cfg, Options{DB: h, Node: masterNode})
-	worker := startEnv(t, cfg, Options{DB: h, Node: workerNode})
+	master, worker := masterAndWorker(t)
 	if worker.app.Telegram != nil || worker.app.notify.dispatcher != nil {
 		t.Fatal("a worker app built a bot or a dispatcher")
 	}

@@ -145,13 +145,7 @@ func TestNotifyAPIAndFailedLoginWebhook(t *testing.T) {
 // nothing and runs no dispatcher; the master delivers the worker's event.
 func TestWorkerRecordsAndOnlyTheMasterDelivers(t *testing.T) {
 	t.Parallel()
-	b := dbtest.New(t, dbtest.MariaDB) // a worker exists only on the shared MariaDB
-	h := testdb.Handle(t, b)
-	cfg := config.PanelConfig{BasePath: testBase, SessionMaxAge: 60, Secret: session.NewSecret()}
-	masterNode := cluster.NewNode(config.NodeConfig{Role: config.NodeRoleMaster, NodeID: "m1"}, true, h)
-	workerNode := cluster.NewNode(config.NodeConfig{Role: config.NodeRoleWorker, NodeID: "w1"}, true, h)
-	master := startEnv(t, cfg, Options{DB: h, Node: masterNode})
-	worker := startEnv(t, cfg, Options{DB: h, Node: workerNode})
+	master, worker := masterAndWorker(t)
 	if worker.app.notify.dispatcher != nil || worker.app.notify.nodeWatch != nil {
 		t.Fatal("a worker app built a dispatcher or a node watch")
 	}
@@ -173,4 +167,18 @@ func TestWorkerRecordsAndOnlyTheMasterDelivers(t *testing.T) {
 	if bad != 0 || len(got) != 1 || got[0].Kind != notify.LoginFailed || got[0].NodeID != "w1" {
 		t.Fatalf("receiver got %+v (%d bad): want the worker's login.failed, delivered by the master", got, bad)
 	}
+}
+
+// masterAndWorker starts a master ("m1") and a worker ("w1") app on one
+// shared MariaDB database (a worker exists only on a shared database).
+func masterAndWorker(t *testing.T) (master, worker *testEnv) {
+	t.Helper()
+	h := testdb.Handle(t, dbtest.New(t, dbtest.MariaDB))
+	cfg := config.PanelConfig{BasePath: testBase, SessionMaxAge: 60, Secret: session.NewSecret()}
+	node := func(role config.NodeRole, id string) *cluster.Node {
+		return cluster.NewNode(config.NodeConfig{Role: role, NodeID: id}, true, h)
+	}
+	master = startEnv(t, cfg, Options{DB: h, Node: node(config.NodeRoleMaster, "m1")})
+	worker = startEnv(t, cfg, Options{DB: h, Node: node(config.NodeRoleWorker, "w1")})
+	return master, worker
 }
