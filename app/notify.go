@@ -24,10 +24,10 @@ type notifyParts struct {
 // buildNotify makes them from the node's role, read once at start.
 func (a *App) buildNotify(opts notify.DispatcherOptions) {
 	cfg := a.Node.Config()
-	a.notify.events = notify.NewRecorder(a.DB, cfg.NodeID)
 	a.notify.webhooks = notify.NewWebhooks(a.DB, a.Node)
 	a.notify.email = notify.NewEmailTester(a.DB, a.Node, opts.Timeout, opts.EmailRoots)
 	if a.Node.IsWorker() {
+		a.notify.events = notify.NewRecorder(a.DB, cfg.NodeID)
 		return
 	}
 	if opts.Telegram == nil {
@@ -41,6 +41,7 @@ func (a *App) buildNotify(opts notify.DispatcherOptions) {
 		})
 	}
 	a.notify.dispatcher = notify.NewDispatcher(a.DB, a.Node, opts)
+	a.notify.events = notify.NewRecorderWaking(a.DB, cfg.NodeID, a.notify.dispatcher.Wake)
 	if a.Node.Shared() {
 		syncEvery := time.Duration(cfg.SyncIntervalSeconds) * time.Second
 		a.notify.nodeWatch = notify.NewNodeWatch(a.DB, a.notify.events, syncEvery)

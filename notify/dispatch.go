@@ -31,8 +31,11 @@ const (
 
 // Retry policy defaults (docs/notifications.md): the wait doubles from
 // 5 s up to 10 min, for 24 h after the event was queued.
+// The outbox is looked at every 10 s and at once when this node records
+// an event outside a transaction (Wake): an idle master costs the shared
+// database a few statements per poll whether or not anything is set up.
 const (
-	DefaultPoll       = 2 * time.Second
+	DefaultPoll       = 10 * time.Second
 	DefaultBackoff    = 5 * time.Second
 	DefaultMaxBackoff = 10 * time.Minute
 	DefaultRetryFor   = 24 * time.Hour
@@ -74,6 +77,7 @@ type Dispatcher struct {
 	mailer *Mailer
 	now    func() time.Time
 	pruned atomic.Int64 // unix ms of the last clean-up
+	wake   chan struct{}
 }
 
 // NewDispatcher delivers from db when node is the master.
@@ -97,7 +101,16 @@ func NewDispatcher(db *database.Handle, node *cluster.Node, opts DispatcherOptio
 		opts.Keep = DefaultKeep
 	}
 	return &Dispatcher{db: db, node: node, opts: opts, sender: NewSender(opts.Timeout),
-		mailer: NewMailer(opts.Timeout, opts.EmailRoots), now: time.Now}
+		mailer: NewMailer(opts.Timeout, opts.EmailRoots), now: time.Now, wake: make(chan struct{}, 1)}
+}
+
+// Wake makes a running dispatcher look at the outbox now rather than at
+// its next poll; it never blocks.
+func (d *Dispatcher) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Run delivers until ctx ends. On a worker it only waits: the master
@@ -117,6 +130,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-d.wake:
 		}
 	}
 }

@@ -367,3 +367,24 @@ func TestOldFinishedDeliveriesArePruned(t *testing.T) {
 		sameOrder(t, ids, stuck)
 	})
 }
+
+// An event the master records outside a transaction wakes its dispatcher:
+// with a poll that never comes round in the test, it still goes out.
+func TestRecordingWakesTheDispatcher(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		t.Parallel()
+		r := newRig(t, b)
+		recv := newReceiver(t, testSecret)
+		r.addHook(t, recv.URL())
+		opts := fast
+		opts.Poll = time.Hour
+		d := notify.NewDispatcher(r.h, r.master, opts)
+		first := r.record(t, 0, 1)
+		stop := run(d) // its first pass delivers what is already there
+		defer stop()
+		sameOrder(t, idsOf(recv.waitFor(1)), first)
+		r.rec = notify.NewRecorderWaking(r.h, "m1", d.Wake)
+		second := r.record(t, 1, 1)
+		sameOrder(t, idsOf(recv.waitFor(2)), append(first, second...))
+	})
+}

@@ -78,9 +78,10 @@ func newID() string {
 // Recorder inserts events into notify_events. Every node has one; a nil
 // *Recorder records nothing, so parts built without notifications work.
 type Recorder struct {
-	db     *database.Handle
-	nodeID string
-	now    func() time.Time
+	db       *database.Handle
+	nodeID   string
+	now      func() time.Time
+	recorded func() // after an event is stored outside a transaction
 }
 
 // NewRecorder records into db as node nodeID ("local" when empty, the
@@ -90,6 +91,16 @@ func NewRecorder(db *database.Handle, nodeID string) *Recorder {
 		nodeID = "local"
 	}
 	return &Recorder{db: db, nodeID: nodeID, now: time.Now}
+}
+
+// NewRecorderWaking is NewRecorder that calls recorded after each event
+// it stores outside a transaction (the master's Dispatcher.Wake, so its
+// own events go out without waiting for a poll). An event recorded in a
+// caller's transaction is not committed yet; the next poll finds it.
+func NewRecorderWaking(db *database.Handle, nodeID string, recorded func()) *Recorder {
+	r := NewRecorder(db, nodeID)
+	r.recorded = recorded
+	return r
 }
 
 // Record stores ev, filling its id, time and node when empty. With tx it
@@ -130,6 +141,9 @@ func (r *Recorder) Record(ctx context.Context, tx *gorm.DB, ev Event) (Event, er
 	}
 	// The stored time is what receivers get, at millisecond precision.
 	ev.Time = time.UnixMilli(row.At).UTC()
+	if tx == nil && r.recorded != nil {
+		r.recorded()
+	}
 	return ev, nil
 }
 
