@@ -40,6 +40,9 @@ func TestXrayTemplateRoutesMatch3xui(t *testing.T) {
 		}
 
 		tpl := c.api("GET", "setting/getXrayTemplate", nil).expectOK().obj()
+		// The API port must be free on this host: Xray of another test,
+		// package or x-ui may hold the default 62789 meanwhile.
+		tpl["inbounds"].([]any)[0].(map[string]any)["port"] = freePort(t)
 		formTpl := cloneJSON(t, tpl)
 		formTpl["outbounds"] = append(formTpl["outbounds"].([]any), map[string]any{"tag": "via-form", "protocol": "freedom"})
 		data, _ := json.Marshal(formTpl)
