@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
 	"github.com/mhsanaei/3x-ui/v2/notify/telegram/botapitest"
 	"github.com/mhsanaei/3x-ui/v2/ops"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 )
 
 const (
@@ -30,6 +32,12 @@ func TestTelegramBot(t *testing.T) {
 	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
+		// Xray's API on a free port: another test or x-ui may hold 62789,
+		// and /restart below starts the real Xray.
+		tpl := strings.Replace(settings.DefaultXrayTemplate, "62789", fmt.Sprint(freePort(t)), 1)
+		if err := env.app.Settings.SetXrayConfigTemplate(tpl); err != nil {
+			t.Fatal(err)
+		}
 		admin := env.loggedIn()
 		srv := botapitest.Start(t, tgToken)
 

@@ -1,8 +1,9 @@
 // Package botapitest is a Bot API server on loopback for tests: it speaks
-// the documented methods the bot uses (getMe, getUpdates with offset and
-// long-poll timeout, sendMessage, editMessageText, answerCallbackQuery,
-// sendDocument multipart), queues updates a test pushes and records what
-// the bot sent.
+// the documented methods the bot calls through its library (getMe,
+// getUpdates with offset and long-poll timeout, deleteWebhook,
+// setMyCommands, sendMessage, editMessageText, deleteMessage,
+// answerCallbackQuery, sendDocument and sendPhoto multipart), queues
+// updates a test pushes and records what the bot sent.
 package botapitest
 
 import (
@@ -20,10 +21,13 @@ import (
 
 // Call is one method call the bot made.
 type Call struct {
-	Method   string
-	ChatID   int64
-	Text     string          // text, or a document's caption
-	Markup   json.RawMessage // reply_markup as sent
+	Method string
+	ChatID int64
+	// MessageID is the id the server gave a sent message, or the message
+	// an edit or delete names.
+	MessageID int64
+	Text      string          // text, or a document's caption
+	Markup    json.RawMessage // reply_markup as sent
 	FileName string          // sendDocument, sendPhoto
 	File     []byte          // sendDocument, sendPhoto
 }
@@ -40,6 +44,7 @@ type Server struct {
 	confirmed int64
 	calls     []Call
 	polls     int
+	messages  int64         // message ids given out
 	fails     int           // getUpdates rounds still to refuse (FailPolls)
 	wake      chan struct{} // closed and replaced when an update arrives
 }
@@ -85,6 +90,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		Text        string          `json:"text"`
 		ReplyMarkup json.RawMessage `json:"reply_markup"`
 		MessageID   int64           `json:"message_id"`
+		Commands    json.RawMessage `json:"commands"`
+		CallbackID  string          `json:"callback_query_id"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
 		fail(w, http.StatusBadRequest, "Bad Request: "+err.Error())
@@ -100,10 +107,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		reply(w, s.poll(r, p.Offset, time.Duration(p.Timeout)*time.Second))
 	case "sendMessage", "editMessageText":
-		s.record(Call{Method: method, ChatID: p.ChatID, Text: p.Text, Markup: p.ReplyMarkup})
-		reply(w, map[string]any{"message_id": len(s.Calls()) + 1000, "chat": map[string]any{"id": p.ChatID}, "text": p.Text})
+		id := p.MessageID
+		if method == "sendMessage" {
+			id = s.nextMessageID()
+		}
+		s.record(Call{Method: method, ChatID: p.ChatID, MessageID: id, Text: p.Text, Markup: p.ReplyMarkup})
+		reply(w, map[string]any{"message_id": id, "date": time.Now().Unix(),
+			"chat": map[string]any{"id": p.ChatID, "type": "private"}, "text": p.Text})
+	case "deleteMessage":
+		s.record(Call{Method: method, ChatID: p.ChatID, MessageID: p.MessageID})
+		reply(w, true)
 	case "answerCallbackQuery":
+		s.record(Call{Method: method, Text: p.Text})
+		reply(w, true)
+	case "deleteWebhook":
 		s.record(Call{Method: method})
+		reply(w, true)
+	case "setMyCommands":
+		s.record(Call{Method: method, Markup: p.Commands})
 		reply(w, true)
 	default:
 		fail(w, http.StatusNotFound, "Not Found: method "+method)
@@ -123,8 +144,9 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, method, field st
 	}
 	defer f.Close()
 	data, _ := io.ReadAll(f)
-	s.record(Call{Method: method, ChatID: chat, Text: r.FormValue("caption"), FileName: hdr.Filename, File: data})
-	reply(w, map[string]any{"message_id": 1, "chat": map[string]any{"id": chat}})
+	id := s.nextMessageID()
+	s.record(Call{Method: method, ChatID: chat, MessageID: id, Text: r.FormValue("caption"), FileName: hdr.Filename, File: data})
+	reply(w, map[string]any{"message_id": id, "date": time.Now().Unix(), "chat": map[string]any{"id": chat, "type": "private"}})
 }
 
 // poll answers getUpdates: the updates from offset on, waiting up to
@@ -174,6 +196,13 @@ func (s *Server) failing() bool {
 	return false
 }
 
+func (s *Server) nextMessageID() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.messages++
+	return 1000 + s.messages
+}
+
 func (s *Server) record(c Call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -206,6 +235,24 @@ func (s *Server) Press(user, messageID int64, data string) {
 		"from":    map[string]any{"id": user, "is_bot": false, "first_name": "U"},
 		"message": map[string]any{"message_id": messageID, "date": time.Now().Unix(), "chat": map[string]any{"id": user, "type": "private"}},
 	}})
+}
+
+// Buttons is the callback data of each button of a call's inline
+// keyboard, in order.
+func (c Call) Buttons() []string {
+	var kb struct {
+		Rows [][]struct {
+			Data string `json:"callback_data"`
+		} `json:"inline_keyboard"`
+	}
+	_ = json.Unmarshal(c.Markup, &kb)
+	var out []string
+	for _, row := range kb.Rows {
+		for _, b := range row {
+			out = append(out, b.Data)
+		}
+	}
+	return out
 }
 
 // Calls is every call so far.
