@@ -28,8 +28,8 @@ type Call struct {
 	MessageID int64
 	Text      string          // text, or a document's caption
 	Markup    json.RawMessage // reply_markup as sent
-	FileName string          // sendDocument, sendPhoto
-	File     []byte          // sendDocument, sendPhoto
+	FileName  string          // sendDocument, sendPhoto
+	File      []byte          // sendDocument, sendPhoto
 }
 
 // Server is the fake Bot API; URL is what tgBotAPIServer should hold.
