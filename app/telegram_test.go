@@ -11,6 +11,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/database/testdb"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
 	"github.com/mhsanaei/3x-ui/v2/notify/telegram/botapitest"
 	"github.com/mhsanaei/3x-ui/v2/ops"
@@ -59,7 +60,8 @@ func TestTelegramBot(t *testing.T) {
 		other := inboundtest.Client(model.VLESS, "other@x")
 		in := inboundtest.Inbound(model.VLESS, hostPort(28001), owned, other)
 		in.Remark = "tg-inbound"
-		if _, err := env.app.Inbounds.AddInbound(in); err != nil {
+		added, err := env.app.Inbounds.AddInbound(in)
+		if err != nil {
 			t.Fatal(err)
 		}
 
@@ -179,10 +181,30 @@ func TestTelegramBot(t *testing.T) {
 		if _, err := png.Decode(bytes.NewReader(photo.File)); err != nil {
 			t.Errorf("the QR code is not a PNG: %v", err)
 		}
+		// Share links come from the subscription's own renderer, at
+		// subDomain: the client's own only; an admin gets any client's.
+		own := press(tgClient, "client_individual_links", "sendMessage")
+		want(own, "vless://"+owned["id"].(string)+"@sub.example.com:"+fmt.Sprint(added.Port))
+		want(press(tgAdmin, "client_individual_links other@x", "sendMessage"), "vless://"+other["id"].(string)+"@sub.example.com:"+fmt.Sprint(added.Port))
 		for _, c := range srv.Calls() {
-			if c.ChatID == tgClient && (c.Method == "sendDocument" || strings.Contains(c.Text, "other@x")) {
+			if c.ChatID == tgClient && (c.Method == "sendDocument" || strings.Contains(c.Text, "other@x") || strings.Contains(c.Text, other["id"].(string))) {
 				t.Errorf("a client chat got %s %q", c.Method, c.Text)
 			}
+		}
+
+		// A write from the admin's client card goes through the app's
+		// store (fan-out and all): the quota is in the database.
+		want(ask(tgAdmin, "/usage other@x"), "limit_traffic other@x")
+		press(tgAdmin, "limit_traffic_c other@x 20", "answerCallbackQuery")
+		if row, err := env.app.Inbounds.GetClientTrafficByEmail("other@x"); err != nil || row.Total != 20<<30 {
+			t.Errorf("after limit_traffic_c 20: %+v %v", row, err)
+		}
+		// The add-client conversation with the defaults adds a client.
+		press(tgAdmin, "add_client", "sendMessage")
+		want(press(tgAdmin, fmt.Sprintf("add_client_to %d", added.Id), "sendMessage"), "New client")
+		want(press(tgAdmin, "add_client_submit_enable", "sendMessage"), "Inbound: tg-inbound")
+		if n := len(mustClients(t, env, added.Id)); n != 3 {
+			t.Errorf("after the bot's add: %d clients, want 3", n)
 		}
 
 		// setting/all shows the token masked; posting the mask back (as the
@@ -206,4 +228,18 @@ func TestTelegramBot(t *testing.T) {
 			}
 		}
 	})
+}
+
+// mustClients are the clients stored in inbound id's settings.
+func mustClients(t *testing.T, env *testEnv, id int) []inbound.Client {
+	t.Helper()
+	in, err := env.app.Inbounds.GetInbound(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients, err := inbound.ParseInboundClients(in.Settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return clients
 }

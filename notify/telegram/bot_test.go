@@ -3,6 +3,7 @@ package telegram_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -22,6 +23,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/notify/telegram/botapitest"
 	"github.com/mhsanaei/3x-ui/v2/ops"
 	"github.com/mhsanaei/3x-ui/v2/settings"
+	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
 )
 
 const token = "987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
@@ -237,6 +239,39 @@ func TestBotThroughProxy(t *testing.T) {
 		srv.WaitCall(t, 0, func(c botapitest.Call) bool { return c.ChatID == 5 && strings.Contains(c.Text, "5") })
 		if proxied.Load() < 2 { // at least getUpdates and sendMessage
 			t.Fatalf("%d requests went through tgBotProxy", proxied.Load())
+		}
+	})
+}
+
+// TestBotThroughSOCKS5Proxy: with tgBotProxy a socks5:// URL, every Bot
+// API call goes through that SOCKS5 proxy: a real Xray client (SOCKS5
+// inbound, direct outbound) sending from 127.0.0.2, so the Bot API
+// server sees its requests arrive from there and not from the bot.
+func TestBotThroughSOCKS5Proxy(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		db := testdb.Handle(t, b)
+		st := settings.New(db, nil)
+		srv := botapitest.Start(t, token)
+		socks, _ := xraytest.StartClient(t, json.RawMessage(`{"protocol":"freedom"}`), "127.0.0.2")
+		if err := st.UpdateSettings(map[string]any{
+			"tgBotEnable": true, "tgBotToken": token, "tgBotChatId": "5", "tgBotAPIServer": srv.URL,
+			"tgBotProxy": "socks5://" + socks,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		bot := telegram.New(telegram.Deps{Settings: st, Inbounds: inbound.New(db, nil), Status: ops.NewStatus(nil, db, nil), Backups: ops.NewBackups(db, nil)})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- bot.Run(ctx) }()
+		defer func() {
+			cancel()
+			<-done
+		}()
+		srv.Message(5, "/id")
+		c := srv.WaitCall(t, 0, func(c botapitest.Call) bool { return c.Method == "sendMessage" && c.ChatID == 5 })
+		if host, _, _ := net.SplitHostPort(c.RemoteAddr); host != "127.0.0.2" {
+			t.Fatalf("sendMessage came from %s, not through the SOCKS5 proxy", c.RemoteAddr)
 		}
 	})
 }

@@ -30,6 +30,9 @@ type Call struct {
 	Markup    json.RawMessage // reply_markup as sent
 	FileName  string          // sendDocument, sendPhoto
 	File      []byte          // sendDocument, sendPhoto
+	// RemoteAddr is where the request came from (a proxy's outbound
+	// when the bot goes through one).
+	RemoteAddr string
 }
 
 // Server is the fake Bot API; URL is what tgBotAPIServer should hold.
@@ -111,20 +114,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if method == "sendMessage" {
 			id = s.nextMessageID()
 		}
-		s.record(Call{Method: method, ChatID: p.ChatID, MessageID: id, Text: p.Text, Markup: p.ReplyMarkup})
+		s.record(r, Call{Method: method, ChatID: p.ChatID, MessageID: id, Text: p.Text, Markup: p.ReplyMarkup})
 		reply(w, map[string]any{"message_id": id, "date": time.Now().Unix(),
 			"chat": map[string]any{"id": p.ChatID, "type": "private"}, "text": p.Text})
 	case "deleteMessage":
-		s.record(Call{Method: method, ChatID: p.ChatID, MessageID: p.MessageID})
+		s.record(r, Call{Method: method, ChatID: p.ChatID, MessageID: p.MessageID})
 		reply(w, true)
 	case "answerCallbackQuery":
-		s.record(Call{Method: method, Text: p.Text})
+		s.record(r, Call{Method: method, Text: p.Text})
 		reply(w, true)
 	case "deleteWebhook":
-		s.record(Call{Method: method})
+		s.record(r, Call{Method: method})
 		reply(w, true)
 	case "setMyCommands":
-		s.record(Call{Method: method, Markup: p.Commands})
+		s.record(r, Call{Method: method, Markup: p.Commands})
 		reply(w, true)
 	default:
 		fail(w, http.StatusNotFound, "Not Found: method "+method)
@@ -145,7 +148,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, method, field st
 	defer f.Close()
 	data, _ := io.ReadAll(f)
 	id := s.nextMessageID()
-	s.record(Call{Method: method, ChatID: chat, MessageID: id, Text: r.FormValue("caption"), FileName: hdr.Filename, File: data})
+	s.record(r, Call{Method: method, ChatID: chat, MessageID: id, Text: r.FormValue("caption"), FileName: hdr.Filename, File: data})
 	reply(w, map[string]any{"message_id": id, "date": time.Now().Unix(), "chat": map[string]any{"id": chat, "type": "private"}})
 }
 
@@ -203,7 +206,8 @@ func (s *Server) nextMessageID() int64 {
 	return 1000 + s.messages
 }
 
-func (s *Server) record(c Call) {
+func (s *Server) record(r *http.Request, c Call) {
+	c.RemoteAddr = r.RemoteAddr
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = append(s.calls, c)
