@@ -89,9 +89,11 @@ func TestTelegramBot(t *testing.T) {
 		press := func(user int64, data, method string) botapitest.Call {
 			t.Helper()
 			skip := len(srv.Calls())
-			srv.Press(user, 42, data)
+			id := srv.Press(user, 42, data)
+			// The bot answers the press last: then all it did is done.
+			srv.WaitCall(t, skip, func(c botapitest.Call) bool { return c.Method == "answerCallbackQuery" && c.CallbackID == id })
 			return srv.WaitCall(t, skip, func(c botapitest.Call) bool {
-				return c.Method == method && (c.ChatID == user || method == "answerCallbackQuery")
+				return c.Method == method && (c.ChatID == user || c.CallbackID == id)
 			})
 		}
 		want := func(c botapitest.Call, subs ...string) {

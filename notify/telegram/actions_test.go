@@ -74,13 +74,15 @@ func (h *harness) ask(user int64, text string) botapitest.Call {
 }
 
 // press presses data on message msg in user's chat and returns the
-// first call of method the bot made for it.
+// first call of method the bot made for it, once the bot has answered
+// the press (its last call for it: whatever it wrote is committed).
 func (h *harness) press(user, msg int64, data, method string) botapitest.Call {
 	h.t.Helper()
 	skip := len(h.srv.Calls())
-	h.srv.Press(user, msg, data)
+	id := h.srv.Press(user, msg, data)
+	h.srv.WaitCall(h.t, skip, func(c botapitest.Call) bool { return c.Method == "answerCallbackQuery" && c.CallbackID == id })
 	return h.srv.WaitCall(h.t, skip, func(c botapitest.Call) bool {
-		return c.Method == method && (c.ChatID == user || method == "answerCallbackQuery")
+		return c.Method == method && (c.ChatID == user || c.CallbackID == id)
 	})
 }
 

@@ -140,7 +140,7 @@ func (s *session) draftCallback(ctx context.Context, q *query, action, arg strin
 	}
 	d := s.bot.draftOf(q.chat)
 	if d == nil {
-		s.toast(ctx, q, tr(l, "expired"))
+		s.toast(q, tr(l, "expired"))
 		return
 	}
 	n, numErr := strconv.Atoi(arg)
@@ -182,7 +182,7 @@ func (s *session) draftCallback(ctx context.Context, q *query, action, arg strin
 		s.edit(ctx, q.chat, q.msgID, s.draftText(d), s.draftMenu())
 	case "add_client_submit_enable", "add_client_submit_disable":
 		if err := s.submitDraft(d, action == "add_client_submit_enable"); err != nil {
-			s.toast(ctx, q, tr(l, "failed", err.Error()))
+			s.toast(q, tr(l, "failed", err.Error()))
 			s.send(ctx, q.chat, tr(l, "addFailed", html.EscapeString(err.Error())), nil)
 			return
 		}

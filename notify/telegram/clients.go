@@ -83,9 +83,9 @@ func (s *session) clientAction(ctx context.Context, q *query, action, arg string
 	case "clear_ips_c":
 		if s.bot.d.IPLimit != nil {
 			if err := s.bot.d.IPLimit.ClearClientIPs(email); err != nil {
-				s.toast(ctx, q, tr(l, "failed", err.Error()))
+				s.toast(q, tr(l, "failed", err.Error()))
 			} else {
-				s.toast(ctx, q, tr(l, "done"))
+				s.toast(q, tr(l, "done"))
 			}
 		}
 		s.ipLog(ctx, q.chat, q.msgID, email)
@@ -107,10 +107,10 @@ func (s *session) ask(ctx context.Context, q *query, email, question string, kb 
 // field, as the API's 400 does) and the card as it now stands.
 func (s *session) written(ctx context.Context, q *query, email string, err error) {
 	if err != nil {
-		s.toast(ctx, q, tr(s.cfg.lang, "failed", err.Error()))
+		s.toast(q, tr(s.cfg.lang, "failed", err.Error()))
 		s.send(ctx, q.chat, tr(s.cfg.lang, "failed", html.EscapeString(err.Error())), nil)
 	} else {
-		s.toast(ctx, q, tr(s.cfg.lang, "done"))
+		s.toast(q, tr(s.cfg.lang, "done"))
 	}
 	s.clientCard(ctx, q.chat, q.msgID, email)
 }

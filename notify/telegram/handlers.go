@@ -227,34 +227,38 @@ type query struct {
 	chat  int64
 	msgID int
 	from  int64
-	// answered is set once the spinner was stopped with a text.
-	answered bool
+	// note is the toast the press is answered with, set once.
+	note  string
+	noted bool
 }
 
-// toast stops the button's spinner showing text (once per press).
-func (s *session) toast(ctx context.Context, q *query, text string) {
-	if q.answered {
-		return
+// toast sets the text the button's spinner stops with (the first one
+// set wins). The answer itself goes last, after everything the press
+// did, so a client that sees it knows the press was handled.
+func (s *session) toast(q *query, text string) {
+	if !q.noted {
+		q.note, q.noted = text, true
 	}
-	q.answered = true
-	if err := s.api.answerCallback(ctx, q.id, text); err != nil && ctx.Err() == nil {
+}
+
+func (s *session) answer(ctx context.Context, q *query) {
+	if err := s.api.answerCallback(ctx, q.id, q.note); err != nil && ctx.Err() == nil {
 		slog.Warn("telegram bot: answer callback", "err", err)
 	}
 }
 
 func (s *session) callback(ctx context.Context, cq *telego.CallbackQuery) {
 	q := &query{id: cq.ID, chat: cq.Message.GetChat().ID, msgID: cq.Message.GetMessageID(), from: cq.From.ID}
-	defer s.toast(ctx, q, "")
+	defer s.answer(ctx, q)
 	lang := s.cfg.lang
 	r, mine := s.roleOf(q.from, q.chat)
 	if r == stranger {
-		s.toast(ctx, q, "")
 		s.send(ctx, q.chat, tr(lang, "refused", q.from), nil)
 		return
 	}
 	data, ok := s.bot.decodeCallback(cq.Data)
 	if !ok {
-		s.toast(ctx, q, tr(lang, "expired"))
+		s.toast(q, tr(lang, "expired"))
 		return
 	}
 	if r == client {

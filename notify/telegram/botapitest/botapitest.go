@@ -30,6 +30,8 @@ type Call struct {
 	Markup    json.RawMessage // reply_markup as sent
 	FileName  string          // sendDocument, sendPhoto
 	File      []byte          // sendDocument, sendPhoto
+	// CallbackID is the press an answerCallbackQuery answers.
+	CallbackID string
 	// RemoteAddr is where the request came from (a proxy's outbound
 	// when the bot goes through one).
 	RemoteAddr string
@@ -48,6 +50,7 @@ type Server struct {
 	calls     []Call
 	polls     int
 	messages  int64         // message ids given out
+	presses   int           // button presses queued
 	fails     int           // getUpdates rounds still to refuse (FailPolls)
 	wake      chan struct{} // closed and replaced when an update arrives
 }
@@ -121,7 +124,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.record(r, Call{Method: method, ChatID: p.ChatID, MessageID: p.MessageID})
 		reply(w, true)
 	case "answerCallbackQuery":
-		s.record(r, Call{Method: method, Text: p.Text})
+		s.record(r, Call{Method: method, Text: p.Text, CallbackID: p.CallbackID})
 		reply(w, true)
 	case "deleteWebhook":
 		s.record(r, Call{Method: method})
@@ -232,13 +235,19 @@ func (s *Server) Message(user int64, text string) {
 	}})
 }
 
-// Press queues a button press by user on message messageID in their chat.
-func (s *Server) Press(user, messageID int64, data string) {
+// Press queues a button press by user on message messageID in their
+// chat and returns the press's id (the bot's answerCallbackQuery names it).
+func (s *Server) Press(user, messageID int64, data string) string {
+	s.mu.Lock()
+	s.presses++
+	id := "cq" + strconv.Itoa(s.presses)
+	s.mu.Unlock()
 	s.push(map[string]any{"callback_query": map[string]any{
-		"id": "cq" + strconv.Itoa(len(s.Calls())), "data": data, "chat_instance": "x",
+		"id": id, "data": data, "chat_instance": "x",
 		"from":    map[string]any{"id": user, "is_bot": false, "first_name": "U"},
 		"message": map[string]any{"message_id": messageID, "date": time.Now().Unix(), "chat": map[string]any{"id": user, "type": "private"}},
 	}})
+	return id
 }
 
 // Buttons is the callback data of each button of a call's inline
