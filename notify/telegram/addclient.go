@@ -31,9 +31,6 @@ type draft struct {
 	tgID      string
 	comment   string
 	subID     string
-	// awaiting is the typed answer the chat owes: "email", "tg_id",
-	// "comment" or "" (none).
-	awaiting string
 }
 
 // randomLowerAndNum is n random lowercase letters and digits.
@@ -60,16 +57,6 @@ func (b *Bot) setDraft(chat int64, d *draft) {
 		delete(b.drafts, chat)
 	} else {
 		b.drafts[chat] = d
-	}
-}
-
-// dropDraftInput stops waiting for a typed answer (another command or
-// button came first); the draft itself stays until Submit or Cancel.
-func (s *session) dropDraftInput(chat int64) {
-	s.bot.mu.Lock()
-	defer s.bot.mu.Unlock()
-	if d := s.bot.drafts[chat]; d != nil {
-		d.awaiting = ""
 	}
 }
 
@@ -145,16 +132,13 @@ func (s *session) draftCallback(ctx context.Context, q *query, action, arg strin
 	}
 	n, numErr := strconv.Atoi(arg)
 	hasNum := numErr == nil && n >= 0
-	s.bot.mu.Lock()
-	d.awaiting = ""
-	s.bot.mu.Unlock()
 	switch action {
 	case "add_client_ch_default_email", "add_client_ch_default_tg_id", "add_client_ch_default_comment":
 		field := strings.TrimPrefix(action, "add_client_ch_default_")
-		s.bot.mu.Lock()
-		d.awaiting = field
-		s.bot.mu.Unlock()
+		s.bot.await(q.chat, "draft:"+field)
 		s.send(ctx, q.chat, tr(l, "prompt_"+field), keyboard([]telego.InlineKeyboardButton{button(tr(l, "btnUseDefault"), "add_client_default_info")}))
+	case "add_client_limit_traffic_in", "add_client_reset_exp_in", "add_client_ip_limit_in":
+		s.askNumber(ctx, q.chat, strings.TrimSuffix(action, "_in")+"_c", "add_client_default_info")
 	case "add_client_default_info":
 		s.send(ctx, q.chat, s.draftText(d), s.draftMenu())
 	case "add_client_ch_default_traffic":
@@ -179,7 +163,7 @@ func (s *session) draftCallback(ctx context.Context, q *query, action, arg strin
 			d.limitIP = n
 		}
 		s.bot.mu.Unlock()
-		s.edit(ctx, q.chat, q.msgID, s.draftText(d), s.draftMenu())
+		s.show(ctx, q, s.draftText(d), s.draftMenu())
 	case "add_client_submit_enable", "add_client_submit_disable":
 		if err := s.submitDraft(d, action == "add_client_submit_enable"); err != nil {
 			s.toast(q, tr(l, "failed", err.Error()))
@@ -187,7 +171,7 @@ func (s *session) draftCallback(ctx context.Context, q *query, action, arg strin
 			return
 		}
 		s.bot.setDraft(q.chat, nil)
-		s.edit(ctx, q.chat, q.msgID, s.draftText(d)+"\n\n"+tr(l, "added"), nil)
+		s.show(ctx, q, s.draftText(d)+"\n\n"+tr(l, "added"), nil)
 		s.clientCard(ctx, q.chat, 0, d.email)
 	case "add_client_cancel":
 		s.bot.setDraft(q.chat, nil)
@@ -195,18 +179,12 @@ func (s *session) draftCallback(ctx context.Context, q *query, action, arg strin
 	}
 }
 
-// draftInput takes a typed answer the draft asked for; other text is
-// ignored.
-func (s *session) draftInput(ctx context.Context, chat int64, text string) {
+// draftInput takes the typed answer to the draft's question field
+// ("email", "tg_id" or "comment").
+func (s *session) draftInput(ctx context.Context, chat int64, field, text string) {
 	l := s.cfg.lang
-	s.bot.mu.Lock()
-	d := s.bot.drafts[chat]
-	field := ""
-	if d != nil {
-		field = d.awaiting
-	}
-	s.bot.mu.Unlock()
-	if field == "" {
+	d := s.bot.draftOf(chat)
+	if d == nil {
 		return
 	}
 	retry := keyboard([]telego.InlineKeyboardButton{button(tr(l, "btnUseDefault"), "add_client_default_info")})
@@ -215,6 +193,7 @@ func (s *session) draftInput(ctx context.Context, chat int64, text string) {
 		// One word, as v3 asks; the write checks the rest (allowed
 		// characters, length, uniqueness) and names the field.
 		if text == "" || strings.ContainsAny(text, " \t\n") {
+			s.bot.await(chat, "draft:"+field)
 			s.send(ctx, chat, tr(l, "badInput"), retry)
 			return
 		}
@@ -222,6 +201,7 @@ func (s *session) draftInput(ctx context.Context, chat int64, text string) {
 		if text == "-" || strings.EqualFold(text, "none") {
 			text = ""
 		} else if _, err := strconv.ParseInt(text, 10, 64); err != nil {
+			s.bot.await(chat, "draft:"+field)
 			s.send(ctx, chat, tr(l, "badInput"), retry)
 			return
 		}
@@ -235,7 +215,6 @@ func (s *session) draftInput(ctx context.Context, chat int64, text string) {
 	case "comment":
 		d.comment = text
 	}
-	d.awaiting = ""
 	s.bot.mu.Unlock()
 	s.send(ctx, chat, s.draftText(d), s.draftMenu())
 }

@@ -78,6 +78,8 @@ type Bot struct {
 	// drafts are the add-client conversations by chat, kept across
 	// sessions so a settings write does not drop one half-way.
 	drafts map[int64]*draft
+	// awaiting is the typed answer each admin chat owes (input.go).
+	awaiting map[int64]string
 	// long is callback data over the Bot API's 64 bytes by its short key.
 	long map[string]string
 }
@@ -116,7 +118,7 @@ func New(d Deps) *Bot {
 		d.Recheck = time.Minute
 	}
 	host, _ := os.Hostname()
-	return &Bot{d: d, reload: make(chan struct{}, 1), host: host, drafts: map[int64]*draft{}, long: map[string]string{}}
+	return &Bot{d: d, reload: make(chan struct{}, 1), host: host, drafts: map[int64]*draft{}, long: map[string]string{}, awaiting: map[int64]string{}}
 }
 
 // Reload makes Run reread the settings now (a settings write calls it);

@@ -40,7 +40,25 @@ func (s *session) clientAction(ctx context.Context, q *query, action, arg string
 	}
 	switch action {
 	case "get_clients":
-		s.inboundClients(ctx, q, arg)
+		s.inboundClients(ctx, q, arg, "client_get_usage")
+	case "get_clients_for_sub":
+		s.inboundClients(ctx, q, arg, "client_sub_links")
+	case "get_clients_for_individual":
+		s.inboundClients(ctx, q, arg, "client_individual_links")
+	case "get_clients_for_qr":
+		s.inboundClients(ctx, q, arg, "client_qr_links")
+	case "tg_user", "tgid_refresh", "tgid_cancel":
+		s.tgUser(ctx, q, action == "tg_user", email)
+	case "tgid_remove":
+		s.edit(ctx, q.chat, q.msgID, s.tgUserText(email)+"\n\n"+tr(l, "tgRemoveAsk"), s.confirm("tgid_remove_c "+email, "tgid_cancel "+email))
+	case "tgid_remove_c":
+		// v3 stores 0 for "no Telegram user": no chat has id 0.
+		if err := s.patchClient(email, map[string]any{"tgId": 0}); err != nil {
+			s.toast(q, tr(l, "failed", err.Error()))
+		} else {
+			s.toast(q, tr(l, "done"))
+		}
+		s.tgUser(ctx, q, false, email)
 	case "client_get_usage":
 		s.clientCard(ctx, q.chat, 0, email)
 	case "client_refresh", "client_cancel":
@@ -70,6 +88,8 @@ func (s *session) clientAction(ctx context.Context, q *query, action, arg string
 			break
 		}
 		s.written(ctx, q, email, s.patchClient(email, map[string]any{"limitIp": num}))
+	case "limit_traffic_in", "reset_exp_in", "ip_limit_in":
+		s.askNumber(ctx, q.chat, strings.TrimSuffix(action, "_in")+"_c "+email, "client_get_usage "+email)
 	case "toggle_enable":
 		s.ask(ctx, q, email, tr(l, "toggleAsk"), s.confirm("toggle_enable_c "+email, "client_cancel "+email))
 	case "toggle_enable_c":
@@ -115,11 +135,17 @@ func (s *session) written(ctx context.Context, q *query, email string, err error
 	s.clientCard(ctx, q.chat, q.msgID, email)
 }
 
-// presets is a keyboard of Unlimited and the values (label: format of
-// the value), each sending prefix + " " + value, and Cancel.
+// presets is a keyboard of Unlimited, Custom (a typed number) and the
+// values (label: format of the value), each sending prefix + " " +
+// value, and Cancel.
 func (s *session) presets(prefix string, values []int, format, cancel string) *Keyboard {
 	l := s.cfg.lang
-	rows := [][]telego.InlineKeyboardButton{{button(tr(l, "unlimitedBtn"), s.cb(prefix+" 0"))}}
+	action, arg, _ := strings.Cut(prefix, " ")
+	custom := strings.TrimSuffix(action, "_c") + "_in"
+	if arg != "" {
+		custom += " " + arg
+	}
+	rows := [][]telego.InlineKeyboardButton{{button(tr(l, "unlimitedBtn"), s.cb(prefix+" 0")), button(tr(l, "btnCustom"), s.cb(custom))}}
 	var row []telego.InlineKeyboardButton
 	for _, v := range values {
 		row = append(row, button(fmt.Sprintf(format, v), s.cb(prefix+" "+strconv.Itoa(v))))
@@ -172,6 +198,7 @@ func (s *session) clientCard(ctx context.Context, chat int64, msgID int, email s
 		[]telego.InlineKeyboardButton{b("btnResetTraffic", "reset_traffic"), b("btnLimitTraffic", "limit_traffic")},
 		[]telego.InlineKeyboardButton{b("btnExpiry", "reset_exp")},
 		[]telego.InlineKeyboardButton{b("btnIPLog", "ip_log"), b("btnIPLimit", "ip_limit")},
+		[]telego.InlineKeyboardButton{b("btnTgUser", "tg_user")},
 		[]telego.InlineKeyboardButton{button(toggle, s.cb("toggle_enable "+email))},
 		[]telego.InlineKeyboardButton{b("btnSubLinks", "client_sub_links"), b("btnLinks", "client_individual_links"), b("btnQR", "client_qr_links")},
 	)
@@ -182,8 +209,9 @@ func (s *session) clientCard(ctx context.Context, chat int64, msgID int, email s
 	}
 }
 
-// inboundClients lists one inbound's clients as buttons opening cards.
-func (s *session) inboundClients(ctx context.Context, q *query, arg string) {
+// inboundClients lists one inbound's clients as buttons sending action
+// with the email (the card, or the links).
+func (s *session) inboundClients(ctx context.Context, q *query, arg, action string) {
 	l := s.cfg.lang
 	id, err := strconv.Atoi(arg)
 	if err != nil {
@@ -202,7 +230,7 @@ func (s *session) inboundClients(ctx context.Context, q *query, arg string) {
 		s.send(ctx, q.chat, tr(l, "noClients", html.EscapeString(in.Remark)), nil)
 		return
 	}
-	s.send(ctx, q.chat, tr(l, "chooseClient", html.EscapeString(in.Remark)), s.emailButtons(emails))
+	s.send(ctx, q.chat, tr(l, "chooseClient", html.EscapeString(in.Remark)), s.actionButtons(action, emails))
 }
 
 // patchClient sets fields of the client with email through the API's
@@ -285,6 +313,34 @@ func (s *session) toggleEnable(email string) error {
 		on, ok := c["enable"].(bool)
 		c["enable"] = ok && !on // a missing enable means enabled
 	})
+}
+
+// tgUserText names the Telegram user bound to the client.
+func (s *session) tgUserText(email string) string {
+	l := s.cfg.lang
+	_, c, err := s.bot.d.Inbounds.GetClientByEmail(email)
+	if err != nil {
+		return tr(l, "notFound", html.EscapeString(email))
+	}
+	id := tgIDOf(c.TgID)
+	if id == "" || id == "0" {
+		return tr(l, "tgNone", html.EscapeString(c.Email))
+	}
+	return tr(l, "tgBound", html.EscapeString(c.Email), html.EscapeString(id))
+}
+
+// tgUser sends (fresh) or shows in place the client's Telegram binding
+// with Refresh and Remove.
+func (s *session) tgUser(ctx context.Context, q *query, fresh bool, email string) {
+	l := s.cfg.lang
+	kb := keyboard([]telego.InlineKeyboardButton{
+		button(tr(l, "btnRefresh"), s.cb("tgid_refresh "+email)), button(tr(l, "btnTgRemove"), s.cb("tgid_remove "+email)),
+	})
+	if fresh {
+		s.send(ctx, q.chat, s.tgUserText(email), kb)
+		return
+	}
+	s.show(ctx, q, s.tgUserText(email), kb)
 }
 
 // ipText lists the IPs recorded for the client.

@@ -53,11 +53,11 @@ func (s *session) handle(ctx context.Context, u *telego.Update) {
 	}
 }
 
-// text is a plain message: the answer to an add-client question when an
-// admin's chat has one open, else nothing was asked.
+// text is a plain message: the answer to a question the bot asked an
+// admin's chat (see input.go), else nothing was asked.
 func (s *session) text(ctx context.Context, m *telego.Message) {
 	if r, _ := s.roleOf(m.From.ID, m.Chat.ID); r == admin {
-		s.draftInput(ctx, m.Chat.ID, strings.TrimSpace(m.Text))
+		s.typed(ctx, m.Chat.ID, strings.TrimSpace(m.Text))
 	}
 }
 
@@ -166,7 +166,7 @@ func (s *session) command(ctx context.Context, m *telego.Message) {
 		}
 		return
 	}
-	s.dropDraftInput(chat) // a command ends a pending add-client question
+	s.bot.await(chat, "") // a command ends a pending question
 	switch cmd {
 	case "start":
 		text := tr(lang, "start", html.EscapeString(from.FirstName)) + "\n" + tr(lang, "welcomeAdmin", html.EscapeString(s.bot.host)) + "\n\n" + tr(lang, "choose")
@@ -208,6 +208,9 @@ func (s *session) adminMenu() *Keyboard {
 		[]telego.InlineKeyboardButton{button(tr(l, "btnInbounds"), "inbounds"), button(tr(l, "btnDeplete"), "deplete_soon")},
 		[]telego.InlineKeyboardButton{button(tr(l, "btnCommands"), "commands"), button(tr(l, "btnOnlines"), "onlines")},
 		[]telego.InlineKeyboardButton{button(tr(l, "btnAllClients"), "get_inbounds"), button(tr(l, "btnAddClient"), "add_client")},
+		[]telego.InlineKeyboardButton{button(tr(l, "btnSorted"), "get_sorted_traffic_usage_report")},
+		[]telego.InlineKeyboardButton{button(tr(l, "btnSubLinks"), "admin_client_sub_links"), button(tr(l, "btnLinks"), "admin_client_individual_links"),
+			button(tr(l, "btnQR"), "admin_client_qr_links")},
 	)
 }
 
@@ -266,6 +269,7 @@ func (s *session) callback(ctx context.Context, cq *telego.CallbackQuery) {
 		return // admin buttons mean nothing from a client chat
 	}
 	action, arg, _ := strings.Cut(data, " ")
+	s.bot.await(q.chat, "") // a button ends a pending question
 	if strings.HasPrefix(action, "add_client_") {
 		s.draftCallback(ctx, q, action, arg)
 		return
@@ -274,7 +278,6 @@ func (s *session) callback(ctx context.Context, cq *telego.CallbackQuery) {
 		s.clientAction(ctx, q, action, arg)
 		return
 	}
-	s.dropDraftInput(q.chat)
 	switch action {
 	case "get_usage": // v3's name: the server's usage
 		s.send(ctx, q.chat, s.statusText(), keyboard([]telego.InlineKeyboardButton{button(tr(lang, "btnRefresh"), "usage_refresh")}))
@@ -320,6 +323,14 @@ func (s *session) callback(ctx context.Context, cq *telego.CallbackQuery) {
 		s.inboundPicker(ctx, q, "get_clients", "chooseInbound")
 	case "add_client":
 		s.inboundPicker(ctx, q, "add_client_to", "chooseInboundAdd")
+	case "admin_client_sub_links":
+		s.inboundPicker(ctx, q, "get_clients_for_sub", "chooseInbound")
+	case "admin_client_individual_links":
+		s.inboundPicker(ctx, q, "get_clients_for_individual", "chooseInbound")
+	case "admin_client_qr_links":
+		s.inboundPicker(ctx, q, "get_clients_for_qr", "chooseInbound")
+	case "get_sorted_traffic_usage_report":
+		s.sendSortedUsage(ctx, q.chat)
 	}
 }
 

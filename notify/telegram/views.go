@@ -188,13 +188,18 @@ const maxListButtons = 50
 // emailButtons is a keyboard of client_get_usage buttons (three a row)
 // for the first maxListButtons emails, then extra rows.
 func (s *session) emailButtons(emails []string, extra ...[]telego.InlineKeyboardButton) *Keyboard {
+	return s.actionButtons("client_get_usage", emails, extra...)
+}
+
+// actionButtons is emailButtons sending action + " " + email.
+func (s *session) actionButtons(action string, emails []string, extra ...[]telego.InlineKeyboardButton) *Keyboard {
 	var rows [][]telego.InlineKeyboardButton
 	var row []telego.InlineKeyboardButton
 	for i, e := range emails {
 		if i == maxListButtons {
 			break
 		}
-		row = append(row, button(e, s.cb("client_get_usage "+e)))
+		row = append(row, button(e, s.cb(action+" "+e)))
 		if len(row) == 3 {
 			rows, row = append(rows, row), nil
 		}
@@ -272,6 +277,47 @@ func (s *session) sendDeplete(ctx context.Context, chat int64) {
 		b.WriteString(tr(l, "depleted", len(doneParts)) + "\n" + strings.Join(doneParts, "\n"))
 	}
 	s.send(ctx, chat, b.String(), s.emailButtons(emails))
+}
+
+// sendSortedUsage is v3's sorted traffic report: every client with its
+// traffic, most used first.
+func (s *session) sendSortedUsage(ctx context.Context, chat int64) {
+	l := s.cfg.lang
+	ins, err := s.bot.d.Inbounds.GetAllInbounds()
+	if err != nil {
+		s.send(ctx, chat, tr(l, "failed", html.EscapeString(err.Error())), nil)
+		return
+	}
+	type usage struct {
+		email string
+		used  int64
+		total int64
+	}
+	var rows []usage
+	for _, in := range ins {
+		for _, st := range in.ClientStats {
+			rows = append(rows, usage{st.Email, st.Up + st.Down, st.Total})
+		}
+	}
+	if len(rows) == 0 {
+		s.send(ctx, chat, tr(l, "noClients", "-"), nil)
+		return
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		if rows[i].used != rows[j].used {
+			return rows[i].used > rows[j].used
+		}
+		return rows[i].email < rows[j].email
+	})
+	lines := []string{tr(l, "sortedUsage")}
+	for i, r := range rows {
+		total := tr(l, "unlimited")
+		if r.total > 0 {
+			total = formatBytes(r.total)
+		}
+		lines = append(lines, fmt.Sprintf("%d. <b>%s</b>: %s / %s", i+1, html.EscapeString(r.email), formatBytes(r.used), total))
+	}
+	s.send(ctx, chat, strings.Join(lines, "\n"), nil)
 }
 
 // sendBackup sends the database as a document: the SQLite file or, on
