@@ -145,6 +145,7 @@ func (s *session) command(ctx context.Context, m *telego.Message) {
 	if target != "" && s.username != "" && !strings.EqualFold(target, s.username) {
 		return // in a group: a command for another bot
 	}
+	s.bot.await(chat, "") // a command ends a pending question
 	if cmd == "id" { // anyone may learn their id, to ask an admin for access
 		s.send(ctx, chat, tr(lang, "id", from.ID), nil)
 		return
@@ -166,7 +167,6 @@ func (s *session) command(ctx context.Context, m *telego.Message) {
 		}
 		return
 	}
-	s.bot.await(chat, "") // a command ends a pending question
 	switch cmd {
 	case "start":
 		text := tr(lang, "start", html.EscapeString(from.FirstName)) + "\n" + tr(lang, "welcomeAdmin", html.EscapeString(s.bot.host)) + "\n\n" + tr(lang, "choose")
