@@ -146,7 +146,7 @@ func (s *session) command(ctx context.Context, m *telego.Message) {
 		return // in a group: a command for another bot
 	}
 	s.bot.await(chat, "") // a command ends a pending question
-	if cmd == "id" { // anyone may learn their id, to ask an admin for access
+	if cmd == "id" {      // anyone may learn their id, to ask an admin for access
 		s.send(ctx, chat, tr(lang, "id", from.ID), nil)
 		return
 	}
