@@ -145,8 +145,10 @@ func (s *session) command(ctx context.Context, m *telego.Message) {
 	if target != "" && s.username != "" && !strings.EqualFold(target, s.username) {
 		return // in a group: a command for another bot
 	}
-	s.bot.await(chat, "") // a command ends a pending question
-	if cmd == "id" {      // anyone may learn their id, to ask an admin for access
+	// A command ends a pending question (input.go).
+	s.bot.await(chat, "")
+	// Anyone may learn their id, to ask an admin for access.
+	if cmd == "id" {
 		s.send(ctx, chat, tr(lang, "id", from.ID), nil)
 		return
 	}
