@@ -75,11 +75,8 @@ func (s *session) draftStart(ctx context.Context, q *query, arg string) {
 	}
 	d := &draft{inboundID: in.Id, remark: in.Remark, protocol: in.Protocol,
 		email: randomLowerAndNum(8), subID: randomLowerAndNum(16)}
-	var set struct {
-		Method string `json:"method"`
-	}
-	if json.Unmarshal([]byte(in.Settings), &set) == nil {
-		d.method = set.Method
+	if fields, err := users.ParseStoredSettings([]byte(in.Settings)); err == nil {
+		d.method, _ = fields.String("method")
 	}
 	s.bot.setDraft(q.chat, d)
 	s.send(ctx, q.chat, s.draftText(d), s.draftMenu())

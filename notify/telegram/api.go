@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/mymmrac/telego"
 	ta "github.com/mymmrac/telego/telegoapi"
@@ -113,9 +114,16 @@ func (a *api) getMe(ctx context.Context) (*telego.User, error) {
 	return a.bot.GetMe(ctx)
 }
 
+// pollGrace is how much longer than its long-poll timeout a getUpdates
+// may take before it is given up: a connection silently dropped on the
+// way (a NAT, a proxy) would otherwise hold the bot forever.
+const pollGrace = 30 * time.Second
+
 // getUpdates long-polls for updates from offset on, waiting up to
 // timeout seconds.
 func (a *api) getUpdates(ctx context.Context, offset int64, timeout int) ([]telego.Update, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(timeout)*time.Second+pollGrace)
+	defer cancel()
 	return a.bot.GetUpdates(ctx, &telego.GetUpdatesParams{
 		Offset: int(offset), Timeout: timeout,
 		AllowedUpdates: []string{"message", "callback_query"},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/xray/users"
 	"github.com/mymmrac/telego"
 	"rsc.io/qr"
 )
@@ -254,18 +255,24 @@ func (s *session) updateClient(email string, change func(map[string]any)) error 
 	if err != nil {
 		return err
 	}
-	dec := json.NewDecoder(strings.NewReader(in.Settings))
-	dec.UseNumber()
-	var doc struct {
-		Clients []map[string]any `json:"clients"`
-	}
-	if err := dec.Decode(&doc); err != nil {
+	fields, err := users.ParseStoredSettings([]byte(in.Settings))
+	if err != nil {
 		return err
 	}
-	for _, raw := range doc.Clients {
-		if e, _ := raw["email"].(string); strings.EqualFold(e, c.Email) {
-			change(raw)
-			body, err := json.Marshal(map[string]any{"clients": []any{raw}})
+	raws, err := fields.Clients()
+	if err != nil {
+		return err
+	}
+	for _, raw := range raws {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber() // ids and byte counts stay exact
+		var obj map[string]any
+		if err := dec.Decode(&obj); err != nil {
+			return err
+		}
+		if e, _ := obj["email"].(string); strings.EqualFold(e, c.Email) {
+			change(obj)
+			body, err := json.Marshal(map[string]any{"clients": []any{obj}})
 			if err != nil {
 				return err
 			}
