@@ -309,8 +309,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// scheduled sends the tgRunTime report (status, and the backup when
-// tgBotBackup is on) to every admin chat.
+// scheduled sends the tgRunTime report (report) at each time it names.
 func (s *session) scheduled(ctx context.Context) {
 	for {
 		next := s.cfg.schedule.Next(time.Now())
@@ -321,12 +320,17 @@ func (s *session) scheduled(ctx context.Context) {
 	}
 }
 
-// report sends the scheduled report to every admin chat now.
+// report sends the scheduled report now, as v3.6 does: to every admin
+// chat the server status and the clients about to run out (and the
+// backup when tgBotBackup is on); to each chat bound by tgId its own
+// clients that ran out or are about to.
 func (s *session) report(ctx context.Context) {
 	for id := range s.cfg.admins {
 		s.send(ctx, id, tr(s.cfg.lang, "report")+"\n\n"+s.statusText(), nil)
+		s.sendDeplete(ctx, id)
 		if s.cfg.backup {
 			s.sendBackup(ctx, id)
 		}
 	}
+	s.notifyBound(ctx)
 }

@@ -30,15 +30,23 @@ const token = "987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
 
 // TestBotReconnectsAndSendsScheduledBackups: the Bot API server refuses
 // the first polls (the bot retries with backoff and then answers), and
-// the tgRunTime schedule with tgBotBackup sends the report and the
-// database to every admin chat, as a file that restores.
+// the tgRunTime schedule with tgBotBackup sends the report, the clients
+// about to run out and the database to every admin chat, the database as
+// a file that restores, and a client about to run out its own notice.
 func TestBotReconnectsAndSendsScheduledBackups(t *testing.T) {
 	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		db := testdb.Handle(t, b)
 		st := settings.New(db, nil)
 		ins := inbound.New(db, nil)
-		if _, err := ins.AddInbound(inboundtest.Inbound(model.VLESS, freePorts(t, 1)[0], inboundtest.Client(model.VLESS, "sched@x"))); err != nil {
+		low := inboundtest.Client(model.VLESS, "low@x")
+		low["tgId"], low["totalGB"] = 8, 10<<30
+		if _, err := ins.AddInbound(inboundtest.Inbound(model.VLESS, freePorts(t, 1)[0], inboundtest.Client(model.VLESS, "sched@x"), low)); err != nil {
+			t.Fatal(err)
+		}
+		// low@x has used 95 % of its quota: the report names it to the
+		// admins and tells its own chat.
+		if err := db.Current().Model(&model.ClientTraffic{}).Where("email = ?", "low@x").Update("up", int64(95)*(1<<30)/10).Error; err != nil {
 			t.Fatal(err)
 		}
 		srv := botapitest.Start(t, token)
@@ -81,9 +89,16 @@ func TestBotReconnectsAndSendsScheduledBackups(t *testing.T) {
 				return c.Method == "sendMessage" && c.ChatID == chat && c.Text == "alert <b>x</b>"
 			})
 		}
+		notice := srv.WaitCall(t, 0, func(c botapitest.Call) bool { return c.Method == "sendMessage" && c.ChatID == 8 })
+		if !strings.Contains(notice.Text, "low@x") || strings.Contains(notice.Text, "sched@x") {
+			t.Errorf("the bound client's notice: %q", notice.Text)
+		}
 		for _, chat := range []int64{5, 6} {
 			srv.WaitCall(t, 0, func(c botapitest.Call) bool {
 				return c.Method == "sendMessage" && c.ChatID == chat && strings.Contains(c.Text, "Scheduled report")
+			})
+			srv.WaitCall(t, 0, func(c botapitest.Call) bool {
+				return c.Method == "sendMessage" && c.ChatID == chat && strings.Contains(c.Text, "About to run out (1)") && strings.Contains(c.Text, "low@x")
 			})
 			doc := srv.WaitCall(t, 0, func(c botapitest.Call) bool { return c.Method == "sendDocument" && c.ChatID == chat })
 			restored := testdb.Handle(t, dbtest.New(t, b.Name))

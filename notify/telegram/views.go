@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/xray"
 	"github.com/mymmrac/telego"
 )
 
@@ -226,6 +227,17 @@ func (s *session) onlines() (string, *Keyboard) {
 	return tr(s.cfg.lang, "onlines", len(names), strings.Join(escaped, ", ")), kb
 }
 
+// depletion is how close a client_traffics row is to running out:
+// out (quota used up or expired), soon (under 10 % of its quota left or
+// expiring within 3 days) or neither.
+func depletion(row *xray.ClientTraffic, now int64) (out, soon bool) {
+	used := row.Up + row.Down
+	out = (row.Total > 0 && used >= row.Total) || (row.ExpiryTime > 0 && row.ExpiryTime <= now)
+	low := row.Total > 0 && (row.Total-used)*10 < row.Total
+	expiring := row.ExpiryTime > 0 && row.ExpiryTime < now+3*dayMs
+	return out || (!row.Enable && (low || expiring)), row.Enable && !out && (low || expiring)
+}
+
 // sendDeplete lists the enabled clients within 3 days of expiry or with
 // less than 10 % of their quota left, and the clients already disabled
 // by quota or expiry (v3's "about to deplete" button), with a button per
@@ -238,26 +250,23 @@ func (s *session) sendDeplete(ctx context.Context, chat int64) {
 		return
 	}
 	now := time.Now().UnixMilli()
-	soon := now + int64(3*24*time.Hour/time.Millisecond)
 	var soonParts, doneParts, emails []string
 	for _, in := range ins {
-		for _, row := range in.ClientStats {
-			used := row.Up + row.Down
-			out := (row.Total > 0 && used >= row.Total) || (row.ExpiryTime > 0 && row.ExpiryTime <= now)
-			low := row.Total > 0 && (row.Total-used)*10 < row.Total
-			expiring := row.ExpiryTime > 0 && row.ExpiryTime < soon
+		for i := range in.ClientStats {
+			row := &in.ClientStats[i]
+			out, soon := depletion(row, now)
+			if !out && !soon {
+				continue
+			}
 			left := tr(l, "unlimited")
 			if row.Total > 0 {
-				left = formatBytes(max(row.Total-used, 0))
+				left = formatBytes(max(row.Total-row.Up-row.Down, 0))
 			}
 			line := tr(l, "deplete", html.EscapeString(row.Email), left, s.expiryText(row.ExpiryTime))
-			switch {
-			case out || !row.Enable && (low || expiring):
+			if out {
 				doneParts = append(doneParts, line)
-			case row.Enable && (low || expiring):
+			} else {
 				soonParts = append(soonParts, line)
-			default:
-				continue
 			}
 			emails = append(emails, row.Email)
 		}
@@ -277,6 +286,36 @@ func (s *session) sendDeplete(ctx context.Context, chat int64) {
 		b.WriteString(tr(l, "depleted", len(doneParts)) + "\n" + strings.Join(doneParts, "\n"))
 	}
 	s.send(ctx, chat, b.String(), s.emailButtons(emails))
+}
+
+// notifyBound tells each chat bound by tgId about its own clients that
+// ran out or are about to (v3.6's report does): its usage, nobody else's.
+func (s *session) notifyBound(ctx context.Context) {
+	ins, err := s.bot.d.Inbounds.GetAllInbounds()
+	if err != nil {
+		slog.Warn("telegram bot: report", "err", err)
+		return
+	}
+	now := time.Now().UnixMilli()
+	for _, in := range ins {
+		clients, err := inbound.ParseInboundClients(in.Settings)
+		if err != nil {
+			continue
+		}
+		tg := map[string]int64{}
+		for _, c := range clients {
+			if id, err := strconv.ParseInt(tgIDOf(c.TgID), 10, 64); err == nil && id != 0 {
+				tg[strings.ToLower(c.Email)] = id
+			}
+		}
+		for i := range in.ClientStats {
+			row := &in.ClientStats[i]
+			chat, bound := tg[strings.ToLower(row.Email)]
+			if out, soon := depletion(row, now); bound && (out || soon) {
+				s.send(ctx, chat, tr(s.cfg.lang, "depleteNotice")+"\n\n"+s.usageText(row.Email), nil)
+			}
+		}
+	}
 }
 
 // sendSortedUsage is v3's sorted traffic report: every client with its
