@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html"
 	"log/slog"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -238,13 +239,7 @@ func (s *session) inboundClients(ctx context.Context, q *query, arg, action stri
 // own write (updateClient): the same checks, transaction, shared-version
 // bump and Xray apply, and a worker's refusal.
 func (s *session) patchClient(email string, fields map[string]any) error {
-	return s.updateClient(email, func(c map[string]any) { maps(c, fields) })
-}
-
-func maps(dst, src map[string]any) {
-	for k, v := range src {
-		dst[k] = v
-	}
+	return s.updateClient(email, func(c map[string]any) { maps.Copy(c, fields) })
 }
 
 // updateClient reads the stored client with email as JSON (every field
