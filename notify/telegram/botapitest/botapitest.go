@@ -52,6 +52,8 @@ type Server struct {
 	messages  int64         // message ids given out
 	presses   int           // button presses queued
 	fails     int           // getUpdates rounds still to refuse (FailPolls)
+	limits    int           // getUpdates rounds still to answer 429 (RateLimitPolls)
+	after     int           // their retry_after, seconds
 	wake      chan struct{} // closed and replaced when an update arrives
 }
 
@@ -109,6 +111,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case "getUpdates":
 		if s.failing() {
 			fail(w, http.StatusBadGateway, "Bad Gateway")
+			return
+		}
+		if after := s.limited(); after > 0 {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error_code": 429,
+				"description": "Too Many Requests: retry after " + strconv.Itoa(after),
+				"parameters":  map[string]any{"retry_after": after}})
 			return
 		}
 		reply(w, s.poll(r, p.Offset, time.Duration(p.Timeout)*time.Second))
@@ -189,6 +199,24 @@ func (s *Server) FailPolls(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.fails = n
+}
+
+// RateLimitPolls makes the next n getUpdates calls answer 429 with
+// retry_after seconds, as Telegram's flood control does.
+func (s *Server) RateLimitPolls(n, retryAfter int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits, s.after = n, retryAfter
+}
+
+func (s *Server) limited() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.limits > 0 {
+		s.limits--
+		return s.after
+	}
+	return 0
 }
 
 func (s *Server) failing() bool {
