@@ -1,13 +1,17 @@
 package app
 
 import (
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/database/sharedwrite"
 	"github.com/mhsanaei/3x-ui/v2/notify/telegram"
 	"github.com/mhsanaei/3x-ui/v2/sub"
+	"github.com/mhsanaei/3x-ui/v2/sub/links"
+	"github.com/mhsanaei/3x-ui/v2/sub/profile"
 )
 
 // buildTelegram makes the Telegram bot on a master only: one bot answers
@@ -19,7 +23,7 @@ func (a *App) buildTelegram() {
 	}
 	a.Telegram = telegram.New(telegram.Deps{
 		Settings: a.Settings, Inbounds: a.Inbounds, Status: a.Status, Backups: a.Backup, Xray: a.Xray,
-		SubLink: a.subscriptionLink,
+		IPLimit: a.IPLimit, SubLink: a.subscriptionLink, Links: a.clientLinks,
 	})
 }
 
@@ -30,6 +34,51 @@ func (a *App) telegramChanged(ch sharedwrite.Change) error {
 		a.Telegram.Reload()
 	}
 	return nil
+}
+
+// clientLinks are the share links (vless://, vmess://, trojan://, ss://)
+// of the client with email, as its subscription serves them: one per
+// live node, or one at the subscription's public name (subDomain, else
+// the panel's domain) on a single node; none for a client without a
+// subId, disabled, or when no public name is known.
+func (a *App) clientLinks(email string) []string {
+	_, c, err := a.Inbounds.GetClientByEmail(email)
+	if err != nil || c.SubID == "" {
+		return nil
+	}
+	all, err := a.Settings.GetAllSettings()
+	if err != nil {
+		return nil
+	}
+	set := sub.SettingsFrom(all)
+	host := set.Domain
+	if host == "" {
+		host = a.Cfg.WebDomain
+	}
+	inbounds, err := sub.DBInbounds(a.DB)
+	if err != nil {
+		slog.Warn("telegram bot: links", "err", err)
+		return nil
+	}
+	every := time.Duration(a.Node.Config().SyncIntervalSeconds) * time.Second
+	nodes, err := sub.DBLiveNodes(a.DB, every, time.Now(), false)
+	if err != nil {
+		nodes = nil // a single node's links at host
+	}
+	if len(nodes) == 0 && host == "" {
+		return nil
+	}
+	p := profile.Collect(inbounds, nodes, c.SubID, profile.Options{Host: host, RemarkModel: set.RemarkModel, Now: time.Now()})
+	if p == nil {
+		return nil
+	}
+	var out []string
+	for _, e := range p.Entries {
+		if strings.EqualFold(e.Client.Email, email) {
+			out = append(out, links.Link(e))
+		}
+	}
+	return out
 }
 
 // subscriptionLink is a client's subscription URL as a client app should

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"strings"
 	"testing"
@@ -10,9 +11,11 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/database/testdb"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
 	"github.com/mhsanaei/3x-ui/v2/notify/telegram/botapitest"
 	"github.com/mhsanaei/3x-ui/v2/ops"
+	"github.com/mhsanaei/3x-ui/v2/settings"
 )
 
 const (
@@ -30,6 +33,12 @@ func TestTelegramBot(t *testing.T) {
 	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		env := newEnv(t, b)
+		// Xray's API on a free port: another test or x-ui may hold 62789,
+		// and /restart below starts the real Xray.
+		tpl := strings.Replace(settings.DefaultXrayTemplate, "62789", fmt.Sprint(freePort(t)), 1)
+		if err := env.app.Settings.SetXrayConfigTemplate(tpl); err != nil {
+			t.Fatal(err)
+		}
 		admin := env.loggedIn()
 		srv := botapitest.Start(t, tgToken)
 
@@ -51,7 +60,8 @@ func TestTelegramBot(t *testing.T) {
 		other := inboundtest.Client(model.VLESS, "other@x")
 		in := inboundtest.Inbound(model.VLESS, hostPort(28001), owned, other)
 		in.Remark = "tg-inbound"
-		if _, err := env.app.Inbounds.AddInbound(in); err != nil {
+		added, err := env.app.Inbounds.AddInbound(in)
+		if err != nil {
 			t.Fatal(err)
 		}
 
@@ -79,9 +89,11 @@ func TestTelegramBot(t *testing.T) {
 		press := func(user int64, data, method string) botapitest.Call {
 			t.Helper()
 			skip := len(srv.Calls())
-			srv.Press(user, 42, data)
+			id := srv.Press(user, 42, data)
+			// The bot answers the press last: then all it did is done.
+			srv.WaitCall(t, skip, func(c botapitest.Call) bool { return c.Method == "answerCallbackQuery" && c.CallbackID == id })
 			return srv.WaitCall(t, skip, func(c botapitest.Call) bool {
-				return c.Method == method && (c.ChatID == user || method == "answerCallbackQuery")
+				return c.Method == method && (c.ChatID == user || c.CallbackID == id)
 			})
 		}
 		want := func(c botapitest.Call, subs ...string) {
@@ -171,10 +183,30 @@ func TestTelegramBot(t *testing.T) {
 		if _, err := png.Decode(bytes.NewReader(photo.File)); err != nil {
 			t.Errorf("the QR code is not a PNG: %v", err)
 		}
+		// Share links come from the subscription's own renderer, at
+		// subDomain: the client's own only; an admin gets any client's.
+		own := press(tgClient, "client_individual_links", "sendMessage")
+		want(own, "vless://"+owned["id"].(string)+"@sub.example.com:"+fmt.Sprint(added.Port))
+		want(press(tgAdmin, "client_individual_links other@x", "sendMessage"), "vless://"+other["id"].(string)+"@sub.example.com:"+fmt.Sprint(added.Port))
 		for _, c := range srv.Calls() {
-			if c.ChatID == tgClient && (c.Method == "sendDocument" || strings.Contains(c.Text, "other@x")) {
+			if c.ChatID == tgClient && (c.Method == "sendDocument" || strings.Contains(c.Text, "other@x") || strings.Contains(c.Text, other["id"].(string))) {
 				t.Errorf("a client chat got %s %q", c.Method, c.Text)
 			}
+		}
+
+		// A write from the admin's client card goes through the app's
+		// store (fan-out and all): the quota is in the database.
+		want(ask(tgAdmin, "/usage other@x"), "limit_traffic other@x")
+		press(tgAdmin, "limit_traffic_c other@x 20", "answerCallbackQuery")
+		if row, err := env.app.Inbounds.GetClientTrafficByEmail("other@x"); err != nil || row.Total != 20<<30 {
+			t.Errorf("after limit_traffic_c 20: %+v %v", row, err)
+		}
+		// The add-client conversation with the defaults adds a client.
+		press(tgAdmin, "add_client", "sendMessage")
+		want(press(tgAdmin, fmt.Sprintf("add_client_to %d", added.Id), "sendMessage"), "New client")
+		want(press(tgAdmin, "add_client_submit_enable", "sendMessage"), "Inbound: tg-inbound")
+		if n := len(mustClients(t, env, added.Id)); n != 3 {
+			t.Errorf("after the bot's add: %d clients, want 3", n)
 		}
 
 		// setting/all shows the token masked; posting the mask back (as the
@@ -198,4 +230,18 @@ func TestTelegramBot(t *testing.T) {
 			}
 		}
 	})
+}
+
+// mustClients are the clients stored in inbound id's settings.
+func mustClients(t *testing.T, env *testEnv, id int) []inbound.Client {
+	t.Helper()
+	in, err := env.app.Inbounds.GetInbound(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients, err := inbound.ParseInboundClients(in.Settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return clients
 }

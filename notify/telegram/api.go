@@ -1,95 +1,54 @@
-// Package telegram is the panel's Telegram bot (3x-ui v3's commands, admin
-// menu, client self-service and database backups) over a small client of
-// the documented Bot API (https://core.telegram.org/bots/api): a handful
-// of JSON methods and one multipart upload, so the bot follows the public
-// HTTP contract and any Bot API server (api.telegram.org, a self-hosted
-// telegram-bot-api, a test's own) serves it.
+// Package telegram is the panel's Telegram bot (3x-ui v3.6's commands,
+// admin menus, client self-service and database backups) over
+// github.com/mymmrac/telego, the maintained Bot API client 3x-ui uses.
+// The bot speaks the documented Bot API over HTTP
+// (https://core.telegram.org/bots/api), so any Bot API server
+// (api.telegram.org, a self-hosted telegram-bot-api, a test's own) serves it.
 package telegram
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
+	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mymmrac/telego"
+	ta "github.com/mymmrac/telego/telegoapi"
+	tu "github.com/mymmrac/telego/telegoutil"
 )
 
 // DefaultAPIServer is Telegram's own Bot API server (tgBotAPIServer empty).
 const DefaultAPIServer = "https://api.telegram.org"
 
-// User, Chat, Message, CallbackQuery and Update are the parts of the Bot
-// API's objects the bot reads.
-type User struct {
-	ID        int64  `json:"id"`
-	IsBot     bool   `json:"is_bot"`
-	FirstName string `json:"first_name"`
-	Username  string `json:"username,omitempty"`
+// Keyboard is an inline keyboard (the library's type).
+type Keyboard = telego.InlineKeyboardMarkup
+
+// button is one inline button that sends data back.
+func button(text, data string) telego.InlineKeyboardButton {
+	return telego.InlineKeyboardButton{Text: text, CallbackData: data}
 }
 
-type Chat struct {
-	ID   int64  `json:"id"`
-	Type string `json:"type"`
+// keyboard builds an inline keyboard from rows of buttons.
+func keyboard(rows ...[]telego.InlineKeyboardButton) *Keyboard {
+	return &Keyboard{InlineKeyboard: rows}
 }
 
-type Message struct {
-	MessageID int64  `json:"message_id"`
-	From      *User  `json:"from,omitempty"`
-	Chat      Chat   `json:"chat"`
-	Text      string `json:"text,omitempty"`
+// api is one bot token on one Bot API server, through the library.
+type api struct {
+	bot *telego.Bot
 }
 
-type CallbackQuery struct {
-	ID      string   `json:"id"`
-	From    User     `json:"from"`
-	Message *Message `json:"message,omitempty"`
-	Data    string   `json:"data,omitempty"`
-}
-
-type Update struct {
-	UpdateID      int64          `json:"update_id"`
-	Message       *Message       `json:"message,omitempty"`
-	CallbackQuery *CallbackQuery `json:"callback_query,omitempty"`
-}
-
-// Button is an inline keyboard button that sends callback data back.
-type Button struct {
-	Text         string `json:"text"`
-	CallbackData string `json:"callback_data"`
-}
-
-// Keyboard is an inline keyboard: rows of buttons.
-type Keyboard struct {
-	InlineKeyboard [][]Button `json:"inline_keyboard"`
-}
-
-// APIError is a Bot API answer with ok=false.
-type APIError struct {
-	Method      string
-	Code        int
-	Description string
-	RetryAfter  int // seconds, on 429
-}
-
-func (e *APIError) Error() string {
-	return fmt.Sprintf("telegram %s: %d %s", e.Method, e.Code, e.Description)
-}
-
-// Client calls one bot's methods on one Bot API server.
-type Client struct {
-	base string // <server>/bot<token>/
-	http *http.Client
-}
-
-// NewClient is a client of the bot token on server (empty: Telegram's),
-// through proxy when set (socks5:// or http(s)://). hc, when not nil, is
-// used as is (its transport decides the proxy).
-func NewClient(server, token, proxy string, hc *http.Client) (*Client, error) {
+// newAPI is the library's bot for token on server (empty: Telegram's).
+// It calls through net/http rather than telego's default fasthttp: an
+// http.Transport honours tgBotProxy for socks5 and http(s) proxies alike
+// and a request's context cancels a long poll at once. hc, when not nil,
+// is used as is (its transport decides the proxy).
+func newAPI(server, token, proxy string, hc *http.Client) (*api, error) {
 	if server == "" {
 		server = DefaultAPIServer
 	}
@@ -104,128 +63,125 @@ func NewClient(server, token, proxy string, hc *http.Client) (*Client, error) {
 		}
 		hc = &http.Client{Transport: tr}
 	}
-	return &Client{base: strings.TrimRight(server, "/") + "/bot" + token + "/", http: hc}, nil
-}
-
-type envelope struct {
-	OK          bool            `json:"ok"`
-	Result      json.RawMessage `json:"result"`
-	ErrorCode   int             `json:"error_code"`
-	Description string          `json:"description"`
-	Parameters  struct {
-		RetryAfter int `json:"retry_after"`
-	} `json:"parameters"`
-}
-
-// call posts params as JSON (or body with its content type) and decodes
-// the result into out.
-func (c *Client) call(ctx context.Context, method string, params any, out any) error {
-	body, err := json.Marshal(params)
+	b, err := telego.NewBot(token,
+		telego.WithAPIServer(strings.TrimRight(server, "/")),
+		telego.WithAPICaller(redactingCaller{next: ta.HTTPCaller{Client: hc}}),
+		telego.WithLogger(slogLogger{token: token}))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return c.post(ctx, method, "application/json", bytes.NewReader(body), out)
+	return &api{bot: b}, nil
 }
 
-func (c *Client) post(ctx context.Context, method, contentType string, body io.Reader, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+method, body)
-	if err != nil {
-		return err
+// redactingCaller drops the request URL, which holds the token, from
+// transport errors before they reach a log line.
+type redactingCaller struct{ next ta.Caller }
+
+func (c redactingCaller) Call(ctx context.Context, u string, data *ta.RequestData) (*ta.Response, error) {
+	resp, err := c.next.Call(ctx, u, data)
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = fmt.Errorf("%s: %w", methodOf(u), ue.Err)
 	}
-	req.Header.Set("Content-Type", contentType)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		// The URL holds the token: never let it reach a log line.
-		if ue, ok := err.(*url.Error); ok {
-			err = ue.Err
-		}
-		return fmt.Errorf("telegram %s: %w", method, err)
-	}
-	defer resp.Body.Close()
-	var env envelope
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&env); err != nil {
-		return fmt.Errorf("telegram %s: HTTP %d, unreadable answer: %w", method, resp.StatusCode, err)
-	}
-	if !env.OK {
-		return &APIError{Method: method, Code: env.ErrorCode, Description: env.Description, RetryAfter: env.Parameters.RetryAfter}
-	}
-	if out != nil {
-		return json.Unmarshal(env.Result, out)
-	}
-	return nil
+	return resp, err
 }
 
-// GetMe checks the token and names the bot.
-func (c *Client) GetMe(ctx context.Context) (*User, error) {
-	var u User
-	return &u, c.call(ctx, "getMe", struct{}{}, &u)
+// methodOf is the Bot API method at the end of a request URL.
+func methodOf(u string) string {
+	return u[strings.LastIndexByte(u, '/')+1:]
 }
 
-// GetUpdates long-polls for updates after offset-1, waiting up to timeout.
-func (c *Client) GetUpdates(ctx context.Context, offset int64, timeout time.Duration) ([]Update, error) {
-	var ups []Update
-	params := map[string]any{
-		"offset":          offset,
-		"timeout":         int(timeout / time.Second),
-		"allowed_updates": []string{"message", "callback_query"},
+// slogLogger routes the library's error lines to the panel's log, the
+// token replaced; its debug lines (request bodies) are dropped.
+type slogLogger struct{ token string }
+
+func (l slogLogger) Debugf(string, ...any) {}
+
+func (l slogLogger) Errorf(format string, args ...any) {
+	slog.Debug("telegram bot: library", "msg", strings.ReplaceAll(fmt.Sprintf(format, args...), l.token, "<token>"))
+}
+
+// retryAfter is a 429's retry_after in seconds (0 otherwise).
+func retryAfter(err error) int {
+	var apiErr *ta.Error
+	if errors.As(err, &apiErr) && apiErr.Parameters != nil {
+		return apiErr.Parameters.RetryAfter
 	}
-	return ups, c.call(ctx, "getUpdates", params, &ups)
+	return 0
 }
 
-// SendMessage sends HTML text, with an inline keyboard when kb is not nil.
-func (c *Client) SendMessage(ctx context.Context, chatID int64, text string, kb *Keyboard) error {
-	params := map[string]any{"chat_id": chatID, "text": text, "parse_mode": "HTML"}
+func (a *api) getMe(ctx context.Context) (*telego.User, error) {
+	return a.bot.GetMe(ctx)
+}
+
+// pollGrace is how much longer than its long-poll timeout a getUpdates
+// may take before it is given up: a connection silently dropped on the
+// way (a NAT, a proxy) would otherwise hold the bot forever.
+const pollGrace = 30 * time.Second
+
+// getUpdates long-polls for updates from offset on, waiting up to
+// timeout seconds.
+func (a *api) getUpdates(ctx context.Context, offset int64, timeout int) ([]telego.Update, error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(timeout)*time.Second+pollGrace)
+	defer cancel()
+	return a.bot.GetUpdates(ctx, &telego.GetUpdatesParams{
+		Offset: int(offset), Timeout: timeout,
+		AllowedUpdates: []string{"message", "callback_query"},
+	})
+}
+
+// sendMessage sends HTML text, with an inline keyboard when kb is not nil.
+func (a *api) sendMessage(ctx context.Context, chat int64, text string, kb *Keyboard) (*telego.Message, error) {
+	p := &telego.SendMessageParams{ChatID: tu.ID(chat), Text: text, ParseMode: telego.ModeHTML}
 	if kb != nil {
-		params["reply_markup"] = kb
+		p.ReplyMarkup = kb
 	}
-	return c.call(ctx, "sendMessage", params, nil)
+	return a.bot.SendMessage(ctx, p)
 }
 
-// EditMessageText replaces a message's text (and keyboard: nil removes it).
-func (c *Client) EditMessageText(ctx context.Context, chatID, messageID int64, text string, kb *Keyboard) error {
-	params := map[string]any{"chat_id": chatID, "message_id": messageID, "text": text, "parse_mode": "HTML"}
-	if kb != nil {
-		params["reply_markup"] = kb
-	}
-	return c.call(ctx, "editMessageText", params, nil)
-}
-
-// AnswerCallbackQuery stops the button's spinner, showing text briefly.
-func (c *Client) AnswerCallbackQuery(ctx context.Context, id, text string) error {
-	return c.call(ctx, "answerCallbackQuery", map[string]any{"callback_query_id": id, "text": text}, nil)
-}
-
-// SendDocument uploads a file (multipart/form-data, field "document").
-func (c *Client) SendDocument(ctx context.Context, chatID int64, fileName string, file io.Reader, caption string) error {
-	return c.upload(ctx, "sendDocument", "document", chatID, fileName, file, caption)
-}
-
-// SendPhoto uploads an image (multipart/form-data, field "photo").
-func (c *Client) SendPhoto(ctx context.Context, chatID int64, fileName string, file io.Reader, caption string) error {
-	return c.upload(ctx, "sendPhoto", "photo", chatID, fileName, file, caption)
-}
-
-func (c *Client) upload(ctx context.Context, method, field string, chatID int64, fileName string, file io.Reader, caption string) error {
-	pr, pw := io.Pipe()
-	mw := multipart.NewWriter(pw)
-	go func() {
-		err := mw.WriteField("chat_id", strconv.FormatInt(chatID, 10))
-		if err == nil && caption != "" {
-			err = mw.WriteField("caption", caption)
-		}
-		var part io.Writer
-		if err == nil {
-			part, err = mw.CreateFormFile(field, fileName)
-		}
-		if err == nil {
-			_, err = io.Copy(part, file)
-		}
-		if err == nil {
-			err = mw.Close()
-		}
-		pw.CloseWithError(err)
-	}()
-	err := c.post(ctx, method, mw.FormDataContentType(), pr, nil)
-	pr.Close() // ends the writer if the request stopped reading early
+// editMessage replaces a message's text and keyboard (nil removes it).
+func (a *api) editMessage(ctx context.Context, chat int64, msgID int, text string, kb *Keyboard) error {
+	_, err := a.bot.EditMessageText(ctx, &telego.EditMessageTextParams{
+		ChatID: tu.ID(chat), MessageID: msgID, Text: text, ParseMode: telego.ModeHTML, ReplyMarkup: kb,
+	})
 	return err
+}
+
+// answerCallback stops the button's spinner, showing text briefly.
+func (a *api) answerCallback(ctx context.Context, id, text string) error {
+	return a.bot.AnswerCallbackQuery(ctx, &telego.AnswerCallbackQueryParams{CallbackQueryID: id, Text: text})
+}
+
+// sendDocument uploads a file as a document.
+func (a *api) sendDocument(ctx context.Context, chat int64, name string, file io.Reader, caption string) error {
+	_, err := a.bot.SendDocument(ctx, &telego.SendDocumentParams{
+		ChatID: tu.ID(chat), Document: tu.File(tu.NameReader(file, name)), Caption: caption,
+	})
+	return err
+}
+
+// sendPhoto uploads an image.
+func (a *api) sendPhoto(ctx context.Context, chat int64, name string, file io.Reader, caption string) error {
+	_, err := a.bot.SendPhoto(ctx, &telego.SendPhotoParams{
+		ChatID: tu.ID(chat), Photo: tu.File(tu.NameReader(file, name)), Caption: caption,
+	})
+	return err
+}
+
+// prepare readies the token for long polling: a webhook left set by
+// another program makes getUpdates fail with 409, so it is removed
+// (pending updates kept); the command list is registered in lang so
+// Telegram's "/" menu offers v3's commands. Failures are only logged:
+// the poll that follows retries the server with backoff anyway.
+func (a *api) prepare(ctx context.Context, lang string) {
+	if err := a.bot.DeleteWebhook(ctx, &telego.DeleteWebhookParams{}); err != nil && ctx.Err() == nil {
+		slog.Warn("telegram bot: deleteWebhook", "err", err)
+	}
+	var cmds []telego.BotCommand
+	for _, c := range []string{"start", "help", "status", "id", "usage", "inbound", "restart", "clearall"} {
+		cmds = append(cmds, telego.BotCommand{Command: c, Description: tr(lang, "cmd_"+c)})
+	}
+	if err := a.bot.SetMyCommands(ctx, &telego.SetMyCommandsParams{Commands: cmds}); err != nil && ctx.Err() == nil {
+		slog.Warn("telegram bot: setMyCommands", "err", err)
+	}
 }

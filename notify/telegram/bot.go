@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/iplimit"
 	"github.com/mhsanaei/3x-ui/v2/ops"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/robfig/cron/v3"
@@ -30,6 +31,12 @@ type Deps struct {
 	Status   *ops.Status
 	Backups  *ops.Backups
 	Xray     Xray // nil: /restart and online lists say Xray is not running
+	// IPLimit reads and clears a client's recorded IPs (nil: the IP log
+	// buttons say there is none).
+	IPLimit *iplimit.Limiter
+	// Links are a client's share links (vless://, vmess://, ...) by
+	// email; nil sends none.
+	Links func(email string) []string
 	// SubLink is a client's subscription URL by subId ("" when the
 	// subscription server is off); nil shows none.
 	SubLink func(subID string) string
@@ -68,6 +75,13 @@ type Bot struct {
 	offset  int64    // the next update id, kept across sessions of one token
 	token   string   // the token offset belongs to
 	current *session // the running session; nil while the bot is off
+	// drafts are the add-client conversations by chat, kept across
+	// sessions so a settings write does not drop one half-way.
+	drafts map[int64]*draft
+	// awaiting is the typed answer each admin chat owes (input.go).
+	awaiting map[int64]string
+	// long is callback data over the Bot API's 64 bytes by its short key.
+	long map[string]string
 }
 
 // ErrOff is Notify's answer while the bot is disabled or not configured.
@@ -85,7 +99,7 @@ func (b *Bot) Notify(ctx context.Context, text string) error {
 	}
 	var first error
 	for id := range s.cfg.admins {
-		if err := s.api.SendMessage(ctx, id, text, nil); err != nil && first == nil {
+		if _, err := s.api.sendMessage(ctx, id, text, nil); err != nil && first == nil {
 			first = err
 		}
 	}
@@ -104,7 +118,7 @@ func New(d Deps) *Bot {
 		d.Recheck = time.Minute
 	}
 	host, _ := os.Hostname()
-	return &Bot{d: d, reload: make(chan struct{}, 1), host: host}
+	return &Bot{d: d, reload: make(chan struct{}, 1), host: host, drafts: map[int64]*draft{}, long: map[string]string{}, awaiting: map[int64]string{}}
 }
 
 // Reload makes Run reread the settings now (a settings write calls it);
@@ -208,7 +222,7 @@ func (c *config) key() string {
 // runCtx (Run's): a settings restart waits for the answer rather than
 // dropping it, and only the panel's shutdown cuts it short.
 func (b *Bot) session(ctx, runCtx context.Context, cfg *config) {
-	api, err := NewClient(cfg.server, cfg.token, cfg.proxy, b.d.HTTP)
+	api, err := newAPI(cfg.server, cfg.token, cfg.proxy, b.d.HTTP)
 	if err != nil {
 		slog.Warn("telegram bot", "err", err)
 		<-ctx.Done()
@@ -217,12 +231,13 @@ func (b *Bot) session(ctx, runCtx context.Context, cfg *config) {
 	s := &session{bot: b, api: api, cfg: cfg}
 	// getMe names the bot in the log; a failure is only logged, since the
 	// poll below retries the same server with backoff.
-	if me, err := api.GetMe(ctx); err != nil {
+	if me, err := api.getMe(ctx); err != nil {
 		slog.Warn("telegram bot: getMe", "err", err)
 	} else {
 		s.username = me.Username
 		slog.Info("telegram bot: connected", "bot", me.Username)
 	}
+	api.prepare(ctx, cfg.lang)
 	// The schedule ends with the session, which waits for it: nothing of
 	// the bot outlives Run.
 	var wg sync.WaitGroup
@@ -242,18 +257,21 @@ func (b *Bot) session(ctx, runCtx context.Context, cfg *config) {
 		b.current = nil
 		b.mu.Unlock()
 	}()
+	// The poll is the bot's own loop over the library's getUpdates rather
+	// than telego's UpdatesViaLongPolling: that one retries at a fixed
+	// interval and confirms updates into a buffer before they are handled,
+	// so a session restarted mid-batch would lose them.
 	first := min(time.Second, b.d.MaxBackoff)
 	backoff := first
 	for ctx.Err() == nil {
-		ups, err := api.GetUpdates(ctx, offset, b.d.PollTimeout)
+		ups, err := api.getUpdates(ctx, offset, int(b.d.PollTimeout/time.Second))
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
 			wait := backoff
-			var apiErr *APIError
-			if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
-				wait = time.Duration(apiErr.RetryAfter) * time.Second
+			if ra := retryAfter(err); ra > 0 {
+				wait = time.Duration(ra) * time.Second
 			}
 			slog.Warn("telegram bot: poll failed, retrying", "err", err, "in", wait)
 			if !sleep(ctx, wait) {
@@ -267,14 +285,14 @@ func (b *Bot) session(ctx, runCtx context.Context, cfg *config) {
 			if ctx.Err() != nil {
 				return // the rest go to the next session
 			}
-			offset = max(offset, u.UpdateID+1)
+			offset = max(offset, int64(u.UpdateID)+1)
 			// Kept before handling: a session restarted mid-batch neither
 			// answers this update twice nor loses the rest (Telegram
 			// redelivers unconfirmed ones).
 			b.mu.Lock()
 			b.offset = offset
 			b.mu.Unlock()
-			s.handle(runCtx, u)
+			s.handle(runCtx, &u)
 		}
 	}
 }
@@ -291,8 +309,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// scheduled sends the tgRunTime report (status, and the backup when
-// tgBotBackup is on) to every admin chat.
+// scheduled sends the tgRunTime report (report) at each time it names.
 func (s *session) scheduled(ctx context.Context) {
 	for {
 		next := s.cfg.schedule.Next(time.Now())
@@ -303,12 +320,17 @@ func (s *session) scheduled(ctx context.Context) {
 	}
 }
 
-// report sends the scheduled report to every admin chat now.
+// report sends the scheduled report now, as v3.6 does: to every admin
+// chat the server status and the clients about to run out (and the
+// backup when tgBotBackup is on); to each chat bound by tgId its own
+// clients that ran out or are about to.
 func (s *session) report(ctx context.Context) {
 	for id := range s.cfg.admins {
 		s.send(ctx, id, tr(s.cfg.lang, "report")+"\n\n"+s.statusText(), nil)
+		s.sendDeplete(ctx, id)
 		if s.cfg.backup {
 			s.sendBackup(ctx, id)
 		}
 	}
+	s.notifyBound(ctx)
 }

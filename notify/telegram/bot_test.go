@@ -3,6 +3,7 @@ package telegram_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -22,21 +23,30 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/notify/telegram/botapitest"
 	"github.com/mhsanaei/3x-ui/v2/ops"
 	"github.com/mhsanaei/3x-ui/v2/settings"
+	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
 )
 
 const token = "987654321:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
 
 // TestBotReconnectsAndSendsScheduledBackups: the Bot API server refuses
 // the first polls (the bot retries with backoff and then answers), and
-// the tgRunTime schedule with tgBotBackup sends the report and the
-// database to every admin chat, as a file that restores.
+// the tgRunTime schedule with tgBotBackup sends the report, the clients
+// about to run out and the database to every admin chat, the database as
+// a file that restores, and a client about to run out its own notice.
 func TestBotReconnectsAndSendsScheduledBackups(t *testing.T) {
 	t.Parallel()
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
 		db := testdb.Handle(t, b)
 		st := settings.New(db, nil)
 		ins := inbound.New(db, nil)
-		if _, err := ins.AddInbound(inboundtest.Inbound(model.VLESS, freePorts(t, 1)[0], inboundtest.Client(model.VLESS, "sched@x"))); err != nil {
+		low := inboundtest.Client(model.VLESS, "low@x")
+		low["tgId"], low["totalGB"] = 8, 10<<30
+		if _, err := ins.AddInbound(inboundtest.Inbound(model.VLESS, freePorts(t, 1)[0], inboundtest.Client(model.VLESS, "sched@x"), low)); err != nil {
+			t.Fatal(err)
+		}
+		// low@x has used 95 % of its quota: the report names it to the
+		// admins and tells its own chat.
+		if err := db.Current().Model(&model.ClientTraffic{}).Where("email = ?", "low@x").Update("up", int64(95)*(1<<30)/10).Error; err != nil {
 			t.Fatal(err)
 		}
 		srv := botapitest.Start(t, token)
@@ -79,9 +89,16 @@ func TestBotReconnectsAndSendsScheduledBackups(t *testing.T) {
 				return c.Method == "sendMessage" && c.ChatID == chat && c.Text == "alert <b>x</b>"
 			})
 		}
+		notice := srv.WaitCall(t, 0, func(c botapitest.Call) bool { return c.Method == "sendMessage" && c.ChatID == 8 })
+		if !strings.Contains(notice.Text, "low@x") || strings.Contains(notice.Text, "sched@x") {
+			t.Errorf("the bound client's notice: %q", notice.Text)
+		}
 		for _, chat := range []int64{5, 6} {
 			srv.WaitCall(t, 0, func(c botapitest.Call) bool {
 				return c.Method == "sendMessage" && c.ChatID == chat && strings.Contains(c.Text, "Scheduled report")
+			})
+			srv.WaitCall(t, 0, func(c botapitest.Call) bool {
+				return c.Method == "sendMessage" && c.ChatID == chat && strings.Contains(c.Text, "About to run out (1)") && strings.Contains(c.Text, "low@x")
 			})
 			doc := srv.WaitCall(t, 0, func(c botapitest.Call) bool { return c.Method == "sendDocument" && c.ChatID == chat })
 			restored := testdb.Handle(t, dbtest.New(t, b.Name))
@@ -237,6 +254,39 @@ func TestBotThroughProxy(t *testing.T) {
 		srv.WaitCall(t, 0, func(c botapitest.Call) bool { return c.ChatID == 5 && strings.Contains(c.Text, "5") })
 		if proxied.Load() < 2 { // at least getUpdates and sendMessage
 			t.Fatalf("%d requests went through tgBotProxy", proxied.Load())
+		}
+	})
+}
+
+// TestBotThroughSOCKS5Proxy: with tgBotProxy a socks5:// URL, every Bot
+// API call goes through that SOCKS5 proxy: a real Xray client (SOCKS5
+// inbound, direct outbound) sending from 127.0.0.2, so the Bot API
+// server sees its requests arrive from there and not from the bot.
+func TestBotThroughSOCKS5Proxy(t *testing.T) {
+	t.Parallel()
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		db := testdb.Handle(t, b)
+		st := settings.New(db, nil)
+		srv := botapitest.Start(t, token)
+		socks, _ := xraytest.StartClient(t, json.RawMessage(`{"protocol":"freedom"}`), "127.0.0.2")
+		if err := st.UpdateSettings(map[string]any{
+			"tgBotEnable": true, "tgBotToken": token, "tgBotChatId": "5", "tgBotAPIServer": srv.URL,
+			"tgBotProxy": "socks5://" + socks,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		bot := telegram.New(telegram.Deps{Settings: st, Inbounds: inbound.New(db, nil), Status: ops.NewStatus(nil, db, nil), Backups: ops.NewBackups(db, nil)})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- bot.Run(ctx) }()
+		defer func() {
+			cancel()
+			<-done
+		}()
+		srv.Message(5, "/id")
+		c := srv.WaitCall(t, 0, func(c botapitest.Call) bool { return c.Method == "sendMessage" && c.ChatID == 5 })
+		if host, _, _ := net.SplitHostPort(c.RemoteAddr); host != "127.0.0.2" {
+			t.Fatalf("sendMessage came from %s, not through the SOCKS5 proxy", c.RemoteAddr)
 		}
 	})
 }

@@ -1,27 +1,21 @@
 package telegram
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"html"
 	"log/slog"
-	"os"
-	"sort"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/mhsanaei/3x-ui/v2/inbound"
-	"rsc.io/qr"
+	"github.com/mymmrac/telego"
 )
 
 // session answers updates with one configuration.
 type session struct {
 	bot      *Bot
-	api      *Client
+	api      *api
 	cfg      *config
 	username string // the bot's, from getMe ("" when getMe failed)
 }
@@ -46,12 +40,24 @@ func (s *session) roleOf(userID, chatID int64) (role, []inbound.Client) {
 	return stranger, nil
 }
 
-func (s *session) handle(ctx context.Context, u Update) {
+func (s *session) handle(ctx context.Context, u *telego.Update) {
 	switch {
 	case u.Message != nil && u.Message.From != nil:
-		s.command(ctx, u.Message)
+		if strings.HasPrefix(u.Message.Text, "/") {
+			s.command(ctx, u.Message)
+		} else {
+			s.text(ctx, u.Message)
+		}
 	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil:
 		s.callback(ctx, u.CallbackQuery)
+	}
+}
+
+// text is a plain message: the answer to a question the bot asked an
+// admin's chat (see input.go), else nothing was asked.
+func (s *session) text(ctx context.Context, m *telego.Message) {
+	if r, _ := s.roleOf(m.From.ID, m.Chat.ID); r == admin {
+		s.typed(ctx, m.Chat.ID, strings.TrimSpace(m.Text))
 	}
 }
 
@@ -64,12 +70,20 @@ func (s *session) send(ctx context.Context, chatID int64, text string, kb *Keybo
 		if i == len(parts)-1 {
 			k = kb
 		}
-		if err := s.api.SendMessage(ctx, chatID, part, k); err != nil {
+		if _, err := s.api.sendMessage(ctx, chatID, part, k); err != nil {
 			if ctx.Err() == nil {
 				slog.Warn("telegram bot: send", "chat", chatID, "err", err)
 			}
 			return
 		}
+	}
+}
+
+// edit replaces a message's text and keyboard (nil removes it): a
+// confirm question becomes its answer, so it cannot be pressed twice.
+func (s *session) edit(ctx context.Context, chat int64, msgID int, text string, kb *Keyboard) {
+	if err := s.api.editMessage(ctx, chat, msgID, text, kb); err != nil && ctx.Err() == nil {
+		slog.Warn("telegram bot: edit", "err", err)
 	}
 }
 
@@ -122,16 +136,19 @@ func parseCommand(text string) (cmd, target string, args []string) {
 	return strings.ToLower(cmd), target, fields[1:]
 }
 
-func (s *session) command(ctx context.Context, m *Message) {
+func (s *session) command(ctx context.Context, m *telego.Message) {
 	lang, chat, from := s.cfg.lang, m.Chat.ID, m.From
 	cmd, target, args := parseCommand(m.Text)
 	if cmd == "" {
-		return // plain text: nothing asked
+		return
 	}
 	if target != "" && s.username != "" && !strings.EqualFold(target, s.username) {
 		return // in a group: a command for another bot
 	}
-	if cmd == "id" { // anyone may learn their id, to ask an admin for access
+	// A command ends a pending question (input.go).
+	s.bot.await(chat, "")
+	// Anyone may learn their id, to ask an admin for access.
+	if cmd == "id" {
 		s.send(ctx, chat, tr(lang, "id", from.ID), nil)
 		return
 	}
@@ -165,77 +182,125 @@ func (s *session) command(ctx context.Context, m *Message) {
 			s.send(ctx, chat, tr(lang, "usagePrompt"), nil)
 			return
 		}
-		s.send(ctx, chat, s.usageText(args[0]), nil)
+		s.clientCard(ctx, chat, 0, args[0])
 	case "inbound":
 		s.send(ctx, chat, s.inboundsText(strings.Join(args, " ")), nil)
 	case "restart":
-		s.send(ctx, chat, tr(lang, "restartAsk"), &Keyboard{InlineKeyboard: [][]Button{{
-			{Text: tr(lang, "btnConfirm"), CallbackData: "restart_c"},
-			{Text: tr(lang, "btnCancel"), CallbackData: "restart_cancel"},
-		}}})
+		s.send(ctx, chat, tr(lang, "restartAsk"), s.confirm("restart_c", "restart_cancel"))
+	case "clearall":
+		s.send(ctx, chat, tr(lang, "clearAllAsk"), s.confirm("reset_all_traffics_c", "reset_all_traffics_cancel"))
 	default:
 		s.send(ctx, chat, tr(lang, "unknown"), nil)
 	}
 }
 
+// confirm is a Confirm / Cancel keyboard.
+func (s *session) confirm(yes, no string) *Keyboard {
+	return keyboard([]telego.InlineKeyboardButton{
+		button(tr(s.cfg.lang, "btnConfirm"), s.cb(yes)), button(tr(s.cfg.lang, "btnCancel"), s.cb(no)),
+	})
+}
+
+// adminMenu is v3.6's admin keyboard, with its callback data.
 func (s *session) adminMenu() *Keyboard {
 	l := s.cfg.lang
-	return &Keyboard{InlineKeyboard: [][]Button{
-		{{Text: tr(l, "btnUsage"), CallbackData: "get_usage"}, {Text: tr(l, "btnCommands"), CallbackData: "commands"}},
-		{{Text: tr(l, "btnInbounds"), CallbackData: "inbounds"}, {Text: tr(l, "btnDeplete"), CallbackData: "deplete_soon"}},
-		{{Text: tr(l, "btnBackup"), CallbackData: "get_backup"}, {Text: tr(l, "btnOnlines"), CallbackData: "onlines"}},
-		{{Text: tr(l, "btnRestart"), CallbackData: "restart"}},
-	}}
+	return keyboard(
+		[]telego.InlineKeyboardButton{button(tr(l, "btnUsage"), "get_usage"), button(tr(l, "btnResetAll"), "reset_all_traffics")},
+		[]telego.InlineKeyboardButton{button(tr(l, "btnBackup"), "get_backup"), button(tr(l, "btnRestart"), "restart")},
+		[]telego.InlineKeyboardButton{button(tr(l, "btnInbounds"), "inbounds"), button(tr(l, "btnDeplete"), "deplete_soon")},
+		[]telego.InlineKeyboardButton{button(tr(l, "btnCommands"), "commands"), button(tr(l, "btnOnlines"), "onlines")},
+		[]telego.InlineKeyboardButton{button(tr(l, "btnAllClients"), "get_inbounds"), button(tr(l, "btnAddClient"), "add_client")},
+		[]telego.InlineKeyboardButton{button(tr(l, "btnSorted"), "get_sorted_traffic_usage_report")},
+		[]telego.InlineKeyboardButton{button(tr(l, "btnSubLinks"), "admin_client_sub_links"), button(tr(l, "btnLinks"), "admin_client_individual_links"),
+			button(tr(l, "btnQR"), "admin_client_qr_links")},
+	)
 }
 
+// clientMenu is a bound client's keyboard.
 func (s *session) clientMenu() *Keyboard {
 	l := s.cfg.lang
-	return &Keyboard{InlineKeyboard: [][]Button{{
-		{Text: tr(l, "btnMyUsage"), CallbackData: "client_traffic"},
-		{Text: tr(l, "btnQR"), CallbackData: "client_qr"},
-		{Text: tr(l, "btnCommands"), CallbackData: "client_commands"},
-	}}}
+	return keyboard(
+		[]telego.InlineKeyboardButton{button(tr(l, "btnMyUsage"), "client_traffic"), button(tr(l, "btnCommands"), "client_commands")},
+		[]telego.InlineKeyboardButton{button(tr(l, "btnSubLinks"), "client_sub_links"), button(tr(l, "btnLinks"), "client_individual_links")},
+		[]telego.InlineKeyboardButton{button(tr(l, "btnQR"), "client_qr_links")},
+	)
 }
 
-func (s *session) callback(ctx context.Context, q *CallbackQuery) {
-	lang, chat := s.cfg.lang, q.Message.Chat.ID
-	r, mine := s.roleOf(q.From.ID, chat)
-	if err := s.api.AnswerCallbackQuery(ctx, q.ID, ""); err != nil && ctx.Err() == nil {
+// query is one button press being answered.
+type query struct {
+	id    string
+	chat  int64
+	msgID int
+	from  int64
+	// note is the toast the press is answered with, set once.
+	note  string
+	noted bool
+}
+
+// toast sets the text the button's spinner stops with (the first one
+// set wins). The answer itself goes last, after everything the press
+// did, so a client that sees it knows the press was handled.
+func (s *session) toast(q *query, text string) {
+	if !q.noted {
+		q.note, q.noted = text, true
+	}
+}
+
+func (s *session) answer(ctx context.Context, q *query) {
+	if err := s.api.answerCallback(ctx, q.id, q.note); err != nil && ctx.Err() == nil {
 		slog.Warn("telegram bot: answer callback", "err", err)
 	}
+}
+
+func (s *session) callback(ctx context.Context, cq *telego.CallbackQuery) {
+	q := &query{id: cq.ID, chat: cq.Message.GetChat().ID, msgID: cq.Message.GetMessageID(), from: cq.From.ID}
+	defer s.answer(ctx, q)
+	lang := s.cfg.lang
+	r, mine := s.roleOf(q.from, q.chat)
 	if r == stranger {
-		s.send(ctx, chat, tr(lang, "refused", q.From.ID), nil)
+		s.send(ctx, q.chat, tr(lang, "refused", q.from), nil)
+		return
+	}
+	data, ok := s.bot.decodeCallback(cq.Data)
+	if !ok {
+		s.toast(q, tr(lang, "expired"))
 		return
 	}
 	if r == client {
-		switch q.Data {
-		case "client_traffic":
-			s.send(ctx, chat, s.ownUsage(mine), nil)
-		case "client_qr":
-			s.sendQRs(ctx, chat, mine)
-		case "client_commands":
-			s.send(ctx, chat, tr(lang, "helpClient"), nil)
-		}
+		s.clientCallback(ctx, q, data, mine)
 		return // admin buttons mean nothing from a client chat
 	}
-	switch q.Data {
+	action, arg, _ := strings.Cut(data, " ")
+	s.bot.await(q.chat, "") // a button ends a pending question
+	if strings.HasPrefix(action, "add_client_") {
+		s.draftCallback(ctx, q, action, arg)
+		return
+	}
+	if arg != "" {
+		s.clientAction(ctx, q, action, arg)
+		return
+	}
+	switch action {
 	case "get_usage": // v3's name: the server's usage
-		s.send(ctx, chat, s.statusText(), nil)
+		s.send(ctx, q.chat, s.statusText(), keyboard([]telego.InlineKeyboardButton{button(tr(lang, "btnRefresh"), "usage_refresh")}))
+	case "usage_refresh":
+		s.edit(ctx, q.chat, q.msgID, s.statusText(), keyboard([]telego.InlineKeyboardButton{button(tr(lang, "btnRefresh"), "usage_refresh")}))
 	case "commands":
-		s.send(ctx, chat, tr(lang, "helpAdmin"), nil)
+		s.send(ctx, q.chat, tr(lang, "helpAdmin"), nil)
 	case "inbounds":
-		s.send(ctx, chat, s.inboundsText(""), nil)
+		s.send(ctx, q.chat, s.inboundsText(""), nil)
 	case "deplete_soon":
-		s.send(ctx, chat, s.depleteText(), nil)
+		s.sendDeplete(ctx, q.chat)
 	case "get_backup":
-		s.sendBackup(ctx, chat)
+		s.sendBackup(ctx, q.chat)
 	case "onlines":
-		s.send(ctx, chat, s.onlinesText(), nil)
+		text, kb := s.onlines()
+		s.send(ctx, q.chat, text, kb)
+	case "onlines_refresh":
+		text, kb := s.onlines()
+		s.edit(ctx, q.chat, q.msgID, text, kb)
 	case "restart":
-		s.send(ctx, chat, tr(lang, "restartAsk"), &Keyboard{InlineKeyboard: [][]Button{{
-			{Text: tr(lang, "btnConfirm"), CallbackData: "restart_c"},
-			{Text: tr(lang, "btnCancel"), CallbackData: "restart_cancel"},
-		}}})
+		s.send(ctx, q.chat, tr(lang, "restartAsk"), s.confirm("restart_c", "restart_cancel"))
 	case "restart_c":
 		text := tr(lang, "restartDone")
 		if s.bot.d.Xray == nil {
@@ -243,16 +308,55 @@ func (s *session) callback(ctx context.Context, q *CallbackQuery) {
 		} else if err := s.bot.d.Xray.RestartXray(true); err != nil {
 			text = tr(lang, "restartFailed", html.EscapeString(err.Error()))
 		}
-		s.edit(ctx, q.Message, text)
-	case "restart_cancel":
-		s.edit(ctx, q.Message, tr(lang, "cancelled"))
+		s.edit(ctx, q.chat, q.msgID, text, nil)
+	case "restart_cancel", "reset_all_traffics_cancel":
+		s.edit(ctx, q.chat, q.msgID, tr(lang, "cancelled"), nil)
+	case "reset_all_traffics":
+		s.send(ctx, q.chat, tr(lang, "clearAllAsk"), s.confirm("reset_all_traffics_c", "reset_all_traffics_cancel"))
+	case "reset_all_traffics_c":
+		// v3.6 resets each client in turn; here it is the API's
+		// resetAllClientTraffics/-1: every client in one transaction.
+		text := tr(lang, "clearAllDone")
+		if err := s.bot.d.Inbounds.ResetAllClientTraffics(-1); err != nil {
+			text = tr(lang, "failed", html.EscapeString(err.Error()))
+		}
+		s.edit(ctx, q.chat, q.msgID, text, nil)
+	case "get_inbounds":
+		s.inboundPicker(ctx, q, "get_clients", "chooseInbound")
+	case "add_client":
+		s.inboundPicker(ctx, q, "add_client_to", "chooseInboundAdd")
+	case "admin_client_sub_links":
+		s.inboundPicker(ctx, q, "get_clients_for_sub", "chooseInbound")
+	case "admin_client_individual_links":
+		s.inboundPicker(ctx, q, "get_clients_for_individual", "chooseInbound")
+	case "admin_client_qr_links":
+		s.inboundPicker(ctx, q, "get_clients_for_qr", "chooseInbound")
+	case "get_sorted_traffic_usage_report":
+		s.sendSortedUsage(ctx, q.chat)
 	}
 }
 
-// edit replaces the confirm question, so its buttons cannot be pressed twice.
-func (s *session) edit(ctx context.Context, m *Message, text string) {
-	if err := s.api.EditMessageText(ctx, m.Chat.ID, m.MessageID, text, nil); err != nil && ctx.Err() == nil {
-		slog.Warn("telegram bot: edit", "err", err)
+// clientCallback answers a bound client's buttons: each shows its own
+// clients only, whatever the data names.
+func (s *session) clientCallback(ctx context.Context, q *query, data string, mine []inbound.Client) {
+	lang := s.cfg.lang
+	switch data {
+	case "client_traffic":
+		s.send(ctx, q.chat, s.ownUsage(mine), nil)
+	case "client_commands":
+		s.send(ctx, q.chat, tr(lang, "helpClient"), nil)
+	case "client_sub_links":
+		for _, c := range mine {
+			s.sendSubLink(ctx, q.chat, c.Email)
+		}
+	case "client_individual_links":
+		for _, c := range mine {
+			s.sendLinks(ctx, q.chat, c.Email)
+		}
+	case "client_qr_links", "client_qr":
+		for _, c := range mine {
+			s.sendQRs(ctx, q.chat, c.Email)
+		}
 	}
 }
 
@@ -277,203 +381,4 @@ func (s *session) clientsOf(userID int64) []inbound.Client {
 		}
 	}
 	return out
-}
-
-// tgIDOf reads a client's tgId as stored by v3: a number or a string.
-func tgIDOf(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return strings.TrimSpace(s)
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		return n.String()
-	}
-	return ""
-}
-
-func (s *session) ownUsage(mine []inbound.Client) string {
-	if len(mine) == 0 {
-		return tr(s.cfg.lang, "noClient")
-	}
-	parts := make([]string, 0, len(mine))
-	for _, c := range mine {
-		text := s.usageText(c.Email)
-		if s.bot.d.SubLink != nil && c.SubID != "" {
-			if link := s.bot.d.SubLink(c.SubID); link != "" {
-				text += "\n" + tr(s.cfg.lang, "subLink", html.EscapeString(link))
-			}
-		}
-		parts = append(parts, text)
-	}
-	return strings.Join(parts, "\n\n")
-}
-
-// sendQRs sends each of the client's subscription links as a QR code
-// (PNG) captioned with the client's email.
-func (s *session) sendQRs(ctx context.Context, chat int64, mine []inbound.Client) {
-	sent := false
-	for _, c := range mine {
-		if s.bot.d.SubLink == nil || c.SubID == "" {
-			continue
-		}
-		link := s.bot.d.SubLink(c.SubID)
-		if link == "" {
-			continue
-		}
-		code, err := qr.Encode(link, qr.M)
-		if err != nil {
-			continue
-		}
-		sent = true
-		if err := s.api.SendPhoto(ctx, chat, "qr.png", bytes.NewReader(code.PNG()), c.Email); err != nil && ctx.Err() == nil {
-			slog.Warn("telegram bot: send QR", "chat", chat, "err", err)
-		}
-	}
-	if !sent {
-		s.send(ctx, chat, tr(s.cfg.lang, "noLink"), nil)
-	}
-}
-
-func (s *session) usageText(email string) string {
-	l := s.cfg.lang
-	row, err := s.bot.d.Inbounds.GetClientTrafficByEmail(email)
-	if err != nil {
-		return tr(l, "notFound", html.EscapeString(email))
-	}
-	total := tr(l, "unlimited")
-	if row.Total > 0 {
-		total = formatBytes(row.Total)
-	}
-	enabled := tr(l, "no")
-	if row.Enable {
-		enabled = tr(l, "yes")
-	}
-	return tr(l, "usage", html.EscapeString(row.Email), enabled, formatBytes(row.Up), formatBytes(row.Down),
-		formatBytes(row.Up+row.Down), total, s.expiryText(row.ExpiryTime))
-}
-
-func (s *session) expiryText(ms int64) string {
-	switch {
-	case ms == 0:
-		return tr(s.cfg.lang, "never")
-	case ms < 0: // a duration that starts at first use
-		return fmt.Sprintf("%dd", -ms/int64(24*time.Hour/time.Millisecond))
-	}
-	return time.UnixMilli(ms).UTC().Format("2006-01-02 15:04 UTC")
-}
-
-func (s *session) inboundsText(filter string) string {
-	ins, err := s.bot.d.Inbounds.GetAllInbounds()
-	if err != nil {
-		return html.EscapeString(err.Error())
-	}
-	var parts []string
-	for _, in := range ins {
-		if filter != "" && !strings.Contains(strings.ToLower(in.Remark), strings.ToLower(filter)) {
-			continue
-		}
-		clients, _ := inbound.ParseInboundClients(in.Settings)
-		parts = append(parts, tr(s.cfg.lang, "inbound", html.EscapeString(in.Remark), in.Protocol, in.Port,
-			formatBytes(in.Up), formatBytes(in.Down), len(clients)))
-	}
-	if len(parts) == 0 {
-		return tr(s.cfg.lang, "noInbounds")
-	}
-	return strings.Join(parts, "\n\n")
-}
-
-func (s *session) statusText() string {
-	l := s.cfg.lang
-	st := s.bot.d.Status.GetStatus()
-	state := tr(l, "xrayNotRunning")
-	if st.Xray.State == "running" {
-		state = tr(l, "xrayRunning")
-	}
-	online := 0
-	if s.bot.d.Xray != nil {
-		online = len(s.bot.d.Xray.GetOnlineClients())
-	}
-	return tr(l, "status", state, html.EscapeString(st.Xray.Version), st.Cpu,
-		formatBytes(int64(st.Mem.Current)), formatBytes(int64(st.Mem.Total)),
-		(time.Duration(st.Uptime) * time.Second).String(), online)
-}
-
-func (s *session) onlinesText() string {
-	var names []string
-	if s.bot.d.Xray != nil {
-		names = append(names, s.bot.d.Xray.GetOnlineClients()...)
-	}
-	sort.Strings(names)
-	for i := range names {
-		names[i] = html.EscapeString(names[i])
-	}
-	return tr(s.cfg.lang, "onlines", len(names), strings.Join(names, ", "))
-}
-
-// depleteText lists enabled clients within 3 days of expiry or with less
-// than 10 % of their quota left (v3's "about to deplete" button).
-func (s *session) depleteText() string {
-	ins, err := s.bot.d.Inbounds.GetAllInbounds()
-	if err != nil {
-		return html.EscapeString(err.Error())
-	}
-	now := time.Now().UnixMilli()
-	soon := now + int64(3*24*time.Hour/time.Millisecond)
-	var parts []string
-	for _, in := range ins {
-		for _, row := range in.ClientStats {
-			used := row.Up + row.Down
-			low := row.Total > 0 && (row.Total-used)*10 < row.Total
-			expiring := row.ExpiryTime > 0 && row.ExpiryTime < soon
-			if !row.Enable || (!low && !expiring) {
-				continue
-			}
-			left := tr(s.cfg.lang, "unlimited")
-			if row.Total > 0 {
-				left = formatBytes(max(row.Total-used, 0))
-			}
-			parts = append(parts, tr(s.cfg.lang, "deplete", html.EscapeString(row.Email), left, s.expiryText(row.ExpiryTime)))
-		}
-	}
-	if len(parts) == 0 {
-		return tr(s.cfg.lang, "depleteNone")
-	}
-	return strings.Join(parts, "\n")
-}
-
-// sendBackup sends the database as a document: the SQLite file or, on
-// MariaDB, the JSON dump ops.Backups exports (both restore through
-// the panel's backup import).
-func (s *session) sendBackup(ctx context.Context, chat int64) {
-	l := s.cfg.lang
-	b, err := s.bot.d.Backups.CreateBackup()
-	if err != nil {
-		s.send(ctx, chat, tr(l, "backupFailed", html.EscapeString(err.Error())), nil)
-		return
-	}
-	defer b.Remove()
-	f, err := os.Open(b.Path)
-	if err != nil {
-		s.send(ctx, chat, tr(l, "backupFailed", html.EscapeString(err.Error())), nil)
-		return
-	}
-	defer f.Close()
-	caption := tr(l, "backupCaption", html.EscapeString(s.bot.host))
-	if err := s.api.SendDocument(ctx, chat, b.FileName, f, caption); err != nil && ctx.Err() == nil {
-		slog.Warn("telegram bot: send backup", "chat", chat, "err", err)
-	}
-}
-
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.2f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

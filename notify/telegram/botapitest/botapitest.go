@@ -1,8 +1,9 @@
 // Package botapitest is a Bot API server on loopback for tests: it speaks
-// the documented methods the bot uses (getMe, getUpdates with offset and
-// long-poll timeout, sendMessage, editMessageText, answerCallbackQuery,
-// sendDocument multipart), queues updates a test pushes and records what
-// the bot sent.
+// the documented methods the bot calls through its library (getMe,
+// getUpdates with offset and long-poll timeout, deleteWebhook,
+// setMyCommands, sendMessage, editMessageText, deleteMessage,
+// answerCallbackQuery, sendDocument and sendPhoto multipart), queues
+// updates a test pushes and records what the bot sent.
 package botapitest
 
 import (
@@ -20,12 +21,20 @@ import (
 
 // Call is one method call the bot made.
 type Call struct {
-	Method   string
-	ChatID   int64
-	Text     string          // text, or a document's caption
-	Markup   json.RawMessage // reply_markup as sent
-	FileName string          // sendDocument, sendPhoto
-	File     []byte          // sendDocument, sendPhoto
+	Method string
+	ChatID int64
+	// MessageID is the id the server gave a sent message, or the message
+	// an edit or delete names.
+	MessageID int64
+	Text      string          // text, or a document's caption
+	Markup    json.RawMessage // reply_markup as sent
+	FileName  string          // sendDocument, sendPhoto
+	File      []byte          // sendDocument, sendPhoto
+	// CallbackID is the press an answerCallbackQuery answers.
+	CallbackID string
+	// RemoteAddr is where the request came from (a proxy's outbound
+	// when the bot goes through one).
+	RemoteAddr string
 }
 
 // Server is the fake Bot API; URL is what tgBotAPIServer should hold.
@@ -40,7 +49,11 @@ type Server struct {
 	confirmed int64
 	calls     []Call
 	polls     int
+	messages  int64         // message ids given out
+	presses   int           // button presses queued
 	fails     int           // getUpdates rounds still to refuse (FailPolls)
+	limits    int           // getUpdates rounds still to answer 429 (RateLimitPolls)
+	after     int           // their retry_after, seconds
 	wake      chan struct{} // closed and replaced when an update arrives
 }
 
@@ -85,6 +98,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		Text        string          `json:"text"`
 		ReplyMarkup json.RawMessage `json:"reply_markup"`
 		MessageID   int64           `json:"message_id"`
+		Commands    json.RawMessage `json:"commands"`
+		CallbackID  string          `json:"callback_query_id"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
 		fail(w, http.StatusBadRequest, "Bad Request: "+err.Error())
@@ -98,12 +113,34 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			fail(w, http.StatusBadGateway, "Bad Gateway")
 			return
 		}
+		if after := s.limited(); after > 0 {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_ = json.NewEncoder(w).Encode(map[string]any{"ok": false, "error_code": 429,
+				"description": "Too Many Requests: retry after " + strconv.Itoa(after),
+				"parameters":  map[string]any{"retry_after": after}})
+			return
+		}
 		reply(w, s.poll(r, p.Offset, time.Duration(p.Timeout)*time.Second))
 	case "sendMessage", "editMessageText":
-		s.record(Call{Method: method, ChatID: p.ChatID, Text: p.Text, Markup: p.ReplyMarkup})
-		reply(w, map[string]any{"message_id": len(s.Calls()) + 1000, "chat": map[string]any{"id": p.ChatID}, "text": p.Text})
+		id := p.MessageID
+		if method == "sendMessage" {
+			id = s.nextMessageID()
+		}
+		s.record(r, Call{Method: method, ChatID: p.ChatID, MessageID: id, Text: p.Text, Markup: p.ReplyMarkup})
+		reply(w, map[string]any{"message_id": id, "date": time.Now().Unix(),
+			"chat": map[string]any{"id": p.ChatID, "type": "private"}, "text": p.Text})
+	case "deleteMessage":
+		s.record(r, Call{Method: method, ChatID: p.ChatID, MessageID: p.MessageID})
+		reply(w, true)
 	case "answerCallbackQuery":
-		s.record(Call{Method: method})
+		s.record(r, Call{Method: method, Text: p.Text, CallbackID: p.CallbackID})
+		reply(w, true)
+	case "deleteWebhook":
+		s.record(r, Call{Method: method})
+		reply(w, true)
+	case "setMyCommands":
+		s.record(r, Call{Method: method, Markup: p.Commands})
 		reply(w, true)
 	default:
 		fail(w, http.StatusNotFound, "Not Found: method "+method)
@@ -123,8 +160,9 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, method, field st
 	}
 	defer f.Close()
 	data, _ := io.ReadAll(f)
-	s.record(Call{Method: method, ChatID: chat, Text: r.FormValue("caption"), FileName: hdr.Filename, File: data})
-	reply(w, map[string]any{"message_id": 1, "chat": map[string]any{"id": chat}})
+	id := s.nextMessageID()
+	s.record(r, Call{Method: method, ChatID: chat, MessageID: id, Text: r.FormValue("caption"), FileName: hdr.Filename, File: data})
+	reply(w, map[string]any{"message_id": id, "date": time.Now().Unix(), "chat": map[string]any{"id": chat, "type": "private"}})
 }
 
 // poll answers getUpdates: the updates from offset on, waiting up to
@@ -163,6 +201,24 @@ func (s *Server) FailPolls(n int) {
 	s.fails = n
 }
 
+// RateLimitPolls makes the next n getUpdates calls answer 429 with
+// retry_after seconds, as Telegram's flood control does.
+func (s *Server) RateLimitPolls(n, retryAfter int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits, s.after = n, retryAfter
+}
+
+func (s *Server) limited() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.limits > 0 {
+		s.limits--
+		return s.after
+	}
+	return 0
+}
+
 func (s *Server) failing() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -174,7 +230,15 @@ func (s *Server) failing() bool {
 	return false
 }
 
-func (s *Server) record(c Call) {
+func (s *Server) nextMessageID() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.messages++
+	return 1000 + s.messages
+}
+
+func (s *Server) record(r *http.Request, c Call) {
+	c.RemoteAddr = r.RemoteAddr
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = append(s.calls, c)
@@ -199,13 +263,37 @@ func (s *Server) Message(user int64, text string) {
 	}})
 }
 
-// Press queues a button press by user on message messageID in their chat.
-func (s *Server) Press(user, messageID int64, data string) {
+// Press queues a button press by user on message messageID in their
+// chat and returns the press's id (the bot's answerCallbackQuery names it).
+func (s *Server) Press(user, messageID int64, data string) string {
+	s.mu.Lock()
+	s.presses++
+	id := "cq" + strconv.Itoa(s.presses)
+	s.mu.Unlock()
 	s.push(map[string]any{"callback_query": map[string]any{
-		"id": "cq" + strconv.Itoa(len(s.Calls())), "data": data, "chat_instance": "x",
+		"id": id, "data": data, "chat_instance": "x",
 		"from":    map[string]any{"id": user, "is_bot": false, "first_name": "U"},
 		"message": map[string]any{"message_id": messageID, "date": time.Now().Unix(), "chat": map[string]any{"id": user, "type": "private"}},
 	}})
+	return id
+}
+
+// Buttons is the callback data of each button of a call's inline
+// keyboard, in order.
+func (c Call) Buttons() []string {
+	var kb struct {
+		Rows [][]struct {
+			Data string `json:"callback_data"`
+		} `json:"inline_keyboard"`
+	}
+	_ = json.Unmarshal(c.Markup, &kb)
+	var out []string
+	for _, row := range kb.Rows {
+		for _, b := range row {
+			out = append(out, b.Data)
+		}
+	}
+	return out
 }
 
 // Calls is every call so far.
