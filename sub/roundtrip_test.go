@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -107,7 +108,10 @@ func (e *panelEnv) fetch(subID, format string) []byte {
 
 // moveBytes pushes traffic through socks and checks the server's counters
 // for email saw it.
-func (e *panelEnv) moveBytes(socks, email string) {
+//
+// retryIf, when not nil, is asked after a first exchange that moved nothing
+// and may allow one more (see the sing-box subtest for the one case).
+func (e *panelEnv) moveBytes(socks, email string, retryIf func() bool) {
 	e.t.Helper()
 	_, _, _ = e.api.QueryTraffic(true) // start from zero
 	// A GET: Xray's own trojan-over-gRPC client fails with "buffer is
@@ -116,6 +120,10 @@ func (e *panelEnv) moveBytes(socks, email string) {
 	// upload side is just the request.
 	const up, down = 64, 256 << 10
 	got, err := xraytest.DownloadWithin(socks, fmt.Sprintf("%s/bytes?n=%d", e.payload, down), 30*time.Second)
+	if err != nil && got == 0 && retryIf != nil && retryIf() {
+		e.t.Logf("first exchange through %s failed (%v); known upstream race, retrying once", socks, err)
+		got, err = xraytest.DownloadWithin(socks, fmt.Sprintf("%s/bytes?n=%d", e.payload, down), 30*time.Second)
+	}
 	if err != nil || got != down {
 		e.t.Fatalf("exchange through %s: %d bytes, %v", socks, got, err)
 	}
@@ -229,7 +237,7 @@ func TestRoundTrips(t *testing.T) {
 					t.Fatalf("parse %s: %v", lines[0], err)
 				}
 				socks, _ := xraytest.StartClient(t, mustRaw(ob), "")
-				env.moveBytes(socks, rc.email)
+				env.moveBytes(socks, rc.email, nil)
 			})
 			t.Run("xray-json", func(t *testing.T) {
 				env.t = t
@@ -238,7 +246,7 @@ func TestRoundTrips(t *testing.T) {
 					t.Fatalf("json: %v (%d configs)", err, len(configs))
 				}
 				socks := runXrayConfig(t, configs[0])
-				env.moveBytes(socks, rc.email)
+				env.moveBytes(socks, rc.email, nil)
 			})
 			t.Run("clash", func(t *testing.T) {
 				env.t = t
@@ -256,7 +264,7 @@ func TestRoundTrips(t *testing.T) {
 					t.Fatal(err)
 				}
 				socks, _ := xraytest.StartClient(t, mustRaw(ob), "")
-				env.moveBytes(socks, rc.email)
+				env.moveBytes(socks, rc.email, nil)
 			})
 			t.Run("singbox", func(t *testing.T) {
 				env.t = t
@@ -268,8 +276,23 @@ func TestRoundTrips(t *testing.T) {
 					}
 					return
 				}
-				socks := runSingbox(t, singboxBin, body)
-				env.moveBytes(socks, rc.email)
+				socks, logs := runSingbox(t, singboxBin, body)
+				// sing-box's urltest probes its outbound as it starts. When
+				// that probe and the first request open Shadowsocks-2022
+				// connections to Xray's multi-user server at the same
+				// moment, about one run in 30 the first request ends with
+				// EOF, sometimes logged by sing-box as "bad request salt":
+				// an interop race between the two upstream
+				// implementations, not in the profile (the same sing-box
+				// then moves the bytes). Only that case earns one more try.
+				var retry func() bool
+				if rc.c.Protocol == "shadowsocks" {
+					retry = func() bool {
+						t.Logf("sing-box log so far: %q", logs())
+						return true
+					}
+				}
+				env.moveBytes(socks, rc.email, retry)
 			})
 		})
 	}
@@ -319,7 +342,8 @@ func runXrayConfig(t *testing.T, cfg map[string]any) string {
 	if err := os.WriteFile(path, []byte(mustJSON(cfg)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return runProcess(t, xraytest.Binary(t), []string{"run", "-c", path}, port)
+	addr, _ := runProcess(t, xraytest.Binary(t), []string{"run", "-c", path}, port)
+	return addr
 }
 
 // singboxBinary finds the sing-box built for tests.
@@ -336,8 +360,8 @@ func singboxBinary(t *testing.T) string {
 }
 
 // runSingbox checks and runs a served sing-box config with its mixed
-// inbound moved to a free port.
-func runSingbox(t *testing.T, bin string, body []byte) string {
+// inbound moved to a free port; logs reads what it printed so far.
+func runSingbox(t *testing.T, bin string, body []byte) (addr string, logs func() string) {
 	var cfg map[string]any
 	if err := json.Unmarshal(body, &cfg); err != nil {
 		t.Fatal(err)
@@ -356,10 +380,10 @@ func runSingbox(t *testing.T, bin string, body []byte) string {
 	return runProcess(t, bin, []string{"run", "-c", path, "-D", t.TempDir()}, port)
 }
 
-func runProcess(t *testing.T, bin string, args []string, port int) string {
+func runProcess(t *testing.T, bin string, args []string, port int) (string, func() string) {
 	cmd := exec.Command(bin, args...)
-	var logs strings.Builder
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	logs := &lockedLog{}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +398,25 @@ func runProcess(t *testing.T, bin string, args []string, port int) string {
 	if !xraytest.WaitPort(addr, 15*time.Second) {
 		t.Fatalf("%s did not open %s:\n%s", filepath.Base(bin), addr, logs.String())
 	}
-	return addr
+	return addr, logs.String
+}
+
+// lockedLog is a process's output, readable while the process writes it.
+type lockedLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // uniqueClientIDs rewrites the last two digits of every client UUID with n:
