@@ -26,14 +26,14 @@ func TestNotifyKindsAndTelegramTestRoute(t *testing.T) {
 			m := k.(map[string]any)
 			kinds[m["kind"].(string)] = m
 		}
-		for kind, want := range map[string][2]any{
-			"login.failed":    {true, "tgBotLoginNotify"},
-			"client.depleted": {true, "always"},
-			"xray.recovered":  {true, "always"},
-			"test":            {false, "never"},
+		for kind, want := range map[string][3]any{
+			"login.failed":    {true, true, "tgBotLoginNotify"},
+			"client.depleted": {true, true, nil},
+			"xray.recovered":  {true, true, nil},
+			"test":            {false, false, nil},
 		} {
-			if got := kinds[kind]; got == nil || got["email"] != want[0] || got["telegram"] != want[1] {
-				t.Errorf("kinds[%s] = %v, want email %v telegram %v", kind, got, want[0], want[1])
+			if got := kinds[kind]; got == nil || got["email"] != want[0] || got["telegram"] != want[1] || got["telegramAlso"] != want[2] {
+				t.Errorf("kinds[%s] = %v, want email %v telegram %v also %v", kind, got, want[0], want[1], want[2])
 			}
 		}
 		if len(kinds) != 8 {

@@ -86,9 +86,18 @@ export async function notifyScenario({ panel, page, step, assert, shot, cleanups
     await page.getByLabel('Admin chat IDs', { exact: true }).fill('111, 222')
     await page.getByLabel('Bot API server', { exact: true }).fill(bot.url)
     await page.getByLabel('Run the bot', { exact: true }).click()
+    // Failed logins need the kind ticked and "Alert on failed panel logins": the form keeps them in step.
+    const loginKind = form('tg').getByRole('checkbox', { name: /login\.failed/ })
+    assert(await loginKind.isChecked(), 'login.failed not ticked by default')
+    await page.getByLabel('Alert on failed panel logins', { exact: true }).click()
+    assert(!(await loginKind.isChecked()), 'switching failed-login alerts off left the kind ticked')
+    await loginKind.check()
+    assert(await page.getByLabel('Alert on failed panel logins', { exact: true }).isChecked(), 'ticking login.failed left its switch off')
+    await form('tg').getByRole('checkbox', { name: /xray\.recovered/ }).uncheck()
     await form('tg').getByRole('button', { name: 'Save' }).click()
     await form('tg').getByRole('status').filter({ hasText: 'Saved' }).waitFor()
     const s = await settings()
+    assert(s.tgEnabledEvents === 'client.depleted,client.expired,login.failed,xray.crashed,node.stale,node.back' && s.tgBotLoginNotify === true, `tg events: ${s.tgEnabledEvents} ${s.tgBotLoginNotify}`)
     assert(s.tgBotEnable === true && s.tgBotChatId === '111,222' && s.tgBotAPIServer === bot.url && s.tgBotToken === '123456789:' + '*'.repeat(35), `stored: ${JSON.stringify(s)}`)
     await until('bot polling the loopback server', () => bot.calls.some((c) => c.method === 'getUpdates'))
     await page.reload()
@@ -144,21 +153,26 @@ export async function notifyScenario({ panel, page, step, assert, shot, cleanups
     await shot('notify-webhooks')
   })
 
-  await step('which events go where: failed logins off for Telegram and the webhook', async () => {
+  await step('which events go where: each target\'s choices shown and saved', async () => {
     await page.getByRole('tab', { name: 'Which events go where' }).click()
-    const tgDepleted = page.getByRole('checkbox', { name: 'client.depleted → Telegram' })
-    assert(await tgDepleted.isChecked() && await tgDepleted.isDisabled(), 'Telegram\'s fixed kinds are not shown as fixed')
-    assert(!(await page.getByRole('checkbox', { name: 'xray.crashed → Email' }).isChecked()), 'the email column ignores smtpEnabledEvents')
-    await page.getByRole('checkbox', { name: 'login.failed → Telegram' }).uncheck()
-    await page.getByRole('checkbox', { name: `login.failed → ${hook.url}` }).uncheck()
-    await page.getByRole('checkbox', { name: 'xray.crashed → Email' }).check()
+    const box = (kind, target) => page.getByRole('checkbox', { name: `${kind} → ${target}` })
+    assert(!(await box('xray.recovered', 'Telegram').isChecked()) && await box('xray.crashed', 'Telegram').isChecked(), 'the Telegram column ignores tgEnabledEvents')
+    assert(!(await box('xray.crashed', 'Email').isChecked()), 'the email column ignores smtpEnabledEvents')
+    assert(await box('login.failed', hook.url).isChecked(), 'a webhook on "*" shows a kind unticked')
+    await box('login.failed', 'Telegram').uncheck()
+    await box('node.back', 'Telegram').uncheck()
+    await box('login.failed', hook.url).uncheck()
+    await box('xray.crashed', 'Email').check()
     await page.getByRole('button', { name: 'Save routing' }).click()
     await until('routing stored', async () => {
       const s = await settings()
       const hooks = (await pageApi(page, 'GET', 'notify/webhooks')).obj
-      return s.tgBotLoginNotify === false && s.smtpEnabledEvents.includes('xray.crashed') && !hooks[0].events.includes('login.failed') && !hooks[0].events.includes('*') && hooks[0].events.includes('node.stale')
+      return s.tgBotLoginNotify === false && s.tgEnabledEvents === 'client.depleted,client.expired,xray.crashed,node.stale' &&
+        s.smtpEnabledEvents.includes('xray.crashed') && !hooks[0].events.includes('login.failed') && !hooks[0].events.includes('*') && hooks[0].events.includes('node.stale')
     })
     await shot('notify-routing')
+    await page.getByRole('tab', { name: 'Telegram bot' }).click()
+    assert(!(await page.getByLabel('Alert on failed panel logins', { exact: true }).isChecked()), 'the Telegram form still shows failed-login alerts on')
   })
 
   await step('the delivery log lists the test delivery', async () => {

@@ -8,7 +8,8 @@ const notifyEn = {
     tgBotChatId: 'Admin chat IDs', tgBotChatIdHelp: 'Comma-separated Telegram user or group ids (groups are negative). Alerts go to every one; the bot\'s /id command tells a user their id.',
     tgRunTime: 'Report schedule', tgRunTimeHelp: 'When the scheduled report is sent: cron fields (e.g. 0 8 * * *) or @daily, @hourly, @every 6h.',
     tgBotBackup: 'Attach the database backup to the report', tgBotBackupHelp: 'The backup holds every setting, the bot token included: send it to trusted chats only.',
-    tgBotLoginNotify: 'Alert on failed panel logins', tgBotLoginNotifyHelp: 'Sends each failed login (login.failed). The other alerts do not depend on it.',
+    tgBotLoginNotify: 'Alert on failed panel logins', tgBotLoginNotifyHelp: 'Failed logins (login.failed) are sent only while this is on and the kind is ticked above; the form keeps the two in step.',
+    tgEnabledEvents: 'Alerts sent', tgEnabledEventsHelp: 'Each event of a ticked kind becomes one message to every admin chat (3x-ui v3\'s tgEnabledEvents).',
     tgCpu: 'CPU alert threshold (%)', tgCpuHelp: '0-100. Kept for 3x-ui compatibility; the panel does not send CPU alerts yet.',
     tgMemory: 'Memory alert threshold (%)', tgMemoryHelp: '0-100. Kept for 3x-ui compatibility; the panel does not send memory alerts yet.',
     tgLang: 'Bot language', tgLangHelp: 'The language of the bot\'s answers and alerts. Other 3x-ui language tags are kept and answered in English.',
@@ -43,9 +44,9 @@ const notifyEn = {
   },
   route: {
     kind: 'Event', email: 'Email', telegram: 'Telegram',
-    help: 'Tick where each kind of event is sent. Email sends the ticked kinds; Telegram sends the kinds an admin must act on and only failed logins can be switched; each webhook gets the kinds it subscribed to.',
-    always: 'Always sent while the bot is on; not configurable.', never: 'Never sent to Telegram.',
-    loginSwitch: 'Switched by "Alert on failed panel logins".', notMailable: 'Email does not send this kind.',
+    help: 'Tick where each kind of event is sent: email (smtpEnabledEvents), Telegram (tgEnabledEvents; failed logins also switch "Alert on failed panel logins") and each webhook\'s own list. A box that cannot be ticked is a kind that target does not send.',
+    never: 'Never sent to Telegram.',
+    loginSwitch: 'Also switches "Alert on failed panel logins".', notMailable: 'Email does not send this kind.',
     off: 'off', disabledHook: 'disabled', save: 'Save routing',
   },
   log: {

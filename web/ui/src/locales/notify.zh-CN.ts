@@ -10,7 +10,8 @@ const notifyZh: typeof notifyEn = {
     tgBotChatId: '管理员聊天 ID', tgBotChatIdHelp: '以逗号分隔的 Telegram 用户或群组 ID（群组为负数）。告警发往每一个；机器人的 /id 命令可告诉用户其 ID。',
     tgRunTime: '报告时间', tgRunTimeHelp: '定时报告的发送时间：cron 字段（如 0 8 * * *）或 @daily、@hourly、@every 6h。',
     tgBotBackup: '报告附带数据库备份', tgBotBackupHelp: '备份包含所有设置（包括机器人令牌）：只发给可信的聊天。',
-    tgBotLoginNotify: '面板登录失败时告警', tgBotLoginNotifyHelp: '发送每次登录失败（login.failed）。其他告警不受它影响。',
+    tgBotLoginNotify: '面板登录失败时告警', tgBotLoginNotifyHelp: '登录失败（login.failed）只在此项开启且上方勾选了该种类时发送；表单会让两者保持一致。',
+    tgEnabledEvents: '发送的告警', tgEnabledEventsHelp: '勾选种类的每个事件向每个管理员聊天发送一条消息（3x-ui v3 的 tgEnabledEvents）。',
     tgCpu: 'CPU 告警阈值（%）', tgCpuHelp: '0-100。为兼容 3x-ui 而保留；面板尚不发送 CPU 告警。',
     tgMemory: '内存告警阈值（%）', tgMemoryHelp: '0-100。为兼容 3x-ui 而保留；面板尚不发送内存告警。',
     tgLang: '机器人语言', tgLangHelp: '机器人回复和告警的语言。3x-ui 的其他语言标签会保留，并以英文回复。',
@@ -45,9 +46,9 @@ const notifyZh: typeof notifyEn = {
   },
   route: {
     kind: '事件', email: '邮件', telegram: 'Telegram',
-    help: '勾选每种事件发往何处。邮件发送勾选的种类；Telegram 发送管理员需要处理的种类，只有登录失败可以开关；每个 Webhook 收到它订阅的种类。',
-    always: '机器人开启时总是发送；不可配置。', never: '从不发送到 Telegram。',
-    loginSwitch: '由“面板登录失败时告警”控制。', notMailable: '邮件不发送此种类。',
+    help: '勾选每种事件发往何处：邮件（smtpEnabledEvents）、Telegram（tgEnabledEvents；登录失败同时切换“面板登录失败时告警”）和每个 Webhook 自己的列表。不能勾选的框表示该目标不发送此种类。',
+    never: '从不发送到 Telegram。',
+    loginSwitch: '同时切换“面板登录失败时告警”。', notMailable: '邮件不发送此种类。',
     off: '已关闭', disabledHook: '已停用', save: '保存',
   },
   log: {

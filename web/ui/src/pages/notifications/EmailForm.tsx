@@ -1,4 +1,4 @@
-import { useState } from 'react'
+import { useEffect, useState } from 'react'
 import { Form, Input, InputNumber, Switch, Select, Button, Space, Alert, Checkbox } from 'antd'
 import { useTranslation } from 'react-i18next'
 import { api } from '../../lib/api'
@@ -19,6 +19,9 @@ export default function EmailForm({ all, kinds }: { all: Settings; kinds: KindIn
   const showError = useShowError(form, SMTP_KEYS)
   const [result, setResult] = useState('')
   const [busy, setBusy] = useState(false)
+  // Stored values changed (this form's save, the routing tab, another
+  // admin): show them. The query keeps the same object while nothing changed.
+  useEffect(() => { form.resetFields() }, [all, form])
   const mailable = kinds.filter((k) => k.email).map((k) => k.kind)
   const initial = Object.fromEntries(SMTP_KEYS.filter((k) => k in all).map((k) => [k, k === 'smtpEnabledEvents' ? parseEvents(all[k]) : all[k]]))
   // The server takes the kinds as a comma list.

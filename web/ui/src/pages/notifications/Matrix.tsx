@@ -5,12 +5,12 @@ import { useTranslation } from 'react-i18next'
 import { api } from '../../lib/api'
 import { useReadOnly } from '../../App'
 import { useSaveSettings, useWebhooks, type Settings } from './shared'
-import { joinEvents, kindKey, parseEvents, subscribable, subscribes, telegramGets, withKind, type KindInfo } from './model'
+import { joinEvents, kindKey, parseEvents, setTelegram, subscribable, subscribes, telegramGets, withKind, type KindInfo } from './model'
 
 // Matrix shows, per event kind, whether it goes to email, Telegram and
-// each webhook, and saves the choices that exist: the mailed kinds
-// (smtpEnabledEvents), tgBotLoginNotify and each webhook's events.
-// Telegram's other kinds are fixed by the server and shown as such.
+// each webhook, and saves them: smtpEnabledEvents, tgEnabledEvents (with
+// tgBotLoginNotify for failed logins) and each webhook's events. A kind a
+// target cannot take is shown unticked and disabled, with the reason.
 export default function Matrix({ all, kindInfo }: { all: Settings; kindInfo: KindInfo[] }) {
   const { t } = useTranslation()
   const { message } = App.useApp()
@@ -22,16 +22,20 @@ export default function Matrix({ all, kindInfo }: { all: Settings; kindInfo: Kin
   const rows = kindInfo.filter((k) => kinds.includes(k.kind))
   const [email, setEmail] = useState<string[]>([])
   const [login, setLogin] = useState(false)
+  const [tg, setTg] = useState<string[]>([])
   const [hookEvents, setHookEvents] = useState<Record<number, string[]>>({})
-  useEffect(() => { setEmail(parseEvents(all.smtpEnabledEvents)); setLogin(all.tgBotLoginNotify === true) }, [all])
+  useEffect(() => { setEmail(parseEvents(all.smtpEnabledEvents)); setLogin(all.tgBotLoginNotify === true); setTg(parseEvents(all.tgEnabledEvents)) }, [all])
   useEffect(() => { setHookEvents(Object.fromEntries((hooks.data ?? []).map((h) => [h.id, h.events]))) }, [hooks.data])
   const mailable = rows.filter((k) => k.email).map((k) => k.kind)
+  const tgKinds = rows.filter((k) => k.telegram).map((k) => k.kind)
   const save = async () => {
     try {
       const s: Settings = {}
       const nextEmail = joinEvents(email, mailable)
       if (nextEmail !== joinEvents(parseEvents(all.smtpEnabledEvents), mailable)) s.smtpEnabledEvents = nextEmail
       if (login !== (all.tgBotLoginNotify === true)) s.tgBotLoginNotify = login
+      const nextTg = joinEvents(tg, tgKinds)
+      if (nextTg !== joinEvents(parseEvents(all.tgEnabledEvents), tgKinds)) s.tgEnabledEvents = nextTg
       if (Object.keys(s).length) await saveSettings(s)
       for (const h of hooks.data ?? []) {
         const ev = hookEvents[h.id]
@@ -57,8 +61,9 @@ export default function Matrix({ all, kindInfo }: { all: Settings; kindInfo: Kin
           : cell(false, `${k.kind} → ${t('notify.route.email')}`, undefined, t('notify.route.notMailable')) },
         { title: <span>{t('notify.route.telegram')} {!botOn && <Tag>{t('notify.route.off')}</Tag>}</span>, align: 'center', render: (_, k) => {
           const label = `${k.kind} → ${t('notify.route.telegram')}`
-          if (k.telegram === 'tgBotLoginNotify') return cell(login, label, setLogin, t('notify.route.loginSwitch'))
-          return cell(telegramGets(k, login), label, undefined, t(k.telegram === 'always' ? 'notify.route.always' : 'notify.route.never'))
+          if (!k.telegram) return cell(false, label, undefined, t('notify.route.never'))
+          const flip = (v: boolean) => { const r = setTelegram(k, v, tg, login); setTg(r.events); setLogin(r.loginNotify) }
+          return cell(telegramGets(k, tg, login), label, flip, k.telegramAlso ? t('notify.route.loginSwitch') : undefined)
         } },
         ...(hooks.data ?? []).map((h) => ({
           key: `hook-${h.id}`, align: 'center' as const,

@@ -21,7 +21,7 @@ export default function NotificationsPage() {
   return (
     <Card title={t('notify.title')}>
       <Tabs activeKey={tab} onChange={(k) => nav(`/panel/notifications/${k}`)} items={[
-        { key: 'telegram', label: t('notify.tabs.telegram'), children: ready ? <TelegramForm all={all.data!} /> : wait },
+        { key: 'telegram', label: t('notify.tabs.telegram'), children: ready ? <TelegramForm all={all.data!} kinds={kinds.data!} /> : wait },
         { key: 'email', label: t('notify.tabs.email'), children: ready ? <EmailForm all={all.data!} kinds={kinds.data!} /> : wait },
         { key: 'webhooks', label: t('notify.tabs.webhooks'), children: ready ? <Webhooks kindInfo={kinds.data!} /> : wait },
         { key: 'routing', label: t('notify.tabs.routing'), children: ready ? <Matrix all={all.data!} kindInfo={kinds.data!} /> : wait },

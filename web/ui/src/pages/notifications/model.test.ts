@@ -1,11 +1,11 @@
 import { describe, it, expect } from 'vitest'
-import { fieldOf, parseEvents, joinEvents, subscribable, subscribes, withKind, telegramGets, targetOf, randomSecret, kindKey, type KindInfo } from './model'
+import { fieldOf, parseEvents, joinEvents, subscribable, subscribes, withKind, telegramGets, setTelegram, targetOf, randomSecret, kindKey, type KindInfo } from './model'
 
 const kinds: KindInfo[] = [
-  { kind: 'client.depleted', email: true, telegram: 'always' },
-  { kind: 'login.failed', email: true, telegram: 'tgBotLoginNotify' },
-  { kind: 'xray.crashed', email: true, telegram: 'always' },
-  { kind: 'test', email: false, telegram: 'never' },
+  { kind: 'client.depleted', email: true, telegram: true },
+  { kind: 'login.failed', email: true, telegram: true, telegramAlso: 'tgBotLoginNotify' },
+  { kind: 'xray.crashed', email: true, telegram: true },
+  { kind: 'test', email: false, telegram: false },
 ]
 const all = subscribable(kinds)
 
@@ -32,11 +32,18 @@ describe('notifications model', () => {
     expect(withKind(['client.depleted', 'login.failed'], 'xray.crashed', true, all)).toEqual(all)
     expect(withKind(['login.failed'], 'login.failed', false, all)).toEqual([])
   })
-  it('tells what Telegram gets', () => {
-    expect(telegramGets(kinds[0], false)).toBe(true)
-    expect(telegramGets(kinds[1], false)).toBe(false)
-    expect(telegramGets(kinds[1], true)).toBe(true)
-    expect(telegramGets(kinds[3], true)).toBe(false)
+  it('tells what Telegram gets: listed, and failed logins only with tgBotLoginNotify', () => {
+    expect(telegramGets(kinds[0], ['client.depleted'], false)).toBe(true)
+    expect(telegramGets(kinds[0], [], true)).toBe(false)
+    expect(telegramGets(kinds[1], ['login.failed'], false)).toBe(false)
+    expect(telegramGets(kinds[1], ['login.failed'], true)).toBe(true)
+    expect(telegramGets(kinds[3], ['test'], true)).toBe(false)
+  })
+  it('switches a Telegram kind, and tgBotLoginNotify with failed logins', () => {
+    expect(setTelegram(kinds[0], false, ['client.depleted', 'login.failed'], true)).toEqual({ events: ['login.failed'], loginNotify: true })
+    expect(setTelegram(kinds[1], false, ['client.depleted', 'login.failed'], true)).toEqual({ events: ['client.depleted'], loginNotify: false })
+    expect(setTelegram(kinds[1], true, ['login.failed'], false)).toEqual({ events: ['login.failed'], loginNotify: true })
+    expect(setTelegram(kinds[2], true, [], false)).toEqual({ events: ['xray.crashed'], loginNotify: false })
   })
   it('names delivery targets', () => {
     const hooks = [{ id: 3, url: 'http://127.0.0.1:9/h', events: ['*'], enabled: true, created: 0 }]

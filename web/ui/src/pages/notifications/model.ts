@@ -2,9 +2,10 @@
 // message names, and the "which events go where" matrix's rules.
 
 // KindInfo is one row of GET notify/kinds: where events of that kind can
-// go, as the dispatcher decides (telegram: always, never, or switched by
-// the named setting).
-export interface KindInfo { kind: string; email: boolean; telegram: 'always' | 'never' | 'tgBotLoginNotify' }
+// go, as the dispatcher decides: email and telegram say whether
+// smtpEnabledEvents and tgEnabledEvents may list it; telegramAlso names a
+// second setting Telegram needs on for it (tgBotLoginNotify).
+export interface KindInfo { kind: string; email: boolean; telegram: boolean; telegramAlso?: string }
 export interface Webhook { id: number; url: string; events: string[]; enabled: boolean; created: number; secret?: string }
 export interface Delivery {
   id: number; eventId: string; eventSeq: number; webhookId: number; kind: string; status: 'pending' | 'delivered' | 'failed'
@@ -49,9 +50,18 @@ export function withKind(events: string[], kind: string, on: boolean, all: strin
   return all.filter((k) => next.includes(k))
 }
 
-// telegramGets says whether the bot gets kind, given tgBotLoginNotify.
-export function telegramGets(k: KindInfo, loginNotify: boolean): boolean {
-  return k.telegram === 'always' || (k.telegram === 'tgBotLoginNotify' && loginNotify)
+// telegramGets says whether the bot sends kind, given tgEnabledEvents
+// and tgBotLoginNotify.
+export function telegramGets(k: KindInfo, events: string[], loginNotify: boolean): boolean {
+  return k.telegram && events.includes(k.kind) && (k.telegramAlso !== 'tgBotLoginNotify' || loginNotify)
+}
+
+// setTelegram switches kind for Telegram. A kind that also needs
+// tgBotLoginNotify switches it too, so the list and the switch never
+// disagree (listed but silenced, or on but unlisted).
+export function setTelegram(k: KindInfo, on: boolean, events: string[], loginNotify: boolean): { events: string[]; loginNotify: boolean } {
+  const next = on ? [...new Set([...events, k.kind])] : events.filter((e) => e !== k.kind)
+  return { events: next, loginNotify: k.telegramAlso === 'tgBotLoginNotify' ? on : loginNotify }
 }
 
 // targetOf names a delivery's target: 'email', 'telegram' or the webhook's URL.
