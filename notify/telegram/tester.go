@@ -39,9 +39,6 @@ type TestResult struct {
 	Chats []int64 `json:"chats"` // the admin chats that got the message
 }
 
-// testKeys are the settings a test message depends on.
-var testKeys = []string{"tgBotToken", "tgBotChatId", "tgBotProxy", "tgBotAPIServer", "tgLang"}
-
 // SendTest sends a test message now. posted are tg* settings to use
 // instead of the stored ones (unsaved form values; the token's mask keeps
 // the stored token); each is checked like a save. A failure is an error
@@ -54,7 +51,8 @@ func (t *Tester) SendTest(ctx context.Context, posted map[string]any) (TestResul
 	if err != nil {
 		return TestResult{}, err
 	}
-	v, err := settings.ReadStrings(conn.WithContext(ctx), testKeys...)
+	// The settings a test message depends on.
+	v, err := settings.ReadStrings(conn.WithContext(ctx), "tgBotToken", "tgBotChatId", "tgBotProxy", "tgBotAPIServer", "tgLang")
 	if err != nil {
 		return TestResult{}, err
 	}
