@@ -201,6 +201,8 @@ export async function notifyScenario({ panel, page, step, assert, shot, cleanups
     })
     assert(add.success, add.msg)
     await page.getByRole('menuitem', { name: 'Clients' }).click()
+    // The main run has a hundred more clients: find this one by search.
+    await page.getByPlaceholder('Search').fill('tg-bob')
     const row = page.getByRole('row').filter({ hasText: 'tg-bob' })
     await row.getByRole('button', { name: 'Edit' }).click()
     const dialog = page.getByRole('dialog', { name: 'Edit client' })

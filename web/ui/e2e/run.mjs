@@ -178,6 +178,8 @@ async function main() {
   await step('toggle it off and on', async () => {
     await row().locator('.client-enable').click()
     await until('disabled', async () => (await clientEnabled()) === false)
+    // Click again once the row shows it off: a click on the stale row would disable it again.
+    await row().locator('.client-enable[aria-checked=false]').waitFor()
     await row().locator('.client-enable').click()
     await until('enabled', async () => (await clientEnabled()) === true)
   })
