@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/inbound/inboundtest"
 	"github.com/mhsanaei/3x-ui/v2/notify/telegram/botapitest"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 )
@@ -92,5 +94,42 @@ func TestNotifyKindsAndTelegramTestRoute(t *testing.T) {
 		srv.WaitCall(t, skip, func(call botapitest.Call) bool {
 			return call.Method == "sendMessage" && call.ChatID == 333 && strings.Contains(call.Text, "测试消息")
 		})
+	})
+}
+
+// A client's tgId (the UI's Telegram ID field) goes through the client
+// routes as 3x-ui stores it: a number set by an update, read back by
+// clients/get, and removed by an update without it; the rest of the
+// client is kept.
+func TestClientTelegramIDRoundTrips(t *testing.T) {
+	t.Parallel() // own database and App
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		env := newEnv(t, b)
+		c := env.loggedIn()
+		bob := inboundtest.Client(model.VLESS, "bob@x")
+		in := inboundtest.Inbound(model.VLESS, freePort(t), bob)
+		if _, err := env.app.Inbounds.AddInbound(in); err != nil {
+			t.Fatal(err)
+		}
+		id := c.api("GET", "clients/get/bob@x", nil).expectOK().obj()["inbound"].(map[string]any)["id"]
+		update := func(client map[string]any) {
+			t.Helper()
+			c.api("POST", "inbounds/updateClient/"+bob["id"].(string), map[string]any{"id": id,
+				"settings": mustJSON(map[string]any{"clients": []any{client}})}).expectOK()
+		}
+		withTg := map[string]any{}
+		for k, v := range bob {
+			withTg[k] = v
+		}
+		withTg["tgId"] = int64(123456789)
+		update(withTg)
+		got := c.api("GET", "clients/get/bob@x", nil).expectOK().obj()["client"].(map[string]any)
+		if got["tgId"] != float64(123456789) || got["subId"] != "s-bob@x" {
+			t.Fatalf("client after setting tgId: %v", got)
+		}
+		update(bob)
+		if got := c.api("GET", "clients/get/bob@x", nil).expectOK().obj()["client"].(map[string]any); got["tgId"] != nil {
+			t.Fatalf("client after clearing tgId: %v", got)
+		}
 	})
 }

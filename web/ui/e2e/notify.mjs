@@ -45,10 +45,12 @@ async function botAPI(cleanups) {
 async function receiver(cleanups) {
   const posts = []
   const url = await listen(async (req, res) => {
-    posts.push({ headers: req.headers, body: await readBody(req) })
+    const body = await readBody(req)
+    if (req.url === '/down') { res.writeHead(503); res.end('receiver down'); return }
+    posts.push({ headers: req.headers, body })
     res.writeHead(200); res.end('ok')
   }, cleanups)
-  return { url: url + '/hook', posts }
+  return { url: url + '/hook', down: url + '/down', posts }
 }
 
 export async function notifyScenario({ panel, page, step, assert, shot, cleanups }) {
@@ -183,13 +185,23 @@ export async function notifyScenario({ panel, page, step, assert, shot, cleanups
     await shot('notify-log')
   })
 
-  await step('webhooks: delete asks with the URL, then the row is gone', async () => {
+  await step('webhooks: a refused test shows the receiver\'s answer; delete asks with the URL', async () => {
     await page.getByRole('tab', { name: 'Webhooks' }).click()
-    await page.getByRole('button', { name: `Delete ${hook.url}` }).click()
-    const confirm = page.getByRole('tooltip').filter({ hasText: `Delete the webhook ${hook.url}?` })
+    await page.getByRole('button', { name: 'Add webhook' }).click()
+    const dialog = page.getByRole('dialog', { name: 'Add webhook' })
+    await dialog.getByLabel('URL', { exact: true }).fill(hook.down)
+    await dialog.getByRole('button', { name: 'Save' }).click()
+    await page.getByRole('cell', { name: hook.down, exact: true }).waitFor()
+    await page.getByRole('button', { name: `Test ${hook.down}` }).click()
+    await page.getByText(`Test event to ${hook.down} not delivered:`).waitFor()
+    assert(/503/.test(await page.getByText(`Test event to ${hook.down} not delivered:`).textContent()), 'the refusal does not show the HTTP status')
+    await shot('notify-webhook-refused')
+    await page.getByRole('button', { name: `Delete ${hook.down}` }).click()
+    const confirm = page.getByRole('tooltip').filter({ hasText: `Delete the webhook ${hook.down}?` })
     await confirm.getByRole('button', { name: 'Delete' }).click()
-    await until('row gone', async () => (await page.getByRole('cell', { name: hook.url, exact: true }).count()) === 0)
-    assert((await pageApi(page, 'GET', 'notify/webhooks')).obj.length === 0, 'webhook still stored')
+    await until('row gone', async () => (await page.getByRole('cell', { name: hook.down, exact: true }).count()) === 0)
+    const left = (await pageApi(page, 'GET', 'notify/webhooks')).obj
+    assert(left.length === 1 && left[0].url === hook.url, `webhooks left: ${JSON.stringify(left)}`)
   })
 
   await step('a client\'s Telegram ID is checked, saved and shown again', async () => {
