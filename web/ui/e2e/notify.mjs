@@ -189,6 +189,11 @@ export async function notifyScenario({ panel, page, step, assert, shot, cleanups
     await page.getByRole('tab', { name: 'Webhooks' }).click()
     await page.getByRole('button', { name: 'Add webhook' }).click()
     const dialog = page.getByRole('dialog', { name: 'Add webhook' })
+    // A URL the server refuses: its words under the URL field, nothing stored.
+    await dialog.getByLabel('URL', { exact: true }).fill('ftp://127.0.0.1/x')
+    await dialog.getByRole('button', { name: 'Save' }).click()
+    await until('url error', async () => /^url: must start with http/.test(await fieldError('URL')))
+    assert((await pageApi(page, 'GET', 'notify/webhooks')).obj.length === 1, 'a refused webhook was stored')
     await dialog.getByLabel('URL', { exact: true }).fill(hook.down)
     await dialog.getByRole('button', { name: 'Save' }).click()
     await page.getByRole('cell', { name: hook.down, exact: true }).waitFor()
