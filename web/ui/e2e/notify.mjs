@@ -234,4 +234,13 @@ export async function notifyScenario({ panel, page, step, assert, shot, cleanups
     await shot('client-tgid')
     await page.keyboard.press('Escape')
   })
+
+  await step('the page in Chinese', async () => {
+    await page.evaluate(() => localStorage.setItem('xui.lang', 'zh-CN'))
+    await page.goto(panel.url + 'panel/notifications/telegram')
+    await page.getByRole('tab', { name: '事件发往何处' }).waitFor()
+    await page.getByLabel('机器人令牌', { exact: true }).waitFor()
+    await shot('notify-telegram-zh')
+    await page.evaluate(() => localStorage.setItem('xui.lang', 'en'))
+  })
 }
