@@ -19,6 +19,7 @@ describe('notifications model', () => {
   it('reads and writes event lists in the server order', () => {
     expect(parseEvents(' login.failed, ,xray.crashed ')).toEqual(['login.failed', 'xray.crashed'])
     expect(parseEvents(undefined)).toEqual([])
+    expect(parseEvents('login.attempt,cpu.high,xray.crash,login.failed')).toEqual(['login.failed', 'cpu.high', 'xray.crashed'])
     expect(joinEvents(['xray.crashed', 'client.depleted', 'bogus'], all)).toBe('client.depleted,xray.crashed')
   })
   it('leaves "test" out of what can be subscribed', () => {

@@ -25,9 +25,14 @@ export function fieldOf(msg: string, fields: readonly string[]): string | undefi
   return m && fields.includes(m[1]) ? m[1] : undefined
 }
 
-// parseEvents reads a comma list (smtpEnabledEvents).
+// 3x-ui v3's kind names that the server reads as ours (settings.EmailEvents):
+// a stored v3 list must show the boxes the server acts on.
+const v3Kinds: Record<string, string> = { 'login.attempt': 'login.failed', 'xray.crash': 'xray.crashed', 'node.down': 'node.stale', 'node.up': 'node.back' }
+
+// parseEvents reads a comma list (smtpEnabledEvents, tgEnabledEvents),
+// v3 names as ours, each once.
 export function parseEvents(csv: unknown): string[] {
-  return String(csv ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+  return [...new Set(String(csv ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((k) => v3Kinds[k] ?? k))]
 }
 
 // joinEvents writes kinds as a comma list in the server's kind order.
