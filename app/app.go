@@ -383,6 +383,7 @@ func (a *App) Handler() http.Handler {
 			Events:   a.notify.events,
 			Webhooks: a.notify.webhooks,
 			Email:    a.notify.email,
+			Telegram: a.notify.telegram,
 			UI:       a.ui,
 			PanelLog: a.panelLog,
 			RestartPanel: func() {

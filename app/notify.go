@@ -17,6 +17,7 @@ type notifyParts struct {
 	events     *notify.Recorder
 	webhooks   *notify.Webhooks
 	email      *notify.EmailTester // the "send test" button (master-only)
+	telegram   *telegram.Tester    // the bot's "send test message" button (master-only)
 	dispatcher *notify.Dispatcher  // nil on a worker
 	nodeWatch  *notify.NodeWatch   // a shared master's only
 }
@@ -26,6 +27,7 @@ func (a *App) buildNotify(opts notify.DispatcherOptions) {
 	cfg := a.Node.Config()
 	a.notify.webhooks = notify.NewWebhooks(a.DB, a.Node)
 	a.notify.email = notify.NewEmailTester(a.DB, a.Node, opts.Timeout, opts.EmailRoots)
+	a.notify.telegram = telegram.NewTester(a.DB, a.Node, opts.Timeout)
 	if a.Node.IsWorker() {
 		a.notify.events = notify.NewRecorder(a.DB, cfg.NodeID)
 		return

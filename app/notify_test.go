@@ -153,6 +153,7 @@ func TestWorkerRecordsAndOnlyTheMasterDelivers(t *testing.T) {
 	wc := worker.loggedIn()
 	wc.api("POST", "notify/webhooks/add", map[string]any{"url": recv.srv.URL}).expectFail(http.StatusForbidden, "master")
 	wc.api("POST", "notify/email/test", nil).expectFail(http.StatusForbidden, "master")
+	wc.api("POST", "notify/telegram/test", nil).expectFail(http.StatusForbidden, "master")
 	master.loggedIn().api("POST", "notify/webhooks/add", map[string]any{"url": recv.srv.URL, "secret": hookSecret}).expectOK()
 
 	c := worker.client()

@@ -36,18 +36,20 @@ type TelegramConfig struct {
 	Enable      bool
 	Configured  bool // a token and at least one admin chat id
 	LoginNotify bool
+	Events      []string // tgEnabledEvents, v3 names read as ours
 	Lang        string
 }
 
 // LoadTelegramConfig reads the tg* settings the alerts depend on.
 func LoadTelegramConfig(conn *gorm.DB) (TelegramConfig, error) {
-	v, err := settings.ReadStrings(conn, "tgBotEnable", "tgBotToken", "tgBotChatId", "tgBotLoginNotify", "tgLang")
+	v, err := settings.ReadStrings(conn, "tgBotEnable", "tgBotToken", "tgBotChatId", "tgBotLoginNotify", "tgEnabledEvents", "tgLang")
 	if err != nil {
 		return TelegramConfig{}, err
 	}
 	c := TelegramConfig{Lang: strings.TrimSpace(v["tgLang"])}
 	c.Enable, _ = strconv.ParseBool(strings.TrimSpace(v["tgBotEnable"]))
 	c.LoginNotify, _ = strconv.ParseBool(strings.TrimSpace(v["tgBotLoginNotify"]))
+	c.Events = settings.EmailEvents(v["tgEnabledEvents"])
 	ids, err := settings.ParseTgChatIDs(v["tgBotChatId"])
 	c.Configured = strings.TrimSpace(v["tgBotToken"]) != "" && err == nil && len(ids) > 0
 	return c, nil
@@ -56,16 +58,15 @@ func LoadTelegramConfig(conn *gorm.DB) (TelegramConfig, error) {
 // active reports whether new events are queued for the bot.
 func (c TelegramConfig) active() bool { return c.Enable && c.Configured }
 
-// wants reports whether kind becomes a Telegram alert: the kinds an admin
-// must act on; login.failed only with tgBotLoginNotify (v2's switch).
+// wants reports whether kind becomes a Telegram alert: a kind listed in
+// tgEnabledEvents (v3's filter; by default every kind), and login.failed
+// only while tgBotLoginNotify (v2's switch) is on too, so a stored v2 or
+// v3 configuration keeps meaning what it meant.
 func (c TelegramConfig) wants(kind Kind) bool {
-	switch kind {
-	case LoginFailed:
-		return c.LoginNotify
-	case ClientDepleted, ClientExpired, XrayCrashed, XrayRecovered, NodeStale, NodeBack:
-		return true
+	if kind == LoginFailed && !c.LoginNotify {
+		return false
 	}
-	return false
+	return kind != Test && slices.Contains(c.Events, string(kind))
 }
 
 // tgAlertTexts are the alert's words by tgLang (the bot's languages:

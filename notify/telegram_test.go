@@ -29,8 +29,8 @@ func alerts(srv *botapitest.Server) []botapitest.Call {
 	return out
 }
 
-// The Telegram target queues the important kinds (login.failed only with
-// tgBotLoginNotify), nothing while the bot is disabled; a bot that is
+// The Telegram target queues the kinds in tgEnabledEvents (login.failed
+// only with tgBotLoginNotify too), nothing while the bot is disabled; a bot that is
 // still off keeps its rows pending and retried, then gets each event
 // once, in order, in the bot's language with the event id, through the
 // real bot and a Bot API server on loopback.
@@ -67,8 +67,10 @@ func TestTelegramTargetQueuesFiltersAndRetries(t *testing.T) {
 			t.Fatalf("%d deliveries while the bot is disabled: want none", n)
 		}
 		set(map[string]any{"tgBotEnable": true, "tgBotToken": tgToken,
-			"tgBotChatId": "111", "tgBotAPIServer": srv.URL, "tgLang": "zh-CN", "tgBotLoginNotify": false})
-		emit(notify.LoginFailed, map[string]string{"ip": "198.51.100.1"}) // tgBotLoginNotify off
+			"tgBotChatId": "111", "tgBotAPIServer": srv.URL, "tgLang": "zh-CN", "tgBotLoginNotify": false,
+			"tgEnabledEvents": "xray.crash,client.depleted,login.attempt"}) // v3's names for two of them
+		emit(notify.LoginFailed, map[string]string{"ip": "198.51.100.1"}) // listed, but tgBotLoginNotify off
+		emit(notify.NodeStale, map[string]string{"role": "worker"})       // not in tgEnabledEvents
 		crash := emit(notify.XrayCrashed, map[string]string{"reason": "exit <2> & core"})
 		depleted := emit(notify.ClientDepleted, map[string]string{"email": "a@x"})
 		stop := run(d)

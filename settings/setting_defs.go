@@ -71,6 +71,9 @@ var settingDefs = map[string]settingDef{
 	"tgCpu":            {kind: kindInt, def: "80", check: intRange(0, 100)},
 	"tgMemory":         {kind: kindInt, def: "80", check: intRange(0, 100)},
 	"tgLang":           {kind: kindString, def: "en-US", check: checkTgLang},
+	// v3's per-kind alert filter; the default keeps what an install that
+	// never saved it (v2, or before this setting) got: every kind.
+	"tgEnabledEvents": {kind: kindString, def: strings.Join(EmailEventKinds(), ","), check: checkEmailEvents},
 }
 
 // typed converts a stored string to the setting's Go type.

@@ -80,6 +80,8 @@ func EmailEvents(stored string) []string {
 	return out
 }
 
+// checkEmailEvents checks smtpEnabledEvents and tgEnabledEvents: both
+// take the same kinds and v3 names (v3 shares the list between them).
 func checkEmailEvents(_ checkEnv, key, v string) (string, error) {
 	var out []string
 	for _, k := range strings.Split(v, ",") {

@@ -25,6 +25,7 @@ func TestTelegramSettingsDefaultsAndChecks(t *testing.T) {
 			"tgBotEnable": false, "tgBotToken": "", "tgBotChatId": "", "tgRunTime": "@daily",
 			"tgBotBackup": false, "tgBotLoginNotify": true, "tgCpu": 80, "tgMemory": 80,
 			"tgLang": "en-US", "tgBotProxy": "", "tgBotAPIServer": "",
+			"tgEnabledEvents": "client.depleted,client.expired,login.failed,xray.crashed,xray.recovered,node.stale,node.back",
 		}
 		for k, v := range want {
 			if all[k] != v {
@@ -48,6 +49,8 @@ func TestTelegramSettingsDefaultsAndChecks(t *testing.T) {
 			{"tgCpu", 101},
 			{"tgLang", "english"},
 			{"tgBotEnable", "maybe"},
+			{"tgEnabledEvents", "login.failed,cpu.high"},
+			{"tgEnabledEvents", "test"},
 		}
 		for _, c := range bad {
 			// With a good key beside it: a refused update stores nothing.
@@ -65,12 +68,14 @@ func TestTelegramSettingsDefaultsAndChecks(t *testing.T) {
 		err = s.UpdateSettings(map[string]any{
 			"tgBotEnable": true, "tgBotToken": " " + goodToken + " ", "tgBotChatId": " 42, -1001234 ,",
 			"tgRunTime": "0 30 8 * * *", "tgBotAPIServer": "http://127.0.0.1:8081/", "tgBotProxy": "socks5://127.0.0.1:1080",
-			"tgLang": "zh-CN", "tgCpu": 90,
+			"tgLang": "zh-CN", "tgCpu": 90, "tgEnabledEvents": " xray.crash, login.attempt,node.down,xray.crash",
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for k, v := range map[string]string{"tgBotToken": goodToken, "tgBotChatId": "42,-1001234", "tgBotAPIServer": "http://127.0.0.1:8081"} {
+		// v3's kind names are stored as ours, once each.
+		for k, v := range map[string]string{"tgBotToken": goodToken, "tgBotChatId": "42,-1001234", "tgBotAPIServer": "http://127.0.0.1:8081",
+			"tgEnabledEvents": "xray.crashed,login.failed,node.stale"} {
 			if got, _ := s.GetString(k); got != v {
 				t.Errorf("%s stored %q, want %q", k, got, v)
 			}

@@ -7,6 +7,7 @@ import "fmt"
 var texts = map[string]map[string]string{
 	"en-US": {
 		"refused":           "⛔ You are not allowed to use this bot. Your id: <code>%d</code>",
+		"testMessage":       "✅ Test message from the x-ui panel: alerts reach this chat.",
 		"unknown":           "❗ Unknown command. Send /help.",
 		"start":             "👋 Hello %s!",
 		"welcomeAdmin":      "🤖 This bot manages the x-ui panel on <b>%s</b>.",
@@ -121,6 +122,7 @@ var texts = map[string]map[string]string{
 	},
 	"zh-CN": {
 		"refused":           "⛔ 你无权使用此机器人。你的 ID：<code>%d</code>",
+		"testMessage":       "✅ 来自 x-ui 面板的测试消息：告警会发到此聊天。",
 		"unknown":           "❗ 未知命令。发送 /help。",
 		"start":             "👋 你好 %s！",
 		"welcomeAdmin":      "🤖 此机器人管理 <b>%s</b> 上的 x-ui 面板。",

@@ -1,11 +1,13 @@
 package controller
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/notify"
+	"github.com/mhsanaei/3x-ui/v2/notify/telegram"
 )
 
 // NotifyController serves the webhooks, their delivery log and the event
@@ -13,6 +15,7 @@ import (
 type NotifyController struct {
 	Webhooks *notify.Webhooks
 	Email    *notify.EmailTester
+	Telegram *telegram.Tester
 }
 
 func (n *NotifyController) register(g *gin.RouterGroup) {
@@ -25,6 +28,27 @@ func (n *NotifyController) register(g *gin.RouterGroup) {
 	g.GET("deliveries", n.deliveries)
 	g.GET("events", n.events)
 	g.POST("email/test", n.emailTest)
+	g.POST("telegram/test", n.telegramTest)
+	g.GET("kinds", n.kinds)
+}
+
+// kinds lists the event kinds and where each can be sent, for the
+// notifications page's checkboxes and its "which events go where" table.
+func (n *NotifyController) kinds(c *gin.Context) {
+	replyObj(c, notify.KindList(), nil)
+}
+
+// telegramTest sends a test message to the admin chats now with the
+// stored tg* settings, or those posted (the form's unsaved values); a
+// failure is a 400 naming the setting to fix (docs/telegram.md).
+func (n *NotifyController) telegramTest(c *gin.Context) {
+	posted, err := bindValues(c, true)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	res, err := n.Telegram.SendTest(c.Request.Context(), posted)
+	reply(c, err, fmt.Sprintf("test message sent by @%s to %d chat(s)", res.Bot, len(res.Chats)), res)
 }
 
 // emailTest sends a test mail now with the stored smtp* settings, or

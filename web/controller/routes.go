@@ -13,6 +13,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/iplimit"
 	"github.com/mhsanaei/3x-ui/v2/logging"
 	"github.com/mhsanaei/3x-ui/v2/notify"
+	"github.com/mhsanaei/3x-ui/v2/notify/telegram"
 	"github.com/mhsanaei/3x-ui/v2/ops"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
@@ -46,6 +47,7 @@ type Deps struct {
 	Events   *notify.Recorder
 	Webhooks *notify.Webhooks
 	Email    *notify.EmailTester // the email "send test" button
+	Telegram *telegram.Tester    // the Telegram "send test message" button
 }
 
 // Register mounts every page and API route under d.BasePath.
@@ -82,7 +84,7 @@ func Register(engine *gin.Engine, d Deps) {
 	// 3x-ui v2 served the same routes outside the API prefix.
 	xrayRoutes.register(base.Group("panel/xray", d.Auth.API()))
 	(&APITokenController{Tokens: d.Tokens}).register(setting)
-	(&NotifyController{Webhooks: d.Webhooks, Email: d.Email}).register(api.Group("notify"))
+	(&NotifyController{Webhooks: d.Webhooks, Email: d.Email, Telegram: d.Telegram}).register(api.Group("notify"))
 	// Pending two-factor secrets live as long as this router.
 	(&TwoFactorController{TwoFactor: d.TwoFA, Secrets: d.Secrets}).register(setting)
 	// Unknown API paths answer JSON, not gin's plain-text 404.

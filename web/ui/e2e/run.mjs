@@ -9,6 +9,7 @@ import { startPanel, launchBrowser, buildPanel, until, freePort } from './harnes
 import { checkLink, realityTarget } from './linkcheck.mjs'
 import { workerScenario } from './worker.mjs'
 import { settingsScenario } from './settings.mjs'
+import { notifyScenario } from './notify.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = resolve(here, '../../..')
@@ -70,6 +71,11 @@ async function main() {
   cleanups.push(() => ctx.close())
   const page = ctx.pages()[0] ?? await ctx.newPage()
   currentPage = page
+  const shotOf = (name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true })
+  if (process.env.XUI_E2E_ONLY === 'notify') {
+    await login(page, panel.url)
+    return notifyScenario({ panel, page, step, assert, shot: shotOf, cleanups })
+  }
   const target = await realityTarget(panel.dir)
   cleanups.push(target.close)
   const shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true })
@@ -172,6 +178,8 @@ async function main() {
   await step('toggle it off and on', async () => {
     await row().locator('.client-enable').click()
     await until('disabled', async () => (await clientEnabled()) === false)
+    // Click again once the row shows it off: a click on the stale row would disable it again.
+    await row().locator('.client-enable[aria-checked=false]').waitFor()
     await row().locator('.client-enable').click()
     await until('enabled', async () => (await clientEnabled()) === true)
   })
@@ -269,6 +277,7 @@ async function main() {
     await page.locator('[aria-label=theme]').click({ force: true })
   })
 
+  await notifyScenario({ panel, page, step, assert, shot, cleanups })
   await settingsScenario({ panel, page, step, assert, shot, out: OUT })
 
   if (process.env.XUI_TEST_SKIP_MARIADB === '1') console.log('skip worker scenario: XUI_TEST_SKIP_MARIADB=1')

@@ -32,6 +32,11 @@ export async function workerScenario({ bin, xray, step, assert, shot, ctx, clean
     assert(await page.isDisabled('#add-inbound'), 'add inbound is enabled on a worker')
     await page.click('.ant-menu >> text=Clients')
     assert(await page.isDisabled('#add-client'), 'add client is enabled on a worker')
+    await page.getByRole('menuitem', { name: 'Notifications' }).click()
+    await page.getByLabel('Bot token', { exact: true }).waitFor()
+    for (const name of ['Save', 'Send test message']) assert(await page.getByRole('button', { name }).isDisabled(), `${name} is enabled on a worker`)
+    await page.getByRole('tab', { name: 'Webhooks' }).click()
+    assert(await page.getByRole('button', { name: 'Add webhook' }).isDisabled(), 'Add webhook is enabled on a worker')
     await shot('worker-readonly', page)
   })
 

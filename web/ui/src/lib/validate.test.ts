@@ -1,7 +1,18 @@
 import { describe, it, expect } from 'vitest'
-import { validPort, validUUID, validEmail, validShortId, validJSON, randomShortId, randomUUID, randomPassword } from './validate'
+import { validPort, validUUID, validEmail, validShortId, validJSON, randomShortId, randomUUID, randomPassword, validTgId } from './validate'
 
 describe('validators', () => {
+  it('telegram ids', () => {
+    expect(validTgId('')).toBe('')
+    expect(validTgId(undefined)).toBe('')
+    expect(validTgId('123456789')).toBe('')
+    expect(validTgId(123456789)).toBe('')
+    expect(validTgId('-1001234567890')).toBe('')
+    expect(validTgId('@name')).toBe('v.tgId')
+    expect(validTgId('12.5')).toBe('v.tgId')
+    expect(validTgId('0')).toBe('v.tgId')
+    expect(validTgId('99999999999999999999')).toBe('v.tgId')
+  })
   it('ports', () => {
     expect(validPort(443)).toBe('')
     expect(validPort('8443')).toBe('')

@@ -45,3 +45,11 @@ export function randomPassword(len = 16): string {
   const abc = 'abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789'
   return Array.from(b, (x) => abc[x % abc.length]).join('')
 }
+
+// A client's tgId (3x-ui's field): empty, or a Telegram user/chat id,
+// an integer (groups are negative) that a JSON number holds exactly.
+export function validTgId(v: unknown): string {
+  const s = String(v ?? '').trim()
+  if (s === '') return ''
+  return /^-?[1-9]\d*$/.test(s) && Number.isSafeInteger(Number(s)) ? '' : 'v.tgId'
+}

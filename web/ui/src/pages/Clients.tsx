@@ -6,7 +6,7 @@ import dayjs from 'dayjs'
 import QRCode from 'qrcode'
 import { api } from '../lib/api'
 import { formatBytes, formatDate, remaining, gbToBytes, bytesToGb } from '../lib/format'
-import { validEmail, randomUUID, randomPassword } from '../lib/validate'
+import { validEmail, validTgId, randomUUID, randomPassword } from '../lib/validate'
 import { shareLink, subscriptionLink } from '../lib/links'
 import { useReadOnly } from '../App'
 import type { ColumnsType, TableProps } from 'antd/es/table'
@@ -34,7 +34,7 @@ function ClientForm({ edit, onClose }: { edit: Detail | 'new'; onClose: () => vo
   const protocol = isNew ? inbounds.data?.find((i) => i.id === inboundId)?.protocol : (edit as Detail).inbound.protocol
   const c = isNew ? { email: '', id: randomUUID(), password: randomPassword(), flow: '', totalGB: 0, expiryTime: 0, limitIp: 0, subId: randomPassword(16).toLowerCase(), reset: 0, comment: '', enable: true } : (edit as Detail).client
   const initial = {
-    ...c, inboundId: isNew ? undefined : (edit as Detail).inbound.id, quotaGB: bytesToGb(c.totalGB ?? 0),
+    ...c, inboundId: isNew ? undefined : (edit as Detail).inbound.id, quotaGB: bytesToGb(c.totalGB ?? 0), tgId: c.tgId ? String(c.tgId) : '',
     expiryMode: c.expiryTime < 0 ? 'after' : c.expiryTime > 0 ? 'date' : 'never',
     expiryDate: c.expiryTime > 0 ? dayjs(c.expiryTime) : undefined, afterDays: c.expiryTime < 0 ? Math.round(-c.expiryTime / 86400000) : 30,
   }
@@ -45,6 +45,9 @@ function ClientForm({ edit, onClose }: { edit: Detail | 'new'; onClose: () => vo
     const client: Record<string, any> = { ...c, email: v.email.trim(), flow: v.flow ?? '', totalGB: gbToBytes(v.quotaGB ?? 0), expiryTime, limitIp: v.limitIp ?? 0, subId: v.subId, reset: v.reset ?? 0, comment: v.comment ?? '', enable: v.enable }
     if (protocol === 'trojan' || protocol === 'shadowsocks') { client.password = v.password; delete client.id } else { client.id = v.id; delete client.password }
     if (protocol !== 'vless') delete client.flow
+    // tgId binds the client to a Telegram user (the bot shows them their usage); stored as a number like 3x-ui.
+    const tg = String(v.tgId ?? '').trim()
+    if (tg) client.tgId = Number(tg); else delete client.tgId
     try {
       const settings = JSON.stringify({ clients: [client] })
       if (isNew) await api.post('inbounds/addClient', { id: v.inboundId, settings })
@@ -83,6 +86,7 @@ function ClientForm({ edit, onClose }: { edit: Detail | 'new'; onClose: () => vo
         <Space wrap>
           <Form.Item name="subId" label={t('client.subId')}><Input /></Form.Item>
           <Form.Item name="comment" label={t('client.comment')}><Input /></Form.Item>
+          <Form.Item name="tgId" label={t('client.tgId')} tooltip={t('client.tgIdHelp')} rules={[{ validator: (_r, v) => (validTgId(v) ? Promise.reject(t(validTgId(v))) : Promise.resolve()) }]}><Input inputMode="numeric" style={{ width: 200 }} /></Form.Item>
         </Space>
       </Form>
     </Modal>

@@ -156,7 +156,8 @@ export default function SettingsPage() {
   const { tab = 'panel' } = useParams()
   const all = useQuery({ queryKey: ['settings'], queryFn: () => api.get<Settings>('setting/all') })
   const data = all.data
-  const panelKeys = (k: string) => !k.startsWith('sub') && k !== 'xrayTemplateConfig' && !isNetKey(k) && typeof data?.[k] !== 'object'
+  // tg* and smtp* have their own page (Notifications).
+  const panelKeys = (k: string) => !k.startsWith('sub') && !/^(tg|smtp)[A-Z]/.test(k) && k !== 'xrayTemplateConfig' && !isNetKey(k) && typeof data?.[k] !== 'object'
   return (
     <Card>
       <Tabs activeKey={tab} onChange={(k) => nav(`/panel/settings/${k}`)} items={[
