@@ -347,7 +347,9 @@ func (c *cluster) waitEvent(kind, node string, after int64, within time.Duration
 		ev = model.NotifyEvent{}
 		return c.conn.Where("kind = ? AND node_id = ? AND seq > ?", kind, node, after).Order("seq").Limit(1).Find(&ev).Error == nil && ev.Seq != 0
 	}) {
-		c.t.Fatalf("no %s event from %s within %v", kind, node, within)
+		var all []model.NotifyEvent
+		c.conn.Order("seq").Find(&all)
+		c.t.Fatalf("no %s event from %s within %v; events: %s", kind, node, within, mustJSON(all))
 	}
 	return ev
 }
