@@ -132,6 +132,8 @@ func TestNotifyWebhookDownTwoMinutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.waitEvent(string(notify.XrayRecovered), m.name, first.Seq, 30*time.Second)
+	// The outage's idle time checks bad settings on this real master.
+	refuseBadNotifySettings(t, c)
 	// Two more failed logins later in the outage, the last shortly before
 	// its end: the outage is a fixed span of wall time, not a condition.
 	time.Sleep(time.Until(back.Add(-outage / 2)))
