@@ -61,7 +61,7 @@ func Loops(d Deps) []Loop {
 	}
 	loops := []Loop{
 		every("traffic drain", d.TrafficInterval, (&TrafficDrainJob{Xray: d.Xray}).Run),
-		every("xray health", d.HealthInterval, (&XrayHealthJob{xray: d.Xray, events: d.Events}).Run),
+		every("xray health", d.HealthInterval, NewXrayHealthJob(d.Xray, d.Events).Run),
 		every("online clients", d.TrafficInterval, func() {
 			if err := d.Xray.RefreshOnlineClients(); err != nil {
 				log.Printf("online clients: %v", err)
@@ -93,6 +93,16 @@ type XrayHealthJob struct {
 	restarts int  // the supervisor's crash restarts at the last tick
 	down     bool // a crash was reported and no recovery yet
 	ran      bool // Xray ran at some tick: its absence now is a crash
+}
+
+// NewXrayHealthJob watches x and records into events. What the first
+// tick would learn is read now: the supervisor's restart count, and
+// whether Xray runs (a master starts it before its jobs). A crash in the
+// first interval (Xray killed a second after the panel started) is then
+// a crash like any other, whether the supervisor or the first tick
+// restarts it, instead of the baseline that hid it.
+func NewXrayHealthJob(x *xrayrun.Runner, events *notify.Recorder) *XrayHealthJob {
+	return &XrayHealthJob{xray: x, events: events, seen: true, restarts: x.Process().Restarts(), ran: x.IsXrayRunning()}
 }
 
 // Run is one health tick.
