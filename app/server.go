@@ -133,6 +133,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if app.Telegram != nil {
 		s.loops.Go("telegram bot", app.Telegram.Run)
 	}
+	s.loops.Go("metrics", app.metrics.srv.Run)
 	if s.Knobs.BeforeServe != nil {
 		s.Knobs.BeforeServe()
 	}
