@@ -25,10 +25,14 @@ func (a *App) buildMetrics() {
 		Xray:           appXray{a},
 		CrashRestarts:  func() int { return a.Xray.Process().Restarts() },
 		Journal:        appJournal{a},
-		AppliedVersion: func() int64 { return a.sync.LastSeenVersion() },
 		DB:             a.DB,
 		Totals:         node.IsMaster(),
 	}
+	if node.IsWorker() {
+		src.AppliedVersion = func() int64 { return a.sync.LastSeenVersion() }
+	}
+	// A shared master applies each version as it commits it: its applied
+	// version is the cluster's, exported with the cluster view.
 	if node.Shared() && node.IsMaster() {
 		src.Cluster = func() (*cluster.NodesOverview, error) { return node.ListNodes() }
 		src.Pushes = func() (int64, int64) {

@@ -10,13 +10,13 @@ import (
 func addClusterDescs(add func(name, help string, labels ...string)) {
 	add("cluster_shared_version", "The cluster's current shared version (master only).")
 	add("cluster_nodes", "Nodes with a status row (master only).")
-	add("cluster_node_applied_version", "The shared version each node has applied.", "node", "role")
-	add("cluster_node_lag_versions", "Shared versions each node has not applied yet.", "node", "role")
-	add("cluster_node_lag_seconds", "How long each node has been behind: since the oldest version it has not applied was committed (0 when current).", "node", "role")
-	add("cluster_node_stale", "1 when the node's heartbeat is older than 3 sync intervals.", "node", "role")
-	add("cluster_node_last_heartbeat_timestamp_seconds", "Unix time of each node's last heartbeat.", "node", "role")
-	add("cluster_node_pending_deltas", "Traffic deltas each node reported journaled and not flushed.", "node", "role")
-	add("cluster_node_xray_up", "1 when the node reported its Xray running.", "node", "role")
+	add("cluster_node_applied_version", "The shared version each node has applied.", "node_id", "role")
+	add("cluster_node_lag_versions", "Shared versions each node has not applied yet.", "node_id", "role")
+	add("cluster_node_lag_seconds", "How long each node has been behind: since the oldest version it has not applied was committed (0 when current).", "node_id", "role")
+	add("cluster_node_stale", "1 when the node's heartbeat is older than 3 sync intervals.", "node_id", "role")
+	add("cluster_node_last_heartbeat_timestamp_seconds", "Unix time of each node's last heartbeat.", "node_id", "role")
+	add("cluster_node_pending_deltas", "Traffic deltas each node reported journaled and not flushed.", "node_id", "role")
+	add("cluster_node_xray_up", "1 when the node reported its Xray running.", "node_id", "role")
 }
 
 // exportCluster is the master's view of every node, read from node_states
@@ -29,6 +29,7 @@ func exportCluster(ch chan<- prometheus.Metric, d descs, ov *cluster.NodesOvervi
 		ch <- prometheus.MustNewConstMetric(d.get(name), prometheus.GaugeValue, val, labels...)
 	}
 	gauge("cluster_shared_version", float64(ov.SharedVersion))
+	gauge("applied_version", float64(ov.SharedVersion)) // the master's own
 	gauge("cluster_nodes", float64(len(ov.Nodes)))
 	for _, n := range ov.Nodes {
 		l := []string{n.NodeID, n.NodeRole}

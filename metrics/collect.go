@@ -29,7 +29,8 @@ type Sources struct {
 	// CrashRestarts is the supervisor's restarts of a crashed Xray.
 	CrashRestarts func() int
 	Journal       Journal
-	// AppliedVersion is the shared version this node's Xray runs.
+	// AppliedVersion is the shared version this worker's Xray runs (a
+	// master's is the cluster's, exported with Cluster).
 	AppliedVersion func() int64
 	// Pushes are the master's wake-ups answered 2xx and not.
 	Pushes func() (sent, failed int64)
