@@ -22,11 +22,11 @@ type metricsParts struct {
 func (a *App) buildMetrics() {
 	node := a.Node
 	src := metrics.Sources{
-		Xray:           appXray{a},
-		CrashRestarts:  func() int { return a.Xray.Process().Restarts() },
-		Journal:        appJournal{a},
-		DB:             a.DB,
-		Totals:         node.IsMaster(),
+		Xray:          appXray{a},
+		CrashRestarts: func() int { return a.Xray.Process().Restarts() },
+		Journal:       appJournal{a},
+		DB:            a.DB,
+		Totals:        node.IsMaster(),
 	}
 	if node.IsWorker() {
 		src.AppliedVersion = func() int64 { return a.sync.LastSeenVersion() }

@@ -37,8 +37,8 @@ type Metrics struct {
 	fanout       *prometheus.HistogramVec
 	dbErrors     *prometheus.CounterVec
 
-	traffic *nodeTraffic
-	db      *dbWatch
+	traffic  *nodeTraffic
+	db       *dbWatch
 	versions *versionTimes
 }
 

@@ -45,7 +45,7 @@ func NewPusher(liveWithin time.Duration) *Pusher { return NewPusherObserved(live
 // that reached workers took (the metrics' push latency).
 func NewPusherObserved(liveWithin time.Duration, observed func(took time.Duration)) *Pusher {
 	return &Pusher{
-		observed: observed,
+		observed:   observed,
 		conn:       database.Reconnect,
 		liveWithin: liveWithin,
 		// Worker panels often use self-signed certificates. Skipping the
