@@ -30,6 +30,7 @@ func (a *App) buildMetrics() {
 	}
 	if node.IsWorker() {
 		src.AppliedVersion = func() int64 { return a.sync.LastSeenVersion() }
+		src.Syncs = func() (int64, int64) { return a.sync.SyncCounts() }
 	}
 	// A shared master applies each version as it commits it: its applied
 	// version is the cluster's, exported with the cluster view.

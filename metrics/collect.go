@@ -32,6 +32,9 @@ type Sources struct {
 	// AppliedVersion is the shared version this worker's Xray runs (a
 	// master's is the cluster's, exported with Cluster).
 	AppliedVersion func() int64
+	// Syncs are a worker's syncs since start that read the whole snapshot
+	// and those that read only the change log since its version.
+	Syncs func() (full, delta int64)
 	// Pushes are the master's wake-ups answered 2xx and not.
 	Pushes func() (sent, failed int64)
 	// DB is the node's database: whether it is up, its error counter
@@ -74,6 +77,7 @@ func newDescs() descs {
 	add("journal_pending_bytes", "Bytes of traffic journaled and not yet flushed.")
 	add("journal_dropped_deltas_total", "Deltas dropped because their client or inbound no longer exists.")
 	add("applied_version", "The shared version this node's Xray runs.")
+	add("syncs_total", "A worker's syncs since the panel started, by kind: full (the whole snapshot) or delta (the change log since its version).", "kind")
 	add("pushes_total", "Master wake-ups of workers after changes, by result.", "result")
 	add("db_up", "1 while this node has an open database connection.")
 	add("scrape_db_errors", "1 when this scrape's database read failed (its series are left out).")
@@ -137,6 +141,11 @@ func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if c.src.AppliedVersion != nil {
 		gauge(c.descs.get("applied_version"), float64(c.src.AppliedVersion()))
+	}
+	if c.src.Syncs != nil {
+		full, delta := c.src.Syncs()
+		counter(c.descs.get("syncs_total"), float64(full), "full")
+		counter(c.descs.get("syncs_total"), float64(delta), "delta")
 	}
 	if c.src.Pushes != nil {
 		sent, failed := c.src.Pushes()

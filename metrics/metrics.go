@@ -8,6 +8,7 @@ package metrics
 
 import (
 	"net/http"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -208,4 +209,24 @@ func (v *versionTimes) firstAfter(applied int64) (time.Time, bool) {
 		}
 	}
 	return best, found
+}
+
+// Names are the metric names this package exposes as series appear in
+// an exposition (a histogram as its _bucket, _sum and _count), without
+// the Go runtime's and the process's: the dashboard test and
+// docs/metrics.md are checked against them.
+func Names() []string {
+	var out []string
+	for name := range newDescs() {
+		out = append(out, namespace+"_"+name)
+	}
+	for _, h := range []string{"http_request_duration_seconds", "traffic_flush_duration_seconds",
+		"push_round_duration_seconds", "change_step_duration_seconds"} {
+		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+			out = append(out, namespace+"_"+h+suffix)
+		}
+	}
+	out = append(out, namespace+"_traffic_flush_failures_total", namespace+"_db_errors_total")
+	sort.Strings(out)
+	return out
 }

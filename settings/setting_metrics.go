@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"encoding/json"
 	"net"
 	"net/netip"
 	"strconv"
@@ -178,6 +179,20 @@ func checkMetricsPort(c checkEnv, key, v string) (string, error) {
 	for _, in := range tpl {
 		if in.Port == port {
 			return "", errs.Conflict(key, "%d is the Xray template's %q inbound", port, in.Tag)
+		}
+	}
+	raw, err := ReadString(c.tx, "xrayTemplateConfig")
+	if err != nil {
+		return "", err
+	}
+	var doc struct {
+		API     struct{ Listen string } `json:"api"`
+		Metrics struct{ Listen string } `json:"metrics"`
+	}
+	_ = json.Unmarshal([]byte(raw), &doc) // validated on write; lenient here
+	for name, listen := range map[string]string{"api": doc.API.Listen, "metrics": doc.Metrics.Listen} {
+		if _, p, err := net.SplitHostPort(listen); err == nil && p == strconv.Itoa(port) {
+			return "", errs.Conflict(key, "%d is Xray's own %s listener", port, name)
 		}
 	}
 	return v, nil
