@@ -61,7 +61,7 @@ func TestPrometheusScrapesCluster(t *testing.T) {
 		clients[n] = vlessClient("prom-"+n.name+"@metrics", nil)
 		list = append(list, clients[n])
 	}
-	c.addVLESSInbound(inboundPort, list...)
+	inboundID := c.addVLESSInbound(inboundPort, list...)
 
 	// Different amounts through each node, then a slow download held open
 	// on each, so every node has its client online while Prometheus looks.
@@ -154,6 +154,51 @@ func TestPrometheusScrapesCluster(t *testing.T) {
 			t.Fatalf("%s: its own xui_applied_version %.0f (found %v) is behind the master's view %.0f", n.name, own, found, applied)
 		}
 	}
+
+	// A worker cut off from MariaDB falls behind a change and goes stale:
+	// Prometheus shows the lag and the stale flag nodes/list shows, and a
+	// lag in seconds; back on the database, both return to current.
+	w := nodes[2]
+	w.proxy.Cut()
+	c.addClient(inboundID, vlessClient("prom-late@metrics", nil))
+	c.matchNodeView(t, prom, w.name, func(st xcluster.NodeStatus) bool { return st.Lag > 0 && st.Stale })
+	if sec, ok := prom.value(t, fmt.Sprintf(`xui_cluster_node_lag_seconds{node="m",node_id=%q}`, w.name)); !ok || sec <= 0 {
+		t.Fatalf("%s is behind, yet xui_cluster_node_lag_seconds is %v (found %v)", w.name, sec, ok)
+	}
+	if err := w.proxy.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	c.matchNodeView(t, prom, w.name, func(st xcluster.NodeStatus) bool { return st.Lag == 0 && !st.Stale })
+}
+
+// matchNodeView waits until nodes/list shows node in the state want
+// accepts and Prometheus' cluster series for it show the same lag,
+// applied version and stale flag.
+func (c *cluster) matchNodeView(t *testing.T, prom *promServer, node string, want func(xcluster.NodeStatus) bool) {
+	t.Helper()
+	var st xcluster.NodeStatus
+	var lag, stale float64
+	ok := waitFor(90*time.Second, func() bool {
+		var ov xcluster.NodesOverview
+		json.Unmarshal(c.api.mustOK(http.MethodGet, "nodes/list", nil).Obj, &ov)
+		for _, n := range ov.Nodes {
+			if n.NodeID == node {
+				st = n
+			}
+		}
+		var f1, f2 bool
+		lag, f1 = prom.value(t, fmt.Sprintf(`xui_cluster_node_lag_versions{node="m",node_id=%q}`, node))
+		stale, f2 = prom.value(t, fmt.Sprintf(`xui_cluster_node_stale{node="m",node_id=%q}`, node))
+		staleWant := 0.0
+		if st.Stale {
+			staleWant = 1
+		}
+		return want(st) && f1 && f2 && lag == float64(st.Lag) && stale == staleWant
+	})
+	if !ok {
+		t.Fatalf("%s: nodes/list shows lag %d stale %v; Prometheus lag %.0f stale %.0f", node, st.Lag, st.Stale, lag, stale)
+	}
+	t.Logf("%s: lag %d, stale %v in nodes/list and in Prometheus", node, st.Lag, st.Stale)
 }
 
 // clientTotal is the client's up+down as getClientTraffics shows it.
