@@ -124,6 +124,9 @@ type Options struct {
 	// Notify is the webhook retry policy (zero: the documented defaults;
 	// tests shorten it).
 	Notify notify.DispatcherOptions
+	// MetricsCache keeps the last metrics settings read ("" keeps none;
+	// Server.Start puts it in the database folder).
+	MetricsCache string
 }
 
 // XrayBinaryPath is the Xray binary in XUI_BIN_FOLDER (3x-ui's naming).
@@ -182,7 +185,7 @@ func New(cfg config.PanelConfig, opts Options) (*App, error) {
 	if a.bodyRate == (middleware.BodyRate{}) {
 		a.bodyRate = middleware.DefaultBodyRate
 	}
-	a.buildMetrics()
+	a.buildMetrics(opts.MetricsCache)
 	proc := xray.NewProcess(xray.ProcessOptions{
 		BinaryPath: opts.XrayBinary, ConfigPath: opts.XrayConfigPath, Supervise: true, Detach: opts.DetachXray,
 	})

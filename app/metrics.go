@@ -19,7 +19,7 @@ type metricsParts struct {
 // buildMetrics makes the metrics first in New, so the parts built after
 // it are handed its instruments; what it reads at scrape time (Xray, the
 // journal, the sync) is reached through a when a scrape comes.
-func (a *App) buildMetrics() {
+func (a *App) buildMetrics(cachePath string) {
 	node := a.Node
 	src := metrics.Sources{
 		Xray:          appXray{a},
@@ -45,7 +45,11 @@ func (a *App) buildMetrics() {
 	}
 	var srv *metrics.Server
 	m := metrics.New(metrics.Options{Sources: src, ClientSeries: func() bool { return srv.Settings().ClientSeries }})
-	srv = metrics.NewServer(func() (settings.Metrics, error) { return a.Settings.Metrics() }, m.Exposition(), 0)
+	srv = metrics.NewServer(metrics.ServerOptions{
+		Load:       func() (settings.Metrics, error) { return a.Settings.Metrics() },
+		Exposition: m.Exposition(),
+		CachePath:  cachePath,
+	})
 	a.metrics = metricsParts{m: m, srv: srv}
 	m.WatchDB(a.DB)
 }

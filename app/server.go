@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"path/filepath"
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/app/job"
@@ -80,6 +81,9 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	opts := s.opts
 	opts.Secure, opts.UI, opts.DetachXray = tlsCfg != nil, ui.App(), true
+	if opts.MetricsCache == "" {
+		opts.MetricsCache = filepath.Join(config.GetDBFolderPath(), "metrics-settings.json")
+	}
 	app, err := New(s.cfg, opts)
 	if err != nil {
 		return err

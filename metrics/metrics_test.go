@@ -2,11 +2,15 @@ package metrics
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"os"
+	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -216,3 +220,59 @@ func TestDatabaseErrorsAndTotals(t *testing.T) {
 	})
 }
 
+// The own listener follows the settings, and a node starting while its
+// database is away serves with the settings cached at the last read (the
+// file is 0600: it holds the token); once it has settings, a failed read
+// keeps them.
+func TestServerCachesSettingsForAStartWithoutTheDatabase(t *testing.T) {
+	t.Parallel()
+	cache := filepath.Join(t.TempDir(), "metrics-settings.json")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	want := settings.Metrics{Enable: true, Listen: "127.0.0.1", Port: port, Path: "/m", Token: "0123456789abcdef-token",
+		AllowFrom: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, ClientSeries: true}
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	dbAway := errors.New("database away")
+	cur, curErr := want, error(nil)
+	load := func() (settings.Metrics, error) { return cur, curErr }
+	first := NewServer(ServerOptions{Load: load, Exposition: ok, CachePath: cache})
+	first.Reload()
+	if first.Addr() == "" {
+		t.Fatal("enabled with a port, yet no listener")
+	}
+	curErr = dbAway
+	first.Reload()
+	if first.Addr() == "" || !reflect.DeepEqual(first.Settings(), want) {
+		t.Fatalf("a failed read dropped the running settings: %+v on %q", first.Settings(), first.Addr())
+	}
+	stopServer(first)
+	if fi, err := os.Stat(cache); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("settings cache %v, %v: want mode 0600", fi, err)
+	}
+	second := NewServer(ServerOptions{Load: load, Exposition: ok, CachePath: cache})
+	second.Reload()
+	defer stopServer(second)
+	if !reflect.DeepEqual(second.Settings(), want) {
+		t.Fatalf("start without the database: settings %+v, want the cached %+v", second.Settings(), want)
+	}
+	req, _ := http.NewRequest("GET", "http://"+second.Addr()+"/m", nil)
+	req.Header.Set("Authorization", "Bearer "+want.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTeapot {
+		t.Fatalf("cached listener answered %d", resp.StatusCode)
+	}
+}
+
+func stopServer(s *Server) {
+	s.mu.Lock()
+	s.stopLocked()
+	s.mu.Unlock()
+}

@@ -1,16 +1,20 @@
 package metrics
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/settings"
+	"github.com/mhsanaei/3x-ui/v2/util/atomicfile"
 	"github.com/mhsanaei/3x-ui/v2/util/loop"
 )
 
@@ -22,27 +26,42 @@ const DefaultReloadEvery = 30 * time.Second
 // Server keeps the metrics settings current and runs the own listener
 // they ask for; the panel's route reads the same settings through
 // Settings. Reading fails while the database is away: the last settings
-// stay (a running listener keeps serving), and until a first read
-// succeeds metrics are off.
+// stay (a running listener keeps serving), and a node starting without
+// its database uses the settings cached at the last read.
 type Server struct {
-	load    func() (settings.Metrics, error)
+	opts    ServerOptions
 	handler http.Handler
-	every   time.Duration
 
-	mu   sync.Mutex
-	cfg  settings.Metrics
-	srv  *http.Server
-	addr string
-	done chan struct{}
+	mu     sync.Mutex
+	loaded bool // a read (or the cache) gave settings once
+	cfg    settings.Metrics
+	srv    *http.Server
+	addr   string
+	done   chan struct{}
 }
 
-// NewServer serves exposition (guarded) with the settings load returns.
-func NewServer(load func() (settings.Metrics, error), exposition http.Handler, every time.Duration) *Server {
-	if every <= 0 {
-		every = DefaultReloadEvery
+// ServerOptions are what a Server serves and where its settings come from.
+type ServerOptions struct {
+	// Load reads the settings (the database's).
+	Load func() (settings.Metrics, error)
+	// Exposition is the unguarded metrics handler (Metrics.Exposition).
+	Exposition http.Handler
+	// ReloadEvery is Run's period (default DefaultReloadEvery).
+	ReloadEvery time.Duration
+	// CachePath keeps the last settings read (mode 0600: it holds the
+	// token), so a worker starting while MariaDB is away serves its
+	// metrics as before; "" keeps none.
+	CachePath string
+}
+
+// NewServer serves opts.Exposition, guarded, with the settings opts.Load
+// returns.
+func NewServer(opts ServerOptions) *Server {
+	if opts.ReloadEvery <= 0 {
+		opts.ReloadEvery = DefaultReloadEvery
 	}
-	s := &Server{load: load, every: every}
-	s.handler = Guard{Settings: s.Settings, Next: exposition}
+	s := &Server{opts: opts}
+	s.handler = Guard{Settings: s.Settings, Next: opts.Exposition}
 	return s
 }
 
@@ -68,7 +87,7 @@ func (s *Server) Addr() string {
 // Run reloads every interval until ctx ends, then closes the listener.
 func (s *Server) Run(ctx context.Context) error {
 	s.Reload()
-	loop.Every(ctx, s.every, s.Reload)
+	loop.Every(ctx, s.opts.ReloadEvery, s.Reload)
 	s.mu.Lock()
 	s.stopLocked()
 	s.mu.Unlock()
@@ -78,12 +97,20 @@ func (s *Server) Run(ctx context.Context) error {
 // Reload re-reads the settings and (re)binds the own listener when its
 // address, port or path changed.
 func (s *Server) Reload() {
-	cfg, err := s.load()
-	if err != nil {
-		return
-	}
+	cfg, err := s.opts.Load()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	switch {
+	case err == nil:
+		s.writeCache(cfg)
+	case s.loaded:
+		return // keep what runs
+	default:
+		if cfg, err = s.readCache(); err != nil {
+			return
+		}
+	}
+	s.loaded = true
 	old := s.cfg
 	s.cfg = cfg
 	want := cfg.Enable && cfg.Port != 0
@@ -125,4 +152,33 @@ func (s *Server) stopLocked() {
 	_ = s.srv.Shutdown(ctx)
 	<-s.done
 	s.srv, s.addr, s.done = nil, "", nil
+}
+
+func (s *Server) writeCache(cfg settings.Metrics) {
+	if s.opts.CachePath == "" {
+		return
+	}
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		return
+	}
+	if old, err := os.ReadFile(s.opts.CachePath); err == nil && bytes.Equal(old, data) {
+		return
+	}
+	if err := atomicfile.Write(s.opts.CachePath, data, 0o600); err != nil {
+		log.Printf("metrics: cache settings: %v", err)
+	}
+}
+
+func (s *Server) readCache() (settings.Metrics, error) {
+	var cfg settings.Metrics
+	if s.opts.CachePath == "" {
+		return cfg, os.ErrNotExist
+	}
+	data, err := os.ReadFile(s.opts.CachePath)
+	if err != nil {
+		return cfg, err
+	}
+	err = json.Unmarshal(data, &cfg)
+	return cfg, err
 }
