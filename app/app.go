@@ -229,6 +229,7 @@ func (a *App) buildNodeParts(proc *xray.Process, journalPath string) {
 		Apply:    func(s *service.SharedAccountsSnapshot) error { return a.Xray.ApplySharedSnapshot(s) },
 		Verify:   func(s *service.SharedAccountsSnapshot) error { return a.Xray.VerifySnapshot(s) },
 		Describe: a.describeNode,
+		Observed: a.metrics.m.ObserveSync,
 	})
 	flushDeps := service.FlushDeps{OnReconciled: a.reconciled, ClientsDisabled: a.notify.events.ClientsDisabled,
 		Observed: a.metrics.m.ObserveFlush}

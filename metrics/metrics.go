@@ -35,6 +35,8 @@ type Metrics struct {
 	flushSeconds prometheus.Histogram
 	flushErrors  prometheus.Counter
 	pushSeconds  prometheus.Histogram
+	syncSeconds  prometheus.Histogram
+	syncErrors   prometheus.Counter
 	fanout       *prometheus.HistogramVec
 	dbErrors     *prometheus.CounterVec
 
@@ -84,6 +86,15 @@ func New(opts Options) *Metrics {
 			Help:    "Master push rounds (wake-up of every live worker after a change), by duration.",
 			Buckets: latencyBuckets(),
 		}),
+		syncSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "sync_duration_seconds",
+			Help:    "Worker syncs that found a new version: loading it (change log or snapshot) and applying it to Xray.",
+			Buckets: latencyBuckets(),
+		}),
+		syncErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "sync_failures_total",
+			Help: "Worker syncs that found a new version and failed to load or apply it (the last good config keeps running).",
+		}),
 		fanout: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "change_step_duration_seconds",
 			Help:    "Steps run after each committed shared write (Xray apply, push kick, ...), by duration.",
@@ -100,7 +111,7 @@ func New(opts Options) *Metrics {
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.httpDuration, m.flushSeconds, m.flushErrors, m.pushSeconds, m.fanout, m.dbErrors,
+		m.httpDuration, m.flushSeconds, m.flushErrors, m.pushSeconds, m.syncSeconds, m.syncErrors, m.fanout, m.dbErrors,
 		&scrapeCollector{src: opts.Sources, traffic: m.traffic, clientSeries: opts.ClientSeries,
 			cache: &dbCache{every: opts.CacheFor}, db: m.db, versions: m.versions, descs: newDescs()},
 	)
@@ -141,6 +152,14 @@ func (m *Metrics) ObserveFlush(took time.Duration, err error) {
 	m.flushSeconds.Observe(took.Seconds())
 	if err != nil {
 		m.flushErrors.Inc()
+	}
+}
+
+// ObserveSync records one worker sync that found a new version.
+func (m *Metrics) ObserveSync(took time.Duration, err error) {
+	m.syncSeconds.Observe(took.Seconds())
+	if err != nil {
+		m.syncErrors.Inc()
 	}
 }
 
@@ -221,12 +240,12 @@ func Names() []string {
 		out = append(out, namespace+"_"+name)
 	}
 	for _, h := range []string{"http_request_duration_seconds", "traffic_flush_duration_seconds",
-		"push_round_duration_seconds", "change_step_duration_seconds"} {
+		"push_round_duration_seconds", "sync_duration_seconds", "change_step_duration_seconds"} {
 		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
 			out = append(out, namespace+"_"+h+suffix)
 		}
 	}
-	out = append(out, namespace+"_traffic_flush_failures_total", namespace+"_db_errors_total")
+	out = append(out, namespace+"_traffic_flush_failures_total", namespace+"_sync_failures_total", namespace+"_db_errors_total")
 	sort.Strings(out)
 	return out
 }

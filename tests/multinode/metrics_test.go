@@ -169,6 +169,18 @@ func TestPrometheusScrapesCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.matchNodeView(t, prom, w.name, func(st xcluster.NodeStatus) bool { return st.Lag == 0 && !st.Stale })
+
+	// The latency series saw this run's work: each worker's syncs of the
+	// changes, the master's Xray apply after each write and its API.
+	for _, q := range []string{
+		`xui_sync_duration_seconds_count{node="w1"}`, `xui_sync_duration_seconds_count{node="w2"}`,
+		`xui_change_step_duration_seconds_count{node="m",step="xray apply"}`,
+		`sum(xui_http_request_duration_seconds_count{node="m",route="/panel/api/inbounds/add",code="2xx"})`,
+	} {
+		if v, ok := prom.value(t, q); !ok || v < 1 {
+			t.Errorf("%s = %v (found %v), want at least 1", q, v, ok)
+		}
+	}
 }
 
 // matchNodeView waits until nodes/list shows node in the state want
