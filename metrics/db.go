@@ -38,13 +38,16 @@ func (w *dbWatch) instrument(h *database.Handle) {
 			}
 		}
 	}
+	// Replace, not Register: a connection instrumented by an earlier
+	// Metrics (a test's second App on one database) counts into this one
+	// from now on, without gorm's duplicate-callback warning.
 	cb := conn.Callback()
-	_ = cb.Create().After("gorm:create").Register(callbackName, count("create"))
-	_ = cb.Query().After("gorm:query").Register(callbackName, count("query"))
-	_ = cb.Update().After("gorm:update").Register(callbackName, count("update"))
-	_ = cb.Delete().After("gorm:delete").Register(callbackName, count("delete"))
-	_ = cb.Row().After("gorm:row").Register(callbackName, count("row"))
-	_ = cb.Raw().After("gorm:raw").Register(callbackName, count("raw"))
+	_ = cb.Create().After("gorm:create").Replace(callbackName, count("create"))
+	_ = cb.Query().After("gorm:query").Replace(callbackName, count("query"))
+	_ = cb.Update().After("gorm:update").Replace(callbackName, count("update"))
+	_ = cb.Delete().After("gorm:delete").Replace(callbackName, count("delete"))
+	_ = cb.Row().After("gorm:row").Replace(callbackName, count("row"))
+	_ = cb.Raw().After("gorm:raw").Replace(callbackName, count("raw"))
 }
 
 // WatchDB instruments h's current connection now (the app calls it at
