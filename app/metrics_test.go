@@ -39,6 +39,7 @@ func TestMetricsSettingsAndAccess(t *testing.T) {
 			t.Fatalf("metrics off by default, yet a listener on %s", srv.Addr())
 		}
 
+		c.api("POST", "inbounds/add", vlessInbound(hostPort(41), vlessClient("m1@metrics"), vlessClient("m2@metrics"))).expectOK()
 		before := env.dbState(t)
 		for _, bad := range []struct {
 			body  map[string]any
@@ -47,7 +48,9 @@ func TestMetricsSettingsAndAccess(t *testing.T) {
 		}{
 			{map[string]any{"metricsListen": "localhost"}, 400, "metricsListen"},
 			{map[string]any{"metricsPort": 70000}, 400, "metricsPort"},
-			{map[string]any{"metricsPort": 62789}, 409, "metricsPort"}, // the template's Xray API
+			{map[string]any{"metricsPort": -1}, 400, "metricsPort"},
+			{map[string]any{"metricsEnable": true, "metricsPort": 62789}, 409, "metricsPort"}, // the template's Xray API
+			{map[string]any{"metricsEnable": true, "metricsPort": hostPort(41)}, 409, "metricsPort"}, // an inbound's
 			{map[string]any{"metricsPath": "metrics"}, 400, "metricsPath"},
 			{map[string]any{"metricsToken": "short"}, 400, "metricsToken"},
 			{map[string]any{"metricsAllowFrom": "10.0.0.0/33"}, 400, "metricsAllowFrom"},
@@ -61,10 +64,12 @@ func TestMetricsSettingsAndAccess(t *testing.T) {
 		if env.dbState(t) != before {
 			t.Fatal("refused metrics settings changed the database")
 		}
+		// Off, a port is only a number: a stored port an inbound uses
+		// never blocks a save of the settings form (it sends every key).
+		c.api("POST", "setting/update", map[string]any{"metricsPort": hostPort(41), "pageSize": 60}).expectOK()
 
 		// Traffic drained from Xray and journaled, and an inbound whose
 		// database counters the master exports.
-		c.api("POST", "inbounds/add", vlessInbound(hostPort(41), vlessClient("m1@metrics"), vlessClient("m2@metrics"))).expectOK()
 		if err := env.app.trafficSink([]*xray.Traffic{{IsInbound: true, Tag: "inbound-x", Up: 7, Down: 11}},
 			[]*xray.ClientTraffic{{Email: "m1@metrics", Up: 100, Down: 2500}}); err != nil {
 			t.Fatal(err)
@@ -149,6 +154,8 @@ func TestMetricsSettingsAndAccess(t *testing.T) {
 		if srv.Addr() != "127.0.0.1:"+strconv.Itoa(port) {
 			t.Fatalf("own listener on %q, want 127.0.0.1:%d", srv.Addr(), port)
 		}
+		// While on, its port is taken for inbounds too.
+		c.api("POST", "inbounds/add", vlessInbound(port, vlessClient("m3@metrics"))).expectFail(http.StatusConflict, "metricsPort")
 		get := func(path, token string) int {
 			req, _ := http.NewRequest("GET", "http://"+srv.Addr()+path, nil)
 			if token != "" {

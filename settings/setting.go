@@ -262,7 +262,7 @@ func (s *Store) UpdateSettings(values map[string]any) error {
 		if err := checkEmailComplete(tx, rows); err != nil {
 			return err
 		}
-		if err := checkMetricsSafe(tx, rows); err != nil {
+		if err := checkMetricsSafe(env, rows); err != nil {
 			return err
 		}
 		if len(rows) > 0 {

@@ -147,43 +147,49 @@ func checkMetricsAllowFrom(_ checkEnv, key, v string) (string, error) {
 	return strings.Join(parts, ","), nil
 }
 
-// checkMetricsPort: 0 means no own listener; otherwise a free TCP port,
-// never the panel's, the subscription server's, an inbound's or one of
-// the Xray template's own inbounds (its API listener above all: metrics
-// must never be served where Xray's API is).
-func checkMetricsPort(c checkEnv, key, v string) (string, error) {
+// checkMetricsPort: 0 means no own listener, else a TCP port. Whether it
+// is free is checked with the whole save (metricsPortFree), and only
+// while metrics are on: a stored default clashing with an inbound must
+// not block unrelated saves of a form that sends every setting back.
+func checkMetricsPort(_ checkEnv, key, v string) (string, error) {
 	port, _ := strconv.Atoi(v)
-	if port == 0 {
-		return v, nil
-	}
-	if port < 1 || port > 65535 {
+	if port < 0 || port > 65535 {
 		return "", errs.Invalid(key, "%d is not a TCP port (1-65535, or 0 for no own listener)", port)
 	}
+	return v, nil
+}
+
+// metricsPortFree refuses the panel's port, the subscription port, an
+// inbound's port, a port of the Xray template's own inbounds and the
+// ports of its api/metrics listeners: metrics are never served where
+// Xray's API (or Xray's own metrics) is.
+func metricsPortFree(c checkEnv, port int) error {
+	const key = "metricsPort"
 	if port == c.panel.Port {
-		return "", errs.Conflict(key, "%d is the panel's own port (use metricsOnPanel instead)", port)
+		return errs.Conflict(key, "%d is the panel's own port (use metricsOnPanel instead)", port)
 	}
 	if sub, err := ReadInt(c.tx, "subPort"); err == nil && sub == port {
-		return "", errs.Conflict(key, "%d is the subscription port", port)
+		return errs.Conflict(key, "%d is the subscription port", port)
 	}
 	var count int64
 	if err := c.tx.Model(&model.Inbound{}).Where("port = ?", port).Count(&count).Error; err != nil {
-		return "", err
+		return err
 	}
 	if count > 0 {
-		return "", errs.Conflict(key, "%d is used by an inbound", port)
+		return errs.Conflict(key, "%d is used by an inbound", port)
 	}
 	tpl, err := TemplateInbounds(c.tx)
 	if err != nil {
-		return "", err
+		return err
 	}
 	for _, in := range tpl {
 		if in.Port == port {
-			return "", errs.Conflict(key, "%d is the Xray template's %q inbound", port, in.Tag)
+			return errs.Conflict(key, "%d is the Xray template's %q inbound", port, in.Tag)
 		}
 	}
 	raw, err := ReadString(c.tx, "xrayTemplateConfig")
 	if err != nil {
-		return "", err
+		return err
 	}
 	var doc struct {
 		API     struct{ Listen string } `json:"api"`
@@ -192,10 +198,10 @@ func checkMetricsPort(c checkEnv, key, v string) (string, error) {
 	_ = json.Unmarshal([]byte(raw), &doc) // validated on write; lenient here
 	for name, listen := range map[string]string{"api": doc.API.Listen, "metrics": doc.Metrics.Listen} {
 		if _, p, err := net.SplitHostPort(listen); err == nil && p == strconv.Itoa(port) {
-			return "", errs.Conflict(key, "%d is Xray's own %s listener", port, name)
+			return errs.Conflict(key, "%d is Xray's own %s listener", port, name)
 		}
 	}
-	return v, nil
+	return nil
 }
 
 // checkMetricsSafe refuses a save that would leave metrics reachable by
@@ -203,7 +209,7 @@ func checkMetricsPort(c checkEnv, key, v string) (string, error) {
 // listener, or the panel path) need a token or an allow-list, and an
 // allow-list that admits every address counts as none. rows are the
 // values being saved; the rest is read as stored.
-func checkMetricsSafe(tx *gorm.DB, rows []model.Setting) error {
+func checkMetricsSafe(c checkEnv, rows []model.Setting) error {
 	touched := false
 	saved := map[string]string{}
 	for _, r := range rows {
@@ -213,7 +219,7 @@ func checkMetricsSafe(tx *gorm.DB, rows []model.Setting) error {
 	if !touched {
 		return nil
 	}
-	stored, err := ReadStrings(tx, metricsKeys()...)
+	stored, err := ReadStrings(c.tx, metricsKeys()...)
 	if err != nil {
 		return err
 	}
@@ -239,6 +245,9 @@ func checkMetricsSafe(tx *gorm.DB, rows []model.Setting) error {
 	exposed := m.OnPanel || (m.Port != 0 && !isLoopback(m.Listen))
 	if exposed && m.Token == "" && len(m.AllowFrom) == 0 {
 		return errs.Invalid("metricsToken", "is required (or metricsAllowFrom) while metrics are served beyond loopback")
+	}
+	if m.Port != 0 {
+		return metricsPortFree(c, m.Port)
 	}
 	return nil
 }
