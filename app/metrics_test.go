@@ -49,7 +49,7 @@ func TestMetricsSettingsAndAccess(t *testing.T) {
 			{map[string]any{"metricsListen": "localhost"}, 400, "metricsListen"},
 			{map[string]any{"metricsPort": 70000}, 400, "metricsPort"},
 			{map[string]any{"metricsPort": -1}, 400, "metricsPort"},
-			{map[string]any{"metricsEnable": true, "metricsPort": 62789}, 409, "metricsPort"}, // the template's Xray API
+			{map[string]any{"metricsEnable": true, "metricsPort": 62789}, 409, "metricsPort"},        // the template's Xray API
 			{map[string]any{"metricsEnable": true, "metricsPort": hostPort(41)}, 409, "metricsPort"}, // an inbound's
 			{map[string]any{"metricsPath": "metrics"}, 400, "metricsPath"},
 			{map[string]any{"metricsToken": "short"}, 400, "metricsToken"},
