@@ -99,69 +99,73 @@ func (d descs) get(name string) *prometheus.Desc {
 func (c *scrapeCollector) Describe(chan<- *prometheus.Desc) {}
 
 func (c *scrapeCollector) Collect(ch chan<- prometheus.Metric) {
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
-	}
-	counter := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
-	}
 	perClient := c.clientSeries()
-	if x := c.src.Xray; x != nil {
-		state, _ := x.GetXrayState()
-		up := 0.0
-		if state == "running" {
-			up = 1
-		}
-		gauge(c.descs.get("xray_up"), up)
-		for _, s := range []string{"running", "stop", "error"} {
-			v := 0.0
-			if s == state {
-				v = 1
-			}
-			gauge(c.descs.get("xray_state"), v, s)
-		}
-		counter(c.descs.get("xray_restarts_total"),
-			float64(x.Restarts()), "applied")
-		if c.src.CrashRestarts != nil {
-			counter(c.descs.get("xray_restarts_total"), float64(c.src.CrashRestarts()), "crash")
-		}
-		gauge(c.descs.get("online_clients"),
-			float64(len(x.GetOnlineClients())))
-	}
-	if j := c.src.Journal; j != nil {
-		pending, inflight, dropped := j.Stats()
-		gauge(c.descs.get("journal_pending_deltas"), float64(pending))
-		in := 0.0
-		if inflight {
-			in = 1
-		}
-		gauge(c.descs.get("journal_inflight_batches"), in)
-		gauge(c.descs.get("journal_pending_bytes"), float64(j.PendingBytes()))
-		counter(c.descs.get("journal_dropped_deltas_total"), float64(dropped))
-	}
-	if c.src.AppliedVersion != nil {
-		gauge(c.descs.get("applied_version"), float64(c.src.AppliedVersion()))
-	}
-	if c.src.Syncs != nil {
-		full, delta := c.src.Syncs()
-		counter(c.descs.get("syncs_total"), float64(full), "full")
-		counter(c.descs.get("syncs_total"), float64(delta), "delta")
-	}
-	if c.src.Pushes != nil {
-		sent, failed := c.src.Pushes()
-		counter(c.descs.get("pushes_total"), float64(sent), "ok")
-		counter(c.descs.get("pushes_total"), float64(failed), "failed")
-	}
+	c.collectXray(ch)
+	c.collectJournal(ch)
+	c.collectSync(ch)
 	c.traffic.collect(ch, c.descs, perClient)
 	if c.src.DB != nil {
 		c.db.instrument(c.src.DB)
-		up := 0.0
-		if c.src.DB.Current() != nil {
-			up = 1
-		}
-		gauge(c.descs.get("db_up"), up)
+		c.gauge(ch, "db_up", boolValue(c.src.DB.Current() != nil))
 	}
 	c.collectDB(ch, perClient)
+}
+
+func (c *scrapeCollector) gauge(ch chan<- prometheus.Metric, name string, v float64, labels ...string) {
+	ch <- prometheus.MustNewConstMetric(c.descs.get(name), prometheus.GaugeValue, v, labels...)
+}
+
+func (c *scrapeCollector) counter(ch chan<- prometheus.Metric, name string, v float64, labels ...string) {
+	ch <- prometheus.MustNewConstMetric(c.descs.get(name), prometheus.CounterValue, v, labels...)
+}
+
+// collectXray reads the runner's state, restarts and online list, all
+// held in memory (nothing asks Xray at scrape time).
+func (c *scrapeCollector) collectXray(ch chan<- prometheus.Metric) {
+	x := c.src.Xray
+	if x == nil {
+		return
+	}
+	state, _ := x.GetXrayState()
+	c.gauge(ch, "xray_up", boolValue(state == "running"))
+	for _, s := range []string{"running", "stop", "error"} {
+		c.gauge(ch, "xray_state", boolValue(s == state), s)
+	}
+	c.counter(ch, "xray_restarts_total", float64(x.Restarts()), "applied")
+	if c.src.CrashRestarts != nil {
+		c.counter(ch, "xray_restarts_total", float64(c.src.CrashRestarts()), "crash")
+	}
+	c.gauge(ch, "online_clients", float64(len(x.GetOnlineClients())))
+}
+
+func (c *scrapeCollector) collectJournal(ch chan<- prometheus.Metric) {
+	j := c.src.Journal
+	if j == nil {
+		return
+	}
+	pending, inflight, dropped := j.Stats()
+	c.gauge(ch, "journal_pending_deltas", float64(pending))
+	c.gauge(ch, "journal_inflight_batches", boolValue(inflight))
+	c.gauge(ch, "journal_pending_bytes", float64(j.PendingBytes()))
+	c.counter(ch, "journal_dropped_deltas_total", float64(dropped))
+}
+
+// collectSync is the version a worker applied, its syncs and a master's
+// pushes.
+func (c *scrapeCollector) collectSync(ch chan<- prometheus.Metric) {
+	if c.src.AppliedVersion != nil {
+		c.gauge(ch, "applied_version", float64(c.src.AppliedVersion()))
+	}
+	if c.src.Syncs != nil {
+		full, delta := c.src.Syncs()
+		c.counter(ch, "syncs_total", float64(full), "full")
+		c.counter(ch, "syncs_total", float64(delta), "delta")
+	}
+	if c.src.Pushes != nil {
+		sent, failed := c.src.Pushes()
+		c.counter(ch, "pushes_total", float64(sent), "ok")
+		c.counter(ch, "pushes_total", float64(failed), "failed")
+	}
 }
 
 // collectDB exports the cached database views: the traffic totals and
@@ -175,8 +179,7 @@ func (c *scrapeCollector) collectDB(ch chan<- prometheus.Metric, perClient bool)
 		exportCluster(ch, c.descs, snap.cluster, c.versions, snap.at)
 	}
 	if snap.err != "" {
-		ch <- prometheus.MustNewConstMetric(c.descs.get("scrape_db_errors"),
-			prometheus.GaugeValue, 1)
+		c.gauge(ch, "scrape_db_errors", 1)
 	}
 }
 
