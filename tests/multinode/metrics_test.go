@@ -33,7 +33,10 @@ const (
 // per-client totals getClientTraffics shows (the master's database
 // series, and the sum of the three nodes' own drained counters), for lag
 // the versions panel/api/nodes/list shows, and for online clients each
-// node's panel/api/inbounds/onlines.
+// node's panel/api/inbounds/onlines. Then a worker cut off from MariaDB
+// shows the same lag and stale flag in both, keeps being scraped across
+// a panel restart without its database (cached metrics settings), and
+// returns to current.
 func TestPrometheusScrapesCluster(t *testing.T) {
 	t.Parallel() // own namespaces, MariaDB database, x-ui and prometheus processes
 	promBin, err := exec.LookPath("prometheus")
@@ -164,6 +167,17 @@ func TestPrometheusScrapesCluster(t *testing.T) {
 	c.matchNodeView(t, prom, w.name, func(st xcluster.NodeStatus) bool { return st.Lag > 0 && st.Stale })
 	if sec, ok := prom.value(t, fmt.Sprintf(`xui_cluster_node_lag_seconds{node="m",node_id=%q}`, w.name)); !ok || sec <= 0 {
 		t.Fatalf("%s is behind, yet xui_cluster_node_lag_seconds is %v (found %v)", w.name, sec, ok)
+	}
+	// Its panel restarting while MariaDB is still away serves its metrics
+	// again from the settings it cached, reporting the database down.
+	w.kill()
+	w.start(c)
+	if !waitFor(60*time.Second, func() bool {
+		up, ok1 := prom.value(t, fmt.Sprintf(`up{node=%q}`, w.name))
+		db, ok2 := prom.value(t, fmt.Sprintf(`xui_db_up{node=%q}`, w.name))
+		return ok1 && ok2 && up == 1 && db == 0
+	}) {
+		t.Fatalf("%s restarted without its database: Prometheus never scraped it again with xui_db_up 0 (%s)", w.name, prom.targets())
 	}
 	if err := w.proxy.Restore(); err != nil {
 		t.Fatal(err)
