@@ -82,6 +82,7 @@ type App struct {
 	flush    *service.TrafficFlushService // journal -> database through the ledger
 	pusher   *nodepush.Pusher             // a shared master's push to workers; nil elsewhere
 	notify   notifyParts                  // events, webhooks, the master's delivery
+	metrics  metricsParts                 // Prometheus metrics (metrics.go)
 	subs     subsSlot                     // the subscription server, once Start made it
 	mu       sync.Mutex
 	sessions *session.Manager
@@ -123,6 +124,9 @@ type Options struct {
 	// Notify is the webhook retry policy (zero: the documented defaults;
 	// tests shorten it).
 	Notify notify.DispatcherOptions
+	// MetricsCache keeps the last metrics settings read ("" keeps none;
+	// Server.Start puts it in the database folder).
+	MetricsCache string
 }
 
 // XrayBinaryPath is the Xray binary in XUI_BIN_FOLDER (3x-ui's naming).
@@ -181,12 +185,13 @@ func New(cfg config.PanelConfig, opts Options) (*App, error) {
 	if a.bodyRate == (middleware.BodyRate{}) {
 		a.bodyRate = middleware.DefaultBodyRate
 	}
+	a.buildMetrics(opts.MetricsCache)
 	proc := xray.NewProcess(xray.ProcessOptions{
 		BinaryPath: opts.XrayBinary, ConfigPath: opts.XrayConfigPath, Supervise: true, Detach: opts.DetachXray,
 	})
 	if node.Shared() && node.IsMaster() {
 		syncEvery := time.Duration(node.Config().SyncIntervalSeconds) * time.Second
-		a.pusher = nodepush.NewPusher(leaseTTL(syncEvery))
+		a.pusher = nodepush.NewPusherObserved(leaseTTL(syncEvery), a.metrics.m.ObservePush)
 	}
 	// One fan-out for every shared write, built before the stores that
 	// announce to it; its Xray step reaches a.Xray, made right after them.
@@ -224,17 +229,19 @@ func (a *App) buildNodeParts(proc *xray.Process, journalPath string) {
 		Apply:    func(s *service.SharedAccountsSnapshot) error { return a.Xray.ApplySharedSnapshot(s) },
 		Verify:   func(s *service.SharedAccountsSnapshot) error { return a.Xray.VerifySnapshot(s) },
 		Describe: a.describeNode,
+		Observed: a.metrics.m.ObserveSync,
 	})
-	flushDeps := service.FlushDeps{OnReconciled: a.reconciled, ClientsDisabled: a.notify.events.ClientsDisabled}
+	flushDeps := service.FlushDeps{OnReconciled: a.reconciled, ClientsDisabled: a.notify.events.ClientsDisabled,
+		Observed: a.metrics.m.ObserveFlush}
 	xrayDeps := xrayrun.XrayDeps{}
 	var limits func() (map[string]int, error)
 	if worker {
-		flushDeps = service.FlushDeps{ResolveInbound: a.sync.InboundForEmail}
+		flushDeps = service.FlushDeps{ResolveInbound: a.sync.InboundForEmail, Observed: a.metrics.m.ObserveFlush}
 		xrayDeps.ConfigSource = a.sync.CurrentConfig
 		limits = a.sync.CurrentLimits
 	}
 	a.flush = service.NewTrafficFlushServiceOn(a.DB, a.journal, a.Node, flushDeps)
-	xrayDeps.Sink = a.flush.CollectAll
+	xrayDeps.Sink = a.trafficSink
 	a.Xray = xrayrun.NewRunnerWith(a.Settings, a.Inbounds, proc, xrayDeps)
 	a.IPLimit = iplimit.NewFrom(a.Xray, a.Settings, a.DB, limits)
 }
@@ -279,8 +286,9 @@ func (a *App) newFanout(extra []sharedwrite.Step) *sharedwrite.Fanout {
 		{Name: "xray apply", Outcome: true, Run: a.applyChange},
 		{Name: "subscription settings", Run: a.subs.changed},
 		{Name: "telegram bot settings", Run: a.telegramChanged},
+		{Name: "metrics settings", Run: a.metricsChanged},
 	}
-	return sharedwrite.NewFanout(append(steps, extra...)...)
+	return sharedwrite.NewFanout(a.timedSteps(append(steps, extra...))...)
 }
 
 // applyChange applies a committed change to this node's Xray: client by
@@ -364,6 +372,8 @@ func (a *App) Handler() http.Handler {
 		Panel:    cfg,
 		BodyRate: a.bodyRate,
 		Push:     &a.push,
+		Metrics:  a.metrics.srv.PanelHandler(a.metrics.m.Exposition()),
+		Observe:  a.metrics.m.ObserveHTTP,
 		Deps: controller.Deps{
 			Sessions: sessions,
 			Limiter:  a.Limiter,

@@ -136,7 +136,7 @@ func TestChangeFanoutOrderAndWhatEachWriteHandsIt(t *testing.T) {
 			return nil
 		}}
 		env := newEnvWith(t, b, Options{ChangeSteps: []sharedwrite.Step{observe}})
-		want := []string{"xray apply", "subscription settings", "telegram bot settings", "observe"}
+		want := []string{"xray apply", "subscription settings", "telegram bot settings", "metrics settings", "observe"}
 		if env.app.Node.Shared() { // MariaDB: the master pushes to workers first
 			want = append([]string{"push to workers"}, want...)
 		}

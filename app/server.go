@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"path/filepath"
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/app/job"
@@ -80,6 +81,9 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	opts := s.opts
 	opts.Secure, opts.UI, opts.DetachXray = tlsCfg != nil, ui.App(), true
+	if opts.MetricsCache == "" {
+		opts.MetricsCache = filepath.Join(config.GetDBFolderPath(), "metrics-settings.json")
+	}
 	app, err := New(s.cfg, opts)
 	if err != nil {
 		return err
@@ -133,6 +137,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if app.Telegram != nil {
 		s.loops.Go("telegram bot", app.Telegram.Run)
 	}
+	s.loops.Go("metrics", app.metrics.srv.Run)
 	if s.Knobs.BeforeServe != nil {
 		s.Knobs.BeforeServe()
 	}

@@ -41,6 +41,10 @@ type SyncPorts struct {
 	// Describe adds runtime facts (address, Xray state, pending deltas)
 	// to each status row; nil adds none.
 	Describe func(*model.NodeState)
+	// Observed is told how long each sync that found a new version took
+	// to load it (change log or snapshot) and apply it, and whether it
+	// failed (the metrics' sync latency); nil: nobody.
+	Observed func(took time.Duration, err error)
 }
 
 // Syncer keeps a worker's Xray in step with the shared accounts: it polls
@@ -145,7 +149,7 @@ func (s *Syncer) BootstrapFromCache() error {
 }
 
 // SyncOnce applies the shared accounts when their version has moved.
-func (s *Syncer) SyncOnce() error {
+func (s *Syncer) SyncOnce() (err error) {
 	s.mu.Lock()
 	seen := s.lastSeenVersion
 	s.mu.Unlock()
@@ -157,6 +161,10 @@ func (s *Syncer) SyncOnce() error {
 	if version == seen {
 		s.updateNodeState(version, nil, false)
 		return nil
+	}
+	if s.p.Observed != nil {
+		start := time.Now()
+		defer func() { s.p.Observed(time.Since(start), err) }()
 	}
 	snapshot, err := s.loadNext(seen, version)
 	if err != nil {

@@ -225,6 +225,11 @@ func checkPortFree(tx *gorm.DB, in *model.Inbound, panelPort int) error {
 			return errs.Conflict("port", "%d is the subscription server's port", in.Port)
 		}
 	}
+	if m, err := settings.ReadMetrics(tx); err != nil {
+		return err
+	} else if m.Enable && m.Port == in.Port {
+		return errs.Conflict("port", "%d is the metrics listener's port (metricsPort)", in.Port)
+	}
 	reserved, err := settings.TemplateInbounds(tx)
 	if err != nil {
 		return err

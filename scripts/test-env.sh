@@ -7,6 +7,7 @@
 # What it makes sure of:
 #   - tools the tests call: ip (iproute2), nft (nftables), curl, shellcheck, chromium,
 #     openssl, aiosmtpd (python3-aiosmtpd, the email tests' SMTP server),
+#     prometheus (the metrics acceptance test's scraper),
 #     mariadb client and server (installed with apt when missing),
 #     node and npm for the web UI (checked);
 #   - MariaDB running, the xui_test account (created over the unix socket,
@@ -66,10 +67,23 @@ prepare_tools() {
 	need_cmd openssl openssl
 	# The email tests' SMTP server (notify/smtptest): Debian's aiosmtpd.
 	need_cmd aiosmtpd python3-aiosmtpd
+	prepare_prometheus
 	# The web UI builds with the machine's Node 20 and npm 11 (Debian's own
 	# nodejs is older than Vite 8 needs), so they are checked, not installed.
 	if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 		die "node and npm (Node 20 or newer) are needed to build and test the web UI; install them, or $ways_on"
+	fi
+}
+
+# prepare_prometheus installs Debian's prometheus for the metrics
+# acceptance test (tests/multinode), which runs its own process with its
+# own config, port and data folder. The packaged service is not wanted:
+# where systemd started it on install, it is stopped and disabled again.
+prepare_prometheus() {
+	command -v prometheus >/dev/null 2>&1 && return
+	apt_install --no-install-recommends prometheus
+	if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled --quiet prometheus 2>/dev/null; then
+		systemctl disable --now prometheus >/dev/null 2>&1 || true
 	fi
 }
 

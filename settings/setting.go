@@ -262,6 +262,9 @@ func (s *Store) UpdateSettings(values map[string]any) error {
 		if err := checkEmailComplete(tx, rows); err != nil {
 			return err
 		}
+		if err := checkMetricsSafe(env, rows); err != nil {
+			return err
+		}
 		if len(rows) > 0 {
 			upsert := clause.OnConflict{
 				Columns:   []clause.Column{{Name: "key"}},

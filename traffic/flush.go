@@ -32,6 +32,8 @@ type Flusher struct {
 	// onReconciled runs after a commit in which the master disabled or
 	// renewed something, so its own Xray follows at once.
 	onReconciled func()
+	// observed is told each flush's duration (see FlushDeps.Observed).
+	observed func(took time.Duration, err error)
 	// Knobs are test hooks; production leaves them zero.
 	Knobs FlushKnobs
 
@@ -75,6 +77,9 @@ type FlushDeps struct {
 	// ClientsDisabled runs inside the rules' transaction with the clients
 	// they disabled (Counters.Disabled): the master records its events.
 	ClientsDisabled func(tx *gorm.DB, clients []DisabledClient) error
+	// Observed is told the duration of each flush that sent a batch or
+	// failed (the metrics' flush latency and failures); nil: nobody.
+	Observed func(took time.Duration, err error)
 }
 
 // NewFlusher flushes journal into db as node nodeID ("local" when empty);
@@ -88,7 +93,7 @@ func NewFlusher(db *database.Handle, journal *Journal, nodeID string, master boo
 		interval = DefaultFlushInterval
 	}
 	return &Flusher{db: db, journal: journal, nodeID: nodeID, master: master, interval: interval,
-		resolveInbound: deps.ResolveInbound, onReconciled: deps.OnReconciled,
+		resolveInbound: deps.ResolveInbound, onReconciled: deps.OnReconciled, observed: deps.Observed,
 		counters: Counters{Disabled: deps.ClientsDisabled}}
 }
 
@@ -139,10 +144,18 @@ func (f *Flusher) fail(step string) error {
 // FlushOnce sends the unfinished batch (if a previous flush died) and then
 // the pending deltas. A failure leaves the batch inflight for the next try;
 // the result counts what was done before it.
-func (f *Flusher) FlushOnce(ctx context.Context) (FlushResult, error) {
+func (f *Flusher) FlushOnce(ctx context.Context) (res FlushResult, err error) {
 	f.flushMu.Lock()
 	defer f.flushMu.Unlock()
-	var res FlushResult
+	if f.observed != nil {
+		start := time.Now()
+		defer func() {
+			// An empty journal is not a flush worth timing.
+			if err != nil || res.Batches+res.Skipped > 0 {
+				f.observed(time.Since(start), err)
+			}
+		}()
+	}
 	for i := 0; i < 2; i++ {
 		if err := ctx.Err(); err != nil {
 			return res, err

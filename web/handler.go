@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/cluster/nodepush"
@@ -24,6 +25,11 @@ type Routes struct {
 	// Push serves the master's wake-up POST (a worker in shared mode; it
 	// answers 404 elsewhere).
 	Push http.Handler
+	// Metrics serves GET {basePath}metrics (guarded by the metrics
+	// settings; nil: no route) and Observe times every request by its
+	// route pattern (nil: not timed). See package metrics.
+	Metrics http.Handler
+	Observe func(route, method string, code int, took time.Duration)
 }
 
 // Handler builds the gin engine for r.
@@ -39,6 +45,9 @@ func Handler(r Routes) http.Handler {
 	hosts := middleware.AllowedHosts(middleware.NewHostAllowList(panelHostNames(r.Panel)...), basePath+nodepush.Path, basePath+"health")
 	// The body rate comes first: every later step, and net/http's drain
 	// after the handler, reads the body under its deadline.
+	if r.Observe != nil {
+		engine.Use(observe(r.Observe))
+	}
 	engine.Use(r.BodyRate.Handler(), gin.Recovery(), middleware.SecurityHeaders(), middleware.BodyLimit(), hosts, middleware.SameOrigin(), middleware.Gzip())
 	if config.IsDebug() {
 		engine.Use(gin.Logger())
@@ -46,12 +55,26 @@ func Handler(r Routes) http.Handler {
 	engine.GET(basePath+"health", func(c *gin.Context) {
 		c.JSON(http.StatusOK, controller.Msg{Success: true, Obj: gin.H{"version": config.GetVersion()}})
 	})
+	if r.Metrics != nil {
+		engine.GET(basePath+"metrics", gin.WrapH(r.Metrics))
+		engine.HEAD(basePath+"metrics", gin.WrapH(r.Metrics))
+	}
 	if r.Push != nil {
 		engine.POST(basePath+nodepush.Path, gin.WrapH(r.Push))
 	}
 	r.Deps.BasePath = basePath
 	controller.Register(engine, r.Deps)
 	return engine
+}
+
+// observe times each request once it is answered, labelled by gin's
+// route pattern (never the raw path, which would make a series per URL).
+func observe(fn func(route, method string, code int, took time.Duration)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		fn(c.FullPath(), c.Request.Method, c.Writer.Status(), time.Since(start))
+	}
 }
 
 // panelHostNames are the host names the panel answers to besides IP

@@ -34,11 +34,18 @@ type Pusher struct {
 
 	mu      sync.Mutex
 	lastErr map[string]string // node id -> last push failure
+	// observed is told each round's duration (nil: nobody).
+	observed func(took time.Duration)
 }
 
 // NewPusher pushes to workers whose heartbeat is younger than liveWithin.
-func NewPusher(liveWithin time.Duration) *Pusher {
+func NewPusher(liveWithin time.Duration) *Pusher { return NewPusherObserved(liveWithin, nil) }
+
+// NewPusherObserved is NewPusher telling observed how long each round
+// that reached workers took (the metrics' push latency).
+func NewPusherObserved(liveWithin time.Duration, observed func(took time.Duration)) *Pusher {
 	return &Pusher{
+		observed:   observed,
 		conn:       database.Reconnect,
 		liveWithin: liveWithin,
 		// Worker panels often use self-signed certificates. Skipping the
@@ -112,6 +119,10 @@ func (p *Pusher) PushOnce(ctx context.Context) {
 		return
 	}
 	body, _ := json.Marshal(map[string]int64{"version": version})
+	if p.observed != nil && len(workers) > 0 {
+		start := time.Now()
+		defer func() { p.observed(time.Since(start)) }()
+	}
 	var wg sync.WaitGroup
 	for _, w := range workers {
 		wg.Add(1)

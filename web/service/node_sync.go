@@ -69,13 +69,15 @@ type NodeSyncDeps struct {
 	Verify func(*SharedAccountsSnapshot) error
 	// Describe, when set, fills runtime facts into each status row.
 	Describe func(*model.NodeState)
+	// Observed, when set, times each sync that found a new version.
+	Observed func(took time.Duration, err error)
 }
 
 // NewNodeSyncServiceWith wires a sync loop from explicit parts; every
 // database read goes through d.DB.
 func NewNodeSyncServiceWith(d NodeSyncDeps) *NodeSyncService {
 	ports := cluster.SyncPorts{CachePath: d.CachePath, Node: d.Node, Instance: cluster.NodeInstance(),
-		Apply: d.Apply, Verify: d.Verify, Describe: d.Describe}
+		Apply: d.Apply, Verify: d.Verify, Describe: d.Describe, Observed: d.Observed}
 	ports.LoadVersion = func() (int64, error) {
 		conn, err := d.DB.Reconnect()
 		if err != nil {
