@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/util/applied"
 	"math"
 	"sort"
@@ -248,7 +249,8 @@ func (s *Store) UpdateSettings(values map[string]any) error {
 		kept = append(kept, k)
 	}
 	keys = kept
-	_, err := s.writes.Write(s.receipt, func(tx *gorm.DB, ch *sharedwrite.Change) error {
+	e := audit.Entry{Action: settingsAction(keys), TargetKind: "settings"}
+	_, err := s.writes.Write(s.receipt, e, func(tx *gorm.DB, ch *sharedwrite.Change) error {
 		ch.Settings = true
 		rows := make([]model.Setting, 0, len(keys))
 		env := checkEnv{tx: tx, panel: s.panel.Get()}
@@ -262,6 +264,11 @@ func (s *Store) UpdateSettings(values map[string]any) error {
 		if err := checkEmailComplete(tx, rows); err != nil {
 			return err
 		}
+		changes, err := settingChanges(tx, rows)
+		if err != nil {
+			return err
+		}
+		ch.Audit.Changes = changes
 		if len(rows) > 0 {
 			upsert := clause.OnConflict{
 				Columns:   []clause.Column{{Name: "key"}},
@@ -278,7 +285,8 @@ func (s *Store) UpdateSettings(values map[string]any) error {
 
 // ResetSettings deletes every stored setting so all read as defaults.
 func (s *Store) ResetSettings() error {
-	_, err := s.writes.Write(s.receipt, func(tx *gorm.DB, ch *sharedwrite.Change) error {
+	e := audit.Entry{Action: "settings.reset", TargetKind: "settings"}
+	_, err := s.writes.Write(s.receipt, e, func(tx *gorm.DB, ch *sharedwrite.Change) error {
 		ch.Settings = true
 		return tx.Where("1 = 1").Delete(&model.Setting{}).Error
 	})
