@@ -118,3 +118,19 @@ func clip(s string, n int) string {
 }
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// Tx runs fn in one transaction of conn and records e (as fn completed
+// it) in the same transaction: the write path of the stores that are not
+// shared writes (users, API tokens, two-factor, webhooks).
+func Tx(conn *gorm.DB, node string, a Actor, e Entry, fn func(tx *gorm.DB, e *Entry) error) error {
+	if e.Action == "" {
+		return fmt.Errorf("audit: entry without an action")
+	}
+	return conn.Transaction(func(tx *gorm.DB) error {
+		entry := e
+		if err := fn(tx, &entry); err != nil {
+			return err
+		}
+		return Record(tx, node, a, entry)
+	})
+}

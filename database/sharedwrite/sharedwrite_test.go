@@ -1,8 +1,8 @@
 package sharedwrite_test
 
 import (
-	"github.com/mhsanaei/3x-ui/v2/audit"
 	"errors"
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"testing"
 
 	"github.com/mhsanaei/3x-ui/v2/cluster"

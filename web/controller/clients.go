@@ -3,6 +3,7 @@ package controller
 import (
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
+	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
@@ -56,7 +57,7 @@ func (a *ClientsController) bulk(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	n, err := a.Inbounds.BulkClients(r)
+	n, err := a.Inbounds.As(middleware.Actor(c)).BulkClients(r)
 	reply(c, err, r.Action+" done", gin.H{"count": n})
 }
 
@@ -66,6 +67,6 @@ func (a *ClientsController) addMany(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	emails, err := a.Inbounds.AddManyClients(r)
+	emails, err := a.Inbounds.As(middleware.Actor(c)).AddManyClients(r)
 	reply(c, err, "clients added", gin.H{"emails": emails})
 }

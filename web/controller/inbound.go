@@ -34,7 +34,7 @@ func (a *InboundController) applier() ApplyReporter {
 // answers with that write's own apply outcome.
 func (a *InboundController) write(c *gin.Context, msg string, obj any, fn func(*inbound.Store) error) {
 	var r applied.Receipt
-	err := fn(a.Inbounds.WithReceipt(&r))
+	err := fn(a.Inbounds.WithReceipt(&r).As(middleware.Actor(c)))
 	replyWrite(c, a.applier(), &r, err, msg, obj)
 }
 
@@ -83,7 +83,7 @@ func (a *InboundController) add(c *gin.Context) {
 		inbound.Id = 0
 		inbound.UserId = middleware.UserID(c)
 		var r applied.Receipt
-		saved, err := a.Inbounds.WithReceipt(&r).AddInbound(inbound)
+		saved, err := a.Inbounds.WithReceipt(&r).As(middleware.Actor(c)).AddInbound(inbound)
 		replyWrite(c, a.applier(), &r, err, "inbound added", saved)
 	})
 }
@@ -93,7 +93,7 @@ func (a *InboundController) update(c *gin.Context) {
 		with(c, bodyInbound, func(inbound *model.Inbound) {
 			inbound.Id = id
 			var r applied.Receipt
-			saved, err := a.Inbounds.WithReceipt(&r).UpdateInbound(inbound)
+			saved, err := a.Inbounds.WithReceipt(&r).As(middleware.Actor(c)).UpdateInbound(inbound)
 			replyWrite(c, a.applier(), &r, err, "inbound updated", saved)
 		})
 	})

@@ -13,6 +13,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/logging"
 	"github.com/mhsanaei/3x-ui/v2/ops"
 	"github.com/mhsanaei/3x-ui/v2/util/applied"
+	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
@@ -169,7 +170,7 @@ func (a *ServerController) importDB(c *gin.Context) {
 	}
 	dryRun := c.Query("dryRun") == "true" || c.Query("dryRun") == "1"
 	var r applied.Receipt
-	report, err := a.Backup.WithReceipt(&r).Import(src, dryRun)
+	report, err := a.Backup.WithReceipt(&r).As(middleware.Actor(c)).Import(src, dryRun)
 	if err != nil {
 		fail(c, err)
 		return

@@ -90,7 +90,7 @@ func (a *SettingController) update(c *gin.Context) {
 		values[templateKey] = text
 	}
 	var r applied.Receipt
-	restart, err := a.Settings.WithReceipt(&r).UpdateWithPanel(values)
+	restart, err := a.Settings.WithReceipt(&r).As(middleware.Actor(c)).UpdateWithPanel(values)
 	msg, obj := "settings updated", any(nil)
 	if restart {
 		// Written to x-ui.json; the running panel keeps its old address
@@ -162,7 +162,7 @@ func (a *SettingController) updateUser(c *gin.Context) {
 	}
 	a.Secrets.Give(key)
 	newName, newPass := strings.TrimSpace(form.NewUsername), form.NewPassword
-	if err := a.Users.UpdateUser(user.Id, newName, newPass); err != nil {
+	if err := a.Users.As(middleware.Actor(c)).UpdateUser(user.Id, newName, newPass); err != nil {
 		fail(c, renameField(err, map[string]string{"username": "newUsername", "password": "newPassword"}))
 		return
 	}
@@ -222,7 +222,7 @@ func (a *SettingController) updateXrayTemplate(c *gin.Context) {
 		return
 	}
 	var r applied.Receipt
-	err = a.Settings.WithReceipt(&r).SetXrayConfigTemplate(text)
+	err = a.Settings.WithReceipt(&r).As(middleware.Actor(c)).SetXrayConfigTemplate(text)
 	replyWrite(c, a.applier(), &r, err, "xray template updated", nil)
 }
 
