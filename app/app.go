@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"io/fs"
 	"net/http"
 	"path/filepath"
@@ -65,6 +66,7 @@ type App struct {
 	Backup   *ops.Backups
 	Tokens   *auth.Tokens
 	TwoFA    *auth.TwoFactor
+	Audit    *audit.Log // the audit log's pages, pruning and action rows
 	Template *xrayrun.XrayTemplateChecker
 	Limiter  *middleware.LoginLimiter
 	Secrets  *middleware.LoginLimiter
@@ -171,6 +173,7 @@ func New(cfg config.PanelConfig, opts Options) (*App, error) {
 		Users:    auth.NewUsers(db, node),
 		Tokens:   auth.NewTokens(db, node),
 		TwoFA:    auth.NewTwoFactor(db, node),
+		Audit:    audit.NewLog(db, node),
 		Limiter:  middleware.NewLoginLimiter(loginMaxFailures, loginWindow),
 		Secrets:  middleware.NewLoginLimiter(secretMaxFailures, secretWindow),
 		sessions: sessions,
@@ -383,6 +386,7 @@ func (a *App) Handler() http.Handler {
 			Events:   a.notify.events,
 			Webhooks: a.notify.webhooks,
 			Email:    a.notify.email,
+			Audit:    a.Audit,
 			UI:       a.ui,
 			PanelLog: a.panelLog,
 			RestartPanel: func() {

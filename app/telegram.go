@@ -19,6 +19,7 @@ func (a *App) buildTelegram() {
 	}
 	a.Telegram = telegram.New(telegram.Deps{
 		Settings: a.Settings, Inbounds: a.Inbounds, Status: a.Status, Backups: a.Backup, Xray: a.Xray,
+		Audit:   a.Audit,
 		SubLink: a.subscriptionLink,
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"log/slog"
 	"net/http"
 	"os"
@@ -30,6 +31,8 @@ type Deps struct {
 	Status   *ops.Status
 	Backups  *ops.Backups
 	Xray     Xray // nil: /restart and online lists say Xray is not running
+	// Audit records what admins do through the bot (nil: nothing).
+	Audit *audit.Log
 	// SubLink is a client's subscription URL by subId ("" when the
 	// subscription server is off); nil shows none.
 	SubLink func(subID string) string

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"html"
 	"log/slog"
 	"os"
@@ -242,6 +243,11 @@ func (s *session) callback(ctx context.Context, q *CallbackQuery) {
 			text = tr(lang, "restartFailed", tr(lang, "xrayNotRunning"))
 		} else if err := s.bot.d.Xray.RestartXray(true); err != nil {
 			text = tr(lang, "restartFailed", html.EscapeString(err.Error()))
+		} else if s.bot.d.Audit != nil {
+			actor := audit.Bot(chat, "restart_c")
+			if err := s.bot.d.Audit.Action(actor, audit.Entry{Action: "xray.restart", TargetKind: "xray"}); err != nil {
+				slog.Warn("telegram bot: audit", "err", err)
+			}
 		}
 		s.edit(ctx, q.Message, text)
 	case "restart_cancel":

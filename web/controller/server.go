@@ -2,7 +2,9 @@ package controller
 
 import (
 	"errors"
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"io"
+	"log"
 	"mime/multipart"
 	"net/http"
 	"strconv"
@@ -24,6 +26,18 @@ type ServerController struct {
 	Backup *ops.Backups
 	// PanelLog is the panel's own recent log; nil answers no lines.
 	PanelLog *logging.Ring
+	Audit    *audit.Log // records restarts and stops (nil: none)
+}
+
+// action records an Xray control action made by the request; it already
+// happened, so a failed record is logged, not answered.
+func (a *ServerController) action(c *gin.Context, action string) {
+	if a.Audit == nil {
+		return
+	}
+	if err := a.Audit.Action(middleware.Actor(c), audit.Entry{Action: action, TargetKind: "xray"}); err != nil {
+		log.Printf("audit %s: %v", action, err)
+	}
 }
 
 const maxLogLines = 10000
@@ -51,6 +65,7 @@ func (a *ServerController) restartXray(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	a.action(c, "xray.restart")
 	okMsg(c, "xray restarted", nil)
 }
 
@@ -59,6 +74,7 @@ func (a *ServerController) stopXray(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	a.action(c, "xray.stop")
 	okMsg(c, "xray stopped", nil)
 }
 
