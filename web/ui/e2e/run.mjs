@@ -9,6 +9,7 @@ import { startPanel, launchBrowser, buildPanel, until, freePort } from './harnes
 import { checkLink, realityTarget } from './linkcheck.mjs'
 import { workerScenario } from './worker.mjs'
 import { settingsScenario } from './settings.mjs'
+import { auditScenario } from './audit.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = resolve(here, '../../..')
@@ -70,6 +71,11 @@ async function main() {
   cleanups.push(() => ctx.close())
   const page = ctx.pages()[0] ?? await ctx.newPage()
   currentPage = page
+  if (process.env.XUI_E2E_ONLY === 'audit') {
+    const shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true })
+    await step('log in', () => login(page, panel.url))
+    return auditScenario({ panel, page, step, assert, shot })
+  }
   const target = await realityTarget(panel.dir)
   cleanups.push(target.close)
   const shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true })
@@ -270,6 +276,7 @@ async function main() {
   })
 
   await settingsScenario({ panel, page, step, assert, shot, out: OUT })
+  await auditScenario({ panel, page, step, assert, shot })
 
   if (process.env.XUI_TEST_SKIP_MARIADB === '1') console.log('skip worker scenario: XUI_TEST_SKIP_MARIADB=1')
   else await workerScenario({ bin, xray, step, assert, shot: (n, p) => p.screenshot({ path: join(OUT, `${n}.png`), fullPage: true }), ctx, cleanups })
