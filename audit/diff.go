@@ -15,24 +15,19 @@ const Masked = "***"
 // changed more keeps the first changes and says how many it left out.
 const MaxChangesBytes = 16 << 10
 
-// secretNames are field names (lower case, last path element) whose
-// values never reach the log: client credentials (id is a VLESS/VMess
-// UUID, password Trojan/Shadowsocks, auth Hysteria), keys, tokens and
-// the settings that hold them.
-var secretNames = map[string]bool{
-	"id": true, "uuid": true, "password": true, "auth": true, "psk": true,
-	"key": true, "privatekey": true, "secret": true, "token": true,
-	"seed": true, "subid": true, "tgbottoken": true, "smtppassword": true,
-	"twofactortoken": true, "apitoken": true, "webhooksecret": true,
-}
-
 // IsSecret reports whether a field named name is masked.
 func IsSecret(name string) bool {
 	if i := strings.LastIndexAny(name, ".]"); i >= 0 {
 		name = name[i+1:]
 	}
 	n := strings.ToLower(name)
-	return secretNames[n] || strings.Contains(n, "password") || strings.Contains(n, "secret") ||
+	// Client credentials (id is a VLESS/VMess UUID, password Trojan or
+	// Shadowsocks, auth Hysteria), the subscription id, keys and tokens.
+	switch n {
+	case "id", "uuid", "password", "auth", "psk", "key", "privatekey", "secret", "token", "seed", "subid":
+		return true
+	}
+	return strings.Contains(n, "password") || strings.Contains(n, "secret") ||
 		strings.Contains(n, "token") || strings.HasSuffix(n, "privatekey")
 }
 

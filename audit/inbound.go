@@ -4,11 +4,8 @@ import (
 	"fmt"
 
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/xray/users"
 )
-
-// inboundSkip are inbound fields a write does not set (traffic counters,
-// joined rows, the id that is the target already).
-var inboundSkip = []string{"id", "up", "down", "allTime", "clientStats", "lastTrafficResetTime"}
 
 // Inbound is the changes from before to after of one inbound (nil before:
 // added, nil after: deleted): its columns, and its settings, stream
@@ -23,11 +20,16 @@ func inboundObject(in *model.Inbound) map[string]any {
 		return map[string]any{}
 	}
 	m := Object(in)
-	for _, k := range inboundSkip {
+	// Fields a write does not set: traffic counters, joined rows, and the
+	// id, which is the target already.
+	for _, k := range []string{"id", "up", "down", "allTime", "clientStats", "lastTrafficResetTime"} {
 		delete(m, k)
 	}
-	settings := JSONObject(in.Settings)
-	clients, _ := settings["clients"].([]any)
+	// The clients as Xray reads them (any spelling of the key).
+	settings, clients, _, err := users.DecodeObjects([]byte(in.Settings))
+	if err != nil {
+		settings, clients = map[string]any{"unreadable": in.Settings}, nil
+	}
 	delete(settings, "clients")
 	m["settings"] = settings
 	m["streamSettings"] = JSONObject(in.StreamSettings)

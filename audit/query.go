@@ -30,11 +30,13 @@ type Page struct {
 	Items []model.AuditLog `json:"items"`
 }
 
-// likeEscaper makes a user's text a literal LIKE pattern (with ESCAPE '!',
+// escapeLike makes a user's text a literal LIKE pattern (with ESCAPE '!',
 // the same on SQLite and MariaDB).
-var likeEscaper = strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
+func escapeLike(s string) string {
+	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
+}
 
-func contains(s string) string { return "%" + likeEscaper.Replace(s) + "%" }
+func contains(s string) string { return "%" + escapeLike(s) + "%" }
 
 // List answers one page of the rows f selects.
 func List(conn *gorm.DB, f Filter) (*Page, error) {
@@ -52,7 +54,7 @@ func List(conn *gorm.DB, f Filter) (*Page, error) {
 		q = q.Where("actor_kind = ? OR actor_id = ? OR actor_name = ?", f.Actor, f.Actor, f.Actor)
 	}
 	if a := strings.TrimSuffix(f.Action, "."); a != "" {
-		q = q.Where("action = ? OR action LIKE ? ESCAPE '!'", a, likeEscaper.Replace(a)+".%")
+		q = q.Where("action = ? OR action LIKE ? ESCAPE '!'", a, escapeLike(a)+".%")
 	}
 	if f.Target != "" {
 		kind, id, hasID := strings.Cut(f.Target, ":")
