@@ -228,6 +228,12 @@ func (s *Store) GetAllSettings() (map[string]any, error) {
 // UpdateSettings validates every key and value first, then stores them all
 // in one transaction; an unknown key or bad value changes nothing.
 func (s *Store) UpdateSettings(values map[string]any) error {
+	return s.updateSettings(values, nil)
+}
+
+// updateSettings is UpdateSettings whose audit row also lists extra (the
+// x-ui.json changes of the same save).
+func (s *Store) updateSettings(values map[string]any, extra []audit.Change) error {
 	if err := s.node.RequireMaster(); err != nil {
 		return err
 	}
@@ -268,7 +274,7 @@ func (s *Store) UpdateSettings(values map[string]any) error {
 		if err != nil {
 			return err
 		}
-		ch.Audit.Changes = changes
+		ch.Audit.Changes = append(changes, extra...)
 		if len(rows) > 0 {
 			upsert := clause.OnConflict{
 				Columns:   []clause.Column{{Name: "key"}},

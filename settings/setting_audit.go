@@ -1,6 +1,9 @@
 package settings
 
 import (
+	"log"
+	"sort"
+
 	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"gorm.io/gorm"
@@ -48,4 +51,39 @@ func settingChanges(tx *gorm.DB, rows []model.Setting) ([]audit.Change, error) {
 		}
 	}
 	return out, nil
+}
+
+// panelChanges are the panel values (3x-ui's names) a save changes, under
+// "panel." so they read apart from the shared settings.
+func panelChanges(current, checked map[string]any) []audit.Change {
+	keys := make([]string, 0, len(checked))
+	for k := range checked {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []audit.Change
+	for _, k := range keys {
+		if c := audit.Value("panel."+k, current[k], checked[k]); c != nil {
+			out = append(out, *c)
+		}
+	}
+	return out
+}
+
+// recordPanel records a save that changed only this node's x-ui.json:
+// no shared row changes, so the row is the transaction's only write. A
+// worker may change its own x-ui.json but not insert audit rows (its
+// database account cannot): the change goes to its panel log instead.
+func (s *Store) recordPanel(changes []audit.Change) error {
+	if s.node.IsWorker() {
+		log.Printf("panel settings of this worker changed (not in the shared audit log): %d fields", len(changes))
+		return nil
+	}
+	conn, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	node := s.node.Config().NodeID
+	e := audit.Entry{Action: "panel.update", TargetKind: "x-ui.json", TargetID: node, Changes: changes}
+	return audit.Tx(conn, node, s.writes.Actor(), e, func(*gorm.DB, *audit.Entry) error { return nil })
 }
