@@ -116,6 +116,9 @@ func TestEveryWriteIsAuditedOnce(t *testing.T) {
 		c.api("POST", "clients/addMany", map[string]any{"inboundId": atoi(id), "count": 2, "prefix": "many"}).expectOK()
 		log.expect(t, "add many", auditWant{"client.add", "client", "", "user", api("clients/addMany"), []string{`"field":"clients.many`}})
 
+		c.api("POST", "inbounds/clearClientIps/b@x", nil).expectOK()
+		log.expect(t, "clear ips", auditWant{"client.clearIps", "client", "b@x", "user", api("inbounds/clearClientIps/:email"), nil})
+
 		// Settings and the Xray template.
 		tgToken := "tgSecretToken" + strings.Repeat("A", 22)
 		c.api("POST", "setting/update", map[string]any{"subTitle": "audited", "tgBotToken": "123456:" + tgToken}).expectOK()
@@ -172,9 +175,13 @@ func TestEveryWriteIsAuditedOnce(t *testing.T) {
 		c.api("POST", "setting/twoFactor/disable", map[string]string{"code": totpNow(t, secret)}).expectOK()
 		log.expect(t, "2fa disable", auditWant{"user.twoFactor.disable", "user", "1", "user", "", nil})
 
-		// Xray control, the inbound's delete, a backup import.
+		// Xray and panel control, the inbound's delete, a backup import.
+		c.api("POST", "server/restartXrayService", nil).expectOK()
+		log.expect(t, "xray restart", auditWant{"xray.restart", "xray", "", "user", api("server/restartXrayService"), nil})
 		c.api("POST", "server/stopXrayService", nil).expectOK()
 		log.expect(t, "xray stop", auditWant{"xray.stop", "xray", "", "user", api("server/stopXrayService"), nil})
+		c.api("POST", "setting/restartPanel", nil).expectOK()
+		log.expect(t, "panel restart", auditWant{"panel.restart", "panel", "", "user", api("setting/restartPanel"), nil})
 		c.api("POST", "inbounds/del/"+id, nil).expectOK()
 		log.expect(t, "del inbound", auditWant{"inbound.delete", "inbound", id, "user", "", []string{`"field":"remark","before":"renamed"`}})
 		backup := c.api("GET", "server/getDb", nil).Raw

@@ -1,9 +1,12 @@
 package controller
 
 import (
+	"log"
+
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/errs"
+	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 )
 
 // AuditController pages the audit log.
@@ -48,4 +51,16 @@ func (a *AuditController) list(c *gin.Context) {
 	f.From, f.To = int64(from), int64(to)
 	page, err := a.Log.List(f)
 	replyObj(c, page, err)
+}
+
+// recordAction records an action that changes no row (an Xray restart, a
+// panel restart) made by the request; it already happened, so a failed
+// record is logged, not answered.
+func recordAction(c *gin.Context, l *audit.Log, action, kind string) {
+	if l == nil {
+		return
+	}
+	if err := l.Action(middleware.Actor(c), audit.Entry{Action: action, TargetKind: kind}); err != nil {
+		log.Printf("audit %s: %v", action, err)
+	}
 }

@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/util/applied"
 	"net/http"
 	"strconv"
@@ -20,6 +21,7 @@ type InboundController struct {
 	Inbounds *inbound.Store
 	Xray     *xrayrun.Runner
 	IPLimit  *iplimit.Limiter
+	Node     *cluster.Node // this node's role (audit rows are the master's)
 }
 
 // applier is nil when no Xray is wired (tests of the HTTP layer alone).
@@ -229,6 +231,6 @@ func (a *InboundController) clientIps(c *gin.Context) {
 func (a *InboundController) clearClientIps(c *gin.Context) {
 	with(c, emailParam, func(email string) {
 		// No Xray apply follows: the receipt stays empty (applied).
-		replyWrite(c, a.applier(), nil, a.IPLimit.ClearClientIPs(email), "client IPs cleared", nil)
+		replyWrite(c, a.applier(), nil, a.IPLimit.ClearClientIPsAs(middleware.Actor(c), a.Node, email), "client IPs cleared", nil)
 	})
 }

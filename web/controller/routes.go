@@ -68,7 +68,7 @@ func Register(engine *gin.Engine, d Deps) {
 	// 3x-ui v3's token route for a logged-in page (its SPA fetches it).
 	base.GET("panel/csrf-token", d.Auth.API(), sessionCSRFToken)
 	api := base.Group("panel/api", d.Auth.API())
-	(&InboundController{Inbounds: d.Inbounds, Xray: d.Xray, IPLimit: d.IPLimit}).register(api.Group("inbounds"))
+	(&InboundController{Inbounds: d.Inbounds, Xray: d.Xray, IPLimit: d.IPLimit, Node: d.Node}).register(api.Group("inbounds"))
 	(&ServerController{Status: d.Status, Xray: d.Xray, Backup: d.Backup, PanelLog: d.PanelLog, Audit: d.Audit}).register(api.Group("server"))
 	(&ClientsController{Inbounds: d.Inbounds, Xray: d.Xray}).register(api.Group("clients"))
 	(&NodesController{Node: d.Node}).register(api.Group("nodes"))
@@ -76,7 +76,7 @@ func Register(engine *gin.Engine, d Deps) {
 	setting := api.Group("setting")
 	settingRoutes := &SettingController{
 		Settings: d.Settings, Users: d.Users, Sessions: d.Sessions,
-		Template: d.Template, RestartPanel: d.RestartPanel, Xray: d.Xray, Secrets: d.Secrets,
+		Template: d.Template, RestartPanel: d.RestartPanel, Xray: d.Xray, Secrets: d.Secrets, Audit: d.Audit,
 	}
 	settingRoutes.register(setting)
 	xrayRoutes := &XrayController{Settings: settingRoutes, Inbounds: d.Inbounds}

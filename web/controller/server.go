@@ -4,7 +4,6 @@ import (
 	"errors"
 	"github.com/mhsanaei/3x-ui/v2/audit"
 	"io"
-	"log"
 	"mime/multipart"
 	"net/http"
 	"strconv"
@@ -27,17 +26,6 @@ type ServerController struct {
 	// PanelLog is the panel's own recent log; nil answers no lines.
 	PanelLog *logging.Ring
 	Audit    *audit.Log // records restarts and stops (nil: none)
-}
-
-// action records an Xray control action made by the request; it already
-// happened, so a failed record is logged, not answered.
-func (a *ServerController) action(c *gin.Context, action string) {
-	if a.Audit == nil {
-		return
-	}
-	if err := a.Audit.Action(middleware.Actor(c), audit.Entry{Action: action, TargetKind: "xray"}); err != nil {
-		log.Printf("audit %s: %v", action, err)
-	}
 }
 
 const maxLogLines = 10000
@@ -65,7 +53,7 @@ func (a *ServerController) restartXray(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	a.action(c, "xray.restart")
+	recordAction(c, a.Audit, "xray.restart", "xray")
 	okMsg(c, "xray restarted", nil)
 }
 
@@ -74,7 +62,7 @@ func (a *ServerController) stopXray(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	a.action(c, "xray.stop")
+	recordAction(c, a.Audit, "xray.stop", "xray")
 	okMsg(c, "xray stopped", nil)
 }
 

@@ -3,6 +3,7 @@ package controller
 import (
 	"encoding/json"
 	"errors"
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/util/applied"
 	"net/http"
 	"strings"
@@ -28,6 +29,7 @@ type SettingController struct {
 	Xray         *xrayrun.Runner // reports whether a change reached Xray
 	// Secrets limits wrong oldPassword checks per session.
 	Secrets *middleware.LoginLimiter
+	Audit   *audit.Log // records panel restarts (nil: none)
 }
 
 func (a *SettingController) applier() ApplyReporter {
@@ -184,6 +186,7 @@ func (a *SettingController) updateUser(c *gin.Context) {
 }
 
 func (a *SettingController) restartPanel(c *gin.Context) {
+	recordAction(c, a.Audit, "panel.restart", "panel")
 	okMsg(c, "panel restarting", nil)
 	if a.RestartPanel != nil {
 		a.RestartPanel()
