@@ -73,7 +73,7 @@ func TestEveryWriteIsAuditedOnce(t *testing.T) {
 		in := c.api("POST", "inbounds/add", vlessInbound(freePort(t), a)).expectOK().obj()
 		id := itoa(int(in["id"].(float64)))
 		log.expect(t, "add inbound", auditWant{"inbound.add", "inbound", id, "user", api("inbounds/add"),
-			[]string{`"field":"clients"`, `"a@x":{`, `"id":"***"`}})
+			[]string{`{"field":"clients.a@x","after":{"email":"a@x","enable":true,"id":"***"}}`, `{"field":"port","after":`}})
 
 		c.api("POST", "inbounds/add", map[string]any{"protocol": "vless", "port": 0}).expectFail(http.StatusBadRequest, "port")
 		log.expect(t, "refused add")

@@ -77,3 +77,22 @@ func TestChangesAreBounded(t *testing.T) {
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// An added inbound lists each client on its own, so one with thousands
+// of clients keeps its first clients in the bounded row.
+func TestAddedInboundListsClientsOneByOne(t *testing.T) {
+	var clients []string
+	for i := 0; i < 2000; i++ {
+		clients = append(clients, `{"id":"uuid-`+itoa(i)+`","email":"c`+itoa(10000+i)+`@x"}`)
+	}
+	in := &model.Inbound{Remark: "big", Protocol: model.VLESS, Settings: `{"clients":[` + strings.Join(clients, ",") + `]}`}
+	cs := Inbound(nil, in)
+	if len(cs) < 2000 {
+		t.Fatalf("%d changes, want one per client at least", len(cs))
+	}
+	out := encodeChanges(cs)
+	if !strings.Contains(out, `{"field":"clients.c10000@x","after":{"email":"c10000@x","id":"***"}}`) ||
+		!strings.Contains(out, "more changes not recorded") || strings.Contains(out, "uuid-") {
+		t.Fatalf("bounded row: %.300s … %s", out, out[len(out)-120:])
+	}
+}

@@ -78,7 +78,8 @@ func Value(field string, before, after any) *Change {
 // Diff is the changes from before to after, key by key (sorted), under
 // prefix: nested objects are walked so a secret deep inside (a Reality
 // private key) is masked on its own and only the leaves that changed are
-// listed; arrays are compared whole.
+// listed; arrays are compared whole; a top-level object present on one
+// side only is listed key by key (see expand).
 func Diff(prefix string, before, after map[string]any) []Change {
 	keys := map[string]bool{}
 	for k := range before {
@@ -102,6 +103,10 @@ func Diff(prefix string, before, after map[string]any) []Change {
 		switch {
 		case bIsMap && aIsMap && !IsSecret(k):
 			out = append(out, Diff(field+".", bm, am)...)
+		case prefix == "" && !hasB && aIsMap && !IsSecret(k):
+			out = append(out, expand(field, am, Set)...)
+		case prefix == "" && !hasA && bIsMap && !IsSecret(k):
+			out = append(out, expand(field, bm, Unset)...)
 		case !hasB:
 			out = append(out, Set(field, a))
 		case !hasA:
@@ -111,6 +116,22 @@ func Diff(prefix string, before, after map[string]any) []Change {
 				out = append(out, *c)
 			}
 		}
+	}
+	return out
+}
+
+// expand lists a top-level object added or removed whole one key at a
+// time (an added inbound's clients one per client), so a long one is cut
+// between entries, not dropped, when the row's changes are bounded.
+func expand(field string, m map[string]any, one func(string, any) Change) []Change {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]Change, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, one(field+"."+k, m[k]))
 	}
 	return out
 }
