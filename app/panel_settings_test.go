@@ -2,7 +2,6 @@ package app
 
 import (
 	"encoding/json"
-	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/util/testcert"
 )
 

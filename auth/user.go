@@ -2,12 +2,12 @@ package auth
 
 import (
 	"errors"
-	"github.com/mhsanaei/3x-ui/v2/audit"
 	"strconv"
 	"strings"
 	"sync"
 	"unicode"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"

@@ -2,10 +2,10 @@ package inbound
 
 import (
 	"encoding/json"
-	"github.com/mhsanaei/3x-ui/v2/audit"
 	"slices"
 	"strings"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/database/sharedwrite"
 	"gorm.io/gorm"

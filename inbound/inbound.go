@@ -5,12 +5,12 @@ package inbound
 import (
 	"database/sql"
 	"encoding/json"
-	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/util/applied"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"

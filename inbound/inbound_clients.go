@@ -2,10 +2,10 @@ package inbound
 
 import (
 	"encoding/json"
-	"github.com/mhsanaei/3x-ui/v2/audit"
 	"strconv"
 	"strings"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/xray"

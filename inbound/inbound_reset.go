@@ -1,11 +1,11 @@
 package inbound
 
 import (
-	"github.com/mhsanaei/3x-ui/v2/audit"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/xray"

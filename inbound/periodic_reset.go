@@ -2,10 +2,10 @@ package inbound
 
 import (
 	"errors"
-	"github.com/mhsanaei/3x-ui/v2/audit"
 	"strings"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"gorm.io/gorm"

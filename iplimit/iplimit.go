@@ -6,20 +6,20 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"github.com/mhsanaei/3x-ui/v2/audit"
-	"github.com/mhsanaei/3x-ui/v2/cluster"
-	"gorm.io/gorm"
 	"log"
 	"sort"
 	"sync"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"github.com/mhsanaei/3x-ui/v2/xray/users"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 

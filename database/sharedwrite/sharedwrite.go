@@ -8,7 +8,6 @@ package sharedwrite
 import (
 	"database/sql"
 	"encoding/json"
-
 	"errors"
 
 	"github.com/mhsanaei/3x-ui/v2/audit"

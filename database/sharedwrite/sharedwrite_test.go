@@ -2,9 +2,9 @@ package sharedwrite_test
 
 import (
 	"errors"
-	"github.com/mhsanaei/3x-ui/v2/audit"
 	"testing"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"

@@ -3,8 +3,9 @@ package controller
 import (
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
-	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
+
+	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 )
 
 // ClientsController serves the cross-inbound client list of the web UI

@@ -2,13 +2,13 @@ package controller
 
 import (
 	"errors"
-	"github.com/mhsanaei/3x-ui/v2/audit"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/logging"

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"github.com/mhsanaei/3x-ui/v2/audit"
 	"context"
 	"database/sql"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 
 	_ "github.com/go-sql-driver/mysql"
