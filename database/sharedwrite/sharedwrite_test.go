@@ -169,6 +169,22 @@ func TestWriteRecordsItsAuditRow(t *testing.T) {
 		if _, err := w.Write(nil, audit.Entry{}, setKey("never")); !errors.Is(err, sharedwrite.ErrNoAudit) {
 			t.Fatalf("write without an audit action: %v, want ErrNoAudit", err)
 		}
+		// A write that fails after it filled in its entry rolls its row
+		// back with everything else.
+		_, err = w.Write(nil, testEntry, func(tx *gorm.DB, ch *sharedwrite.Change) error {
+			ch.Audit.TargetID = "rolled-back"
+			if err := setKey("rolled-back")(tx, ch); err != nil {
+				return err
+			}
+			return errs.Invalid("value", "refused")
+		})
+		if errs.KindOf(err) != errs.KindInvalid {
+			t.Fatalf("failing write: %v", err)
+		}
 		testdb.AssertUnchangedOf(t, h.Current(), before)
+		var n int64
+		if err := h.Current().Model(&model.AuditLog{}).Count(&n).Error; err != nil || n != 1 {
+			t.Fatalf("%d audit rows after the refused writes (err %v), want still 1", n, err)
+		}
 	})
 }

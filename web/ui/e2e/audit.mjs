@@ -1,13 +1,13 @@
 // Audit log scenario: the page lists the writes made before it, filters
 // them by action, shows a row's changes with secrets masked, and clears.
 // Driven by labels and roles, as an admin would.
-import { until } from './harness.mjs'
+import { until, freePort } from './harness.mjs'
 import { pageApi } from './run.mjs'
 
 export async function auditScenario({ panel, page, step, assert, shot }) {
   const uuid = '7c4b3a2e-1f0d-4c8b-9a6e-5d4c3b2a1f0e'
   await step('writes for the audit log: an inbound with a client, a token', async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000)
+    const port = await freePort()
     const add = await pageApi(page, 'POST', 'inbounds/add', {
       remark: 'audited', enable: true, listen: '127.0.0.1', port, protocol: 'vless',
       settings: JSON.stringify({ clients: [{ id: uuid, email: 'audit-e2e@x', enable: true }], decryption: 'none' }),
