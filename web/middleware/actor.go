@@ -10,8 +10,8 @@ const OwnerRole = "owner"
 
 // Actor is who an authenticated request writes for, as the audit log
 // records it: the session's admin, or the admin owning the API token; the
-// source IP (gin's ClientIP, which trusts forwarding headers only from the
-// configured proxies) and the request's method and route pattern (not
+// source IP (gin's ClientIP: the peer address, as the handler trusts no
+// forwarding headers) and the request's method and route pattern (not
 // the path: 3x-ui's client routes carry the client's UUID or password in
 // it). It is the one place that knows how a request names its principal.
 func Actor(c *gin.Context) audit.Actor {
