@@ -64,19 +64,19 @@ export default function Audit() {
         <Button onClick={() => void q.refetch()}>{t('common.refresh')}</Button>
       </Space>
       {q.error && <Typography.Text type="danger" role="alert">{(q.error as Error).message}</Typography.Text>}
-      <Table<AuditRow> id="audit-table" rowKey="id" size="small" loading={q.isLoading} dataSource={q.data?.items ?? []}
+      <Table<AuditRow> id="audit-table" rowKey="id" size="small" loading={q.isLoading} dataSource={q.data?.items ?? []} scroll={{ x: 1400 }}
         expandable={{ expandedRowRender: (r) => <Changes text={r.changes} /> }}
         pagination={{ current: page, pageSize: size, total: q.data?.total ?? 0, showSizeChanger: true, pageSizeOptions: [20, 50, 100, 200],
           showTotal: (n) => t('common.total', { n }), onChange: (p, s) => { setPage(s === size ? p : 1); setSize(s) } }}
         columns={[
-          { title: t('audit.time'), dataIndex: 'at', render: (v: number) => new Date(v).toLocaleString() },
-          { title: t('audit.actor'), render: (_, r) => <Space size={4}><Tag>{t(`audit.kind.${r.actorKind}`, { defaultValue: r.actorKind })}</Tag>{r.actorName || r.actorId}{r.tokenId ? ` (${t('audit.token')} #${r.tokenId})` : ''}</Space> },
-          { title: t('audit.role'), dataIndex: 'role' },
-          { title: t('audit.ip'), dataIndex: 'sourceIp' },
-          { title: t('audit.node'), dataIndex: 'nodeId' },
-          { title: t('audit.action'), dataIndex: 'action', render: (v: string) => <code>{v}</code> },
-          { title: t('audit.target'), render: (_, r) => `${r.targetKind}${r.targetId ? ' ' + r.targetId : ''}` },
-          { title: t('audit.route'), dataIndex: 'route', render: (v: string) => <Typography.Text type="secondary" style={{ fontSize: 12 }}>{v}</Typography.Text> },
+          { title: t('audit.time'), dataIndex: 'at', width: 170, render: (v: number) => new Date(v).toLocaleString() },
+          { title: t('audit.actor'), width: 190, render: (_, r) => <Space size={4}><Tag>{t(`audit.kind.${r.actorKind}`, { defaultValue: r.actorKind })}</Tag>{r.actorName || r.actorId}{r.tokenId ? ` (${t('audit.token')} #${r.tokenId})` : ''}</Space> },
+          { title: t('audit.role'), dataIndex: 'role', width: 80 },
+          { title: t('audit.ip'), dataIndex: 'sourceIp', width: 130 },
+          { title: t('audit.node'), dataIndex: 'nodeId', width: 100, ellipsis: true },
+          { title: t('audit.action'), dataIndex: 'action', width: 220, render: (v: string) => <code>{v}</code> },
+          { title: t('audit.target'), ellipsis: true, width: 200, render: (_, r) => `${r.targetKind}${r.targetId ? ' ' + r.targetId : ''}` },
+          { title: t('audit.route'), dataIndex: 'route', ellipsis: true, render: (v: string) => <Typography.Text type="secondary" style={{ fontSize: 12 }}>{v}</Typography.Text> },
         ]} />
     </Card>
   )
