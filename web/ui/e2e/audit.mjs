@@ -53,4 +53,16 @@ export async function auditScenario({ panel, page, step, assert, shot }) {
     await page.getByRole('button', { name: 'Clear' }).click()
     await until('rows again', async () => (await page.locator('#audit-table tbody tr.ant-table-row').count()) > 1)
   })
+
+  await step('the page in Chinese: menu, filters and columns translated', async () => {
+    await page.locator('[data-testid=lang]').click({ force: true })
+    await page.locator('.ant-select-dropdown:visible .ant-select-item-option').filter({ hasText: '简体中文' }).click()
+    await page.getByRole('menuitem', { name: '审计日志' }).waitFor()
+    await page.getByRole('button', { name: /^筛\s?选$/ }).waitFor() // antd spaces two-character CJK labels
+    await page.getByRole('columnheader', { name: '操作者' }).waitFor()
+    await shot('audit-zh')
+    await page.evaluate(() => localStorage.setItem('xui.lang', 'en'))
+    await page.reload()
+    await page.getByRole('menuitem', { name: 'Audit log' }).waitFor()
+  })
 }
