@@ -9,8 +9,10 @@ import (
 	"io"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -118,6 +120,7 @@ func runSetting(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	plan.reset = f.reset
+	plan.actor = cliActor("setting", set, cfg.Node.NodeID)
 	if set["username"] || set["password"] {
 		plan.credentials = &credentials{username: f.username, password: f.password}
 	}
@@ -165,6 +168,7 @@ type settingPlan struct {
 	role        config.NodeRole
 	reset       bool
 	credentials *credentials
+	actor       cliAudit // who runs the command, for the audit log
 }
 
 type credentials struct{ username, password string }
@@ -294,8 +298,20 @@ func applySettingPlan(p settingPlan, stdout io.Writer) error {
 // shared settings, so it bumps the shared version: workers follow it.
 func sharedSettingChanges(tx *gorm.DB, p settingPlan) error {
 	if p.credentials != nil {
+		var before model.User
+		if err := tx.Order("id").Limit(1).Find(&before).Error; err != nil {
+			return fmt.Errorf("update credentials: %w", err)
+		}
 		if err := database.SetAdminCredentials(tx, p.credentials.username, p.credentials.password); err != nil {
 			return fmt.Errorf("update credentials: %w", err)
+		}
+		e := audit.Entry{Action: "user.update", TargetKind: "user", TargetID: strconv.Itoa(before.Id),
+			Changes: []audit.Change{{Field: "password", Before: audit.Masked, After: audit.Masked}}}
+		if c := audit.Value("username", before.Username, p.credentials.username); c != nil && p.credentials.username != "" {
+			e.Changes = append([]audit.Change{*c}, e.Changes...)
+		}
+		if err := p.actor.record(tx, e); err != nil {
+			return err
 		}
 	}
 	if p.reset {
@@ -304,6 +320,17 @@ func sharedSettingChanges(tx *gorm.DB, p settingPlan) error {
 		}
 		if err := database.BumpSharedAccountsVersion(tx); err != nil {
 			return fmt.Errorf("reset: %w", err)
+		}
+		if err := p.actor.record(tx, audit.Entry{Action: "settings.reset", TargetKind: "settings"}); err != nil {
+			return err
+		}
+	}
+	if len(p.updates) > 0 {
+		// x-ui.json changes commit with this transaction (applySettingPlan).
+		e := audit.Entry{Action: "panel.update", TargetKind: "x-ui.json", TargetID: p.actor.node,
+			Changes: audit.Diff("", nil, p.updates)}
+		if err := p.actor.record(tx, e); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 
 	"github.com/mhsanaei/3x-ui/v2/auth"
@@ -65,6 +66,7 @@ type App struct {
 	Backup   *ops.Backups
 	Tokens   *auth.Tokens
 	TwoFA    *auth.TwoFactor
+	Audit    *audit.Log // the audit log's pages, pruning and action rows
 	Template *xrayrun.XrayTemplateChecker
 	Limiter  *middleware.LoginLimiter
 	Secrets  *middleware.LoginLimiter
@@ -175,6 +177,7 @@ func New(cfg config.PanelConfig, opts Options) (*App, error) {
 		Users:    auth.NewUsers(db, node),
 		Tokens:   auth.NewTokens(db, node),
 		TwoFA:    auth.NewTwoFactor(db, node),
+		Audit:    audit.NewLog(db, node),
 		Limiter:  middleware.NewLoginLimiter(loginMaxFailures, loginWindow),
 		Secrets:  middleware.NewLoginLimiter(secretMaxFailures, secretWindow),
 		sessions: sessions,
@@ -394,6 +397,7 @@ func (a *App) Handler() http.Handler {
 			Webhooks: a.notify.webhooks,
 			Email:    a.notify.email,
 			Telegram: a.notify.telegram,
+			Audit:    a.Audit,
 			UI:       a.ui,
 			PanelLog: a.panelLog,
 			RestartPanel: func() {

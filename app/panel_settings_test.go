@@ -9,6 +9,7 @@ import (
 
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/util/testcert"
 )
 
@@ -94,6 +95,19 @@ func TestPanelNetworkSettings(t *testing.T) {
 		}
 		// The running panel keeps serving its old path until restartPanel.
 		c.api("GET", "server/status", nil).expectOK()
+		lastAudit := func(action string, fields ...string) {
+			t.Helper()
+			var row model.AuditLog
+			if err := env.db.Current().Order("id DESC").First(&row).Error; err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range fields {
+				if row.Action != action || !strings.Contains(row.Changes, `"field":"`+f+`"`) {
+					t.Fatalf("last audit row %+v, want %s changing %v", row, action, fields)
+				}
+			}
+		}
+		lastAudit("settings.update", "panel.webPort", "panel.webCertFile", "subTitle")
 
 		// Saving the same values again needs no restart.
 		r = c.api("POST", "setting/update", map[string]any{"webPort": 3002, "sessionMaxAge": 90}).expectOK()
@@ -105,6 +119,7 @@ func TestPanelNetworkSettings(t *testing.T) {
 		if got := config.GetPanelConfigFromJSON(); got.CertFile != "" || got.KeyFile != "" || got.Port != 3002 {
 			t.Fatalf("panel config: %+v", got)
 		}
+		lastAudit("panel.update", "panel.webCertFile", "panel.webKeyFile")
 	})
 }
 

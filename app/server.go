@@ -125,6 +125,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	if !worker {
 		deps.PeriodicReset = &job.PeriodicTrafficResetJob{Inbounds: app.Inbounds, Settings: app.Settings}
+		deps.AuditPrune = &job.AuditPruneJob{Log: app.Audit, Settings: app.Settings}
 	}
 	var sharedRT *nodeRuntime // the node list and snapshot matter in shared mode only
 	if shared {

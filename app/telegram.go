@@ -24,6 +24,7 @@ func (a *App) buildTelegram() {
 	a.Telegram = telegram.New(telegram.Deps{
 		Settings: a.Settings, Inbounds: a.Inbounds, Status: a.Status, Backups: a.Backup, Xray: a.Xray,
 		IPLimit: a.IPLimit, SubLink: a.subscriptionLink, Links: a.clientLinks,
+		Audit: a.Audit,
 	})
 }
 

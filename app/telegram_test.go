@@ -128,6 +128,12 @@ func TestTelegramBot(t *testing.T) {
 		if !env.app.Xray.IsXrayRunning() {
 			t.Error("confirmed /restart left Xray stopped")
 		}
+		// The restart is in the audit log as the admin chat's.
+		var restarts []model.AuditLog
+		env.db.Current().Where("action = ?", "xray.restart").Find(&restarts)
+		if len(restarts) != 1 || restarts[0].ActorKind != "bot" || restarts[0].ActorName != "bot:"+itoa(int(tgAdmin)) {
+			t.Errorf("audit rows of the bot's restart: %+v", restarts)
+		}
 		want(press(tgAdmin, "restart_cancel", "editMessageText"), "Cancelled")
 
 		// Admin menu actions.

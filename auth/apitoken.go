@@ -5,10 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -43,8 +45,14 @@ type Tokens struct {
 	// Now is the clock (tests replace it); nil means time.Now.
 	Now func() time.Time
 
-	db   *database.Handle
-	node *cluster.Node // refuses writes on a worker
+	db    *database.Handle
+	node  *cluster.Node // refuses writes on a worker
+	actor audit.Actor   // who writes (recorded in the audit log)
+}
+
+// As is s making its writes for actor.
+func (s *Tokens) As(actor audit.Actor) *Tokens {
+	return &Tokens{Now: s.Now, db: s.db, node: s.node, actor: actor}
 }
 
 // NewTokens is the api_tokens table of db, written only when node is a master.
@@ -126,7 +134,18 @@ func (s *Tokens) CreateExpiring(userID int, name string, days int) (string, *mod
 	if days > 0 {
 		rec.ExpiresAt = s.now().Add(time.Duration(days) * 24 * time.Hour).Unix()
 	}
-	if err := db.Create(rec).Error; err != nil {
+	e := audit.Entry{Action: "token.create", TargetKind: "token"}
+	err = audit.Tx(db, s.node.Config().NodeID, s.actor, e, func(tx *gorm.DB, e *audit.Entry) error {
+		rec.Id = 0 // a retried attempt must not reuse a rolled-back id
+		if err := tx.Create(rec).Error; err != nil {
+			return err
+		}
+		e.TargetID = strconv.Itoa(rec.Id)
+		e.Changes = []audit.Change{audit.Set("name", rec.Name), audit.Set("expiresAt", rec.ExpiresAt),
+			audit.Set("userId", rec.UserId)}
+		return nil
+	})
+	if err != nil {
 		return "", nil, err
 	}
 	return plain, rec, nil
@@ -157,22 +176,20 @@ func (s *Tokens) SetEnabled(id int, enabled bool) error {
 	if err != nil {
 		return err
 	}
-	res := db.Model(&model.APIToken{}).Where("id = ?", id).Update("enabled", enabled)
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 0 {
-		// MariaDB counts changed rows only: setting the current value
-		// affects none, so look before answering 404.
-		var count int64
-		if err := db.Model(&model.APIToken{}).Where("id = ?", id).Count(&count).Error; err != nil {
+	e := audit.Entry{Action: "token.setEnabled", TargetKind: "token", TargetID: strconv.Itoa(id)}
+	return audit.Tx(db, s.node.Config().NodeID, s.actor, e, func(tx *gorm.DB, e *audit.Entry) error {
+		var rows []model.APIToken
+		if err := tx.Where("id = ?", id).Limit(1).Find(&rows).Error; err != nil {
 			return err
 		}
-		if count == 0 {
+		if len(rows) == 0 {
 			return errs.NotFound("id", "no API token with id %d", id)
 		}
-	}
-	return nil
+		if c := audit.Value("enabled", rows[0].Enabled, enabled); c != nil {
+			e.Changes = []audit.Change{*c}
+		}
+		return tx.Model(&model.APIToken{}).Where("id = ?", id).Update("enabled", enabled).Error
+	})
 }
 
 // writeToken is the guard of a write to token id: the master only, a
@@ -193,14 +210,18 @@ func (s *Tokens) Revoke(id int) error {
 	if err != nil {
 		return err
 	}
-	res := db.Delete(&model.APIToken{}, id)
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 0 {
-		return errs.NotFound("id", "no API token with id %d", id)
-	}
-	return nil
+	e := audit.Entry{Action: "token.delete", TargetKind: "token", TargetID: strconv.Itoa(id)}
+	return audit.Tx(db, s.node.Config().NodeID, s.actor, e, func(tx *gorm.DB, e *audit.Entry) error {
+		var rows []model.APIToken
+		if err := tx.Where("id = ?", id).Limit(1).Find(&rows).Error; err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return errs.NotFound("id", "no API token with id %d", id)
+		}
+		e.Changes = []audit.Change{audit.Unset("name", rows[0].Name)}
+		return tx.Delete(&model.APIToken{}, id).Error
+	})
 }
 
 // Authenticate resolves a presented bearer token and records its use. The

@@ -2,10 +2,12 @@ package auth
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -19,8 +21,14 @@ var ErrInvalidCredentials = errors.New("wrong username or password")
 
 // Users manages panel administrators.
 type Users struct {
-	db   *database.Handle
-	node *cluster.Node // refuses writes on a worker
+	db    *database.Handle
+	node  *cluster.Node // refuses writes on a worker
+	actor audit.Actor   // who writes (recorded in the audit log)
+}
+
+// As is s making its writes for actor.
+func (s *Users) As(actor audit.Actor) *Users {
+	return &Users{db: s.db, node: s.node, actor: actor}
 }
 
 // NewUsers is the users table of db, written only when node is a master.
@@ -117,10 +125,19 @@ func (s *Users) UpdateUser(id int, username, password string) error {
 	if err != nil {
 		return err
 	}
-	return conn.Transaction(func(tx *gorm.DB) error {
+	e := audit.Entry{Action: "user.update", TargetKind: "user", TargetID: strconv.Itoa(id)}
+	return audit.Tx(conn, s.node.Config().NodeID, s.actor, e, func(tx *gorm.DB, e *audit.Entry) error {
 		if err := checkUserUpdate(tx, id, username); err != nil {
 			return err
 		}
+		var old model.User
+		if err := tx.Select("username").First(&old, id).Error; err != nil {
+			return err
+		}
+		if c := audit.Value("username", old.Username, username); c != nil {
+			e.Changes = append(e.Changes, *c)
+		}
+		e.Changes = append(e.Changes, audit.Change{Field: "password", Before: audit.Masked, After: audit.Masked})
 		err := tx.Model(&model.User{}).Where("id = ?", id).Updates(map[string]any{
 			"username":           username,
 			"password":           hash,

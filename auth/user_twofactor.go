@@ -2,10 +2,12 @@ package auth
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
@@ -92,6 +94,11 @@ func (s *TwoFactor) Setup(userID int) (*TwoFactorSetup, error) {
 // Enable checks code against the pending secret and stores that secret.
 // A wrong code changes nothing and keeps the pending secret for a retry.
 func (s *TwoFactor) Enable(userID int, code string) error {
+	return s.EnableAs(audit.Actor{}, userID, code)
+}
+
+// EnableAs is Enable recorded in the audit log as actor's write.
+func (s *TwoFactor) EnableAs(actor audit.Actor, userID int, code string) error {
 	if err := s.node.RequireMaster(); err != nil {
 		return err
 	}
@@ -113,7 +120,9 @@ func (s *TwoFactor) Enable(userID int, code string) error {
 	if err != nil {
 		return err
 	}
-	err = conn.Transaction(func(tx *gorm.DB) error {
+	e := audit.Entry{Action: "user.twoFactor.enable", TargetKind: "user", TargetID: strconv.Itoa(userID),
+		Changes: []audit.Change{{Field: "twoFactorSecret", Before: "", After: audit.Masked}}}
+	err = audit.Tx(conn, s.node.Config().NodeID, actor, e, func(tx *gorm.DB, _ *audit.Entry) error {
 		res := tx.Model(&model.User{}).Where("id = ? AND two_factor_secret = ?", userID, "").
 			Update("two_factor_secret", p.secret)
 		if res.Error != nil {
@@ -137,6 +146,11 @@ func (s *TwoFactor) Enable(userID int, code string) error {
 
 // Disable clears the stored secret after checking a current code for it.
 func (s *TwoFactor) Disable(userID int, code string) error {
+	return s.DisableAs(audit.Actor{}, userID, code)
+}
+
+// DisableAs is Disable recorded in the audit log as actor's write.
+func (s *TwoFactor) DisableAs(actor audit.Actor, userID int, code string) error {
 	if err := s.node.RequireMaster(); err != nil {
 		return err
 	}
@@ -158,16 +172,20 @@ func (s *TwoFactor) Disable(userID int, code string) error {
 	if err != nil {
 		return err
 	}
-	// Clear only the secret the code was checked against.
-	res := conn.Model(&model.User{}).Where("id = ? AND two_factor_secret = ?", userID, user.TwoFactorSecret).
-		Update("two_factor_secret", "")
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 0 {
-		return errs.Conflict("twoFactor", "the secret changed while disabling; reload and try again")
-	}
-	return nil
+	e := audit.Entry{Action: "user.twoFactor.disable", TargetKind: "user", TargetID: strconv.Itoa(userID),
+		Changes: []audit.Change{{Field: "twoFactorSecret", Before: audit.Masked, After: ""}}}
+	return audit.Tx(conn, s.node.Config().NodeID, actor, e, func(tx *gorm.DB, _ *audit.Entry) error {
+		// Clear only the secret the code was checked against.
+		res := tx.Model(&model.User{}).Where("id = ? AND two_factor_secret = ?", userID, user.TwoFactorSecret).
+			Update("two_factor_secret", "")
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return errs.Conflict("twoFactor", "the secret changed while disabling; reload and try again")
+		}
+		return nil
+	})
 }
 
 func (s *TwoFactor) dropExpiredLocked() {

@@ -5,9 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
@@ -68,7 +70,9 @@ func (s *Store) BulkClients(r BulkRequest) (int, error) {
 		return 0, err
 	}
 	count := 0
-	err := s.write(func(tx *gorm.DB) error {
+	e := audit.Entry{Action: "client.bulk." + r.Action, TargetKind: "client", TargetID: strings.Join(r.Emails, ","),
+		Changes: bulkChanges(r)}
+	err := s.write(e, func(tx *gorm.DB) error {
 		rows, err := bulkRows(tx, r.Emails)
 		if err != nil {
 			return err
@@ -262,6 +266,17 @@ func (s *Store) AddManyClients(r AddManyRequest) ([]string, error) {
 		return nil, err
 	}
 	return emails, nil
+}
+
+// bulkChanges is what a bulk action sets, for its audit row.
+func bulkChanges(r BulkRequest) []audit.Change {
+	switch r.Action {
+	case BulkEnable, BulkDisable:
+		return []audit.Change{{Field: "enable", After: r.Action == BulkEnable}}
+	case BulkExtend:
+		return []audit.Change{{Field: "expiryTime", After: fmt.Sprintf("+%d days", r.Days)}}
+	}
+	return nil
 }
 
 func newUUID() string {

@@ -2,8 +2,10 @@ package inbound
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/database/sharedwrite"
 	"gorm.io/gorm"
@@ -18,10 +20,11 @@ type WrittenClient = sharedwrite.WrittenClient
 
 // writeClients is write for client-only changes: fn returns what changed;
 // the change log gets one entry per client and the fan-out gets the
-// changes, so Xray applies them user by user.
-func (s *Store) writeClients(fn func(tx *gorm.DB, pre int64) ([]ClientChange, error)) error {
-	ch, err := s.writes.Commit(func(tx *gorm.DB, ch *sharedwrite.Change) error {
-		changes, err := fn(tx, ch.Pre)
+// changes, so Xray applies them user by user. e is the write's audit
+// entry, which fn completes.
+func (s *Store) writeClients(e audit.Entry, fn func(tx *gorm.DB, pre int64, e *audit.Entry) ([]ClientChange, error)) error {
+	ch, err := s.writes.Commit(e, func(tx *gorm.DB, ch *sharedwrite.Change) error {
+		changes, err := fn(tx, ch.Pre, ch.Audit)
 		if err != nil {
 			return err
 		}
@@ -42,6 +45,36 @@ func (s *Store) writeClients(fn func(tx *gorm.DB, pre int64) ([]ClientChange, er
 	}
 	s.writes.Announce(s.receipt, ch)
 	return nil
+}
+
+// clientAudit completes e for a write that replaced the clients before
+// (stored JSON objects, nil for an add) with after (nil for a delete):
+// the target is the clients' emails, the changes are per client and field.
+func clientAudit(e *audit.Entry, before, after []json.RawMessage) {
+	b, a := rawObjects(before), rawObjects(after)
+	var emails []string
+	for _, list := range [][]any{b, a} {
+		for _, c := range list {
+			if obj, ok := c.(map[string]any); ok {
+				if email, _ := obj["email"].(string); email != "" && !slices.Contains(emails, email) {
+					emails = append(emails, email)
+				}
+			}
+		}
+	}
+	e.TargetID = strings.Join(emails, ",")
+	e.Changes = audit.Clients(b, a)
+}
+
+func rawObjects(raws []json.RawMessage) []any {
+	out := make([]any, 0, len(raws))
+	for _, r := range raws {
+		var v any
+		if json.Unmarshal(r, &v) == nil {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // changeLog turns client changes into change-log entries.

@@ -6,9 +6,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"github.com/mhsanaei/3x-ui/v2/util/applied"
+	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
@@ -68,6 +70,13 @@ func (s *Store) WithReceipt(r *applied.Receipt) *Store {
 		Precheck: s.Precheck, ids: s.owners(), receipt: r}
 }
 
+// As is s making its writes for actor (recorded in each audit row), with
+// the same receipt, precheck and caches.
+func (s *Store) As(actor audit.Actor) *Store {
+	return &Store{db: s.db, node: s.node, writes: s.writes.As(actor), panel: s.panel,
+		Precheck: s.Precheck, ids: s.owners(), receipt: s.receipt}
+}
+
 // owners is the client-id cache (made on first use).
 func (s *Store) owners() *idOwners {
 	s.idsOnce.Do(func() {
@@ -81,17 +90,18 @@ func (s *Store) owners() *idOwners {
 // write runs fn as one shared write (see sharedwrite.Writer.Commit) that
 // logs no change entry, so workers reload their full snapshot, and Xray
 // applies the new state whole.
-func (s *Store) write(fn func(tx *gorm.DB) error) error {
-	return s.writeLogged(func(tx *gorm.DB, _ int64) ([]model.SharedChange, error) { return nil, fn(tx) })
+func (s *Store) write(e audit.Entry, fn func(tx *gorm.DB) error) error {
+	return s.writeLogged(e, func(tx *gorm.DB, _ int64, _ *audit.Entry) ([]model.SharedChange, error) { return nil, fn(tx) })
 }
 
 // writeLogged is write where fn (given the shared version before the
 // write) also returns the change-log entries of its write, stored under
-// the bumped version in the same transaction.
-func (s *Store) writeLogged(fn func(tx *gorm.DB, pre int64) ([]model.SharedChange, error)) error {
-	_, err := s.writes.Write(s.receipt, func(tx *gorm.DB, ch *sharedwrite.Change) error {
+// the bumped version in the same transaction. e is the write's audit
+// entry, which fn may complete (target id, changes).
+func (s *Store) writeLogged(e audit.Entry, fn func(tx *gorm.DB, pre int64, e *audit.Entry) ([]model.SharedChange, error)) error {
+	_, err := s.writes.Write(s.receipt, e, func(tx *gorm.DB, ch *sharedwrite.Change) error {
 		var err error
-		ch.Log, err = fn(tx, ch.Pre)
+		ch.Log, err = fn(tx, ch.Pre, ch.Audit)
 		return err
 	})
 	return err
@@ -244,7 +254,8 @@ func (s *Store) AddInbound(in *model.Inbound) (*model.Inbound, error) {
 		return nil, err
 	}
 	in.LastTrafficResetTime = 0 // the reset job owns it
-	err = s.writeStructural(in, func(tx *gorm.DB) error {
+	e := audit.Entry{Action: "inbound.add", TargetKind: "inbound"}
+	err = s.writeStructural(in, e, func(tx *gorm.DB, e *audit.Entry) error {
 		in.Id = 0 // a retried attempt must not reuse a rolled-back id
 		if err := checkPortFree(tx, in, s.panel.Get().Port); err != nil {
 			return err
@@ -271,6 +282,7 @@ func (s *Store) AddInbound(in *model.Inbound) (*model.Inbound, error) {
 			}
 		}
 		in.ClientStats = rows
+		e.TargetID, e.Changes = strconv.Itoa(in.Id), audit.Inbound(nil, in)
 		return nil
 	})
 	if err != nil {
@@ -300,7 +312,8 @@ func (s *Store) UpdateInbound(in *model.Inbound) (*model.Inbound, error) {
 		}
 	}
 	var out *model.Inbound
-	err = s.writeStructural(in, func(tx *gorm.DB) error {
+	e := audit.Entry{Action: "inbound.update", TargetKind: "inbound", TargetID: strconv.Itoa(in.Id)}
+	err = s.writeStructural(in, e, func(tx *gorm.DB, e *audit.Entry) error {
 		old, err := lockInbound(tx, in.Id)
 		if err != nil {
 			return err
@@ -336,7 +349,11 @@ func (s *Store) UpdateInbound(in *model.Inbound) (*model.Inbound, error) {
 			return err
 		}
 		out = &model.Inbound{}
-		return tx.Preload("ClientStats").First(out, in.Id).Error
+		if err := tx.Preload("ClientStats").First(out, in.Id).Error; err != nil {
+			return err
+		}
+		e.Changes = audit.Inbound(old, out)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -346,7 +363,13 @@ func (s *Store) UpdateInbound(in *model.Inbound) (*model.Inbound, error) {
 
 // DelInbound deletes an inbound with its client_traffics and client IP rows.
 func (s *Store) DelInbound(id int) error {
-	return s.writeLogged(func(tx *gorm.DB, _ int64) ([]model.SharedChange, error) {
+	e := audit.Entry{Action: "inbound.delete", TargetKind: "inbound", TargetID: strconv.Itoa(id)}
+	return s.writeLogged(e, func(tx *gorm.DB, _ int64, e *audit.Entry) ([]model.SharedChange, error) {
+		old, err := lockInbound(tx, id)
+		if err != nil {
+			return nil, err
+		}
+		e.Changes = audit.Inbound(old, nil)
 		return []model.SharedChange{{Kind: model.ChangeInbound, InboundId: id}}, delInboundRows(tx, id)
 	})
 }

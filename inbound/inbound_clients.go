@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/xray"
@@ -141,7 +142,8 @@ func (s *Store) AddInboundClient(data *model.Inbound) error {
 	if err != nil {
 		return err
 	}
-	return s.writeClients(func(tx *gorm.DB, version int64) ([]ClientChange, error) {
+	e := audit.Entry{Action: "client.add", TargetKind: "client"}
+	return s.writeClients(e, func(tx *gorm.DB, version int64, e *audit.Entry) ([]ClientChange, error) {
 		in, doc, err := lockedDoc(tx, data.Id)
 		if err != nil {
 			return nil, err
@@ -168,6 +170,7 @@ func (s *Store) AddInboundClient(data *model.Inbound) error {
 		if err := tx.CreateInBatches(rows, SQLChunk/2).Error; err != nil {
 			return nil, err
 		}
+		clientAudit(e, nil, norm)
 		return []ClientChange{newClientChange(in, method, clients, norm, nil)}, nil
 	})
 }
@@ -232,7 +235,8 @@ func (s *Store) UpdateInboundClient(data *model.Inbound, clientId string) error 
 	if len(raws) != 1 {
 		return errs.Invalid("settings", "give exactly one client, got %d", len(raws))
 	}
-	return s.writeClients(func(tx *gorm.DB, version int64) ([]ClientChange, error) {
+	e := audit.Entry{Action: "client.update", TargetKind: "client"}
+	return s.writeClients(e, func(tx *gorm.DB, version int64, e *audit.Entry) ([]ClientChange, error) {
 		in, doc, err := lockedDoc(tx, data.Id)
 		if err != nil {
 			return nil, err
@@ -256,6 +260,7 @@ func (s *Store) UpdateInboundClient(data *model.Inbound, clientId string) error 
 			return nil, err
 		}
 		list, _ := doc.clientList()
+		clientAudit(e, list[idx:idx+1], norm)
 		list[idx] = norm[0]
 		if err := saveSettings(tx, in.Id, doc); err != nil {
 			return nil, err
@@ -303,7 +308,8 @@ func (s *Store) DelInboundClientByEmail(inboundId int, email string) error {
 }
 
 func (s *Store) delClient(inboundId int, value string, byEmail bool) error {
-	return s.writeClients(func(tx *gorm.DB, _ int64) ([]ClientChange, error) {
+	e := audit.Entry{Action: "client.delete", TargetKind: "client"}
+	return s.writeClients(e, func(tx *gorm.DB, _ int64, e *audit.Entry) ([]ClientChange, error) {
 		in, doc, err := lockedDoc(tx, inboundId)
 		if err != nil {
 			return nil, err
@@ -320,6 +326,7 @@ func (s *Store) delClient(inboundId int, value string, byEmail bool) error {
 			return nil, errs.NotFound(field, "inbound %d has no client %q", inboundId, value)
 		}
 		list, _ := doc.clientList()
+		clientAudit(e, list[idx:idx+1], nil)
 		doc.setClients(append(list[:idx:idx], list[idx+1:]...))
 		if err := saveSettings(tx, in.Id, doc); err != nil {
 			return nil, err

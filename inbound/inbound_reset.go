@@ -1,9 +1,11 @@
 package inbound
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/xray"
@@ -17,7 +19,8 @@ const notExpiredSQL = "(expiry_time <= 0 OR expiry_time > ?)"
 // ResetClientTraffic zeroes one client's up/down and re-enables it unless
 // its expiry has passed.
 func (s *Store) ResetClientTraffic(inboundId int, email string) error {
-	return s.write(func(tx *gorm.DB) error {
+	e := audit.Entry{Action: "client.resetTraffic", TargetKind: "client", TargetID: email}
+	return s.write(e, func(tx *gorm.DB) error {
 		var rows []xray.ClientTraffic
 		if err := tx.Where("inbound_id = ? AND email = ?", inboundId, email).Limit(1).Find(&rows).Error; err != nil {
 			return err
@@ -33,7 +36,8 @@ func (s *Store) ResetClientTraffic(inboundId int, email string) error {
 // ResetAllClientTraffics zeroes the client counters of one inbound, or of
 // every inbound when inboundId is -1.
 func (s *Store) ResetAllClientTraffics(inboundId int) error {
-	return s.write(func(tx *gorm.DB) error {
+	e := audit.Entry{Action: "inbound.resetClientTraffics", TargetKind: "inbound", TargetID: inboundTarget(inboundId)}
+	return s.write(e, func(tx *gorm.DB) error {
 		scope := func(q *gorm.DB) *gorm.DB { return q.Where("1 = 1") }
 		if inboundId != -1 {
 			if _, err := lockInbound(tx, inboundId); err != nil {
@@ -79,7 +83,8 @@ func resetClientRows(tx *gorm.DB, scope func(*gorm.DB) *gorm.DB) error {
 
 // ResetInboundTraffic zeroes one inbound's up/down.
 func (s *Store) ResetInboundTraffic(id int) error {
-	return s.write(func(tx *gorm.DB) error {
+	e := audit.Entry{Action: "inbound.resetTraffic", TargetKind: "inbound", TargetID: inboundTarget(id)}
+	return s.write(e, func(tx *gorm.DB) error {
 		if _, err := lockInbound(tx, id); err != nil {
 			return err
 		}
@@ -89,7 +94,8 @@ func (s *Store) ResetInboundTraffic(id int) error {
 
 // ResetAllTraffics zeroes the up/down of every inbound (all_time is kept).
 func (s *Store) ResetAllTraffics() error {
-	return s.write(func(tx *gorm.DB) error {
+	e := audit.Entry{Action: "inbound.resetAllTraffics", TargetKind: "inbound", TargetID: "*"}
+	return s.write(e, func(tx *gorm.DB) error {
 		return tx.Model(&model.Inbound{}).Where("1 = 1").Updates(map[string]any{"up": 0, "down": 0}).Error
 	})
 }
@@ -97,36 +103,53 @@ func (s *Store) ResetAllTraffics() error {
 // DelDepletedClients deletes clients without auto-renew that are over quota
 // or past expiry, from one inbound or every inbound (inboundId -1).
 func (s *Store) DelDepletedClients(inboundId int) error {
-	return s.write(func(tx *gorm.DB) error {
-		q := tx.Model(&xray.ClientTraffic{}).Select("id", "inbound_id", "email").
-			Where("reset = 0 AND "+InvalidClientSQL, time.Now().UnixMilli())
-		if inboundId != -1 {
-			if _, err := lockInbound(tx, inboundId); err != nil {
-				return err
-			}
-			q = q.Where("inbound_id = ?", inboundId)
-		}
-		var rows []ClientRowRef
-		if err := q.Find(&rows).Error; err != nil {
+	e := audit.Entry{Action: "client.deleteDepleted", TargetKind: "inbound", TargetID: inboundTarget(inboundId)}
+	return s.writeLogged(e, func(tx *gorm.DB, _ int64, e *audit.Entry) ([]model.SharedChange, error) {
+		return nil, delDepleted(tx, inboundId, e)
+	})
+}
+
+// inboundTarget is an inbound id as an audit target ("*": every inbound).
+func inboundTarget(id int) string {
+	if id == -1 {
+		return "*"
+	}
+	return strconv.Itoa(id)
+}
+
+// delDepleted is DelDepletedClients in tx, listing the deleted clients in e.
+func delDepleted(tx *gorm.DB, inboundId int, e *audit.Entry) error {
+	q := tx.Model(&xray.ClientTraffic{}).Select("id", "inbound_id", "email").
+		Where("reset = 0 AND "+InvalidClientSQL, time.Now().UnixMilli())
+	if inboundId != -1 {
+		if _, err := lockInbound(tx, inboundId); err != nil {
 			return err
 		}
-		byInbound := map[int]map[string]bool{}
-		ids := make([]int, len(rows))
-		emails := make([]string, len(rows))
-		for i, r := range rows {
-			ids[i], emails[i] = r.Id, r.Email
-			if byInbound[r.InboundId] == nil {
-				byInbound[r.InboundId] = map[string]bool{}
-			}
-			byInbound[r.InboundId][strings.ToLower(r.Email)] = true
+		q = q.Where("inbound_id = ?", inboundId)
+	}
+	var rows []ClientRowRef
+	if err := q.Find(&rows).Error; err != nil {
+		return err
+	}
+	byInbound := map[int]map[string]bool{}
+	ids := make([]int, len(rows))
+	emails := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i], emails[i] = r.Id, r.Email
+		if byInbound[r.InboundId] == nil {
+			byInbound[r.InboundId] = map[string]bool{}
 		}
-		for id, gone := range byInbound {
-			if err := removeClientsByEmail(tx, id, gone); err != nil {
-				return err
-			}
+		byInbound[r.InboundId][strings.ToLower(r.Email)] = true
+	}
+	for id, gone := range byInbound {
+		if err := removeClientsByEmail(tx, id, gone); err != nil {
+			return err
 		}
-		return deleteClientRows(tx, ids, emails)
-	})
+	}
+	for _, email := range emails {
+		e.Changes = append(e.Changes, audit.Change{Field: "clients." + email, After: "deleted"})
+	}
+	return deleteClientRows(tx, ids, emails)
 }
 
 // removeClientsByEmail drops clients whose lower-cased email is in gone

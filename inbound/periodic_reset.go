@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"gorm.io/gorm"
@@ -61,7 +62,8 @@ func (s *Store) RunPeriodicTrafficResets(now time.Time, loc *time.Location) (int
 	}
 	now = now.In(loc)
 	reset := 0
-	err := s.write(func(tx *gorm.DB) error {
+	e := audit.Entry{Action: "inbound.periodicReset", TargetKind: "inbound", TargetID: "*"}
+	err := s.write(e, func(tx *gorm.DB) error {
 		reset = 0
 		var rows []model.Inbound
 		err := tx.Select("id", "traffic_reset", "last_traffic_reset_time").

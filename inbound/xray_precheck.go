@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/validate"
 	"github.com/mhsanaei/3x-ui/v2/xray"
@@ -104,9 +105,9 @@ func xrayFailureField(msg string) string {
 
 // writeStructural is write plus the pre-commit Xray check for in; its
 // change-log entry tells workers to reread just this inbound.
-func (s *Store) writeStructural(in *model.Inbound, fn func(tx *gorm.DB) error) error {
-	return s.writeLogged(func(tx *gorm.DB, _ int64) ([]model.SharedChange, error) {
-		if err := fn(tx); err != nil {
+func (s *Store) writeStructural(in *model.Inbound, e audit.Entry, fn func(tx *gorm.DB, e *audit.Entry) error) error {
+	return s.writeLogged(e, func(tx *gorm.DB, _ int64, e *audit.Entry) ([]model.SharedChange, error) {
+		if err := fn(tx, e); err != nil {
 			return nil, err
 		}
 		if err := checkExposure(tx, in); err != nil {

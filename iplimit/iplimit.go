@@ -11,12 +11,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/settings"
 	"github.com/mhsanaei/3x-ui/v2/xray"
 	"github.com/mhsanaei/3x-ui/v2/xray/users"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
@@ -295,6 +298,14 @@ func (s *Limiter) GetClientIPs(email string) ([]ClientIP, error) {
 
 // ClearClientIPs forgets the IPs recorded for email.
 func (s *Limiter) ClearClientIPs(email string) error {
+	return s.ClearClientIPsAs(audit.Actor{}, nil, email)
+}
+
+// ClearClientIPsAs is ClearClientIPs made by actor: on a master (node nil
+// or a master) its audit row is written in the delete's transaction; a
+// worker, which may clear its own records but not insert audit rows,
+// writes none.
+func (s *Limiter) ClearClientIPsAs(actor audit.Actor, node *cluster.Node, email string) error {
 	s.mu.Lock()
 	delete(s.seen, email)
 	s.mu.Unlock()
@@ -302,5 +313,12 @@ func (s *Limiter) ClearClientIPs(email string) error {
 	if conn == nil {
 		return database.ErrClosed
 	}
-	return conn.Where("client_email = ?", email).Delete(&model.InboundClientIps{}).Error
+	del := func(tx *gorm.DB, _ *audit.Entry) error {
+		return tx.Where("client_email = ?", email).Delete(&model.InboundClientIps{}).Error
+	}
+	if node.IsWorker() {
+		return del(conn, nil)
+	}
+	e := audit.Entry{Action: "client.clearIps", TargetKind: "client", TargetID: email}
+	return audit.Tx(conn, node.Config().NodeID, actor, e, del)
 }

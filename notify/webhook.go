@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -46,6 +48,20 @@ type Webhooks struct {
 	node   *cluster.Node
 	sender *Sender // the test button's posts
 	now    func() time.Time
+	actor  audit.Actor // who writes (recorded in the audit log)
+}
+
+// As is s making its writes for actor.
+func (s *Webhooks) As(actor audit.Actor) *Webhooks {
+	c := *s
+	c.actor = actor
+	return &c
+}
+
+// auditObject is a webhook's fields as the audit log compares them (the
+// secret is masked by its name).
+func auditObject(w model.NotifyWebhook) map[string]any {
+	return map[string]any{"url": w.URL, "secret": w.Secret, "events": w.Events, "enabled": w.Enabled}
 }
 
 // NewWebhooks manages the endpoints in db; writes need node to be master.
@@ -110,7 +126,17 @@ func (s *Webhooks) Add(in WebhookInput) (Webhook, error) {
 	if err != nil {
 		return Webhook{}, err
 	}
-	if err := conn.Create(&row).Error; err != nil {
+	e := audit.Entry{Action: "webhook.add", TargetKind: "webhook"}
+	err = audit.Tx(conn, s.node.Config().NodeID, s.actor, e, func(tx *gorm.DB, e *audit.Entry) error {
+		row.Id = 0 // a retried attempt must not reuse a rolled-back id
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		e.TargetID = strconv.Itoa(row.Id)
+		e.Changes = audit.Diff("", nil, auditObject(row))
+		return nil
+	})
+	if err != nil {
 		return Webhook{}, err
 	}
 	w := viewOf(row)
@@ -128,16 +154,19 @@ func (s *Webhooks) Update(id int, in WebhookInput) (Webhook, error) {
 		return Webhook{}, err
 	}
 	var row model.NotifyWebhook
-	err = conn.Transaction(func(tx *gorm.DB) error {
+	e := audit.Entry{Action: "webhook.update", TargetKind: "webhook", TargetID: strconv.Itoa(id)}
+	err = audit.Tx(conn, s.node.Config().NodeID, s.actor, e, func(tx *gorm.DB, e *audit.Entry) error {
 		if err := tx.First(&row, id).Error; err != nil {
 			if database.IsNotFound(err) {
 				return errs.NotFound("id", "no webhook %d", id)
 			}
 			return err
 		}
+		before := auditObject(row)
 		if err := apply(&row, in); err != nil {
 			return err
 		}
+		e.Changes = audit.Diff("", before, auditObject(row))
 		return tx.Save(&row).Error
 	})
 	if err != nil {
@@ -159,13 +188,18 @@ func (s *Webhooks) Delete(id int) error {
 	if err != nil {
 		return err
 	}
-	return conn.Transaction(func(tx *gorm.DB) error {
-		res := tx.Delete(&model.NotifyWebhook{}, id)
-		if res.Error != nil {
-			return res.Error
+	e := audit.Entry{Action: "webhook.delete", TargetKind: "webhook", TargetID: strconv.Itoa(id)}
+	return audit.Tx(conn, s.node.Config().NodeID, s.actor, e, func(tx *gorm.DB, e *audit.Entry) error {
+		var old model.NotifyWebhook
+		if err := tx.First(&old, id).Error; err != nil {
+			if database.IsNotFound(err) {
+				return errs.NotFound("id", "no webhook %d", id)
+			}
+			return err
 		}
-		if res.RowsAffected == 0 {
-			return errs.NotFound("id", "no webhook %d", id)
+		e.Changes = audit.Diff("", auditObject(old), nil)
+		if err := tx.Delete(&model.NotifyWebhook{}, id).Error; err != nil {
+			return err
 		}
 		return tx.Where("webhook_id = ?", id).Delete(&model.NotifyDelivery{}).Error
 	})

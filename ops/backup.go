@@ -12,8 +12,10 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -45,6 +47,9 @@ var backupSkipTables = map[string]bool{
 	"traffic_flush_ledger":  true,
 	"node_client_traffics":  true,
 	"node_traffic_hours":    true,
+	// The audit log is history, not data: an import must not erase the
+	// record of what was done (the import itself is one more row).
+	"audit_log": true,
 }
 
 // Backup is a finished backup file waiting to be streamed.
@@ -85,6 +90,26 @@ func NewBackupsNotifying(db *database.Handle, node *cluster.Node, notify sharedw
 // fan-out and precheck, and the import's apply result recorded in r.
 func (s *Backups) WithReceipt(r *applied.Receipt) *Backups {
 	return &Backups{Precheck: s.Precheck, db: s.db, node: s.node, writes: s.writes, receipt: r}
+}
+
+// As is s importing for actor (recorded in the import's audit row).
+func (s *Backups) As(actor audit.Actor) *Backups {
+	return &Backups{Precheck: s.Precheck, db: s.db, node: s.node, writes: s.writes.As(actor), receipt: s.receipt}
+}
+
+// importChanges are an import's row counts per table, for its audit row.
+func importChanges(r *ImportReport) []audit.Change {
+	names := make([]string, 0, len(r.Tables))
+	for name := range r.Tables {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	out := make([]audit.Change, 0, len(names))
+	for _, name := range names {
+		t := r.Tables[name]
+		out = append(out, audit.Change{Field: name + ".rows", Before: t.Before, After: t.After})
+	}
+	return out
 }
 
 // CreateBackup writes a consistent backup to a temp file: VACUUM INTO for
@@ -194,7 +219,8 @@ func (s *Backups) importBackup(r io.Reader, dryRun bool) (report *ImportReport, 
 	// A shared write: workers notice the new data by the version bump in
 	// the same transaction, and the fan-out applies it (Xray, push,
 	// subscription settings).
-	_, err = s.writes.Write(s.receipt, func(tx *gorm.DB, ch *sharedwrite.Change) error {
+	e := audit.Entry{Action: "backup.import", TargetKind: "database", Changes: importChanges(report)}
+	_, err = s.writes.Write(s.receipt, e, func(tx *gorm.DB, ch *sharedwrite.Change) error {
 		if err := replaceTables(src, tx); err != nil {
 			return err
 		}

@@ -210,13 +210,21 @@ func (s *Store) UpdateWithPanel(values map[string]any) (restart bool, err error)
 		if err != nil {
 			return cur, fmt.Errorf("write %s: %w", config.GetSettingPath(), err)
 		}
+		// The audit row of the x-ui.json change: in the shared write's
+		// transaction when there is one, else on its own; either failing
+		// puts x-ui.json back.
+		changes := panelChanges(current, checked)
+		var dbErr error
 		if len(shared) > 0 {
-			if err := s.UpdateSettings(shared); err != nil {
-				if uerr := undo(); uerr != nil {
-					return cur, fmt.Errorf("%w (and restoring %s failed: %v)", err, config.GetSettingPath(), uerr)
-				}
-				return cur, err
+			dbErr = s.updateSettings(shared, changes)
+		} else {
+			dbErr = s.recordPanel(changes)
+		}
+		if dbErr != nil {
+			if uerr := undo(); uerr != nil {
+				return cur, fmt.Errorf("%w (and restoring %s failed: %v)", dbErr, config.GetSettingPath(), uerr)
 			}
+			return cur, dbErr
 		}
 		restart = true
 		return withPanelValues(cur, checked), nil

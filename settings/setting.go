@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
@@ -227,6 +228,12 @@ func (s *Store) GetAllSettings() (map[string]any, error) {
 // UpdateSettings validates every key and value first, then stores them all
 // in one transaction; an unknown key or bad value changes nothing.
 func (s *Store) UpdateSettings(values map[string]any) error {
+	return s.updateSettings(values, nil)
+}
+
+// updateSettings is UpdateSettings whose audit row also lists extra (the
+// x-ui.json changes of the same save).
+func (s *Store) updateSettings(values map[string]any, extra []audit.Change) error {
 	if err := s.node.RequireMaster(); err != nil {
 		return err
 	}
@@ -248,7 +255,8 @@ func (s *Store) UpdateSettings(values map[string]any) error {
 		kept = append(kept, k)
 	}
 	keys = kept
-	_, err := s.writes.Write(s.receipt, func(tx *gorm.DB, ch *sharedwrite.Change) error {
+	e := audit.Entry{Action: settingsAction(keys), TargetKind: "settings"}
+	_, err := s.writes.Write(s.receipt, e, func(tx *gorm.DB, ch *sharedwrite.Change) error {
 		ch.Settings = true
 		rows := make([]model.Setting, 0, len(keys))
 		env := checkEnv{tx: tx, panel: s.panel.Get()}
@@ -265,6 +273,11 @@ func (s *Store) UpdateSettings(values map[string]any) error {
 		if err := checkMetricsSafe(env, rows); err != nil {
 			return err
 		}
+		changes, err := settingChanges(tx, rows)
+		if err != nil {
+			return err
+		}
+		ch.Audit.Changes = append(changes, extra...)
 		if len(rows) > 0 {
 			upsert := clause.OnConflict{
 				Columns:   []clause.Column{{Name: "key"}},
@@ -281,7 +294,8 @@ func (s *Store) UpdateSettings(values map[string]any) error {
 
 // ResetSettings deletes every stored setting so all read as defaults.
 func (s *Store) ResetSettings() error {
-	_, err := s.writes.Write(s.receipt, func(tx *gorm.DB, ch *sharedwrite.Change) error {
+	e := audit.Entry{Action: "settings.reset", TargetKind: "settings"}
+	_, err := s.writes.Write(s.receipt, e, func(tx *gorm.DB, ch *sharedwrite.Change) error {
 		ch.Settings = true
 		return tx.Where("1 = 1").Delete(&model.Setting{}).Error
 	})

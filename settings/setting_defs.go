@@ -56,6 +56,8 @@ var settingDefs = map[string]settingDef{
 	"pageSize":           {kind: kindInt, def: "50", check: intRange(0, 10000)},
 	"remarkModel":        {kind: kindString, def: "-ieo", check: checkRemarkModel},
 	"ipLimitWindow":      {kind: kindInt, def: "300", check: intRange(1, 86400)},
+	// Days the audit log keeps its rows (the master prunes older ones).
+	"auditRetentionDays": {kind: kindInt, def: "90", check: intRange(1, 3650)},
 
 	// The Telegram bot, under 3x-ui v3.6's keys and defaults so an
 	// upgraded install keeps its bot (tgBotLoginNotify is v2's, kept for

@@ -27,6 +27,8 @@ type Deps struct {
 	IPLimitInterval time.Duration
 	// PeriodicReset, when set (master or single node), runs every minute.
 	PeriodicReset *PeriodicTrafficResetJob
+	// AuditPrune, when set (master or single node), runs every hour.
+	AuditPrune *AuditPruneJob
 	// TrafficInterval defaults to 10s, HealthInterval to 2s.
 	TrafficInterval time.Duration
 	HealthInterval  time.Duration
@@ -77,6 +79,15 @@ func Loops(d Deps) []Loop {
 	}
 	if d.PeriodicReset != nil {
 		loops = append(loops, every("periodic traffic reset", time.Minute, d.PeriodicReset.Run))
+	}
+	if d.AuditPrune != nil {
+		// Once at start too: a panel restarted more often than hourly
+		// would otherwise never prune.
+		loops = append(loops, Loop{Name: "audit prune", Run: func(ctx context.Context) error {
+			d.AuditPrune.Run()
+			loop.Every(ctx, time.Hour, d.AuditPrune.Run)
+			return nil
+		}})
 	}
 	return loops
 }

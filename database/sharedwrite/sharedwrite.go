@@ -1,13 +1,16 @@
 // Package sharedwrite is the one path every shared write takes: refused on
-// a worker, one transaction, the shared version bumped (with the change-log
-// entries) just before commit, then the committed change handed to the
-// node's fan-out, whose result is that write's own apply outcome.
+// a worker, one transaction, the audit row and the shared version bump
+// (with the change-log entries) just before commit, then the committed
+// change handed to the node's fan-out, whose result is that write's own
+// apply outcome.
 package sharedwrite
 
 import (
 	"database/sql"
 	"encoding/json"
+	"errors"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -28,7 +31,15 @@ type Change struct {
 	// Settings says the write changed panel settings (the subscription
 	// server re-reads its own from them).
 	Settings bool
+	// Audit is the write's audit entry, recorded in its transaction: it
+	// starts as the entry given to Commit and fn fills in what only the
+	// write knows (the target id, the fields that changed).
+	Audit *audit.Entry
 }
+
+// ErrNoAudit refuses a write whose entry names no action: every shared
+// write is recorded in the audit log.
+var ErrNoAudit = errors.New("sharedwrite: a write must carry an audit entry with an action")
 
 // ClientChange is a committed write that changed only clients of one
 // inbound: Xray applies it user by user, without rendering and diffing
@@ -68,12 +79,22 @@ type Writer struct {
 	db     *database.Handle
 	node   *cluster.Node
 	notify Notifier
+	actor  audit.Actor // who the writes are made for (zero: system)
 }
 
 // New is the shared-write path of db on node, announcing to notify.
 func New(db *database.Handle, node *cluster.Node, notify Notifier) Writer {
 	return Writer{db: db, node: node, notify: notify}
 }
+
+// As is w making its writes for actor (recorded in each audit row).
+func (w Writer) As(actor audit.Actor) Writer {
+	w.actor = actor
+	return w
+}
+
+// Actor is who w writes for.
+func (w Writer) Actor() audit.Actor { return w.actor }
 
 // DB is the writer's database (for the reads around a write).
 func (w Writer) DB() *database.Handle { return w.db }
@@ -82,8 +103,8 @@ func (w Writer) DB() *database.Handle { return w.db }
 func (w Writer) Node() *cluster.Node { return w.node }
 
 // Write is Commit then Announce: the usual shared write.
-func (w Writer) Write(r *applied.Receipt, fn func(tx *gorm.DB, ch *Change) error) (Change, error) {
-	ch, err := w.Commit(fn)
+func (w Writer) Write(r *applied.Receipt, e audit.Entry, fn func(tx *gorm.DB, ch *Change) error) (Change, error) {
+	ch, err := w.Commit(e, fn)
 	if err != nil {
 		return ch, err
 	}
@@ -92,12 +113,16 @@ func (w Writer) Write(r *applied.Receipt, fn func(tx *gorm.DB, ch *Change) error
 }
 
 // Commit runs fn as one shared write: master only, one transaction, the
-// shared version bumped and ch.Log stored under it just before commit. fn
-// is given the change with Pre set and fills in Clients and Log. fn may
-// run again when MariaDB resolves a deadlock by aborting it, so it must
-// start from the database's state (and a fresh Change), not from what a
-// failed attempt left.
-func (w Writer) Commit(fn func(tx *gorm.DB, ch *Change) error) (Change, error) {
+// audit row of e (as fn completed it) inserted, and the shared version
+// bumped and ch.Log stored under it just before commit. fn is given the
+// change with Pre and Audit set and fills in Clients and Log. fn may run
+// again when MariaDB resolves a deadlock by aborting it, so it must start
+// from the database's state (and a fresh Change), not from what a failed
+// attempt left.
+func (w Writer) Commit(e audit.Entry, fn func(tx *gorm.DB, ch *Change) error) (Change, error) {
+	if e.Action == "" {
+		return Change{}, ErrNoAudit
+	}
 	if err := w.node.RequireMaster(); err != nil {
 		return Change{}, err
 	}
@@ -112,8 +137,12 @@ func (w Writer) Commit(fn func(tx *gorm.DB, ch *Change) error) (Change, error) {
 			if err != nil {
 				return err
 			}
-			ch = Change{Pre: pre}
+			entry := e
+			ch = Change{Pre: pre, Audit: &entry}
 			if err := fn(tx, &ch); err != nil {
+				return err
+			}
+			if err := audit.Record(tx, w.node.Config().NodeID, w.actor, entry); err != nil {
 				return err
 			}
 			if err := database.BumpSharedAccountsVersion(tx); err != nil {

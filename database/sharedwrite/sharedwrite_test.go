@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
@@ -24,6 +25,9 @@ func version(t *testing.T, h *database.Handle) int64 {
 	}
 	return v
 }
+
+// testEntry is the audit entry of the test writes.
+var testEntry = audit.Entry{Action: "test.write", TargetKind: "setting"}
 
 func setKey(key string) func(tx *gorm.DB, ch *sharedwrite.Change) error {
 	return func(tx *gorm.DB, ch *sharedwrite.Change) error {
@@ -56,7 +60,7 @@ func TestWriteCommitsThenAnnounces(t *testing.T) {
 
 		v0 := version(t, h)
 		var r applied.Receipt
-		ch, err := w.Write(&r, setKey("a"))
+		ch, err := w.Write(&r, testEntry, setKey("a"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,11 +79,11 @@ func TestWriteCommitsThenAnnounces(t *testing.T) {
 			return errs.Invalid("b", "refused")
 		}
 		var r2 applied.Receipt
-		if _, err := w.Write(&r2, failing); err == nil {
+		if _, err := w.Write(&r2, testEntry, failing); err == nil {
 			t.Fatal("the failing write succeeded")
 		}
 		worker := cluster.NewNode(config.NodeConfig{Role: config.NodeRoleWorker}, true, h)
-		if _, err := sharedwrite.New(h, worker, notify).Write(&r2, setKey("c")); errs.KindOf(err) != errs.KindForbidden {
+		if _, err := sharedwrite.New(h, worker, notify).Write(&r2, testEntry, setKey("c")); errs.KindOf(err) != errs.KindForbidden {
 			t.Fatalf("worker write: %v, want forbidden", err)
 		}
 		testdb.AssertUnchangedOf(t, h.Current(), before)
@@ -109,11 +113,11 @@ func TestConcurrentWritesKeepTheirOwnOutcome(t *testing.T) {
 		var refused, ok applied.Receipt
 		done := make(chan error, 1)
 		go func() {
-			_, err := w.Write(&refused, setKey("refused"))
+			_, err := w.Write(&refused, testEntry, setKey("refused"))
 			done <- err
 		}()
 		<-refusedApplied
-		if _, err := w.Write(&ok, setKey("ok")); err != nil {
+		if _, err := w.Write(&ok, testEntry, setKey("ok")); err != nil {
 			t.Fatal(err)
 		}
 		close(okDone)
@@ -125,6 +129,62 @@ func TestConcurrentWritesKeepTheirOwnOutcome(t *testing.T) {
 		}
 		if ran, err := refused.Result(); !ran || err == nil {
 			t.Fatalf("refused write: ran=%v err=%v, want its own failure", ran, err)
+		}
+	})
+}
+
+// Every shared write inserts its audit row in its own transaction, with
+// the writer's actor and what fn added to the entry; a write without an
+// action is refused before it starts, and a rolled-back write (above,
+// AssertUnchangedOf) leaves no row.
+func TestWriteRecordsItsAuditRow(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		h := testdb.Handle(t, b)
+		master := cluster.NewNode(config.NodeConfig{Role: config.NodeRoleMaster, NodeID: "n1"}, b.Name == dbtest.MariaDB, h)
+		actor := audit.Actor{Kind: audit.KindToken, UserID: 1, Role: "owner", TokenID: 7, IP: "192.0.2.1", Route: "POST /x"}
+		w := sharedwrite.New(h, master, nil).As(actor)
+		_, err := w.Write(nil, testEntry, func(tx *gorm.DB, ch *sharedwrite.Change) error {
+			ch.Audit.TargetID = "k"
+			ch.Audit.Changes = []audit.Change{{Field: "value", Before: "a", After: "b"}}
+			return setKey("k")(tx, ch)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []model.AuditLog
+		if err := h.Current().Find(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 1 {
+			t.Fatalf("%d audit rows, want 1: %+v", len(rows), rows)
+		}
+		r := rows[0]
+		if r.ActorKind != "token" || r.ActorID != "1" || r.ActorName != "admin" || r.TokenID != 7 || r.Role != "owner" ||
+			r.SourceIP != "192.0.2.1" || r.Route != "POST /x" || r.NodeID != "n1" || r.Action != "test.write" ||
+			r.TargetKind != "setting" || r.TargetID != "k" || r.Changes != `[{"field":"value","before":"a","after":"b"}]` {
+			t.Fatalf("audit row %+v", r)
+		}
+
+		before := testdb.DumpOf(t, h.Current())
+		if _, err := w.Write(nil, audit.Entry{}, setKey("never")); !errors.Is(err, sharedwrite.ErrNoAudit) {
+			t.Fatalf("write without an audit action: %v, want ErrNoAudit", err)
+		}
+		// A write that fails after it filled in its entry rolls its row
+		// back with everything else.
+		_, err = w.Write(nil, testEntry, func(tx *gorm.DB, ch *sharedwrite.Change) error {
+			ch.Audit.TargetID = "rolled-back"
+			if err := setKey("rolled-back")(tx, ch); err != nil {
+				return err
+			}
+			return errs.Invalid("value", "refused")
+		})
+		if errs.KindOf(err) != errs.KindInvalid {
+			t.Fatalf("failing write: %v", err)
+		}
+		testdb.AssertUnchangedOf(t, h.Current(), before)
+		var n int64
+		if err := h.Current().Model(&model.AuditLog{}).Count(&n).Error; err != nil || n != 1 {
+			t.Fatalf("%d audit rows after the refused writes (err %v), want still 1", n, err)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"html"
 	"strconv"
 	"strings"
@@ -162,7 +163,7 @@ func (s *session) draftCallback(ctx context.Context, q *query, action, arg strin
 		s.bot.mu.Unlock()
 		s.show(ctx, q, s.draftText(d), s.draftMenu())
 	case "add_client_submit_enable", "add_client_submit_disable":
-		if err := s.submitDraft(d, action == "add_client_submit_enable"); err != nil {
+		if err := s.submitDraft(audit.Bot(q.chat, action), d, action == "add_client_submit_enable"); err != nil {
 			s.toast(q, tr(l, "failed", err.Error()))
 			s.send(ctx, q.chat, tr(l, "addFailed", html.EscapeString(err.Error())), nil)
 			return
@@ -220,7 +221,7 @@ func (s *session) draftInput(ctx context.Context, chat int64, field, text string
 // the same checks (email free across inbounds, keys free, settings
 // shape), one transaction, the shared-version bump, Xray apply, and a
 // worker's refusal.
-func (s *session) submitDraft(d *draft, enable bool) error {
+func (s *session) submitDraft(who audit.Actor, d *draft, enable bool) error {
 	c := map[string]any{
 		"email": d.email, "enable": enable, "totalGB": d.totalGB, "expiryTime": d.expiry,
 		"limitIp": d.limitIP, "subId": d.subID, "comment": d.comment, "reset": 0,
@@ -251,7 +252,7 @@ func (s *session) submitDraft(d *draft, enable bool) error {
 	if err != nil {
 		return err
 	}
-	return s.bot.d.Inbounds.AddInboundClient(&model.Inbound{Id: d.inboundID, Settings: string(body)})
+	return s.bot.d.Inbounds.As(who).AddInboundClient(&model.Inbound{Id: d.inboundID, Settings: string(body)})
 }
 
 func newUUID() string {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/iplimit"
 	"github.com/mhsanaei/3x-ui/v2/ops"
@@ -37,6 +38,8 @@ type Deps struct {
 	// Links are a client's share links (vless://, vmess://, ...) by
 	// email; nil sends none.
 	Links func(email string) []string
+	// Audit records what admins do through the bot (nil: nothing).
+	Audit *audit.Log
 	// SubLink is a client's subscription URL by subId ("" when the
 	// subscription server is off); nil shows none.
 	SubLink func(subID string) string

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"html"
 	"log/slog"
 	"maps"
@@ -55,7 +56,7 @@ func (s *session) clientAction(ctx context.Context, q *query, action, arg string
 		s.edit(ctx, q.chat, q.msgID, s.tgUserText(email)+"\n\n"+tr(l, "tgRemoveAsk"), s.confirm("tgid_remove_c "+email, "tgid_cancel "+email))
 	case "tgid_remove_c":
 		// v3 stores 0 for "no Telegram user": no chat has id 0.
-		if err := s.patchClient(email, map[string]any{"tgId": 0}); err != nil {
+		if err := s.patchClient(audit.Bot(q.chat, action), email, map[string]any{"tgId": 0}); err != nil {
 			s.toast(q, tr(l, "failed", err.Error()))
 		} else {
 			s.toast(q, tr(l, "done"))
@@ -68,34 +69,34 @@ func (s *session) clientAction(ctx context.Context, q *query, action, arg string
 	case "reset_traffic":
 		s.ask(ctx, q, email, tr(l, "resetTrafficAsk"), s.confirm("reset_traffic_c "+email, "client_cancel "+email))
 	case "reset_traffic_c":
-		s.written(ctx, q, email, s.resetTraffic(email))
+		s.written(ctx, q, email, s.resetTraffic(audit.Bot(q.chat, action), email))
 	case "limit_traffic":
 		s.ask(ctx, q, email, tr(l, "limitTrafficAsk"), s.presets("limit_traffic_c "+email, trafficPresets(), "%d GB", "client_cancel "+email))
 	case "limit_traffic_c":
 		if !hasNum || num < 0 {
 			break
 		}
-		s.written(ctx, q, email, s.patchClient(email, map[string]any{"totalGB": int64(num) * gib}))
+		s.written(ctx, q, email, s.patchClient(audit.Bot(q.chat, action), email, map[string]any{"totalGB": int64(num) * gib}))
 	case "reset_exp":
 		s.ask(ctx, q, email, tr(l, "expiryAsk"), s.presets("reset_exp_c "+email, expiryPresets(), tr(l, "plusDays"), "client_cancel "+email))
 	case "reset_exp_c":
 		if !hasNum || num < 0 {
 			break
 		}
-		s.written(ctx, q, email, s.extendExpiry(email, int64(num)))
+		s.written(ctx, q, email, s.extendExpiry(audit.Bot(q.chat, action), email, int64(num)))
 	case "ip_limit":
 		s.ask(ctx, q, email, tr(l, "ipLimitAsk"), s.presets("ip_limit_c "+email, ipLimitPresets(), "%d", "client_cancel "+email))
 	case "ip_limit_c":
 		if !hasNum || num < 0 {
 			break
 		}
-		s.written(ctx, q, email, s.patchClient(email, map[string]any{"limitIp": num}))
+		s.written(ctx, q, email, s.patchClient(audit.Bot(q.chat, action), email, map[string]any{"limitIp": num}))
 	case "limit_traffic_in", "reset_exp_in", "ip_limit_in":
 		s.askNumber(ctx, q.chat, strings.TrimSuffix(action, "_in")+"_c "+email, "client_get_usage "+email)
 	case "toggle_enable":
 		s.ask(ctx, q, email, tr(l, "toggleAsk"), s.confirm("toggle_enable_c "+email, "client_cancel "+email))
 	case "toggle_enable_c":
-		s.written(ctx, q, email, s.toggleEnable(email))
+		s.written(ctx, q, email, s.toggleEnable(audit.Bot(q.chat, action), email))
 	case "ip_log":
 		s.ipLog(ctx, q.chat, 0, email)
 	case "ips_refresh", "ips_cancel":
@@ -104,7 +105,8 @@ func (s *session) clientAction(ctx context.Context, q *query, action, arg string
 		s.edit(ctx, q.chat, q.msgID, s.ipText(email)+"\n\n"+tr(l, "clearIPsAsk"), s.confirm("clear_ips_c "+email, "ips_cancel "+email))
 	case "clear_ips_c":
 		if s.bot.d.IPLimit != nil {
-			if err := s.bot.d.IPLimit.ClearClientIPs(email); err != nil {
+			// nil node: the bot runs on the master only.
+			if err := s.bot.d.IPLimit.ClearClientIPsAs(audit.Bot(q.chat, action), nil, email); err != nil {
 				s.toast(q, tr(l, "failed", err.Error()))
 			} else {
 				s.toast(q, tr(l, "done"))
@@ -238,14 +240,14 @@ func (s *session) inboundClients(ctx context.Context, q *query, arg, action stri
 // patchClient sets fields of the client with email through the API's
 // own write (updateClient): the same checks, transaction, shared-version
 // bump and Xray apply, and a worker's refusal.
-func (s *session) patchClient(email string, fields map[string]any) error {
-	return s.updateClient(email, func(c map[string]any) { maps.Copy(c, fields) })
+func (s *session) patchClient(who audit.Actor, email string, fields map[string]any) error {
+	return s.updateClient(who, email, func(c map[string]any) { maps.Copy(c, fields) })
 }
 
 // updateClient reads the stored client with email as JSON (every field
 // kept, numbers exact), lets change edit it and writes it back with
 // UpdateInboundClient.
-func (s *session) updateClient(email string, change func(map[string]any)) error {
+func (s *session) updateClient(who audit.Actor, email string, change func(map[string]any)) error {
 	in, c, err := s.bot.d.Inbounds.GetClientByEmail(email)
 	if err != nil {
 		return err
@@ -271,7 +273,7 @@ func (s *session) updateClient(email string, change func(map[string]any)) error 
 			if err != nil {
 				return err
 			}
-			return s.bot.d.Inbounds.UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: string(body)}, c.Key(string(in.Protocol)))
+			return s.bot.d.Inbounds.As(who).UpdateInboundClient(&model.Inbound{Id: in.Id, Settings: string(body)}, c.Key(string(in.Protocol)))
 		}
 	}
 	return errs.NotFound("email", "no client with email %q", email)
@@ -279,18 +281,18 @@ func (s *session) updateClient(email string, change func(map[string]any)) error 
 
 // resetTraffic zeroes the client's up and down (the API's
 // resetClientTraffic).
-func (s *session) resetTraffic(email string) error {
+func (s *session) resetTraffic(who audit.Actor, email string) error {
 	row, err := s.bot.d.Inbounds.GetClientTrafficByEmail(email)
 	if err != nil {
 		return err
 	}
-	return s.bot.d.Inbounds.ResetClientTraffic(row.InboundId, row.Email)
+	return s.bot.d.Inbounds.As(who).ResetClientTraffic(row.InboundId, row.Email)
 }
 
 // extendExpiry is v3's expiry button: 0 clears the expiry; n days are
 // added to a running expiry, start over (from first use) after an
 // expired one, and lengthen a from-first-use duration.
-func (s *session) extendExpiry(email string, days int64) error {
+func (s *session) extendExpiry(who audit.Actor, email string, days int64) error {
 	row, err := s.bot.d.Inbounds.GetClientTrafficByEmail(email)
 	if err != nil {
 		return err
@@ -306,12 +308,12 @@ func (s *session) extendExpiry(email string, days int64) error {
 			next = row.ExpiryTime - days*dayMs
 		}
 	}
-	return s.patchClient(email, map[string]any{"expiryTime": next})
+	return s.patchClient(who, email, map[string]any{"expiryTime": next})
 }
 
 // toggleEnable flips the client's enable switch.
-func (s *session) toggleEnable(email string) error {
-	return s.updateClient(email, func(c map[string]any) {
+func (s *session) toggleEnable(who audit.Actor, email string) error {
+	return s.updateClient(who, email, func(c map[string]any) {
 		on, ok := c["enable"].(bool)
 		c["enable"] = ok && !on // a missing enable means enabled
 	})

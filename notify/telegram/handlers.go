@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mymmrac/telego"
 )
@@ -307,6 +308,11 @@ func (s *session) callback(ctx context.Context, cq *telego.CallbackQuery) {
 			text = tr(lang, "restartFailed", tr(lang, "xrayNotRunning"))
 		} else if err := s.bot.d.Xray.RestartXray(true); err != nil {
 			text = tr(lang, "restartFailed", html.EscapeString(err.Error()))
+		} else if s.bot.d.Audit != nil {
+			actor := audit.Bot(q.chat, "restart_c")
+			if err := s.bot.d.Audit.Action(actor, audit.Entry{Action: "xray.restart", TargetKind: "xray"}); err != nil {
+				slog.Warn("telegram bot: audit", "err", err)
+			}
 		}
 		s.edit(ctx, q.chat, q.msgID, text, nil)
 	case "restart_cancel", "reset_all_traffics_cancel":
@@ -317,7 +323,7 @@ func (s *session) callback(ctx context.Context, cq *telego.CallbackQuery) {
 		// v3.6 resets each client in turn; here it is the API's
 		// resetAllClientTraffics/-1: every client in one transaction.
 		text := tr(lang, "clearAllDone")
-		if err := s.bot.d.Inbounds.ResetAllClientTraffics(-1); err != nil {
+		if err := s.bot.d.Inbounds.As(audit.Bot(q.chat, "reset_all_traffics_c")).ResetAllClientTraffics(-1); err != nil {
 			text = tr(lang, "failed", html.EscapeString(err.Error()))
 		}
 		s.edit(ctx, q.chat, q.msgID, text, nil)

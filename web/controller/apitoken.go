@@ -62,7 +62,7 @@ func (a *APITokenController) create(c *gin.Context) {
 		failStatus(c, http.StatusForbidden, "API tokens cannot create API tokens; log in to create one")
 		return
 	}
-	token, rec, err := a.Tokens.CreateExpiring(middleware.UserID(c), form.Name, form.ExpiresInDays)
+	token, rec, err := a.Tokens.As(middleware.Actor(c)).CreateExpiring(middleware.UserID(c), form.Name, form.ExpiresInDays)
 	if err != nil {
 		fail(c, err)
 		return
@@ -77,7 +77,7 @@ func (a *APITokenController) revoke(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	if err := a.Tokens.Revoke(id); err != nil {
+	if err := a.Tokens.As(middleware.Actor(c)).Revoke(id); err != nil {
 		fail(c, err)
 		return
 	}
@@ -101,7 +101,7 @@ func (a *APITokenController) setEnabled(c *gin.Context) {
 		failStatus(c, http.StatusBadRequest, "enabled: is required (true or false)")
 		return
 	}
-	if err := a.Tokens.SetEnabled(id, *form.Enabled); err != nil {
+	if err := a.Tokens.As(middleware.Actor(c)).SetEnabled(id, *form.Enabled); err != nil {
 		fail(c, err)
 		return
 	}

@@ -4,6 +4,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
+
+	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 )
 
 // ClientsController serves the cross-inbound client list of the web UI
@@ -56,7 +58,7 @@ func (a *ClientsController) bulk(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	n, err := a.Inbounds.BulkClients(r)
+	n, err := a.Inbounds.As(middleware.Actor(c)).BulkClients(r)
 	reply(c, err, r.Action+" done", gin.H{"count": n})
 }
 
@@ -66,6 +68,6 @@ func (a *ClientsController) addMany(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	emails, err := a.Inbounds.AddManyClients(r)
+	emails, err := a.Inbounds.As(middleware.Actor(c)).AddManyClients(r)
 	reply(c, err, "clients added", gin.H{"emails": emails})
 }

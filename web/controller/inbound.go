@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
@@ -20,6 +21,7 @@ type InboundController struct {
 	Inbounds *inbound.Store
 	Xray     *xrayrun.Runner
 	IPLimit  *iplimit.Limiter
+	Node     *cluster.Node // this node's role (audit rows are the master's)
 }
 
 // applier is nil when no Xray is wired (tests of the HTTP layer alone).
@@ -34,7 +36,7 @@ func (a *InboundController) applier() ApplyReporter {
 // answers with that write's own apply outcome.
 func (a *InboundController) write(c *gin.Context, msg string, obj any, fn func(*inbound.Store) error) {
 	var r applied.Receipt
-	err := fn(a.Inbounds.WithReceipt(&r))
+	err := fn(a.Inbounds.WithReceipt(&r).As(middleware.Actor(c)))
 	replyWrite(c, a.applier(), &r, err, msg, obj)
 }
 
@@ -83,7 +85,7 @@ func (a *InboundController) add(c *gin.Context) {
 		inbound.Id = 0
 		inbound.UserId = middleware.UserID(c)
 		var r applied.Receipt
-		saved, err := a.Inbounds.WithReceipt(&r).AddInbound(inbound)
+		saved, err := a.Inbounds.WithReceipt(&r).As(middleware.Actor(c)).AddInbound(inbound)
 		replyWrite(c, a.applier(), &r, err, "inbound added", saved)
 	})
 }
@@ -93,7 +95,7 @@ func (a *InboundController) update(c *gin.Context) {
 		with(c, bodyInbound, func(inbound *model.Inbound) {
 			inbound.Id = id
 			var r applied.Receipt
-			saved, err := a.Inbounds.WithReceipt(&r).UpdateInbound(inbound)
+			saved, err := a.Inbounds.WithReceipt(&r).As(middleware.Actor(c)).UpdateInbound(inbound)
 			replyWrite(c, a.applier(), &r, err, "inbound updated", saved)
 		})
 	})
@@ -229,6 +231,6 @@ func (a *InboundController) clientIps(c *gin.Context) {
 func (a *InboundController) clearClientIps(c *gin.Context) {
 	with(c, emailParam, func(email string) {
 		// No Xray apply follows: the receipt stays empty (applied).
-		replyWrite(c, a.applier(), nil, a.IPLimit.ClearClientIPs(email), "client IPs cleared", nil)
+		replyWrite(c, a.applier(), nil, a.IPLimit.ClearClientIPsAs(middleware.Actor(c), a.Node, email), "client IPs cleared", nil)
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/notify"
 	"github.com/mhsanaei/3x-ui/v2/notify/telegram"
+	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 )
 
 // NotifyController serves the webhooks, their delivery log and the event
@@ -71,7 +72,7 @@ func (n *NotifyController) list(c *gin.Context) {
 
 func (n *NotifyController) add(c *gin.Context) {
 	with(c, bodyWebhook, func(in notify.WebhookInput) {
-		w, err := n.Webhooks.Add(in)
+		w, err := n.Webhooks.As(middleware.Actor(c)).Add(in)
 		reply(c, err, "webhook added; copy its secret now, it is not shown again", w)
 	})
 }
@@ -79,7 +80,7 @@ func (n *NotifyController) add(c *gin.Context) {
 func (n *NotifyController) update(c *gin.Context) {
 	with(c, idParam, func(id int) {
 		with(c, bodyWebhook, func(in notify.WebhookInput) {
-			w, err := n.Webhooks.Update(id, in)
+			w, err := n.Webhooks.As(middleware.Actor(c)).Update(id, in)
 			reply(c, err, "webhook updated", w)
 		})
 	})
@@ -87,7 +88,7 @@ func (n *NotifyController) update(c *gin.Context) {
 
 func (n *NotifyController) del(c *gin.Context) {
 	with(c, idParam, func(id int) {
-		reply(c, n.Webhooks.Delete(id), "webhook deleted", nil)
+		reply(c, n.Webhooks.As(middleware.Actor(c)).Delete(id), "webhook deleted", nil)
 	})
 }
 

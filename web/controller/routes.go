@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/iplimit"
@@ -48,6 +49,7 @@ type Deps struct {
 	Webhooks *notify.Webhooks
 	Email    *notify.EmailTester // the email "send test" button
 	Telegram *telegram.Tester    // the Telegram "send test message" button
+	Audit    *audit.Log          // the audit log's pages
 }
 
 // Register mounts every page and API route under d.BasePath.
@@ -68,15 +70,15 @@ func Register(engine *gin.Engine, d Deps) {
 	// 3x-ui v3's token route for a logged-in page (its SPA fetches it).
 	base.GET("panel/csrf-token", d.Auth.API(), sessionCSRFToken)
 	api := base.Group("panel/api", d.Auth.API())
-	(&InboundController{Inbounds: d.Inbounds, Xray: d.Xray, IPLimit: d.IPLimit}).register(api.Group("inbounds"))
-	(&ServerController{Status: d.Status, Xray: d.Xray, Backup: d.Backup, PanelLog: d.PanelLog}).register(api.Group("server"))
+	(&InboundController{Inbounds: d.Inbounds, Xray: d.Xray, IPLimit: d.IPLimit, Node: d.Node}).register(api.Group("inbounds"))
+	(&ServerController{Status: d.Status, Xray: d.Xray, Backup: d.Backup, PanelLog: d.PanelLog, Audit: d.Audit}).register(api.Group("server"))
 	(&ClientsController{Inbounds: d.Inbounds, Xray: d.Xray}).register(api.Group("clients"))
 	(&NodesController{Node: d.Node}).register(api.Group("nodes"))
 	(&NodeInfoController{Node: d.Node}).register(api.Group("server"))
 	setting := api.Group("setting")
 	settingRoutes := &SettingController{
 		Settings: d.Settings, Users: d.Users, Sessions: d.Sessions,
-		Template: d.Template, RestartPanel: d.RestartPanel, Xray: d.Xray, Secrets: d.Secrets,
+		Template: d.Template, RestartPanel: d.RestartPanel, Xray: d.Xray, Secrets: d.Secrets, Audit: d.Audit,
 	}
 	settingRoutes.register(setting)
 	xrayRoutes := &XrayController{Settings: settingRoutes, Inbounds: d.Inbounds}
@@ -85,6 +87,7 @@ func Register(engine *gin.Engine, d Deps) {
 	xrayRoutes.register(base.Group("panel/xray", d.Auth.API()))
 	(&APITokenController{Tokens: d.Tokens}).register(setting)
 	(&NotifyController{Webhooks: d.Webhooks, Email: d.Email, Telegram: d.Telegram}).register(api.Group("notify"))
+	(&AuditController{Log: d.Audit}).register(api.Group("audit"))
 	// Pending two-factor secrets live as long as this router.
 	(&TwoFactorController{TwoFactor: d.TwoFA, Secrets: d.Secrets}).register(setting)
 	// Unknown API paths answer JSON, not gin's plain-text 404.

@@ -8,11 +8,13 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/logging"
 	"github.com/mhsanaei/3x-ui/v2/ops"
 	"github.com/mhsanaei/3x-ui/v2/util/applied"
+	"github.com/mhsanaei/3x-ui/v2/web/middleware"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
 )
 
@@ -23,6 +25,7 @@ type ServerController struct {
 	Backup *ops.Backups
 	// PanelLog is the panel's own recent log; nil answers no lines.
 	PanelLog *logging.Ring
+	Audit    *audit.Log // records restarts and stops (nil: none)
 }
 
 const maxLogLines = 10000
@@ -50,6 +53,7 @@ func (a *ServerController) restartXray(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	recordAction(c, a.Audit, "xray.restart", "xray")
 	okMsg(c, "xray restarted", nil)
 }
 
@@ -58,6 +62,7 @@ func (a *ServerController) stopXray(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	recordAction(c, a.Audit, "xray.stop", "xray")
 	okMsg(c, "xray stopped", nil)
 }
 
@@ -169,7 +174,7 @@ func (a *ServerController) importDB(c *gin.Context) {
 	}
 	dryRun := c.Query("dryRun") == "true" || c.Query("dryRun") == "1"
 	var r applied.Receipt
-	report, err := a.Backup.WithReceipt(&r).Import(src, dryRun)
+	report, err := a.Backup.WithReceipt(&r).As(middleware.Actor(c)).Import(src, dryRun)
 	if err != nil {
 		fail(c, err)
 		return

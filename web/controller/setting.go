@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/settings"
@@ -28,6 +29,7 @@ type SettingController struct {
 	Xray         *xrayrun.Runner // reports whether a change reached Xray
 	// Secrets limits wrong oldPassword checks per session.
 	Secrets *middleware.LoginLimiter
+	Audit   *audit.Log // records panel restarts (nil: none)
 }
 
 func (a *SettingController) applier() ApplyReporter {
@@ -90,7 +92,7 @@ func (a *SettingController) update(c *gin.Context) {
 		values[templateKey] = text
 	}
 	var r applied.Receipt
-	restart, err := a.Settings.WithReceipt(&r).UpdateWithPanel(values)
+	restart, err := a.Settings.WithReceipt(&r).As(middleware.Actor(c)).UpdateWithPanel(values)
 	msg, obj := "settings updated", any(nil)
 	if restart {
 		// Written to x-ui.json; the running panel keeps its old address
@@ -162,7 +164,7 @@ func (a *SettingController) updateUser(c *gin.Context) {
 	}
 	a.Secrets.Give(key)
 	newName, newPass := strings.TrimSpace(form.NewUsername), form.NewPassword
-	if err := a.Users.UpdateUser(user.Id, newName, newPass); err != nil {
+	if err := a.Users.As(middleware.Actor(c)).UpdateUser(user.Id, newName, newPass); err != nil {
 		fail(c, renameField(err, map[string]string{"username": "newUsername", "password": "newPassword"}))
 		return
 	}
@@ -184,6 +186,7 @@ func (a *SettingController) updateUser(c *gin.Context) {
 }
 
 func (a *SettingController) restartPanel(c *gin.Context) {
+	recordAction(c, a.Audit, "panel.restart", "panel")
 	okMsg(c, "panel restarting", nil)
 	if a.RestartPanel != nil {
 		a.RestartPanel()
@@ -222,7 +225,7 @@ func (a *SettingController) updateXrayTemplate(c *gin.Context) {
 		return
 	}
 	var r applied.Receipt
-	err = a.Settings.WithReceipt(&r).SetXrayConfigTemplate(text)
+	err = a.Settings.WithReceipt(&r).As(middleware.Actor(c)).SetXrayConfigTemplate(text)
 	replyWrite(c, a.applier(), &r, err, "xray template updated", nil)
 }
 

@@ -67,7 +67,7 @@ func (a *TwoFactorController) enable(c *gin.Context) {
 	if !allowed {
 		return
 	}
-	if err := a.TwoFactor.Enable(middleware.UserID(c), form.Code); err != nil {
+	if err := a.TwoFactor.EnableAs(middleware.Actor(c), middleware.UserID(c), form.Code); err != nil {
 		if !wrongCode(err) {
 			a.Secrets.Give(key) // only a wrong code counts
 		}
@@ -92,7 +92,7 @@ func (a *TwoFactorController) disable(c *gin.Context) {
 	if !allowed {
 		return
 	}
-	if err := a.TwoFactor.Disable(middleware.UserID(c), form.Code); err != nil {
+	if err := a.TwoFactor.DisableAs(middleware.Actor(c), middleware.UserID(c), form.Code); err != nil {
 		if !wrongCode(err) {
 			a.Secrets.Give(key) // only a wrong code counts
 		}

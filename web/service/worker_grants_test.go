@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 
 	_ "github.com/go-sql-driver/mysql"
@@ -109,6 +110,20 @@ func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 	if err != nil || ct.Up != 3 || ct.Down != 4 {
 		t.Fatalf("flushed row %+v err %v", ct, err)
 	}
+	// The worker reads the cluster's audit log (the master's inbound.add),
+	// clears its client IP records without an audit row (it may not
+	// insert one) and prunes nothing.
+	workerNode := cluster.NodeFromJSON()
+	page, err := audit.NewLog(database.Process(), workerNode).List(audit.Filter{Action: "inbound.add"})
+	if err != nil || page.Total != 1 {
+		t.Fatalf("worker reads the audit log: %+v %v", page, err)
+	}
+	if err := iplimit.New(nil, nil, database.Process()).ClearClientIPsAs(audit.Actor{Kind: audit.KindUser, UserID: 1}, workerNode, "a@w"); err != nil {
+		t.Fatalf("worker clears client IPs: %v", err)
+	}
+	if n, err := audit.NewLog(database.Process(), workerNode).Prune(time.Now().Add(365*24*time.Hour), 1); err != nil || n != 0 {
+		t.Fatalf("worker prune: %d %v", n, err)
+	}
 	// The account itself cannot re-enable, extend or create clients.
 	conn := database.GetDB()
 	for _, q := range []string{
@@ -122,6 +137,10 @@ func TestWorkerRunsWithLeastPrivilegeAccount(t *testing.T) {
 		"INSERT INTO notify_webhooks (url, secret, events, enabled, created_at) VALUES ('http://x', 's', '*', 1, 0)",
 		"UPDATE notify_events SET queued = 1",
 		"UPDATE notify_deliveries SET status = 'delivered'",
+		// nor write, rewrite or erase the audit log
+		"INSERT INTO audit_log (at, actor_kind, action) VALUES (0, 'user', 'x')",
+		"UPDATE audit_log SET action = 'x'",
+		"DELETE FROM audit_log",
 	} {
 		err := conn.Exec(q).Error
 		if err == nil || !strings.Contains(err.Error(), "denied") {

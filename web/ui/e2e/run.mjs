@@ -10,6 +10,7 @@ import { checkLink, realityTarget } from './linkcheck.mjs'
 import { workerScenario } from './worker.mjs'
 import { settingsScenario } from './settings.mjs'
 import { notifyScenario } from './notify.mjs'
+import { auditScenario } from './audit.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = resolve(here, '../../..')
@@ -75,6 +76,11 @@ async function main() {
   if (process.env.XUI_E2E_ONLY === 'notify') {
     await login(page, panel.url)
     return notifyScenario({ panel, page, step, assert, shot: shotOf, cleanups })
+  }
+  if (process.env.XUI_E2E_ONLY === 'audit') {
+    const shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true })
+    await step('log in', () => login(page, panel.url))
+    return auditScenario({ panel, page, step, assert, shot })
   }
   const target = await realityTarget(panel.dir)
   cleanups.push(target.close)
@@ -279,6 +285,7 @@ async function main() {
 
   await notifyScenario({ panel, page, step, assert, shot, cleanups })
   await settingsScenario({ panel, page, step, assert, shot, out: OUT })
+  await auditScenario({ panel, page, step, assert, shot })
 
   if (process.env.XUI_TEST_SKIP_MARIADB === '1') console.log('skip worker scenario: XUI_TEST_SKIP_MARIADB=1')
   else await workerScenario({ bin, xray, step, assert, shot: (n, p) => p.screenshot({ path: join(OUT, `${n}.png`), fullPage: true }), ctx, cleanups })

@@ -18,6 +18,7 @@ const Nodes = lazy(pages.nodes)
 const Settings = lazy(pages.settings)
 const Logs = lazy(pages.logs)
 const Notifications = lazy(pages.notifications)
+const Audit = lazy(pages.audit)
 
 export interface NodeInfo { role: string; nodeId: string; nodeAddress: string; readOnly: boolean; masterAddress: string }
 const NodeCtx = createContext<NodeInfo | undefined>(undefined)
@@ -33,7 +34,7 @@ function Shell({ dark, setDark }: { dark: boolean; setDark: (d: boolean) => void
   useEffect(prefetchPages, [])
   const info = useQuery({ queryKey: ['nodeInfo'], queryFn: () => api.get<NodeInfo>('server/nodeInfo') })
   const page = loc.pathname.replace(/^\/panel\/?/, '').split('/')[0] || 'overview'
-  const items = ['overview', 'inbounds', 'clients', 'nodes', 'notifications', 'settings', 'logs'].map((k) => ({ key: k, label: t(`menu.${k}`) }))
+  const items = ['overview', 'inbounds', 'clients', 'nodes', 'notifications', 'settings', 'logs', 'audit'].map((k) => ({ key: k, label: t(`menu.${k}`) }))
   return (
     <NodeCtx.Provider value={info.data}>
       <Layout style={{ minHeight: '100vh' }}>
@@ -66,6 +67,7 @@ function Shell({ dark, setDark }: { dark: boolean; setDark: (d: boolean) => void
                 <Route path="/panel/logs" element={<Logs />} />
                 <Route path="/panel/notifications" element={<Notifications />} />
                 <Route path="/panel/notifications/:tab" element={<Notifications />} />
+                <Route path="/panel/audit" element={<Audit />} />
                 <Route path="*" element={<Navigate to="/panel/" replace />} />
               </Routes>
             </Suspense>

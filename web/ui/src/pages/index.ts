@@ -7,6 +7,7 @@ export const pages = {
   settings: () => import('./Settings'),
   logs: () => import('./Logs'),
   notifications: () => import('./notifications'),
+  audit: () => import('./Audit'),
 }
 
 // prefetchPages loads the light pages' scripts once the browser is idle (on
@@ -14,7 +15,7 @@ export const pages = {
 // the network. Inbounds and Settings carry the CodeMirror editor (~140 kB
 // gzip) and still load when opened.
 export function prefetchPages() {
-  const run = () => { for (const load of [pages.overview, pages.clients, pages.nodes, pages.logs]) void load().catch(() => {}) }
+  const run = () => { for (const load of [pages.overview, pages.clients, pages.nodes, pages.logs, pages.audit]) void load().catch(() => {}) }
   if ('requestIdleCallback' in window) requestIdleCallback(run, { timeout: 2000 })
   else setTimeout(run, 200)
 }
