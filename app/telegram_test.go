@@ -214,6 +214,14 @@ func TestTelegramBot(t *testing.T) {
 		if n := len(mustClients(t, env, added.Id)); n != 3 {
 			t.Errorf("after the bot's add: %d clients, want 3", n)
 		}
+		// Both writes are in the audit log as the admin chat's, once each.
+		for _, route := range []string{"limit_traffic_c", "add_client_submit_enable"} {
+			var rows []model.AuditLog
+			env.db.Current().Where("route = ?", route).Find(&rows)
+			if len(rows) != 1 || rows[0].ActorKind != "bot" || rows[0].ActorName != "bot:"+itoa(int(tgAdmin)) {
+				t.Errorf("audit rows of the bot's %s: %+v", route, rows)
+			}
+		}
 
 		// setting/all shows the token masked; posting the mask back (as the
 		// settings form does) keeps the token: the bot still answers.
