@@ -194,6 +194,7 @@ func New(cfg config.PanelConfig, opts Options) (*App, error) {
 	a.buildNotify(opts.Notify)
 	a.Settings = settings.NewNotifying(db, node, a.fanout, panel)
 	a.Inbounds = inbound.NewNotifying(db, node, a.fanout, panel)
+	a.Inbounds.SetClientEvents(a.notify.events.ClientsWritten)
 	a.Backup = ops.NewBackupsNotifying(db, node, a.fanout)
 	a.buildNodeParts(proc, opts.TrafficJournal)
 	a.Status = ops.NewStatus(a.Xray, db, node)
@@ -225,11 +226,12 @@ func (a *App) buildNodeParts(proc *xray.Process, journalPath string) {
 		Verify:   func(s *service.SharedAccountsSnapshot) error { return a.Xray.VerifySnapshot(s) },
 		Describe: a.describeNode,
 	})
-	flushDeps := service.FlushDeps{OnReconciled: a.reconciled, ClientsDisabled: a.notify.events.ClientsDisabled}
+	flushDeps := service.FlushDeps{OnReconciled: a.reconciled, ClientsDisabled: a.notify.events.ClientsDisabled,
+		RulesPass: a.notify.events.ClientWarnings, Flushed: a.notify.flushWatch.Flushed}
 	xrayDeps := xrayrun.XrayDeps{}
 	var limits func() (map[string]int, error)
 	if worker {
-		flushDeps = service.FlushDeps{ResolveInbound: a.sync.InboundForEmail}
+		flushDeps = service.FlushDeps{ResolveInbound: a.sync.InboundForEmail, Flushed: a.notify.flushWatch.Flushed}
 		xrayDeps.ConfigSource = a.sync.CurrentConfig
 		limits = a.sync.CurrentLimits
 	}

@@ -61,6 +61,8 @@ func AllModels() []any {
 		&model.NotifyEvent{},
 		&model.NotifyWebhook{},
 		&model.NotifyDelivery{},
+		&model.NotifyMark{},
+		&model.NotifyLoginIP{},
 	}
 }
 

@@ -74,6 +74,9 @@ func (s *Store) BulkClients(r BulkRequest) (int, error) {
 			return err
 		}
 		count = len(rows)
+		if err := s.clientEvents(tx, "bulk "+r.Action, bulkEvents(r.Action, rows)); err != nil {
+			return err
+		}
 		ids := make([]int, len(rows))
 		for i := range rows {
 			ids[i] = rows[i].Id
@@ -118,6 +121,23 @@ func (s *Store) BulkClients(r BulkRequest) (int, error) {
 		}
 	})
 	return count, err
+}
+
+// bulkEvents are a bulk action's client events: disable disables each
+// client, enable, reset and extend change it; delete has no event kind.
+func bulkEvents(action string, rows []bulkRow) []ClientEvent {
+	what := ClientChanged
+	switch action {
+	case BulkDelete:
+		return nil
+	case BulkDisable:
+		what = ClientDisabled
+	}
+	out := make([]ClientEvent, len(rows))
+	for i, row := range rows {
+		out[i] = ClientEvent{What: what, Email: row.Email, InboundID: row.InboundId}
+	}
+	return out
 }
 
 // bulkRows loads the rows of emails, failing NotFound on the first missing one.

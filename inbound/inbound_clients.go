@@ -141,7 +141,7 @@ func (s *Store) AddInboundClient(data *model.Inbound) error {
 	if err != nil {
 		return err
 	}
-	return s.writeClients(func(tx *gorm.DB, version int64) ([]ClientChange, error) {
+	return s.writeClients("add client", nil, func(tx *gorm.DB, version int64) ([]ClientChange, error) {
 		in, doc, err := lockedDoc(tx, data.Id)
 		if err != nil {
 			return nil, err
@@ -232,7 +232,8 @@ func (s *Store) UpdateInboundClient(data *model.Inbound, clientId string) error 
 	if len(raws) != 1 {
 		return errs.Invalid("settings", "give exactly one client, got %d", len(raws))
 	}
-	return s.writeClients(func(tx *gorm.DB, version int64) ([]ClientChange, error) {
+	wasOn := map[string]bool{}
+	return s.writeClients("update client", wasOn, func(tx *gorm.DB, version int64) ([]ClientChange, error) {
 		in, doc, err := lockedDoc(tx, data.Id)
 		if err != nil {
 			return nil, err
@@ -256,6 +257,7 @@ func (s *Store) UpdateInboundClient(data *model.Inbound, clientId string) error 
 			return nil, err
 		}
 		list, _ := doc.clientList()
+		wasOn[strings.ToLower(ids[idx].Email)] = clientOn(list[idx])
 		list[idx] = norm[0]
 		if err := saveSettings(tx, in.Id, doc); err != nil {
 			return nil, err
@@ -303,7 +305,7 @@ func (s *Store) DelInboundClientByEmail(inboundId int, email string) error {
 }
 
 func (s *Store) delClient(inboundId int, value string, byEmail bool) error {
-	return s.writeClients(func(tx *gorm.DB, _ int64) ([]ClientChange, error) {
+	return s.writeClients("delete client", nil, func(tx *gorm.DB, _ int64) ([]ClientChange, error) {
 		in, doc, err := lockedDoc(tx, inboundId)
 		if err != nil {
 			return nil, err
