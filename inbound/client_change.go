@@ -19,15 +19,15 @@ type WrittenClient = sharedwrite.WrittenClient
 // writeClients is write for client-only changes: fn returns what changed;
 // the change log gets one entry per client and the fan-out gets the
 // changes, so Xray applies them user by user. The write's client events
-// (action names it) are recorded in its transaction; wasOn holds, by lower
-// email, whether each client fn replaced was enabled (fn fills it).
-func (s *Store) writeClients(action string, wasOn map[string]bool, fn func(tx *gorm.DB, pre int64) ([]ClientChange, error)) error {
+// (action names it) are recorded in its transaction; before holds, by lower
+// email, each stored client fn replaced (fn fills it).
+func (s *Store) writeClients(action string, before map[string]json.RawMessage, fn func(tx *gorm.DB, pre int64) ([]ClientChange, error)) error {
 	ch, err := s.writes.Commit(func(tx *gorm.DB, ch *sharedwrite.Change) error {
 		changes, err := fn(tx, ch.Pre)
 		if err != nil {
 			return err
 		}
-		if err := s.clientEvents(tx, action, eventsOfChanges(changes, wasOn)); err != nil {
+		if err := s.clientEvents(tx, action, eventsOfChanges(changes, before)); err != nil {
 			return err
 		}
 		ch.Clients, ch.Log = changes, changeLog(changes)

@@ -2,6 +2,7 @@ package inbound
 
 import (
 	"bytes"
+	"encoding/json"
 	"reflect"
 	"strings"
 
@@ -44,16 +45,21 @@ func (s *Store) clientEvents(tx *gorm.DB, action string, evs []ClientEvent) erro
 
 // eventsOfChanges are the events of a client-only write: a client written
 // without one it replaces was added; one that replaced an enabled client
-// and is off was disabled; any other replacement changed.
-func eventsOfChanges(changes []ClientChange, wasOn map[string]bool) []ClientEvent {
+// and is off was disabled; any other replacement changed, unless it
+// stored exactly what was there (a repeated save). before holds, by lower
+// email, the stored clients the write replaced.
+func eventsOfChanges(changes []ClientChange, before map[string]json.RawMessage) []ClientEvent {
 	var out []ClientEvent
 	for _, ch := range changes {
 		for _, w := range ch.Written {
 			ev := ClientEvent{What: ClientChanged, Email: w.Email, InboundID: ch.InboundID}
+			old, known := before[strings.ToLower(w.Replaces)]
 			switch {
 			case w.Replaces == "":
 				ev.What = ClientAdded
-			case wasOn[strings.ToLower(w.Replaces)] && !clientOn(w.Raw):
+			case known && bytes.Equal(old, w.Raw):
+				continue
+			case known && clientOn(old) && !clientOn(w.Raw):
 				ev.What = ClientDisabled
 			}
 			out = append(out, ev)

@@ -232,8 +232,8 @@ func (s *Store) UpdateInboundClient(data *model.Inbound, clientId string) error 
 	if len(raws) != 1 {
 		return errs.Invalid("settings", "give exactly one client, got %d", len(raws))
 	}
-	wasOn := map[string]bool{}
-	return s.writeClients("update client", wasOn, func(tx *gorm.DB, version int64) ([]ClientChange, error) {
+	before := map[string]json.RawMessage{}
+	return s.writeClients("update client", before, func(tx *gorm.DB, version int64) ([]ClientChange, error) {
 		in, doc, err := lockedDoc(tx, data.Id)
 		if err != nil {
 			return nil, err
@@ -257,7 +257,7 @@ func (s *Store) UpdateInboundClient(data *model.Inbound, clientId string) error 
 			return nil, err
 		}
 		list, _ := doc.clientList()
-		wasOn[strings.ToLower(ids[idx].Email)] = clientOn(list[idx])
+		before[strings.ToLower(ids[idx].Email)] = list[idx]
 		list[idx] = norm[0]
 		if err := saveSettings(tx, in.Id, doc); err != nil {
 			return nil, err

@@ -49,7 +49,7 @@ func (r *Recorder) ClientWarnings(tx *gorm.DB) error {
 		}
 	}
 	// Expiry warnings whose expiry passed, and marks of deleted clients.
-	if err := tx.Where("scope = ? AND until > 0 AND until < ?", markClient, now.UnixMilli()).
+	if err := tx.Where("scope = ? AND expires > 0 AND expires < ?", markClient, now.UnixMilli()).
 		Delete(&model.NotifyMark{}).Error; err != nil {
 		return err
 	}

@@ -3,9 +3,9 @@ package notify
 import (
 	"context"
 
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // maxLoginIPs bounds the addresses remembered per user: the least
@@ -38,8 +38,8 @@ func (r *Recorder) loginSucceeded(ctx context.Context, username, ip string) erro
 	recorded := false
 	err = conn.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		now := r.now().UnixMilli()
-		row := model.NotifyLoginIP{Username: username, IP: ip, LastSeen: now}
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+		res := tx.Exec(database.DialectOf(tx).InsertIgnore()+" notify_login_ips (username, ip, last_seen) VALUES (?, ?, ?)",
+			username, ip, now)
 		if res.Error != nil {
 			return res.Error
 		}

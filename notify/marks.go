@@ -4,9 +4,9 @@ import (
 	"context"
 	"time"
 
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Scopes of notify_marks rows.
@@ -20,9 +20,9 @@ const (
 // decides who reports a condition: of two masters (a lease takeover) or
 // two passes, only the insert that created the row records the event, in
 // the same transaction, so the event exists exactly when the mark does.
-func setMark(tx *gorm.DB, scope, subject, mark string, until int64, now time.Time) (bool, error) {
-	row := model.NotifyMark{Scope: scope, Subject: subject, Mark: mark, Until: until, At: now.UnixMilli()}
-	res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+func setMark(tx *gorm.DB, scope, subject, mark string, expires int64, now time.Time) (bool, error) {
+	res := tx.Exec(database.DialectOf(tx).InsertIgnore()+" notify_marks (scope, subject, mark, expires, at) VALUES (?, ?, ?, ?, ?)",
+		scope, subject, mark, expires, now.UnixMilli())
 	return res.RowsAffected == 1, res.Error
 }
 
@@ -34,8 +34,8 @@ func clearMark(tx *gorm.DB, scope, subject, mark string) error {
 
 // recordIfMarked sets the mark and, when this call created it, records
 // ev in the same transaction.
-func (r *Recorder) recordIfMarked(ctx context.Context, tx *gorm.DB, scope, subject, mark string, until int64, ev Event) (bool, error) {
-	created, err := setMark(tx, scope, subject, mark, until, r.now())
+func (r *Recorder) recordIfMarked(ctx context.Context, tx *gorm.DB, scope, subject, mark string, expires int64, ev Event) (bool, error) {
+	created, err := setMark(tx, scope, subject, mark, expires, r.now())
 	if err != nil || !created {
 		return false, err
 	}

@@ -65,9 +65,9 @@ type NotifyMark struct {
 	Scope   string `json:"scope" gorm:"size:16;not null;uniqueIndex:idx_notify_mark,priority:1"`
 	Subject string `json:"subject" gorm:"size:191;not null;uniqueIndex:idx_notify_mark,priority:2"`
 	Mark    string `json:"mark" gorm:"size:64;not null;uniqueIndex:idx_notify_mark,priority:3"`
-	// Until (unix ms, 0 = none) is when the mark may be dropped (an
+	// Expires (unix ms, 0 = never) is when the mark may be dropped (an
 	// expiry warning once its expiry passed).
-	Until int64 `json:"until" gorm:"not null;default:0"`
+	Expires int64 `json:"expires" gorm:"not null;default:0"`
 	At    int64 `json:"at" gorm:"not null"` // unix milliseconds
 }
 
