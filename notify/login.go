@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -43,9 +44,9 @@ func (r *Recorder) loginSucceeded(ctx context.Context, username, ip string) erro
 		if res.Error != nil {
 			return res.Error
 		}
-		if res.RowsAffected == 0 { // seen before
-			return tx.Model(&model.NotifyLoginIP{}).Where("username = ? AND ip = ?", username, ip).
-				Update("last_seen", now).Error
+		if res.RowsAffected == 0 { // seen before: refresh its place, at most hourly
+			return tx.Model(&model.NotifyLoginIP{}).Where("username = ? AND ip = ? AND last_seen < ?", username, ip,
+				now-time.Hour.Milliseconds()).Update("last_seen", now).Error
 		}
 		var seen int64
 		if err := tx.Model(&model.NotifyLoginIP{}).Where("username = ?", username).Count(&seen).Error; err != nil {
