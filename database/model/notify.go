@@ -68,7 +68,7 @@ type NotifyMark struct {
 	// Expires (unix ms, 0 = never) is when the mark may be dropped (an
 	// expiry warning once its expiry passed).
 	Expires int64 `json:"expires" gorm:"not null;default:0"`
-	At    int64 `json:"at" gorm:"not null"` // unix milliseconds
+	At      int64 `json:"at" gorm:"not null"` // unix milliseconds
 }
 
 // TableName keeps the notify_ prefix.
