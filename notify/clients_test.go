@@ -94,9 +94,34 @@ func TestClientWritesRecordAddedChangedDisabledOnce(t *testing.T) {
 		if _, err := store.BulkClients(inbound.BulkRequest{Action: inbound.BulkDisable, Emails: []string{"ann", "cid"}}); err != nil {
 			t.Fatal(err)
 		}
+		// An inbound edit: dee is new, bob turned back on (a change), ann
+		// and cid as stored; then the same edit again.
+		cur, err := store.GetInbound(in.Id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, err := inbound.ParseInboundClients(cur.Settings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var list []map[string]any
+		for _, c := range stored {
+			m := map[string]any{"id": c.ID, "email": c.Email, "enable": c.Enable, "totalGB": c.TotalGB, "subId": c.SubID, "flow": c.Flow}
+			if c.Email == "bob" {
+				m["enable"] = true
+			}
+			list = append(list, m)
+		}
+		list = append(list, inboundtest.Client(model.VLESS, "dee"))
+		cur.Settings = inboundtest.Settings(model.VLESS, list...)
+		for range 2 {
+			if _, err := store.UpdateInbound(cur); err != nil {
+				t.Fatal(err)
+			}
+		}
 		got = storedEvents(t, r, kinds...)
 		want := []string{"client.added 2 ann,cid", "client.added 1 bob", "client.changed 1 bob", "client.disabled 1 bob",
-			"client.disabled 2 ann,cid"}
+			"client.disabled 2 ann,cid", "client.added 1 dee", "client.changed 1 bob"}
 		if fmt.Sprint(eventSummary(t, got)) != fmt.Sprint(want) {
 			t.Fatalf("events %v: want %v", eventSummary(t, got), want)
 		}
@@ -201,5 +226,10 @@ func TestQuotaAndExpiryWarningsOncePerCrossing(t *testing.T) {
 		testdb.ExecOn(t, r.h, "UPDATE client_traffics SET expiry_time = ? WHERE email = ?", soon, "quota-kim")
 		pass("client.expiring 3", "client.quota 80", "client.quota 95", "client.quota 80", "client.expiring 1")
 		pass("client.expiring 3", "client.quota 80", "client.quota 95", "client.quota 80", "client.expiring 1")
+		// A new expiry time is a new occurrence.
+		later := time.Now().Add(20 * time.Hour).UnixMilli()
+		testdb.ExecOn(t, r.h, "UPDATE client_traffics SET expiry_time = ? WHERE email = ?", later, "quota-kim")
+		pass("client.expiring 3", "client.quota 80", "client.quota 95", "client.quota 80", "client.expiring 1", "client.expiring 1")
+		pass("client.expiring 3", "client.quota 80", "client.quota 95", "client.quota 80", "client.expiring 1", "client.expiring 1")
 	})
 }
