@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -191,8 +192,19 @@ func TestHostThresholdsReportedOncePerCrossing(t *testing.T) {
 		if err := json.Unmarshal([]byte(ev.Payload), &p); err != nil || p.Threshold != 1 || p.Percent < 1 || ev.NodeID != "n1" {
 			t.Fatalf("host.memory_high %s from %s", ev.Payload, ev.NodeID)
 		}
+		// CPU from a real reading too: busy between two samples.
+		setSetting(t, h, "tgCpu", "1")
+		sum := sha256.New()
+		buf := make([]byte, 1<<20)
+		for range 64 {
+			sum.Write(buf)
+		}
+		a.CheckOnce(context.Background())
+		if count(HostCPUHigh) != 1 {
+			t.Fatalf("%d host.cpu_high events after busy work over a 1 %% threshold, want 1", count(HostCPUHigh))
+		}
 		// The hysteresis, with readings given: 80 % threshold.
-		readings := []float64{85, 79, 76, 90, 74, 81}
+		readings := []float64{10, 85, 79, 76, 90, 74, 81}
 		i := 0
 		a.sample = func() HostSample { v := readings[i]; i++; return HostSample{CPU: v, Memory: -1, Disk: -1} }
 		setSetting(t, h, "tgCpu", "80")
@@ -201,9 +213,9 @@ func TestHostThresholdsReportedOncePerCrossing(t *testing.T) {
 			a.CheckOnce(context.Background())
 			got = append(got, count(HostCPUHigh))
 		}
-		// 85 crosses; 79 and 76 are within 5 points; 90 is still the same
-		// crossing; 74 ends it; 81 is a new one.
-		if fmt.Sprint(got) != "[1 1 1 1 1 2]" {
+		// 10 ends the real crossing; 85 crosses; 79 and 76 are within 5
+		// points; 90 is still the same crossing; 74 ends it; 81 is a new one.
+		if fmt.Sprint(got) != "[1 2 2 2 2 2 3]" {
 			t.Fatalf("host.cpu_high count after each reading: %v", got)
 		}
 	})
