@@ -2,6 +2,8 @@ package notify
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/database"
@@ -127,9 +129,11 @@ func (a *NodeAlerts) ping(ctx context.Context) error {
 // was not reported since it was last below threshold-hysteresis.
 func (a *NodeAlerts) checkHost(ctx context.Context, s HostSample) {
 	if conn, err := a.db.DB(); err == nil {
-		for _, m := range hostMetrics() {
-			if n, err := settings.ReadInt(conn, m.setting); err == nil {
-				a.limits[m.kind] = n
+		if v, err := settings.ReadStrings(conn.WithContext(ctx), "tgCpu", "tgMemory", "tgDisk"); err == nil {
+			for _, m := range hostMetrics() {
+				if n, err := strconv.Atoi(strings.TrimSpace(v[m.setting])); err == nil {
+					a.limits[m.kind] = n
+				}
 			}
 		}
 	}
