@@ -233,3 +233,31 @@ func TestQuotaAndExpiryWarningsOncePerCrossing(t *testing.T) {
 		pass("client.expiring 3", "client.quota 80", "client.quota 95", "client.quota 80", "client.expiring 1", "client.expiring 1")
 	})
 }
+
+// The warnings are notices: when they fail (here their table is gone)
+// the rules still disable a client that ran out, with its event.
+func TestFailingWarningsDoNotStopTheRules(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		t.Parallel()
+		r := newRig(t, b)
+		c := inboundtest.Client(model.VLESS, "spent-lee")
+		c["totalGB"] = 100
+		if _, err := inbound.New(r.h, r.master).AddInbound(inboundtest.Inbound(model.VLESS, 29204, c)); err != nil {
+			t.Fatal(err)
+		}
+		testdb.ExecOn(t, r.h, "UPDATE client_traffics SET up = 100 WHERE email = ?", "spent-lee")
+		testdb.ExecOn(t, r.h, "ALTER TABLE notify_marks RENAME TO marks_away")
+		f := traffic.NewFlusher(r.h, traffic.NewJournal(t.TempDir()+"/j.json"), "m1", true, 0,
+			traffic.FlushDeps{ClientsDisabled: r.rec.ClientsDisabled, RulesPass: r.rec.ClientWarnings})
+		if changed, err := f.ReconcileOnce(); err != nil || !changed {
+			t.Fatalf("ReconcileOnce with the warnings failing = %v, %v; want the client disabled", changed, err)
+		}
+		if got := storedEvents(t, r, "client.depleted"); len(got) != 1 {
+			t.Fatalf("%d client.depleted events, want 1", len(got))
+		}
+		var enabled []bool
+		if err := r.h.Current().Model(&model.ClientTraffic{}).Where("email = ?", "spent-lee").Pluck("enable", &enabled).Error; err != nil || len(enabled) != 1 || enabled[0] {
+			t.Fatalf("spent-lee enable = %v, %v; want disabled", enabled, err)
+		}
+	})
+}

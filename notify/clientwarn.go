@@ -37,10 +37,24 @@ const markedSQL = "EXISTS (SELECT 1 FROM notify_marks m WHERE m.scope = 'client'
 // commit together, so each threshold is reported once for the cluster.
 // The reads start from the clients past a step without its mark, so a
 // pass costs a scan of client_traffics and writes only for new warnings.
+//
+// The warnings are notices: a failure of theirs is logged and undone to a
+// savepoint, so it never keeps the rules from disabling clients.
 func (r *Recorder) ClientWarnings(tx *gorm.DB) error {
 	if r == nil {
 		return nil
 	}
+	if err := tx.SavePoint("notify_warnings").Error; err != nil {
+		return err
+	}
+	if err := r.clientWarnings(tx); err != nil {
+		logf("notify: quota and expiry warnings: %v", err)
+		return tx.RollbackTo("notify_warnings").Error
+	}
+	return nil
+}
+
+func (r *Recorder) clientWarnings(tx *gorm.DB) error {
 	if err := clearClientMarks(tx, r.now()); err != nil {
 		return err
 	}
