@@ -15,9 +15,18 @@ func (r *Recorder) LeaseMoved(tx *gorm.DB, prev, holder string) error {
 	if r == nil {
 		return nil
 	}
+	// A notice must not keep the master from starting: a failure is
+	// logged and undone to a savepoint.
+	if err := tx.SavePoint("notify_lease").Error; err != nil {
+		return err
+	}
 	_, err := r.Record(context.Background(), tx, New(LeaseMoved, map[string]any{
 		"oldNodeId": leaseNodeID(prev), "newNodeId": leaseNodeID(holder), "oldHolder": prev, "newHolder": holder}))
-	return err
+	if err != nil {
+		logf("notify: lease.moved: %v", err)
+		return tx.RollbackTo("notify_lease").Error
+	}
+	return nil
 }
 
 // leaseNodeID is the node id part of a lease holder.
