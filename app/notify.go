@@ -28,7 +28,7 @@ func (a *App) buildNotify(opts notify.DispatcherOptions) {
 	cfg := a.Node.Config()
 	a.notify.webhooks = notify.NewWebhooks(a.DB, a.Node)
 	a.notify.email = notify.NewEmailTester(a.DB, a.Node, opts.Timeout, opts.EmailRoots)
-	defer func() {
+	defer func() { // every node's, once either branch below made the recorder
 		a.notify.alerts = notify.NewNodeAlerts(a.DB, a.notify.events, 0)
 		a.notify.flushWatch = notify.NewFlushWatch(a.DB, a.notify.events)
 	}()
