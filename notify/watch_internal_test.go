@@ -270,3 +270,49 @@ func TestDBUnreachableRecordedOnReconnect(t *testing.T) {
 		}
 	})
 }
+
+// The flush loop itself tells the watch each outcome (FlushDeps.Flushed):
+// a loop whose flushes keep failing records traffic.flush_failing once,
+// however many more failures follow.
+func TestFlushLoopReportsFailingFlushOnce(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		t.Parallel()
+		h := testdb.Handle(t, b)
+		rec := NewRecorder(h, "w1")
+		fw := NewFlushWatch(h, rec)
+		at := time.Now()
+		fw.now = func() time.Time { at = at.Add(10 * time.Second); return at } // each failure 10 s later
+		setSetting(t, h, "notifyFlushFailSeconds", "60")
+		testdb.ExecOn(t, h, "ALTER TABLE traffic_flush_ledger RENAME TO ledger_away")
+		f := traffic.NewFlusher(h, traffic.NewJournal(t.TempDir()+"/j.json"), "w1", false, 0, traffic.FlushDeps{Flushed: fw.Flushed})
+		if err := f.Store().Merge([]traffic.Delta{{InboundID: 1, Email: "x", UpDelta: 10}}); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { f.RunEvery(ctx, 5*time.Millisecond); close(done) }()
+		deadline := time.Now().Add(20 * time.Second)
+		for len(kindsOf(t, h, FlushFailing)) == 0 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		// Let more failures come, then stop the loop.
+		fw.mu.Lock()
+		seen := fw.failures
+		fw.mu.Unlock()
+		for time.Now().Before(deadline) {
+			fw.mu.Lock()
+			more := fw.failures > seen+5
+			fw.mu.Unlock()
+			if more {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+		<-done
+		if got := len(kindsOf(t, h, FlushFailing)); got != 1 {
+			t.Fatalf("%d traffic.flush_failing events from the loop, want 1", got)
+		}
+		testdb.ExecOn(t, h, "ALTER TABLE ledger_away RENAME TO traffic_flush_ledger")
+	})
+}
