@@ -58,6 +58,7 @@ type bulkRow struct {
 	InboundId  int
 	Email      string
 	ExpiryTime int64
+	Enable     bool
 }
 
 // BulkClients runs one action on many clients in one transaction with one
@@ -123,8 +124,9 @@ func (s *Store) BulkClients(r BulkRequest) (int, error) {
 	return count, err
 }
 
-// bulkEvents are a bulk action's client events: disable disables each
-// client, enable, reset and extend change it; delete has no event kind.
+// bulkEvents are a bulk action's client events: disable disables the
+// clients that were on, enable changes those that were off (the others
+// are as they were), reset and extend change each; delete has no kind.
 func bulkEvents(action string, rows []bulkRow) []ClientEvent {
 	what := ClientChanged
 	switch action {
@@ -133,9 +135,12 @@ func bulkEvents(action string, rows []bulkRow) []ClientEvent {
 	case BulkDisable:
 		what = ClientDisabled
 	}
-	out := make([]ClientEvent, len(rows))
-	for i, row := range rows {
-		out[i] = ClientEvent{What: what, Email: row.Email, InboundID: row.InboundId}
+	out := make([]ClientEvent, 0, len(rows))
+	for _, row := range rows {
+		if (action == BulkDisable && !row.Enable) || (action == BulkEnable && row.Enable) {
+			continue
+		}
+		out = append(out, ClientEvent{What: what, Email: row.Email, InboundID: row.InboundId})
 	}
 	return out
 }
@@ -157,7 +162,7 @@ func bulkRows(tx *gorm.DB, emails []string) ([]bulkRow, error) {
 	}
 	for start := 0; start < len(list); start += SQLChunk {
 		var part []bulkRow
-		err := tx.Model(&model.ClientTraffic{}).Select("id", "inbound_id", "email", "expiry_time").
+		err := tx.Model(&model.ClientTraffic{}).Select("id", "inbound_id", "email", "expiry_time", "enable").
 			Where(column+" IN ?", list[start:min(start+SQLChunk, len(list))]).Find(&part).Error
 		if err != nil {
 			return nil, err
