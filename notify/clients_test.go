@@ -263,3 +263,43 @@ func TestFailingWarningsDoNotStopTheRules(t *testing.T) {
 		}
 	})
 }
+
+// A jump past both quota steps is one notice (95 %); falling back between
+// them and rising again is a new 95 % crossing, the 80 % one still told.
+func TestQuotaJumpIsOneNotice(t *testing.T) {
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		t.Parallel()
+		r := newRig(t, b)
+		c := inboundtest.Client(model.VLESS, "jumper")
+		c["totalGB"] = 1000
+		if _, err := inbound.New(r.h, r.master).AddInbound(inboundtest.Inbound(model.VLESS, 29205, c)); err != nil {
+			t.Fatal(err)
+		}
+		f := traffic.NewFlusher(r.h, traffic.NewJournal(t.TempDir()+"/j.json"), "m1", true, 0,
+			traffic.FlushDeps{RulesPass: r.rec.ClientWarnings})
+		percents := func(used int) string {
+			t.Helper()
+			testdb.ExecOn(t, r.h, "UPDATE client_traffics SET up = ?, down = 0 WHERE email = ?", used, "jumper")
+			if _, err := f.ReconcileOnce(); err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, ev := range storedEvents(t, r, "client.quota") {
+				var p struct{ Percent int }
+				if err := json.Unmarshal([]byte(ev.Payload), &p); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, fmt.Sprint(p.Percent))
+			}
+			return strings.Join(out, ",")
+		}
+		for _, step := range []struct {
+			used int
+			want string
+		}{{970, "95"}, {980, "95"}, {850, "95"}, {960, "95,95"}, {100, "95,95"}, {820, "95,95,80"}} {
+			if got := percents(step.used); got != step.want {
+				t.Fatalf("at %d of 1000: client.quota percents %s, want %s", step.used, got, step.want)
+			}
+		}
+	})
+}

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -35,8 +36,8 @@ const markedSQL = "EXISTS (SELECT 1 FROM notify_marks m WHERE m.scope = 'client'
 // traffic-rules transaction (traffic.FlushDeps.RulesPass), after the rules
 // disabled what ran out: a warning's mark (notify_marks) and its event
 // commit together, so each threshold is reported once for the cluster.
-// The reads start from the clients past a step without its mark, so a
-// pass costs a scan of client_traffics and writes only for new warnings.
+// A pass costs one scan of client_traffics for the clients past a step
+// without its mark, and writes only for new warnings.
 //
 // The warnings are notices: a failure of theirs is logged and undone to a
 // savepoint, so it never keeps the rules from disabling clients.
@@ -55,57 +56,86 @@ func (r *Recorder) ClientWarnings(tx *gorm.DB) error {
 }
 
 func (r *Recorder) clientWarnings(tx *gorm.DB) error {
-	if err := clearClientMarks(tx, r.now()); err != nil {
+	now := r.now()
+	if err := clearClientMarks(tx, now); err != nil {
+		return err
+	}
+	// One scan: the enabled clients past a step they have no mark for.
+	var conds []string
+	var args []any
+	for _, step := range quotaSteps() {
+		conds = append(conds, "(total > 0 AND (up + down) * 100 >= total * ? AND NOT "+markedSQL+")")
+		args = append(args, step, quotaMark(step))
+	}
+	for _, step := range expirySteps() {
+		conds = append(conds, "(expiry_time > ? AND expiry_time <= ? AND NOT "+markedSQL+")")
+		args = append(args, now.UnixMilli(), now.Add(step).UnixMilli(), expiryMark(step))
+	}
+	var rows []warnRow
+	err := tx.Model(&model.ClientTraffic{}).Select("inbound_id", "email", "up", "down", "total", "expiry_time").
+		Where("enable = ?", true).Where(strings.Join(conds, " OR "), args...).Order("email").Find(&rows).Error
+	if err != nil {
 		return err
 	}
 	ctx := context.Background()
-	now := r.now()
-	for i, step := range quotaSteps() {
-		var rows []warnRow
-		err := tx.Model(&model.ClientTraffic{}).Select("inbound_id", "email", "up", "down", "total", "expiry_time").
-			Where("enable = ? AND total > 0 AND (up + down) * 100 >= total * ? AND NOT "+markedSQL, true, step, quotaMark(step)).
-			Order("email").Find(&rows).Error
-		if err != nil {
+	for _, c := range rows {
+		if err := r.quotaWarning(ctx, tx, c, now); err != nil {
 			return err
 		}
-		for _, c := range rows {
-			// One notice for the highest step reached: the lower ones are
-			// marked as reported with it.
-			for _, lower := range quotaSteps()[i:] {
-				if _, err := setMark(tx, markClient, c.Email, quotaMark(lower), 0, now); err != nil {
-					return err
-				}
-			}
-			_, err := r.Record(ctx, tx, New(ClientQuota, map[string]any{"email": c.Email, "inboundId": c.InboundId,
-				"percent": step, "up": c.Up, "down": c.Down, "total": c.Total, "expiryTime": c.ExpiryTime}))
-			if err != nil {
-				return err
-			}
-		}
-	}
-	for i, step := range expirySteps() {
-		var rows []warnRow
-		err := tx.Model(&model.ClientTraffic{}).Select("inbound_id", "email", "up", "down", "total", "expiry_time").
-			Where("enable = ? AND expiry_time > ? AND expiry_time <= ? AND NOT "+markedSQL,
-				true, now.UnixMilli(), now.Add(step).UnixMilli(), expiryMark(step)).
-			Order("email").Find(&rows).Error
-		if err != nil {
+		if err := r.expiryWarning(ctx, tx, c, now); err != nil {
 			return err
-		}
-		for _, c := range rows {
-			for _, later := range expirySteps()[i:] {
-				if _, err := setMark(tx, markClient, c.Email, expiryMark(later), c.ExpiryTime, now); err != nil {
-					return err
-				}
-			}
-			_, err := r.Record(ctx, tx, New(ClientExpiring, map[string]any{"email": c.Email, "inboundId": c.InboundId,
-				"days": int(step.Hours() / 24), "expiryTime": c.ExpiryTime, "up": c.Up, "down": c.Down, "total": c.Total}))
-			if err != nil {
-				return err
-			}
 		}
 	}
 	return nil
+}
+
+// quotaWarning marks every step c's usage reached and records one event
+// for the highest one newly marked (a jump from 70 % to 97 % is one
+// notice, and marks 80 % as told too).
+func (r *Recorder) quotaWarning(ctx context.Context, tx *gorm.DB, c warnRow, now time.Time) error {
+	var reached int64
+	for _, step := range quotaSteps() { // highest first
+		if c.Total <= 0 || (c.Up+c.Down)*100 < c.Total*step {
+			continue
+		}
+		created, err := setMark(tx, markClient, c.Email, quotaMark(step), 0, now)
+		if err != nil {
+			return err
+		}
+		if created && reached == 0 {
+			reached = step
+		}
+	}
+	if reached == 0 {
+		return nil
+	}
+	_, err := r.Record(ctx, tx, New(ClientQuota, map[string]any{"email": c.Email, "inboundId": c.InboundId,
+		"percent": reached, "up": c.Up, "down": c.Down, "total": c.Total, "expiryTime": c.ExpiryTime}))
+	return err
+}
+
+// expiryWarning marks every warning c's expiry is within and records one
+// event for the nearest one newly marked.
+func (r *Recorder) expiryWarning(ctx context.Context, tx *gorm.DB, c warnRow, now time.Time) error {
+	var reached time.Duration
+	for _, step := range expirySteps() { // nearest first
+		if c.ExpiryTime <= now.UnixMilli() || c.ExpiryTime > now.Add(step).UnixMilli() {
+			continue
+		}
+		created, err := setMark(tx, markClient, c.Email, expiryMark(step), c.ExpiryTime, now)
+		if err != nil {
+			return err
+		}
+		if created && reached == 0 {
+			reached = step
+		}
+	}
+	if reached == 0 {
+		return nil
+	}
+	_, err := r.Record(ctx, tx, New(ClientExpiring, map[string]any{"email": c.Email, "inboundId": c.InboundId,
+		"days": int(reached.Hours() / 24), "expiryTime": c.ExpiryTime, "up": c.Up, "down": c.Down, "total": c.Total}))
+	return err
 }
 
 // clearClientMarks drops the warnings whose condition ended, so the next
