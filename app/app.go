@@ -202,6 +202,7 @@ func New(cfg config.PanelConfig, opts Options) (*App, error) {
 	a.buildNotify(opts.Notify)
 	a.Settings = settings.NewNotifying(db, node, a.fanout, panel)
 	a.Inbounds = inbound.NewNotifying(db, node, a.fanout, panel)
+	a.Inbounds.SetClientEvents(a.notify.events.ClientsWritten)
 	a.Backup = ops.NewBackupsNotifying(db, node, a.fanout)
 	a.buildNodeParts(proc, opts.TrafficJournal)
 	a.Status = ops.NewStatus(a.Xray, db, node)
@@ -235,11 +236,11 @@ func (a *App) buildNodeParts(proc *xray.Process, journalPath string) {
 		Observed: a.metrics.m.ObserveSync,
 	})
 	flushDeps := service.FlushDeps{OnReconciled: a.reconciled, ClientsDisabled: a.notify.events.ClientsDisabled,
-		Observed: a.metrics.m.ObserveFlush}
+		RulesPass: a.notify.events.ClientWarnings, Flushed: a.notify.flushWatch.Flushed, Observed: a.metrics.m.ObserveFlush}
 	xrayDeps := xrayrun.XrayDeps{}
 	var limits func() (map[string]int, error)
 	if worker {
-		flushDeps = service.FlushDeps{ResolveInbound: a.sync.InboundForEmail, Observed: a.metrics.m.ObserveFlush}
+		flushDeps = service.FlushDeps{ResolveInbound: a.sync.InboundForEmail, Flushed: a.notify.flushWatch.Flushed, Observed: a.metrics.m.ObserveFlush}
 		xrayDeps.ConfigSource = a.sync.CurrentConfig
 		limits = a.sync.CurrentLimits
 	}

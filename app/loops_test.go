@@ -80,7 +80,7 @@ func testStopWaitsForLoops(t *testing.T, b dbtest.Backend, leaveXray bool) {
 		t.Fatal(err)
 	}
 	started := srv.Loops()
-	want := []string{"traffic flush", "notify dispatcher", "traffic drain", "xray health", "online clients", "ip limit", "periodic traffic reset", "audit prune", "telegram bot", "metrics"}
+	want := []string{"traffic flush", "node alerts", "notify dispatcher", "traffic drain", "xray health", "online clients", "ip limit", "periodic traffic reset", "audit prune", "telegram bot", "metrics"}
 	if shared {
 		want = append(want, "push", "heartbeat", "master lease", "node watch", "subscription nodes")
 	}

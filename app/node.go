@@ -44,7 +44,9 @@ func startNode(g *lifecycle.Group, app *App, node config.NodeConfig, shared bool
 		}
 		if node.Role != config.NodeRoleWorker {
 			leaseHolder = masterLeaseHolder(node, instance)
-			if err := database.AcquireMasterLease(conn, leaseHolder, leaseTTL(syncEvery)); err != nil {
+			// lease.moved when it was another master's (notify).
+			err := database.TakeMasterLease(conn, leaseHolder, leaseTTL(syncEvery), app.notify.events.LeaseMoved)
+			if err != nil {
 				return nil, err
 			}
 		}

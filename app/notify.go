@@ -20,6 +20,8 @@ type notifyParts struct {
 	telegram   *telegram.Tester    // the bot's "send test message" button (master-only)
 	dispatcher *notify.Dispatcher  // nil on a worker
 	nodeWatch  *notify.NodeWatch   // a shared master's only
+	alerts     *notify.NodeAlerts  // every node: host thresholds, database outages
+	flushWatch *notify.FlushWatch  // every node: a traffic flush that keeps failing
 }
 
 // buildNotify makes them from the node's role, read once at start.
@@ -28,6 +30,10 @@ func (a *App) buildNotify(opts notify.DispatcherOptions) {
 	a.notify.webhooks = notify.NewWebhooks(a.DB, a.Node)
 	a.notify.email = notify.NewEmailTester(a.DB, a.Node, opts.Timeout, opts.EmailRoots)
 	a.notify.telegram = telegram.NewTester(a.DB, a.Node, opts.Timeout)
+	defer func() { // every node's, once either branch below made the recorder
+		a.notify.alerts = notify.NewNodeAlerts(a.DB, a.notify.events, 0)
+		a.notify.flushWatch = notify.NewFlushWatch(a.DB, a.notify.events)
+	}()
 	if a.Node.IsWorker() {
 		a.notify.events = notify.NewRecorder(a.DB, cfg.NodeID)
 		return
@@ -53,8 +59,10 @@ func (a *App) buildNotify(opts notify.DispatcherOptions) {
 // Events is the node's event recorder.
 func (a *App) Events() *notify.Recorder { return a.notify.events }
 
-// startNotify runs the master's delivery and node watch in g.
+// startNotify runs the master's delivery and node watch, and every
+// node's alerts, in g.
 func startNotify(g *lifecycle.Group, a *App) {
+	g.Go("node alerts", a.notify.alerts.Run)
 	if a.notify.dispatcher != nil {
 		g.Go("notify dispatcher", a.notify.dispatcher.Run)
 	}

@@ -41,7 +41,7 @@ func TestEmailSettingsTestRouteAndFailedLoginMail(t *testing.T) {
 			{map[string]any{"smtpEncryptionType": "ssl"}, "smtpEncryptionType"},
 			{map[string]any{"smtpFrom": "panel at example"}, "smtpFrom"},
 			{map[string]any{"smtpTo": "a@example.com, nobody"}, "smtpTo"},
-			{map[string]any{"smtpEnabledEvents": "login.failed,cpu.high"}, "smtpEnabledEvents"},
+			{map[string]any{"smtpEnabledEvents": "login.failed,outbound.down"}, "smtpEnabledEvents"},
 			{map[string]any{"smtpUsername": "a\r\nRCPT TO:<x@y>"}, "smtpUsername"},
 			{map[string]any{"smtpEnable": true}, "smtpHost"},
 			{map[string]any{"smtpEnable": true, "smtpHost": "127.0.0.1", "smtpFrom": "a@example.org"}, "smtpTo"},

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/database/sharedwrite"
+	"github.com/mhsanaei/3x-ui/v2/notify"
 	"github.com/mhsanaei/3x-ui/v2/notify/telegram"
 	"github.com/mhsanaei/3x-ui/v2/sub"
 	"github.com/mhsanaei/3x-ui/v2/sub/links"
@@ -24,7 +25,7 @@ func (a *App) buildTelegram() {
 	a.Telegram = telegram.New(telegram.Deps{
 		Settings: a.Settings, Inbounds: a.Inbounds, Status: a.Status, Backups: a.Backup, Xray: a.Xray,
 		IPLimit: a.IPLimit, SubLink: a.subscriptionLink, Links: a.clientLinks,
-		Audit: a.Audit,
+		Audit: a.Audit, BackupSent: a.backupSentByBot,
 	})
 }
 
@@ -110,4 +111,9 @@ func (a *App) subscriptionLink(subID string) string {
 		scheme = "https"
 	}
 	return scheme + "://" + net.JoinHostPort(host, strconv.Itoa(set.Port)) + set.Path + subID
+}
+
+// backupSentByBot records backup.done for a backup the bot sent.
+func (a *App) backupSentByBot(file, path, chat string) {
+	a.notify.events.BackupDone(notify.BackupViaTelegram, file, path, chat)
 }

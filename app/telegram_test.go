@@ -179,6 +179,10 @@ func TestTelegramBot(t *testing.T) {
 		}
 		want(ask(tgClient, "/status"), "Unknown command")
 		press(tgClient, "get_backup", "answerCallbackQuery") // an admin button: ignored
+		// backup.done once, for the one backup sent (to the admin's chat).
+		if got := env.eventsOf("backup.done"); len(got) != 1 || got[0]["via"] != "telegram" || got[0]["to"] != itoa(int(tgAdmin)) {
+			t.Errorf("backup.done events %v: want one, sent by Telegram to %d", got, tgAdmin)
+		}
 		want(press(tgClient, "client_traffic", "sendMessage"), "mine@x")
 		want(press(tgClient, "client_commands", "sendMessage"), "/usage")
 		want(ask(tgClient, "/start"), "client_traffic", "client_qr", "client_commands")

@@ -62,6 +62,8 @@ func AllModels() []any {
 		&model.NotifyWebhook{},
 		&model.NotifyDelivery{},
 		&model.AuditLog{},
+		&model.NotifyMark{},
+		&model.NotifyLoginIP{},
 	}
 }
 

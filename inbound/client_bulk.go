@@ -60,6 +60,7 @@ type bulkRow struct {
 	InboundId  int
 	Email      string
 	ExpiryTime int64
+	Enable     bool
 }
 
 // BulkClients runs one action on many clients in one transaction with one
@@ -78,6 +79,9 @@ func (s *Store) BulkClients(r BulkRequest) (int, error) {
 			return err
 		}
 		count = len(rows)
+		if err := s.clientEvents(tx, "bulk "+r.Action, bulkEvents(r.Action, rows)); err != nil {
+			return err
+		}
 		ids := make([]int, len(rows))
 		for i := range rows {
 			ids[i] = rows[i].Id
@@ -124,6 +128,27 @@ func (s *Store) BulkClients(r BulkRequest) (int, error) {
 	return count, err
 }
 
+// bulkEvents are a bulk action's client events: disable disables the
+// clients that were on, enable changes those that were off (the others
+// are as they were), reset and extend change each; delete has no kind.
+func bulkEvents(action string, rows []bulkRow) []ClientEvent {
+	what := ClientChanged
+	switch action {
+	case BulkDelete:
+		return nil
+	case BulkDisable:
+		what = ClientDisabled
+	}
+	out := make([]ClientEvent, 0, len(rows))
+	for _, row := range rows {
+		if (action == BulkDisable && !row.Enable) || (action == BulkEnable && row.Enable) {
+			continue
+		}
+		out = append(out, ClientEvent{What: what, Email: row.Email, InboundID: row.InboundId})
+	}
+	return out
+}
+
 // bulkRows loads the rows of emails, failing NotFound on the first missing one.
 func bulkRows(tx *gorm.DB, emails []string) ([]bulkRow, error) {
 	want := make(map[string]string, len(emails))
@@ -141,7 +166,7 @@ func bulkRows(tx *gorm.DB, emails []string) ([]bulkRow, error) {
 	}
 	for start := 0; start < len(list); start += SQLChunk {
 		var part []bulkRow
-		err := tx.Model(&model.ClientTraffic{}).Select("id", "inbound_id", "email", "expiry_time").
+		err := tx.Model(&model.ClientTraffic{}).Select("id", "inbound_id", "email", "expiry_time", "enable").
 			Where(column+" IN ?", list[start:min(start+SQLChunk, len(list))]).Find(&part).Error
 		if err != nil {
 			return nil, err

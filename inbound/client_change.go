@@ -21,11 +21,16 @@ type WrittenClient = sharedwrite.WrittenClient
 // writeClients is write for client-only changes: fn returns what changed;
 // the change log gets one entry per client and the fan-out gets the
 // changes, so Xray applies them user by user. e is the write's audit
-// entry, which fn completes.
-func (s *Store) writeClients(e audit.Entry, fn func(tx *gorm.DB, pre int64, e *audit.Entry) ([]ClientChange, error)) error {
+// entry, which fn completes; the write's client events (action names it)
+// are recorded in its transaction; before holds, by lower email, each
+// stored client fn replaced (fn fills it).
+func (s *Store) writeClients(e audit.Entry, action string, before map[string]json.RawMessage, fn func(tx *gorm.DB, pre int64, e *audit.Entry) ([]ClientChange, error)) error {
 	ch, err := s.writes.Commit(e, func(tx *gorm.DB, ch *sharedwrite.Change) error {
 		changes, err := fn(tx, ch.Pre, ch.Audit)
 		if err != nil {
+			return err
+		}
+		if err := s.clientEvents(tx, action, eventsOfChanges(changes, before)); err != nil {
 			return err
 		}
 		ch.Clients, ch.Log = changes, changeLog(changes)

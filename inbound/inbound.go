@@ -40,6 +40,7 @@ type Store struct {
 	idsOnce sync.Once
 	ids     *idOwners        // see client_ids.go; shared with WithReceipt views
 	receipt *applied.Receipt // set on a WithReceipt view only
+	events  ClientEventSink  // client events (SetClientEvents); nil: none
 }
 
 // New is the inbounds and their clients in db, written only when node is
@@ -67,7 +68,7 @@ func NewNotifying(db *database.Handle, node *cluster.Node, notify sharedwrite.No
 // apply.
 func (s *Store) WithReceipt(r *applied.Receipt) *Store {
 	return &Store{db: s.db, node: s.node, writes: s.writes, panel: s.panel,
-		Precheck: s.Precheck, ids: s.owners(), receipt: r}
+		Precheck: s.Precheck, ids: s.owners(), receipt: r, events: s.events}
 }
 
 // As is s making its writes for actor (recorded in each audit row), with
@@ -283,7 +284,11 @@ func (s *Store) AddInbound(in *model.Inbound) (*model.Inbound, error) {
 		}
 		in.ClientStats = rows
 		e.TargetID, e.Changes = strconv.Itoa(in.Id), audit.Inbound(nil, in)
-		return nil
+		evs := make([]ClientEvent, len(clients))
+		for i := range clients {
+			evs[i] = ClientEvent{What: ClientAdded, Email: clients[i].Email, InboundID: in.Id}
+		}
+		return s.clientEvents(tx, "add inbound", evs)
 	})
 	if err != nil {
 		in.Id = 0
@@ -334,6 +339,9 @@ func (s *Store) UpdateInbound(in *model.Inbound) (*model.Inbound, error) {
 			return err
 		}
 		if err := syncClientRows(tx, old, in.Protocol, clients); err != nil {
+			return err
+		}
+		if err := s.clientEvents(tx, "update inbound", eventsOfInboundEdit(in.Id, old.Settings, clients)); err != nil {
 			return err
 		}
 		err = tx.Model(&model.Inbound{}).Where("id = ?", in.Id).Updates(map[string]any{

@@ -143,7 +143,7 @@ func (s *Store) AddInboundClient(data *model.Inbound) error {
 		return err
 	}
 	e := audit.Entry{Action: "client.add", TargetKind: "client"}
-	return s.writeClients(e, func(tx *gorm.DB, version int64, e *audit.Entry) ([]ClientChange, error) {
+	return s.writeClients(e, "add client", nil, func(tx *gorm.DB, version int64, e *audit.Entry) ([]ClientChange, error) {
 		in, doc, err := lockedDoc(tx, data.Id)
 		if err != nil {
 			return nil, err
@@ -236,7 +236,8 @@ func (s *Store) UpdateInboundClient(data *model.Inbound, clientId string) error 
 		return errs.Invalid("settings", "give exactly one client, got %d", len(raws))
 	}
 	e := audit.Entry{Action: "client.update", TargetKind: "client"}
-	return s.writeClients(e, func(tx *gorm.DB, version int64, e *audit.Entry) ([]ClientChange, error) {
+	before := map[string]json.RawMessage{}
+	return s.writeClients(e, "update client", before, func(tx *gorm.DB, version int64, e *audit.Entry) ([]ClientChange, error) {
 		in, doc, err := lockedDoc(tx, data.Id)
 		if err != nil {
 			return nil, err
@@ -261,6 +262,7 @@ func (s *Store) UpdateInboundClient(data *model.Inbound, clientId string) error 
 		}
 		list, _ := doc.clientList()
 		clientAudit(e, list[idx:idx+1], norm)
+		before[strings.ToLower(ids[idx].Email)] = list[idx]
 		list[idx] = norm[0]
 		if err := saveSettings(tx, in.Id, doc); err != nil {
 			return nil, err
@@ -309,7 +311,7 @@ func (s *Store) DelInboundClientByEmail(inboundId int, email string) error {
 
 func (s *Store) delClient(inboundId int, value string, byEmail bool) error {
 	e := audit.Entry{Action: "client.delete", TargetKind: "client"}
-	return s.writeClients(e, func(tx *gorm.DB, _ int64, e *audit.Entry) ([]ClientChange, error) {
+	return s.writeClients(e, "delete client", nil, func(tx *gorm.DB, _ int64, e *audit.Entry) ([]ClientChange, error) {
 		in, doc, err := lockedDoc(tx, inboundId)
 		if err != nil {
 			return nil, err

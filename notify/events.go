@@ -26,18 +26,34 @@ type Kind string
 const (
 	ClientDepleted Kind = "client.depleted"
 	ClientExpired  Kind = "client.expired"
+	ClientAdded    Kind = "client.added"
+	ClientChanged  Kind = "client.changed"
+	ClientDisabled Kind = "client.disabled"
+	ClientQuota    Kind = "client.quota"
+	ClientExpiring Kind = "client.expiring"
 	LoginFailed    Kind = "login.failed"
+	LoginSucceeded Kind = "login.succeeded"
 	XrayCrashed    Kind = "xray.crashed"
 	XrayRecovered  Kind = "xray.recovered"
 	NodeStale      Kind = "node.stale"
 	NodeBack       Kind = "node.back"
+	NodeLagging    Kind = "node.lagging"
+	LeaseMoved     Kind = "lease.moved"
+	FlushFailing   Kind = "traffic.flush_failing"
+	DBUnreachable  Kind = "db.unreachable"
+	HostCPUHigh    Kind = "host.cpu_high"
+	HostMemoryHigh Kind = "host.memory_high"
+	HostDiskHigh   Kind = "host.disk_high"
+	BackupDone     Kind = "backup.done"
 	// Test is sent by the "test" button to one webhook only.
 	Test Kind = "test"
 )
 
 // Kinds are every kind a webhook may subscribe to.
 func Kinds() []Kind {
-	return []Kind{ClientDepleted, ClientExpired, LoginFailed, XrayCrashed, XrayRecovered, NodeStale, NodeBack, Test}
+	return []Kind{ClientDepleted, ClientExpired, ClientAdded, ClientChanged, ClientDisabled, ClientQuota, ClientExpiring,
+		LoginFailed, LoginSucceeded, XrayCrashed, XrayRecovered, NodeStale, NodeBack, NodeLagging, LeaseMoved,
+		FlushFailing, DBUnreachable, HostCPUHigh, HostMemoryHigh, HostDiskHigh, BackupDone, Test}
 }
 
 // maxPayload bounds an event's payload: events are notices, not data
@@ -154,12 +170,18 @@ func (r *Recorder) Emit(kind Kind, payload any) {
 	if r == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), emitTimeout)
 	defer cancel()
 	if _, err := r.Record(ctx, nil, New(kind, payload)); err != nil {
-		log.Printf("notify: %v", err)
+		logf("notify: %v", err)
 	}
 }
+
+// emitTimeout bounds an event recorded outside a caller's transaction.
+const emitTimeout = 5 * time.Second
+
+// logf is where the loops' failures go.
+func logf(format string, args ...any) { log.Printf(format, args...) }
 
 // eventOf turns a stored row back into the event receivers get.
 func eventOf(row model.NotifyEvent) Event {

@@ -3,7 +3,9 @@ package notify_test
 import (
 	"context"
 	"errors"
+	"os"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
@@ -59,4 +61,18 @@ func TestRecordInTransactionOrHandle(t *testing.T) {
 		_, err = rec.Record(ctx, nil, notify.Event{Kind: notify.Test, Payload: []byte("{not json")})
 		errstest.Want(t, err, errs.KindInvalid, "payload")
 	})
+}
+
+// Every kind a webhook may subscribe to has its row in the contract
+// receivers read, docs/notifications.md's Events table.
+func TestEveryKindIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../docs/notifications.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range notify.Kinds() {
+		if !strings.Contains(string(doc), "\n| `"+string(k)+"` |") {
+			t.Errorf("kind %s has no row in docs/notifications.md's Events table", k)
+		}
+	}
 }

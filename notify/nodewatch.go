@@ -27,6 +27,10 @@ type NodeWatch struct {
 	// looked up in notify_events, so a new master (restart or lease
 	// takeover) neither repeats nor misses a transition.
 	stale map[string]bool
+	// behind is, per worker, since when it is behind the shared version
+	// and which version it must reach to have caught up (lag.go).
+	behind map[string]lagState
+	inStep map[string]bool // workers this watch saw caught up (mark cleared)
 }
 
 // NewNodeWatch watches node_states in db every sync interval and records
@@ -35,7 +39,7 @@ func NewNodeWatch(db *database.Handle, rec *Recorder, syncEvery time.Duration) *
 	if syncEvery <= 0 {
 		syncEvery = 30 * time.Second
 	}
-	return &NodeWatch{db: db, rec: rec, every: syncEvery, now: time.Now, stale: map[string]bool{}}
+	return &NodeWatch{db: db, rec: rec, every: syncEvery, now: time.Now, stale: map[string]bool{}, behind: map[string]lagState{}, inStep: map[string]bool{}}
 }
 
 // Run checks every sync interval until ctx ends.
@@ -68,11 +72,18 @@ func (w *NodeWatch) CheckOnce(ctx context.Context) error {
 	}
 	limit := int64(staleAfterSyncs * w.every / time.Second)
 	now := w.now().Unix()
+	lag, err := w.lagInputs(conn)
+	if err != nil {
+		return err
+	}
 	for _, st := range trusted {
 		if st.NodeID == w.rec.nodeID {
 			continue // this master is alive by definition
 		}
 		stale := now-st.LastHeartbeatAt > limit
+		if err := w.checkLag(ctx, conn, st, stale, lag); err != nil {
+			return err
+		}
 		was, known := w.stale[st.NodeID]
 		if !known {
 			was = w.lastReportedStale(ctx, st.NodeID)

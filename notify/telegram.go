@@ -58,12 +58,20 @@ func LoadTelegramConfig(conn *gorm.DB) (TelegramConfig, error) {
 // active reports whether new events are queued for the bot.
 func (c TelegramConfig) active() bool { return c.Enable && c.Configured }
 
-// wants reports whether kind becomes a Telegram alert: a kind listed in
-// tgEnabledEvents (v3's filter; by default every kind), and login.failed
-// only while tgBotLoginNotify (v2's switch) is on too, so a stored v2 or
-// v3 configuration keeps meaning what it meant.
+// wants reports whether kind becomes a Telegram alert: one of the kinds
+// an admin must act on (an admin's own client writes and backups are not
+// alerts) that tgEnabledEvents (v3's filter; by default every kind)
+// lists, the logins only while tgBotLoginNotify (v2's switch) is on too,
+// so a stored v2 or v3 configuration keeps meaning what it meant.
 func (c TelegramConfig) wants(kind Kind) bool {
-	if kind == LoginFailed && !c.LoginNotify {
+	switch kind {
+	case LoginFailed, LoginSucceeded:
+		if !c.LoginNotify {
+			return false
+		}
+	case ClientDepleted, ClientExpired, ClientQuota, ClientExpiring, XrayCrashed, XrayRecovered, NodeStale, NodeBack,
+		NodeLagging, LeaseMoved, FlushFailing, DBUnreachable, HostCPUHigh, HostMemoryHigh, HostDiskHigh:
+	default:
 		return false
 	}
 	return kind != Test && slices.Contains(c.Events, string(kind))
@@ -77,12 +85,22 @@ var tgAlertTexts = map[string]map[string]string{
 		string(LoginFailed): "🔐 Failed panel login", string(XrayCrashed): "💥 Xray crashed",
 		string(XrayRecovered): "✅ Xray recovered", string(NodeStale): "⚠️ Node stopped reporting",
 		string(NodeBack): "✅ Node is back", "node": "Node", "time": "Time", "id": "Event id",
+		string(ClientQuota): "📊 Client near its traffic quota", string(ClientExpiring): "⏳ Client expires soon",
+		string(LoginSucceeded): "🔑 Panel login from a new address", string(NodeLagging): "🐢 Node lags behind",
+		string(LeaseMoved): "🔀 Master changed", string(FlushFailing): "⚠️ Traffic flush keeps failing",
+		string(DBUnreachable): "🔌 Node lost the database", string(HostCPUHigh): "🔥 High CPU",
+		string(HostMemoryHigh): "🔥 High memory use", string(HostDiskHigh): "💾 Disk almost full",
 	},
 	"zh-CN": {
 		string(ClientDepleted): "⛔ 客户端流量已耗尽", string(ClientExpired): "⌛ 客户端已过期",
 		string(LoginFailed): "🔐 面板登录失败", string(XrayCrashed): "💥 Xray 已崩溃",
 		string(XrayRecovered): "✅ Xray 已恢复", string(NodeStale): "⚠️ 节点停止上报",
 		string(NodeBack): "✅ 节点已恢复", "node": "节点", "time": "时间", "id": "事件 ID",
+		string(ClientQuota): "📊 客户端流量即将用尽", string(ClientExpiring): "⏳ 客户端即将到期",
+		string(LoginSucceeded): "🔑 新地址登录面板", string(NodeLagging): "🐢 节点同步落后",
+		string(LeaseMoved): "🔀 主节点已切换", string(FlushFailing): "⚠️ 流量写入持续失败",
+		string(DBUnreachable): "🔌 节点曾与数据库断开", string(HostCPUHigh): "🔥 CPU 占用过高",
+		string(HostMemoryHigh): "🔥 内存占用过高", string(HostDiskHigh): "💾 磁盘空间不足",
 	},
 }
 

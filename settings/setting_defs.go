@@ -72,7 +72,14 @@ var settingDefs = map[string]settingDef{
 	"tgBotLoginNotify": {kind: kindBool, def: "true"},
 	"tgCpu":            {kind: kindInt, def: "80", check: intRange(0, 100)},
 	"tgMemory":         {kind: kindInt, def: "80", check: intRange(0, 100)},
-	"tgLang":           {kind: kindString, def: "en-US", check: checkTgLang},
+	// Host alerts (docs/notifications.md): tgCpu and tgMemory are v3's
+	// percent thresholds, tgDisk ours; 0 turns that alert off.
+	"tgDisk": {kind: kindInt, def: "90", check: intRange(0, 100)},
+	// How long a worker may stay behind the master's shared version, and
+	// a node's traffic flush keep failing, before it is reported.
+	"notifyLagSeconds":       {kind: kindInt, def: "300", check: intRange(30, 86400)},
+	"notifyFlushFailSeconds": {kind: kindInt, def: "300", check: intRange(30, 86400)},
+	"tgLang":                 {kind: kindString, def: "en-US", check: checkTgLang},
 	// v3's per-kind alert filter; the default keeps what an install that
 	// never saved it (v2, or before this setting) got: every kind.
 	"tgEnabledEvents": {kind: kindString, def: strings.Join(EmailEventKinds(), ","), check: checkEmailEvents},

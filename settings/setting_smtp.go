@@ -40,18 +40,22 @@ func init() {
 // kinds but "test" (notify's tests check the two lists agree; settings
 // cannot import notify, which reads these settings).
 func EmailEventKinds() []string {
-	return []string{"client.depleted", "client.expired", "login.failed", "xray.crashed", "xray.recovered", "node.stale", "node.back"}
+	return []string{"client.depleted", "client.expired", "client.added", "client.changed", "client.disabled",
+		"client.quota", "client.expiring", "login.failed", "login.succeeded", "xray.crashed", "xray.recovered",
+		"node.stale", "node.back", "node.lagging", "lease.moved", "traffic.flush_failing", "db.unreachable",
+		"host.cpu_high", "host.memory_high", "host.disk_high", "backup.done"}
 }
 
 // DefaultEmailEvents are the kinds mailed when smtpEnabledEvents was never
 // saved: the ones an admin must act on.
 func DefaultEmailEvents() []string {
-	return []string{"client.depleted", "client.expired", "login.failed", "xray.crashed", "node.stale", "node.back"}
+	return []string{"client.depleted", "client.expired", "login.failed", "xray.crashed", "node.stale", "node.back",
+		"traffic.flush_failing", "db.unreachable"}
 }
 
 // v3EmailEvent maps 3x-ui v3's event names to ours, for a stored v3
-// smtpEnabledEvents; v3 names with no counterpart here (cpu.high,
-// memory.high, outbound.*) are dropped.
+// smtpEnabledEvents; v3 names with no counterpart here (outbound.*) are
+// dropped.
 func v3EmailEvent(k string) string {
 	switch k {
 	case "login.attempt":
@@ -62,6 +66,10 @@ func v3EmailEvent(k string) string {
 		return "node.stale"
 	case "node.up":
 		return "node.back"
+	case "cpu.high":
+		return "host.cpu_high"
+	case "memory.high":
+		return "host.memory_high"
 	}
 	return k
 }

@@ -30,7 +30,8 @@ func TestEmailSettingChecks(t *testing.T) {
 		{"smtpTo", "a@example.com,b@example.net , a@example.com", "a@example.com, b@example.net"},
 		{"smtpTo", "a@example.com, nobody", ""},
 		{"smtpEnabledEvents", "login.attempt, xray.crash,node.down,node.up,client.depleted", "login.failed,xray.crashed,node.stale,node.back,client.depleted"},
-		{"smtpEnabledEvents", "cpu.high", ""},
+		{"smtpEnabledEvents", "cpu.high,memory.high,host.disk_high", "host.cpu_high,host.memory_high,host.disk_high"},
+		{"smtpEnabledEvents", "outbound.down", ""},
 		{"smtpFromName", "x\r\nBcc: victim@example.com", ""},
 	} {
 		got, err := CheckSetting(c.key, c.in)
@@ -43,7 +44,7 @@ func TestEmailSettingChecks(t *testing.T) {
 		}
 	}
 	// A stored v3 value: its names mapped, the ones with no counterpart dropped.
-	if got := fmt.Sprint(EmailEvents("login.attempt,cpu.high,memory.high,xray.crash")); got != "[login.failed xray.crashed]" {
+	if got := fmt.Sprint(EmailEvents("login.attempt,cpu.high,memory.high,outbound.down,xray.crash")); got != "[login.failed host.cpu_high host.memory_high xray.crashed]" {
 		t.Fatalf("EmailEvents of v3's value: %s", got)
 	}
 }

@@ -25,7 +25,7 @@ func TestTelegramSettingsDefaultsAndChecks(t *testing.T) {
 			"tgBotEnable": false, "tgBotToken": "", "tgBotChatId": "", "tgRunTime": "@daily",
 			"tgBotBackup": false, "tgBotLoginNotify": true, "tgCpu": 80, "tgMemory": 80,
 			"tgLang": "en-US", "tgBotProxy": "", "tgBotAPIServer": "",
-			"tgEnabledEvents": "client.depleted,client.expired,login.failed,xray.crashed,xray.recovered,node.stale,node.back",
+			"tgEnabledEvents": strings.Join(settings.EmailEventKinds(), ","), // every kind
 		}
 		for k, v := range want {
 			if all[k] != v {
@@ -49,7 +49,7 @@ func TestTelegramSettingsDefaultsAndChecks(t *testing.T) {
 			{"tgCpu", 101},
 			{"tgLang", "english"},
 			{"tgBotEnable", "maybe"},
-			{"tgEnabledEvents", "login.failed,cpu.high"},
+			{"tgEnabledEvents", "login.failed,outbound.down"}, // a v3 kind with no counterpart
 			{"tgEnabledEvents", "test"},
 		}
 		for _, c := range bad {

@@ -102,6 +102,9 @@ type Counters struct {
 	// clients they just disabled and why, so what it records commits (or
 	// rolls back) with the change itself.
 	Disabled func(tx *gorm.DB, clients []DisabledClient) error
+	// Warn, when set, runs last in the rules' transaction on every pass
+	// (the master's quota and expiry warnings, notify.ClientWarnings).
+	Warn func(tx *gorm.DB) error
 }
 
 // DisabledClient is one client the traffic rules disabled.

@@ -34,6 +34,8 @@ type Flusher struct {
 	onReconciled func()
 	// observed is told each flush's duration (see FlushDeps.Observed).
 	observed func(took time.Duration, err error)
+	// flushed is told each Run flush's outcome (FlushDeps.Flushed).
+	flushed func(err error)
 	// Knobs are test hooks; production leaves them zero.
 	Knobs FlushKnobs
 
@@ -80,6 +82,12 @@ type FlushDeps struct {
 	// Observed is told the duration of each flush that sent a batch or
 	// failed (the metrics' flush latency and failures); nil: nobody.
 	Observed func(took time.Duration, err error)
+	// RulesPass runs last in every pass of the rules' transaction
+	// (Counters.Warn): the master records quota and expiry warnings.
+	RulesPass func(tx *gorm.DB) error
+	// Flushed is told the outcome of each flush of the Run loop (nil: a
+	// success), so a flush that keeps failing is reported.
+	Flushed func(err error)
 }
 
 // NewFlusher flushes journal into db as node nodeID ("local" when empty);
@@ -94,7 +102,7 @@ func NewFlusher(db *database.Handle, journal *Journal, nodeID string, master boo
 	}
 	return &Flusher{db: db, journal: journal, nodeID: nodeID, master: master, interval: interval,
 		resolveInbound: deps.ResolveInbound, onReconciled: deps.OnReconciled, observed: deps.Observed,
-		counters: Counters{Disabled: deps.ClientsDisabled}}
+		counters: Counters{Disabled: deps.ClientsDisabled, Warn: deps.RulesPass}, flushed: deps.Flushed}
 }
 
 // Store is the journal this flusher flushes.
@@ -267,8 +275,12 @@ func (f *Flusher) Run(ctx context.Context) {
 // RunEvery is Run with an explicit interval.
 func (f *Flusher) RunEvery(ctx context.Context, interval time.Duration) {
 	loop.Every(ctx, interval, func() {
-		if _, err := f.FlushOnce(ctx); err != nil && ctx.Err() == nil {
+		_, err := f.FlushOnce(ctx)
+		if err != nil && ctx.Err() == nil {
 			log.Printf("traffic flush: %v", err)
+		}
+		if f.flushed != nil && ctx.Err() == nil {
+			f.flushed(err)
 		}
 		if f.master {
 			if _, err := f.ReconcileOnce(); err != nil {

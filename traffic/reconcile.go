@@ -33,6 +33,11 @@ func (s *Counters) ReconcileSharedTrafficState(tx *gorm.DB) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	if s.Warn != nil {
+		if err := s.Warn(tx); err != nil {
+			return false, err
+		}
+	}
 	return started || needRestart0 || needRestart1 || needRestart2, nil
 }
 

@@ -54,3 +54,36 @@ type NotifyDelivery struct {
 
 // TableName keeps the issue's table name.
 func (NotifyDelivery) TableName() string { return "notify_deliveries" }
+
+// NotifyMark remembers that the master reported a condition (a client at
+// 80 % of its quota, a worker lagging), so it is reported once per
+// crossing for the whole cluster and across restarts and lease
+// takeovers: the event is recorded only by the insert that created the
+// mark, and the mark goes when the condition ends. Only the master writes.
+type NotifyMark struct {
+	Id      int64  `json:"id" gorm:"primaryKey;autoIncrement"`
+	Scope   string `json:"scope" gorm:"size:16;not null;uniqueIndex:idx_notify_mark,priority:1"`
+	Subject string `json:"subject" gorm:"size:191;not null;uniqueIndex:idx_notify_mark,priority:2"`
+	Mark    string `json:"mark" gorm:"size:64;not null;uniqueIndex:idx_notify_mark,priority:3"`
+	// Expires (unix ms, 0 = never) is when the mark may be dropped (an
+	// expiry warning once its expiry passed).
+	Expires int64 `json:"expires" gorm:"not null;default:0"`
+	At      int64 `json:"at" gorm:"not null"` // unix milliseconds
+}
+
+// TableName keeps the notify_ prefix.
+func (NotifyMark) TableName() string { return "notify_marks" }
+
+// NotifyLoginIP is one address a panel user logged in from, so a login
+// from a new one is reported once (login.succeeded). Any node writes
+// (the one that served the login); notify keeps at most a bounded
+// number of rows per user, dropping the least recently seen.
+type NotifyLoginIP struct {
+	Id       int64  `json:"id" gorm:"primaryKey;autoIncrement"`
+	Username string `json:"username" gorm:"size:191;not null;uniqueIndex:idx_notify_login_ip,priority:1"`
+	IP       string `json:"ip" gorm:"column:ip;size:64;not null;uniqueIndex:idx_notify_login_ip,priority:2"`
+	LastSeen int64  `json:"lastSeen" gorm:"not null"` // unix milliseconds
+}
+
+// TableName keeps the notify_ prefix.
+func (NotifyLoginIP) TableName() string { return "notify_login_ips" }

@@ -43,6 +43,10 @@ type Deps struct {
 	// SubLink is a client's subscription URL by subId ("" when the
 	// subscription server is off); nil shows none.
 	SubLink func(subID string) string
+	// BackupSent, when set, is told of each backup sent to an admin chat
+	// (the app records backup.done): the file name, where it was made and
+	// the chat id.
+	BackupSent func(file, path, chat string)
 	// HTTP is the client for the Bot API (nil: one honouring tgBotProxy).
 	HTTP *http.Client
 	// PollTimeout is getUpdates' long-poll wait (default 30 s).

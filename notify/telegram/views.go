@@ -377,8 +377,12 @@ func (s *session) sendBackup(ctx context.Context, chat int64) {
 	}
 	defer f.Close()
 	caption := tr(l, "backupCaption", html.EscapeString(s.bot.host))
-	if err := s.api.sendDocument(ctx, chat, b.FileName, f, caption); err != nil && ctx.Err() == nil {
-		slog.Warn("telegram bot: send backup", "chat", chat, "err", err)
+	if err := s.api.sendDocument(ctx, chat, b.FileName, f, caption); err != nil {
+		if ctx.Err() == nil {
+			slog.Warn("telegram bot: send backup", "chat", chat, "err", err)
+		}
+	} else if s.bot.d.BackupSent != nil {
+		s.bot.d.BackupSent(b.FileName, b.Path, strconv.FormatInt(chat, 10))
 	}
 }
 

@@ -32,7 +32,8 @@ type AuthController struct {
 	Sessions *session.Manager
 	Limiter  *middleware.LoginLimiter
 	BasePath string
-	// Events records failed logins (nil: none recorded).
+	// Events records failed logins and logins from a new address (nil:
+	// none recorded).
 	Events *notify.Recorder
 	// Now is the clock for TOTP; nil means time.Now.
 	Now func() time.Time
@@ -217,6 +218,8 @@ func (a *AuthController) login(c *gin.Context) {
 	if err := a.Sessions.IssueDevice(c.Writer, c.Request, user.Username); err != nil {
 		log.Printf("login: trusted-device cookie: %v", err)
 	}
+	// login.succeeded when this address is new for the user.
+	a.Events.LoginSucceeded(user.Username, ip)
 	msg := "login successful"
 	if user.DefaultCredential {
 		msg += "; you are using the default credentials admin/admin, change them now"

@@ -71,7 +71,7 @@ func Register(engine *gin.Engine, d Deps) {
 	base.GET("panel/csrf-token", d.Auth.API(), sessionCSRFToken)
 	api := base.Group("panel/api", d.Auth.API())
 	(&InboundController{Inbounds: d.Inbounds, Xray: d.Xray, IPLimit: d.IPLimit, Node: d.Node}).register(api.Group("inbounds"))
-	(&ServerController{Status: d.Status, Xray: d.Xray, Backup: d.Backup, PanelLog: d.PanelLog, Audit: d.Audit}).register(api.Group("server"))
+	(&ServerController{Status: d.Status, Xray: d.Xray, Backup: d.Backup, PanelLog: d.PanelLog, Audit: d.Audit, Events: d.Events}).register(api.Group("server"))
 	(&ClientsController{Inbounds: d.Inbounds, Xray: d.Xray}).register(api.Group("clients"))
 	(&NodesController{Node: d.Node}).register(api.Group("nodes"))
 	(&NodeInfoController{Node: d.Node}).register(api.Group("server"))

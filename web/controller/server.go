@@ -12,6 +12,7 @@ import (
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/errs"
 	"github.com/mhsanaei/3x-ui/v2/logging"
+	"github.com/mhsanaei/3x-ui/v2/notify"
 	"github.com/mhsanaei/3x-ui/v2/ops"
 	"github.com/mhsanaei/3x-ui/v2/util/applied"
 	"github.com/mhsanaei/3x-ui/v2/web/middleware"
@@ -26,6 +27,8 @@ type ServerController struct {
 	// PanelLog is the panel's own recent log; nil answers no lines.
 	PanelLog *logging.Ring
 	Audit    *audit.Log // records restarts and stops (nil: none)
+	// Events records backup.done for a served backup (nil: none).
+	Events *notify.Recorder
 }
 
 const maxLogLines = 10000
@@ -146,6 +149,9 @@ func (a *ServerController) getDb(c *gin.Context) {
 	defer backup.Remove()
 	c.Header("Content-Type", backup.ContentType)
 	c.FileAttachment(backup.Path, backup.FileName)
+	if c.Writer.Status() == http.StatusOK {
+		a.Events.BackupDone(notify.BackupViaDownload, backup.FileName, backup.Path, c.ClientIP())
+	}
 }
 
 // importDB restores a backup from the multipart field "db" (3x-ui's form)
