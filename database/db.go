@@ -61,6 +61,7 @@ func AllModels() []any {
 		&model.NotifyEvent{},
 		&model.NotifyWebhook{},
 		&model.NotifyDelivery{},
+		&model.ClientOwner{},
 	}
 }
 

@@ -73,6 +73,9 @@ func (s *Store) BulkClients(r BulkRequest) (int, error) {
 		if err != nil {
 			return err
 		}
+		if err := s.checkBulkScope(tx, r.Action, rows); err != nil {
+			return err
+		}
 		count = len(rows)
 		ids := make([]int, len(rows))
 		for i := range rows {
@@ -103,6 +106,9 @@ func (s *Store) BulkClients(r BulkRequest) (int, error) {
 				if err := removeClientsByEmail(tx, id, byInbound[id]); err != nil {
 					return err
 				}
+			}
+			if err := forgetOwners(tx, emails); err != nil {
+				return err
 			}
 			return deleteClientRows(tx, ids, emails)
 		case BulkReset:

@@ -25,6 +25,9 @@ func (s *Store) writeClients(fn func(tx *gorm.DB, pre int64) ([]ClientChange, er
 		if err != nil {
 			return err
 		}
+		if err := s.applyClientChanges(tx, changes); err != nil {
+			return err
+		}
 		ch.Clients, ch.Log = changes, changeLog(changes)
 		if ch.Clients == nil {
 			ch.Clients = []ClientChange{} // client-only even when nothing changed

@@ -38,6 +38,7 @@ type Store struct {
 	idsOnce sync.Once
 	ids     *idOwners        // see client_ids.go; shared with WithReceipt views
 	receipt *applied.Receipt // set on a WithReceipt view only
+	scope   *Scope           // set on a Scoped view only (scope.go)
 }
 
 // New is the inbounds and their clients in db, written only when node is
@@ -65,7 +66,7 @@ func NewNotifying(db *database.Handle, node *cluster.Node, notify sharedwrite.No
 // apply.
 func (s *Store) WithReceipt(r *applied.Receipt) *Store {
 	return &Store{db: s.db, node: s.node, writes: s.writes, panel: s.panel,
-		Precheck: s.Precheck, ids: s.owners(), receipt: r}
+		Precheck: s.Precheck, ids: s.owners(), receipt: r, scope: s.scope}
 }
 
 // owners is the client-id cache (made on first use).

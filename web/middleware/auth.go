@@ -17,6 +17,8 @@ const (
 	KeyAuthKind = "xui.authKind"
 	KeySession  = "xui.session"
 	KeyTokenID  = "xui.tokenID"
+	// KeyPrincipal holds the request's *auth.Principal (see PrincipalOf).
+	KeyPrincipal = "xui.principal"
 )
 
 // How a request was authenticated.
@@ -32,13 +34,17 @@ type Authenticator struct {
 	// CheckUser confirms a session's user still exists with the credentials
 	// the session was issued for (a password change ends old sessions).
 	CheckUser func(userID int, cred string) bool
+	// Users loads the user behind a request for its role; without it no
+	// principal is set and Authorize refuses every mapped route.
+	Users *auth.Users
 }
 
 type authResult struct {
-	userID  int
-	kind    string
-	sess    *session.Data
-	tokenID int
+	userID    int
+	kind      string
+	sess      *session.Data
+	tokenID   int
+	principal *auth.Principal
 }
 
 var errBadAuthHeader = errors.New("Authorization header must be \"Bearer <token>\"")
@@ -53,7 +59,17 @@ func (a *Authenticator) identify(c *gin.Context) (*authResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &authResult{userID: rec.UserId, kind: AuthToken, tokenID: rec.Id}, nil
+		res := &authResult{userID: rec.UserId, kind: AuthToken, tokenID: rec.Id}
+		if a.Users != nil {
+			u, err := a.Users.Get(rec.UserId)
+			if err != nil {
+				// The token's user is gone (tokens go with their user).
+				return nil, auth.ErrAPITokenInvalid
+			}
+			p := auth.TokenPrincipal(u, rec)
+			res.principal = &p
+		}
+		return res, nil
 	}
 	d, err := a.Sessions.Load(c.Request)
 	if err != nil {
@@ -62,7 +78,16 @@ func (a *Authenticator) identify(c *gin.Context) (*authResult, error) {
 	if a.CheckUser != nil && !a.CheckUser(d.UserID, d.Cred) {
 		return nil, session.ErrExpired
 	}
-	return &authResult{userID: d.UserID, kind: AuthSession, sess: d}, nil
+	res := &authResult{userID: d.UserID, kind: AuthSession, sess: d}
+	if a.Users != nil {
+		u, err := a.Users.Get(d.UserID)
+		if err != nil {
+			return nil, session.ErrExpired
+		}
+		p := auth.PrincipalOf(u)
+		res.principal = &p
+	}
+	return res, nil
 }
 
 func (r *authResult) store(c *gin.Context) {
@@ -73,6 +98,9 @@ func (r *authResult) store(c *gin.Context) {
 	}
 	if r.tokenID != 0 {
 		c.Set(KeyTokenID, r.tokenID)
+	}
+	if r.principal != nil {
+		c.Set(KeyPrincipal, r.principal)
 	}
 }
 
