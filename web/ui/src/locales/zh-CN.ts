@@ -2,7 +2,7 @@ import type { Messages } from './en'
 
 const zh: Messages = {
   app: { title: 'x-ui', logout: '退出登录', theme: '深色主题', language: '语言' },
-  menu: { overview: '概览', inbounds: '入站', clients: '客户端', nodes: '节点', settings: '设置', subscription: '订阅', logs: '日志', backup: '备份' },
+  menu: { overview: '概览', inbounds: '入站', clients: '客户端', nodes: '节点', settings: '设置', subscription: '订阅', logs: '日志', backup: '备份', admins: '管理员' },
   worker: { banner: '此节点是工作节点：只读。请在主节点 {{master}} 上修改。', unknownMaster: '主节点（地址暂未知）' },
   login: { title: '登录', username: '用户名', password: '密码', code: '两步验证码', codeFormat: '六位数字', submit: '登录', defaultCred: '你正在使用默认账号 admin/admin，请在设置中修改。' },
   common: { save: '保存', cancel: '取消', add: '添加', edit: '编辑', delete: '删除', confirmDelete: '确定删除？', enable: '启用', disable: '禁用', reset: '重置流量', extend: '延期', actions: '操作', search: '搜索', refresh: '刷新', never: '永不', unlimited: '无限制', copy: '复制', copied: '已复制', saved: '已保存', generate: '生成', yes: '是', no: '否', selected: '已选 {{n}} 个', days: '天', total: '共 {{n}} 条', all: '全部', close: '关闭' },
@@ -13,6 +13,8 @@ const zh: Messages = {
   settings: { title: '设置', panel: '面板', account: '账号', twoFactor: '两步验证', tokens: 'API 令牌', xray: 'Xray 模板', subscription: '订阅', oldUsername: '当前用户名', oldPassword: '当前密码', newUsername: '新用户名', newPassword: '新密码', updateUser: '修改账号', tfOn: '两步验证已开启。', tfOff: '两步验证未开启。', tfSetup: '设置两步验证', tfScan: '用验证器应用扫描二维码，然后输入验证码。', tfEnable: '开启', tfDisable: '关闭两步验证', tokenName: '令牌名称', createToken: '创建令牌', tokenOnce: '请立即复制：令牌只显示这一次。', revoke: '吊销', enabled: '启用', created: '创建时间', lastUsed: '最近使用', name: '名称', validate: '保存（由 Xray 检查）', restartPanel: '重启面板', noSubKeys: '此面板还没有订阅设置。', network: '面板网络（本节点）', shared: '共享设置', netNote: '这些设置属于本节点，保存在 x-ui.json 中，面板重启后生效。', webListen: '监听地址', webListenHint: '留空则监听所有地址', webPort: '端口', webBasePath: '根路径', webDomain: '面板域名', webDomainHint: '多个用逗号分隔；*.example.com 匹配一级子域名。面板只响应这些域名、证书中的域名、IP 地址和 localhost（防御 DNS 重绑定）。', webCertFile: '证书文件（TLS）', webKeyFile: '私钥文件（TLS）', sessionMaxAge: '会话时长（分钟）', restartNeeded: '已保存。重启面板后生效，之后面板地址为 {{url}}', clashTemplate: 'Clash / Mihomo 模板（YAML）', clashHint: '留空则使用内置模板。保存前服务器会检查 YAML。', saveClash: '保存模板' },
   logs: { title: '日志', count: '行数', xray: 'Xray 日志', panel: '面板日志', level: '级别', empty: '暂无日志。' },
   backup: { title: '备份', download: '下载备份', restore: '恢复备份', restoreHint: '上传数据库备份；面板会立即应用。', restored: '备份已恢复' },
+  roles: { owner: '所有者', admin: '管理员', operator: '操作员', viewer: '只读', reseller: '代理商' },
+  admins: { add: '添加管理员', edit: '编辑管理员', username: '用户名', password: '密码', passwordRule: '至少 8 个字符', role: '角色', maxClients: '客户端配额', maxTraffic: '流量配额（GB，客户端额度之和）', allowance: '配额（客户端 / 流量）', twoFactor: '两步验证', resetPassword: '重置密码', passwordReset: '密码已重置，该管理员已被登出', notAllowed: '只有所有者可以管理管理员。' },
   v: { required: '必填', port: '端口必须是 1 到 65535 的整数', uuid: '不是有效的 UUID', email: '不能含空格或 "~"，最多 255 个字符', shortId: 'Short ID 为 0-16 位十六进制，位数为偶数', json: '不是有效的 JSON', basePath: '只能包含字母、数字和 / _ - . ~' },
 }
 export default zh

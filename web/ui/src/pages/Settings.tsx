@@ -7,7 +7,7 @@ import QRCode from 'qrcode'
 import { api, request } from '../lib/api'
 import { basePath } from '../lib/base'
 import { validJSON } from '../lib/validate'
-import { useReadOnly } from '../App'
+import { useReadOnly, useCan } from '../App'
 import CodeEditor from './CodeEditor'
 import PanelNetwork from './PanelNetwork'
 import { isNetKey } from '../lib/panel'
@@ -19,7 +19,8 @@ type Settings = Record<string, string | number | boolean>
 function KeyForm({ all, pick, id }: { all: Settings; pick: (k: string) => boolean; id: string }) {
   const { t } = useTranslation()
   const { message } = App.useApp()
-  const ro = useReadOnly()
+  const canWrite = useCan('settings.write')
+  const ro = useReadOnly() || !canWrite
   const qc = useQueryClient()
   const keys = Object.keys(all).filter(pick).sort()
   if (keys.length === 0) return <Alert type="info" title={t('settings.noSubKeys')} />
@@ -116,6 +117,7 @@ function XrayTemplate() {
   const { t } = useTranslation()
   const { message } = App.useApp()
   const ro = useReadOnly()
+  const canEdit = useCan('xray.config.write')
   const q = useQuery({ queryKey: ['xrayTemplate'], queryFn: () => api.get<unknown>('setting/getXrayTemplate') })
   const [text, setText] = useState('')
   const [err, setErr] = useState('')
@@ -129,7 +131,7 @@ function XrayTemplate() {
     <Space orientation="vertical" style={{ width: '100%' }}>
       <CodeEditor id="xray-template" value={text} onChange={setText} height={480} />
       {err && <Alert id="xray-template-error" type="error" title={err} />}
-      <Button type="primary" disabled={ro} onClick={save}>{t('settings.validate')}</Button>
+      {canEdit && <Button type="primary" disabled={ro} onClick={save}>{t('settings.validate')}</Button>}
     </Space>
   )
 }
@@ -138,14 +140,15 @@ function Backup() {
   const { t } = useTranslation()
   const { message } = App.useApp()
   const ro = useReadOnly()
+  const canBackup = useCan('db.backup'), canImport = useCan('db.import')
   return (
     <Space orientation="vertical">
-      <Button id="backup-download" href={basePath() + 'panel/api/server/getDb'}>{t('backup.download')}</Button>
-      <Typography.Text>{t('backup.restoreHint')}</Typography.Text>
-      <Upload id="backup-restore" accept=".db,.json,application/octet-stream,application/json" disabled={ro} showUploadList={false} customRequest={async ({ file }) => {
+      {canBackup && <Button id="backup-download" href={basePath() + 'panel/api/server/getDb'}>{t('backup.download')}</Button>}
+      {canImport && <Typography.Text>{t('backup.restoreHint')}</Typography.Text>}
+      {canImport && <Upload id="backup-restore" accept=".db,.json,application/octet-stream,application/json" disabled={ro} showUploadList={false} customRequest={async ({ file }) => {
         const fd = new FormData(); fd.append('db', file as Blob)
         try { await request('POST', 'panel/api/server/importDB', fd); message.success(t('backup.restored')) } catch (e) { message.error((e as Error).message) }
-      }}><Button disabled={ro}>{t('backup.restore')}</Button></Upload>
+      }}><Button disabled={ro}>{t('backup.restore')}</Button></Upload>}
     </Space>
   )
 }
@@ -153,26 +156,28 @@ function Backup() {
 export default function SettingsPage() {
   const { t } = useTranslation()
   const nav = useNavigate()
-  const { tab = 'panel' } = useParams()
-  const all = useQuery({ queryKey: ['settings'], queryFn: () => api.get<Settings>('setting/all') })
+  const canRead = useCan('settings.read'), canTokens = useCan('tokens.manage'), canXray = useCan('xray.config.read')
+  const canBackup = useCan('db.backup')
+  const { tab = canRead ? 'panel' : 'account' } = useParams()
+  const all = useQuery({ queryKey: ['settings'], queryFn: () => api.get<Settings>('setting/all'), enabled: canRead })
   const data = all.data
   const panelKeys = (k: string) => !k.startsWith('sub') && k !== 'xrayTemplateConfig' && !isNetKey(k) && typeof data?.[k] !== 'object'
   return (
     <Card>
       <Tabs activeKey={tab} onChange={(k) => nav(`/panel/settings/${k}`)} items={[
-        { key: 'panel', label: t('settings.panel'), children: data && <Space orientation="vertical" size="large" style={{ width: '100%' }}>
+        canRead && { key: 'panel', label: t('settings.panel'), children: data && <Space orientation="vertical" size="large" style={{ width: '100%' }}>
           <Card size="small" title={t('settings.network')}><PanelNetwork all={data} /></Card>
           <Card size="small" title={t('settings.shared')}><KeyForm all={data} pick={panelKeys} id="panel-settings" /></Card>
         </Space> },
         { key: 'account', label: t('settings.account'), children: <Space orientation="vertical" size="large"><Account /><Card size="small" title={t('settings.twoFactor')}><TwoFactor /></Card></Space> },
-        { key: 'tokens', label: t('settings.tokens'), children: <Tokens /> },
-        { key: 'subscription', label: t('settings.subscription'), children: data && <Space orientation="vertical" size="large" style={{ width: '100%' }}>
+        canTokens && { key: 'tokens', label: t('settings.tokens'), children: <Tokens /> },
+        canRead && { key: 'subscription', label: t('settings.subscription'), children: data && <Space orientation="vertical" size="large" style={{ width: '100%' }}>
           <KeyForm all={data} pick={(k) => k.startsWith('sub') && k !== 'subClashTemplate'} id="sub-settings" />
           {'subClashTemplate' in data && <ClashTemplate value={String(data.subClashTemplate ?? '')} />}
         </Space> },
-        { key: 'xray', label: t('settings.xray'), children: <XrayTemplate /> },
-        { key: 'backup', label: t('backup.title'), children: <Backup /> },
-      ]} />
+        canXray && { key: 'xray', label: t('settings.xray'), children: <XrayTemplate /> },
+        canBackup && { key: 'backup', label: t('backup.title'), children: <Backup /> },
+      ].filter((x) => !!x)} />
     </Card>
   )
 }

@@ -6,6 +6,7 @@ export const pages = {
   nodes: () => import('./Nodes'),
   settings: () => import('./Settings'),
   logs: () => import('./Logs'),
+  admins: () => import('./Admins'),
 }
 
 // prefetchPages loads the light pages' scripts once the browser is idle (on
