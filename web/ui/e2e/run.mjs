@@ -9,6 +9,7 @@ import { startPanel, launchBrowser, buildPanel, until, freePort } from './harnes
 import { checkLink, realityTarget } from './linkcheck.mjs'
 import { workerScenario } from './worker.mjs'
 import { settingsScenario } from './settings.mjs'
+import { rolesScenario } from './roles.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = resolve(here, '../../..')
@@ -73,6 +74,10 @@ async function main() {
   const target = await realityTarget(panel.dir)
   cleanups.push(target.close)
   const shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true })
+  if (process.env.XUI_E2E_ONLY === 'roles') {
+    await step('log in', () => login(page, panel.url))
+    return rolesScenario({ panel, page, step, assert, out: OUT, cleanups })
+  }
 
   await step('login page serves the app with CSP and no-cache', async () => {
     const r = await fetch(panel.url)
@@ -269,6 +274,7 @@ async function main() {
     await page.locator('[aria-label=theme]').click({ force: true })
   })
 
+  await rolesScenario({ panel, page, step, assert, out: OUT, cleanups })
   await settingsScenario({ panel, page, step, assert, shot, out: OUT })
 
   if (process.env.XUI_TEST_SKIP_MARIADB === '1') console.log('skip worker scenario: XUI_TEST_SKIP_MARIADB=1')
