@@ -170,8 +170,21 @@ type allowanceUse struct {
 // transaction: over the allowance, or a client without a quota, fails the
 // write. Unlimited (totalGB 0) would escape the traffic allowance.
 func (sc *Scope) checkAllowance(tx *gorm.DB) error {
+	// The reseller's row, locked: parallel writes of one reseller count in
+	// turn (each sees the rows the one before committed), and the limits
+	// are the ones stored now, not those read when the request began.
+	var users []model.User
+	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Select("id", "role", "max_clients", "max_traffic_bytes").
+		Where("id = ?", sc.Reseller).Limit(1).Find(&users).Error
+	if err != nil {
+		return err
+	}
+	if len(users) == 0 || users[0].Role != "reseller" {
+		return forbiddenField("role", "user %d is no longer a reseller; log in again", sc.Reseller)
+	}
+	sc.MaxClients, sc.MaxTrafficBytes = users[0].MaxClients, users[0].MaxTrafficBytes
 	var use allowanceUse
-	err := tx.Table("client_owners AS co").Joins("JOIN client_traffics AS ct ON LOWER(ct.email) = co.email").
+	err = tx.Table("client_owners AS co").Joins("JOIN client_traffics AS ct ON LOWER(ct.email) = co.email").
 		Where("co.user_id = ?", sc.Reseller).
 		Select("COUNT(*) AS clients, COALESCE(SUM(ct.total), 0) AS quota, " +
 			"COALESCE(SUM(CASE WHEN ct.total <= 0 THEN 1 ELSE 0 END), 0) AS unlimited").Scan(&use).Error

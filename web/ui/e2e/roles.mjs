@@ -16,8 +16,10 @@ async function loginAs(page, url, username, password) {
   await page.waitForSelector('#whoami')
 }
 
-// count of buttons named name (exactly) on the page.
+// count of buttons named name (exactly) on the page, or in one of its parts.
 const buttons = (page, name) => page.getByRole('button', { name, exact: true }).count()
+// rowWith is the table row holding a cell named text.
+const rowWith = (page, text) => page.getByRole('row').filter({ has: page.getByRole('cell', { name: text, exact: true }) })
 const menuItem = (page, name) => page.getByRole('menuitem', { name, exact: true }).count()
 
 export async function rolesScenario({ panel, page, step, assert, out, cleanups }) {
@@ -58,18 +60,22 @@ export async function rolesScenario({ panel, page, step, assert, out, cleanups }
 
         await p.goto(panel.url + 'panel/inbounds')
         await p.getByRole('cell', { name: 'roles', exact: true }).waitFor()
+        const inRow = rowWith(p, 'roles')
         assert(await buttons(p, 'Add inbound') === (canWrite ? 1 : 0), `${role}: Add inbound button`)
-        assert(await buttons(p, 'Edit') === (canWrite ? 1 : 0), `${role}: inbound Edit button`)
-        assert(await buttons(p, 'Delete') === (canWrite ? 1 : 0), `${role}: inbound Delete button`)
+        assert(await buttons(inRow, 'Edit') === (canWrite ? 1 : 0), `${role}: inbound Edit button`)
+        assert(await buttons(inRow, 'Delete') === (canWrite ? 1 : 0), `${role}: inbound Delete button`)
         await p.screenshot({ path: join(out, `roles-${role}-inbounds.png`), fullPage: true })
 
         await p.goto(panel.url + 'panel/clients')
+        await p.getByPlaceholder('Search').fill('role-e2e') // other scenarios' clients fill page 1
         await p.getByRole('cell', { name: 'role-e2e@x', exact: true }).first().waitFor()
+        const clRow = rowWith(p, 'role-e2e@x')
         assert(await buttons(p, 'Add client') === (canWrite ? 1 : 0), `${role}: Add client button`)
         assert(await buttons(p, 'Add many') === (canWrite ? 1 : 0), `${role}: Add many button`)
-        assert(await buttons(p, 'Edit') === (canWrite ? 1 : 0), `${role}: client Edit button`)
-        assert(await buttons(p, 'Reset traffic') === (canWrite ? 1 : 0), `${role}: client Reset button`)
-        assert(await buttons(p, 'Share') === 1, `${role}: the Share button (a read) is missing`)
+        assert(await buttons(clRow, 'Edit') === (canWrite ? 1 : 0), `${role}: client Edit button`)
+        assert(await buttons(clRow, 'Reset traffic') === (canWrite ? 1 : 0), `${role}: client Reset button`)
+        assert(await buttons(clRow, 'Delete') === (canWrite ? 1 : 0), `${role}: client Delete button`)
+        assert(await buttons(clRow, 'Share') === 1, `${role}: the Share button (a read) is missing`)
         await p.screenshot({ path: join(out, `roles-${role}-clients.png`), fullPage: true })
 
         await p.goto(panel.url + 'panel/settings')
