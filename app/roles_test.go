@@ -314,3 +314,30 @@ func TestLastOwnerProtected(t *testing.T) {
 		second.api("POST", "admins/del/"+itoa(firstID), nil).expectOK()
 	})
 }
+
+// A worker applies the same permission table: a viewer made on the master
+// reads on the worker and is refused a write for its permission (before
+// the worker's own read-only refusal), and a reseller's lists there are
+// narrowed to its clients as on the master.
+func TestWorkerEnforcesRoles(t *testing.T) {
+	t.Parallel() // own database and apps
+	master, worker := masterAndWorker(t)
+	owner := master.loggedIn()
+	id := int(owner.api("POST", "inbounds/add", vlessInbound(hostPort(29031), vlessClient("own@x"))).expectOK().obj()["id"].(float64))
+	addAdmin(owner, "wview", auth.RoleViewer, 0, 0)
+	addAdmin(owner, "wres", auth.RoleReseller, 3, 3000)
+	master.loginAs("wres", "password-wres").api("POST", "inbounds/addClient", clientBody(id, quotaClient("res@x", 1000))).expectOK()
+
+	v := worker.loginAs("wview", "password-wview")
+	v.api("GET", "me", nil).expectOK()
+	v.api("POST", "inbounds/add", vlessInbound(hostPort(29032))).expectFail(http.StatusForbidden, "permission inbounds.write")
+	v.api("GET", "server/getDb", nil).expectFail(http.StatusForbidden, "permission db.backup")
+	r := worker.loginAs("wres", "password-wres")
+	if got := inboundEmails(t, r.api("GET", "inbounds/list", nil).expectOK()); strings.Join(got, ",") != "res@x" {
+		t.Fatalf("reseller on the worker lists %v, want only res@x", got)
+	}
+	r.api("GET", "clients/get/own@x", nil).expectFail(http.StatusForbidden, "email")
+	// Owners on a worker are still refused writes by the worker itself.
+	worker.loggedIn().api("POST", "admins/add", map[string]any{"username": "z", "password": "password-z", "role": "viewer"}).
+		expectFail(http.StatusForbidden, "master")
+}
