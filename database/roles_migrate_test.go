@@ -80,3 +80,29 @@ func TestMigrateToRoles(t *testing.T) {
 		}
 	})
 }
+
+// x-ui setting's credential reset is the way back in from the shell: it
+// makes the first admin an owner again.
+func TestSetAdminCredentialsRestoresOwner(t *testing.T) {
+	conn, err := OpenSQLite(t.TempDir() + "/x.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeConn(conn) })
+	if err := Migrate(conn); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Model(&model.User{}).Where("1 = 1").Update("role", "viewer").Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := SetAdminCredentials(conn, "", "recovered-1"); err != nil {
+		t.Fatal(err)
+	}
+	var u model.User
+	if err := conn.Order("id").First(&u).Error; err != nil {
+		t.Fatal(err)
+	}
+	if u.Role != "owner" || !CheckPassword(u.Password, "recovered-1") {
+		t.Fatalf("after the reset: role %q", u.Role)
+	}
+}
