@@ -214,6 +214,20 @@ func TestResellerIsolationAndAllowance(t *testing.T) {
 		}
 		b2.api("GET", "clients/get/b1@x", nil).expectOK()
 		b2.api("GET", "clients/get/a2@x", nil).expectFail(http.StatusForbidden, "email")
+
+		// An owner renaming B's client keeps it B's; deleting the inbound
+		// ends B's ownership, so a new client of that email made by the
+		// owner elsewhere is not B's.
+		renamed := quotaClient("b1-renamed@x", 1000)
+		renamed["id"] = bc["id"]
+		owner.api("POST", "inbounds/updateClient/"+bc["id"].(string), clientBody(id, renamed)).expectOK()
+		b2.api("GET", "clients/get/b1-renamed@x", nil).expectOK()
+		owner.api("POST", "inbounds/del/"+itoa(id), nil).expectOK()
+		other := int(owner.api("POST", "inbounds/add", vlessInbound(hostPort(29013), vlessClient("b1-renamed@x"))).expectOK().obj()["id"].(float64))
+		b2.api("GET", "clients/get/b1-renamed@x", nil).expectFail(http.StatusForbidden, "email")
+		if got := inboundEmails(t, b2.api("GET", "inbounds/list", nil).expectOK()); len(got) != 0 {
+			t.Fatalf("reseller B sees %v in inbound %d after its clients went", got, other)
+		}
 	})
 }
 

@@ -266,6 +266,9 @@ func (s *Store) AddInbound(in *model.Inbound) (*model.Inbound, error) {
 		for i := range clients {
 			rows[i] = clientTrafficRow(in.Id, &clients[i])
 		}
+		if err := forgetOwners(tx, emailsOf(clients)); err != nil {
+			return err // a new inbound's clients belong to no reseller
+		}
 		if len(rows) > 0 {
 			if err := tx.CreateInBatches(rows, SQLChunk/2).Error; err != nil {
 				return err
@@ -354,6 +357,9 @@ func (s *Store) DelInbound(id int) error {
 
 func delInboundRows(tx *gorm.DB, id int) error {
 	if _, err := lockInbound(tx, id); err != nil {
+		return err
+	}
+	if err := forgetInboundOwners(tx, id); err != nil {
 		return err
 	}
 	emails := tx.Model(&xray.ClientTraffic{}).Select("email").Where("inbound_id = ?", id)

@@ -125,6 +125,9 @@ func (s *Store) DelDepletedClients(inboundId int) error {
 				return err
 			}
 		}
+		if err := forgetOwners(tx, emails); err != nil {
+			return err
+		}
 		return deleteClientRows(tx, ids, emails)
 	})
 }

@@ -120,13 +120,13 @@ func (s *Store) applyClientChanges(tx *gorm.DB, changes []ClientChange) error {
 	if err := forgetOwners(tx, removed); err != nil {
 		return err
 	}
-	for old, now := range renamed {
-		if err := tx.Model(&model.ClientOwner{}).Where("email = ?", old).Update("email", now).Error; err != nil {
-			return err
-		}
+	if err := moveOwners(tx, renamed); err != nil {
+		return err
 	}
 	if sc == nil || sc.Reseller == 0 {
-		return nil
+		// A client made by anyone else belongs to no reseller, whatever
+		// row an earlier client of that email left.
+		return forgetOwners(tx, added)
 	}
 	if len(added) > 0 {
 		rows := make([]model.ClientOwner, len(added))
@@ -156,6 +156,44 @@ func forgetOwners(tx *gorm.DB, emails []string) error {
 		}
 	}
 	return nil
+}
+
+// moveOwners carries ownership across email renames (old -> new, both
+// lowercased): rows of the old emails are read and deleted first, so two
+// clients swapping emails never clash on the key.
+func moveOwners(tx *gorm.DB, renamed map[string]string) error {
+	if len(renamed) == 0 {
+		return nil
+	}
+	olds := make([]string, 0, len(renamed))
+	news := make([]string, 0, len(renamed))
+	for o, n := range renamed {
+		olds, news = append(olds, o), append(news, n)
+	}
+	var rows []model.ClientOwner
+	if err := tx.Where("email IN ?", olds).Find(&rows).Error; err != nil {
+		return err
+	}
+	if err := forgetOwners(tx, append(olds, news...)); err != nil {
+		return err
+	}
+	for i := range rows {
+		rows[i].Email = renamed[rows[i].Email]
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	return tx.CreateInBatches(rows, SQLChunk/2).Error
+}
+
+// forgetInboundOwners deletes the ownership rows of inbound id's clients
+// (before the inbound and its client rows go).
+func forgetInboundOwners(tx *gorm.DB, id int) error {
+	var emails []string
+	if err := tx.Model(&model.ClientTraffic{}).Where("inbound_id = ?", id).Pluck("email", &emails).Error; err != nil {
+		return err
+	}
+	return forgetOwners(tx, emails)
 }
 
 // allowanceUse is a reseller's clients as the database holds them.
@@ -296,4 +334,24 @@ func (s *Store) checkBulkScope(tx *gorm.DB, action string, rows []bulkRow) error
 		return forbiddenField("action", "permission clients.reset required: a reseller cannot reset traffic")
 	}
 	return sc.checkOwned(tx, emails)
+}
+
+// syncOwners keeps client_owners in step with an inbound rewrite
+// (syncClientRows): dropped clients lose their owner, renamed ones keep
+// it under the new email, created ones have none.
+func syncOwners(tx *gorm.DB, rows []model.ClientTraffic, claimed map[int]*Client, drop []string, creates []model.ClientTraffic) error {
+	renamed := map[string]string{}
+	for i := range rows {
+		if c := claimed[rows[i].Id]; c != nil && !strings.EqualFold(c.Email, rows[i].Email) {
+			renamed[strings.ToLower(rows[i].Email)] = strings.ToLower(c.Email)
+		}
+	}
+	gone := append([]string(nil), drop...)
+	for _, r := range creates {
+		gone = append(gone, r.Email)
+	}
+	if err := forgetOwners(tx, gone); err != nil {
+		return err
+	}
+	return moveOwners(tx, renamed)
 }
