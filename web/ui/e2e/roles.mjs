@@ -82,6 +82,11 @@ export async function rolesScenario({ panel, page, step, assert, out, cleanups }
         await p.getByRole('tab', { name: 'Account', exact: true }).waitFor()
         assert(await p.getByRole('tab', { name: 'API tokens', exact: true }).count() === (canWrite ? 1 : 0), `${role}: API tokens tab`)
         assert(await p.getByRole('tab', { name: 'Backup', exact: true }).count() === 0, `${role}: Backup tab`)
+        if (role === 'viewer') {
+          // A viewer reads the panel settings but has no Save.
+          await p.locator('#panel-settings').waitFor()
+          assert(await buttons(p, 'Save') === 0, 'viewer: a Save button on the settings')
+        }
         await p.screenshot({ path: join(out, `roles-${role}-settings.png`), fullPage: true })
 
         // The server refuses what the UI hides, naming the permission.

@@ -71,7 +71,7 @@ export default function PanelNetwork({ all }: { all: Record<string, unknown> }) 
           title={t('settings.restartNeeded', { url: panelURL(saved, window.location) })}
           action={<Button id="panel-restart" danger loading={restarting} onClick={restart}>{t('settings.restartPanel')}</Button>} />
       )}
-      <Space><Button type="primary" htmlType="submit" id="panel-network-save">{t('common.save')}</Button></Space>
+      {canWrite && <Space><Button type="primary" htmlType="submit" id="panel-network-save">{t('common.save')}</Button></Space>}
     </Form>
   )
 }

@@ -34,7 +34,7 @@ function KeyForm({ all, pick, id }: { all: Settings; pick: (k: string) => boolea
           {typeof all[k] === 'boolean' ? <Switch /> : typeof all[k] === 'number' ? <InputNumber style={{ width: 200 }} /> : <Input />}
         </Form.Item>
       ))}
-      <Button type="primary" htmlType="submit">{t('common.save')}</Button>
+      {canWrite && <Button type="primary" htmlType="submit">{t('common.save')}</Button>}
     </Form>
   )
 }
