@@ -355,3 +355,29 @@ func TestWorkerEnforcesRoles(t *testing.T) {
 	worker.loggedIn().api("POST", "admins/add", map[string]any{"username": "z", "password": "password-z", "role": "viewer"}).
 		expectFail(http.StatusForbidden, "master")
 }
+
+// Two-factor login is per administrator: a viewer enrols its own secret,
+// its login then needs a code from that secret, and the owner's does not;
+// the admins list shows who has it.
+func TestTwoFactorPerAdmin(t *testing.T) {
+	t.Parallel() // own database and App
+	env := newEnv(t, dbtest.New(t, dbtest.SQLite))
+	owner := env.loggedIn()
+	addAdmin(owner, "tfview", auth.RoleViewer, 0, 0)
+	v := env.loginAs("tfview", "password-tfview")
+	secret := v.api("POST", "setting/twoFactor/setup", nil).expectOK().obj()["secret"].(string)
+	v.api("POST", "setting/twoFactor/enable", map[string]string{"code": totpNow(t, secret)}).expectOK()
+
+	env.client().do("POST", "login", map[string]string{"username": "tfview", "password": "password-tfview"}).
+		expectFail(http.StatusUnauthorized, "twoFactorCode")
+	env.loggedIn().api("GET", "setting/twoFactor/status", nil).expectOK()
+	if on := owner.api("GET", "setting/twoFactor/status", nil).expectOK().obj()["enabled"]; on != false {
+		t.Fatalf("the owner's two-factor status is %v after the viewer enrolled", on)
+	}
+	for _, a := range owner.api("GET", "admins/list", nil).expectOK().Msg.Obj.([]any) {
+		m := a.(map[string]any)
+		if want := m["username"] == "tfview"; m["twoFactor"] != want {
+			t.Fatalf("admins list: %v", m)
+		}
+	}
+}
