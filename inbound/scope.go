@@ -289,6 +289,7 @@ func KeepClients(in *model.Inbound, keep func(email string) bool) error {
 		return err
 	}
 	if len(raws) == 0 {
+		in.Up, in.Down, in.AllTime, in.ClientStats = 0, 0, 0, []model.ClientTraffic{}
 		return nil // no clients (or a protocol without any)
 	}
 	ids, err := identsOf(raws)
@@ -305,10 +306,14 @@ func KeepClients(in *model.Inbound, keep func(email string) bool) error {
 	if in.Settings, err = doc.encode(); err != nil {
 		return err
 	}
+	// The inbound's counters become those of the kept clients: the
+	// others' traffic is not the reseller's to see.
 	stats := in.ClientStats[:0:0]
+	in.Up, in.Down, in.AllTime = 0, 0, 0
 	for _, st := range in.ClientStats {
 		if keep(st.Email) {
 			stats = append(stats, st)
+			in.Up, in.Down, in.AllTime = in.Up+st.Up, in.Down+st.Down, in.AllTime+st.AllTime
 		}
 	}
 	in.ClientStats = stats
