@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/database"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
 )
 
@@ -37,6 +38,9 @@ type Authenticator struct {
 	// Users loads the user behind a request for its role; without it no
 	// principal is set and Authorize refuses every mapped route.
 	Users *auth.Users
+	// SessionCred is the credential a session of user u must carry
+	// (controller.SessionCred); with Users it replaces CheckUser.
+	SessionCred func(u *model.User) string
 }
 
 type authResult struct {
@@ -75,17 +79,20 @@ func (a *Authenticator) identify(c *gin.Context) (*authResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.CheckUser != nil && !a.CheckUser(d.UserID, d.Cred) {
-		return nil, session.ErrExpired
-	}
 	res := &authResult{userID: d.UserID, kind: AuthSession, sess: d}
-	if a.Users != nil {
+	if a.Users != nil && a.SessionCred != nil {
+		// One read of the user serves both the credential check and the
+		// role, so roles cost no extra query per request.
 		u, err := a.Users.Get(d.UserID)
-		if err != nil {
+		if err != nil || a.SessionCred(u) != d.Cred {
 			return nil, session.ErrExpired
 		}
 		p := auth.PrincipalOf(u)
 		res.principal = &p
+		return res, nil
+	}
+	if a.CheckUser != nil && !a.CheckUser(d.UserID, d.Cred) {
+		return nil, session.ErrExpired
 	}
 	return res, nil
 }
