@@ -214,6 +214,17 @@ func TestResellerIsolationAndAllowance(t *testing.T) {
 		}
 		b2.api("GET", "clients/get/b1@x", nil).expectOK()
 		b2.api("GET", "clients/get/a2@x", nil).expectFail(http.StatusForbidden, "email")
+		// B's API token is a reseller token with B's clients and allowance.
+		b2.api("POST", "setting/apiTokens/create", map[string]any{"name": "bad", "role": "operator"}).expectFail(http.StatusForbidden, "role")
+		bt := env.client()
+		bt.bearer = createToken(b2, "b-bot", nil)
+		bt.api("GET", "clients/get/a2@x", nil).expectFail(http.StatusForbidden, "email")
+		bt.api("POST", "inbounds/addClient", clientBody(id, quotaClient("b2@x", 500))).expectOK()
+		bt.api("POST", "inbounds/addClient", clientBody(id, quotaClient("b3@x", 0))).expectFail(http.StatusBadRequest, "totalGB")
+		bt.api("POST", "inbounds/add", vlessInbound(hostPort(29014))).expectFail(http.StatusForbidden, "permission inbounds.write")
+		if list := b2.api("GET", "setting/apiTokens", nil).expectOK().Msg.Obj.([]any); len(list) != 1 {
+			t.Fatalf("reseller B lists %d tokens, want its own 1", len(list))
+		}
 
 		// An owner renaming B's client keeps it B's; deleting the inbound
 		// ends B's ownership, so a new client of that email made by the

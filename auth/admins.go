@@ -241,10 +241,19 @@ func capTokenRoles(tx *gorm.DB, userID int, role Role) error {
 		return err
 	}
 	for _, t := range tokens {
-		if !role.Covers(Role(t.Role)) {
-			if err := tx.Model(&model.APIToken{}).Where("id = ?", t.Id).Update("role", string(role)).Error; err != nil {
+		if role.Covers(Role(t.Role)) {
+			continue
+		}
+		if role == RoleReseller || Role(t.Role) == RoleReseller {
+			// Into or out of reseller: the token's scope of clients means
+			// something else now; it goes.
+			if err := tx.Delete(&model.APIToken{}, t.Id).Error; err != nil {
 				return err
 			}
+			continue
+		}
+		if err := tx.Model(&model.APIToken{}).Where("id = ?", t.Id).Update("role", string(role)).Error; err != nil {
+			return err
 		}
 	}
 	return nil

@@ -79,7 +79,7 @@ func rolePermissions(r Role) []Permission {
 		// Reads and writes are narrowed to the reseller's own clients by
 		// the routes (inbound.Scope); resetting traffic would lift its
 		// allowance, so it has no clients.reset.
-		return []Permission{PermPanel, PermInboundsRead, PermClientsRead, PermClientsWrite}
+		return []Permission{PermPanel, PermInboundsRead, PermClientsRead, PermClientsWrite, PermTokensManage}
 	}
 	return nil
 }
@@ -115,9 +115,9 @@ func (r Role) Has(p Permission) bool {
 // role r may hand other to a token or (an owner) to another admin.
 func (r Role) Covers(other Role) bool {
 	if r == RoleReseller || other == RoleReseller {
-		// A reseller's permissions mean "own clients only"; only an owner
-		// (who may do everything) can make one.
-		return r == RoleOwner || r == other
+		// A reseller's permissions mean "its own clients only", which
+		// means nothing for another user: only a reseller's token is one.
+		return r == other
 	}
 	for _, p := range rolePermissions(other) {
 		if !r.Has(p) {
@@ -192,13 +192,18 @@ func (p *Principal) InboundScope() int {
 // EffectiveRole is the role a token acts with: its own, unless the user
 // who made it has since been given less, in which case the user's (a
 // demoted admin's tokens lose what the admin lost). An empty or unknown
-// token role counts as the user's role for 3x-ui v3 rows.
+// token role counts as the user's role. A token and user of which one is
+// a reseller and the other not act with no role at all (every route
+// refused): UpdateAdmin deletes such tokens, so only stray rows get here.
 func EffectiveRole(user, token Role) Role {
 	if !token.Valid() {
 		return user
 	}
 	if user.Covers(token) {
 		return token
+	}
+	if user == RoleReseller || token == RoleReseller {
+		return ""
 	}
 	return user
 }

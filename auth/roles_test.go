@@ -16,8 +16,9 @@ func TestEffectiveRole(t *testing.T) {
 		{RoleOperator, RoleAdmin, RoleOperator},
 		{RoleViewer, RoleOperator, RoleViewer},
 		{RoleAdmin, "", RoleAdmin},
-		{RoleReseller, RoleOwner, RoleReseller},
-		{RoleAdmin, RoleReseller, RoleAdmin},
+		{RoleReseller, RoleOwner, ""},
+		{RoleAdmin, RoleReseller, ""},
+		{RoleReseller, RoleReseller, RoleReseller},
 	}
 	for _, c := range cases {
 		if got := EffectiveRole(c.user, c.token); got != c.want {
@@ -25,7 +26,7 @@ func TestEffectiveRole(t *testing.T) {
 		}
 	}
 	p := TokenPrincipal(&model.User{Id: 3, Username: "r", Role: "reseller", MaxClients: 2, MaxTrafficBytes: 9},
-		&model.APIToken{Id: 7, Role: "owner", ScopeKind: ScopeInbound, ScopeID: 4})
+		&model.APIToken{Id: 7, Role: "reseller", ScopeKind: ScopeInbound, ScopeID: 4})
 	if p.Role != RoleReseller || p.TokenID != 7 || p.InboundScope() != 4 || p.MaxClients != 2 || !p.IsReseller() {
 		t.Fatalf("token principal: %+v", p)
 	}

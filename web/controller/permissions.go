@@ -88,11 +88,13 @@ func PermissionRules() middleware.Rules {
 	r["POST "+st+"update"] = plain(auth.PermSettingsWrite)
 	r["POST "+st+"restartPanel"] = plain(auth.PermSettingsWrite)
 	r["POST "+st+"updateXrayTemplate"] = plain(auth.PermXrayConfigEdit)
-	r["GET "+st+"apiTokens"] = plain(auth.PermTokensManage)
+	// Token routes act on the caller's own tokens (an owner's: every
+	// token), so a reseller may keep tokens for its own automation.
+	r["GET "+st+"apiTokens"] = narrows(auth.PermTokensManage)
 	for _, p := range []string{"apiTokens", "apiTokens/create", "apiTokens/revoke/:id", "apiTokens/delete/:id", "apiTokens/setEnabled/:id"} {
-		r["POST "+st+p] = plain(auth.PermTokensManage)
+		r["POST "+st+p] = narrows(auth.PermTokensManage)
 	}
-	r["DELETE "+st+"apiTokens/:id"] = plain(auth.PermTokensManage)
+	r["DELETE "+st+"apiTokens/:id"] = narrows(auth.PermTokensManage)
 
 	// Notifications.
 	nt := api + "notify/"

@@ -73,7 +73,7 @@ func TestRolePermissions(t *testing.T) {
 		{auth.RoleViewer, []auth.Permission{auth.PermInboundsRead, auth.PermClientsRead, auth.PermSettingsRead},
 			[]auth.Permission{auth.PermInboundsWrite, auth.PermClientsWrite, auth.PermXrayRestart, auth.PermSettingsWrite, auth.PermTokensManage, auth.PermDBBackup}},
 		{auth.RoleReseller, []auth.Permission{auth.PermClientsRead, auth.PermClientsWrite},
-			[]auth.Permission{auth.PermClientsReset, auth.PermInboundsWrite, auth.PermSettingsRead, auth.PermTokensManage}},
+			[]auth.Permission{auth.PermClientsReset, auth.PermInboundsWrite, auth.PermSettingsRead, auth.PermAdminsManage}},
 	}
 	for _, c := range cases {
 		for _, p := range c.has {
@@ -87,8 +87,8 @@ func TestRolePermissions(t *testing.T) {
 			}
 		}
 	}
-	if auth.RoleAdmin.Covers(auth.RoleOwner) || !auth.RoleOwner.Covers(auth.RoleReseller) || auth.RoleAdmin.Covers(auth.RoleReseller) {
-		t.Fatal("Covers: an admin must not hand out owner or reseller tokens; an owner may")
+	if auth.RoleAdmin.Covers(auth.RoleOwner) || auth.RoleOwner.Covers(auth.RoleReseller) || !auth.RoleReseller.Covers(auth.RoleReseller) {
+		t.Fatal("Covers: an admin must not hand out owner tokens; reseller tokens are a reseller's own")
 	}
 	if !auth.RoleAdmin.Covers(auth.RoleViewer) || auth.RoleViewer.Covers(auth.RoleOperator) {
 		t.Fatal("Covers: an admin may hand out viewer, a viewer not operator")
