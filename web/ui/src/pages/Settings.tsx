@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react'
-import { Tabs, Card, Form, Input, InputNumber, Switch, Button, App, Table, Space, Typography, Alert, Upload, Popconfirm } from 'antd'
+import { Tabs, Card, Form, Input, InputNumber, Switch, Button, App, Table, Space, Typography, Alert, Upload, Popconfirm, Select, Tag } from 'antd'
 import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
 import { useNavigate, useParams } from 'react-router'
@@ -7,7 +7,7 @@ import QRCode from 'qrcode'
 import { api, request } from '../lib/api'
 import { basePath } from '../lib/base'
 import { validJSON } from '../lib/validate'
-import { useReadOnly, useCan } from '../App'
+import { useReadOnly, useCan, useMe } from '../App'
 import CodeEditor from './CodeEditor'
 import PanelNetwork from './PanelNetwork'
 import { isNetKey } from '../lib/panel'
@@ -95,15 +95,27 @@ function Tokens() {
   const list = useQuery({ queryKey: ['tokens'], queryFn: () => api.get<any[]>('setting/apiTokens') })
   const [name, setName] = useState('')
   const [shown, setShown] = useState('')
+  // A token's role (default: the maker's) and an optional inbound scope.
+  const me = useMe()
+  const [role, setRole] = useState('')
+  const [scope, setScope] = useState(0)
+  const inbounds = useQuery({ queryKey: ['inbounds'], queryFn: () => api.get<{ id: number; remark: string }[]>('inbounds/list'), enabled: useCan('inbounds.read') })
   const create = async () => {
-    try { const r = await api.post<{ token: string }>('setting/apiTokens/create', { name }); setShown(r.token); setName(''); await list.refetch() } catch (e) { message.error((e as Error).message) }
+    const body = { name, role, scopeKind: scope ? 'inbound' : '', scopeId: scope }
+    try { const r = await api.post<{ token: string }>('setting/apiTokens/create', body); setShown(r.token); setName(''); await list.refetch() } catch (e) { message.error((e as Error).message) }
   }
   return (
     <Space orientation="vertical" style={{ width: '100%' }}>
-      <Space><Input id="token-name" placeholder={t('settings.tokenName')} value={name} onChange={(e) => setName(e.target.value)} /><Button id="token-create" disabled={ro || !name} onClick={create}>{t('settings.createToken')}</Button></Space>
+      <Space wrap><Input id="token-name" placeholder={t('settings.tokenName')} value={name} onChange={(e) => setName(e.target.value)} />
+        <Select id="token-role" aria-label={t('admins.role')} style={{ width: 150 }} value={role} onChange={setRole}
+          options={[{ value: '', label: `${t('admins.role')}: ${me ? t(`roles.${me.role}`) : ''}` }, ...(me?.roles ?? []).map((r) => ({ value: r, label: t(`roles.${r}`) }))]} />
+        <Select id="token-scope" aria-label={t('settings.tokenScope')} style={{ width: 200 }} value={scope} onChange={setScope}
+          options={[{ value: 0, label: t('settings.allInbounds') }, ...(inbounds.data ?? []).map((i) => ({ value: i.id, label: `${i.id}: ${i.remark}` }))]} />
+        <Button id="token-create" disabled={ro || !name} onClick={create}>{t('settings.createToken')}</Button></Space>
       {shown && <Alert id="token-shown" type="success" title={t('settings.tokenOnce')} description={<Typography.Text id="token-value" code copyable>{shown}</Typography.Text>} />}
       <Table id="token-table" rowKey="id" size="small" dataSource={list.data ?? []} pagination={false} columns={[
         { title: t('settings.name'), dataIndex: 'name' },
+        { title: t('admins.role'), dataIndex: 'role', render: (r: string, x: any) => <>{r && <Tag>{t(`roles.${r}`)}</Tag>}{x.scopeKind === 'inbound' && <Tag color="blue">{t('settings.tokenScope')}: {x.scopeId}</Tag>}</> },
         { title: t('settings.created'), dataIndex: 'createdAt', render: (v) => (v ? new Date(v * (v < 1e12 ? 1000 : 1)).toLocaleString() : '') },
         { title: t('settings.lastUsed'), dataIndex: 'lastUsedAt', render: (v) => (v ? new Date(v * (v < 1e12 ? 1000 : 1)).toLocaleString() : '') },
         { title: t('settings.enabled'), dataIndex: 'enabled', render: (v, r: any) => <Switch className="token-enabled" size="small" checked={v !== false} disabled={ro} onChange={async (on) => { try { await api.post(`setting/apiTokens/setEnabled/${r.id}`, { enabled: on }); await list.refetch() } catch (e) { message.error((e as Error).message) } }} /> },
