@@ -177,6 +177,9 @@ async function main() {
   await step('toggle it off and on', async () => {
     await row().locator('.client-enable').click()
     await until('disabled', async () => (await clientEnabled()) === false)
+    // The server commits before the page has its answer: click again only
+    // once the switch shows off, or the click repeats the first one.
+    await row().locator('.client-enable[aria-checked="false"]').waitFor()
     await row().locator('.client-enable').click()
     await until('enabled', async () => (await clientEnabled()) === true)
   })
@@ -195,6 +198,9 @@ async function main() {
     await page.waitForSelector('text=1 selected')
     await page.locator('button:has-text("Disable")').click()
     await until('disabled', async () => (await clientEnabled()) === false)
+    // The page clears the selection when its bulk call answers; select
+    // the page only after that, or the late clear undoes it.
+    await page.waitForSelector('text=1 selected', { state: 'detached' })
     await page.locator('.client-select-all').check()
     assert(await row().locator('.client-select').isChecked(), 'select-all left the row unchecked')
     await page.locator('button:has-text("Enable")').click()
