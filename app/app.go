@@ -382,7 +382,7 @@ func (a *App) Handler() http.Handler {
 			Sessions: sessions,
 			Limiter:  a.Limiter,
 			Secrets:  a.Secrets,
-			Auth:     &middleware.Authenticator{Sessions: sessions, Tokens: a.Tokens, CheckUser: a.checkSessionUser},
+			Auth:     &middleware.Authenticator{Sessions: sessions, Tokens: a.Tokens, CheckUser: a.checkSessionUser, Users: a.Users, SessionCred: controller.SessionCred},
 			Users:    a.Users,
 			Settings: a.Settings,
 			Inbounds: a.Inbounds,

@@ -74,14 +74,39 @@ func HashAPIToken(token string) string {
 }
 
 // List returns every token (never the token itself), newest first.
-func (s *Tokens) List() ([]model.APIToken, error) {
+func (s *Tokens) List() ([]model.APIToken, error) { return s.ListFor(0) }
+
+// ListFor returns userID's tokens (0: every token), newest first. 3x-ui
+// v3 rows (user 0) show only in the full list, which owners get.
+func (s *Tokens) ListFor(userID int) ([]model.APIToken, error) {
 	db, err := s.db.DB()
 	if err != nil {
 		return nil, err
 	}
+	q := db.Order("id desc")
+	if userID != 0 {
+		q = q.Where("user_id = ?", userID)
+	}
 	var tokens []model.APIToken
-	err = db.Order("id desc").Find(&tokens).Error
+	err = q.Find(&tokens).Error
 	return tokens, err
+}
+
+// OwnedBy reports whether token id belongs to userID (NotFound when there
+// is no such token), so a non-owner manages only its own tokens.
+func (s *Tokens) OwnedBy(id, userID int) (bool, error) {
+	db, err := s.db.DB()
+	if err != nil {
+		return false, err
+	}
+	var rows []model.APIToken
+	if err := db.Select("id", "user_id").Where("id = ?", id).Limit(1).Find(&rows).Error; err != nil {
+		return false, err
+	}
+	if len(rows) == 0 {
+		return false, errs.NotFound("id", "no API token with id %d", id)
+	}
+	return rows[0].UserId == userID, nil
 }
 
 // Create makes a token for userID; the returned plain token is shown once.
@@ -94,6 +119,48 @@ const MaxAPITokenDays = 3650
 
 // CreateExpiring is Create with a lifetime in days (0 = no expiry).
 func (s *Tokens) CreateExpiring(userID int, name string, days int) (string, *model.APIToken, error) {
+	return s.CreateScoped(TokenSpec{UserID: userID, UserRole: RoleOwner, Name: name, Days: days})
+}
+
+// TokenSpec is a token to make: for whom, with what role and scope.
+type TokenSpec struct {
+	UserID   int
+	UserRole Role // the maker's role: the token's may not exceed it
+	Name     string
+	Days     int    // lifetime (0 = no expiry)
+	Role     string // "" = the maker's role
+	// ScopeKind "" (every object) or ScopeInbound with ScopeID the inbound.
+	ScopeKind string
+	ScopeID   int
+}
+
+// CreateScoped makes a token with a role (at most the maker's) and an
+// optional inbound scope; the returned plain token is shown once.
+func (s *Tokens) CreateScoped(spec TokenSpec) (string, *model.APIToken, error) {
+	name, days := spec.Name, spec.Days
+	role := spec.UserRole
+	if spec.Role != "" {
+		r, err := ParseRole("role", spec.Role)
+		if err != nil {
+			return "", nil, err
+		}
+		if !spec.UserRole.Covers(r) {
+			return "", nil, forbidden("role", "a %s cannot make a token with role %s", spec.UserRole, r)
+		}
+		role = r
+	}
+	switch spec.ScopeKind {
+	case ScopeNone:
+		if spec.ScopeID != 0 {
+			return "", nil, errs.Invalid("scopeKind", "give scopeKind \"inbound\" with scopeId")
+		}
+	case ScopeInbound:
+		if spec.ScopeID <= 0 {
+			return "", nil, errs.Invalid("scopeId", "must be the id of the inbound the token is for")
+		}
+	default:
+		return "", nil, errs.Invalid("scopeKind", "must be \"\" (none) or \"inbound\", got %q", spec.ScopeKind)
+	}
 	if days < 0 || days > MaxAPITokenDays {
 		return "", nil, errs.Invalid("expiresInDays", "must be 0 (never) to %d", MaxAPITokenDays)
 	}
@@ -118,13 +185,24 @@ func (s *Tokens) CreateExpiring(userID int, name string, days int) (string, *mod
 	if count > 0 {
 		return "", nil, errs.Conflict("name", "a token named %q already exists", name)
 	}
+	if spec.ScopeKind == ScopeInbound {
+		if err := db.Model(&model.Inbound{}).Where("id = ?", spec.ScopeID).Count(&count).Error; err != nil {
+			return "", nil, err
+		}
+		if count == 0 {
+			return "", nil, errs.NotFound("scopeId", "inbound %d does not exist", spec.ScopeID)
+		}
+	}
 	secret, err := randomAlphanumeric(apiTokenSecretLen)
 	if err != nil {
 		return "", nil, err
 	}
 	plain := APITokenPrefix + secret
 	rec := &model.APIToken{
-		UserId:    userID,
+		UserId:    spec.UserID,
+		Role:      string(role),
+		ScopeKind: spec.ScopeKind,
+		ScopeID:   spec.ScopeID,
 		Name:      name,
 		Token:     HashAPIToken(plain),
 		Enabled:   true,
@@ -142,7 +220,10 @@ func (s *Tokens) CreateExpiring(userID int, name string, days int) (string, *mod
 		}
 		e.TargetID = strconv.Itoa(rec.Id)
 		e.Changes = []audit.Change{audit.Set("name", rec.Name), audit.Set("expiresAt", rec.ExpiresAt),
-			audit.Set("userId", rec.UserId)}
+			audit.Set("userId", rec.UserId), audit.Set("role", rec.Role)}
+		if rec.ScopeKind != "" {
+			e.Changes = append(e.Changes, audit.Set("scope", rec.ScopeKind+":"+strconv.Itoa(rec.ScopeID)))
+		}
 		return nil
 	})
 	if err != nil {

@@ -64,6 +64,7 @@ func AllModels() []any {
 		&model.AuditLog{},
 		&model.NotifyMark{},
 		&model.NotifyLoginIP{},
+		&model.ClientOwner{},
 	}
 }
 

@@ -8,7 +8,9 @@ import (
 )
 
 // SetAdminCredentials changes the first admin's username and/or password
-// (empty means unchanged) and clears the default-credential flag.
+// (empty means unchanged) and clears the default-credential flag. It is
+// the shell's way back in (x-ui setting), so it also makes that admin an
+// owner: an owner demoted by mistake, or locked out, recovers everything.
 func SetAdminCredentials(conn *gorm.DB, username, password string) error {
 	return conn.Transaction(func(tx *gorm.DB) error {
 		var user model.User
@@ -26,6 +28,7 @@ func SetAdminCredentials(conn *gorm.DB, username, password string) error {
 			user.Password = hash
 		}
 		user.DefaultCredential = user.Username == defaultUsername && CheckPassword(user.Password, defaultPassword)
+		user.Role = "owner"
 		return tx.Save(&user).Error
 	})
 }

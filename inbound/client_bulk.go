@@ -78,6 +78,9 @@ func (s *Store) BulkClients(r BulkRequest) (int, error) {
 		if err != nil {
 			return err
 		}
+		if err := s.checkBulkScope(tx, r.Action, rows); err != nil {
+			return err
+		}
 		count = len(rows)
 		if err := s.clientEvents(tx, "bulk "+r.Action, bulkEvents(r.Action, rows)); err != nil {
 			return err
@@ -111,6 +114,9 @@ func (s *Store) BulkClients(r BulkRequest) (int, error) {
 				if err := removeClientsByEmail(tx, id, byInbound[id]); err != nil {
 					return err
 				}
+			}
+			if err := forgetOwners(tx, emails); err != nil {
+				return err
 			}
 			return deleteClientRows(tx, ids, emails)
 		case BulkReset:

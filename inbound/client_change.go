@@ -30,6 +30,9 @@ func (s *Store) writeClients(e audit.Entry, action string, before map[string]jso
 		if err != nil {
 			return err
 		}
+		if err := s.applyClientChanges(tx, changes); err != nil {
+			return err
+		}
 		if err := s.clientEvents(tx, action, eventsOfChanges(changes, before)); err != nil {
 			return err
 		}

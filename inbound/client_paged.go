@@ -27,6 +27,8 @@ type ClientPageQuery struct {
 	Sort     string // email, inbound, up, down, usage, total, expiryTime, lastOnline
 	Order    string // asc, desc
 	Online   []string
+	// Owner, when set, lists only the clients this reseller owns.
+	Owner int
 }
 
 // ClientRow is a slim row of the client list: what the table shows, no
@@ -103,6 +105,9 @@ func (s *Store) ListClientsPaged(q ClientPageQuery) (*ClientPage, error) {
 	base := conn.Table("client_traffics AS ct").Joins("JOIN inbounds AS ib ON ib.id = ct.inbound_id")
 	if q.Inbound > 0 {
 		base = base.Where("ct.inbound_id = ?", q.Inbound)
+	}
+	if q.Owner > 0 {
+		base = base.Where("LOWER(ct.email) IN (SELECT email FROM client_owners WHERE user_id = ?)", q.Owner)
 	}
 	if q.Protocol != "" {
 		base = base.Where("ib.protocol = ?", q.Protocol)

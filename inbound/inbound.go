@@ -41,6 +41,7 @@ type Store struct {
 	ids     *idOwners        // see client_ids.go; shared with WithReceipt views
 	receipt *applied.Receipt // set on a WithReceipt view only
 	events  ClientEventSink  // client events (SetClientEvents); nil: none
+	scope   *Scope           // set on a Scoped view only (scope.go)
 }
 
 // New is the inbounds and their clients in db, written only when node is
@@ -68,14 +69,14 @@ func NewNotifying(db *database.Handle, node *cluster.Node, notify sharedwrite.No
 // apply.
 func (s *Store) WithReceipt(r *applied.Receipt) *Store {
 	return &Store{db: s.db, node: s.node, writes: s.writes, panel: s.panel,
-		Precheck: s.Precheck, ids: s.owners(), receipt: r, events: s.events}
+		Precheck: s.Precheck, ids: s.owners(), receipt: r, events: s.events, scope: s.scope}
 }
 
 // As is s making its writes for actor (recorded in each audit row), with
-// the same receipt, precheck and caches.
+// the same receipt, precheck, caches, client-event sink and scope.
 func (s *Store) As(actor audit.Actor) *Store {
 	return &Store{db: s.db, node: s.node, writes: s.writes.As(actor), panel: s.panel,
-		Precheck: s.Precheck, ids: s.owners(), receipt: s.receipt}
+		Precheck: s.Precheck, ids: s.owners(), receipt: s.receipt, events: s.events, scope: s.scope}
 }
 
 // owners is the client-id cache (made on first use).
@@ -277,6 +278,9 @@ func (s *Store) AddInbound(in *model.Inbound) (*model.Inbound, error) {
 		for i := range clients {
 			rows[i] = clientTrafficRow(in.Id, &clients[i])
 		}
+		if err := forgetOwners(tx, emailsOf(clients)); err != nil {
+			return err // a new inbound's clients belong to no reseller
+		}
 		if len(rows) > 0 {
 			if err := tx.CreateInBatches(rows, SQLChunk/2).Error; err != nil {
 				return err
@@ -384,6 +388,9 @@ func (s *Store) DelInbound(id int) error {
 
 func delInboundRows(tx *gorm.DB, id int) error {
 	if _, err := lockInbound(tx, id); err != nil {
+		return err
+	}
+	if err := forgetInboundOwners(tx, id); err != nil {
 		return err
 	}
 	emails := tx.Model(&xray.ClientTraffic{}).Select("email").Where("inbound_id = ?", id)

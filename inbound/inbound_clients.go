@@ -69,6 +69,9 @@ func syncClientRows(tx *gorm.DB, old *model.Inbound, p model.Protocol, clients [
 	if err := deleteClientRows(tx, dropIDs, append(drop, renamed...)); err != nil {
 		return err
 	}
+	if err := syncOwners(tx, rows, claimed, drop, creates); err != nil {
+		return err
+	}
 	// Two phases so swapping two emails never trips the unique index.
 	for i := range rows {
 		if c := claimed[rows[i].Id]; c != nil && c.Email != rows[i].Email {

@@ -54,6 +54,12 @@ func (s *Store) GetClientByEmail(email string) (*model.Inbound, *Client, error) 
 // case-insensitive substring of email or comment. inboundId <= 0 lists the
 // clients of every inbound. Traffic rows are loaded for the page only.
 func (s *Store) GetClientsPage(inboundId, page, size int, query string) ([]ClientWithTraffic, int, error) {
+	return s.GetClientsPageKeep(inboundId, page, size, query, nil)
+}
+
+// GetClientsPageKeep is GetClientsPage over the clients keep accepts (nil:
+// all), so a reseller's pages and totals count only its own clients.
+func (s *Store) GetClientsPageKeep(inboundId, page, size int, query string, keep func(email string) bool) ([]ClientWithTraffic, int, error) {
 	if page < 1 {
 		return nil, 0, errs.Invalid("page", "must be 1 or more")
 	}
@@ -83,6 +89,9 @@ func (s *Store) GetClientsPage(inboundId, page, size int, query string) ([]Clien
 			return nil, 0, err
 		}
 		for _, c := range clients {
+			if keep != nil && !keep(c.Email) {
+				continue
+			}
 			if query == "" || strings.Contains(strings.ToLower(c.Email), query) || strings.Contains(strings.ToLower(c.Comment), query) {
 				matched = append(matched, ClientWithTraffic{Client: c, InboundId: in.Id})
 			}

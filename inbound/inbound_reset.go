@@ -149,6 +149,9 @@ func delDepleted(tx *gorm.DB, inboundId int, e *audit.Entry) error {
 	for _, email := range emails {
 		e.Changes = append(e.Changes, audit.Change{Field: "clients." + email, After: "deleted"})
 	}
+	if err := forgetOwners(tx, emails); err != nil {
+		return err
+	}
 	return deleteClientRows(tx, ids, emails)
 }
 

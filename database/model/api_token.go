@@ -24,4 +24,13 @@ type APIToken struct {
 	LastUsedAt int64  `json:"lastUsedAt"`
 	// ExpiresAt is when the token stops working (unix seconds; 0 = never).
 	ExpiresAt int64 `json:"expiresAt" gorm:"not null;default:0"`
+	// Role caps what the token may do (auth.Role); it never exceeds the
+	// role of the user who made it. The default owner keeps 3x-ui v3's
+	// tokens and those made before roles existed at full access.
+	Role string `json:"role" gorm:"size:16;not null;default:owner"`
+	// ScopeKind and ScopeID narrow the token to one object: "" (none) or
+	// "inbound" with the inbound's id. The kind is a column of its own so
+	// a later scope (a group of clients) is a new kind, not a new schema.
+	ScopeKind string `json:"scopeKind" gorm:"size:16;not null;default:''"`
+	ScopeID   int    `json:"scopeId" gorm:"not null;default:0"`
 }

@@ -25,6 +25,16 @@ type User struct {
 	// TOTPLastStep is the time step of the last accepted two-factor code;
 	// a code of that step or an earlier one is refused (single use).
 	TOTPLastStep int64 `json:"-" gorm:"column:totp_last_step;not null;default:0"`
+	// Role is owner, admin, operator, viewer or reseller (see auth.Role).
+	// The column's default is owner so AutoMigrate turns every user of an
+	// older database (one admin, who could do everything) into an owner;
+	// code that adds a user always sets the role, never leaves it empty.
+	Role string `json:"role" gorm:"size:16;not null;default:owner"`
+	// MaxClients and MaxTrafficBytes are a reseller's allowance: how many
+	// clients it may own, and the sum of their traffic quotas (totalGB,
+	// bytes). Other roles ignore them.
+	MaxClients      int   `json:"maxClients" gorm:"not null;default:0"`
+	MaxTrafficBytes int64 `json:"maxTrafficBytes" gorm:"not null;default:0"`
 }
 
 // Inbound is one Xray inbound with its 3x-ui fields. Settings, StreamSettings

@@ -25,8 +25,36 @@ func (a *APITokenController) register(g *gin.RouterGroup) {
 	g.POST("apiTokens/setEnabled/:id", middleware.SessionOnly("switch API tokens on or off"), a.setEnabled)
 }
 
+// allTokens reports whether the caller manages every token (an owner) or
+// only its own.
+func allTokens(c *gin.Context) bool {
+	return middleware.PrincipalOf(c).Can(auth.PermAdminsManage)
+}
+
+// mineOr403 refuses a change to another user's token unless the caller
+// manages every token.
+func (a *APITokenController) mineOr403(c *gin.Context, id int) bool {
+	if allTokens(c) {
+		return true
+	}
+	mine, err := a.Tokens.OwnedBy(id, middleware.UserID(c))
+	if err != nil {
+		fail(c, err)
+		return false
+	}
+	if !mine {
+		failStatus(c, http.StatusForbidden, "permission admins.manage required to change another admin's API token")
+		return false
+	}
+	return true
+}
+
 func (a *APITokenController) list(c *gin.Context) {
-	tokens, err := a.Tokens.List()
+	who := middleware.UserID(c)
+	if allTokens(c) {
+		who = 0
+	}
+	tokens, err := a.Tokens.ListFor(who)
 	if err != nil {
 		fail(c, err)
 		return
@@ -52,6 +80,9 @@ func (a *APITokenController) create(c *gin.Context) {
 	var form struct {
 		Name          string `json:"name" form:"name"`
 		ExpiresInDays int    `json:"expiresInDays" form:"expiresInDays"`
+		Role          string `json:"role" form:"role"`
+		ScopeKind     string `json:"scopeKind" form:"scopeKind"`
+		ScopeID       int    `json:"scopeId" form:"scopeId"`
 	}
 	if err := bind(c, &form); err != nil {
 		fail(c, err)
@@ -62,7 +93,9 @@ func (a *APITokenController) create(c *gin.Context) {
 		failStatus(c, http.StatusForbidden, "API tokens cannot create API tokens; log in to create one")
 		return
 	}
-	token, rec, err := a.Tokens.As(middleware.Actor(c)).CreateExpiring(middleware.UserID(c), form.Name, form.ExpiresInDays)
+	token, rec, err := a.Tokens.As(middleware.Actor(c)).CreateScoped(auth.TokenSpec{
+		UserID: middleware.UserID(c), UserRole: middleware.PrincipalOf(c).Role, Name: form.Name,
+		Days: form.ExpiresInDays, Role: form.Role, ScopeKind: form.ScopeKind, ScopeID: form.ScopeID})
 	if err != nil {
 		fail(c, err)
 		return
@@ -75,6 +108,9 @@ func (a *APITokenController) revoke(c *gin.Context) {
 	id, err := intParam(c, "id")
 	if err != nil {
 		fail(c, err)
+		return
+	}
+	if !a.mineOr403(c, id) {
 		return
 	}
 	if err := a.Tokens.As(middleware.Actor(c)).Revoke(id); err != nil {
@@ -95,6 +131,9 @@ func (a *APITokenController) setEnabled(c *gin.Context) {
 	}
 	if err := bind(c, &form); err != nil {
 		fail(c, err)
+		return
+	}
+	if !a.mineOr403(c, id) {
 		return
 	}
 	if form.Enabled == nil {

@@ -1,6 +1,9 @@
 package controller
 
 import (
+	"net/http"
+	"strconv"
+
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/xrayrun"
@@ -43,11 +46,24 @@ func (a *ClientsController) paged(c *gin.Context) {
 	if a.Xray != nil {
 		q.Online = a.Xray.GetOnlineClients()
 	}
+	if sc := scopeOf(c); sc != nil {
+		q.Owner = sc.Reseller
+		if sc.Inbound != 0 {
+			if q.Inbound != 0 && q.Inbound != sc.Inbound {
+				failStatus(c, http.StatusForbidden, "scope: this API token is limited to inbound "+strconv.Itoa(sc.Inbound))
+				return
+			}
+			q.Inbound = sc.Inbound
+		}
+	}
 	page, err := a.Inbounds.ListClientsPaged(q)
 	replyObj(c, page, err)
 }
 
 func (a *ClientsController) get(c *gin.Context) {
+	if !checkEmail(c, a.Inbounds, c.Param("email")) {
+		return
+	}
 	d, err := a.Inbounds.GetClientDetail(c.Param("email"))
 	replyObj(c, d, err)
 }
@@ -58,7 +74,7 @@ func (a *ClientsController) bulk(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	n, err := a.Inbounds.As(middleware.Actor(c)).BulkClients(r)
+	n, err := a.Inbounds.As(middleware.Actor(c)).Scoped(scopeOf(c)).BulkClients(r)
 	reply(c, err, r.Action+" done", gin.H{"count": n})
 }
 
@@ -68,6 +84,6 @@ func (a *ClientsController) addMany(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	emails, err := a.Inbounds.As(middleware.Actor(c)).AddManyClients(r)
+	emails, err := a.Inbounds.As(middleware.Actor(c)).Scoped(scopeOf(c)).AddManyClients(r)
 	reply(c, err, "clients added", gin.H{"emails": emails})
 }

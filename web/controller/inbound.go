@@ -36,8 +36,18 @@ func (a *InboundController) applier() ApplyReporter {
 // answers with that write's own apply outcome.
 func (a *InboundController) write(c *gin.Context, msg string, obj any, fn func(*inbound.Store) error) {
 	var r applied.Receipt
-	err := fn(a.Inbounds.WithReceipt(&r).As(middleware.Actor(c)))
+	err := fn(a.Inbounds.WithReceipt(&r).As(middleware.Actor(c)).Scoped(scopeOf(c)))
 	replyWrite(c, a.applier(), &r, err, msg, obj)
+}
+
+// view is the request's read filter (see scope.go); on error it answered.
+func (a *InboundController) view(c *gin.Context) (*readView, bool) {
+	v, err := newReadView(c, a.Inbounds)
+	if err != nil {
+		fail(c, err)
+		return nil, false
+	}
+	return v, true
 }
 
 func (a *InboundController) register(g *gin.RouterGroup) {
@@ -64,19 +74,31 @@ func (a *InboundController) register(g *gin.RouterGroup) {
 	g.POST("clearClientIps/:email", a.clearClientIps)
 }
 
+// list answers every inbound: administrators share them (a reseller sees
+// each with only its own clients, a scoped token only its inbound).
 func (a *InboundController) list(c *gin.Context) {
-	inbounds, err := a.Inbounds.GetInbounds(middleware.UserID(c))
-	if err != nil {
-		fail(c, err)
+	v, good := a.view(c)
+	if !good {
 		return
 	}
-	ok(c, inbounds)
+	inbounds, err := a.Inbounds.GetAllInbounds()
+	if err == nil {
+		inbounds, err = v.inbounds(inbounds)
+	}
+	replyObj(c, inbounds, err)
 }
 
 func (a *InboundController) get(c *gin.Context) {
 	with(c, idParam, func(id int) {
-		inbound, err := a.Inbounds.GetInbound(id)
-		replyObj(c, inbound, err)
+		v, good := a.view(c)
+		if !good {
+			return
+		}
+		in, err := a.Inbounds.GetInbound(id)
+		if err == nil {
+			_, err = v.inbounds([]*model.Inbound{in})
+		}
+		replyObj(c, in, err)
 	})
 }
 
@@ -163,6 +185,9 @@ func (a *InboundController) delDepletedClients(c *gin.Context) {
 
 func (a *InboundController) getClientTraffics(c *gin.Context) {
 	with(c, emailParam, func(email string) {
+		if !checkEmail(c, a.Inbounds, email) {
+			return
+		}
 		traffic, err := a.Inbounds.GetClientTrafficByEmail(email)
 		replyObj(c, traffic, err)
 	})
@@ -198,7 +223,15 @@ func (a *InboundController) clientsPage(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	clients, total, err := a.Inbounds.GetClientsPage(id, page, size, c.Query("q"))
+	v, good := a.view(c)
+	if !good {
+		return
+	}
+	var keep func(string) bool
+	if v != nil {
+		keep = v.keepEmail
+	}
+	clients, total, err := a.Inbounds.GetClientsPageKeep(id, page, size, c.Query("q"), keep)
 	if err != nil {
 		fail(c, err)
 		return
@@ -206,10 +239,23 @@ func (a *InboundController) clientsPage(c *gin.Context) {
 	ok(c, ClientsPage{Clients: clients, Total: total, Page: page, Size: size})
 }
 
-func (a *InboundController) onlines(c *gin.Context) { ok(c, a.Xray.GetOnlineClients()) }
+func (a *InboundController) onlines(c *gin.Context) {
+	if v, good := a.view(c); good {
+		ok(c, v.emails(a.Xray.GetOnlineClients()))
+	}
+}
 
 func (a *InboundController) lastOnline(c *gin.Context) {
+	v, good := a.view(c)
+	if !good {
+		return
+	}
 	last, err := a.Inbounds.GetClientsLastOnline()
+	for e := range last {
+		if !v.keepEmail(e) {
+			delete(last, e)
+		}
+	}
 	replyObj(c, last, err)
 }
 
@@ -223,6 +269,9 @@ func emailParam(c *gin.Context) (string, error) {
 
 func (a *InboundController) clientIps(c *gin.Context) {
 	with(c, emailParam, func(email string) {
+		if !checkEmail(c, a.Inbounds, email) {
+			return
+		}
 		ips, err := a.IPLimit.GetClientIPs(email)
 		replyObj(c, ips, err)
 	})
@@ -230,6 +279,9 @@ func (a *InboundController) clientIps(c *gin.Context) {
 
 func (a *InboundController) clearClientIps(c *gin.Context) {
 	with(c, emailParam, func(email string) {
+		if !checkEmail(c, a.Inbounds, email) {
+			return
+		}
 		// No Xray apply follows: the receipt stays empty (applied).
 		replyWrite(c, a.applier(), nil, a.IPLimit.ClearClientIPsAs(middleware.Actor(c), a.Node, email), "client IPs cleared", nil)
 	})

@@ -68,8 +68,10 @@ func Register(engine *gin.Engine, d Deps) {
 	pages.register(base)
 
 	// 3x-ui v3's token route for a logged-in page (its SPA fetches it).
-	base.GET("panel/csrf-token", d.Auth.API(), sessionCSRFToken)
-	api := base.Group("panel/api", d.Auth.API())
+	// Every guarded route passes one permission check (permissions.go).
+	authz := middleware.Authorize(PermissionRules(), d.BasePath)
+	base.GET("panel/csrf-token", d.Auth.API(), authz, sessionCSRFToken)
+	api := base.Group("panel/api", d.Auth.API(), authz)
 	(&InboundController{Inbounds: d.Inbounds, Xray: d.Xray, IPLimit: d.IPLimit, Node: d.Node}).register(api.Group("inbounds"))
 	(&ServerController{Status: d.Status, Xray: d.Xray, Backup: d.Backup, PanelLog: d.PanelLog, Audit: d.Audit, Events: d.Events}).register(api.Group("server"))
 	(&ClientsController{Inbounds: d.Inbounds, Xray: d.Xray}).register(api.Group("clients"))
@@ -84,8 +86,9 @@ func Register(engine *gin.Engine, d Deps) {
 	xrayRoutes := &XrayController{Settings: settingRoutes, Inbounds: d.Inbounds}
 	xrayRoutes.register(api.Group("xray"))
 	// 3x-ui v2 served the same routes outside the API prefix.
-	xrayRoutes.register(base.Group("panel/xray", d.Auth.API()))
+	xrayRoutes.register(base.Group("panel/xray", d.Auth.API(), authz))
 	(&APITokenController{Tokens: d.Tokens}).register(setting)
+	(&AdminsController{Users: d.Users}).register(api)
 	(&NotifyController{Webhooks: d.Webhooks, Email: d.Email, Telegram: d.Telegram}).register(api.Group("notify"))
 	(&AuditController{Log: d.Audit}).register(api.Group("audit"))
 	// Pending two-factor secrets live as long as this router.

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/database"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
 	"github.com/mhsanaei/3x-ui/v2/web/session"
 )
 
@@ -17,6 +18,8 @@ const (
 	KeyAuthKind = "xui.authKind"
 	KeySession  = "xui.session"
 	KeyTokenID  = "xui.tokenID"
+	// KeyPrincipal holds the request's *auth.Principal (see PrincipalOf).
+	KeyPrincipal = "xui.principal"
 )
 
 // How a request was authenticated.
@@ -32,13 +35,20 @@ type Authenticator struct {
 	// CheckUser confirms a session's user still exists with the credentials
 	// the session was issued for (a password change ends old sessions).
 	CheckUser func(userID int, cred string) bool
+	// Users loads the user behind a request for its role; without it no
+	// principal is set and Authorize refuses every mapped route.
+	Users *auth.Users
+	// SessionCred is the credential a session of user u must carry
+	// (controller.SessionCred); with Users it replaces CheckUser.
+	SessionCred func(u *model.User) string
 }
 
 type authResult struct {
-	userID  int
-	kind    string
-	sess    *session.Data
-	tokenID int
+	userID    int
+	kind      string
+	sess      *session.Data
+	tokenID   int
+	principal *auth.Principal
 }
 
 var errBadAuthHeader = errors.New("Authorization header must be \"Bearer <token>\"")
@@ -53,16 +63,38 @@ func (a *Authenticator) identify(c *gin.Context) (*authResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &authResult{userID: rec.UserId, kind: AuthToken, tokenID: rec.Id}, nil
+		res := &authResult{userID: rec.UserId, kind: AuthToken, tokenID: rec.Id}
+		if a.Users != nil {
+			u, err := a.Users.Get(rec.UserId)
+			if err != nil {
+				// The token's user is gone (tokens go with their user).
+				return nil, auth.ErrAPITokenInvalid
+			}
+			p := auth.TokenPrincipal(u, rec)
+			res.principal = &p
+		}
+		return res, nil
 	}
 	d, err := a.Sessions.Load(c.Request)
 	if err != nil {
 		return nil, err
 	}
+	res := &authResult{userID: d.UserID, kind: AuthSession, sess: d}
+	if a.Users != nil && a.SessionCred != nil {
+		// One read of the user serves both the credential check and the
+		// role, so roles cost no extra query per request.
+		u, err := a.Users.Get(d.UserID)
+		if err != nil || a.SessionCred(u) != d.Cred {
+			return nil, session.ErrExpired
+		}
+		p := auth.PrincipalOf(u)
+		res.principal = &p
+		return res, nil
+	}
 	if a.CheckUser != nil && !a.CheckUser(d.UserID, d.Cred) {
 		return nil, session.ErrExpired
 	}
-	return &authResult{userID: d.UserID, kind: AuthSession, sess: d}, nil
+	return res, nil
 }
 
 func (r *authResult) store(c *gin.Context) {
@@ -73,6 +105,9 @@ func (r *authResult) store(c *gin.Context) {
 	}
 	if r.tokenID != 0 {
 		c.Set(KeyTokenID, r.tokenID)
+	}
+	if r.principal != nil {
+		c.Set(KeyPrincipal, r.principal)
 	}
 }
 

@@ -11,6 +11,7 @@ import { workerScenario } from './worker.mjs'
 import { settingsScenario } from './settings.mjs'
 import { notifyScenario } from './notify.mjs'
 import { auditScenario } from './audit.mjs'
+import { rolesScenario } from './roles.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = resolve(here, '../../..')
@@ -85,6 +86,10 @@ async function main() {
   const target = await realityTarget(panel.dir)
   cleanups.push(target.close)
   const shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true })
+  if (process.env.XUI_E2E_ONLY === 'roles') {
+    await step('log in', () => login(page, panel.url))
+    return rolesScenario({ panel, page, step, assert, out: OUT, cleanups })
+  }
 
   await step('login page serves the app with CSP and no-cache', async () => {
     const r = await fetch(panel.url)
@@ -184,8 +189,9 @@ async function main() {
   await step('toggle it off and on', async () => {
     await row().locator('.client-enable').click()
     await until('disabled', async () => (await clientEnabled()) === false)
-    // Click again once the row shows it off: a click on the stale row would disable it again.
-    await row().locator('.client-enable[aria-checked=false]').waitFor()
+    // The server commits before the page has its answer: click again only
+    // once the switch shows off, or the click repeats the first one.
+    await row().locator('.client-enable[aria-checked="false"]').waitFor()
     await row().locator('.client-enable').click()
     await until('enabled', async () => (await clientEnabled()) === true)
   })
@@ -204,6 +210,9 @@ async function main() {
     await page.waitForSelector('text=1 selected')
     await page.locator('button:has-text("Disable")').click()
     await until('disabled', async () => (await clientEnabled()) === false)
+    // The page clears the selection when its bulk call answers; select
+    // the page only after that, or the late clear undoes it.
+    await page.waitForSelector('text=1 selected', { state: 'detached' })
     await page.locator('.client-select-all').check()
     assert(await row().locator('.client-select').isChecked(), 'select-all left the row unchecked')
     await page.locator('button:has-text("Enable")').click()
@@ -284,6 +293,7 @@ async function main() {
   })
 
   await notifyScenario({ panel, page, step, assert, shot, cleanups })
+  await rolesScenario({ panel, page, step, assert, out: OUT, cleanups })
   await settingsScenario({ panel, page, step, assert, shot, out: OUT })
   await auditScenario({ panel, page, step, assert, shot })
 

@@ -19,11 +19,24 @@ const Settings = lazy(pages.settings)
 const Logs = lazy(pages.logs)
 const Notifications = lazy(pages.notifications)
 const Audit = lazy(pages.audit)
+const Admins = lazy(pages.admins)
 
 export interface NodeInfo { role: string; nodeId: string; nodeAddress: string; readOnly: boolean; masterAddress: string }
 const NodeCtx = createContext<NodeInfo | undefined>(undefined)
 // useReadOnly is true on a worker: every write control is disabled.
 export function useReadOnly(): boolean { return !!useContext(NodeCtx)?.readOnly }
+
+// Me is GET panel/api/me: who is logged in, with what role and permissions
+// (docs/roles.md). The UI reads it once and hides what the role may not do.
+export interface Me { userId: number; username: string; role: string; permissions: string[]; roles: string[]; maxClients?: number; maxTrafficBytes?: number }
+const MeCtx = createContext<Me | undefined>(undefined)
+export function useMe(): Me | undefined { return useContext(MeCtx) }
+// useCan is false until the permissions are known, so a write control
+// never flashes up for a role without it.
+export function useCan(perm: string): boolean { return !!useContext(MeCtx)?.permissions.includes(perm) }
+
+// pagePerm is the permission a menu entry needs to be shown.
+const pagePerm: Record<string, string> = { overview: 'server.status', inbounds: 'inbounds.read', clients: 'clients.read', nodes: 'nodes.read', settings: 'panel.use', logs: 'logs.read', notifications: 'notify.read', audit: 'audit.read', admins: 'admins.manage' }
 
 const THEME_KEY = 'xui.theme'
 
@@ -33,9 +46,14 @@ function Shell({ dark, setDark }: { dark: boolean; setDark: (d: boolean) => void
   const loc = useLocation()
   useEffect(prefetchPages, [])
   const info = useQuery({ queryKey: ['nodeInfo'], queryFn: () => api.get<NodeInfo>('server/nodeInfo') })
-  const page = loc.pathname.replace(/^\/panel\/?/, '').split('/')[0] || 'overview'
-  const items = ['overview', 'inbounds', 'clients', 'nodes', 'notifications', 'settings', 'logs', 'audit'].map((k) => ({ key: k, label: t(`menu.${k}`) }))
+  const me = useQuery({ queryKey: ['me'], queryFn: () => api.get<Me>('me'), staleTime: Infinity })
+  const perms = me.data?.permissions ?? []
+  const home = perms.includes('server.status') ? 'overview' : 'clients'
+  const page = loc.pathname.replace(/^\/panel\/?/, '').split('/')[0] || home
+  const items = ['overview', 'inbounds', 'clients', 'nodes', 'notifications', 'settings', 'logs', 'audit', 'admins'].filter((k) => perms.includes(pagePerm[k]))
+    .map((k) => ({ key: k, label: t(`menu.${k}`) }))
   return (
+    <MeCtx.Provider value={me.data}>
     <NodeCtx.Provider value={info.data}>
       <Layout style={{ minHeight: '100vh' }}>
         <Layout.Sider breakpoint="lg" collapsedWidth={0} theme={dark ? 'dark' : 'light'}>
@@ -45,6 +63,7 @@ function Shell({ dark, setDark }: { dark: boolean; setDark: (d: boolean) => void
         <Layout>
           <Layout.Header style={{ display: 'flex', justifyContent: 'flex-end', alignItems: 'center', gap: 16, background: 'transparent' }}>
             <Space>
+              {me.data && <span id="whoami">{me.data.username} ({t(`roles.${me.data.role}`)})</span>}
               <span>{t('app.theme')}</span>
               <Switch aria-label="theme" checked={dark} onChange={setDark} />
               <Select aria-label="language" data-testid="lang" value={i18n.language} options={languages} onChange={setLanguage} style={{ width: 120 }} />
@@ -58,7 +77,7 @@ function Shell({ dark, setDark }: { dark: boolean; setDark: (d: boolean) => void
             )}
             <Suspense fallback={<Spin />}>
               <Routes>
-                <Route path="/panel/" element={<Overview />} />
+                <Route path="/panel/" element={me.data && home === 'clients' ? <Clients /> : <Overview />} />
                 <Route path="/panel/inbounds" element={<Inbounds />} />
                 <Route path="/panel/clients" element={<Clients />} />
                 <Route path="/panel/nodes" element={<Nodes />} />
@@ -68,6 +87,7 @@ function Shell({ dark, setDark }: { dark: boolean; setDark: (d: boolean) => void
                 <Route path="/panel/notifications" element={<Notifications />} />
                 <Route path="/panel/notifications/:tab" element={<Notifications />} />
                 <Route path="/panel/audit" element={<Audit />} />
+                <Route path="/panel/admins" element={<Admins />} />
                 <Route path="*" element={<Navigate to="/panel/" replace />} />
               </Routes>
             </Suspense>
@@ -75,6 +95,7 @@ function Shell({ dark, setDark }: { dark: boolean; setDark: (d: boolean) => void
         </Layout>
       </Layout>
     </NodeCtx.Provider>
+    </MeCtx.Provider>
   )
 }
 

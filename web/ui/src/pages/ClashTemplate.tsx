@@ -3,7 +3,7 @@ import { Card, Button, App, Alert, Space, Typography } from 'antd'
 import { useQueryClient } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
 import { api } from '../lib/api'
-import { useReadOnly } from '../App'
+import { useReadOnly, useCan } from '../App'
 import CodeEditor from './CodeEditor'
 
 // ClashTemplate edits subClashTemplate as YAML. The server parses it before
@@ -13,6 +13,7 @@ export default function ClashTemplate({ value }: { value: string }) {
   const { t } = useTranslation()
   const { message } = App.useApp()
   const ro = useReadOnly()
+  const canWrite = useCan('settings.write')
   const qc = useQueryClient()
   const [text, setText] = useState(value)
   const [err, setErr] = useState('')
@@ -31,7 +32,7 @@ export default function ClashTemplate({ value }: { value: string }) {
         <Typography.Text type="secondary">{t('settings.clashHint')}</Typography.Text>
         <CodeEditor id="clash-template" lang="yaml" value={text} onChange={setText} height={360} />
         {err && <Alert id="clash-template-error" type="error" title={err} />}
-        <Button id="clash-template-save" type="primary" disabled={ro} onClick={save}>{t('settings.saveClash')}</Button>
+        {canWrite && <Button id="clash-template-save" type="primary" disabled={ro} onClick={save}>{t('settings.saveClash')}</Button>}
       </Space>
     </Card>
   )

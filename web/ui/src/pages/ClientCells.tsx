@@ -54,16 +54,16 @@ export function ConfirmAct({ title, onConfirm, ...b }: { title: string; onConfir
   )
 }
 
-export const Actions = memo(function Actions({ email, ro, labels, onEdit, onShare, onReset, onDelete }: {
-  email: string; ro: boolean; labels: { edit: string; share: string; reset: string; del: string; confirm: string }
+export const Actions = memo(function Actions({ email, ro, canWrite, canReset, labels, onEdit, onShare, onReset, onDelete }: {
+  email: string; ro: boolean; canWrite: boolean; canReset: boolean; labels: { edit: string; share: string; reset: string; del: string; confirm: string }
   onEdit: (email: string) => void; onShare: (email: string) => void; onReset: (email: string) => void; onDelete: (email: string) => void
 }) {
   return (
     <span className="xui-acts">
-      {act({ className: 'client-edit', disabled: ro, onClick: () => onEdit(email), children: labels.edit })}
+      {canWrite && act({ className: 'client-edit', disabled: ro, onClick: () => onEdit(email), children: labels.edit })}
       {act({ className: 'client-share', onClick: () => onShare(email), children: labels.share })}
-      {act({ className: 'client-reset', disabled: ro, onClick: () => onReset(email), children: labels.reset })}
-      <ConfirmAct className="client-delete" danger disabled={ro} title={labels.confirm} onConfirm={() => onDelete(email)}>{labels.del}</ConfirmAct>
+      {canReset && act({ className: 'client-reset', disabled: ro, onClick: () => onReset(email), children: labels.reset })}
+      {canWrite && <ConfirmAct className="client-delete" danger disabled={ro} title={labels.confirm} onConfirm={() => onDelete(email)}>{labels.del}</ConfirmAct>}
     </span>
   )
 })

@@ -8,7 +8,7 @@ import { api } from '../lib/api'
 import { formatBytes, formatDate, remaining, gbToBytes, bytesToGb } from '../lib/format'
 import { validEmail, validTgId, randomUUID, randomPassword } from '../lib/validate'
 import { shareLink, subscriptionLink } from '../lib/links'
-import { useReadOnly } from '../App'
+import { useReadOnly, useCan } from '../App'
 import type { ColumnsType, TableProps } from 'antd/es/table'
 import { enableSwitch, onlineDot, usage, Actions, SelectionCtx, RowCheck, PageCheck } from './ClientCells'
 import type { Inbound } from './Inbounds'
@@ -152,21 +152,22 @@ const Toolbar = memo(function Toolbar({ ro, searchText, setSearchText, filter, p
   onAdd: () => void; onAddMany: () => void
 }) {
   const { t } = useTranslation()
+  const canWrite = useCan('clients.write'), canReset = useCan('clients.reset')
   const [extendDays, setExtendDays] = useState(30)
   return (
     <Space wrap style={{ marginBottom: 12 }}>
-      <Button type="primary" id="add-client" disabled={ro} onClick={onAdd}>{t('client.add')}</Button>
-      <Button id="add-many" disabled={ro} onClick={onAddMany}>{t('client.addMany')}</Button>
+      {canWrite && <Button type="primary" id="add-client" disabled={ro} onClick={onAdd}>{t('client.add')}</Button>}
+      {canWrite && <Button id="add-many" disabled={ro} onClick={onAddMany}>{t('client.addMany')}</Button>}
       <Input.Search id="client-search" allowClear placeholder={t('common.search')} value={searchText} onChange={(e) => setSearchText(e.target.value)} style={{ width: 220 }} />
       <Select value={filter} style={{ width: 140 }} onChange={(filter) => setQ((o) => ({ ...o, filter, page: 1 }))}
         options={[{ value: '', label: t('common.all') }, ...['online', 'depleted', 'expiring', 'disabled'].map((f) => ({ value: f, label: t(`client.f${f[0].toUpperCase()}${f.slice(1)}`) }))]} />
       <Select value={protocol} style={{ width: 140 }} onChange={(protocol) => setQ((o) => ({ ...o, protocol, page: 1 }))}
         options={[{ value: '', label: t('common.all') }, ...['vless', 'vmess', 'trojan', 'shadowsocks'].map((p) => ({ value: p, label: p }))]} />
-      {selected.length > 0 && <>
+      {selected.length > 0 && canWrite && <>
         <span>{t('common.selected', { n: selected.length })}</span>
         <Button disabled={ro} onClick={() => bulk('enable', selected)}>{t('common.enable')}</Button>
         <Button disabled={ro} onClick={() => bulk('disable', selected)}>{t('common.disable')}</Button>
-        <Button disabled={ro} onClick={() => bulk('reset', selected)}>{t('common.reset')}</Button>
+        {canReset && <Button disabled={ro} onClick={() => bulk('reset', selected)}>{t('common.reset')}</Button>}
         <InputNumber min={1} value={extendDays} onChange={(v) => setExtendDays(v ?? 30)} addonAfter={t('common.days')} style={{ width: 130 }} />
         <Button disabled={ro} onClick={() => bulk('extend', selected, extendDays)}>{t('common.extend')}</Button>
         <Popconfirm title={t('common.confirmDelete')} onConfirm={() => bulk('delete', selected)}><Button danger disabled={ro} id="bulk-delete">{t('common.delete')}</Button></Popconfirm>
@@ -183,6 +184,7 @@ export default function Clients() {
   const { t } = useTranslation()
   const { message } = App.useApp()
   const ro = useReadOnly()
+  const canWrite = useCan('clients.write'), canReset = useCan('clients.reset')
   const qc = useQueryClient()
   const [q, setQ] = useState<Query>({ page: 1, pageSize: 50, search: '', filter: '', protocol: '', sort: '', order: '' })
   const [searchText, setSearchText] = useState('')
@@ -213,16 +215,16 @@ export default function Clients() {
     const enableLabel = t('common.enable'), onlineLabel = t('client.online'), offlineLabel = `${t('client.online')}: ${t('common.no')}`
     return [
       { title: <PageCheck label={t('common.all')} />, key: 'select', width: 32, render: (_, r) => <RowCheck email={r.email} /> },
-      { title: enableLabel, key: 'enable', render: (_, r) => enableSwitch({ on: r.enable, disabled: ro, label: enableLabel, onToggle: (on) => bulk(on ? 'enable' : 'disable', [r.email]) }) },
+      { title: enableLabel, key: 'enable', render: (_, r) => enableSwitch({ on: r.enable, disabled: ro || !canWrite, label: enableLabel, onToggle: (on) => bulk(on ? 'enable' : 'disable', [r.email]) }) },
       { title: onlineLabel, key: 'online', render: (_, r) => onlineDot({ on: r.online, label: r.online ? onlineLabel : offlineLabel }) },
       { title: t('client.email'), key: 'email', dataIndex: 'email', sorter: true },
       { title: t('client.inbound'), key: 'inbound', sorter: true, render: (_, r) => `${r.inboundRemark || r.inboundId} (${r.protocol})` },
       { title: t('client.usage'), key: 'usage', sorter: true, render: (_, r) => usage({ used: r.up + r.down, total: r.total }) },
       { title: t('client.remaining'), key: 'remaining', render: (_, r) => (r.total > 0 ? formatBytes(Math.max(0, r.total - r.up - r.down)) : t('common.unlimited')) },
       { title: t('client.expiry'), key: 'expiryTime', sorter: true, render: (_, r) => r.expiryTime === 0 ? t('common.never') : r.expiryTime < 0 ? `${Math.round(-r.expiryTime / 86400000)} ${t('common.days')}` : <span title={formatDate(r.expiryTime)}>{remaining(r.expiryTime) === 'expired' ? t('client.expired') : remaining(r.expiryTime)}</span> },
-      { title: t('common.actions'), key: 'actions', render: (_, r) => <Actions email={r.email} ro={ro} labels={labels} onEdit={openEdit} onShare={setShare} onReset={onReset} onDelete={onDelete} /> },
+      { title: t('common.actions'), key: 'actions', render: (_, r) => <Actions email={r.email} ro={ro} canWrite={canWrite} canReset={canReset} labels={labels} onEdit={openEdit} onShare={setShare} onReset={onReset} onDelete={onDelete} /> },
     ]
-  }, [t, ro, bulk, openEdit])
+  }, [t, ro, canWrite, canReset, bulk, openEdit])
   const total = list.data?.total ?? 0
   const pagination = useMemo(() => ({ current: q.page, pageSize: q.pageSize, total, showSizeChanger: true, pageSizeOptions: [20, 50, 100, 200], showTotal: (n: number) => t('common.total', { n }) }), [q.page, q.pageSize, total, t])
   const onAdd = useCallback(() => setEdit('new'), [])

@@ -5,7 +5,7 @@ import { useTranslation } from 'react-i18next'
 import { api } from '../lib/api'
 import { formatBytes, formatDate, usagePercent } from '../lib/format'
 import { validPort, validShortId, validJSON, randomShortId } from '../lib/validate'
-import { useReadOnly } from '../App'
+import { useReadOnly, useCan } from '../App'
 import CodeEditor from './CodeEditor'
 import { defaults, fromInbound, toInbound, protocols, networks, securities, fingerprints, ssMethods, streamOf, type InboundFormValues } from './inboundModel'
 
@@ -147,6 +147,7 @@ export default function Inbounds() {
   const { t } = useTranslation()
   const { message } = App.useApp()
   const ro = useReadOnly()
+  const canWrite = useCan('inbounds.write')
   const qc = useQueryClient()
   const [editing, setEditing] = useState<Inbound | null | 'new'>(null)
   const list = useQuery({ queryKey: ['inbounds'], queryFn: () => api.get<Inbound[]>('inbounds/list') })
@@ -157,13 +158,13 @@ export default function Inbounds() {
   return (
     <>
       <Space style={{ marginBottom: 12 }}>
-        <Button type="primary" id="add-inbound" disabled={ro} onClick={() => setEditing('new')}>{t('inbound.add')}</Button>
+        {canWrite && <Button type="primary" id="add-inbound" disabled={ro} onClick={() => setEditing('new')}>{t('inbound.add')}</Button>}
         <Button onClick={() => list.refetch()}>{t('common.refresh')}</Button>
       </Space>
       <Table<Inbound> rowKey="id" loading={list.isLoading} dataSource={list.data ?? []} size="middle" pagination={{ pageSize: 50 }} scroll={{ x: true }}
         columns={[
           { title: 'ID', dataIndex: 'id', width: 60 },
-          { title: t('inbound.enabled'), render: (_, r) => <Switch size="small" checked={r.enable} disabled={ro} onChange={(on) => toggle(r, on)} /> },
+          { title: t('inbound.enabled'), render: (_, r) => <Switch size="small" checked={r.enable} disabled={ro || !canWrite} onChange={(on) => toggle(r, on)} /> },
           { title: t('inbound.remark'), dataIndex: 'remark' },
           { title: t('inbound.protocol'), dataIndex: 'protocol', render: (p) => <Tag>{p}</Tag> },
           { title: t('inbound.port'), dataIndex: 'port' },
@@ -173,7 +174,7 @@ export default function Inbounds() {
           { title: t('inbound.expiry'), render: (_, r) => (r.expiryTime > 0 ? formatDate(r.expiryTime) : t('common.never')) },
           { title: t('inbound.clients'), render: (_, r) => r.clientStats?.length ?? 0 },
           {
-            title: t('common.actions'), render: (_, r) => (
+            title: t('common.actions'), render: (_, r) => canWrite && (
               <Space>
                 <Button size="small" disabled={ro} onClick={async () => setEditing(await api.get<Inbound>(`inbounds/get/${r.id}`))}>{t('common.edit')}</Button>
                 <Popconfirm title={t('common.confirmDelete')} onConfirm={() => run(api.post(`inbounds/del/${r.id}`))} disabled={ro}>

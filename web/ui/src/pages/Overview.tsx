@@ -6,7 +6,7 @@ import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
 import { api } from '../lib/api'
 import { formatBytes, formatDuration, usagePercent } from '../lib/format'
-import { useReadOnly } from '../App'
+import { useReadOnly, useCan } from '../App'
 
 interface Usage { current: number; total: number }
 interface Status {
@@ -47,6 +47,7 @@ export default function Overview() {
   const { t } = useTranslation()
   const { message } = App.useApp()
   const ro = useReadOnly()
+  const canRestart = useCan('xray.restart')
   const st = useQuery({ queryKey: ['status'], queryFn: () => api.get<Status>('server/status'), refetchInterval: 2000 })
   const online = useQuery({ queryKey: ['onlines'], queryFn: () => api.get<string[]>('inbounds/onlines'), refetchInterval: 5000 })
   const act = useMutation({
@@ -62,8 +63,10 @@ export default function Overview() {
           <span>{t('overview.state')}: <Tag id="xray-state" color={s?.xray.state === 'running' ? 'green' : 'red'}>{s?.xray.state ?? '…'}</Tag></span>
           <span>{t('overview.version')}: {s?.xray.version}</span>
           {s?.xray.errorMsg && <Tag color="red">{s.xray.errorMsg}</Tag>}
-          <Button disabled={ro} loading={act.isPending} onClick={() => act.mutate('restartXrayService')}>{t('overview.restart')}</Button>
-          <Button danger disabled={ro} onClick={() => act.mutate('stopXrayService')}>{t('overview.stop')}</Button>
+          {canRestart && <>
+            <Button disabled={ro} loading={act.isPending} onClick={() => act.mutate('restartXrayService')}>{t('overview.restart')}</Button>
+            <Button danger disabled={ro} onClick={() => act.mutate('stopXrayService')}>{t('overview.stop')}</Button>
+          </>}
         </Space>
       </Card>
       <Row gutter={[16, 16]}>

@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next'
 import { api } from '../lib/api'
 import { validPort } from '../lib/validate'
 import { netKeys, panelURL, type PanelNet as Net } from '../lib/panel'
+import { useCan } from '../App'
 
 // PanelNetwork edits this node's listen address, port, base path, TLS files
 // and session length, shows the server's refusal, and offers the restart
@@ -14,6 +15,7 @@ export default function PanelNetwork({ all }: { all: Record<string, unknown> }) 
   const { t } = useTranslation()
   const { message } = App.useApp()
   const qc = useQueryClient()
+  const canWrite = useCan('settings.write')
   const [form] = Form.useForm<Net>()
   const [err, setErr] = useState('')
   const [saved, setSaved] = useState<Net | null>(null)
@@ -40,7 +42,7 @@ export default function PanelNetwork({ all }: { all: Record<string, unknown> }) 
     } catch (e) { setErr((e as Error).message); setRestarting(false) }
   }
   return (
-    <Form form={form} layout="vertical" initialValues={initial} onFinish={save} id="panel-network" style={{ maxWidth: 520 }}>
+    <Form form={form} layout="vertical" initialValues={initial} onFinish={save} id="panel-network" style={{ maxWidth: 520 }} disabled={!canWrite}>
       <Typography.Paragraph type="secondary">{t('settings.netNote')}</Typography.Paragraph>
       <Form.Item name="webListen" label={t('settings.webListen')} extra={t('settings.webListenHint')}>
         <Input id="net-listen" placeholder="0.0.0.0" />
@@ -69,7 +71,7 @@ export default function PanelNetwork({ all }: { all: Record<string, unknown> }) 
           title={t('settings.restartNeeded', { url: panelURL(saved, window.location) })}
           action={<Button id="panel-restart" danger loading={restarting} onClick={restart}>{t('settings.restartPanel')}</Button>} />
       )}
-      <Space><Button type="primary" htmlType="submit" id="panel-network-save">{t('common.save')}</Button></Space>
+      {canWrite && <Space><Button type="primary" htmlType="submit" id="panel-network-save">{t('common.save')}</Button></Space>}
     </Form>
   )
 }

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react'
-import { Tabs, Card, Form, Input, InputNumber, Switch, Button, App, Table, Space, Typography, Alert, Upload, Popconfirm } from 'antd'
+import { Tabs, Card, Form, Input, InputNumber, Switch, Button, App, Table, Space, Typography, Alert, Upload, Popconfirm, Select, Tag } from 'antd'
 import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
 import { useNavigate, useParams } from 'react-router'
@@ -7,7 +7,7 @@ import QRCode from 'qrcode'
 import { api, request } from '../lib/api'
 import { basePath } from '../lib/base'
 import { validJSON } from '../lib/validate'
-import { useReadOnly } from '../App'
+import { useReadOnly, useCan, useMe } from '../App'
 import CodeEditor from './CodeEditor'
 import PanelNetwork from './PanelNetwork'
 import { isNetKey } from '../lib/panel'
@@ -19,7 +19,8 @@ type Settings = Record<string, string | number | boolean>
 function KeyForm({ all, pick, id }: { all: Settings; pick: (k: string) => boolean; id: string }) {
   const { t } = useTranslation()
   const { message } = App.useApp()
-  const ro = useReadOnly()
+  const canWrite = useCan('settings.write')
+  const ro = useReadOnly() || !canWrite
   const qc = useQueryClient()
   const keys = Object.keys(all).filter(pick).sort()
   if (keys.length === 0) return <Alert type="info" title={t('settings.noSubKeys')} />
@@ -33,7 +34,7 @@ function KeyForm({ all, pick, id }: { all: Settings; pick: (k: string) => boolea
           {typeof all[k] === 'boolean' ? <Switch /> : typeof all[k] === 'number' ? <InputNumber style={{ width: 200 }} /> : <Input />}
         </Form.Item>
       ))}
-      <Button type="primary" htmlType="submit">{t('common.save')}</Button>
+      {canWrite && <Button type="primary" htmlType="submit">{t('common.save')}</Button>}
     </Form>
   )
 }
@@ -94,15 +95,27 @@ function Tokens() {
   const list = useQuery({ queryKey: ['tokens'], queryFn: () => api.get<any[]>('setting/apiTokens') })
   const [name, setName] = useState('')
   const [shown, setShown] = useState('')
+  // A token's role (default: the maker's) and an optional inbound scope.
+  const me = useMe()
+  const [role, setRole] = useState('')
+  const [scope, setScope] = useState(0)
+  const inbounds = useQuery({ queryKey: ['inbounds'], queryFn: () => api.get<{ id: number; remark: string }[]>('inbounds/list'), enabled: useCan('inbounds.read') })
   const create = async () => {
-    try { const r = await api.post<{ token: string }>('setting/apiTokens/create', { name }); setShown(r.token); setName(''); await list.refetch() } catch (e) { message.error((e as Error).message) }
+    const body = { name, role, scopeKind: scope ? 'inbound' : '', scopeId: scope }
+    try { const r = await api.post<{ token: string }>('setting/apiTokens/create', body); setShown(r.token); setName(''); await list.refetch() } catch (e) { message.error((e as Error).message) }
   }
   return (
     <Space orientation="vertical" style={{ width: '100%' }}>
-      <Space><Input id="token-name" placeholder={t('settings.tokenName')} value={name} onChange={(e) => setName(e.target.value)} /><Button id="token-create" disabled={ro || !name} onClick={create}>{t('settings.createToken')}</Button></Space>
+      <Space wrap><Input id="token-name" placeholder={t('settings.tokenName')} value={name} onChange={(e) => setName(e.target.value)} />
+        <Select id="token-role" aria-label={t('admins.role')} style={{ width: 150 }} value={role} onChange={setRole}
+          options={[{ value: '', label: `${t('admins.role')}: ${me ? t(`roles.${me.role}`) : ''}` }, ...(me?.roles ?? []).map((r) => ({ value: r, label: t(`roles.${r}`) }))]} />
+        <Select id="token-scope" aria-label={t('settings.tokenScope')} style={{ width: 200 }} value={scope} onChange={setScope}
+          options={[{ value: 0, label: t('settings.allInbounds') }, ...(inbounds.data ?? []).map((i) => ({ value: i.id, label: `${i.id}: ${i.remark}` }))]} />
+        <Button id="token-create" disabled={ro || !name} onClick={create}>{t('settings.createToken')}</Button></Space>
       {shown && <Alert id="token-shown" type="success" title={t('settings.tokenOnce')} description={<Typography.Text id="token-value" code copyable>{shown}</Typography.Text>} />}
       <Table id="token-table" rowKey="id" size="small" dataSource={list.data ?? []} pagination={false} columns={[
         { title: t('settings.name'), dataIndex: 'name' },
+        { title: t('admins.role'), dataIndex: 'role', render: (r: string, x: any) => <>{r && <Tag>{t(`roles.${r}`)}</Tag>}{x.scopeKind === 'inbound' && <Tag color="blue">{t('settings.tokenScope')}: {x.scopeId}</Tag>}</> },
         { title: t('settings.created'), dataIndex: 'createdAt', render: (v) => (v ? new Date(v * (v < 1e12 ? 1000 : 1)).toLocaleString() : '') },
         { title: t('settings.lastUsed'), dataIndex: 'lastUsedAt', render: (v) => (v ? new Date(v * (v < 1e12 ? 1000 : 1)).toLocaleString() : '') },
         { title: t('settings.enabled'), dataIndex: 'enabled', render: (v, r: any) => <Switch className="token-enabled" size="small" checked={v !== false} disabled={ro} onChange={async (on) => { try { await api.post(`setting/apiTokens/setEnabled/${r.id}`, { enabled: on }); await list.refetch() } catch (e) { message.error((e as Error).message) } }} /> },
@@ -116,6 +129,7 @@ function XrayTemplate() {
   const { t } = useTranslation()
   const { message } = App.useApp()
   const ro = useReadOnly()
+  const canEdit = useCan('xray.config.write')
   const q = useQuery({ queryKey: ['xrayTemplate'], queryFn: () => api.get<unknown>('setting/getXrayTemplate') })
   const [text, setText] = useState('')
   const [err, setErr] = useState('')
@@ -129,7 +143,7 @@ function XrayTemplate() {
     <Space orientation="vertical" style={{ width: '100%' }}>
       <CodeEditor id="xray-template" value={text} onChange={setText} height={480} />
       {err && <Alert id="xray-template-error" type="error" title={err} />}
-      <Button type="primary" disabled={ro} onClick={save}>{t('settings.validate')}</Button>
+      {canEdit && <Button type="primary" disabled={ro} onClick={save}>{t('settings.validate')}</Button>}
     </Space>
   )
 }
@@ -138,14 +152,15 @@ function Backup() {
   const { t } = useTranslation()
   const { message } = App.useApp()
   const ro = useReadOnly()
+  const canBackup = useCan('db.backup'), canImport = useCan('db.import')
   return (
     <Space orientation="vertical">
-      <Button id="backup-download" href={basePath() + 'panel/api/server/getDb'}>{t('backup.download')}</Button>
-      <Typography.Text>{t('backup.restoreHint')}</Typography.Text>
-      <Upload id="backup-restore" accept=".db,.json,application/octet-stream,application/json" disabled={ro} showUploadList={false} customRequest={async ({ file }) => {
+      {canBackup && <Button id="backup-download" href={basePath() + 'panel/api/server/getDb'}>{t('backup.download')}</Button>}
+      {canImport && <Typography.Text>{t('backup.restoreHint')}</Typography.Text>}
+      {canImport && <Upload id="backup-restore" accept=".db,.json,application/octet-stream,application/json" disabled={ro} showUploadList={false} customRequest={async ({ file }) => {
         const fd = new FormData(); fd.append('db', file as Blob)
         try { await request('POST', 'panel/api/server/importDB', fd); message.success(t('backup.restored')) } catch (e) { message.error((e as Error).message) }
-      }}><Button disabled={ro}>{t('backup.restore')}</Button></Upload>
+      }}><Button disabled={ro}>{t('backup.restore')}</Button></Upload>}
     </Space>
   )
 }
@@ -153,27 +168,29 @@ function Backup() {
 export default function SettingsPage() {
   const { t } = useTranslation()
   const nav = useNavigate()
-  const { tab = 'panel' } = useParams()
-  const all = useQuery({ queryKey: ['settings'], queryFn: () => api.get<Settings>('setting/all') })
+  const canRead = useCan('settings.read'), canTokens = useCan('tokens.manage'), canXray = useCan('xray.config.read')
+  const canBackup = useCan('db.backup')
+  const { tab = canRead ? 'panel' : 'account' } = useParams()
+  const all = useQuery({ queryKey: ['settings'], queryFn: () => api.get<Settings>('setting/all'), enabled: canRead })
   const data = all.data
   // tg* and smtp* have their own page (Notifications).
   const panelKeys = (k: string) => !k.startsWith('sub') && !/^(tg|smtp)[A-Z]/.test(k) && k !== 'xrayTemplateConfig' && !isNetKey(k) && typeof data?.[k] !== 'object'
   return (
     <Card>
       <Tabs activeKey={tab} onChange={(k) => nav(`/panel/settings/${k}`)} items={[
-        { key: 'panel', label: t('settings.panel'), children: data && <Space orientation="vertical" size="large" style={{ width: '100%' }}>
+        canRead && { key: 'panel', label: t('settings.panel'), children: data && <Space orientation="vertical" size="large" style={{ width: '100%' }}>
           <Card size="small" title={t('settings.network')}><PanelNetwork all={data} /></Card>
           <Card size="small" title={t('settings.shared')}><KeyForm all={data} pick={panelKeys} id="panel-settings" /></Card>
         </Space> },
         { key: 'account', label: t('settings.account'), children: <Space orientation="vertical" size="large"><Account /><Card size="small" title={t('settings.twoFactor')}><TwoFactor /></Card></Space> },
-        { key: 'tokens', label: t('settings.tokens'), children: <Tokens /> },
-        { key: 'subscription', label: t('settings.subscription'), children: data && <Space orientation="vertical" size="large" style={{ width: '100%' }}>
+        canTokens && { key: 'tokens', label: t('settings.tokens'), children: <Tokens /> },
+        canRead && { key: 'subscription', label: t('settings.subscription'), children: data && <Space orientation="vertical" size="large" style={{ width: '100%' }}>
           <KeyForm all={data} pick={(k) => k.startsWith('sub') && k !== 'subClashTemplate'} id="sub-settings" />
           {'subClashTemplate' in data && <ClashTemplate value={String(data.subClashTemplate ?? '')} />}
         </Space> },
-        { key: 'xray', label: t('settings.xray'), children: <XrayTemplate /> },
-        { key: 'backup', label: t('backup.title'), children: <Backup /> },
-      ]} />
+        canXray && { key: 'xray', label: t('settings.xray'), children: <XrayTemplate /> },
+        canBackup && { key: 'backup', label: t('backup.title'), children: <Backup /> },
+      ].filter((x) => !!x)} />
     </Card>
   )
 }

@@ -8,6 +8,7 @@ export const pages = {
   logs: () => import('./Logs'),
   notifications: () => import('./notifications'),
   audit: () => import('./Audit'),
+  admins: () => import('./Admins'),
 }
 
 // prefetchPages loads the light pages' scripts once the browser is idle (on

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react'
 import { Form, Input, InputNumber, Switch, Select, Button, Space, Alert, Checkbox } from 'antd'
 import { useTranslation } from 'react-i18next'
 import { api } from '../../lib/api'
-import { useReadOnly } from '../../App'
+import { useReadOnly, useCan } from '../../App'
 import { Field, useSaveSettings, useShowError, type Settings } from './shared'
 import { joinEvents, kindKey, parseEvents, type KindInfo } from './model'
 
@@ -13,7 +13,9 @@ export const SMTP_KEYS = ['smtpEnable', 'smtpHost', 'smtpPort', 'smtpEncryptionT
 // values.
 export default function EmailForm({ all, kinds }: { all: Settings; kinds: KindInfo[] }) {
   const { t } = useTranslation()
-  const ro = useReadOnly()
+  // A role without the permission sees the settings, not the buttons.
+  const canSave = useCan('settings.write'), canTest = useCan('notify.write')
+  const ro = useReadOnly() || !canSave
   const [form] = Form.useForm()
   const save = useSaveSettings()
   const showError = useShowError(form, SMTP_KEYS)
@@ -60,8 +62,8 @@ export default function EmailForm({ all, kinds }: { all: Settings; kinds: KindIn
         <Checkbox.Group options={mailable.map((k) => ({ value: k, label: `${t(`notify.kinds.${kindKey(k)}`)} (${k})` }))} />
       </Field>
       <Space wrap>
-        <Button type="primary" htmlType="submit">{t('common.save')}</Button>
-        <Button onClick={test} loading={busy} title={t('notify.email.testHelp')}>{t('notify.email.test')}</Button>
+        {canSave && <Button type="primary" htmlType="submit">{t('common.save')}</Button>}
+        {canTest && <Button onClick={test} loading={busy} title={t('notify.email.testHelp')}>{t('notify.email.test')}</Button>}
       </Space>
       {result && <Alert role="status" type="success" showIcon style={{ marginTop: 16 }} title={result} />}
     </Form>

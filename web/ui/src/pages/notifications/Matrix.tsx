@@ -3,7 +3,7 @@ import { Table, Checkbox, Button, Space, Typography, Tooltip, Tag, App } from 'a
 import { useQueryClient } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
 import { api } from '../../lib/api'
-import { useReadOnly } from '../../App'
+import { useReadOnly, useCan } from '../../App'
 import { useSaveSettings, useWebhooks, type Settings } from './shared'
 import { joinEvents, kindKey, parseEvents, setTelegram, subscribable, subscribes, telegramGets, withKind, type KindInfo } from './model'
 
@@ -14,7 +14,10 @@ import { joinEvents, kindKey, parseEvents, setTelegram, subscribable, subscribes
 export default function Matrix({ all, kindInfo }: { all: Settings; kindInfo: KindInfo[] }) {
   const { t } = useTranslation()
   const { message } = App.useApp()
-  const ro = useReadOnly()
+  // Routing saves settings (settings.write) and webhooks (notify.write).
+  const canSettings = useCan('settings.write'), canHooks = useCan('notify.write')
+  const canWrite = canSettings && canHooks
+  const ro = useReadOnly() || !canWrite
   const qc = useQueryClient()
   const saveSettings = useSaveSettings()
   const hooks = useWebhooks()
@@ -72,7 +75,7 @@ export default function Matrix({ all, kindInfo }: { all: Settings; kindInfo: Kin
             (v) => setHookEvents((m) => ({ ...m, [h.id]: withKind(m[h.id] ?? h.events, k.kind, v, kinds) }))),
         })),
       ]} />
-      <Button type="primary" disabled={ro} onClick={save}>{t('notify.route.save')}</Button>
+      {canWrite && <Button type="primary" disabled={ro} onClick={save}>{t('notify.route.save')}</Button>}
     </Space>
   )
 }

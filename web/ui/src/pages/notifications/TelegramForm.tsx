@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react'
 import { Form, Input, InputNumber, Switch, Select, Button, Space, Alert, Checkbox } from 'antd'
 import { useTranslation } from 'react-i18next'
 import { api } from '../../lib/api'
-import { useReadOnly } from '../../App'
+import { useReadOnly, useCan } from '../../App'
 import { Field, useSaveSettings, useShowError, type Settings } from './shared'
 import { joinEvents, kindKey, parseEvents, setTelegram, type KindInfo } from './model'
 
@@ -13,7 +13,9 @@ export const TG_KEYS = ['tgBotEnable', 'tgBotToken', 'tgBotChatId', 'tgEnabledEv
 // kinds as checkboxes, and sends a test message with the form's values.
 export default function TelegramForm({ all, kinds }: { all: Settings; kinds: KindInfo[] }) {
   const { t } = useTranslation()
-  const ro = useReadOnly()
+  // A role without the permission sees the settings, not the buttons.
+  const canSave = useCan('settings.write'), canTest = useCan('notify.write')
+  const ro = useReadOnly() || !canSave
   const [form] = Form.useForm()
   const save = useSaveSettings()
   const showError = useShowError(form, TG_KEYS)
@@ -71,8 +73,8 @@ export default function TelegramForm({ all, kinds }: { all: Settings; kinds: Kin
       <Field name="tgBotProxy" prefix="notify.tg"><Input placeholder="socks5://127.0.0.1:1080" /></Field>
       <Field name="tgBotAPIServer" prefix="notify.tg"><Input placeholder="https://api.telegram.org" /></Field>
       <Space wrap>
-        <Button type="primary" htmlType="submit">{t('common.save')}</Button>
-        <Button onClick={test} loading={busy} title={t('notify.tg.testHelp')}>{t('notify.tg.test')}</Button>
+        {canSave && <Button type="primary" htmlType="submit">{t('common.save')}</Button>}
+        {canTest && <Button onClick={test} loading={busy} title={t('notify.tg.testHelp')}>{t('notify.tg.test')}</Button>}
       </Space>
       {result && <Alert role="status" type="success" showIcon style={{ marginTop: 16 }} title={result} />}
     </Form>

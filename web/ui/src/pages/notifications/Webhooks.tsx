@@ -3,7 +3,7 @@ import { Table, Button, Switch, Space, Modal, Form, Input, Checkbox, Popconfirm,
 import { useQueryClient } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
 import { api } from '../../lib/api'
-import { useReadOnly } from '../../App'
+import { useReadOnly, useCan } from '../../App'
 import { useShowError, useWebhooks } from './shared'
 import { kindKey, randomSecret, subscribable, type Delivery, type KindInfo, type Webhook } from './model'
 
@@ -59,7 +59,8 @@ function HookDialog({ edit, kinds, onClose, onAdded }: { edit: Webhook | 'new'; 
 export default function Webhooks({ kindInfo }: { kindInfo: KindInfo[] }) {
   const { t } = useTranslation()
   const { message } = App.useApp()
-  const ro = useReadOnly()
+  const canWrite = useCan('notify.write') // without it: the list, no buttons
+  const ro = useReadOnly() || !canWrite
   const qc = useQueryClient()
   const hooks = useWebhooks()
   const kinds = subscribable(kindInfo)
@@ -84,7 +85,7 @@ export default function Webhooks({ kindInfo }: { kindInfo: KindInfo[] }) {
   }
   return (
     <Space orientation="vertical" style={{ width: '100%' }}>
-      <Button type="primary" disabled={ro} onClick={() => setEdit('new')}>{t('notify.hook.add')}</Button>
+      {canWrite && <Button type="primary" disabled={ro} onClick={() => setEdit('new')}>{t('notify.hook.add')}</Button>}
       {secret && <Alert type="warning" showIcon closable onClose={() => setSecret(null)} title={t('notify.hook.secretOnce')}
         description={<><div>{secret.url}</div><Typography.Text code copyable aria-label={t('notify.hook.secret')}>{secret.secret}</Typography.Text></>} />}
       <Table<Webhook> rowKey="id" size="small" loading={hooks.isLoading} dataSource={hooks.data ?? []} pagination={false}
@@ -94,7 +95,7 @@ export default function Webhooks({ kindInfo }: { kindInfo: KindInfo[] }) {
           { title: t('notify.hook.url'), dataIndex: 'url', render: (u: string) => <Typography.Text style={{ wordBreak: 'break-all' }}>{u}</Typography.Text> },
           { title: t('notify.hook.events'), dataIndex: 'events', render: (ev: string[]) => ev.includes('*') ? <Tag color="blue">{t('notify.hook.allTag')}</Tag> : ev.map((k) => <Tag key={k}>{k}</Tag>) },
           { title: t('notify.hook.enabled'), dataIndex: 'enabled', render: (on: boolean, w) => <Switch size="small" checked={on} disabled={ro} aria-label={`${t('notify.hook.enabled')} ${w.url}`} onChange={(v) => call(`notify/webhooks/update/${w.id}`, { enabled: v })} /> },
-          { title: t('common.actions'), render: (_, w) => (
+          { title: t('common.actions'), hidden: !canWrite, render: (_, w) => (
             <Space>
               <Button size="small" disabled={ro} loading={tests[w.id] === 'busy'} onClick={() => test(w)} aria-label={`${t('notify.hook.test')} ${w.url}`}>{t('notify.hook.test')}</Button>
               <Button size="small" disabled={ro} onClick={() => setEdit(w)} aria-label={`${t('common.edit')} ${w.url}`}>{t('common.edit')}</Button>
