@@ -70,6 +70,9 @@ type App struct {
 	Template *xrayrun.XrayTemplateChecker
 	Limiter  *middleware.LoginLimiter
 	Secrets  *middleware.LoginLimiter
+	// passwords caps concurrent bcrypt checks of this panel (login, old
+	// password): a flood cannot take every CPU.
+	passwords *middleware.PasswordSlots
 	// Telegram is the bot (notify/telegram), nil on a worker; Start runs it.
 	Telegram *telegram.Bot
 
@@ -171,19 +174,20 @@ func New(cfg config.PanelConfig, opts Options) (*App, error) {
 		return nil, err
 	}
 	a := &App{
-		Cfg:      cfg,
-		DB:       db,
-		Node:     node,
-		Users:    auth.NewUsers(db, node),
-		Tokens:   auth.NewTokens(db, node),
-		TwoFA:    auth.NewTwoFactor(db, node),
-		Audit:    audit.NewLog(db, node),
-		Limiter:  middleware.NewLoginLimiter(loginMaxFailures, loginWindow),
-		Secrets:  middleware.NewLoginLimiter(secretMaxFailures, secretWindow),
-		sessions: sessions,
-		ui:       opts.UI,
-		panelLog: opts.PanelLog,
-		bodyRate: opts.BodyRate,
+		Cfg:       cfg,
+		DB:        db,
+		Node:      node,
+		Users:     auth.NewUsers(db, node),
+		Tokens:    auth.NewTokens(db, node),
+		TwoFA:     auth.NewTwoFactor(db, node),
+		Audit:     audit.NewLog(db, node),
+		Limiter:   middleware.NewLoginLimiter(loginMaxFailures, loginWindow),
+		Secrets:   middleware.NewLoginLimiter(secretMaxFailures, secretWindow),
+		passwords: middleware.NewPasswordSlots(middleware.DefaultPasswordSlots),
+		sessions:  sessions,
+		ui:        opts.UI,
+		panelLog:  opts.PanelLog,
+		bodyRate:  opts.BodyRate,
 	}
 	if a.bodyRate == (middleware.BodyRate{}) {
 		a.bodyRate = middleware.DefaultBodyRate
@@ -379,28 +383,29 @@ func (a *App) Handler() http.Handler {
 		Metrics:  a.metrics.srv.PanelHandler(a.metrics.m.Exposition()),
 		Observe:  a.metrics.m.ObserveHTTP,
 		Deps: controller.Deps{
-			Sessions: sessions,
-			Limiter:  a.Limiter,
-			Secrets:  a.Secrets,
-			Auth:     &middleware.Authenticator{Sessions: sessions, Tokens: a.Tokens, CheckUser: a.checkSessionUser, Users: a.Users, SessionCred: controller.SessionCred},
-			Users:    a.Users,
-			Settings: a.Settings,
-			Inbounds: a.Inbounds,
-			Xray:     a.Xray,
-			IPLimit:  a.IPLimit,
-			Status:   a.Status,
-			Backup:   a.Backup,
-			Tokens:   a.Tokens,
-			TwoFA:    a.TwoFA,
-			Node:     a.Node,
-			Template: a.Template,
-			Events:   a.notify.events,
-			Webhooks: a.notify.webhooks,
-			Email:    a.notify.email,
-			Telegram: a.notify.telegram,
-			Audit:    a.Audit,
-			UI:       a.ui,
-			PanelLog: a.panelLog,
+			Sessions:  sessions,
+			Limiter:   a.Limiter,
+			Secrets:   a.Secrets,
+			Passwords: a.passwords,
+			Auth:      &middleware.Authenticator{Sessions: sessions, Tokens: a.Tokens, CheckUser: a.checkSessionUser, Users: a.Users, SessionCred: controller.SessionCred},
+			Users:     a.Users,
+			Settings:  a.Settings,
+			Inbounds:  a.Inbounds,
+			Xray:      a.Xray,
+			IPLimit:   a.IPLimit,
+			Status:    a.Status,
+			Backup:    a.Backup,
+			Tokens:    a.Tokens,
+			TwoFA:     a.TwoFA,
+			Node:      a.Node,
+			Template:  a.Template,
+			Events:    a.notify.events,
+			Webhooks:  a.notify.webhooks,
+			Email:     a.notify.email,
+			Telegram:  a.notify.telegram,
+			Audit:     a.Audit,
+			UI:        a.ui,
+			PanelLog:  a.panelLog,
 			RestartPanel: func() {
 				if a.restart != nil {
 					a.restart()

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/mhsanaei/3x-ui/v2/notify"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -33,13 +34,18 @@ func TestNotifyKindsAndTelegramTestRoute(t *testing.T) {
 			"client.depleted": {true, true, nil},
 			"xray.recovered":  {true, true, nil},
 			"test":            {false, false, nil},
+			// An admin's own client writes and backups are not Telegram
+			// alerts; they can be mailed.
+			"client.added":   {true, false, nil},
+			"backup.done":    {true, false, nil},
+			"host.disk_high": {true, true, nil},
 		} {
 			if got := kinds[kind]; got == nil || got["email"] != want[0] || got["telegram"] != want[1] || got["telegramAlso"] != want[2] {
 				t.Errorf("kinds[%s] = %v, want email %v telegram %v also %v", kind, got, want[0], want[1], want[2])
 			}
 		}
-		if len(kinds) != 8 {
-			t.Errorf("kinds lists %d kinds, want 8: %v", len(kinds), kinds)
+		if len(kinds) != len(notify.Kinds()) {
+			t.Errorf("kinds lists %d kinds, want every one of %d: %v", len(kinds), len(notify.Kinds()), kinds)
 		}
 
 		srv := botapitest.Start(t, tgToken)

@@ -191,7 +191,6 @@ var mutableVars = map[string]string{
 	"validate/validate.go realityNetworks":           "read-only list",
 	"web/assets/assets.go Pages":                     "parsed templates, read-only",
 	"web/middleware/gzip.go gzipPool":                "sync.Pool of writers, safe for concurrent use",
-	"web/middleware/login_reserve.go bcryptSlots":    "process-wide cap on concurrent bcrypt work (a CPU limit, by design global)",
 	"xray/process_linux.go spawnOnce":                "starts the one spawner helper of the process",
 	"xray/process_linux.go spawnReqs":                "requests to the one spawner helper of the process",
 	"xray/users/users.go SS2022KeySize":              "read-only table",

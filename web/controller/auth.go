@@ -31,7 +31,10 @@ type AuthController struct {
 	Users    LoginUsers
 	Sessions *session.Manager
 	Limiter  *middleware.LoginLimiter
-	BasePath string
+	// Passwords caps concurrent password checks (shared with the settings'
+	// old-password check).
+	Passwords *middleware.PasswordSlots
+	BasePath  string
 	// Events records failed logins and logins from a new address (nil:
 	// none recorded).
 	Events *notify.Recorder
@@ -166,7 +169,7 @@ func (a *AuthController) login(c *gin.Context) {
 			fmt.Sprintf("too many failed login attempts from %s; try again in %d seconds", ip, secs))
 		return
 	}
-	release, ok := middleware.PasswordSlot(5 * time.Second)
+	release, ok := a.Passwords.Take(5 * time.Second)
 	if !ok {
 		c.Header("Retry-After", "5")
 		failStatus(c, http.StatusTooManyRequests, "too many logins at once; try again in a few seconds")

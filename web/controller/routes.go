@@ -27,7 +27,8 @@ type Deps struct {
 	BasePath     string // starts and ends with "/"
 	Sessions     *session.Manager
 	Limiter      *middleware.LoginLimiter
-	Secrets      *middleware.LoginLimiter // old password and two-factor codes, per session
+	Secrets      *middleware.LoginLimiter  // old password and two-factor codes, per session
+	Passwords    *middleware.PasswordSlots // concurrent bcrypt checks (login, old password)
 	Auth         *middleware.Authenticator
 	Users        *auth.Users
 	Settings     *settings.Store
@@ -55,7 +56,7 @@ type Deps struct {
 // Register mounts every page and API route under d.BasePath.
 func Register(engine *gin.Engine, d Deps) {
 	base := engine.Group(d.BasePath)
-	(&AuthController{Users: d.Users, Sessions: d.Sessions, Limiter: d.Limiter, BasePath: d.BasePath, Events: d.Events}).register(base)
+	(&AuthController{Users: d.Users, Sessions: d.Sessions, Limiter: d.Limiter, Passwords: d.Passwords, BasePath: d.BasePath, Events: d.Events}).register(base)
 	pages := &PageController{Auth: d.Auth, BasePath: d.BasePath, Node: d.Node}
 	if d.UI != nil {
 		ui, err := newSPA(d.UI, d.BasePath)
@@ -80,7 +81,7 @@ func Register(engine *gin.Engine, d Deps) {
 	setting := api.Group("setting")
 	settingRoutes := &SettingController{
 		Settings: d.Settings, Users: d.Users, Sessions: d.Sessions,
-		Template: d.Template, RestartPanel: d.RestartPanel, Xray: d.Xray, Secrets: d.Secrets, Audit: d.Audit,
+		Template: d.Template, RestartPanel: d.RestartPanel, Xray: d.Xray, Secrets: d.Secrets, Passwords: d.Passwords, Audit: d.Audit,
 	}
 	settingRoutes.register(setting)
 	xrayRoutes := &XrayController{Settings: settingRoutes, Inbounds: d.Inbounds}

@@ -29,7 +29,9 @@ type SettingController struct {
 	Xray         *xrayrun.Runner // reports whether a change reached Xray
 	// Secrets limits wrong oldPassword checks per session.
 	Secrets *middleware.LoginLimiter
-	Audit   *audit.Log // records panel restarts (nil: none)
+	// Passwords caps concurrent password checks (shared with the login).
+	Passwords *middleware.PasswordSlots
+	Audit     *audit.Log // records panel restarts (nil: none)
 }
 
 func (a *SettingController) applier() ApplyReporter {
@@ -149,7 +151,7 @@ func (a *SettingController) updateUser(c *gin.Context) {
 	if !allowed {
 		return
 	}
-	release, slot := middleware.PasswordSlot(5 * time.Second)
+	release, slot := a.Passwords.Take(5 * time.Second)
 	if !slot {
 		a.Secrets.Give(key)
 		c.Header("Retry-After", "5")

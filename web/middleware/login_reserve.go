@@ -155,18 +155,27 @@ func (l *LoginLimiter) refundLocked(key string) {
 	}
 }
 
-// bcrypt slots bound how many password checks run at once, so a login
-// flood cannot take every CPU from the API and Xray's counters.
-var bcryptSlots = make(chan struct{}, 2)
+// PasswordSlots bound how many password checks (bcrypt) run at once, so a
+// login flood cannot take every CPU from the API and Xray's counters. A
+// panel has one, shared by the login and every other password check.
+type PasswordSlots struct{ ch chan struct{} }
 
-// PasswordSlot waits (at most wait) for a password-check slot; release
-// must be called when the check is done. ok is false when none freed up.
-func PasswordSlot(wait time.Duration) (release func(), ok bool) {
+// DefaultPasswordSlots is a panel's cap: two checks at a time.
+const DefaultPasswordSlots = 2
+
+// NewPasswordSlots allows n concurrent checks.
+func NewPasswordSlots(n int) *PasswordSlots {
+	return &PasswordSlots{ch: make(chan struct{}, n)}
+}
+
+// Take waits (at most wait) for a password-check slot; release must be
+// called when the check is done. ok is false when none freed up.
+func (p *PasswordSlots) Take(wait time.Duration) (release func(), ok bool) {
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
-	case bcryptSlots <- struct{}{}:
-		return func() { <-bcryptSlots }, true
+	case p.ch <- struct{}{}:
+		return func() { <-p.ch }, true
 	case <-t.C:
 		return nil, false
 	}
