@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -274,18 +275,9 @@ func (s *Store) AddManyClients(r AddManyRequest) ([]string, error) {
 			"email": emails[i], "enable": true, "totalGB": r.TotalGB, "expiryTime": r.ExpiryTime,
 			"limitIp": r.LimitIP, "subId": randomHex(8),
 		}
-		switch in.Protocol {
-		case model.VLESS:
-			c["id"] = newUUID()
-			if r.Flow != "" {
-				c["flow"] = r.Flow
-			}
-		case model.VMESS:
-			c["id"] = newUUID()
-		case model.Trojan:
-			c["password"] = randomHex(12)
-		case model.Shadowsocks:
-			c["password"] = shadowsocksKey(method)
+		maps.Copy(c, NewCredentials(in.Protocol, method))
+		if in.Protocol == model.VLESS && r.Flow != "" {
+			c["flow"] = r.Flow
 		}
 		clients[i] = c
 	}
@@ -306,6 +298,22 @@ func bulkChanges(r BulkRequest) []audit.Change {
 		return []audit.Change{{Field: "enable", After: r.Action == BulkEnable}}
 	case BulkExtend:
 		return []audit.Change{{Field: "expiryTime", After: fmt.Sprintf("+%d days", r.Days)}}
+	}
+	return nil
+}
+
+// NewCredentials are fresh keys for a new client of protocol (method: a
+// Shadowsocks inbound's cipher): a UUID for VLESS/VMess, a random password
+// for Trojan, a key of the cipher's size for Shadowsocks-2022. Nil for a
+// protocol without clients.
+func NewCredentials(protocol model.Protocol, method string) map[string]any {
+	switch protocol {
+	case model.VLESS, model.VMESS:
+		return map[string]any{"id": newUUID()}
+	case model.Trojan:
+		return map[string]any{"password": randomHex(12)}
+	case model.Shadowsocks:
+		return map[string]any{"password": shadowsocksKey(method)}
 	}
 	return nil
 }

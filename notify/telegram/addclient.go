@@ -3,16 +3,16 @@ package telegram
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/mhsanaei/3x-ui/v2/audit"
 	"html"
+	"maps"
 	"strconv"
 	"strings"
 
+	"github.com/mhsanaei/3x-ui/v2/audit"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
+	"github.com/mhsanaei/3x-ui/v2/inbound"
 	"github.com/mhsanaei/3x-ui/v2/xray/users"
 	"github.com/mymmrac/telego"
 )
@@ -230,42 +230,17 @@ func (s *session) submitDraft(who audit.Actor, d *draft, enable bool) error {
 		id, _ := strconv.ParseInt(d.tgID, 10, 64)
 		c["tgId"] = id
 	}
-	switch d.protocol {
-	case model.VLESS:
-		c["id"], c["flow"] = newUUID(), ""
-	case model.VMESS:
-		c["id"] = newUUID()
-	case model.Trojan:
-		c["password"] = randomHex(12)
-	case model.Shadowsocks:
-		if size := users.SS2022KeySize[d.method]; size > 0 {
-			key := make([]byte, size)
-			_, _ = rand.Read(key)
-			c["password"] = base64.StdEncoding.EncodeToString(key)
-		} else {
-			c["password"] = randomHex(12)
-		}
-	default:
+	keys := inbound.NewCredentials(d.protocol, d.method)
+	if keys == nil {
 		return fmt.Errorf("inbound %q (%s) has no clients to add", d.remark, d.protocol)
+	}
+	maps.Copy(c, keys)
+	if d.protocol == model.VLESS {
+		c["flow"] = ""
 	}
 	body, err := json.Marshal(map[string]any{"clients": []any{c}})
 	if err != nil {
 		return err
 	}
 	return s.bot.d.Inbounds.As(who).AddInboundClient(&model.Inbound{Id: d.inboundID, Settings: string(body)})
-}
-
-func newUUID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }
