@@ -64,14 +64,8 @@ func (b *Bot) setDraft(chat int64, d *draft) {
 // draftStart opens a draft on the inbound with v3's defaults: a random
 // email and subId, no quota, no expiry, no IP limit.
 func (s *session) draftStart(ctx context.Context, q *query, arg string) {
-	l := s.cfg.lang
-	id, err := strconv.Atoi(arg)
-	if err != nil {
-		return
-	}
-	in, err := s.bot.d.Inbounds.GetInbound(id)
-	if err != nil {
-		s.send(ctx, q.chat, tr(l, "failed", html.EscapeString(err.Error())), nil)
+	in := s.inboundOf(ctx, q, arg)
+	if in == nil {
 		return
 	}
 	d := &draft{inboundID: in.Id, remark: in.Remark, protocol: in.Protocol,

@@ -217,13 +217,8 @@ func (s *session) clientCard(ctx context.Context, chat int64, msgID int, email s
 // with the email (the card, or the links).
 func (s *session) inboundClients(ctx context.Context, q *query, arg, action string) {
 	l := s.cfg.lang
-	id, err := strconv.Atoi(arg)
-	if err != nil {
-		return
-	}
-	in, err := s.bot.d.Inbounds.GetInbound(id)
-	if err != nil {
-		s.send(ctx, q.chat, tr(l, "failed", html.EscapeString(err.Error())), nil)
+	in := s.inboundOf(ctx, q, arg)
+	if in == nil {
 		return
 	}
 	var emails []string
@@ -443,4 +438,19 @@ func (s *session) sendQRs(ctx context.Context, chat int64, email string) {
 	if !sent {
 		s.send(ctx, chat, tr(s.cfg.lang, "noLink"), nil)
 	}
+}
+
+// inboundOf is the inbound a button names by id; nil (the chat told why
+// when the read failed) when there is none.
+func (s *session) inboundOf(ctx context.Context, q *query, arg string) *model.Inbound {
+	id, err := strconv.Atoi(arg)
+	if err != nil {
+		return nil
+	}
+	in, err := s.bot.d.Inbounds.GetInbound(id)
+	if err != nil {
+		s.send(ctx, q.chat, tr(s.cfg.lang, "failed", html.EscapeString(err.Error())), nil)
+		return nil
+	}
+	return in
 }
