@@ -278,3 +278,46 @@ func TestV3InboundObjectsBadInput(t *testing.T) {
 		}
 	})
 }
+
+// The v3 inbound routes take their permissions from the one table: a
+// viewer reads them and writes none; an inbound-scoped token acts on its
+// own inbound only and cannot bulk-delete (the ids are in the body).
+func TestV3InboundRoutesPermissions(t *testing.T) {
+	t.Parallel() // own database and App
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		env := newEnv(t, b)
+		owner := env.loggedIn()
+		in1 := itoa(int(owner.api("POST", "inbounds/add", v3Inbound(hostPort(37001), vlessClient("one@x"))).expectOK().obj()["id"].(float64)))
+		in2 := itoa(int(owner.api("POST", "inbounds/add", v3Inbound(hostPort(37002), vlessClient("two@x"))).expectOK().obj()["id"].(float64)))
+		bot := func(token string) *client {
+			c := env.client()
+			c.bearer = token
+			return c
+		}
+		viewer := bot(createToken(owner, "viewer", map[string]any{"role": "viewer"}))
+		viewer.api("GET", "inbounds/list/slim", nil).expectOK()
+		viewer.api("GET", "inbounds/options", nil).expectOK()
+		// API tokens record their last use: compare the inbounds.
+		state := func() string { return string(owner.api("GET", "inbounds/list", nil).expectOK().Raw) }
+		before := state()
+		for _, p := range []string{"setEnable/" + in1, in1 + "/resetTraffic", in1 + "/delAllClients", "bulkDel", "import"} {
+			viewer.api("POST", "inbounds/"+p, map[string]any{"enable": false, "ids": []any{1}}).expectFail(http.StatusForbidden, "permission inbounds.write")
+		}
+		scoped := bot(createToken(owner, "scoped", map[string]any{"role": "operator", "scopeKind": "inbound", "scopeId": atoi(in1)}))
+		if got := scoped.api("GET", "inbounds/options", nil).expectOK().Msg.Obj.([]any); len(got) != 1 || got[0].(map[string]any)["id"] != float64(atoi(in1)) {
+			t.Fatalf("scoped token's options: %v", got)
+		}
+		if got := scoped.api("GET", "inbounds/list/slim", nil).expectOK().Msg.Obj.([]any); len(got) != 1 {
+			t.Fatalf("scoped token's list/slim: %v", got)
+		}
+		scoped.api("POST", "inbounds/setEnable/"+in2, map[string]any{"enable": false}).expectFail(http.StatusForbidden, "scope")
+		scoped.api("POST", "inbounds/"+in2+"/delAllClients", nil).expectFail(http.StatusForbidden, "scope")
+		scoped.api("POST", "inbounds/"+in2+"/resetTraffic", nil).expectFail(http.StatusForbidden, "scope")
+		scoped.api("POST", "inbounds/bulkDel", map[string]any{"ids": []any{atoi(in1)}}).expectFail(http.StatusForbidden, "scope")
+		if state() != before {
+			t.Fatal("a refused write changed the inbounds")
+		}
+		scoped.api("POST", "inbounds/setEnable/"+in1, map[string]any{"enable": false}).expectOK()
+		scoped.api("POST", "inbounds/"+in1+"/delAllClients", nil).expectOK()
+	})
+}
