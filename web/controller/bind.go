@@ -37,18 +37,27 @@ func isJSON(r *http.Request) bool {
 }
 
 func bindJSON(c *gin.Context, dst any) error {
+	body, err := readJSONBody(c)
+	if err != nil {
+		return err
+	}
+	return decodeJSON(body, dst)
+}
+
+// readJSONBody reads a JSON body (bounded, not empty).
+func readJSONBody(c *gin.Context) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return &errMaxBytes{limit: mbe.Limit}
+			return nil, &errMaxBytes{limit: mbe.Limit}
 		}
-		return errs.Invalid("body", "cannot read body: %v", err)
+		return nil, errs.Invalid("body", "cannot read body: %v", err)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return errs.Invalid("body", "is empty; send a JSON object")
+		return nil, errs.Invalid("body", "is empty; send a JSON object")
 	}
-	return decodeJSON(body, dst)
+	return body, nil
 }
 
 // decodeJSON turns encoding/json errors into messages naming the field.

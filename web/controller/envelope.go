@@ -148,10 +148,19 @@ func with[T any](c *gin.Context, parse func(*gin.Context) (T, error), fn func(T)
 // idParam reads the :id path parameter.
 func idParam(c *gin.Context) (int, error) { return intParam(c, "id") }
 
-// bodyInbound binds the request body as an inbound.
+// bodyInbound binds the request body as an inbound: form fields, or JSON
+// whose settings, streamSettings and sniffing are strings (v2) or objects
+// (v3), see decodeInbound.
 func bodyInbound(c *gin.Context) (*model.Inbound, error) {
-	in := &model.Inbound{}
-	return in, bind(c, in)
+	if !isJSON(c.Request) {
+		in := &model.Inbound{}
+		return in, bind(c, in)
+	}
+	body, err := readJSONBody(c)
+	if err != nil {
+		return nil, err
+	}
+	return decodeInbound(body)
 }
 
 // bodyClientData binds 3x-ui's client-call shape {"id": inboundId,

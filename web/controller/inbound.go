@@ -72,6 +72,7 @@ func (a *InboundController) register(g *gin.RouterGroup) {
 		g.Handle(m, "clientIps/:email", a.clientIps)
 	}
 	g.POST("clearClientIps/:email", a.clearClientIps)
+	a.registerV3(g)
 }
 
 // list answers every inbound: administrators share them (a reseller sees

@@ -55,6 +55,15 @@ func PermissionRules() middleware.Rules {
 	getPost(r, in+"lastOnline", narrows(auth.PermClientsRead))
 	getPost(r, in+"clientIps/:email", narrows(auth.PermClientsRead))
 	r["POST "+in+"clearClientIps/:email"] = narrows(auth.PermClientsWrite)
+	// 3x-ui v3's inbound routes (inbound_v3.go): the reads narrow like
+	// list; bulkDel names its inbounds in the body, so no scoped token.
+	r["GET "+in+"list/slim"] = narrows(auth.PermInboundsRead)
+	r["GET "+in+"options"] = narrows(auth.PermInboundsRead)
+	r["POST "+in+"setEnable/:id"] = byID(auth.PermInboundsWrite)
+	r["POST "+in+":id/resetTraffic"] = byID(auth.PermInboundsWrite)
+	r["POST "+in+":id/delAllClients"] = byID(auth.PermInboundsWrite)
+	r["POST "+in+"bulkDel"] = plain(auth.PermInboundsWrite)
+	r["POST "+in+"import"] = plain(auth.PermInboundsWrite)
 	cl := api + "clients/"
 	r["GET "+cl+"list/paged"] = narrows(auth.PermClientsRead)
 	r["GET "+cl+"get/:email"] = narrows(auth.PermClientsRead)
