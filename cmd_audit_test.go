@@ -24,7 +24,19 @@ func TestSettingWritesAreAudited(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer database.Close(conn)
+		// A first admin demoted by another owner (who may since have
+		// left): the command makes it an owner again, and says so.
+		if err := conn.Model(&model.User{}).Where("id = ?", 1).Update("role", "viewer").Error; err != nil {
+			t.Fatal(err)
+		}
 		if code, _, errOut := cli(t, "setting", "-username", "root", "-password", "cli-secret-pw", "-port", "2113"); code != 0 {
+			t.Fatal(errOut)
+		}
+		var first model.User
+		if err := conn.First(&first, 1).Error; err != nil || first.Role != "owner" || first.Username != "root" {
+			t.Fatalf("after setting -username -password: %+v %v", first, err)
+		}
+		if code, _, errOut := cli(t, "setting", "-username", "boss"); code != 0 {
 			t.Fatal(errOut)
 		}
 		if code, _, _ := cli(t, "setting", "-password", "short"); code == 0 {
@@ -50,13 +62,18 @@ func TestSettingWritesAreAudited(t *testing.T) {
 		want := []string{
 			"user.update x-ui setting -password -port -username",
 			"panel.update x-ui setting -password -port -username",
+			"user.update x-ui setting -username",
 			"settings.reset x-ui setting -reset",
 		}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Fatalf("audit rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
-		if rows[0].Changes != `[{"field":"username","before":"admin","after":"root"},{"field":"password","before":"***","after":"***"}]` {
+		if rows[0].Changes != `[{"field":"username","before":"admin","after":"root"},{"field":"role","before":"viewer","after":"owner"},{"field":"password","before":"***","after":"***"}]` {
 			t.Fatalf("credential change: %s", rows[0].Changes)
+		}
+		// A new name alone changes neither the role nor the password.
+		if rows[2].Changes != `[{"field":"username","before":"root","after":"boss"}]` {
+			t.Fatalf("username change: %s", rows[2].Changes)
 		}
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/mhsanaei/3x-ui/v2/audit"
+	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -305,10 +306,17 @@ func sharedSettingChanges(tx *gorm.DB, p settingPlan) error {
 		if err := database.SetAdminCredentials(tx, p.credentials.username, p.credentials.password); err != nil {
 			return fmt.Errorf("update credentials: %w", err)
 		}
-		e := audit.Entry{Action: "user.update", TargetKind: "user", TargetID: strconv.Itoa(before.Id),
-			Changes: []audit.Change{{Field: "password", Before: audit.Masked, After: audit.Masked}}}
+		// The command also makes that admin an owner again (the way back
+		// in for a demoted or locked-out first admin): the row says so.
+		e := audit.Entry{Action: "user.update", TargetKind: "user", TargetID: strconv.Itoa(before.Id)}
 		if c := audit.Value("username", before.Username, p.credentials.username); c != nil && p.credentials.username != "" {
-			e.Changes = append([]audit.Change{*c}, e.Changes...)
+			e.Changes = append(e.Changes, *c)
+		}
+		if c := audit.Value("role", before.Role, string(auth.RoleOwner)); c != nil {
+			e.Changes = append(e.Changes, *c)
+		}
+		if p.credentials.password != "" {
+			e.Changes = append(e.Changes, audit.Change{Field: "password", Before: audit.Masked, After: audit.Masked})
 		}
 		if err := p.actor.record(tx, e); err != nil {
 			return err
