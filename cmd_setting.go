@@ -125,7 +125,7 @@ func runSetting(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if set["username"] || set["password"] {
 		plan.credentials = &credentials{username: f.username, password: f.password}
 	}
-	if err := applySettingPlan(plan, stdout); err != nil {
+	if err := applySettingPlan(plan, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "%v (nothing was changed)\n", err)
 		return 1
 	}
@@ -247,21 +247,31 @@ func validateSettingFlags(cfg config.Config, f settingFlags, set map[string]bool
 // applySettingPlan changes x-ui.json and the database both or neither: the
 // database work runs in a transaction that commits only after x-ui.json was
 // replaced, and a failed commit puts the previous x-ui.json back.
-func applySettingPlan(p settingPlan, stdout io.Writer) error {
+func applySettingPlan(p settingPlan, stdout, stderr io.Writer) error {
 	needDB := p.reset || p.credentials != nil
-	if !needDB {
-		if len(p.updates) == 0 {
-			return nil
-		}
-		if _, err := config.ChangeSettingsJSON(p.updates, false); err != nil {
-			return fmt.Errorf("write %s: %w", config.GetSettingPath(), err)
-		}
-		fmt.Fprintf(stdout, "Saved %d setting(s) to %s; restart x-ui to apply.\n", len(p.updates), config.GetSettingPath())
+	if !needDB && len(p.updates) == 0 {
 		return nil
 	}
-	conn, err := database.Open(p.db, p.role, config.GetDBPath())
-	if err != nil {
-		return fmt.Errorf("database: %w", err)
+	var conn *gorm.DB
+	if needDB {
+		c, err := database.Open(p.db, p.role, config.GetDBPath())
+		if err != nil {
+			return fmt.Errorf("database: %w", err)
+		}
+		conn = c
+	} else {
+		// Only x-ui.json changes: recorded when the log is at hand, but
+		// never refused for want of it (see openForFileAudit).
+		c, why := openForFileAudit(p)
+		if c == nil {
+			if _, err := config.ChangeSettingsJSON(p.updates, false); err != nil {
+				return fmt.Errorf("write %s: %w", config.GetSettingPath(), err)
+			}
+			fmt.Fprintf(stderr, "Note: not recorded in the audit log: %s.\n", why)
+			fmt.Fprintf(stdout, "Saved %d setting(s) to %s; restart x-ui to apply.\n", len(p.updates), config.GetSettingPath())
+			return nil
+		}
+		conn = c
 	}
 	defer database.Close(conn)
 	tx := conn.Begin()
