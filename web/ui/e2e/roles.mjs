@@ -169,8 +169,9 @@ export async function rolesScenario({ panel, page, step, assert, out, cleanups }
       await p.getByText(hookURL, { exact: true }).waitFor()
       assert(await buttons(p, 'Add webhook') === 1, 'admin: no Add webhook button')
       assert(await buttons(p, `Delete ${hookURL}`) === 1, 'admin: no Delete button on the webhook')
-      // The same count the viewer's and operator's checks use finds them.
-      assert(await named(p, 'Delete') === 1 && await named(p, 'Test') === 1, 'named() misses the webhook row buttons')
+      // The same count the viewer's and operator's checks use finds them
+      // (the full run's notifications scenario may have left more hooks).
+      assert(await named(p, 'Delete') >= 1 && await named(p, 'Test') >= 1, 'named() misses the webhook row buttons')
       await p.screenshot({ path: join(out, 'roles-admin-notifications.png'), fullPage: true })
       await p.goto(panel.url + 'panel/notifications/routing')
       await p.getByRole('columnheader', { name: 'Event', exact: true }).waitFor()
