@@ -1,12 +1,16 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"os/user"
 	"sort"
 	"strings"
 
 	"github.com/mhsanaei/3x-ui/v2/audit"
+	"github.com/mhsanaei/3x-ui/v2/config"
+	"github.com/mhsanaei/3x-ui/v2/database"
 	"gorm.io/gorm"
 )
 
@@ -43,4 +47,38 @@ func (c cliAudit) record(tx *gorm.DB, e audit.Entry) error {
 		a = audit.CLI("", "x-ui")
 	}
 	return audit.Record(tx, c.node, a, e)
+}
+
+// connectionKeys are the x-ui.json keys that say which database to use and
+// as what: the way to repair a node whose database is gone or moved.
+func connectionKeys() []string {
+	return []string{"dbType", "dbHost", "dbPort", "dbUser", "dbPassword", "dbName", "dbTLS", "nodeRole"}
+}
+
+// openForFileAudit opens the database an x-ui.json-only change of p is
+// recorded in (panel.update, in the change's transaction, as the API's
+// panel-only saves are), or answers why it is not: a worker may not write
+// the shared log; a change of the database connection or the node's role
+// must work with the old database unreachable; a SQLite database not
+// created yet is not created for it; an unreachable one does not stop a
+// port or path fix.
+func openForFileAudit(p settingPlan) (*gorm.DB, string) {
+	if p.role == config.NodeRoleWorker {
+		return nil, "a worker does not write the shared log"
+	}
+	for _, k := range connectionKeys() {
+		if _, ok := p.updates[k]; ok {
+			return nil, "the database connection or node role changed"
+		}
+	}
+	if p.db.Type != config.DBTypeMariaDB {
+		if _, err := os.Stat(config.GetDBPath()); errors.Is(err, fs.ErrNotExist) {
+			return nil, "no database yet"
+		}
+	}
+	conn, err := database.Open(p.db, p.role, config.GetDBPath())
+	if err != nil {
+		return nil, "database: " + err.Error()
+	}
+	return conn, ""
 }

@@ -24,8 +24,24 @@ func TestSettingWritesAreAudited(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer database.Close(conn)
+		// A first admin demoted by another owner (who may since have
+		// left): the command makes it an owner again, and says so.
+		if err := conn.Model(&model.User{}).Where("id = ?", 1).Update("role", "viewer").Error; err != nil {
+			t.Fatal(err)
+		}
 		if code, _, errOut := cli(t, "setting", "-username", "root", "-password", "cli-secret-pw", "-port", "2113"); code != 0 {
 			t.Fatal(errOut)
+		}
+		var first model.User
+		if err := conn.First(&first, 1).Error; err != nil || first.Role != "owner" || first.Username != "root" {
+			t.Fatalf("after setting -username -password: %+v %v", first, err)
+		}
+		if code, _, errOut := cli(t, "setting", "-username", "boss"); code != 0 {
+			t.Fatal(errOut)
+		}
+		// x-ui.json alone, as the API's panel-only saves.
+		if code, _, errOut := cli(t, "setting", "-port", "2114"); code != 0 || errOut != "" {
+			t.Fatalf("setting -port: %d %q", code, errOut)
 		}
 		if code, _, _ := cli(t, "setting", "-password", "short"); code == 0 {
 			t.Fatal("a too short password was accepted")
@@ -50,13 +66,43 @@ func TestSettingWritesAreAudited(t *testing.T) {
 		want := []string{
 			"user.update x-ui setting -password -port -username",
 			"panel.update x-ui setting -password -port -username",
+			"user.update x-ui setting -username",
+			"panel.update x-ui setting -port",
 			"settings.reset x-ui setting -reset",
 		}
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Fatalf("audit rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
-		if rows[0].Changes != `[{"field":"username","before":"admin","after":"root"},{"field":"password","before":"***","after":"***"}]` {
+		if rows[0].Changes != `[{"field":"username","before":"admin","after":"root"},{"field":"role","before":"viewer","after":"owner"},{"field":"password","before":"***","after":"***"}]` {
 			t.Fatalf("credential change: %s", rows[0].Changes)
 		}
+		// A new name alone changes neither the role nor the password.
+		if rows[2].Changes != `[{"field":"username","before":"root","after":"boss"}]` {
+			t.Fatalf("username change: %s", rows[2].Changes)
+		}
+		if rows[3].Changes != `[{"field":"port","after":2114}]` {
+			t.Fatalf("port change: %s", rows[3].Changes)
+		}
 	})
+}
+
+// An x-ui.json change the log cannot take still applies, and says so: on a
+// node without a database yet (none is created for it), and when the
+// database connection itself changes (the old one may be gone).
+func TestSettingFileOnlyWithoutTheLog(t *testing.T) {
+	dir := tempFolder(t)
+	code, _, errOut := cli(t, "setting", "-port", "2115")
+	if code != 0 || !strings.Contains(errOut, "not recorded in the audit log: no database yet") {
+		t.Fatalf("setting -port without a database: %d %q", code, errOut)
+	}
+	if names := folderNames(t, dir); strings.Contains(strings.Join(names, ","), "x-ui.db") {
+		t.Fatalf("setting -port created the database: %v", names)
+	}
+	if code, _, errOut := cli(t, "migrate"); code != 0 {
+		t.Fatal(errOut)
+	}
+	code, _, errOut = cli(t, "setting", "-dbType", "mariadb", "-dbHost", "127.0.0.1", "-dbPort", "1")
+	if code != 0 || !strings.Contains(errOut, "database connection") {
+		t.Fatalf("setting -dbType mariadb with an unreachable server: %d %q", code, errOut)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/mhsanaei/3x-ui/v2/audit"
+	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -124,7 +125,7 @@ func runSetting(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if set["username"] || set["password"] {
 		plan.credentials = &credentials{username: f.username, password: f.password}
 	}
-	if err := applySettingPlan(plan, stdout); err != nil {
+	if err := applySettingPlan(plan, stdout, stderr); err != nil {
 		fmt.Fprintf(stderr, "%v (nothing was changed)\n", err)
 		return 1
 	}
@@ -246,21 +247,31 @@ func validateSettingFlags(cfg config.Config, f settingFlags, set map[string]bool
 // applySettingPlan changes x-ui.json and the database both or neither: the
 // database work runs in a transaction that commits only after x-ui.json was
 // replaced, and a failed commit puts the previous x-ui.json back.
-func applySettingPlan(p settingPlan, stdout io.Writer) error {
+func applySettingPlan(p settingPlan, stdout, stderr io.Writer) error {
 	needDB := p.reset || p.credentials != nil
-	if !needDB {
-		if len(p.updates) == 0 {
-			return nil
-		}
-		if _, err := config.ChangeSettingsJSON(p.updates, false); err != nil {
-			return fmt.Errorf("write %s: %w", config.GetSettingPath(), err)
-		}
-		fmt.Fprintf(stdout, "Saved %d setting(s) to %s; restart x-ui to apply.\n", len(p.updates), config.GetSettingPath())
+	if !needDB && len(p.updates) == 0 {
 		return nil
 	}
-	conn, err := database.Open(p.db, p.role, config.GetDBPath())
-	if err != nil {
-		return fmt.Errorf("database: %w", err)
+	var conn *gorm.DB
+	if needDB {
+		c, err := database.Open(p.db, p.role, config.GetDBPath())
+		if err != nil {
+			return fmt.Errorf("database: %w", err)
+		}
+		conn = c
+	} else {
+		// Only x-ui.json changes: recorded when the log is at hand, but
+		// never refused for want of it (see openForFileAudit).
+		c, why := openForFileAudit(p)
+		if c == nil {
+			if _, err := config.ChangeSettingsJSON(p.updates, false); err != nil {
+				return fmt.Errorf("write %s: %w", config.GetSettingPath(), err)
+			}
+			fmt.Fprintf(stderr, "Note: not recorded in the audit log: %s.\n", why)
+			fmt.Fprintf(stdout, "Saved %d setting(s) to %s; restart x-ui to apply.\n", len(p.updates), config.GetSettingPath())
+			return nil
+		}
+		conn = c
 	}
 	defer database.Close(conn)
 	tx := conn.Begin()
@@ -305,10 +316,17 @@ func sharedSettingChanges(tx *gorm.DB, p settingPlan) error {
 		if err := database.SetAdminCredentials(tx, p.credentials.username, p.credentials.password); err != nil {
 			return fmt.Errorf("update credentials: %w", err)
 		}
-		e := audit.Entry{Action: "user.update", TargetKind: "user", TargetID: strconv.Itoa(before.Id),
-			Changes: []audit.Change{{Field: "password", Before: audit.Masked, After: audit.Masked}}}
+		// The command also makes that admin an owner again (the way back
+		// in for a demoted or locked-out first admin): the row says so.
+		e := audit.Entry{Action: "user.update", TargetKind: "user", TargetID: strconv.Itoa(before.Id)}
 		if c := audit.Value("username", before.Username, p.credentials.username); c != nil && p.credentials.username != "" {
-			e.Changes = append([]audit.Change{*c}, e.Changes...)
+			e.Changes = append(e.Changes, *c)
+		}
+		if c := audit.Value("role", before.Role, string(auth.RoleOwner)); c != nil {
+			e.Changes = append(e.Changes, *c)
+		}
+		if p.credentials.password != "" {
+			e.Changes = append(e.Changes, audit.Change{Field: "password", Before: audit.Masked, After: audit.Masked})
 		}
 		if err := p.actor.record(tx, e); err != nil {
 			return err

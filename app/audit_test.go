@@ -23,9 +23,22 @@ type auditWant struct {
 	changes                                        []string // substrings of the changes JSON
 }
 
+// auditBy is who a row must name: the username and the effective role
+// (a token's own role, not its user's).
+type auditBy struct{ name, role string }
+
+// byOwner is the seeded admin acting as owner.
+func byOwner() auditBy { return auditBy{"admin", "owner"} }
+
 // expect asserts that exactly the rows want (in order) were written since
-// the last call: each write of the panel is recorded once.
+// the last call, by the owner: each write of the panel is recorded once.
 func (a *auditTail) expect(t *testing.T, step string, want ...auditWant) []model.AuditLog {
+	t.Helper()
+	return a.expectBy(t, step, byOwner(), want...)
+}
+
+// expectBy is expect for rows written by another admin or role.
+func (a *auditTail) expectBy(t *testing.T, step string, by auditBy, want ...auditWant) []model.AuditLog {
 	t.Helper()
 	var rows []model.AuditLog
 	if err := a.env.db.Current().Where("id > ?", a.last).Order("id").Find(&rows).Error; err != nil {
@@ -40,7 +53,7 @@ func (a *auditTail) expect(t *testing.T, step string, want ...auditWant) []model
 			(w.targetID != "" && r.TargetID != w.targetID) ||
 			(w.actorKind != "" && r.ActorKind != w.actorKind) ||
 			(w.route != "" && r.Route != w.route) ||
-			r.ActorName != "admin" && r.ActorKind != "system" || r.Role != "owner" || r.SourceIP != "192.0.2.1"
+			r.ActorName != by.name && r.ActorKind != "system" || r.Role != by.role || r.SourceIP != "192.0.2.1"
 		for _, c := range w.changes {
 			bad = bad || !strings.Contains(r.Changes, c)
 		}
@@ -175,6 +188,9 @@ func TestEveryWriteIsAuditedOnce(t *testing.T) {
 		c.api("POST", "setting/twoFactor/disable", map[string]string{"code": totpNow(t, secret)}).expectOK()
 		log.expect(t, "2fa disable", auditWant{"user.twoFactor.disable", "user", "1", "user", "", nil})
 
+		// Other administrators, their roles and tokens (docs/roles.md).
+		secrets = append(secrets, auditRoleWrites(t, env, c, log, id)...)
+
 		// Xray and panel control, the inbound's delete, a backup import.
 		c.api("POST", "server/restartXrayService", nil).expectOK()
 		log.expect(t, "xray restart", auditWant{"xray.restart", "xray", "", "user", api("server/restartXrayService"), nil})
@@ -208,12 +224,19 @@ func TestEveryWriteIsAuditedOnce(t *testing.T) {
 				}
 			}
 		}
-		checkAuditAPI(t, env, id, len(all))
+		checkEveryWriteRouteAudited(t, all)
+		tokenRows := 0
+		for _, r := range all {
+			if r.ActorKind == "token" {
+				tokenRows++
+			}
+		}
+		checkAuditAPI(t, env, id, len(all), tokenRows)
 	})
 }
 
 // checkAuditAPI pages and filters the log written by the test above.
-func checkAuditAPI(t *testing.T, env *testEnv, inboundID string, total int) {
+func checkAuditAPI(t *testing.T, env *testEnv, inboundID string, total, tokenRows int) {
 	c := env.client()
 	c.remote = "192.0.2.1:4001"
 	r := c.do("POST", "login", map[string]string{"username": "admin", "password": "audit-new-password"})
@@ -229,8 +252,17 @@ func checkAuditAPI(t *testing.T, env *testEnv, inboundID string, total int) {
 	if n, items := page("size=5"); n != total || len(items) != 5 {
 		t.Fatalf("first page: total %d (want %d), %d items", n, total, len(items))
 	}
-	if n, items := page("actor=token"); n != 1 || items[0].(map[string]any)["action"] != "client.resetTraffic" {
-		t.Fatalf("actor=token: %d %v", n, items)
+	n, items := page("actor=token")
+	if n != tokenRows || tokenRows < 3 {
+		t.Fatalf("actor=token: %d rows, want %d", n, tokenRows)
+	}
+	for _, it := range items {
+		if it.(map[string]any)["actorKind"] != "token" {
+			t.Fatalf("actor=token: %v", it)
+		}
+	}
+	if n, _ := page("actor=aud-res"); n != 6 {
+		t.Fatalf("actor=aud-res: %d rows, want the reseller's 6", n)
 	}
 	if n, _ := page("action=webhook"); n != 3 {
 		t.Fatalf("action=webhook: %d rows, want 3", n)

@@ -63,7 +63,9 @@ func (s *Store) RunPeriodicTrafficResets(now time.Time, loc *time.Location) (int
 	now = now.In(loc)
 	reset := 0
 	e := audit.Entry{Action: "inbound.periodicReset", TargetKind: "inbound", TargetID: "*"}
-	err := s.write(e, func(tx *gorm.DB) error {
+	// Nobody asks for this write: the panel's clock does, whoever's store
+	// the job was given.
+	err := s.As(audit.System("periodic traffic reset")).write(e, func(tx *gorm.DB) error {
 		reset = 0
 		var rows []model.Inbound
 		err := tx.Select("id", "traffic_reset", "last_traffic_reset_time").

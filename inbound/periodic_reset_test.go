@@ -64,6 +64,10 @@ func runResetSteps(t *testing.T, s *Store, loc *time.Location, periodicID int, s
 	conn := db.Current()
 	for i, st := range steps {
 		v0 := testdb.VersionOf(t, db)
+		var audited0 int64
+		if err := conn.Model(&model.AuditLog{}).Count(&audited0).Error; err != nil {
+			t.Fatal(err)
+		}
 		var before model.Inbound
 		if err := conn.First(&before, periodicID).Error; err != nil {
 			t.Fatal(err)
@@ -89,6 +93,15 @@ func runResetSteps(t *testing.T, s *Store, loc *time.Location, periodicID int, s
 		}
 		if got := testdb.VersionOf(t, db) - v0; got != wantBump {
 			t.Fatalf("step %d (%s): shared version moved by %d, want %d", i, st.at, got, wantBump)
+		}
+		// A stamp is a write: one audit row, the panel's own; none without.
+		var rowsAudit []model.AuditLog
+		if err := conn.Order("id").Offset(int(audited0)).Limit(10).Find(&rowsAudit).Error; err != nil {
+			t.Fatal(err)
+		}
+		if int64(len(rowsAudit)) != wantBump || (wantBump == 1 && (rowsAudit[0].Action != "inbound.periodicReset" ||
+			rowsAudit[0].ActorKind != "system" || rowsAudit[0].Route != "periodic traffic reset")) {
+			t.Fatalf("step %d (%s): audit rows %+v, want %d periodic reset row(s) by the system", i, st.at, rowsAudit, wantBump)
 		}
 		rows := resetRows(t, db, periodicID)
 		if st.wantReset > 0 {

@@ -38,6 +38,8 @@ type harness struct {
 	db  *database.Handle
 	ins *inbound.Store
 	srv *botapitest.Server
+	// auditSeen is the last audit row id audited checked or skipped.
+	auditSeen int64
 }
 
 func startHarness(t *testing.T, db *database.Handle, ins *inbound.Store, lang string) *harness {
@@ -62,7 +64,45 @@ func startHarness(t *testing.T, db *database.Handle, ins *inbound.Store, lang st
 		cancel()
 		<-done
 	})
-	return &harness{t: t, db: db, ins: ins, srv: srv}
+	h := &harness{t: t, db: db, ins: ins, srv: srv}
+	h.auditSkip()
+	return h
+}
+
+// auditSkip passes over the audit rows of the test's own writes.
+func (h *harness) auditSkip() {
+	h.t.Helper()
+	var ids []int64
+	if err := h.db.Current().Model(&model.AuditLog{}).Order("id DESC").Limit(1).Pluck("id", &ids).Error; err != nil {
+		h.t.Fatal(err)
+	}
+	if len(ids) > 0 {
+		h.auditSeen = ids[0]
+	}
+}
+
+// audited asserts the audit rows written since the last check: exactly
+// one per want ("action route"), in order, each the admin chat's (the
+// bot's writes pass audit.Bot(chat, callback action) to the store).
+func (h *harness) audited(step string, want ...string) {
+	h.t.Helper()
+	var rows []model.AuditLog
+	if err := h.db.Current().Where("id > ?", h.auditSeen).Order("id").Find(&rows).Error; err != nil {
+		h.t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Action+" "+r.Route)
+		if r.ActorKind != "bot" || r.ActorID != "5" || r.ActorName != "bot:5" {
+			h.t.Errorf("%s: audit row %d actor %q %q %q, want bot 5 bot:5", step, r.Id, r.ActorKind, r.ActorID, r.ActorName)
+		}
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		h.t.Errorf("%s: audit rows\n%s\nwant\n%s", step, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(rows) > 0 {
+		h.auditSeen = rows[len(rows)-1].Id
+	}
 }
 
 // ask sends text from user and returns the bot's first message back.
@@ -172,7 +212,9 @@ func TestBotClientActions(t *testing.T) {
 			t.Fatalf("the question already reset the traffic: %+v", r)
 		}
 		wantText(t, h.press(adminChat, msg, "client_cancel a@x", "editMessageText"), "a@x")
+		h.audited("reset question and cancel")
 		h.settle(adminChat, msg, "reset_traffic_c a@x")
+		h.audited("reset", "client.resetTraffic reset_traffic_c")
 		if r := h.row("a@x"); r.Up != 0 || r.Down != 0 {
 			t.Errorf("after reset_traffic_c: up %d down %d", r.Up, r.Down)
 		}
@@ -180,6 +222,7 @@ func TestBotClientActions(t *testing.T) {
 		// Traffic quota: the presets, then the value in settings and row.
 		wantButtons(t, h.press(adminChat, msg, "limit_traffic a@x", "editMessageText"), "limit_traffic_c a@x 0", "limit_traffic_c a@x 5", "limit_traffic_c a@x 200")
 		h.settle(adminChat, msg, "limit_traffic_c a@x 5")
+		h.audited("quota", "client.update limit_traffic_c")
 		if c, r := h.client("a@x"), h.row("a@x"); c.TotalGB != 5*gib || r.Total != 5*gib {
 			t.Errorf("after limit_traffic_c 5: client %d row %d", c.TotalGB, r.Total)
 		}
@@ -188,6 +231,7 @@ func TestBotClientActions(t *testing.T) {
 		// running expiry adds to it; 0 clears it.
 		wantButtons(t, h.press(adminChat, msg, "reset_exp a@x", "editMessageText"), "reset_exp_c a@x 0", "reset_exp_c a@x 7", "reset_exp_c a@x 365")
 		h.settle(adminChat, msg, "reset_exp_c a@x 7")
+		h.audited("expiry 7", "client.update reset_exp_c")
 		if c := h.client("a@x"); c.ExpiryTime != -7*dayMs {
 			t.Errorf("after reset_exp_c 7 from none: expiry %d, want %d", c.ExpiryTime, -7*dayMs)
 		}
@@ -195,11 +239,13 @@ func TestBotClientActions(t *testing.T) {
 		if err := ins.UpdateInboundClient(&model.Inbound{Id: added.Id, Settings: clientSettings(t, h, "a@x", map[string]any{"expiryTime": future})}, h.client("a@x").ID); err != nil {
 			t.Fatal(err)
 		}
+		h.auditSkip()
 		h.settle(adminChat, msg, "reset_exp_c a@x 30")
 		if c, r := h.client("a@x"), h.row("a@x"); c.ExpiryTime != future+30*dayMs || r.ExpiryTime != c.ExpiryTime {
 			t.Errorf("after reset_exp_c 30: client %d row %d, want %d", c.ExpiryTime, r.ExpiryTime, future+30*dayMs)
 		}
 		h.settle(adminChat, msg, "reset_exp_c a@x 0")
+		h.audited("expiry 30 and 0", "client.update reset_exp_c", "client.update reset_exp_c")
 		if c := h.client("a@x"); c.ExpiryTime != 0 {
 			t.Errorf("after reset_exp_c 0: expiry %d", c.ExpiryTime)
 		}
@@ -207,6 +253,7 @@ func TestBotClientActions(t *testing.T) {
 		// IP limit.
 		wantButtons(t, h.press(adminChat, msg, "ip_limit a@x", "editMessageText"), "ip_limit_c a@x 0", "ip_limit_c a@x 3", "ip_limit_c a@x 10")
 		h.settle(adminChat, msg, "ip_limit_c a@x 3")
+		h.audited("ip limit", "client.update ip_limit_c")
 		if c := h.client("a@x"); c.LimitIP != 3 {
 			t.Errorf("after ip_limit_c 3: limitIp %d", c.LimitIP)
 		}
@@ -223,6 +270,7 @@ func TestBotClientActions(t *testing.T) {
 		if ips, err := iplimit.New(nil, nil, db).GetClientIPs("a@x"); err != nil || len(ips) != 0 {
 			t.Errorf("after clear_ips_c: %v %v", ips, err)
 		}
+		h.audited("clear ips", "client.clearIps clear_ips_c")
 
 		// Enable / disable.
 		wantButtons(t, h.press(adminChat, msg, "toggle_enable a@x", "editMessageText"), "toggle_enable_c a@x", "client_cancel a@x")
@@ -235,6 +283,7 @@ func TestBotClientActions(t *testing.T) {
 		if c := h.client("a@x"); !c.Enable {
 			t.Error("the second toggle_enable_c left the client disabled")
 		}
+		h.audited("toggles", "client.update toggle_enable_c", "client.update toggle_enable_c")
 
 		// Links of any client for an admin.
 		wantText(t, h.press(adminChat, msg, "client_sub_links b@x", "sendMessage"), "https://sub.example.com/sub/s-b@x")
@@ -266,6 +315,8 @@ func TestBotClientActions(t *testing.T) {
 		wantText(t, dep, "About to run out (1)", "b@x")
 		wantButtons(t, dep, "client_get_usage b@x")
 
+		// Links, lists, onlines and the like write nothing.
+		h.audited("reads")
 		// A stranger's and the bound client's presses of admin actions
 		// change nothing.
 		setUsage("a@x", 300, 400)
@@ -278,6 +329,7 @@ func TestBotClientActions(t *testing.T) {
 		if !h.row("b@x").Enable {
 			t.Error("a client chat disabled b@x")
 		}
+		h.audited("refused presses")
 
 		// /clearall: confirm, cancel, then every client's traffic is zero.
 		clear := h.ask(adminChat, "/clearall")
@@ -293,6 +345,7 @@ func TestBotClientActions(t *testing.T) {
 				t.Errorf("after /clearall %s: up %d down %d", e, r.Up, r.Down)
 			}
 		}
+		h.audited("clearall", "inbound.resetClientTraffics reset_all_traffics_c")
 	})
 }
 

@@ -93,6 +93,7 @@ func TestBotAddClientConversation(t *testing.T) {
 		if r := h.row("new@x"); r.Total != 5*gib || r.Enable || r.InboundId != tro.Id {
 			t.Errorf("client_traffics row: %+v", r)
 		}
+		h.audited("add", "client.add add_client_submit_disable")
 
 		// A taken email: the API's check refuses it naming the field.
 		n := countClients(t, h)
@@ -111,6 +112,7 @@ func TestBotAddClientConversation(t *testing.T) {
 		if got := countClients(t, h); got != n {
 			t.Errorf("a cancelled add changed the clients: %d -> %d", n, got)
 		}
+		h.audited("refused and cancelled adds")
 
 		// A Shadowsocks 2022 inbound gets a key of its cipher's size.
 		msg = addClientDraft(t, h, ssIn.Id).MessageID

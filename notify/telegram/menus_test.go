@@ -58,6 +58,8 @@ func TestBotCustomNumbersLinksPickersAndUnbind(t *testing.T) {
 		if c := h.client("a@x"); c.LimitIP != 4 {
 			t.Errorf("a number typed after another command was taken: IP limit %d", c.LimitIP)
 		}
+		// A typed number's write is the admin chat's, once, as the button's.
+		h.audited("typed numbers", "client.update limit_traffic_c", "client.update reset_exp_c", "client.update ip_limit_c")
 		// In the add-client draft too.
 		pick := h.press(adminChat, 1, "add_client", "sendMessage")
 		draft := h.press(adminChat, pick.MessageID, "add_client_to "+itoa(in.Id), "sendMessage")
@@ -95,7 +97,9 @@ func TestBotCustomNumbersLinksPickersAndUnbind(t *testing.T) {
 		tg := h.press(adminChat, msg, "tg_user a@x", "sendMessage")
 		wantText(t, tg, "Telegram id <code>7</code>")
 		wantButtons(t, h.press(adminChat, tg.MessageID, "tgid_remove a@x", "editMessageText"), "tgid_remove_c a@x", "tgid_cancel a@x")
+		h.audited("draft, pickers and report")
 		wantText(t, h.press(adminChat, tg.MessageID, "tgid_remove_c a@x", "editMessageText"), "bound to no Telegram user")
+		h.audited("unbind", "client.update tgid_remove_c")
 		wantText(t, h.ask(clientChat, "/usage"), "not allowed")
 	})
 }
