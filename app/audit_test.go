@@ -198,6 +198,19 @@ func TestEveryWriteIsAuditedOnce(t *testing.T) {
 		log.expect(t, "xray stop", auditWant{"xray.stop", "xray", "", "user", api("server/stopXrayService"), nil})
 		c.api("POST", "setting/restartPanel", nil).expectOK()
 		log.expect(t, "panel restart", auditWant{"panel.restart", "panel", "", "user", api("setting/restartPanel"), nil})
+		// v3.6's inbound routes (docs/api.md).
+		c.api("POST", "inbounds/setEnable/"+id, map[string]any{"enable": false}).expectOK()
+		log.expect(t, "set enable", auditWant{"inbound.setEnable", "inbound", id, "user", api("inbounds/setEnable/:id"), nil})
+		c.api("POST", "inbounds/"+id+"/resetTraffic", nil).expectOK()
+		log.expect(t, "reset inbound traffic", auditWant{"inbound.resetTraffic", "inbound", id, "user", api("inbounds/:id/resetTraffic"), nil})
+		c.api("POST", "inbounds/"+id+"/delAllClients", nil).expectOK()
+		log.expect(t, "del all clients", auditWant{"client.deleteAll", "inbound", id, "user", api("inbounds/:id/delAllClients"), nil})
+		exp := v3Inbound(freePort(t), vlessClient("imp@x"))
+		imp := c.api("POST", "inbounds/import", url.Values{"data": {mustJSON(exp)}}).expectOK().obj()
+		impID := itoa(int(imp["id"].(float64)))
+		log.expect(t, "import inbound", auditWant{"inbound.add", "inbound", impID, "user", api("inbounds/import"), nil})
+		c.api("POST", "inbounds/bulkDel", map[string]any{"ids": []int{atoi(impID)}}).expectOK()
+		log.expect(t, "bulk delete", auditWant{"inbound.bulkDelete", "inbound", impID, "user", api("inbounds/bulkDel"), nil})
 		c.api("POST", "inbounds/del/"+id, nil).expectOK()
 		log.expect(t, "del inbound", auditWant{"inbound.delete", "inbound", id, "user", "", []string{`"field":"remark","before":"renamed"`}})
 		backup := c.api("GET", "server/getDb", nil).Raw
@@ -267,8 +280,10 @@ func checkAuditAPI(t *testing.T, env *testEnv, inboundID string, total, tokenRow
 	if n, _ := page("action=webhook"); n != 3 {
 		t.Fatalf("action=webhook: %d rows, want 3", n)
 	}
-	if n, _ := page("target=inbound:" + inboundID); n != 5 {
-		t.Fatalf("target=inbound:%s: %d rows, want 5", inboundID, n)
+	// add, update, 3 inbound-wide client writes, v3's setEnable,
+	// resetTraffic and delAllClients (the bulk delete targets another).
+	if n, _ := page("target=inbound:" + inboundID); n != 8 {
+		t.Fatalf("target=inbound:%s: %d rows, want 8", inboundID, n)
 	}
 	if n, _ := page("q=subTitle"); n != 1 {
 		t.Fatalf("q=subTitle: %d rows, want 1", n)
