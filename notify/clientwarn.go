@@ -145,23 +145,66 @@ func (r *Recorder) expiryWarning(ctx context.Context, tx *gorm.DB, c warnRow, no
 // passed. Each statement starts from notify_marks, which holds only the
 // clients currently warned.
 func clearClientMarks(tx *gorm.DB, now time.Time) error {
-	for _, step := range quotaSteps() {
-		err := tx.Where("scope = ? AND mark = ? AND NOT EXISTS (SELECT 1 FROM client_traffics ct WHERE ct.email = notify_marks.subject"+
-			" AND ct.total > 0 AND (ct.up + ct.down) * 100 >= ct.total * ?)", markClient, quotaMark(step), step).
-			Delete(&model.NotifyMark{}).Error
+	// Plain reads, then a delete by id: a DELETE whose condition reads
+	// client_traffics (NOT EXISTS ...) is a locking read on InnoDB and held
+	// shared locks on every client row for the rest of the rules'
+	// transaction, deadlocking the workers' flushes and client writes.
+	var marks []model.NotifyMark
+	if err := tx.Where("scope = ?", markClient).Find(&marks).Error; err != nil {
+		return err
+	}
+	if len(marks) == 0 {
+		return nil
+	}
+	subjects := make([]string, 0, len(marks))
+	for _, m := range marks {
+		subjects = append(subjects, m.Subject)
+	}
+	byEmail := map[string]warnRow{}
+	for start := 0; start < len(subjects); start += markChunk {
+		var rows []warnRow
+		err := tx.Model(&model.ClientTraffic{}).Select("inbound_id", "email", "up", "down", "total", "expiry_time").
+			Where("email IN ?", subjects[start:min(start+markChunk, len(subjects))]).Find(&rows).Error
 		if err != nil {
 			return err
 		}
+		for _, r := range rows {
+			byEmail[strings.ToLower(r.Email)] = r
+		}
 	}
-	for _, step := range expirySteps() {
-		err := tx.Where("scope = ? AND mark = ? AND (expires < ? OR NOT EXISTS (SELECT 1 FROM client_traffics ct"+
-			" WHERE ct.email = notify_marks.subject AND ct.expiry_time = notify_marks.expires))",
-			markClient, expiryMark(step), now.UnixMilli()).Delete(&model.NotifyMark{}).Error
-		if err != nil {
+	var drop []int64
+	for _, m := range marks {
+		if !markHolds(m, byEmail, now) {
+			drop = append(drop, m.Id)
+		}
+	}
+	for start := 0; start < len(drop); start += markChunk {
+		if err := tx.Where("id IN ?", drop[start:min(start+markChunk, len(drop))]).Delete(&model.NotifyMark{}).Error; err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// markChunk bounds the ids and emails in one statement.
+const markChunk = 500
+
+// markHolds reports whether a client mark's condition still holds: the
+// client still at or past the quota step, or its expiry unchanged and
+// not yet passed. Marks of other kinds are kept.
+func markHolds(m model.NotifyMark, byEmail map[string]warnRow, now time.Time) bool {
+	c, ok := byEmail[strings.ToLower(m.Subject)]
+	for _, step := range quotaSteps() {
+		if m.Mark == quotaMark(step) {
+			return ok && c.Total > 0 && (c.Up+c.Down)*100 >= c.Total*step
+		}
+	}
+	for _, step := range expirySteps() {
+		if m.Mark == expiryMark(step) {
+			return m.Expires >= now.UnixMilli() && ok && c.ExpiryTime == m.Expires
+		}
+	}
+	return true
 }
 
 func quotaMark(step int64) string { return fmt.Sprintf("quota%d", step) }
