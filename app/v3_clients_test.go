@@ -1,0 +1,176 @@
+package app
+
+import (
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+)
+
+// Keys of 3x-ui v3.6's answers (ClientRecord JSON, ClientWithAttachments,
+// client_traffics JSON, the get/:email payload), docs/upstream-v3.md §1.1.
+var (
+	v3RecordKeys = []string{"id", "email", "subId", "uuid", "password", "auth", "flow", "security", "reverse",
+		"privateKey", "publicKey", "allowedIPs", "preSharedKey", "keepAlive", "secret", "adTag", "limitIp",
+		"totalGB", "expiryTime", "enable", "tgId", "group", "comment", "reset", "createdAt", "updatedAt"}
+	v3TrafficKeys = []string{"id", "inboundId", "enable", "email", "uuid", "subId", "up", "down", "expiryTime",
+		"total", "reset", "lastOnline"}
+	// inbound is this panel's addition (the web UI edits from it).
+	v3DetailKeys = []string{"client", "inboundIds", "externalLinks", "usedTraffic", "inbound"}
+)
+
+// sameKeys fails unless m has exactly keys.
+func sameKeys(t *testing.T, what string, m map[string]any, keys ...string) {
+	t.Helper()
+	var got []string
+	for k := range m {
+		got = append(got, k)
+	}
+	want := append([]string(nil), keys...)
+	sort.Strings(got)
+	sort.Strings(want)
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("%s keys:\n got %v\nwant %v", what, got, want)
+	}
+}
+
+func asMap(t *testing.T, v any) map[string]any {
+	t.Helper()
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.Fatalf("not an object: %v", v)
+	}
+	return m
+}
+
+func asList(t *testing.T, v any) []any {
+	t.Helper()
+	l, ok := v.([]any)
+	if !ok {
+		t.Fatalf("not an array: %v", v)
+	}
+	return l
+}
+
+// A v3 script's session on the clients routes, by cookie (csrf-token →
+// login → add/update/del → subLinks → logout) and by Bearer token, with a
+// Unicode email; shapes checked key by key against v3.6's.
+func TestV3ClientsSession(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		env := newEnv(t, b)
+		c := env.client()
+		c.csrf = c.do("GET", "csrf-token", nil).expectOK().Msg.Obj.(string)
+		c.do("POST", "login", map[string]string{"username": "admin", "password": "admin"}).expectOK()
+		c.api("POST", "inbounds/add", vlessInbound(hostPort(31061), vlessClient("seed@x"))).expectOK()
+		c.api("POST", "inbounds/add", vlessInbound(hostPort(31062), vlessClient("other@x"))).expectOK()
+		ins := asList(t, c.api("GET", "inbounds/list", nil).expectOK().Msg.Obj)
+		id1 := asMap(t, ins[0])["id"].(float64)
+		id2 := asMap(t, ins[1])["id"].(float64)
+
+		const email = "ирина@example"
+		esc := url.PathEscape(email)
+		add := c.api("POST", "clients/add", map[string]any{"client": map[string]any{"email": email, "comment": "v3", "enable": false}, "inboundIds": []float64{id1}}).expectOK()
+		if add.Msg.Obj != nil {
+			t.Fatalf("add obj = %v, want null", add.Msg.Obj)
+		}
+
+		det := c.api("GET", "clients/get/"+esc, nil).expectOK().obj()
+		sameKeys(t, "get/:email", det, v3DetailKeys...)
+		rec := asMap(t, det["client"])
+		sameKeys(t, "get/:email client", rec, v3RecordKeys...)
+		if rec["email"] != email || rec["uuid"] == "" || rec["subId"] == "" || rec["enable"] != true || rec["reverse"] != nil {
+			t.Fatalf("added client (v3 generates uuid and subId, forces enable): %v", rec)
+		}
+		if ids := asList(t, det["inboundIds"]); len(ids) != 1 || ids[0] != id1 {
+			t.Fatalf("inboundIds = %v", ids)
+		}
+		if l := asList(t, det["externalLinks"]); len(l) != 0 || det["usedTraffic"] != float64(0) {
+			t.Fatalf("get payload: %v", det)
+		}
+		subID := rec["subId"].(string)
+
+		var listed map[string]any
+		for _, e := range asList(t, c.api("GET", "clients/list", nil).expectOK().Msg.Obj) {
+			if m := asMap(t, e); m["email"] == email {
+				listed = m
+			}
+		}
+		if listed == nil {
+			t.Fatal("clients/list lacks the added client")
+		}
+		sameKeys(t, "list entry", listed, append(v3RecordKeys, "inboundIds", "traffic")...)
+		sameKeys(t, "list traffic", asMap(t, listed["traffic"]), v3TrafficKeys...)
+		sameKeys(t, "traffic/:email", c.api("GET", "clients/traffic/"+esc, nil).expectOK().obj(), v3TrafficKeys...)
+
+		// Bad input: 400 naming the field, nothing changed. Emails are
+		// unique case-insensitively in any script (SQLite's own LOWER folds
+		// ASCII only: the panel registers a Unicode one).
+		c.api("POST", "clients/add", map[string]any{"client": map[string]any{"email": "ÖLE@x"}, "inboundIds": []float64{id2}}).expectOK()
+		before := env.dbState(t)
+		c.api("POST", "clients/add", map[string]any{"client": map[string]any{"email": "öle@x"}, "inboundIds": []float64{id1}}).expectFail(http.StatusConflict, "email")
+		c.api("POST", "clients/add", map[string]any{"client": map[string]any{"email": "a/b"}, "inboundIds": []float64{id1}}).expectFail(http.StatusBadRequest, "email")
+		c.api("POST", "clients/add", map[string]any{"client": map[string]any{"email": "two@x"}, "inboundIds": []float64{id1, id2}}).expectFail(http.StatusBadRequest, "inboundIds")
+		c.api("POST", "clients/add", map[string]any{"client": map[string]any{"email": "none@x"}}).expectFail(http.StatusBadRequest, "inboundIds")
+		c.api("POST", "clients/add", map[string]any{"client": map[string]any{"email": "ИРИНА@example"}, "inboundIds": []float64{id2}}).expectFail(http.StatusConflict, "email")
+		c.api("POST", "clients/"+esc+"/attach", map[string]any{"inboundIds": []float64{id2}}).expectFail(http.StatusBadRequest, "inboundIds")
+		c.api("POST", "clients/"+esc+"/detach", map[string]any{"inboundIds": []float64{id1}}).expectFail(http.StatusBadRequest, "inboundIds")
+		c.api("POST", "clients/bulkAttach", map[string]any{"emails": []string{email}, "inboundIds": []float64{id2}}).expectFail(http.StatusBadRequest, "inboundIds")
+		c.api("POST", "clients/update/"+esc+"?inboundIds=999", map[string]any{"email": email}).expectFail(http.StatusBadRequest, "inboundIds")
+		c.api("POST", "clients/del/"+esc+"?keepTraffic=1", nil).expectFail(http.StatusBadRequest, "keepTraffic")
+		if env.dbState(t) != before {
+			t.Fatal("a refused request changed the database")
+		}
+		c.api("POST", "clients/"+esc+"/attach", map[string]any{"inboundIds": []float64{id1}}).expectOK()
+
+		upd := map[string]any{"email": email, "totalGB": 1 << 30, "comment": "changed", "enable": true}
+		c.api("POST", "clients/update/"+esc+"?inboundIds="+itoa(int(id1)), upd).expectOK()
+		rec = asMap(t, c.api("GET", "clients/get/"+esc, nil).expectOK().obj()["client"])
+		if rec["totalGB"] != float64(1<<30) || rec["comment"] != "changed" || rec["subId"] != subID {
+			t.Fatalf("after update (credentials and subId kept): %v", rec)
+		}
+
+		links := asList(t, c.api("GET", "clients/subLinks/"+subID, nil).expectOK().Msg.Obj)
+		if len(links) != 1 {
+			t.Fatalf("subLinks = %v", links)
+		}
+		link := links[0].(string)
+		u, err := url.Parse(link)
+		if err != nil || u.Scheme != "vless" || u.User.Username() != rec["uuid"] {
+			t.Fatalf("link %q: %v", link, err)
+		}
+		// The fragment (remark) carries the email percent-encoded.
+		if !strings.Contains(link, "#") || strings.Contains(strings.SplitN(link, "#", 2)[1], "и") || !strings.Contains(u.Fragment, email) {
+			t.Fatalf("link %q: fragment must hold %q percent-encoded", link, email)
+		}
+		if got := asList(t, c.api("GET", "clients/links/"+esc, nil).expectOK().Msg.Obj); len(got) != 1 || got[0] != link {
+			t.Fatalf("links/:email = %v, want [%s]", got, link)
+		}
+
+		c.api("POST", "clients/del/"+esc, nil).expectOK()
+		c.api("GET", "clients/get/"+esc, nil).expectFail(http.StatusNotFound, "email")
+		c.do("POST", "logout", nil).expectOK()
+		c.api("GET", "clients/list", nil).expectFail(http.StatusUnauthorized, "not logged in")
+
+		// The same script with a Bearer token: no session, no CSRF token.
+		admin := env.loggedIn()
+		tok := admin.api("POST", "setting/apiTokens/create", map[string]string{"name": "v3"}).expectOK().obj()["token"].(string)
+		bc := env.client()
+		bc.bearer = tok
+		bc.api("POST", "clients/add", map[string]any{"client": map[string]any{"email": "bearer-ü@x"}, "inboundIds": []float64{id2}}).expectOK()
+		be := url.PathEscape("bearer-ü@x")
+		rec = asMap(t, bc.api("GET", "clients/get/"+be, nil).expectOK().obj()["client"])
+		bc.api("POST", "clients/update/"+be, map[string]any{"email": "bearer-ü@x", "limitIp": 2}).expectOK()
+		if got := asMap(t, bc.api("GET", "clients/get/"+be, nil).expectOK().obj()["client"]); got["limitIp"] != float64(2) || got["uuid"] != rec["uuid"] {
+			t.Fatalf("bearer update: %v", got)
+		}
+		if got := asList(t, bc.api("GET", "clients/subLinks/"+rec["subId"].(string), nil).expectOK().Msg.Obj); len(got) != 1 {
+			t.Fatalf("bearer subLinks = %v", got)
+		}
+		bc.api("POST", "clients/del/"+be, nil).expectOK()
+		bc.api("GET", "clients/get/"+be, nil).expectFail(http.StatusNotFound, "email")
+	})
+}
