@@ -174,3 +174,115 @@ func TestV3ClientsSession(t *testing.T) {
 		bc.api("GET", "clients/get/"+be, nil).expectFail(http.StatusNotFound, "email")
 	})
 }
+
+// The v3 bulk, import/export, traffic and online routes on today's model.
+func TestV3ClientsBulk(t *testing.T) {
+	t.Parallel() // own database and App, nothing process-wide
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		env := newEnv(t, b)
+		c := env.loggedIn()
+		c.api("POST", "inbounds/add", vlessInbound(hostPort(31063), vlessClient("a@x"), vlessClient("b@x"))).expectOK()
+		ins := asList(t, c.api("GET", "inbounds/list", nil).expectOK().Msg.Obj)
+		id := asMap(t, ins[0])["id"].(float64)
+		emails := func(e ...string) map[string]any { return map[string]any{"emails": e} }
+
+		got := c.api("POST", "clients/bulkCreate", []map[string]any{
+			{"client": map[string]any{"email": "c@x"}, "inboundIds": []float64{id}},
+			{"client": map[string]any{"email": "d@x"}, "inboundIds": []float64{id, id + 1}},
+		}).expectOK().obj()
+		sk := asList(t, got["skipped"])
+		if got["created"] != float64(1) || len(sk) != 1 || asMap(t, sk[0])["email"] != "d@x" || !strings.Contains(asMap(t, sk[0])["reason"].(string), "inboundIds") {
+			t.Fatalf("bulkCreate = %v", got)
+		}
+		sameKeys(t, "bulkCreate skipped", asMap(t, sk[0]), "email", "reason")
+
+		exp := asList(t, c.api("GET", "clients/export", nil).expectOK().Msg.Obj)
+		if len(exp) != 3 {
+			t.Fatalf("export = %v", exp)
+		}
+		one := asMap(t, exp[2])
+		sameKeys(t, "export item", one, "client", "inboundIds")
+		cl := asMap(t, one["client"])
+		cl["email"], cl["id"], cl["subId"] = "e@x", newTestUUID(), ""
+		if got := c.api("POST", "clients/import", map[string]any{"data": mustJSON([]any{one})}).expectOK().obj(); got["created"] != float64(1) {
+			t.Fatalf("import = %v", got)
+		}
+		c.api("POST", "clients/import", map[string]any{"data": "not json"}).expectFail(http.StatusBadRequest, "data")
+
+		if got := c.api("POST", "clients/bulkDisable", emails("a@x", "b@x")).expectOK().obj(); got["changed"] != float64(2) {
+			t.Fatalf("bulkDisable = %v", got)
+		}
+		if rec := asMap(t, c.api("GET", "clients/get/a@x", nil).expectOK().obj()["client"]); rec["enable"] != false {
+			t.Fatalf("after bulkDisable: %v", rec)
+		}
+		if got := c.api("POST", "clients/bulkEnable", emails("a@x", "b@x")).expectOK().obj(); got["changed"] != float64(2) {
+			t.Fatalf("bulkEnable = %v", got)
+		}
+		before := env.dbState(t)
+		c.api("POST", "clients/bulkAdjust", map[string]any{"emails": []string{"a@x"}, "addBytes": 5}).expectFail(http.StatusBadRequest, "addDays")
+		c.api("POST", "clients/bulkAdjust", map[string]any{"emails": []string{"a@x"}, "addDays": 1, "addBytes": 5}).expectFail(http.StatusBadRequest, "addBytes")
+		c.api("POST", "clients/updateTraffic/a@x", map[string]any{"upload": -1, "download": 0}).expectFail(http.StatusBadRequest, "upload")
+		c.api("POST", "clients/bulkDel", map[string]any{"emails": []string{"c@x"}, "keepTraffic": true}).expectFail(http.StatusBadRequest, "keepTraffic")
+		c.api("POST", "clients/bulkDetach", map[string]any{"emails": []string{"c@x"}, "inboundIds": []float64{id}}).expectFail(http.StatusBadRequest, "inboundIds")
+		c.api("GET", "clients/get/tgId/abc", nil).expectFail(http.StatusBadRequest, "tgId")
+		if env.dbState(t) != before {
+			t.Fatal("a refused request changed the database")
+		}
+		if got := c.api("POST", "clients/bulkAdjust", map[string]any{"emails": []string{"a@x"}, "addDays": 10}).expectOK().obj(); got["adjusted"] != float64(1) {
+			t.Fatalf("bulkAdjust = %v", got)
+		}
+
+		c.api("POST", "clients/updateTraffic/a@x", map[string]any{"upload": 100, "download": 200}).expectOK()
+		tr := c.api("GET", "clients/traffic/a@x", nil).expectOK().obj()
+		if tr["up"] != float64(100) || tr["down"] != float64(200) {
+			t.Fatalf("after updateTraffic: %v", tr)
+		}
+		if got := c.api("POST", "clients/bulkResetTraffic", emails("a@x")).expectOK().obj(); got["affected"] != float64(1) {
+			t.Fatalf("bulkResetTraffic = %v", got)
+		}
+		if tr := c.api("GET", "clients/traffic/a@x", nil).expectOK().obj(); tr["up"] != float64(0) || tr["down"] != float64(0) {
+			t.Fatalf("after bulkResetTraffic: %v", tr)
+		}
+		c.api("POST", "clients/resetTraffic/a@x", nil).expectOK()
+
+		// tgId lookup.
+		rec := asMap(t, c.api("GET", "clients/get/b@x", nil).expectOK().obj()["client"])
+		c.api("POST", "clients/update/b@x", map[string]any{"email": "b@x", "tgId": 123456789, "enable": true}).expectOK()
+		byTg := asList(t, c.api("GET", "clients/get/tgId/123456789", nil).expectOK().Msg.Obj)
+		if len(byTg) != 1 || asMap(t, asMap(t, byTg[0])["client"])["uuid"] != rec["uuid"] {
+			t.Fatalf("get/tgId = %v", byTg)
+		}
+		sameKeys(t, "get/tgId item", asMap(t, byTg[0]), "client", "inboundIds", "externalLinks", "usedTraffic")
+
+		// Online state and IPs: nobody connected.
+		if l := asList(t, c.api("POST", "clients/onlines", nil).expectOK().Msg.Obj); len(l) != 0 {
+			t.Fatalf("onlines = %v", l)
+		}
+		c.api("POST", "clients/lastOnline", nil).expectOK().obj()
+		if m := c.api("POST", "clients/activeInbounds", nil).expectOK().obj(); len(m) != 0 {
+			t.Fatalf("activeInbounds = %v", m)
+		}
+		if l := asList(t, c.api("POST", "clients/ips/a@x", nil).expectOK().Msg.Obj); len(l) != 0 {
+			t.Fatalf("ips = %v", l)
+		}
+		c.api("POST", "clients/clearIps/a@x", nil).expectOK()
+
+		// Depleted: over quota, no auto-renew.
+		c.api("POST", "clients/update/c@x", map[string]any{"email": "c@x", "totalGB": 1000, "enable": true}).expectOK()
+		c.api("POST", "clients/updateTraffic/c@x", map[string]any{"upload": 600, "download": 600}).expectOK()
+		if got := c.api("POST", "clients/delDepleted", nil).expectOK().obj(); got["deleted"] != float64(1) {
+			t.Fatalf("delDepleted = %v", got)
+		}
+		c.api("GET", "clients/get/c@x", nil).expectFail(http.StatusNotFound, "email")
+		if got := c.api("POST", "clients/bulkDel", emails("e@x")).expectOK().obj(); got["deleted"] != float64(1) {
+			t.Fatalf("bulkDel = %v", got)
+		}
+		if got := c.api("POST", "clients/delOrphans", nil).expectOK().obj(); got["deleted"] != float64(0) {
+			t.Fatalf("delOrphans = %v", got)
+		}
+		c.api("POST", "clients/resetAllTraffics", nil).expectOK()
+		if n := len(asList(t, c.api("GET", "clients/list", nil).expectOK().Msg.Obj)); n != 2 {
+			t.Fatalf("clients left = %d, want a@x and b@x", n)
+		}
+	})
+}

@@ -212,6 +212,8 @@ func (a *ClientsController) bulkDel(c *gin.Context) {
 func (a *ClientsController) bulkAdjust(c *gin.Context) {
 	a.v3Bulk(c, inbound.BulkExtend, "adjusted", func(b *bulkBody) error {
 		switch {
+		case b.AddDays < 1 || b.AddDays > 36500:
+			return errs.Invalid("addDays", "must be between 1 and 36500 here, got %d", b.AddDays)
 		case b.AddBytes != 0:
 			return errs.Invalid("addBytes", "adjusting quotas in bulk is not supported yet; set totalGB per client with update")
 		case b.Flow != "":
