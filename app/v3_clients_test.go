@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 )
 
@@ -284,5 +285,41 @@ func TestV3ClientsBulk(t *testing.T) {
 		if n := len(asList(t, c.api("GET", "clients/list", nil).expectOK().Msg.Obj)); n != 2 {
 			t.Fatalf("clients left = %d, want a@x and b@x", n)
 		}
+	})
+}
+
+// A reseller on v3's clients routes: its adds are its own and count
+// against its allowance; it sees and changes only its clients.
+func TestV3ClientsReseller(t *testing.T) {
+	t.Parallel() // own database and App
+	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
+		env := newEnv(t, b)
+		owner := env.loggedIn()
+		in := owner.api("POST", "inbounds/add", vlessInbound(hostPort(31064), vlessClient("owned@x"))).expectOK().obj()
+		id := in["id"].(float64)
+		addAdmin(owner, "resv", auth.RoleReseller, 1, 3000)
+		r := env.loginAs("resv", "password-resv")
+
+		r.api("POST", "clients/add", map[string]any{"client": map[string]any{"email": "mine@x", "totalGB": 1000}, "inboundIds": []float64{id}}).expectOK()
+		before := env.dbState(t)
+		r.api("POST", "clients/add", map[string]any{"client": map[string]any{"email": "more@x", "totalGB": 1000}, "inboundIds": []float64{id}}).expectFail(http.StatusForbidden, "maxClients")
+		r.api("POST", "clients/update/owned@x", map[string]any{"email": "owned@x", "comment": "x"}).expectFail(http.StatusForbidden, "owned@x")
+		r.api("POST", "clients/del/owned@x", nil).expectFail(http.StatusForbidden, "owned@x")
+		r.api("POST", "clients/bulkDisable", map[string]any{"emails": []string{"owned@x"}}).expectFail(http.StatusForbidden, "owned@x")
+		r.api("POST", "clients/updateTraffic/owned@x", map[string]any{"upload": 1}).expectFail(http.StatusForbidden, "permission clients.reset")
+		r.api("POST", "clients/delDepleted", nil).expectFail(http.StatusForbidden, "permission inbounds.write")
+		r.api("GET", "clients/get/owned@x", nil).expectFail(http.StatusForbidden, "email")
+		if env.dbState(t) != before {
+			t.Fatal("a refused request changed the database")
+		}
+		list := asList(t, r.api("GET", "clients/list", nil).expectOK().Msg.Obj)
+		if len(list) != 1 || asMap(t, list[0])["email"] != "mine@x" {
+			t.Fatalf("reseller's clients/list = %v", list)
+		}
+		if exp := asList(t, r.api("GET", "clients/export", nil).expectOK().Msg.Obj); len(exp) != 1 {
+			t.Fatalf("reseller's export = %v", exp)
+		}
+		r.api("POST", "clients/update/mine@x", map[string]any{"email": "mine@x", "totalGB": 2000}).expectOK()
+		r.api("POST", "clients/del/mine@x", nil).expectOK()
 	})
 }
