@@ -134,6 +134,14 @@ func TestV3ClientsSession(t *testing.T) {
 			t.Fatalf("after update (credentials and subId kept): %v", rec)
 		}
 
+		// A script may send get/:email's client back (v3's record keys).
+		rec["comment"] = "round trip"
+		c.api("POST", "clients/update/"+esc, rec).expectOK()
+		back := asMap(t, c.api("GET", "clients/get/"+esc, nil).expectOK().obj()["client"])
+		if back["comment"] != "round trip" || back["uuid"] != rec["uuid"] || back["totalGB"] != rec["totalGB"] || back["id"] != rec["id"] {
+			t.Fatalf("record sent back: %v, want %v", back, rec)
+		}
+
 		links := asList(t, c.api("GET", "clients/subLinks/"+subID, nil).expectOK().Msg.Obj)
 		if len(links) != 1 {
 			t.Fatalf("subLinks = %v", links)

@@ -23,6 +23,33 @@ func CheckOneInbound(ids []int) (int, error) {
 	return ids[0], nil
 }
 
+// fromV3Record turns a client in v3's record shape into inbound JSON:
+// uuid becomes id, the numeric record id and the record-only keys go, a
+// null reverse and a zero tgId (v3's "none") are dropped. The record-only
+// keys are empty here (WireGuard, Hysteria and MTProto are not served), so
+// a script sending get/:email's client back loses nothing.
+func fromV3Record(c map[string]any) {
+	recordOnly := []string{"uuid", "auth", "privateKey", "publicKey", "allowedIPs", "preSharedKey",
+		"keepAlive", "secret", "adTag", "createdAt", "updatedAt"}
+	if _, isString := c["id"].(string); !isString {
+		delete(c, "id")
+	}
+	if u, _ := c["uuid"].(string); u != "" {
+		if id, _ := c["id"].(string); id == "" {
+			c["id"] = u
+		}
+	}
+	for _, k := range recordOnly {
+		delete(c, k)
+	}
+	if r, ok := c["reverse"]; ok && r == nil {
+		delete(c, "reverse")
+	}
+	if tg, ok := c["tgId"].(float64); ok && tg == 0 {
+		delete(c, "tgId")
+	}
+}
+
 // fillV3Client completes a client the way v3's clients/add does: enabled,
 // a subscription id, and the credentials of the inbound's protocol when
 // missing (a UUID, a random trojan password, a key of the Shadowsocks
@@ -64,6 +91,7 @@ func (s *Store) AddV3Clients(inboundID int, clients []map[string]any) error {
 		if c == nil {
 			return errs.Invalid("client", "is required (an object)")
 		}
+		fromV3Record(c)
 		fillV3Client(in, method, c)
 	}
 	text, err := json.Marshal(map[string]any{"clients": clients})
@@ -94,6 +122,7 @@ func (s *Store) UpdateV3Client(email string, c map[string]any, only []int) error
 			return errs.Invalid("inboundIds", "client %q is on inbound %d, not %d", email, in.Id, id)
 		}
 	}
+	fromV3Record(c)
 	keep := map[string]string{"id": cur.ID, "password": cur.Password, "subId": cur.SubID}
 	for k, v := range keep {
 		if s, _ := c[k].(string); s == "" && v != "" {
