@@ -331,3 +331,29 @@ func TestV3ClientsReseller(t *testing.T) {
 		r.api("POST", "clients/del/mine@x", nil).expectOK()
 	})
 }
+
+// On a worker the v3 clients routes read the shared clients (a Unicode
+// email added on the master included) and refuse every write, changing
+// nothing (MariaDB: the only shared database).
+func TestV3ClientsOnWorker(t *testing.T) {
+	t.Parallel() // own database and apps
+	master, worker := masterAndWorker(t)
+	owner := master.loggedIn()
+	id := owner.api("POST", "inbounds/add", vlessInbound(hostPort(31065), vlessClient("seed@x"))).expectOK().obj()["id"].(float64)
+	const email = "ирина@example"
+	owner.api("POST", "clients/add", map[string]any{"client": map[string]any{"email": email}, "inboundIds": []float64{id}}).expectOK()
+
+	w := worker.loggedIn()
+	if got := asMap(t, w.api("GET", "clients/get/"+url.PathEscape(email), nil).expectOK().obj()["client"]); got["email"] != email {
+		t.Fatalf("worker get = %v", got)
+	}
+	before := worker.dbState(t)
+	w.api("POST", "clients/add", map[string]any{"client": map[string]any{"email": "w@x"}, "inboundIds": []float64{id}}).expectFail(http.StatusForbidden, "master")
+	w.api("POST", "clients/update/"+url.PathEscape(email), map[string]any{"email": email, "comment": "w"}).expectFail(http.StatusForbidden, "master")
+	w.api("POST", "clients/del/"+url.PathEscape(email), nil).expectFail(http.StatusForbidden, "master")
+	w.api("POST", "clients/bulkDisable", map[string]any{"emails": []string{email}}).expectFail(http.StatusForbidden, "master")
+	w.api("POST", "clients/updateTraffic/"+url.PathEscape(email), map[string]any{"upload": 1}).expectFail(http.StatusForbidden, "master")
+	if worker.dbState(t) != before {
+		t.Fatal("a refused write on the worker changed the database")
+	}
+}
