@@ -6,9 +6,11 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/auth"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
+	"github.com/mhsanaei/3x-ui/v2/database/model"
 )
 
 // Keys of 3x-ui v3.6's answers (ClientRecord JSON, ClientWithAttachments,
@@ -274,7 +276,25 @@ func TestV3ClientsBulk(t *testing.T) {
 		if l := asList(t, c.api("POST", "clients/ips/a@x", nil).expectOK().Msg.Obj); len(l) != 0 {
 			t.Fatalf("ips = %v", l)
 		}
+		// An address the IP limiter recorded, in v3's shape.
+		seen := time.Date(2026, 7, 1, 12, 30, 0, 0, time.Local)
+		row := model.InboundClientIps{ClientEmail: "a@x", Ips: mustJSON([]map[string]any{{"ip": "198.51.100.7", "firstSeen": seen.Unix(), "lastSeen": seen.Unix()}})}
+		if err := env.db.Current().Create(&row).Error; err != nil {
+			t.Fatal(err)
+		}
+		ips := asList(t, c.api("POST", "clients/ips/a@x", nil).expectOK().Msg.Obj)
+		if len(ips) != 1 {
+			t.Fatalf("ips = %v", ips)
+		}
+		ip := asMap(t, ips[0])
+		sameKeys(t, "ips item", ip, "ip", "time", "node")
+		if ip["ip"] != "198.51.100.7" || ip["time"] != "2026-07-01 12:30:00" || ip["node"] != "" {
+			t.Fatalf("ips item = %v", ip)
+		}
 		c.api("POST", "clients/clearIps/a@x", nil).expectOK()
+		if l := asList(t, c.api("POST", "clients/ips/a@x", nil).expectOK().Msg.Obj); len(l) != 0 {
+			t.Fatalf("ips after clearIps = %v", l)
+		}
 
 		// Depleted: over quota, no auto-renew.
 		c.api("POST", "clients/update/c@x", map[string]any{"email": "c@x", "totalGB": 1000, "enable": true}).expectOK()

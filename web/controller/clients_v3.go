@@ -4,6 +4,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/mhsanaei/3x-ui/v2/errs"
@@ -181,10 +182,11 @@ func (a *ClientsController) export(c *gin.Context) {
 }
 
 // v3IP is one entry of v3's ips/:email: time is when the address was last
-// seen (ms); node is "" (this panel keeps IPs per cluster, not per node).
+// seen, as v3 writes it (server-local "2006-01-02 15:04:05", "" unknown);
+// node is "" (this panel keeps IPs per cluster, not per node).
 type v3IP struct {
 	IP   string `json:"ip"`
-	Time int64  `json:"time"`
+	Time string `json:"time"`
 	Node string `json:"node"`
 }
 
@@ -196,7 +198,11 @@ func (a *ClientsController) ips(c *gin.Context) {
 		list, err := a.IPLimit.GetClientIPs(email)
 		out := make([]v3IP, 0, len(list))
 		for _, ip := range list {
-			out = append(out, v3IP{IP: ip.IP, Time: ip.LastSeen})
+			v := v3IP{IP: ip.IP}
+			if ip.LastSeen > 0 {
+				v.Time = time.Unix(ip.LastSeen, 0).Local().Format(time.DateTime)
+			}
+			out = append(out, v)
 		}
 		replyObj(c, out, err)
 	})
