@@ -128,6 +128,15 @@ func TestV3ClientsSession(t *testing.T) {
 			t.Fatal("a refused request changed the database")
 		}
 		c.api("POST", "clients/"+esc+"/attach", map[string]any{"inboundIds": []float64{id1}}).expectOK()
+		// v3's re-add (same email and subId) to the client's own inbound
+		// changes nothing; to another inbound it would need clients across
+		// inbounds; with another subId the email is taken.
+		c.api("POST", "clients/add", map[string]any{"client": map[string]any{"email": email, "subId": subID}, "inboundIds": []float64{id1}}).expectOK()
+		c.api("POST", "clients/add", map[string]any{"client": map[string]any{"email": email, "subId": subID}, "inboundIds": []float64{id2}}).expectFail(http.StatusBadRequest, "inboundIds")
+		c.api("POST", "clients/add", map[string]any{"client": map[string]any{"email": email, "subId": "othersub"}, "inboundIds": []float64{id1}}).expectFail(http.StatusConflict, "email")
+		if env.dbState(t) != before {
+			t.Fatal("a re-add changed the database")
+		}
 
 		upd := map[string]any{"email": email, "totalGB": 1 << 30, "comment": "changed", "enable": true}
 		c.api("POST", "clients/update/"+esc+"?inboundIds="+itoa(int(id1)), upd).expectOK()

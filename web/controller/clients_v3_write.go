@@ -55,7 +55,37 @@ func (a *ClientsController) add(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	if a.reAdd(c, p.Client, id) {
+		return
+	}
 	a.write(c, "client added", func(s *inbound.Store) error { return s.AddV3Clients(id, []map[string]any{p.Client}) })
+}
+
+// reAdd is v3's re-add: an existing email sent with its own subId
+// re-attaches the client. Here that succeeds without a change when it
+// names the client's inbound; another inbound would need clients across
+// inbounds. It answers and reports true for a re-add; false (nothing
+// answered) when the email is new or the subId differs, and the add then
+// refuses a taken email with a 409.
+func (a *ClientsController) reAdd(c *gin.Context, client map[string]any, id int) bool {
+	email, _ := client["email"].(string)
+	sub, _ := client["subId"].(string)
+	if email == "" || sub == "" {
+		return false
+	}
+	in, cur, err := a.Inbounds.GetClientByEmail(email)
+	if err != nil || cur.SubID != sub {
+		return false
+	}
+	if !checkEmail(c, a.Inbounds, email) {
+		return true
+	}
+	if in.Id != id {
+		fail(c, errs.Invalid("inboundIds", "clients across inbounds are not yet supported: client %q is on inbound %d", email, in.Id))
+		return true
+	}
+	okMsg(c, "client already on this inbound", nil)
+	return true
 }
 
 // idsQuery reads v3's ?inboundIds=1,2 (absent: nil).
