@@ -29,7 +29,7 @@ func TestUnicodeEmailRoundTrip(t *testing.T) {
 		subID string
 	}{
 		{combo{"vless", "", "ws", "none"}, "ирина@example", "unicodevless0001"},
-		{combo{"vmess", "", "ws", "none"}, "用户.ü@例子", "unicodevmess0002"},
+		{combo{"vmess", "", "ws", "none"}, "用户.Ü@例子", "unicodevmess0002"},
 	}
 	svc := inbound.New(database.Process(), cluster.NodeFromJSON())
 	for i, tc := range cases {
