@@ -404,6 +404,7 @@ func (a *App) Handler() http.Handler {
 			Email:     a.notify.email,
 			Telegram:  a.notify.telegram,
 			Audit:     a.Audit,
+			SubLinks:  a.subLinks,
 			UI:        a.ui,
 			PanelLog:  a.panelLog,
 			RestartPanel: func() {

@@ -134,7 +134,7 @@ func TestClientTelegramIDRoundTrips(t *testing.T) {
 			t.Fatalf("client after setting tgId: %v", got)
 		}
 		update(bob)
-		if got := c.api("GET", "clients/get/bob@x", nil).expectOK().obj()["client"].(map[string]any); got["tgId"] != nil {
+		if got := c.api("GET", "clients/get/bob@x", nil).expectOK().obj()["client"].(map[string]any); got["tgId"] != float64(0) {
 			t.Fatalf("client after clearing tgId: %v", got)
 		}
 	})

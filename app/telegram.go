@@ -48,6 +48,14 @@ func (a *App) clientLinks(email string) []string {
 	if err != nil || c.SubID == "" {
 		return nil
 	}
+	return a.subLinks(c.SubID, email, "")
+}
+
+// subLinks are the share links of subscription subID (only email's when
+// email is set) as the subscription serves them; reqHost is the address
+// the caller reached the panel at, used when no public name is set (the
+// clients/subLinks API, as 3x-ui v3 does).
+func (a *App) subLinks(subID, email, reqHost string) []string {
 	all, err := a.Settings.GetAllSettings()
 	if err != nil {
 		return nil
@@ -57,9 +65,12 @@ func (a *App) clientLinks(email string) []string {
 	if host == "" {
 		host = a.Cfg.WebDomain
 	}
+	if host == "" {
+		host = reqHost
+	}
 	inbounds, err := sub.DBInbounds(a.DB)
 	if err != nil {
-		slog.Warn("telegram bot: links", "err", err)
+		slog.Warn("subscription links", "err", err)
 		return nil
 	}
 	every := time.Duration(a.Node.Config().SyncIntervalSeconds) * time.Second
@@ -70,13 +81,13 @@ func (a *App) clientLinks(email string) []string {
 	if len(nodes) == 0 && host == "" {
 		return nil
 	}
-	p := profile.Collect(inbounds, nodes, c.SubID, profile.Options{Host: host, RemarkModel: set.RemarkModel, Now: time.Now()})
+	p := profile.Collect(inbounds, nodes, subID, profile.Options{Host: host, RemarkModel: set.RemarkModel, Now: time.Now()})
 	if p == nil {
 		return nil
 	}
 	var out []string
 	for _, e := range p.Entries {
-		if strings.EqualFold(e.Client.Email, email) {
+		if email == "" || strings.EqualFold(e.Client.Email, email) {
 			out = append(out, links.Link(e))
 		}
 	}

@@ -122,7 +122,7 @@ func OpenForReading(cfg config.DBConfig, sqlitePath string) (*gorm.DB, error) {
 	if _, err := os.Stat(sqlitePath); errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	conn, err := gorm.Open(sqlite.Open("file:"+sqlitePath+"?mode=ro&_busy_timeout=10000"), gormConfig())
+	conn, err := gorm.Open(sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: "file:" + sqlitePath + "?mode=ro&_busy_timeout=10000"}), gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", sqlitePath, err)
 	}
@@ -185,7 +185,7 @@ func OpenSQLite(path string) (*gorm.DB, error) {
 		return nil, err
 	}
 	dsn := path + "?_journal_mode=WAL&_busy_timeout=10000&_synchronous=NORMAL&_foreign_keys=on&_txlock=immediate"
-	conn, err := gorm.Open(sqlite.Open(dsn), gormConfig())
+	conn, err := gorm.Open(sqlite.New(sqlite.Config{DriverName: sqliteDriver, DSN: dsn}), gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}

@@ -12,9 +12,9 @@ import (
 	"gorm.io/gorm"
 )
 
-// tempEmailPrefix marks rows mid-rename; '~' is not allowed in emails, so
+// tempEmailPrefix marks rows mid-rename; '/' is not allowed in emails, so
 // the temporary names never clash with real ones.
-const tempEmailPrefix = "~ren~"
+const tempEmailPrefix = "/ren/"
 
 // syncClientRows makes the client_traffics rows of inbound old match clients
 // (of protocol p): rows are matched by client key, then by email; matched

@@ -69,6 +69,24 @@ func PermissionRules() middleware.Rules {
 	r["GET "+cl+"get/:email"] = narrows(auth.PermClientsRead)
 	r["POST "+cl+"bulk"] = narrows(auth.PermClientsWrite)
 	r["POST "+cl+"addMany"] = narrows(auth.PermClientsWrite)
+	// 3x-ui v3.6's clients routes: reads and client writes narrow to a
+	// reseller's clients; whole-panel resets and deletes stay inbound writes.
+	for _, p := range []string{"list", "get/tgId/:tgId", "traffic/:email", "subLinks/:subId", "links/:email", "export"} {
+		r["GET "+cl+p] = narrows(auth.PermClientsRead)
+	}
+	for _, p := range []string{"ips/:email", "onlines", "lastOnline", "activeInbounds"} {
+		r["POST "+cl+p] = narrows(auth.PermClientsRead)
+	}
+	for _, p := range []string{"add", "update/:email", "del/:email", ":email/attach", ":email/detach", "import",
+		"bulkAdjust", "bulkEnable", "bulkDisable", "bulkDel", "bulkCreate", "bulkAttach", "bulkDetach", "clearIps/:email"} {
+		r["POST "+cl+p] = narrows(auth.PermClientsWrite)
+	}
+	for _, p := range []string{"resetTraffic/:email", "bulkResetTraffic", "updateTraffic/:email"} {
+		r["POST "+cl+p] = narrows(auth.PermClientsReset)
+	}
+	for _, p := range []string{"delOrphans", "resetAllTraffics", "delDepleted"} {
+		r["POST "+cl+p] = plain(auth.PermInboundsWrite)
+	}
 
 	// Server, Xray, database.
 	sv := api + "server/"

@@ -51,6 +51,8 @@ type Deps struct {
 	Email    *notify.EmailTester // the email "send test" button
 	Telegram *telegram.Tester    // the Telegram "send test message" button
 	Audit    *audit.Log          // the audit log's pages
+	// SubLinks serves clients/subLinks and clients/links (nil: no links).
+	SubLinks func(subID, email, host string) []string
 }
 
 // Register mounts every page and API route under d.BasePath.
@@ -75,7 +77,7 @@ func Register(engine *gin.Engine, d Deps) {
 	api := base.Group("panel/api", d.Auth.API(), authz)
 	(&InboundController{Inbounds: d.Inbounds, Xray: d.Xray, IPLimit: d.IPLimit, Node: d.Node}).register(api.Group("inbounds"))
 	(&ServerController{Status: d.Status, Xray: d.Xray, Backup: d.Backup, PanelLog: d.PanelLog, Audit: d.Audit, Events: d.Events}).register(api.Group("server"))
-	(&ClientsController{Inbounds: d.Inbounds, Xray: d.Xray}).register(api.Group("clients"))
+	(&ClientsController{Inbounds: d.Inbounds, Xray: d.Xray, IPLimit: d.IPLimit, Node: d.Node, SubLinks: d.SubLinks}).register(api.Group("clients"))
 	(&NodesController{Node: d.Node}).register(api.Group("nodes"))
 	(&NodeInfoController{Node: d.Node}).register(api.Group("server"))
 	setting := api.Group("setting")

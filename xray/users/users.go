@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Client is one entry of an inbound's settings.clients, with 3x-ui's field
@@ -57,9 +59,6 @@ const (
 )
 
 var (
-	// Emails name Xray stats counters (user>>>EMAIL>>>...), so they stay
-	// ASCII without spaces or '>'.
-	emailPattern = regexp.MustCompile(`^[A-Za-z0-9._@+\-]{1,128}$`)
 	uuidPattern  = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 	subIDPattern = regexp.MustCompile(`^[A-Za-z0-9._@+\-]*$`)
 )
@@ -141,8 +140,8 @@ func CheckSS2022Key(field, method, key string, size int) *FieldError {
 // Check validates c as a client of an inbound of protocol (vless, vmess,
 // trojan, shadowsocks) whose shadowsocks method is ssMethod.
 func (c *Client) Check(protocol, ssMethod string) *FieldError {
-	if !emailPattern.MatchString(c.Email) {
-		return fieldErr("email", "email %q is required and may use only letters, digits and . _ @ + - (at most %d)", clip(c.Email), MaxEmail)
+	if err := CheckEmail(c.Email); err != nil {
+		return err
 	}
 	if len(c.Comment) > MaxComment || strings.IndexByte(c.Comment, 0) >= 0 {
 		return fieldErr("comment", "at most %d bytes, no NUL bytes", MaxComment)
@@ -310,4 +309,23 @@ func (c *Client) Key(protocol string) string {
 	default:
 		return c.ID
 	}
+}
+
+// CheckEmail applies 3x-ui v3's email rule: any Unicode text (ирина@example)
+// without '/', '\\', space or control characters, plus two rules of this
+// project: no '>' (emails name Xray stats counters user>>>EMAIL>>>…, which
+// are split on ">>>") and no invalid UTF-8, at most MaxEmail characters.
+func CheckEmail(email string) *FieldError {
+	bad := email == "" || !utf8.ValidString(email) || utf8.RuneCountInString(email) > MaxEmail
+	for _, r := range email {
+		if bad {
+			break
+		}
+		bad = r == '/' || r == '\\' || r == '>' || unicode.IsSpace(r) || unicode.IsControl(r) ||
+			r == utf8.RuneError || unicode.Is(unicode.Cf, r)
+	}
+	if bad {
+		return fieldErr("email", "email %q is required: at most %d characters, any letters but no space, control character, / \\ or >", clip(email), MaxEmail)
+	}
+	return nil
 }

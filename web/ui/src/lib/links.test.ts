@@ -23,6 +23,13 @@ describe('share links', () => {
     expect(u.searchParams.get('encryption')).toBe('none')
     expect(decodeURIComponent(u.hash.slice(1))).toBe('r1-alice')
   })
+  it('percent-encodes a Unicode email in the remark', () => {
+    const l = shareLink({ protocol: 'vless', port: 443, remark: 'r1', settings: { decryption: 'none' }, streamSettings: reality },
+      { id: 'u-1', email: 'ирина@example' }, '1.2.3.4')
+    const frag = l.split('#')[1]
+    expect(frag).toBe('r1-%D0%B8%D1%80%D0%B8%D0%BD%D0%B0%40example')
+    expect(decodeURIComponent(new URL(l).hash.slice(1))).toBe('r1-ирина@example')
+  })
   it('brackets IPv6 hosts', () => {
     const l = shareLink({ protocol: 'trojan', port: 8443, settings: '{}', streamSettings: '{"network":"ws","security":"tls","wsSettings":{"path":"/w","host":"h.example"},"tlsSettings":{"serverName":"s.example"}}' },
       { password: 'p@ss', email: 'bob' }, '2001:db8::1')

@@ -9,12 +9,13 @@ export function validPort(v: unknown): string {
 const uuidRe = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 export function validUUID(v: string): string { return uuidRe.test(v.trim()) ? '' : 'v.uuid' }
 
-// Emails in 3x-ui are free-form names; they must be non-empty, without spaces
-// and without '~' (reserved by the server).
+// Emails are free-form names in any script (ирина@example), as in 3x-ui v3:
+// no space, control or format character, '/', '\\' or '>' (the server names
+// Xray's stats counters user>>>EMAIL>>>…), at most 128 characters.
 export function validEmail(v: string): string {
   const s = v.trim()
   if (!s) return 'v.required'
-  if (/\s/.test(s) || s.includes('~') || s.length > 255) return 'v.email'
+  if (/[\s\p{Cc}\p{Cf}/\\>]/u.test(s) || [...s].length > 128) return 'v.email'
   return ''
 }
 

@@ -16,7 +16,7 @@ const en = {
   backup: { title: 'Backup', download: 'Download backup', restore: 'Restore backup', restoreHint: 'Upload a database backup; the panel applies it right away.', restored: 'Backup restored' },
   roles: { owner: 'Owner', admin: 'Admin', operator: 'Operator', viewer: 'Viewer', reseller: 'Reseller' },
   admins: { add: 'Add admin', edit: 'Edit admin', username: 'Username', password: 'Password', passwordRule: 'At least 8 characters', role: 'Role', maxClients: 'Client allowance', maxTraffic: 'Traffic allowance (GB, sum of client quotas)', allowance: 'Allowance (clients / traffic)', twoFactor: 'Two-factor', resetPassword: 'Reset password', passwordReset: 'Password reset; the admin is logged out', notAllowed: 'Only an owner manages administrators.' },
-  v: { required: 'Required', port: 'Port must be an integer from 1 to 65535', uuid: 'Not a UUID', email: 'No spaces or "~", at most 255 characters', shortId: 'Short IDs are 0-16 hex digits, an even count', json: 'Not valid JSON', basePath: 'Only letters, digits and / _ - . ~', tgId: 'An integer Telegram user id, or empty' },
+  v: { required: 'Required', port: 'Port must be an integer from 1 to 65535', uuid: 'Not a UUID', email: 'Any letters (ирина@example too), no spaces, control characters, / \\ or >, at most 128 characters', shortId: 'Short IDs are 0-16 hex digits, an even count', json: 'Not valid JSON', basePath: 'Only letters, digits and / _ - . ~', tgId: 'An integer Telegram user id, or empty' },
   notify,
 }
 export default en

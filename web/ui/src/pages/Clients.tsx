@@ -17,6 +17,17 @@ interface Row { email: string; inboundId: number; inboundRemark: string; protoco
 interface Page { items: Row[]; total: number; page: number; pageSize: number }
 interface Detail { inbound: Inbound; client: Record<string, any> }
 
+// clients/get answers 3x-ui v3's {client, inboundIds, ...} plus the
+// client's inbound holding only that client; the form edits the client as
+// that inbound stores it (keys id/password, not v3's uuid).
+async function getDetail(email: string): Promise<Detail> {
+  const d = await api.get<{ inbound: Inbound; client: Record<string, any> }>(`clients/get/${encodeURIComponent(email)}`)
+  const raw: unknown = d.inbound.settings
+  const settings = typeof raw === 'string' ? JSON.parse(raw || '{}') : (raw ?? {})
+  const stored = (settings.clients ?? [])[0]
+  return { inbound: d.inbound, client: stored ?? d.client }
+}
+
 const keyOf = (protocol: string, c: Record<string, any>) => (protocol === 'trojan' ? c.password : protocol === 'shadowsocks' ? c.email : c.id)
 
 function useInboundOptions(enabled: boolean) {
@@ -126,7 +137,7 @@ function AddMany({ onClose }: { onClose: () => void }) {
 function Share({ email, onClose }: { email: string; onClose: () => void }) {
   const { t } = useTranslation()
   const [qr, setQr] = useState('')
-  const d = useQuery({ queryKey: ['client', email], queryFn: () => api.get<Detail>(`clients/get/${encodeURIComponent(email)}`) })
+  const d = useQuery({ queryKey: ['client', email], queryFn: () => getDetail(email) })
   const s = useQuery({ queryKey: ['settings'], queryFn: () => api.get<Record<string, any>>('setting/all') })
   const host = window.location.hostname
   const link = d.data ? shareLink(d.data.inbound, d.data.client as any, d.data.inbound.listen && d.data.inbound.listen !== '0.0.0.0' ? d.data.inbound.listen : host) : ''
@@ -206,7 +217,7 @@ export default function Clients() {
     } catch (e) { message.error((e as Error).message) }
   }, [message, t, qc])
   const openEdit = useCallback(async (email: string) => {
-    try { setEdit(await api.get<Detail>(`clients/get/${encodeURIComponent(email)}`)) } catch (e) { message.error((e as Error).message) }
+    try { setEdit(await getDetail(email)) } catch (e) { message.error((e as Error).message) }
   }, [message])
   const columns = useMemo<ColumnsType<Row>>(() => {
     const labels = { edit: t('common.edit'), share: t('client.share'), reset: t('common.reset'), del: t('common.delete'), confirm: t('common.confirmDelete') }
