@@ -12,6 +12,7 @@ import { settingsScenario } from './settings.mjs'
 import { notifyScenario } from './notify.mjs'
 import { auditScenario } from './audit.mjs'
 import { rolesScenario } from './roles.mjs'
+import { losslessScenario } from './lossless.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = resolve(here, '../../..')
@@ -86,6 +87,7 @@ async function main() {
   const target = await realityTarget(panel.dir)
   cleanups.push(target.close)
   const shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true })
+  if (process.env.XUI_E2E_ONLY === 'lossless') return losslessScenario({ bin, xray, panel, page, step, assert, shot, cleanups })
   if (process.env.XUI_E2E_ONLY === 'roles') {
     await step('log in', () => login(page, panel.url))
     return rolesScenario({ panel, page, step, assert, out: OUT, cleanups })
@@ -296,6 +298,7 @@ async function main() {
   await rolesScenario({ panel, page, step, assert, out: OUT, cleanups })
   await settingsScenario({ panel, page, step, assert, shot, out: OUT })
   await auditScenario({ panel, page, step, assert, shot })
+  await losslessScenario({ bin, xray, panel, page, step, assert, shot, cleanups })
 
   if (process.env.XUI_TEST_SKIP_MARIADB === '1') console.log('skip worker scenario: XUI_TEST_SKIP_MARIADB=1')
   else await workerScenario({ bin, xray, step, assert, shot: (n, p) => p.screenshot({ path: join(OUT, `${n}.png`), fullPage: true }), ctx, cleanups })

@@ -7,7 +7,7 @@ import QRCode from 'qrcode'
 import { api } from '../lib/api'
 import { formatBytes, formatDate, remaining, gbToBytes, bytesToGb } from '../lib/format'
 import { validEmail, validTgId, randomUUID, randomPassword, validQuotaGB, validCount, validSSKey, ssKeyBytes, randomBase64Key } from '../lib/validate'
-import { serverError, type FieldError } from '../lib/serverError'
+import { serverError, needsAlert, type FieldError } from '../lib/serverError'
 import ServerErrorAlert from '../components/ServerErrorAlert'
 import { shareLink, subscriptionLink } from '../lib/links'
 import { useReadOnly, useCan } from '../App'
@@ -79,8 +79,9 @@ function ClientForm({ edit, onClose }: { edit: Detail | 'new'; onClose: () => vo
       onClose()
     } catch (e) {
       const fe = serverError((e as Error).message, serverFields)
-      if (fe.field && form.getFieldInstance(fe.field)) form.setFields([{ name: fe.field, errors: [fe.short] }])
-      setErr(fe)
+      const atField = !!fe.field && !!form.getFieldInstance(fe.field)
+      if (atField) form.setFields([{ name: fe.field, errors: [fe.short] }])
+      setErr(needsAlert(fe, atField) ? fe : null)
     }
   }
   return (

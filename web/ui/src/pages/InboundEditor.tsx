@@ -4,7 +4,7 @@ import { useQueryClient } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
 import { api } from '../lib/api'
 import { validPort, validShortId, validJSON, randomShortId, validQuotaGB, validSSKey, ssKeyBytes, randomBase64Key } from '../lib/validate'
-import { serverError, type FieldError } from '../lib/serverError'
+import { serverError, needsAlert, type FieldError } from '../lib/serverError'
 import CodeEditor from './CodeEditor'
 import ServerErrorAlert from '../components/ServerErrorAlert'
 import { defaults, fromInbound, toInbound, applyForm, ssKeyFor, protocols, networks, securities, fingerprints, ssMethods, type InboundFormValues } from './inboundModel'
@@ -85,8 +85,9 @@ export default function InboundEditor({ editing, onClose }: { editing: Inbound |
       onClose()
     } catch (e) {
       const fe = serverError((e as Error).message, serverFields)
-      if (fe.field && form.getFieldInstance(fe.field as keyof InboundFormValues)) form.setFields([{ name: fe.field as keyof InboundFormValues, errors: [fe.short] }])
-      setErr(fe)
+      const atField = !!fe.field && !!form.getFieldInstance(fe.field as keyof InboundFormValues)
+      if (atField) form.setFields([{ name: fe.field as keyof InboundFormValues, errors: [fe.short] }])
+      setErr(needsAlert(fe, atField) ? fe : null)
     } finally { setBusy(false) }
   }
   const onValues = (ch: Partial<InboundFormValues>) => {

@@ -107,3 +107,12 @@ describe('values checked, not coerced', () => {
     expect(serverError('something broke', fields)).toEqual({ field: '', short: 'something broke', full: 'something broke' })
   })
 })
+
+describe('Xray refusals', () => {
+  it('are cut to their last cause', () => {
+    const msg = 'sniffing: Xray refuses this config: xray rejected the config: main: failed to load config files: [/tmp/x.json] > infra/conf: failed to build inbound config with tag in-1 > infra/conf: failed to build sniffing config > infra/conf: unknown protocol: no-such-protocol'
+    const e = serverError(msg, {})
+    expect(e.short).toBe('Xray refuses this config: unknown protocol: no-such-protocol')
+    expect(e.full).toBe(msg)
+  })
+})
