@@ -236,6 +236,25 @@ export async function losslessScenario({ bin, xray, panel, page, step, assert, s
     assert(!d, `path edit changed more: ${d}`)
   })
 
+  await step('a client saved unchanged from its edit dialog keeps every stored field; a changed comment changes only that', async () => {
+    const before = (await pageApi(page, 'GET', 'clients/get/lossless@e2e')).obj.client
+    await page.goto(panel.url + 'panel/clients')
+    await rowOf(page, 'lossless@e2e').getByRole('button', { name: 'Edit', exact: true }).click()
+    await dialog(page).getByLabel('Email', { exact: true }).waitFor()
+    assert((await saveOutcome(page)).saved, 'unchanged client refused')
+    let after = (await pageApi(page, 'GET', 'clients/get/lossless@e2e')).obj.client
+    let d = jsonDiff(before, after)
+    assert(!d, `unchanged client save changed: ${d}`)
+    await rowOf(page, 'lossless@e2e').getByRole('button', { name: 'Edit', exact: true }).click()
+    await dialog(page).getByLabel('Comment', { exact: true }).fill('vip2')
+    assert((await saveOutcome(page)).saved, 'comment edit refused')
+    after = (await pageApi(page, 'GET', 'clients/get/lossless@e2e')).obj.client
+    d = jsonDiff({ ...before, comment: 'vip2' }, after)
+    assert(!d, `comment edit changed more: ${d}`)
+    await page.goto(panel.url + 'panel/inbounds')
+    await page.getByRole('button', { name: 'Add inbound' }).waitFor()
+  })
+
   const ssPort = await freePort()
   await step('a Shadowsocks-2022 inbound is created from the form with a server key of the method size', async () => {
     await page.getByRole('button', { name: 'Add inbound' }).click()

@@ -2,10 +2,9 @@ import { memo, useCallback, useEffect, useMemo, useState, type Dispatch, type Se
 import { Table, Button, Switch, Input, Select, Space, Modal, Form, InputNumber, DatePicker, App, Popconfirm, Typography, Radio } from 'antd'
 import { useQuery, useQueryClient, keepPreviousData } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
-import dayjs from 'dayjs'
 import QRCode from 'qrcode'
 import { api } from '../lib/api'
-import { formatBytes, formatDate, remaining, gbToBytes, bytesToGb } from '../lib/format'
+import { formatBytes, formatDate, remaining, gbToBytes } from '../lib/format'
 import { validEmail, validTgId, randomUUID, randomPassword, validQuotaGB, validCount, validSSKey, ssKeyBytes, randomBase64Key } from '../lib/validate'
 import { serverError, needsAlert, type FieldError } from '../lib/serverError'
 import ServerErrorAlert from '../components/ServerErrorAlert'
@@ -14,6 +13,7 @@ import { useReadOnly, useCan } from '../App'
 import type { ColumnsType, TableProps } from 'antd/es/table'
 import { enableSwitch, onlineDot, usage, Actions, SelectionCtx, RowCheck, PageCheck } from './ClientCells'
 import type { Inbound } from './Inbounds'
+import { clientInitial, applyClientForm, type ClientFormValues } from './clientModel'
 
 interface Row { email: string; inboundId: number; inboundRemark: string; protocol: string; enable: boolean; up: number; down: number; total: number; expiryTime: number; reset: number; lastOnline: number; online: boolean }
 interface Page { items: Row[]; total: number; page: number; pageSize: number }
@@ -46,30 +46,17 @@ function ClientForm({ edit, onClose }: { edit: Detail | 'new'; onClose: () => vo
   // Shadowsocks-2022 users need a base64 key of the method's size, not a password.
   const ssBytes = protocol === 'shadowsocks' ? ssKeyBytes(methodOf(inb)) : 0
   const [err, setErr] = useState<FieldError | null>(null)
-  const c = isNew ? { email: '', id: randomUUID(), password: randomPassword(), flow: '', totalGB: 0, expiryTime: 0, limitIp: 0, subId: randomPassword(16).toLowerCase(), reset: 0, comment: '', enable: true } : (edit as Detail).client
-  const initial = {
-    ...c, inboundId: isNew ? undefined : (edit as Detail).inbound.id, quotaGB: bytesToGb(c.totalGB ?? 0), tgId: c.tgId ? String(c.tgId) : '',
-    expiryMode: c.expiryTime < 0 ? 'after' : c.expiryTime > 0 ? 'date' : 'never',
-    expiryDate: c.expiryTime > 0 ? dayjs(c.expiryTime) : undefined, afterDays: c.expiryTime < 0 ? Math.round(-c.expiryTime / 86400000) : 30,
-  }
+  const [c] = useState<Record<string, any>>(() => (isNew ? { email: '', id: randomUUID(), password: randomPassword(), flow: '', totalGB: 0, expiryTime: 0, limitIp: 0, subId: randomPassword(16).toLowerCase(), reset: 0, comment: '', enable: true } : (edit as Detail).client))
+  const [initial] = useState(() => clientInitial(c, isNew ? undefined : (edit as Detail).inbound.id))
   const mode = Form.useWatch('expiryMode', form) ?? initial.expiryMode
   useEffect(() => {
     if (isNew && ssBytes && validSSKey(methodOf(inb), form.getFieldValue('password'))) form.setFieldValue('password', randomBase64Key(ssBytes))
   }, [isNew, ssBytes, inb, form])
   const save = async () => {
     setErr(null)
-    let v: Record<string, any>
+    let v: ClientFormValues
     try { v = await form.validateFields() } catch { return }
-    let expiryTime = v.expiryMode === 'date' ? v.expiryDate.valueOf() : v.expiryMode === 'after' ? -v.afterDays * 86400000 : 0
-    // Unchanged fields keep their stored value (the GB shown is rounded).
-    if (v.expiryMode === initial.expiryMode && (v.expiryMode === 'never' || (v.expiryMode === 'after' ? v.afterDays === initial.afterDays : v.expiryDate?.valueOf() === initial.expiryDate?.valueOf()))) expiryTime = c.expiryTime ?? 0
-    const totalGB = v.quotaGB === initial.quotaGB ? (c.totalGB ?? 0) : gbToBytes(v.quotaGB ?? 0)
-    const client: Record<string, any> = { ...c, email: v.email.trim(), flow: v.flow ?? '', totalGB, expiryTime, limitIp: v.limitIp ?? 0, subId: v.subId, reset: v.reset ?? 0, comment: v.comment ?? '', enable: v.enable }
-    if (protocol === 'trojan' || protocol === 'shadowsocks') { client.password = v.password; delete client.id } else { client.id = v.id; delete client.password }
-    if (protocol !== 'vless') delete client.flow
-    // tgId binds the client to a Telegram user (the bot shows them their usage); stored as a number like 3x-ui.
-    const tg = String(v.tgId ?? '').trim()
-    if (tg) client.tgId = Number(tg); else delete client.tgId
+    const client = applyClientForm(c, initial, v as ClientFormValues, protocol ?? '', isNew)
     try {
       const settings = JSON.stringify({ clients: [client] })
       if (isNew) await api.post('inbounds/addClient', { id: v.inboundId, settings })
