@@ -148,7 +148,7 @@ async function describedBy(page, input) {
 }
 // fieldError is the error antd shows under the field labelled label: the
 // text of the elements the input's aria-describedby names.
-async function fieldError(page, label) {
+export async function fieldError(page, label) {
   const input = dialog(page).getByLabel(label, { exact: true })
   return until(`error at ${label}`, async () => {
     if (await input.getAttribute('aria-invalid') !== 'true') return false

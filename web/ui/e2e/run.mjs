@@ -12,7 +12,7 @@ import { settingsScenario } from './settings.mjs'
 import { notifyScenario } from './notify.mjs'
 import { auditScenario } from './audit.mjs'
 import { rolesScenario } from './roles.mjs'
-import { losslessScenario } from './lossless.mjs'
+import { losslessScenario, fieldError } from './lossless.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = resolve(here, '../../..')
@@ -147,13 +147,12 @@ async function main() {
     await shot('inbounds')
   })
 
-  await step('a bad port shows the server\'s message', async () => {
+  await step('a bad port shows the server\'s message at the Port field', async () => {
     await page.click('#add-inbound')
     await page.fill('#inb-port', String(inPort)) // taken by the inbound above
     await page.click('#inbound-save')
-    const msg = await page.waitForSelector('.ant-message-error')
-    const text = await msg.textContent()
-    assert(/port: \d+ is already used/.test(text), `message: ${text}`)
+    const text = await fieldError(page, 'Port')
+    assert(/^\d+ is already used/.test(text), `message at Port: ${text}`)
     await page.locator('.ant-modal:visible button:has-text("Cancel")').click()
     await page.waitForSelector('.ant-modal:visible', { state: 'detached' }).catch(() => {})
   })
