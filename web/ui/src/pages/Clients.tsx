@@ -132,8 +132,8 @@ function AddMany({ onClose }: { onClose: () => void }) {
         </Form.Item>
         <Form.Item name="prefix" label={t('client.prefix')}><Input id="addmany-prefix" /></Form.Item>
         <Form.Item name="count" label={t('client.count')}><InputNumber id="addmany-count" min={1} max={5000} /></Form.Item>
-        <Form.Item name="quotaGB" label={t('client.quota')}><InputNumber min={0} /></Form.Item>
-        <Form.Item name="days" label={t('client.afterFirstUse')}><InputNumber min={0} /></Form.Item>
+        <Form.Item name="quotaGB" label={t('client.quota')} rules={[rule(t, validQuotaGB)]}><InputNumber /></Form.Item>
+        <Form.Item name="days" label={t('client.afterFirstUse')} rules={[rule(t, validCount)]}><InputNumber /></Form.Item>
       </Form>
     </Modal>
   )

@@ -74,7 +74,7 @@ export default function InboundEditor({ editing, onClose }: { editing: Inbound |
     try { await form.validateFields() } catch { return }
     let body = current()
     if (mode === 'json') {
-      for (const [k, s] of Object.entries(raw)) if (validJSON(s)) { setErr({ field: '', short: `${k}: ${t('v.json')}`, full: s }); return }
+      for (const [k, s] of Object.entries(raw)) if (validJSON(s)) { setErr({ field: '', short: `${t('inbound.' + k.replace('Settings', '') + 'Json')}: ${t('v.json')}`, full: s }); return }
       body = { ...body, ...raw }
     }
     setBusy(true)
