@@ -353,5 +353,16 @@ export async function losslessScenario({ bin, xray, panel, page, step, assert, s
     await until('full text', async () => /failed to build sniffing config/.test(await alert.textContent()))
     await shot('lossless-server-error-details')
     await dialog(page).getByRole('button', { name: 'Cancel' }).click()
+    // The account form: a wrong current password shows under Current password.
+    await page.goto(panel.url + 'panel/settings/account')
+    await page.getByLabel('Current username', { exact: true }).fill('admin')
+    await page.getByLabel('Current password', { exact: true }).fill('not-the-password')
+    await page.getByLabel('New username', { exact: true }).fill('admin')
+    await page.getByLabel('New password', { exact: true }).fill('another-pass-1')
+    await page.getByRole('button', { name: 'Change credentials' }).click()
+    const pw = page.getByLabel('Current password', { exact: true })
+    const pwErr = await until('error at Current password', async () => (await pw.getAttribute('aria-invalid')) === 'true' && describedBy(page, pw))
+    assert(/wrong/.test(pwErr) && !/oldPassword/.test(pwErr), `account error: ${pwErr}`)
+    await shot('lossless-account-error')
   })
 }
