@@ -81,7 +81,7 @@ function ClientForm({ edit, onClose }: { edit: Detail | 'new'; onClose: () => vo
         <Space wrap>
           <Form.Item name="email" label={t('client.email')} htmlFor="client-email" rules={[{ validator: (_r, v) => (validEmail(v ?? '') ? Promise.reject(t(validEmail(v ?? ''))) : Promise.resolve()) }]}><Input id="client-email" /></Form.Item>
           {protocol === 'trojan' || protocol === 'shadowsocks'
-            ? <Form.Item name="password" label={ssBytes ? t('form.ssClientKey', { n: ssBytes }) : t('client.password')} rules={ssBytes ? [rule(t, (v) => validSSKey(methodOf(inb), v))] : []}>
+            ? <Form.Item name="password" label={ssBytes ? t('form.ssClientKey', { n: ssBytes }) : t('client.password')} rules={ssBytes ? [rule(t, (v) => (!isNew && v === initial.password ? '' : validSSKey(methodOf(inb), v)))] : []}>
               <Input style={{ width: ssBytes ? 420 : undefined }} addonAfter={<Button type="link" size="small" onClick={() => form.setFieldValue('password', ssBytes ? randomBase64Key(ssBytes) : randomPassword())}>{t('common.generate')}</Button>} /></Form.Item>
             : <Form.Item name="id" label={t('client.id')}><Input style={{ width: 360 }} addonAfter={<a onClick={() => form.setFieldValue('id', randomUUID())}>{t('common.generate')}</a>} /></Form.Item>}
           {protocol === 'vless' && <Form.Item name="flow" label={t('client.flow')}><Select style={{ width: 200 }} options={[{ value: '', label: 'none' }, { value: 'xtls-rprx-vision', label: 'xtls-rprx-vision' }]} /></Form.Item>}

@@ -118,8 +118,9 @@ export default function InboundEditor({ editing, onClose }: { editing: Inbound |
                   <Form.Item name="security" label={t('inbound.security')} htmlFor="inb-security"><Select id="inb-security" style={{ width: 130 }} options={securities.map((n) => ({ value: n, label: n, disabled: n === 'reality' && !['vless', 'trojan'].includes(protocol) }))} /></Form.Item>
                   {security !== 'none' && <Form.Item name="fingerprint" label={t('inbound.fingerprint')}><Select style={{ width: 130 }} options={fingerprints.map((n) => ({ value: n, label: n }))} /></Form.Item>}
                 </Space>
+                {/* A stored key is not judged again (Xray does): an unchanged save stays possible. */}
                 {protocol === 'shadowsocks' && ssKeyBytes(method) > 0 && <Space align="end" wrap>
-                  <Form.Item name="ssPassword" label={t('form.ssServerKey', { n: ssKeyBytes(method) })} rules={[rule(t, (v) => validSSKey(method, v))]}><Input style={{ width: 420 }} /></Form.Item>
+                  <Form.Item name="ssPassword" label={t('form.ssServerKey', { n: ssKeyBytes(method) })} rules={[rule(t, (v) => (!isNew && v === base.ssPassword && method === base.method ? '' : validSSKey(method, v)))]}><Input style={{ width: 420 }} /></Form.Item>
                   <Form.Item><Button onClick={() => form.setFieldValue('ssPassword', randomBase64Key(ssKeyBytes(method)))}>{t('form.newKey')}</Button></Form.Item>
                 </Space>}
                 <Space wrap>
