@@ -13,7 +13,7 @@ import { useReadOnly, useCan } from '../App'
 import type { ColumnsType, TableProps } from 'antd/es/table'
 import { enableSwitch, onlineDot, usage, Actions, SelectionCtx, RowCheck, PageCheck } from './ClientCells'
 import type { Inbound } from './Inbounds'
-import { clientInitial, applyClientForm, type ClientFormValues } from './clientModel'
+import { clientInitial, applyClientForm, storedClient, type ClientFormValues } from './clientModel'
 
 interface Row { email: string; inboundId: number; inboundRemark: string; protocol: string; enable: boolean; up: number; down: number; total: number; expiryTime: number; reset: number; lastOnline: number; online: boolean }
 interface Page { items: Row[]; total: number; page: number; pageSize: number }
@@ -46,7 +46,7 @@ function ClientForm({ edit, onClose }: { edit: Detail | 'new'; onClose: () => vo
   // Shadowsocks-2022 users need a base64 key of the method's size, not a password.
   const ssBytes = protocol === 'shadowsocks' ? ssKeyBytes(methodOf(inb)) : 0
   const [err, setErr] = useState<FieldError | null>(null)
-  const [c] = useState<Record<string, any>>(() => (isNew ? { email: '', id: randomUUID(), password: randomPassword(), flow: '', totalGB: 0, expiryTime: 0, limitIp: 0, subId: randomPassword(16).toLowerCase(), reset: 0, comment: '', enable: true } : (edit as Detail).client))
+  const [c] = useState<Record<string, any>>(() => (isNew ? { email: '', id: randomUUID(), password: randomPassword(), flow: '', totalGB: 0, expiryTime: 0, limitIp: 0, subId: randomPassword(16).toLowerCase(), reset: 0, comment: '', enable: true } : storedClient(edit as Detail)))
   const [initial] = useState(() => clientInitial(c, isNew ? undefined : (edit as Detail).inbound.id))
   const mode = Form.useWatch('expiryMode', form) ?? initial.expiryMode
   useEffect(() => {

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest'
 import dayjs from 'dayjs'
-import { clientInitial, applyClientForm } from './clientModel'
+import { clientInitial, applyClientForm, storedClient } from './clientModel'
 
 // A client as a v3 inbound's JSON copy holds it: both credentials, fields
 // the form does not show, a quota the form shows rounded.
@@ -40,5 +40,14 @@ describe('applyClientForm (lossless client edits)', () => {
     expect(out).toMatchObject({ email: 'new@x', password: 'k', totalGB: 1024 ** 3 })
     expect(out.id).toBeUndefined()
     expect(out.flow).toBeUndefined()
+  })
+})
+
+describe('storedClient', () => {
+  it('is the inbound JSON copy, with the fields clients/get leaves out', () => {
+    const raw = { email: 'Alice@up', id: 'u', created_at: 1, updated_at: 2, security: '' }
+    const d = { inbound: { settings: JSON.stringify({ clients: [{ email: 'bob@up' }, raw] }) }, client: { email: 'alice@up', id: 'u', reset: 0 } }
+    expect(storedClient(d)).toEqual({ email: 'Alice@up', id: 'u', reset: 0, created_at: 1, updated_at: 2, security: '' })
+    expect(storedClient({ inbound: { settings: 'not json' }, client: { email: 'x' } })).toEqual({ email: 'x' })
   })
 })

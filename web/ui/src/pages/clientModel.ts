@@ -60,3 +60,16 @@ export function applyClientForm(c: Obj, base: ClientFormValues, v: ClientFormVal
   if (ch('tgId')) { if (tg) out.tgId = Number(tg); else delete out.tgId }
   return out
 }
+
+// storedClient is the client as its inbound stores it: clients/get answers
+// with the typed fields only, and the inbound's JSON also holds what 3x-ui
+// or a script put there (created_at, updated_at, security, ...), which an
+// edit must keep.
+export function storedClient(d: { inbound: { settings?: unknown }; client: Obj }): Obj {
+  try {
+    const s = typeof d.inbound.settings === 'string' ? JSON.parse(d.inbound.settings) : d.inbound.settings
+    const email = String(d.client.email ?? '').toLowerCase()
+    const raw = (s?.clients ?? []).find((x: Obj) => String(x?.email ?? '').toLowerCase() === email)
+    return raw ? { ...d.client, ...raw } : d.client
+  } catch { return d.client }
+}
