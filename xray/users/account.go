@@ -3,6 +3,7 @@ package users
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 
 	"github.com/xtls/xray-core/common/protocol"
@@ -17,6 +18,30 @@ import (
 )
 
 func asTypeErr(err error, target **json.UnmarshalTypeError) bool { return errors.As(err, target) }
+
+// typeWords names what a client field holds in an admin's words ("a whole
+// number"), not Go's ("int64"): the UI shows it under the field.
+func typeWords(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "a whole number in range"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number, 0 or more"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "text"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	default:
+		return "an object"
+	}
+}
+
+// gotWords turns encoding/json's "number 1.07e+23" into "1.07e+23".
+func gotWords(v string) string { return strings.TrimPrefix(v, "number ") }
 
 // User checks c with the same rules as every write and turns it into the
 // protocol.User that Xray's HandlerService adds. ssMethod is the inbound's

@@ -279,7 +279,7 @@ func Decode(raw []byte) (*Client, *FieldError) {
 	if err := json.Unmarshal(raw, c); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if ok := asTypeErr(err, &typeErr); ok && typeErr.Field != "" {
-			return c, fieldErr(typeErr.Field, "must be a %s, got %s", typeErr.Type, typeErr.Value)
+			return c, fieldErr(typeErr.Field, "must be %s, got %s", typeWords(typeErr.Type), gotWords(typeErr.Value))
 		}
 		return c, fieldErr("settings", "client is not a JSON object: %v", err)
 	}

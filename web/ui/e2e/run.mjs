@@ -12,6 +12,7 @@ import { settingsScenario } from './settings.mjs'
 import { notifyScenario } from './notify.mjs'
 import { auditScenario } from './audit.mjs'
 import { rolesScenario } from './roles.mjs'
+import { losslessScenario, fieldError } from './lossless.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = resolve(here, '../../..')
@@ -86,6 +87,7 @@ async function main() {
   const target = await realityTarget(panel.dir)
   cleanups.push(target.close)
   const shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true })
+  if (process.env.XUI_E2E_ONLY === 'lossless') return losslessScenario({ bin, xray, panel, page, step, assert, shot, cleanups })
   if (process.env.XUI_E2E_ONLY === 'roles') {
     await step('log in', () => login(page, panel.url))
     return rolesScenario({ panel, page, step, assert, out: OUT, cleanups })
@@ -145,13 +147,12 @@ async function main() {
     await shot('inbounds')
   })
 
-  await step('a bad port shows the server\'s message', async () => {
+  await step('a bad port shows the server\'s message at the Port field', async () => {
     await page.click('#add-inbound')
     await page.fill('#inb-port', String(inPort)) // taken by the inbound above
     await page.click('#inbound-save')
-    const msg = await page.waitForSelector('.ant-message-error')
-    const text = await msg.textContent()
-    assert(/port: \d+ is already used/.test(text), `message: ${text}`)
+    const text = await fieldError(page, 'Port')
+    assert(/^\d+ is already used/.test(text), `message at Port: ${text}`)
     await page.locator('.ant-modal:visible button:has-text("Cancel")').click()
     await page.waitForSelector('.ant-modal:visible', { state: 'detached' }).catch(() => {})
   })
@@ -296,6 +297,7 @@ async function main() {
   await rolesScenario({ panel, page, step, assert, out: OUT, cleanups })
   await settingsScenario({ panel, page, step, assert, shot, out: OUT })
   await auditScenario({ panel, page, step, assert, shot })
+  await losslessScenario({ bin, xray, panel, page, step, assert, shot, cleanups })
 
   if (process.env.XUI_TEST_SKIP_MARIADB === '1') console.log('skip worker scenario: XUI_TEST_SKIP_MARIADB=1')
   else await workerScenario({ bin, xray, step, assert, shot: (n, p) => p.screenshot({ path: join(OUT, `${n}.png`), fullPage: true }), ctx, cleanups })

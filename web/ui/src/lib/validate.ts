@@ -54,3 +54,49 @@ export function validTgId(v: unknown): string {
   if (s === '') return ''
   return /^-?[1-9]\d*$/.test(s) && Number.isSafeInteger(Number(s)) ? '' : 'v.tgId'
 }
+
+// Shadowsocks-2022 keys are base64 of exactly the cipher's key size; the
+// older methods take any password. 0: not a 2022 method.
+export function ssKeyBytes(method: string): number {
+  switch (method) {
+    case '2022-blake3-aes-128-gcm': return 16
+    case '2022-blake3-aes-256-gcm': case '2022-blake3-chacha20-poly1305': return 32
+    default: return 0
+  }
+}
+
+export function randomBase64Key(bytes: number): string {
+  const b = new Uint8Array(bytes); crypto.getRandomValues(b)
+  return btoa(String.fromCharCode(...b))
+}
+
+// validSSKey checks a Shadowsocks password (server key or a user's key)
+// against method: Xray refuses a 2022 key of another size at start.
+export function validSSKey(method: string, v: unknown): string {
+  const s = String(v ?? '').trim()
+  const n = ssKeyBytes(method)
+  if (!s) return 'v.required'
+  if (n === 0) return ''
+  try {
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(s) || atob(s).length !== n) return n === 16 ? 'form.ssKey16' : 'form.ssKey32'
+  } catch { return n === 16 ? 'form.ssKey16' : 'form.ssKey32' }
+  return ''
+}
+
+// validQuotaGB checks a quota in GB: empty or 0 is unlimited, negative is
+// refused (it is not "unlimited"), and the byte count must fit a JSON
+// integer the server stores exactly.
+export function validQuotaGB(v: unknown): string {
+  if (v === '' || v === undefined || v === null) return ''
+  const n = Number(v)
+  if (!Number.isFinite(n) || n < 0) return 'form.quota'
+  if (Math.round(n * 1024 ** 3) > Number.MAX_SAFE_INTEGER) return 'form.quotaMax'
+  return ''
+}
+
+// validCount checks a non-negative whole number (IP limit, renew days).
+export function validCount(v: unknown): string {
+  if (v === '' || v === undefined || v === null) return ''
+  const n = Number(v)
+  return Number.isSafeInteger(n) && n >= 0 ? '' : 'form.count'
+}

@@ -2,16 +2,18 @@ import { memo, useCallback, useEffect, useMemo, useState, type Dispatch, type Se
 import { Table, Button, Switch, Input, Select, Space, Modal, Form, InputNumber, DatePicker, App, Popconfirm, Typography, Radio } from 'antd'
 import { useQuery, useQueryClient, keepPreviousData } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
-import dayjs from 'dayjs'
 import QRCode from 'qrcode'
 import { api } from '../lib/api'
-import { formatBytes, formatDate, remaining, gbToBytes, bytesToGb } from '../lib/format'
-import { validEmail, validTgId, randomUUID, randomPassword } from '../lib/validate'
+import { formatBytes, formatDate, remaining, gbToBytes } from '../lib/format'
+import { validEmail, validTgId, randomUUID, randomPassword, validQuotaGB, validCount, validSSKey, ssKeyBytes, randomBase64Key } from '../lib/validate'
+import { serverError, needsAlert, type FieldError } from '../lib/serverError'
+import ServerErrorAlert from '../components/ServerErrorAlert'
 import { shareLink, subscriptionLink } from '../lib/links'
 import { useReadOnly, useCan } from '../App'
 import type { ColumnsType, TableProps } from 'antd/es/table'
 import { enableSwitch, onlineDot, usage, Actions, SelectionCtx, RowCheck, PageCheck } from './ClientCells'
 import type { Inbound } from './Inbounds'
+import { clientInitial, applyClientForm, storedClient, type ClientFormValues } from './clientModel'
 
 interface Row { email: string; inboundId: number; inboundRemark: string; protocol: string; enable: boolean; up: number; down: number; total: number; expiryTime: number; reset: number; lastOnline: number; online: boolean }
 interface Page { items: Row[]; total: number; page: number; pageSize: number }
@@ -27,6 +29,13 @@ async function getDetail(email: string): Promise<Detail> {
   const stored = (settings.clients ?? [])[0]
   return { inbound: d.inbound, client: stored ?? d.client }
 }
+// Server field names (errs.Error, JSON decode errors) -> this form's fields.
+const serverFields: Record<string, string> = {
+  email: 'email', totalGB: 'quotaGB', total: 'quotaGB', id: 'id', password: 'password', flow: 'flow', limitIp: 'limitIp',
+  reset: 'reset', subId: 'subId', tgId: 'tgId', comment: 'comment', expiryTime: 'expiryMode', inboundId: 'inboundId', id_inbound: 'inboundId',
+}
+const rule = (t: (k: string) => string, check: (v: any) => string) => ({ validator: (_r: unknown, v: unknown) => (check(v) ? Promise.reject(new Error(t(check(v)))) : Promise.resolve()) })
+const methodOf = (inb?: { settings?: unknown }) => { try { const s = typeof inb?.settings === 'string' ? JSON.parse(inb.settings) : inb?.settings; return String(s?.method ?? '') } catch { return '' } }
 
 const keyOf = (protocol: string, c: Record<string, any>) => (protocol === 'trojan' ? c.password : protocol === 'shadowsocks' ? c.email : c.id)
 
@@ -42,23 +51,22 @@ function ClientForm({ edit, onClose }: { edit: Detail | 'new'; onClose: () => vo
   const inbounds = useInboundOptions(true)
   const [form] = Form.useForm()
   const inboundId = Form.useWatch('inboundId', form)
-  const protocol = isNew ? inbounds.data?.find((i) => i.id === inboundId)?.protocol : (edit as Detail).inbound.protocol
-  const c = isNew ? { email: '', id: randomUUID(), password: randomPassword(), flow: '', totalGB: 0, expiryTime: 0, limitIp: 0, subId: randomPassword(16).toLowerCase(), reset: 0, comment: '', enable: true } : (edit as Detail).client
-  const initial = {
-    ...c, inboundId: isNew ? undefined : (edit as Detail).inbound.id, quotaGB: bytesToGb(c.totalGB ?? 0), tgId: c.tgId ? String(c.tgId) : '',
-    expiryMode: c.expiryTime < 0 ? 'after' : c.expiryTime > 0 ? 'date' : 'never',
-    expiryDate: c.expiryTime > 0 ? dayjs(c.expiryTime) : undefined, afterDays: c.expiryTime < 0 ? Math.round(-c.expiryTime / 86400000) : 30,
-  }
+  const inb = isNew ? inbounds.data?.find((i) => i.id === inboundId) : (edit as Detail).inbound
+  const protocol = inb?.protocol
+  // Shadowsocks-2022 users need a base64 key of the method's size, not a password.
+  const ssBytes = protocol === 'shadowsocks' ? ssKeyBytes(methodOf(inb)) : 0
+  const [err, setErr] = useState<FieldError | null>(null)
+  const [c] = useState<Record<string, any>>(() => (isNew ? { email: '', id: randomUUID(), password: randomPassword(), flow: '', totalGB: 0, expiryTime: 0, limitIp: 0, subId: randomPassword(16).toLowerCase(), reset: 0, comment: '', enable: true } : storedClient(edit as Detail)))
+  const [initial] = useState(() => clientInitial(c, isNew ? undefined : (edit as Detail).inbound.id))
   const mode = Form.useWatch('expiryMode', form) ?? initial.expiryMode
+  useEffect(() => {
+    if (isNew && ssBytes && validSSKey(methodOf(inb), form.getFieldValue('password'))) form.setFieldValue('password', randomBase64Key(ssBytes))
+  }, [isNew, ssBytes, inb, form])
   const save = async () => {
-    const v = await form.validateFields()
-    const expiryTime = v.expiryMode === 'date' ? v.expiryDate.valueOf() : v.expiryMode === 'after' ? -v.afterDays * 86400000 : 0
-    const client: Record<string, any> = { ...c, email: v.email.trim(), flow: v.flow ?? '', totalGB: gbToBytes(v.quotaGB ?? 0), expiryTime, limitIp: v.limitIp ?? 0, subId: v.subId, reset: v.reset ?? 0, comment: v.comment ?? '', enable: v.enable }
-    if (protocol === 'trojan' || protocol === 'shadowsocks') { client.password = v.password; delete client.id } else { client.id = v.id; delete client.password }
-    if (protocol !== 'vless') delete client.flow
-    // tgId binds the client to a Telegram user (the bot shows them their usage); stored as a number like 3x-ui.
-    const tg = String(v.tgId ?? '').trim()
-    if (tg) client.tgId = Number(tg); else delete client.tgId
+    setErr(null)
+    let v: ClientFormValues
+    try { v = await form.validateFields() } catch { return }
+    const client = applyClientForm(c, initial, v as ClientFormValues, protocol ?? '', isNew)
     try {
       const settings = JSON.stringify({ clients: [client] })
       if (isNew) await api.post('inbounds/addClient', { id: v.inboundId, settings })
@@ -66,25 +74,32 @@ function ClientForm({ edit, onClose }: { edit: Detail | 'new'; onClose: () => vo
       message.success(t('common.saved'))
       await qc.invalidateQueries({ queryKey: ['clients'] })
       onClose()
-    } catch (e) { message.error((e as Error).message) }
+    } catch (e) {
+      const fe = serverError((e as Error).message, serverFields)
+      const atField = !!fe.field && !!form.getFieldInstance(fe.field)
+      if (atField) form.setFields([{ name: fe.field, errors: [fe.short] }])
+      setErr(needsAlert(fe, atField) ? fe : null)
+    }
   }
   return (
     <Modal open title={t(isNew ? 'client.add' : 'client.edit')} onOk={save} onCancel={onClose} okText={t('common.save')} cancelText={t('common.cancel')} okButtonProps={{ id: 'client-save' }} width={640}>
+      <ServerErrorAlert err={err} />
       <Form form={form} layout="vertical" initialValues={initial}>
-        <Form.Item name="inboundId" label={t('client.inbound')} rules={[{ required: true, message: t('v.required') }]}>
+        <Form.Item name="inboundId" label={t('client.inbound')} htmlFor="client-inbound" rules={[{ required: true, message: t('v.required') }]}>
           <Select id="client-inbound" disabled={!isNew} loading={inbounds.isLoading} options={(inbounds.data ?? []).map((i) => ({ value: i.id, label: `${i.remark || i.id} (${i.protocol}:${i.port})` }))} />
         </Form.Item>
         <Space wrap>
-          <Form.Item name="email" label={t('client.email')} rules={[{ validator: (_r, v) => (validEmail(v ?? '') ? Promise.reject(t(validEmail(v ?? ''))) : Promise.resolve()) }]}><Input id="client-email" /></Form.Item>
+          <Form.Item name="email" label={t('client.email')} htmlFor="client-email" rules={[{ validator: (_r, v) => (validEmail(v ?? '') ? Promise.reject(t(validEmail(v ?? ''))) : Promise.resolve()) }]}><Input id="client-email" /></Form.Item>
           {protocol === 'trojan' || protocol === 'shadowsocks'
-            ? <Form.Item name="password" label={t('client.password')}><Input addonAfter={<a onClick={() => form.setFieldValue('password', randomPassword())}>{t('common.generate')}</a>} /></Form.Item>
+            ? <Form.Item name="password" label={ssBytes ? t('form.ssClientKey', { n: ssBytes }) : t('client.password')} rules={ssBytes ? [rule(t, (v) => (!isNew && v === initial.password ? '' : validSSKey(methodOf(inb), v)))] : []}>
+              <Input style={{ width: ssBytes ? 420 : undefined }} addonAfter={<Button type="link" size="small" onClick={() => form.setFieldValue('password', ssBytes ? randomBase64Key(ssBytes) : randomPassword())}>{t('common.generate')}</Button>} /></Form.Item>
             : <Form.Item name="id" label={t('client.id')}><Input style={{ width: 360 }} addonAfter={<a onClick={() => form.setFieldValue('id', randomUUID())}>{t('common.generate')}</a>} /></Form.Item>}
           {protocol === 'vless' && <Form.Item name="flow" label={t('client.flow')}><Select style={{ width: 200 }} options={[{ value: '', label: 'none' }, { value: 'xtls-rprx-vision', label: 'xtls-rprx-vision' }]} /></Form.Item>}
         </Space>
         <Space wrap>
-          <Form.Item name="quotaGB" label={t('client.quota')}><InputNumber id="client-quota" min={0} /></Form.Item>
-          <Form.Item name="limitIp" label={t('client.limitIp')}><InputNumber min={0} /></Form.Item>
-          <Form.Item name="reset" label={t('client.reset')}><InputNumber min={0} /></Form.Item>
+          <Form.Item name="quotaGB" label={t('client.quota')} htmlFor="client-quota" rules={[rule(t, validQuotaGB)]}><InputNumber id="client-quota" /></Form.Item>
+          <Form.Item name="limitIp" label={t('client.limitIp')} rules={[rule(t, validCount)]}><InputNumber /></Form.Item>
+          <Form.Item name="reset" label={t('client.reset')} rules={[rule(t, validCount)]}><InputNumber /></Form.Item>
           <Form.Item name="enable" label={t('common.enable')} valuePropName="checked"><Switch /></Form.Item>
         </Space>
         <Space wrap>
@@ -122,13 +137,13 @@ function AddMany({ onClose }: { onClose: () => void }) {
   return (
     <Modal open title={t('client.addMany')} onOk={save} onCancel={onClose} okButtonProps={{ id: 'addmany-save' }} okText={t('common.add')} cancelText={t('common.cancel')}>
       <Form form={form} layout="vertical" initialValues={{ prefix: 'user-', count: 10, quotaGB: 0, days: 0 }}>
-        <Form.Item name="inboundId" label={t('client.inbound')} rules={[{ required: true, message: t('v.required') }]}>
+        <Form.Item name="inboundId" label={t('client.inbound')} htmlFor="addmany-inbound" rules={[{ required: true, message: t('v.required') }]}>
           <Select id="addmany-inbound" options={(inbounds.data ?? []).map((i) => ({ value: i.id, label: `${i.remark || i.id} (${i.protocol}:${i.port})` }))} />
         </Form.Item>
         <Form.Item name="prefix" label={t('client.prefix')}><Input id="addmany-prefix" /></Form.Item>
         <Form.Item name="count" label={t('client.count')}><InputNumber id="addmany-count" min={1} max={5000} /></Form.Item>
-        <Form.Item name="quotaGB" label={t('client.quota')}><InputNumber min={0} /></Form.Item>
-        <Form.Item name="days" label={t('client.afterFirstUse')}><InputNumber min={0} /></Form.Item>
+        <Form.Item name="quotaGB" label={t('client.quota')} rules={[rule(t, validQuotaGB)]}><InputNumber /></Form.Item>
+        <Form.Item name="days" label={t('client.afterFirstUse')} rules={[rule(t, validCount)]}><InputNumber /></Form.Item>
       </Form>
     </Modal>
   )

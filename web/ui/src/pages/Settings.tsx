@@ -4,6 +4,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
 import { useNavigate, useParams } from 'react-router'
 import QRCode from 'qrcode'
+import { serverError } from '../lib/serverError'
 import { api, request } from '../lib/api'
 import { basePath } from '../lib/base'
 import { validJSON } from '../lib/validate'
@@ -43,11 +44,16 @@ function Account() {
   const { t } = useTranslation()
   const { message } = App.useApp()
   const ro = useReadOnly()
+  const [form] = Form.useForm()
   const submit = async (v: Record<string, string>) => {
-    try { await api.post('setting/updateUser', v); message.success(t('common.saved')); window.location.assign(basePath() + 'login') } catch (e) { message.error((e as Error).message) }
+    try { await api.post('setting/updateUser', v); message.success(t('common.saved')); window.location.assign(basePath() + 'login') } catch (e) {
+      // "newPassword: too short" shows under New password, in its words.
+      const fe = serverError((e as Error).message, { oldUsername: 'oldUsername', oldPassword: 'oldPassword', newUsername: 'newUsername', newPassword: 'newPassword', username: 'newUsername', password: 'newPassword' })
+      if (fe.field) form.setFields([{ name: fe.field, errors: [fe.short] }]); else message.error(fe.short)
+    }
   }
   return (
-    <Form layout="vertical" onFinish={submit} style={{ maxWidth: 400 }} disabled={ro}>
+    <Form form={form} layout="vertical" onFinish={submit} style={{ maxWidth: 400 }} disabled={ro}>
       {['oldUsername', 'oldPassword', 'newUsername', 'newPassword'].map((k) => (
         <Form.Item key={k} name={k} label={t(`settings.${k}`)} rules={[{ required: true, message: t('v.required') }]}>
           {k.endsWith('Password') ? <Input.Password /> : <Input />}
