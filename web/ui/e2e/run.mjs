@@ -12,6 +12,7 @@ import { settingsScenario } from './settings.mjs'
 import { notifyScenario } from './notify.mjs'
 import { auditScenario } from './audit.mjs'
 import { rolesScenario } from './roles.mjs'
+import { languagesScenario } from './languages.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = resolve(here, '../../..')
@@ -82,6 +83,10 @@ async function main() {
     const shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true })
     await step('log in', () => login(page, panel.url))
     return auditScenario({ panel, page, step, assert, shot })
+  }
+  if (process.env.XUI_E2E_ONLY === 'languages') {
+    await step('log in', () => login(page, panel.url))
+    return languagesScenario({ panel, page, step, assert, out: OUT, setupXray: true })
   }
   const target = await realityTarget(panel.dir)
   cleanups.push(target.close)
@@ -292,6 +297,7 @@ async function main() {
     await page.locator('[aria-label=theme]').click({ force: true })
   })
 
+  await languagesScenario({ panel, page, step, assert, out: OUT })
   await notifyScenario({ panel, page, step, assert, shot, cleanups })
   await rolesScenario({ panel, page, step, assert, out: OUT, cleanups })
   await settingsScenario({ panel, page, step, assert, shot, out: OUT })

@@ -48,6 +48,11 @@ export function formatDate(ms: number, lng?: string): string {
   return new Intl.DateTimeFormat(intlLocale(l), { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(ms)
 }
 
+// formatClock is a time of day to the second (chart axes).
+export function formatClock(ms: number, lng?: string): string {
+  return new Intl.DateTimeFormat(intlLocale(cur(lng)), { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(ms)
+}
+
 // formatDateTime is to the second, for logs and audit rows.
 export function formatDateTime(ms: number, lng?: string): string {
   return new Intl.DateTimeFormat(intlLocale(cur(lng)), { dateStyle: 'medium', timeStyle: 'medium', hourCycle: 'h23' }).format(ms)

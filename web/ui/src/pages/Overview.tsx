@@ -5,7 +5,7 @@ import { useTranslation } from 'react-i18next'
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
 import { api } from '../lib/api'
-import { formatBytes, formatDuration, formatNumber, formatPercent, formatRate, usagePercent } from '../lib/format'
+import { formatBytes, formatClock, formatDuration, formatNumber, formatPercent, formatRate, usagePercent } from '../lib/format'
 import { useReadOnly, useCan } from '../App'
 
 interface Usage { current: number; total: number }
@@ -18,6 +18,7 @@ interface Status {
 const WINDOW = 120 // points kept in the live chart
 
 function Throughput({ up, down }: { up?: number; down?: number }) {
+  const { t, i18n } = useTranslation()
   const el = useRef<HTMLDivElement>(null)
   const plot = useRef<uPlot | null>(null)
   const data = useRef<[number[], number[], number[]]>([[], [], []])
@@ -25,14 +26,15 @@ function Throughput({ up, down }: { up?: number; down?: number }) {
     if (!el.current) return
     plot.current = new uPlot({
       width: el.current.clientWidth || 600, height: 220,
-      series: [{}, { label: '↑', stroke: '#1677ff', value: (_u, v) => (v == null ? '' : formatRate(v)) },
+      series: [{ label: t('overview.time'), value: (_u, v) => (v == null ? '' : formatClock(v * 1000)) }, { label: '↑', stroke: '#1677ff', value: (_u, v) => (v == null ? '' : formatRate(v)) },
         { label: '↓', stroke: '#52c41a', value: (_u, v) => (v == null ? '' : formatRate(v)) }],
-      axes: [{}, { values: (_u, vs) => vs.map((v) => formatBytes(v)), size: 70 }],
+      axes: [{ values: (_u, vs) => vs.map((v) => formatClock(v * 1000)) }, { values: (_u, vs) => vs.map((v) => formatBytes(v)), size: 70 }],
     }, data.current, el.current)
     const ro = new ResizeObserver(() => plot.current?.setSize({ width: el.current!.clientWidth, height: 220 }))
     ro.observe(el.current)
     return () => { ro.disconnect(); plot.current?.destroy() }
-  }, [])
+    // Rebuilt on a language change: uPlot keeps its labels and formatters.
+  }, [t, i18n.language])
   useEffect(() => {
     if (up === undefined || down === undefined) return
     const d = data.current
