@@ -10,6 +10,7 @@ import 'dayjs/locale/zh-cn'
 import 'dayjs/locale/fa'
 import 'dayjs/locale/ru'
 import { isRtl } from './i18n'
+import './rtl.css'
 
 const antd: Record<string, Locale> = { en: enUS, 'zh-CN': zhCN, fa: faIR, ru: ruRU }
 const day: Record<string, string> = { en: 'en', 'zh-CN': 'zh-cn', fa: 'fa', ru: 'ru' }
