@@ -7,6 +7,8 @@ import fa from './locales/fa'
 import ru from './locales/ru'
 import { flatten, placeholders } from './locales/keys'
 import i18n, { languages } from './i18n'
+import { uiLocale } from './antdLocale'
+import dayjs from 'dayjs'
 import { formatBytes, formatDate, formatDuration, formatPercent, remaining } from './lib/format'
 
 function lookup(o: Record<string, any>, key: string): unknown { return key.split('.').reduce<any>((a, k) => a?.[k], o) }
@@ -42,6 +44,17 @@ describe('translations', () => {
     expect(used.size).toBeGreaterThan(50)
     for (const [lng, msgs] of Object.entries({ en, ...others })) {
       expect({ lng, missing: [...used].filter((k) => typeof lookup(msgs, k) !== 'string') }).toEqual({ lng, missing: [] })
+    }
+  })
+})
+
+describe('antd and dayjs follow the language', () => {
+  it('Persian is right to left with antd fa_IR and dayjs fa; the others left to right', () => {
+    const fa = uiLocale('fa')
+    expect([fa.direction, fa.locale.locale, dayjs.locale()]).toEqual(['rtl', 'fa', 'fa'])
+    for (const [lng, antd, day] of [['ru', 'ru', 'ru'], ['zh-CN', 'zh-cn', 'zh-cn'], ['en', 'en', 'en']]) {
+      const u = uiLocale(lng)
+      expect([u.direction, u.locale.locale, dayjs.locale()]).toEqual(['ltr', antd, day])
     }
   })
 })
