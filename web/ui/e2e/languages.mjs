@@ -46,6 +46,20 @@ function englishOnly(all, lng) {
     .filter((s) => /[A-Za-z]{2}/.test(s) && !s.includes('{') && !own.has(s))
 }
 
+// latinWords is every Latin word lng itself writes (Xray, JSON, SNI, ...):
+// beside those, a Latin word on a zh-CN, fa or ru page is user data, a
+// protocol's own name, or English a page wrote without the locale files.
+function latinWords(all, lng) {
+  return new Set([...Object.values(all[lng].m), ...Object.values(all[lng].antd)].flatMap((s) => s.match(/[A-Za-z]{3,}/g) ?? []))
+}
+// Names that are the same in every language: protocols, transports and
+// security kinds in the inbound form and table, the user and the panel.
+const NAMES = ['english', 'vless', 'vmess', 'trojan', 'shadowsocks', 'tcp', 'raw', 'xhttp', 'grpc', 'httpupgrade', 'none', 'tls', 'reality', 'admin', 'alice', 'e2e', 'bulk']
+
+// English that antd hard-codes outside its locale (rc-input-number's step
+// buttons): the panel cannot translate it.
+const ANTD_FIXED = ['Increase Value', 'Decrease Value']
+
 // visibleTexts is every visible text node and accessible name on the page.
 function visibleTexts(page) {
   return page.evaluate(() => {
@@ -55,8 +69,9 @@ function visibleTexts(page) {
       const t = n.textContent.trim()
       if (t && n.parentElement?.checkVisibility({ visibilityProperty: true })) out.push(t)
     }
+    // antd names its icons in English (aria-label="down"): icon names, not words of the panel.
     for (const el of document.querySelectorAll('[aria-label],[placeholder],[title]')) {
-      if (!el.checkVisibility({ visibilityProperty: true })) continue
+      if (!el.checkVisibility({ visibilityProperty: true }) || el.classList.contains('anticon')) continue
       for (const a of ['aria-label', 'placeholder', 'title']) { const v = el.getAttribute(a)?.trim(); if (v) out.push(v) }
     }
     return out
@@ -112,9 +127,20 @@ export async function languagesScenario({ panel, page, step, assert, out, setupX
     const num = (n) => new Intl.NumberFormat(intl).format(n)
     const noLeaks = async (where) => {
       if (lng === 'en') return
-      const texts = (await visibleTexts(page)).filter((t) => !t.includes('://'))
+      const texts = (await visibleTexts(page)).filter((t) => !t.includes('://') && !ANTD_FIXED.includes(t))
       const found = [...new Set(texts.filter((t) => leakSet.some((s) => t === s || (s.length >= 8 && t.includes(s)))))]
       assert(found.length === 0, `${lng} ${where}: English left untranslated: ${JSON.stringify(found)}`)
+      const own = latinWords(all, lng)
+      // Paths and host names (placeholders like /etc/ssl/panel.crt) are not words.
+      const prose = texts.filter((t) => !/^[\w.*-]*\/[\w./-]*$/.test(t) && !/\.example\./.test(t))
+      const words = [...new Set(prose.flatMap((t) => t.match(/[A-Za-z]{3,}/g) ?? []))].filter((w) => !own.has(w) && !NAMES.includes(w.toLowerCase()) && !/^[a-f0-9]+$/.test(w))
+      // Settings › Panel still labels the shared settings by their raw keys
+      // (subEnable, pageSize, ...): issue 26's "readable translated labels for
+      // every setting" is another branch's; they are listed, not failed.
+      const rawKeys = words.filter((w) => /^[a-z]+[A-Z]\w*$/.test(w))
+      if (rawKeys.length) console.log(`note ${lng} ${where}: raw setting keys shown as labels: ${rawKeys.join(', ')}`)
+      const left = words.filter((w) => !rawKeys.includes(w))
+      assert(left.length === 0, `${lng} ${where}: Latin words the locale files do not have: ${JSON.stringify(left)}`)
     }
     const menu = (key) => page.getByRole('menuitem', { name: m[`menu.${key}`], exact: true })
     const remark = `e2e-${lng}`, email = `alice-${lng}`

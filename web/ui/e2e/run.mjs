@@ -290,11 +290,11 @@ async function main() {
   await step('dark theme', async () => {
     await page.goto(panel.url + 'panel/clients')
     await page.waitForSelector('tbody tr.ant-table-row')
-    await page.locator('[aria-label=theme]').click({ force: true })
+    await page.locator('[data-testid=theme]').click({ force: true })
     await until('dark', () => page.evaluate(() => localStorage.getItem('xui.theme') === 'dark'))
     await page.waitForTimeout(500)
     await shot('clients-dark')
-    await page.locator('[aria-label=theme]').click({ force: true })
+    await page.locator('[data-testid=theme]').click({ force: true })
   })
 
   await languagesScenario({ panel, page, step, assert, out: OUT })

@@ -64,8 +64,8 @@ function Shell({ dark, setDark }: { dark: boolean; setDark: (d: boolean) => void
             <Space>
               {me.data && <span id="whoami">{me.data.username} ({t(`roles.${me.data.role}`)})</span>}
               <span>{t('app.theme')}</span>
-              <Switch aria-label="theme" checked={dark} onChange={setDark} />
-              <Select aria-label="language" data-testid="lang" value={i18n.language} options={languages} onChange={setLanguage} style={{ width: 120 }} />
+              <Switch aria-label={t('app.theme')} data-testid="theme" checked={dark} onChange={setDark} />
+              <Select aria-label={t('app.language')} data-testid="lang" value={i18n.language} options={languages} onChange={setLanguage} style={{ width: 120 }} />
               <Button href={basePath() + 'logout'}>{t('app.logout')}</Button>
             </Space>
           </Layout.Header>
