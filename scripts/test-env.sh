@@ -5,7 +5,8 @@
 # prints a "changed:" line, and the last line counts them.
 #
 # What it makes sure of:
-#   - tools the tests call: ip (iproute2), nft (nftables), curl, shellcheck, chromium,
+#   - tools the tests call: ip (iproute2), nft (nftables), curl, shellcheck, chromium
+#     with fonts for Chinese and Persian (fonts-noto-cjk, fonts-noto-core),
 #     openssl, aiosmtpd (python3-aiosmtpd, the email tests' SMTP server),
 #     prometheus (the metrics acceptance test's scraper),
 #     mariadb client and server (installed with apt when missing),
@@ -58,12 +59,20 @@ need_cmd() { # need_cmd COMMAND PACKAGE
 	command -v "$1" >/dev/null 2>&1 || apt_install "$2"
 }
 
+need_pkg() { # need_pkg PACKAGE: for packages without a command (fonts)
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed' || apt_install --no-install-recommends "$1"
+}
+
 prepare_tools() {
 	need_cmd ip iproute2
 	need_cmd nft nftables
 	need_cmd curl curl
 	need_cmd shellcheck shellcheck
 	need_cmd chromium chromium
+	# Fonts for the browser tests' screenshots in every UI language: Debian's
+	# Chromium has none for Chinese (boxes) and only DejaVu for Persian.
+	need_pkg fonts-noto-cjk
+	need_pkg fonts-noto-core
 	need_cmd openssl openssl
 	# The email tests' SMTP server (notify/smtptest): Debian's aiosmtpd.
 	need_cmd aiosmtpd python3-aiosmtpd

@@ -13,6 +13,7 @@ import { notifyScenario } from './notify.mjs'
 import { auditScenario } from './audit.mjs'
 import { rolesScenario } from './roles.mjs'
 import { losslessScenario, fieldError } from './lossless.mjs'
+import { languagesScenario } from './languages.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = resolve(here, '../../..')
@@ -83,6 +84,10 @@ async function main() {
     const shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true })
     await step('log in', () => login(page, panel.url))
     return auditScenario({ panel, page, step, assert, shot })
+  }
+  if (process.env.XUI_E2E_ONLY === 'languages') {
+    await step('log in', () => login(page, panel.url))
+    return languagesScenario({ panel, page, step, assert, out: OUT, setupXray: true })
   }
   const target = await realityTarget(panel.dir)
   cleanups.push(target.close)
@@ -286,13 +291,14 @@ async function main() {
   await step('dark theme', async () => {
     await page.goto(panel.url + 'panel/clients')
     await page.waitForSelector('tbody tr.ant-table-row')
-    await page.locator('[aria-label=theme]').click({ force: true })
+    await page.locator('[data-testid=theme]').click({ force: true })
     await until('dark', () => page.evaluate(() => localStorage.getItem('xui.theme') === 'dark'))
     await page.waitForTimeout(500)
     await shot('clients-dark')
-    await page.locator('[aria-label=theme]').click({ force: true })
+    await page.locator('[data-testid=theme]').click({ force: true })
   })
 
+  await languagesScenario({ panel, page, step, assert, out: OUT })
   await notifyScenario({ panel, page, step, assert, shot, cleanups })
   await rolesScenario({ panel, page, step, assert, out: OUT, cleanups })
   await settingsScenario({ panel, page, step, assert, shot, out: OUT })

@@ -3,11 +3,10 @@ import { Routes, Route, Navigate, useNavigate, useLocation } from 'react-router'
 import { App as AntApp, ConfigProvider, Layout, Menu, Switch, Select, Alert, Spin, theme as antTheme, Space, Button } from 'antd'
 import { useQuery } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
-import zhCN from 'antd/locale/zh_CN'
-import enUS from 'antd/locale/en_US'
 import { api } from './lib/api'
 import { basePath } from './lib/base'
 import { languages, setLanguage } from './i18n'
+import { uiLocale } from './antdLocale'
 import Login from './pages/Login'
 import { pages, prefetchPages } from './pages'
 
@@ -65,8 +64,8 @@ function Shell({ dark, setDark }: { dark: boolean; setDark: (d: boolean) => void
             <Space>
               {me.data && <span id="whoami">{me.data.username} ({t(`roles.${me.data.role}`)})</span>}
               <span>{t('app.theme')}</span>
-              <Switch aria-label="theme" checked={dark} onChange={setDark} />
-              <Select aria-label="language" data-testid="lang" value={i18n.language} options={languages} onChange={setLanguage} style={{ width: 120 }} />
+              <Switch aria-label={t('app.theme')} data-testid="theme" checked={dark} onChange={setDark} />
+              <Select aria-label={t('app.language')} data-testid="lang" value={i18n.language} options={languages} onChange={setLanguage} style={{ width: 120 }} />
               <Button href={basePath() + 'logout'}>{t('app.logout')}</Button>
             </Space>
           </Layout.Header>
@@ -110,7 +109,7 @@ export default function App() {
   const themeCfg = useMemo(() => ({ algorithm: dark ? antTheme.darkAlgorithm : antTheme.defaultAlgorithm }), [dark])
   const onLogin = loc.pathname === '/' || loc.pathname === '/login' || loc.pathname === ''
   return (
-    <ConfigProvider locale={i18n.language === 'zh-CN' ? zhCN : enUS} theme={themeCfg}>
+    <ConfigProvider {...uiLocale(i18n.language)} theme={themeCfg}>
       <AntApp style={{ minHeight: '100vh', background: dark ? '#141414' : '#f5f5f5' }}>
         {onLogin ? <Login /> : <Shell dark={dark} setDark={setDark} />}
       </AntApp>

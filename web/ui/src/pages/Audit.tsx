@@ -4,6 +4,7 @@ import { useQuery } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
 import type { Dayjs } from 'dayjs'
 import { api } from '../lib/api'
+import { formatDateTime } from '../lib/format'
 
 // AuditRow is one row of GET panel/api/audit (docs/audit.md).
 export interface AuditRow {
@@ -69,7 +70,7 @@ export default function Audit() {
         pagination={{ current: page, pageSize: size, total: q.data?.total ?? 0, showSizeChanger: true, pageSizeOptions: [20, 50, 100, 200],
           showTotal: (n) => t('common.total', { n }), onChange: (p, s) => { setPage(s === size ? p : 1); setSize(s) } }}
         columns={[
-          { title: t('audit.time'), dataIndex: 'at', width: 170, render: (v: number) => new Date(v).toLocaleString() },
+          { title: t('audit.time'), dataIndex: 'at', width: 170, render: (v: number) => formatDateTime(v) },
           { title: t('audit.actor'), width: 190, render: (_, r) => <Space size={4}><Tag>{t(`audit.kind.${r.actorKind}`, { defaultValue: r.actorKind })}</Tag>{r.actorName || r.actorId}{r.tokenId ? ` (${t('audit.token')} #${r.tokenId})` : ''}</Space> },
           { title: t('audit.role'), dataIndex: 'role', width: 80 },
           { title: t('audit.ip'), dataIndex: 'sourceIp', width: 130 },

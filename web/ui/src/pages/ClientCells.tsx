@@ -6,7 +6,7 @@
 // component, the delete confirmation, is mounted only when it is opened.
 import { createContext, memo, useContext, useState, type ReactNode } from 'react'
 import { Popconfirm } from 'antd'
-import { formatBytes, usagePercent } from '../lib/format'
+import { formatBytes, formatPercent, usagePercent } from '../lib/format'
 import './clients.css'
 
 // The stateless cells are functions returning elements, called from the
@@ -29,7 +29,7 @@ export function usage({ used, total }: { used: number; total: number }) {
       {total > 0 && (
         <div className="xui-bar" role="progressbar" aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100}>
           <span className="xui-bar-track"><span className={`xui-bar-fill${pct >= 100 ? ' full' : ''}`} style={{ width: `${pct}%` }} /></span>
-          <span className="xui-bar-text">{pct}%</span>
+          <span className="xui-bar-text">{formatPercent(pct)}</span>
         </div>
       )}
     </div>

@@ -4,7 +4,7 @@ import { useQuery, useQueryClient, keepPreviousData } from '@tanstack/react-quer
 import { useTranslation } from 'react-i18next'
 import QRCode from 'qrcode'
 import { api } from '../lib/api'
-import { formatBytes, formatDate, remaining, gbToBytes } from '../lib/format'
+import { formatBytes, formatDate, formatNumber, remaining, gbToBytes, bytesToGb } from '../lib/format'
 import { validEmail, validTgId, randomUUID, randomPassword, validQuotaGB, validCount, validSSKey, ssKeyBytes, randomBase64Key } from '../lib/validate'
 import { serverError, needsAlert, type FieldError } from '../lib/serverError'
 import ServerErrorAlert from '../components/ServerErrorAlert'
@@ -247,7 +247,7 @@ export default function Clients() {
       { title: t('client.inbound'), key: 'inbound', sorter: true, render: (_, r) => `${r.inboundRemark || r.inboundId} (${r.protocol})` },
       { title: t('client.usage'), key: 'usage', sorter: true, render: (_, r) => usage({ used: r.up + r.down, total: r.total }) },
       { title: t('client.remaining'), key: 'remaining', render: (_, r) => (r.total > 0 ? formatBytes(Math.max(0, r.total - r.up - r.down)) : t('common.unlimited')) },
-      { title: t('client.expiry'), key: 'expiryTime', sorter: true, render: (_, r) => r.expiryTime === 0 ? t('common.never') : r.expiryTime < 0 ? `${Math.round(-r.expiryTime / 86400000)} ${t('common.days')}` : <span title={formatDate(r.expiryTime)}>{remaining(r.expiryTime) === 'expired' ? t('client.expired') : remaining(r.expiryTime)}</span> },
+      { title: t('client.expiry'), key: 'expiryTime', sorter: true, render: (_, r) => r.expiryTime === 0 ? t('common.never') : r.expiryTime < 0 ? `${formatNumber(Math.round(-r.expiryTime / 86400000))} ${t('common.days')}` : <span title={formatDate(r.expiryTime)}>{remaining(r.expiryTime) === 'expired' ? t('client.expired') : remaining(r.expiryTime)}</span> },
       { title: t('common.actions'), key: 'actions', render: (_, r) => <Actions email={r.email} ro={ro} canWrite={canWrite} canReset={canReset} labels={labels} onEdit={openEdit} onShare={setShare} onReset={onReset} onDelete={onDelete} /> },
     ]
   }, [t, ro, canWrite, canReset, bulk, openEdit])

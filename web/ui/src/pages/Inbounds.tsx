@@ -3,7 +3,8 @@ import { Table, Button, Switch, Tag, Space, App, Popconfirm, Progress } from 'an
 import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
 import { api } from '../lib/api'
-import { formatBytes, formatDate, usagePercent } from '../lib/format'
+import { formatBytes, formatDate, formatNumber, formatPercent, usagePercent } from '../lib/format'
+import { validPort, validShortId, validJSON, randomShortId } from '../lib/validate'
 import { useReadOnly, useCan } from '../App'
 import InboundEditor from './InboundEditor'
 
@@ -41,9 +42,9 @@ export default function Inbounds() {
           { title: t('inbound.port'), dataIndex: 'port' },
           { title: t('inbound.transport'), render: (_, r) => streamSummary(r)[0] },
           { title: t('inbound.security'), render: (_, r) => streamSummary(r)[1] },
-          { title: t('inbound.traffic'), render: (_, r) => <div style={{ minWidth: 140 }}>{formatBytes(r.up + r.down)} / {r.total ? formatBytes(r.total) : '∞'}{r.total > 0 && <Progress size="small" percent={usagePercent(r.up + r.down, r.total)} />}</div> },
+          { title: t('inbound.traffic'), render: (_, r) => <div style={{ minWidth: 140 }}>{formatBytes(r.up + r.down)} / {r.total ? formatBytes(r.total) : '∞'}{r.total > 0 && <Progress size="small" percent={usagePercent(r.up + r.down, r.total)} format={(p) => formatPercent(p ?? 0)} />}</div> },
           { title: t('inbound.expiry'), render: (_, r) => (r.expiryTime > 0 ? formatDate(r.expiryTime) : t('common.never')) },
-          { title: t('inbound.clients'), render: (_, r) => r.clientStats?.length ?? 0 },
+          { title: t('inbound.clients'), render: (_, r) => formatNumber(r.clientStats?.length ?? 0) },
           {
             title: t('common.actions'), render: (_, r) => canWrite && (
               <Space>

@@ -5,7 +5,7 @@ import { useTranslation } from 'react-i18next'
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
 import { api } from '../lib/api'
-import { formatBytes, formatDuration, usagePercent } from '../lib/format'
+import { formatBytes, formatClock, formatDuration, formatNumber, formatPercent, formatRate, usagePercent } from '../lib/format'
 import { useReadOnly, useCan } from '../App'
 
 interface Usage { current: number; total: number }
@@ -18,6 +18,7 @@ interface Status {
 const WINDOW = 120 // points kept in the live chart
 
 function Throughput({ up, down }: { up?: number; down?: number }) {
+  const { t, i18n } = useTranslation()
   const el = useRef<HTMLDivElement>(null)
   const plot = useRef<uPlot | null>(null)
   const data = useRef<[number[], number[], number[]]>([[], [], []])
@@ -25,14 +26,15 @@ function Throughput({ up, down }: { up?: number; down?: number }) {
     if (!el.current) return
     plot.current = new uPlot({
       width: el.current.clientWidth || 600, height: 220,
-      series: [{}, { label: '↑', stroke: '#1677ff', value: (_u, v) => (v == null ? '' : formatBytes(v) + '/s') },
-        { label: '↓', stroke: '#52c41a', value: (_u, v) => (v == null ? '' : formatBytes(v) + '/s') }],
-      axes: [{}, { values: (_u, vs) => vs.map((v) => formatBytes(v)), size: 70 }],
+      series: [{ label: t('overview.time'), value: (_u, v) => (v == null ? '' : formatClock(v * 1000)) }, { label: '↑', stroke: '#1677ff', value: (_u, v) => (v == null ? '' : formatRate(v)) },
+        { label: '↓', stroke: '#52c41a', value: (_u, v) => (v == null ? '' : formatRate(v)) }],
+      axes: [{ values: (_u, vs) => vs.map((v) => formatClock(v * 1000)) }, { values: (_u, vs) => vs.map((v) => formatBytes(v)), size: 70 }],
     }, data.current, el.current)
     const ro = new ResizeObserver(() => plot.current?.setSize({ width: el.current!.clientWidth, height: 220 }))
     ro.observe(el.current)
     return () => { ro.disconnect(); plot.current?.destroy() }
-  }, [])
+    // Rebuilt on a language change: uPlot keeps its labels and formatters.
+  }, [t, i18n.language])
   useEffect(() => {
     if (up === undefined || down === undefined) return
     const d = data.current
@@ -60,7 +62,7 @@ export default function Overview() {
     <Space orientation="vertical" style={{ width: '100%' }} size="middle">
       <Card title={t('overview.xray')}>
         <Space wrap>
-          <span>{t('overview.state')}: <Tag id="xray-state" color={s?.xray.state === 'running' ? 'green' : 'red'}>{s?.xray.state ?? '…'}</Tag></span>
+          <span>{t('overview.state')}: <Tag id="xray-state" color={s?.xray.state === 'running' ? 'green' : 'red'}>{s ? t(`overview.xrayState.${s.xray.state}`, { defaultValue: s.xray.state }) : '…'}</Tag></span>
           <span>{t('overview.version')}: {s?.xray.version}</span>
           {s?.xray.errorMsg && <Tag color="red">{s.xray.errorMsg}</Tag>}
           {canRestart && <>
@@ -70,22 +72,22 @@ export default function Overview() {
         </Space>
       </Card>
       <Row gutter={[16, 16]}>
-        {s && ([['cpu', s.cpu, `${s.cpuCores} cores`], ['mem', usagePercent(s.mem.current, s.mem.total), `${formatBytes(s.mem.current)} / ${formatBytes(s.mem.total)}`],
+        {s && ([['cpu', s.cpu, t('fmt.cores', { n: s.cpuCores })], ['mem', usagePercent(s.mem.current, s.mem.total), `${formatBytes(s.mem.current)} / ${formatBytes(s.mem.total)}`],
           ['disk', usagePercent(s.disk.current, s.disk.total), `${formatBytes(s.disk.current)} / ${formatBytes(s.disk.total)}`],
           ['swap', usagePercent(s.swap.current, s.swap.total), `${formatBytes(s.swap.current)} / ${formatBytes(s.swap.total)}`]] as const).map(([k, pct, sub]) => (
           <Col key={k} xs={12} md={6}><Card size="small" title={t(`overview.${k}`)}>
-            <Progress type="dashboard" percent={Math.round(Number(pct) * 10) / 10} size={90} /><div>{sub}</div></Card></Col>
+            <Progress type="dashboard" percent={Math.round(Number(pct) * 10) / 10} size={90} format={(p) => formatPercent(p ?? 0)} /><div>{sub}</div></Card></Col>
         ))}
       </Row>
       <Row gutter={[16, 16]}>
-        <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.upload')} value={formatBytes(s?.netIO.up ?? 0) + '/s'} /></Card></Col>
-        <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.download')} value={formatBytes(s?.netIO.down ?? 0) + '/s'} /></Card></Col>
+        <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.upload')} value={formatRate(s?.netIO.up ?? 0)} /></Card></Col>
+        <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.download')} value={formatRate(s?.netIO.down ?? 0)} /></Card></Col>
         <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.totalSent')} value={formatBytes(s?.netTraffic.sent ?? 0)} /></Card></Col>
         <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.totalRecv')} value={formatBytes(s?.netTraffic.recv ?? 0)} /></Card></Col>
         <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.uptime')} value={formatDuration(s?.uptime ?? 0)} /></Card></Col>
-        <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.load')} value={(s?.loads ?? []).map((l) => l.toFixed(2)).join(' ')} /></Card></Col>
-        <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.connections')} value={`${s?.tcpCount ?? 0} / ${s?.udpCount ?? 0}`} /></Card></Col>
-        <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.online')} value={online.data?.length ?? 0} /></Card></Col>
+        <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.load')} value={(s?.loads ?? []).map((l) => formatNumber(l, 2)).join(' ')} /></Card></Col>
+        <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.connections')} value={`${formatNumber(s?.tcpCount ?? 0)} / ${formatNumber(s?.udpCount ?? 0)}`} /></Card></Col>
+        <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.online')} value={formatNumber(online.data?.length ?? 0)} /></Card></Col>
       </Row>
       <Card title={t('overview.throughput')}><Throughput up={s?.netIO.up} down={s?.netIO.down} /></Card>
     </Space>

@@ -6,6 +6,7 @@ import { useNavigate, useParams } from 'react-router'
 import QRCode from 'qrcode'
 import { serverError } from '../lib/serverError'
 import { api, request } from '../lib/api'
+import { formatDateTime } from '../lib/format'
 import { basePath } from '../lib/base'
 import { validJSON } from '../lib/validate'
 import { useReadOnly, useCan, useMe } from '../App'
@@ -122,8 +123,8 @@ function Tokens() {
       <Table id="token-table" rowKey="id" size="small" dataSource={list.data ?? []} pagination={false} columns={[
         { title: t('settings.name'), dataIndex: 'name' },
         { title: t('admins.role'), dataIndex: 'role', render: (r: string, x: any) => <>{r && <Tag>{t(`roles.${r}`)}</Tag>}{x.scopeKind === 'inbound' && <Tag color="blue">{t('settings.tokenScope')}: {x.scopeId}</Tag>}</> },
-        { title: t('settings.created'), dataIndex: 'createdAt', render: (v) => (v ? new Date(v * (v < 1e12 ? 1000 : 1)).toLocaleString() : '') },
-        { title: t('settings.lastUsed'), dataIndex: 'lastUsedAt', render: (v) => (v ? new Date(v * (v < 1e12 ? 1000 : 1)).toLocaleString() : '') },
+        { title: t('settings.created'), dataIndex: 'createdAt', render: (v) => (v ? formatDateTime(v * (v < 1e12 ? 1000 : 1)) : '') },
+        { title: t('settings.lastUsed'), dataIndex: 'lastUsedAt', render: (v) => (v ? formatDateTime(v * (v < 1e12 ? 1000 : 1)) : '') },
         { title: t('settings.enabled'), dataIndex: 'enabled', render: (v, r: any) => <Switch className="token-enabled" size="small" checked={v !== false} disabled={ro} onChange={async (on) => { try { await api.post(`setting/apiTokens/setEnabled/${r.id}`, { enabled: on }); await list.refetch() } catch (e) { message.error((e as Error).message) } }} /> },
         { title: '', render: (_, r: any) => <Popconfirm title={t('common.confirmDelete')} onConfirm={async () => { try { await api.post(`setting/apiTokens/revoke/${r.id}`); await list.refetch() } catch (e) { message.error((e as Error).message) } }}><Button className="token-revoke" danger size="small" disabled={ro}>{t('settings.revoke')}</Button></Popconfirm> },
       ]} />

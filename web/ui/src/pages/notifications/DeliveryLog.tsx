@@ -3,6 +3,7 @@ import { Table, Select, Switch, Space, Tag, Typography, Card } from 'antd'
 import { useQuery, keepPreviousData } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
 import { api } from '../../lib/api'
+import { formatDateTime } from '../../lib/format'
 import { useWebhooks } from './shared'
 import { kindKey, msTime, targetOf, type Delivery, type EventRow, type PageOf } from './model'
 
@@ -63,7 +64,7 @@ export default function DeliveryLog() {
           pagination={{ ...evPage, total: events.data?.total ?? 0, showTotal: (n) => t('common.total', { n }) }}
           onChange={(p) => setEvPage({ current: p.current ?? 1, pageSize: p.pageSize ?? 10 })}
           columns={[
-            { title: t('notify.log.time'), dataIndex: 'time', render: (v: string) => new Date(v).toLocaleString() },
+            { title: t('notify.log.time'), dataIndex: 'time', render: (v: string) => formatDateTime(Date.parse(v)) },
             { title: t('notify.log.kind'), dataIndex: 'kind', render: (k: string) => <span title={t(`notify.kinds.${kindKey(k)}`)}>{k}</span> },
             { title: t('notify.log.node'), dataIndex: 'nodeId' },
             { title: t('notify.log.payload'), dataIndex: 'payload', render: (p: unknown) => <Typography.Text code style={{ wordBreak: 'break-all' }}>{JSON.stringify(p)}</Typography.Text> },
