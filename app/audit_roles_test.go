@@ -180,9 +180,19 @@ func auditRoleWrites(t *testing.T, env *testEnv, owner *client, log *auditTail, 
 
 // writesNothing are the non-GET routes that store nothing, so have no
 // audit row: reads 3x-ui also serves on POST, the pending two-factor
-// setup (memory only) and the test sends of the notification channels.
+// setup (memory only), the test sends of the notification channels, and
+// v3's clients routes that change nothing on the one-inbound model
+// (auditV3ClientWrites drives each): :email/attach accepts only the
+// client's own inbound (nothing to change) and refuses any other, detach
+// and bulkAttach/bulkDetach are always refused until clients across
+// inbounds exist (a refusal writes nothing), and delOrphans has no
+// orphan to delete (every client lives in an inbound).
 func writesNothing() map[string]bool {
 	out := map[string]bool{}
+	for _, p := range []string{"ips/:email", "onlines", "lastOnline", "activeInbounds",
+		":email/attach", ":email/detach", "bulkAttach", "bulkDetach", "delOrphans"} {
+		out["POST panel/api/clients/"+p] = true
+	}
 	for _, p := range []string{"setting/defaultCredential", "setting/twoFactor/status", "setting/twoFactor/setup",
 		"inbounds/onlines", "inbounds/lastOnline", "inbounds/clientIps/:email",
 		"server/status", "server/logs/:count", "server/panelLogs/:count", "server/getNewX25519Cert", "server/getNewUUID",

@@ -132,6 +132,9 @@ func TestEveryWriteIsAuditedOnce(t *testing.T) {
 		c.api("POST", "inbounds/clearClientIps/b@x", nil).expectOK()
 		log.expect(t, "clear ips", auditWant{"client.clearIps", "client", "b@x", "user", api("inbounds/clearClientIps/:email"), nil})
 
+		// v3.6's clients routes (docs/api.md).
+		auditV3ClientWrites(t, c, log, id)
+
 		// Settings and the Xray template.
 		tgToken := "tgSecretToken" + strings.Repeat("A", 22)
 		c.api("POST", "setting/update", map[string]any{"subTitle": "audited", "tgBotToken": "123456:" + tgToken}).expectOK()
