@@ -12,6 +12,7 @@ import { settingsScenario } from './settings.mjs'
 import { notifyScenario } from './notify.mjs'
 import { auditScenario } from './audit.mjs'
 import { rolesScenario } from './roles.mjs'
+import { firstHourScenario } from './firsthour.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = resolve(here, '../../..')
@@ -66,6 +67,11 @@ async function main() {
     const ctx = await launchBrowser()
     cleanups.push(() => ctx.close())
     return workerScenario({ bin, xray, step, assert, shot: (n, p) => p.screenshot({ path: join(OUT, `${n}.png`), fullPage: true }), ctx, cleanups })
+  }
+  if (process.env.XUI_E2E_ONLY === 'firsthour') {
+    const ctx = await launchBrowser()
+    cleanups.push(() => ctx.close())
+    return firstHourScenario({ bin, xray, ctx, step, assert, out: OUT, cleanups })
   }
   const panel = await startPanel({ bin, xray })
   cleanups.push(panel.stop)
@@ -296,6 +302,7 @@ async function main() {
   await rolesScenario({ panel, page, step, assert, out: OUT, cleanups })
   await settingsScenario({ panel, page, step, assert, shot, out: OUT })
   await auditScenario({ panel, page, step, assert, shot })
+  await firstHourScenario({ bin, xray, ctx, step, assert, out: OUT, cleanups })
 
   if (process.env.XUI_TEST_SKIP_MARIADB === '1') console.log('skip worker scenario: XUI_TEST_SKIP_MARIADB=1')
   else await workerScenario({ bin, xray, step, assert, shot: (n, p) => p.screenshot({ path: join(OUT, `${n}.png`), fullPage: true }), ctx, cleanups })

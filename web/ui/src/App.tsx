@@ -21,7 +21,7 @@ const Notifications = lazy(pages.notifications)
 const Audit = lazy(pages.audit)
 const Admins = lazy(pages.admins)
 
-export interface NodeInfo { role: string; nodeId: string; nodeAddress: string; readOnly: boolean; masterAddress: string }
+export interface NodeInfo { role: string; nodeId: string; nodeAddress: string; readOnly: boolean; masterAddress: string; panelVersion?: string }
 const NodeCtx = createContext<NodeInfo | undefined>(undefined)
 // useReadOnly is true on a worker: every write control is disabled.
 export function useReadOnly(): boolean { return !!useContext(NodeCtx)?.readOnly }
@@ -48,6 +48,8 @@ function Shell({ dark, setDark }: { dark: boolean; setDark: (d: boolean) => void
   const info = useQuery({ queryKey: ['nodeInfo'], queryFn: () => api.get<NodeInfo>('server/nodeInfo') })
   const me = useQuery({ queryKey: ['me'], queryFn: () => api.get<Me>('me'), staleTime: Infinity })
   const perms = me.data?.permissions ?? []
+  // Until admin/admin is changed every page warns (3x-ui does too).
+  const defCred = useQuery({ queryKey: ['defaultCredential'], queryFn: () => api.get<boolean>('setting/defaultCredential') })
   const home = perms.includes('server.status') ? 'overview' : 'clients'
   const page = loc.pathname.replace(/^\/panel\/?/, '').split('/')[0] || home
   const items = ['overview', 'inbounds', 'clients', 'nodes', 'notifications', 'settings', 'logs', 'audit', 'admins'].filter((k) => perms.includes(pagePerm[k]))
@@ -74,6 +76,10 @@ function Shell({ dark, setDark }: { dark: boolean; setDark: (d: boolean) => void
             {info.data?.readOnly && (
               <Alert id="worker-banner" type="warning" showIcon style={{ marginBottom: 16 }} role="alert"
                 title={t('worker.banner', { master: info.data.masterAddress || t('worker.unknownMaster') })} />
+            )}
+            {defCred.data === true && (
+              <Alert id="default-cred-banner" type="error" showIcon style={{ marginBottom: 16 }} role="alert" title={t('firstHour.defaultCred')}
+                action={<Button size="small" danger onClick={() => nav('/panel/settings/account')}>{t('firstHour.changeNow')}</Button>} />
             )}
             <Suspense fallback={<Spin />}>
               <Routes>

@@ -1,4 +1,5 @@
 import notify from './notify.en'
+import firsthour from './firsthour.en'
 
 const en = {
   app: { title: 'x-ui', logout: 'Log out', theme: 'Dark theme', language: 'Language' },
@@ -18,6 +19,7 @@ const en = {
   admins: { add: 'Add admin', edit: 'Edit admin', username: 'Username', password: 'Password', passwordRule: 'At least 8 characters', role: 'Role', maxClients: 'Client allowance', maxTraffic: 'Traffic allowance (GB, sum of client quotas)', allowance: 'Allowance (clients / traffic)', twoFactor: 'Two-factor', resetPassword: 'Reset password', passwordReset: 'Password reset; the admin is logged out', notAllowed: 'Only an owner manages administrators.' },
   v: { required: 'Required', port: 'Port must be an integer from 1 to 65535', uuid: 'Not a UUID', email: 'No spaces or "~", at most 255 characters', shortId: 'Short IDs are 0-16 hex digits, an even count', json: 'Not valid JSON', basePath: 'Only letters, digits and / _ - . ~', tgId: 'An integer Telegram user id, or empty' },
   notify,
+  ...firsthour,
 }
 export default en
 export type Messages = typeof en

@@ -1,5 +1,6 @@
 import type { Messages } from './en'
 import notify from './notify.zh-CN'
+import firsthour from './firsthour.zh-CN'
 
 const zh: Messages = {
   app: { title: 'x-ui', logout: '退出登录', theme: '深色主题', language: '语言' },
@@ -19,5 +20,6 @@ const zh: Messages = {
   admins: { add: '添加管理员', edit: '编辑管理员', username: '用户名', password: '密码', passwordRule: '至少 8 个字符', role: '角色', maxClients: '客户端配额', maxTraffic: '流量配额（GB，客户端额度之和）', allowance: '配额（客户端 / 流量）', twoFactor: '两步验证', resetPassword: '重置密码', passwordReset: '密码已重置，该管理员已被登出', notAllowed: '只有所有者可以管理管理员。' },
   v: { required: '必填', port: '端口必须是 1 到 65535 的整数', uuid: '不是有效的 UUID', email: '不能含空格或 "~"，最多 255 个字符', shortId: 'Short ID 为 0-16 位十六进制，位数为偶数', json: '不是有效的 JSON', basePath: '只能包含字母、数字和 / _ - . ~', tgId: '必须是整数 Telegram 用户 ID，或留空' },
   notify,
+  ...firsthour,
 }
 export default zh

@@ -170,7 +170,7 @@ const Toolbar = memo(function Toolbar({ ro, searchText, setSearchText, filter, p
         {canReset && <Button disabled={ro} onClick={() => bulk('reset', selected)}>{t('common.reset')}</Button>}
         <InputNumber min={1} value={extendDays} onChange={(v) => setExtendDays(v ?? 30)} addonAfter={t('common.days')} style={{ width: 130 }} />
         <Button disabled={ro} onClick={() => bulk('extend', selected, extendDays)}>{t('common.extend')}</Button>
-        <Popconfirm title={t('common.confirmDelete')} onConfirm={() => bulk('delete', selected)}><Button danger disabled={ro} id="bulk-delete">{t('common.delete')}</Button></Popconfirm>
+        <Popconfirm title={t('firstHour.deleteClients', { n: selected.length })} okText={t('common.delete')} okButtonProps={{ danger: true }} cancelText={t('common.cancel')} onConfirm={() => bulk('delete', selected)}><Button danger disabled={ro} id="bulk-delete">{t('common.delete')}</Button></Popconfirm>
       </>}
     </Space>
   )
@@ -209,7 +209,7 @@ export default function Clients() {
     try { setEdit(await api.get<Detail>(`clients/get/${encodeURIComponent(email)}`)) } catch (e) { message.error((e as Error).message) }
   }, [message])
   const columns = useMemo<ColumnsType<Row>>(() => {
-    const labels = { edit: t('common.edit'), share: t('client.share'), reset: t('common.reset'), del: t('common.delete'), confirm: t('common.confirmDelete') }
+    const labels = { edit: t('common.edit'), share: t('client.share'), reset: t('common.reset'), del: t('common.delete'), confirm: (email: string) => t('firstHour.deleteClient', { name: email }) }
     const onReset = (email: string) => bulk('reset', [email])
     const onDelete = (email: string) => bulk('delete', [email])
     const enableLabel = t('common.enable'), onlineLabel = t('client.online'), offlineLabel = `${t('client.online')}: ${t('common.no')}`

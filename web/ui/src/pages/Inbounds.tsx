@@ -177,7 +177,8 @@ export default function Inbounds() {
             title: t('common.actions'), render: (_, r) => canWrite && (
               <Space>
                 <Button size="small" disabled={ro} onClick={async () => setEditing(await api.get<Inbound>(`inbounds/get/${r.id}`))}>{t('common.edit')}</Button>
-                <Popconfirm title={t('common.confirmDelete')} onConfirm={() => run(api.post(`inbounds/del/${r.id}`))} disabled={ro}>
+                <Popconfirm title={t('firstHour.deleteInbound', { name: r.remark || `#${r.id}` })} description={t('firstHour.deleteInboundClients', { n: r.clientStats?.length ?? 0 })}
+                  okText={t('common.delete')} okButtonProps={{ danger: true }} cancelText={t('common.cancel')} onConfirm={() => run(api.post(`inbounds/del/${r.id}`))} disabled={ro}>
                   <Button size="small" danger disabled={ro}>{t('common.delete')}</Button>
                 </Popconfirm>
               </Space>
