@@ -2,13 +2,9 @@
 // on a panel of its own (admin/admin, single node), driven by visible
 // labels and roles. Screenshots fh-*.png in e2e-out/.
 import { join } from 'node:path'
-import { createRequire } from 'node:module'
-import { readFileSync } from 'node:fs'
 import { startPanel, until, freePort } from './harness.mjs'
 import { pageApi } from './run.mjs'
-
-const require = createRequire(import.meta.url)
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8')
+import { a11yScenario } from './a11y.mjs'
 
 async function loginAs(page, url, username, password) {
   await page.goto(url)
@@ -20,14 +16,6 @@ async function loginAs(page, url, username, password) {
 
 const menu = (page, name) => page.getByRole('menuitem', { name, exact: true })
 const rowWith = (page, text) => page.getByRole('row').filter({ has: page.getByRole('cell', { name: text, exact: true }) })
-
-// audit runs axe-core in the page and returns its serious and critical violations.
-export async function axeAudit(page) {
-  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.addScriptTag({ content: AXE })
-  const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }))
-  return res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`)
-}
 
 export async function firstHourScenario({ bin, xray, ctx, step, assert, out, cleanups }) {
   const panel = await startPanel({ bin, xray, name: 'firsthour' })
@@ -52,6 +40,8 @@ export async function firstHourScenario({ bin, xray, ctx, step, assert, out, cle
     assert(r.success, r.msg)
     await pageApi(page, 'POST', 'server/restartXrayService')
   })
+
+  if (process.env.XUI_E2E_ONLY === 'a11y') return a11yScenario({ panel, page, step, assert, shot })
 
   await step('first hour: the Nodes page of a single node shows this node and how to add workers', async () => {
     await menu(page, 'Nodes').click()
@@ -213,6 +203,8 @@ export async function firstHourScenario({ bin, xray, ctx, step, assert, out, cle
     assert((await status.textContent()).startsWith(`${lines.length} `), `count ${await status.textContent()} for ${lines.length} lines`)
     await shot('logs')
   })
+
+  if (process.env.XUI_E2E_A11Y !== '0') await a11yScenario({ panel, page, step, assert, shot })
 
   await step('first hour: changing admin/admin removes the banner', async () => {
     await page.getByRole('alert').filter({ hasText: 'default username' }).getByRole('button', { name: 'Change them now' }).click()

@@ -68,7 +68,7 @@ async function main() {
     cleanups.push(() => ctx.close())
     return workerScenario({ bin, xray, step, assert, shot: (n, p) => p.screenshot({ path: join(OUT, `${n}.png`), fullPage: true }), ctx, cleanups })
   }
-  if (process.env.XUI_E2E_ONLY === 'firsthour') {
+  if (process.env.XUI_E2E_ONLY === 'firsthour' || process.env.XUI_E2E_ONLY === 'a11y') {
     const ctx = await launchBrowser()
     cleanups.push(() => ctx.close())
     return firstHourScenario({ bin, xray, ctx, step, assert, out: OUT, cleanups })

@@ -71,10 +71,10 @@ function InboundEditor({ editing, onClose }: { editing: Inbound | null | 'new'; 
       okText={t('common.save')} cancelText={t('common.cancel')} okButtonProps={{ id: 'inbound-save' }} destroyOnHidden>
       <Form form={form} layout="vertical" initialValues={initial} preserve>
         <Space wrap>
-          <Form.Item name="remark" label={t('inbound.remark')}><Input id="inb-remark" /></Form.Item>
-          <Form.Item name="protocol" label={t('inbound.protocol')}><Select id="inb-protocol" style={{ width: 140 }} options={protocols.map((p) => ({ value: p, label: p }))} disabled={!isNew} /></Form.Item>
+          <Form.Item name="remark" label={t('inbound.remark')} htmlFor="inb-remark"><Input id="inb-remark" /></Form.Item>
+          <Form.Item name="protocol" label={t('inbound.protocol')} htmlFor="inb-protocol"><Select id="inb-protocol" style={{ width: 140 }} options={protocols.map((p) => ({ value: p, label: p }))} disabled={!isNew} /></Form.Item>
           <Form.Item name="listen" label={t('inbound.listen')}><Input style={{ width: 140 }} /></Form.Item>
-          <Form.Item name="port" label={t('inbound.port')} rules={[{ validator: (_r, v) => (validPort(v) ? Promise.reject(t(validPort(v))) : Promise.resolve()) }]}>
+          <Form.Item name="port" label={t('inbound.port')} htmlFor="inb-port" rules={[{ validator: (_r, v) => (validPort(v) ? Promise.reject(t(validPort(v))) : Promise.resolve()) }]}>
             <InputNumber id="inb-port" style={{ width: 110 }} />
           </Form.Item>
           <Form.Item name="totalGB" label={t('inbound.totalGB')}><InputNumber min={0} style={{ width: 120 }} /></Form.Item>
@@ -86,8 +86,8 @@ function InboundEditor({ editing, onClose }: { editing: Inbound | null | 'new'; 
               <>
                 <Space wrap>
                   {protocol === 'shadowsocks' && <Form.Item name="method" label={t('inbound.method')}><Select style={{ width: 260 }} options={ssMethods.map((m) => ({ value: m, label: m }))} /></Form.Item>}
-                  <Form.Item name="network" label={t('inbound.transport')}><Select id="inb-network" style={{ width: 150 }} options={networks.map((n) => ({ value: n, label: n }))} /></Form.Item>
-                  <Form.Item name="security" label={t('inbound.security')}><Select id="inb-security" style={{ width: 130 }} options={securities.map((n) => ({ value: n, label: n, disabled: n === 'reality' && !['vless', 'trojan'].includes(protocol) }))} /></Form.Item>
+                  <Form.Item name="network" label={t('inbound.transport')} htmlFor="inb-network"><Select id="inb-network" style={{ width: 150 }} options={networks.map((n) => ({ value: n, label: n }))} /></Form.Item>
+                  <Form.Item name="security" label={t('inbound.security')} htmlFor="inb-security"><Select id="inb-security" style={{ width: 130 }} options={securities.map((n) => ({ value: n, label: n, disabled: n === 'reality' && !['vless', 'trojan'].includes(protocol) }))} /></Form.Item>
                   {security !== 'none' && <Form.Item name="fingerprint" label={t('inbound.fingerprint')}><Select style={{ width: 130 }} options={fingerprints.map((n) => ({ value: n, label: n }))} /></Form.Item>}
                 </Space>
                 <Space wrap>
@@ -104,12 +104,12 @@ function InboundEditor({ editing, onClose }: { editing: Inbound | null | 'new'; 
                 </Space>}
                 {security === 'reality' && <>
                   <Space wrap>
-                    <Form.Item name="target" label={t('inbound.target')}><Input id="inb-target" style={{ width: 220 }} /></Form.Item>
-                    <Form.Item name="serverNames" label={t('inbound.serverNames')}><Input id="inb-servernames" style={{ width: 260 }} /></Form.Item>
+                    <Form.Item name="target" label={t('inbound.target')} htmlFor="inb-target"><Input id="inb-target" style={{ width: 220 }} /></Form.Item>
+                    <Form.Item name="serverNames" label={t('inbound.serverNames')} htmlFor="inb-servernames"><Input id="inb-servernames" style={{ width: 260 }} /></Form.Item>
                     <Form.Item name="spiderX" label={t('inbound.spiderX')}><Input style={{ width: 100 }} /></Form.Item>
                   </Space>
-                  <Form.Item name="privateKey" label={t('inbound.privateKey')} rules={[{ required: true, message: t('v.required') }]}><Input id="inb-privkey" /></Form.Item>
-                  <Form.Item name="publicKey" label={t('inbound.publicKey')} rules={[{ required: true, message: t('v.required') }]}><Input id="inb-pubkey" /></Form.Item>
+                  <Form.Item name="privateKey" label={t('inbound.privateKey')} htmlFor="inb-privkey" rules={[{ required: true, message: t('v.required') }]}><Input id="inb-privkey" /></Form.Item>
+                  <Form.Item name="publicKey" label={t('inbound.publicKey')} htmlFor="inb-pubkey" rules={[{ required: true, message: t('v.required') }]}><Input id="inb-pubkey" /></Form.Item>
                   <Space align="end">
                     <Form.Item name="shortIds" label={t('inbound.shortIds')} rules={[{ validator: (_r, v: string) => (v ?? '').split(',').some((x) => validShortId(x.trim())) ? Promise.reject(t('v.shortId')) : Promise.resolve() }]}>
                       <Input style={{ width: 300 }} />

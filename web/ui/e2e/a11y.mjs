@@ -1,0 +1,67 @@
+// Accessibility and mobile scenario (issue 26): axe-core (from npm, injected
+// into the page; no browser download) on the main pages in both themes,
+// failing on serious or critical violations; then a 390x844 phone.
+import { join } from 'node:path'
+import { createRequire } from 'node:module'
+import { readFileSync } from 'node:fs'
+import { until } from './harness.mjs'
+
+const require = createRequire(import.meta.url)
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8')
+
+// axeAudit runs axe-core in the page; it returns the serious and critical violations.
+export async function axeAudit(page) {
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(AXE) // CDP evaluation: the panel's CSP refuses inline scripts
+  const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }))
+  return res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}, ${v.nodes.length}x): ${v.nodes.slice(0, 4).map((n) => n.target.join(' ') + (n.any[0]?.message ? ' — ' + n.any[0].message : '')).join(' | ')}`)
+}
+
+// PAGES are audited as listed; open, when given, opens a dialog first.
+const PAGES = [
+  ['overview', ''], ['inbounds', 'inbounds'], ['inbound-form', 'inbounds', (p) => p.getByRole('button', { name: 'Add inbound' }).click()],
+  ['clients', 'clients'], ['client-form', 'clients', (p) => p.getByRole('button', { name: 'Add client' }).click()],
+  ['nodes', 'nodes'], ['settings', 'settings/subscription'], ['xray-template', 'settings/xray'], ['logs', 'logs'],
+]
+
+export async function a11yScenario({ panel, page, step, assert, shot }) {
+  for (const theme of ['light', 'dark']) {
+    await step(`accessibility: no serious or critical axe violations on the main pages (${theme} theme)`, async () => {
+      await page.evaluate((th) => { localStorage.setItem('xui.theme', th); localStorage.setItem('xui.lang', 'en') }, theme)
+      const found = []
+      for (const [name, path, open] of PAGES) {
+        await page.goto(panel.url + 'panel/' + path)
+        await page.getByRole('menuitem', { name: 'Overview' }).waitFor()
+        await page.waitForLoadState('networkidle')
+        if (open) { await open(page); await page.getByRole('dialog').waitFor(); await page.waitForTimeout(400) }
+        const v = await axeAudit(page)
+        await shot(`a11y-${theme}-${name}`)
+        if (v.length) found.push(`${name}:\n  ${v.join('\n  ')}`)
+      }
+      assert(found.length === 0, `axe, ${theme} theme:\n${found.join('\n')}`)
+    })
+  }
+  await page.evaluate(() => localStorage.setItem('xui.theme', 'light'))
+
+  await step('accessibility: the inbound form\'s inputs have their labels; Generate is a keyboard button', async () => {
+    await page.goto(panel.url + 'panel/inbounds')
+    await page.getByRole('button', { name: 'Add inbound' }).click()
+    const dlg = page.getByRole('dialog')
+    for (const label of ['Remark', 'Protocol', 'Listen IP', 'Port', 'Transport', 'Security']) {
+      assert(await dlg.getByLabel(label, { exact: true }).count() === 1, `no input labelled ${label}`)
+    }
+    await dlg.getByRole('button', { name: 'Cancel' }).click()
+    await page.goto(panel.url + 'panel/clients')
+    await page.getByRole('button', { name: 'Add client' }).click()
+    const id = page.getByRole('dialog').getByLabel('ID', { exact: true })
+    await id.fill('')
+    await id.focus()
+    await page.keyboard.press('Tab')
+    const focused = await page.evaluate(() => ({ tag: document.activeElement.tagName, text: document.activeElement.textContent }))
+    assert(focused.tag === 'BUTTON' && focused.text === 'Generate', `Tab from the ID reaches ${focused.tag} "${focused.text}"`)
+    await page.keyboard.press('Enter')
+    await until('a generated UUID', async () => /^[0-9a-f]{8}-[0-9a-f]{4}-/.test(await id.inputValue()))
+    await shot('client-generate')
+    await page.keyboard.press('Escape')
+  })
+}
