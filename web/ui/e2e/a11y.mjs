@@ -4,7 +4,8 @@
 import { join } from 'node:path'
 import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
-import { until } from './harness.mjs'
+import { until, freePort } from './harness.mjs'
+import { pageApi } from './run.mjs'
 
 const require = createRequire(import.meta.url)
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8')
@@ -63,5 +64,52 @@ export async function a11yScenario({ panel, page, step, assert, shot }) {
     await until('a generated UUID', async () => /^[0-9a-f]{8}-[0-9a-f]{4}-/.test(await id.inputValue()))
     await shot('client-generate')
     await page.keyboard.press('Escape')
+  })
+
+  await step('mobile 390x844: menu button apart from Add client, client cards with visible actions, ID field inside the dialog', async () => {
+    if (!(await pageApi(page, 'GET', 'clients/get/fh-a@x')).success) {
+      const add = await pageApi(page, 'POST', 'inbounds/add', {
+        remark: 'fh-mobile', enable: true, listen: '127.0.0.1', port: await freePort(), protocol: 'vless',
+        settings: JSON.stringify({ clients: [{ id: '7c4b3a2e-1f0d-4c8b-9a6e-5d4c3b2a1f09', email: 'fh-a@x', enable: true }], decryption: 'none' }),
+        streamSettings: '{"network":"tcp","security":"none"}', sniffing: '{"enabled":false}',
+      })
+      assert(add.success, JSON.stringify(add))
+    }
+    await page.setViewportSize({ width: 390, height: 844 })
+    try {
+      await page.goto(panel.url + 'panel/clients')
+      const add = page.getByRole('button', { name: 'Add client' })
+      const menuBtn = page.getByRole('button', { name: 'Menu' })
+      await add.waitFor()
+      const a = await add.boundingBox(), m = await menuBtn.boundingBox()
+      const overlap = a.x < m.x + m.width && m.x < a.x + a.width && a.y < m.y + m.height && m.y < a.y + a.height
+      assert(!overlap, `menu button ${JSON.stringify(m)} covers Add client ${JSON.stringify(a)}`)
+      // The button opens and closes the menu.
+      await menuBtn.click()
+      await page.getByRole('menuitem', { name: 'Inbounds' }).waitFor()
+      await shot('mobile-menu')
+      await menuBtn.click()
+      await page.getByRole('menuitem', { name: 'Inbounds' }).waitFor({ state: 'hidden' })
+      const row = page.getByRole('row').filter({ hasText: 'fh-a@x' })
+      await row.first().waitFor()
+      const scroll = await page.evaluate(() => document.documentElement.scrollWidth)
+      assert(scroll <= 390, `the page scrolls sideways: ${scroll} px wide`)
+      for (const name of ['Edit', 'Share', 'Delete']) {
+        const b = await row.first().getByRole('button', { name, exact: true }).boundingBox()
+        assert(b && b.x >= 0 && b.x + b.width <= 390, `${name} is off screen: ${JSON.stringify(b)}`)
+      }
+      await shot('mobile-clients')
+      await add.click()
+      const dlg = page.getByRole('dialog')
+      const box = await dlg.boundingBox()
+      for (const label of ['ID', 'Email']) {
+        const f = await dlg.getByLabel(label, { exact: true }).boundingBox()
+        assert(f.x >= box.x && f.x + f.width <= box.x + box.width, `${label} spills out of the dialog: ${JSON.stringify(f)} in ${JSON.stringify(box)}`)
+      }
+      const gen = await dlg.getByRole('button', { name: 'Generate' }).boundingBox()
+      assert(gen.x + gen.width <= box.x + box.width, `Generate outside the dialog: ${JSON.stringify(gen)}`)
+      await shot('mobile-client-form')
+      await page.keyboard.press('Escape')
+    } finally { await page.setViewportSize({ width: 1360, height: 900 }) }
   })
 }

@@ -1,6 +1,7 @@
 import { lazy, Suspense, useEffect, useMemo, useState, createContext, useContext } from 'react'
 import { Routes, Route, Navigate, useNavigate, useLocation } from 'react-router'
-import { App as AntApp, ConfigProvider, Layout, Menu, Switch, Select, Alert, Spin, theme as antTheme, Space, Button } from 'antd'
+import { App as AntApp, ConfigProvider, Layout, Menu, Switch, Select, Alert, Spin, theme as antTheme, Space, Button, Grid } from 'antd'
+import { MenuOutlined } from '@ant-design/icons'
 import { useQuery } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
 import zhCN from 'antd/locale/zh_CN'
@@ -58,21 +59,28 @@ function Shell({ dark, setDark }: { dark: boolean; setDark: (d: boolean) => void
   const page = loc.pathname.replace(/^\/panel\/?/, '').split('/')[0] || home
   const items = ['overview', 'inbounds', 'clients', 'nodes', 'notifications', 'settings', 'logs', 'audit', 'admins'].filter((k) => perms.includes(pagePerm[k]))
     .map((k) => ({ key: k, label: t(`menu.${k}`) }))
+  // Below lg the menu is a drawer opened by a header button: antd's own
+  // zero-width trigger floated over the page (covering Add client on a
+  // phone) and was no button a keyboard could reach.
+  const narrow = Grid.useBreakpoint().lg === false // undefined until measured: desktop
+  const [menuOpen, setMenuOpen] = useState(false)
   return (
     <MeCtx.Provider value={me.data}>
     <NodeCtx.Provider value={info.data}>
       <Layout style={{ minHeight: '100vh' }}>
-        <Layout.Sider breakpoint="lg" collapsedWidth={0} theme={dark ? 'dark' : 'light'}>
+        <Layout.Sider collapsed={narrow && !menuOpen} collapsedWidth={0} trigger={null} theme={dark ? 'dark' : 'light'}
+          style={narrow ? { position: 'fixed', zIndex: 1000, height: 'calc(100vh - 64px)', insetInlineStart: 0, top: 64, overflow: 'auto' } : undefined}>
           <div style={{ padding: 16, fontWeight: 700, fontSize: 18 }}>{t('app.title')}</div>
-          <Menu mode="inline" selectedKeys={[page]} items={items} onClick={(e) => nav(`/panel/${e.key === 'overview' ? '' : e.key}`)} theme={dark ? 'dark' : 'light'} />
+          <Menu mode="inline" selectedKeys={[page]} items={items} onClick={(e) => { setMenuOpen(false); nav(`/panel/${e.key === 'overview' ? '' : e.key}`) }} theme={dark ? 'dark' : 'light'} />
         </Layout.Sider>
         <Layout>
-          <Layout.Header style={{ display: 'flex', justifyContent: 'flex-end', alignItems: 'center', gap: 16, background: 'transparent' }}>
+          <Layout.Header style={{ display: 'flex', justifyContent: 'flex-end', alignItems: 'center', gap: 16, background: 'transparent', padding: narrow ? '0 16px' : undefined }}>
+            {narrow && <Button aria-label={t('firstHour.menu')} aria-expanded={menuOpen} icon={<MenuOutlined />} onClick={() => setMenuOpen(!menuOpen)} style={{ marginInlineEnd: 'auto' }} />}
             <Space>
-              {me.data && <span id="whoami">{me.data.username} ({t(`roles.${me.data.role}`)})</span>}
-              <span>{t('app.theme')}</span>
+              {me.data && <span id="whoami" style={narrow ? { display: 'none' } : undefined}>{me.data.username} ({t(`roles.${me.data.role}`)})</span>}
+              {!narrow && <span>{t('app.theme')}</span>}
               <Switch aria-label="theme" checked={dark} onChange={setDark} />
-              <Select aria-label="language" data-testid="lang" value={i18n.language} options={languages} onChange={setLanguage} style={{ width: 120 }} />
+              <Select aria-label="language" data-testid="lang" value={i18n.language} options={languages} onChange={setLanguage} style={{ width: narrow ? 100 : 120 }} />
               <Button href={basePath() + 'logout'}>{t('app.logout')}</Button>
             </Space>
           </Layout.Header>

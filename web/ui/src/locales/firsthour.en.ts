@@ -53,6 +53,7 @@ const firsthour = {
     unknown: 'Setting {{key}}; see the documentation.',
   },
   firstHour: {
+    menu: 'Menu',
     defaultCred: 'You are still using the default username and password (admin / admin). Anyone who knows them can take over this panel.',
     changeNow: 'Change them now',
     thisNode: 'This node',

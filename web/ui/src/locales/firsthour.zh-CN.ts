@@ -53,6 +53,7 @@ const firsthour: Pick<Messages, 'skey' | 'firstHour' | 'enums'> = {
     unknown: '设置项 {{key}}；请参阅文档。',
   },
   firstHour: {
+    menu: '菜单',
     defaultCred: '你仍在使用默认用户名和密码（admin / admin）。任何知道它们的人都能接管此面板。',
     changeNow: '立即修改',
     thisNode: '本节点',

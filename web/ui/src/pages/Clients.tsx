@@ -67,7 +67,7 @@ function ClientForm({ edit, onClose }: { edit: Detail | 'new'; onClose: () => vo
           <Form.Item name="email" label={t('client.email')} htmlFor="client-email" rules={[{ validator: (_r, v) => (validEmail(v ?? '') ? Promise.reject(t(validEmail(v ?? ''))) : Promise.resolve()) }]}><Input id="client-email" /></Form.Item>
           {protocol === 'trojan' || protocol === 'shadowsocks'
             ? <Form.Item name="password" label={t('client.password')}><Input addonAfter={<Button type="link" size="small" id="client-gen-password" onClick={() => form.setFieldValue('password', randomPassword())}>{t('common.generate')}</Button>} /></Form.Item>
-            : <Form.Item name="id" label={t('client.id')}><Input style={{ width: 360 }} addonAfter={<Button type="link" size="small" id="client-gen-id" onClick={() => form.setFieldValue('id', randomUUID())}>{t('common.generate')}</Button>} /></Form.Item>}
+            : <Form.Item name="id" label={t('client.id')}><Input style={{ width: 'min(360px, calc(100vw - 96px))' }} addonAfter={<Button type="link" size="small" id="client-gen-id" onClick={() => form.setFieldValue('id', randomUUID())}>{t('common.generate')}</Button>} /></Form.Item>}
           {protocol === 'vless' && <Form.Item name="flow" label={t('client.flow')}><Select style={{ width: 200 }} options={[{ value: '', label: 'none' }, { value: 'xtls-rprx-vision', label: 'xtls-rprx-vision' }]} /></Form.Item>}
         </Space>
         <Space wrap>
