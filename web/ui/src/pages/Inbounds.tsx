@@ -164,7 +164,7 @@ export default function Inbounds() {
       <Table<Inbound> rowKey="id" loading={list.isLoading} dataSource={list.data ?? []} size="middle" pagination={{ pageSize: 50 }} scroll={{ x: true }}
         columns={[
           { title: 'ID', dataIndex: 'id', width: 60 },
-          { title: t('inbound.enabled'), render: (_, r) => <Switch size="small" checked={r.enable} disabled={ro || !canWrite} onChange={(on) => toggle(r, on)} /> },
+          { title: t('inbound.enabled'), render: (_, r) => <Switch size="small" aria-label={`${t('inbound.enabled')}: ${r.remark || r.id}`} checked={r.enable} disabled={ro || !canWrite} onChange={(on) => toggle(r, on)} /> },
           { title: t('inbound.remark'), dataIndex: 'remark' },
           { title: t('inbound.protocol'), dataIndex: 'protocol', render: (p) => <Tag>{p}</Tag> },
           { title: t('inbound.port'), dataIndex: 'port' },
