@@ -18,6 +18,19 @@ export async function axeAudit(page) {
     .map((v) => `${v.id} (${v.impact}, ${v.nodes.length}x): ${v.nodes.slice(0, 4).map((n) => n.target.join(' ') + (n.any[0]?.message ? ' — ' + n.any[0].message : '')).join(' | ')}`)
 }
 
+// settled waits for a dialog's opening animation (a scale from its
+// button) to end and returns its box.
+async function settled(dlg) {
+  let box = null
+  await until('the dialog at its full size', async () => {
+    const b = await dlg.boundingBox()
+    const same = box && b && Math.abs(b.width - box.width) < 0.5 && Math.abs(b.height - box.height) < 0.5
+    box = b
+    return same
+  })
+  return box
+}
+
 // PAGES are audited as listed; open, when given, opens a dialog first.
 const PAGES = [
   ['overview', ''], ['inbounds', 'inbounds'], ['inbound-form', 'inbounds', (p) => p.getByRole('button', { name: 'Add inbound' }).click()],
@@ -34,7 +47,7 @@ export async function a11yScenario({ panel, page, step, assert, shot }) {
         await page.goto(panel.url + 'panel/' + path)
         await page.getByRole('menuitem', { name: 'Overview' }).waitFor()
         await page.waitForLoadState('networkidle')
-        if (open) { await open(page); await page.getByRole('dialog').waitFor(); await page.waitForTimeout(400) }
+        if (open) { await open(page); await settled(page.getByRole('dialog')) }
         const v = await axeAudit(page)
         await shot(`a11y-${theme}-${name}`)
         if (v.length) found.push(`${name}:\n  ${v.join('\n  ')}`)
@@ -101,7 +114,7 @@ export async function a11yScenario({ panel, page, step, assert, shot }) {
       await shot('mobile-clients')
       await add.click()
       const dlg = page.getByRole('dialog')
-      const box = await dlg.boundingBox()
+      const box = await settled(page.getByRole('dialog'))
       for (const label of ['ID', 'Email']) {
         const f = await dlg.getByLabel(label, { exact: true }).boundingBox()
         assert(f.x >= box.x && f.x + f.width <= box.x + box.width, `${label} spills out of the dialog: ${JSON.stringify(f)} in ${JSON.stringify(box)}`)

@@ -134,8 +134,8 @@ export async function firstHourScenario({ bin, xray, ctx, step, assert, out, cle
     await page.goto(panel.url + 'panel/')
     await page.locator('#xray-state').getByText('运行中').waitFor({ timeout: 30000 })
     await shot('overview-zh')
-    const english = /\b(running|stopped|stop|master|worker|cores)\b/
-    for (const [name, path] of [['overview', ''], ['nodes', 'nodes'], ['logs', 'logs']]) {
+    const english = /\b(running|stopped|stop|master|worker|cores|Never|Unlimited|Enabled|Delete|Edit|Save|Search|none|true|false)\b/
+    for (const [name, path] of [['overview', ''], ['nodes', 'nodes'], ['logs', 'logs'], ['inbounds', 'inbounds'], ['clients', 'clients'], ['settings', 'settings/panel'], ['subscription', 'settings/subscription']]) {
       await page.goto(panel.url + 'panel/' + path)
       await page.getByRole('menuitem', { name: '概览' }).waitFor()
       await page.waitForLoadState('networkidle')
