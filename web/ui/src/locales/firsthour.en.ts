@@ -69,6 +69,8 @@ const firsthour = {
     deleteInbound: 'Delete inbound "{{name}}"?',
     deleteInboundClients: 'Clients deleted with it: {{n}}.',
     deleteClient: 'Delete client "{{name}}"?',
+    deleteAdmin: 'Delete administrator "{{name}}"?',
+    revokeToken: 'Revoke API token "{{name}}"? Programs using it lose access.',
     deleteClients: 'Delete the selected clients ({{n}})?',
     autoRefresh: 'Auto-refresh',
     searchLogs: 'Search the log',

@@ -69,6 +69,8 @@ const firsthour: Pick<Messages, 'skey' | 'firstHour' | 'enums'> = {
     deleteInbound: '删除入站“{{name}}”？',
     deleteInboundClients: '随之删除的客户端：{{n}} 个。',
     deleteClient: '删除客户端“{{name}}”？',
+    deleteAdmin: '删除管理员“{{name}}”？',
+    revokeToken: '吊销 API 令牌“{{name}}”？使用它的程序将失去访问权限。',
     deleteClients: '删除选中的客户端（{{n}} 个）？',
     autoRefresh: '自动刷新',
     searchLogs: '搜索日志',

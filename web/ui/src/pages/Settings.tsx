@@ -129,7 +129,7 @@ function Tokens() {
         { title: t('settings.created'), dataIndex: 'createdAt', render: (v) => (v ? new Date(v * (v < 1e12 ? 1000 : 1)).toLocaleString() : '') },
         { title: t('settings.lastUsed'), dataIndex: 'lastUsedAt', render: (v) => (v ? new Date(v * (v < 1e12 ? 1000 : 1)).toLocaleString() : '') },
         { title: t('settings.enabled'), dataIndex: 'enabled', render: (v, r: any) => <Switch className="token-enabled" size="small" checked={v !== false} disabled={ro} onChange={async (on) => { try { await api.post(`setting/apiTokens/setEnabled/${r.id}`, { enabled: on }); await list.refetch() } catch (e) { message.error((e as Error).message) } }} /> },
-        { title: '', render: (_, r: any) => <Popconfirm title={t('common.confirmDelete')} onConfirm={async () => { try { await api.post(`setting/apiTokens/revoke/${r.id}`); await list.refetch() } catch (e) { message.error((e as Error).message) } }}><Button className="token-revoke" danger size="small" disabled={ro}>{t('settings.revoke')}</Button></Popconfirm> },
+        { title: '', render: (_, r: any) => <Popconfirm title={t('firstHour.revokeToken', { name: r.name })} okText={t('settings.revoke')} okButtonProps={{ danger: true }} cancelText={t('common.cancel')} onConfirm={async () => { try { await api.post(`setting/apiTokens/revoke/${r.id}`); await list.refetch() } catch (e) { message.error((e as Error).message) } }}><Button className="token-revoke" danger size="small" disabled={ro}>{t('settings.revoke')}</Button></Popconfirm> },
       ]} />
     </Space>
   )
