@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mhsanaei/3x-ui/v2/cluster"
+	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
@@ -59,6 +60,10 @@ func TestNodeInfoMaster(t *testing.T) {
 		info := c.api("GET", "server/nodeInfo", nil).expectOK().obj()
 		if info["role"] != "master" || info["readOnly"] != false || info["nodeId"] != "" || info["masterAddress"] != "" {
 			t.Fatalf("default nodeInfo: %v", info)
+		}
+		// The single node's Nodes page shows the panel version from here.
+		if info["panelVersion"] != config.GetVersion() || info["panelVersion"] == "" {
+			t.Fatalf("panelVersion %v, want %q", info["panelVersion"], config.GetVersion())
 		}
 		setNodeGroup(t, map[string]any{"nodeRole": "master", "nodeId": "m1", "nodeAddress": "m1.example.com"})
 		env = env.restarted(t)

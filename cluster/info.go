@@ -13,16 +13,20 @@ type NodeInfo struct {
 	// master, node_states' newest master row on a worker (best effort, may
 	// be empty).
 	MasterAddress string `json:"masterAddress"`
+	// PanelVersion lets a single node's Nodes page show what it runs
+	// (it has no node_states row to read it from).
+	PanelVersion string `json:"panelVersion"`
 }
 
 // Info is this node's role and, on a worker, the master's address.
 func (n *Node) Info() NodeInfo {
 	node := n.Config()
 	info := NodeInfo{
-		Role:        string(node.Role),
-		NodeID:      node.NodeID,
-		NodeAddress: node.NodeAddress,
-		ReadOnly:    node.Role == config.NodeRoleWorker,
+		Role:         string(node.Role),
+		NodeID:       node.NodeID,
+		NodeAddress:  node.NodeAddress,
+		ReadOnly:     node.Role == config.NodeRoleWorker,
+		PanelVersion: config.GetVersion(),
 	}
 	if info.ReadOnly {
 		info.MasterAddress = n.masterAddress()

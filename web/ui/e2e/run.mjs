@@ -14,6 +14,7 @@ import { auditScenario } from './audit.mjs'
 import { rolesScenario } from './roles.mjs'
 import { losslessScenario, fieldError } from './lossless.mjs'
 import { languagesScenario } from './languages.mjs'
+import { firstHourScenario } from './firsthour.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = resolve(here, '../../..')
@@ -68,6 +69,11 @@ async function main() {
     const ctx = await launchBrowser()
     cleanups.push(() => ctx.close())
     return workerScenario({ bin, xray, step, assert, shot: (n, p) => p.screenshot({ path: join(OUT, `${n}.png`), fullPage: true }), ctx, cleanups })
+  }
+  if (process.env.XUI_E2E_ONLY === 'firsthour' || process.env.XUI_E2E_ONLY === 'a11y') {
+    const ctx = await launchBrowser()
+    cleanups.push(() => ctx.close())
+    return firstHourScenario({ bin, xray, ctx, step, assert, out: OUT, cleanups })
   }
   const panel = await startPanel({ bin, xray })
   cleanups.push(panel.stop)
@@ -304,6 +310,7 @@ async function main() {
   await settingsScenario({ panel, page, step, assert, shot, out: OUT })
   await auditScenario({ panel, page, step, assert, shot })
   await losslessScenario({ bin, xray, panel, page, step, assert, shot, cleanups })
+  await firstHourScenario({ bin, xray, ctx, step, assert, out: OUT, cleanups })
 
   if (process.env.XUI_TEST_SKIP_MARIADB === '1') console.log('skip worker scenario: XUI_TEST_SKIP_MARIADB=1')
   else await workerScenario({ bin, xray, step, assert, shot: (n, p) => p.screenshot({ path: join(OUT, `${n}.png`), fullPage: true }), ctx, cleanups })

@@ -53,6 +53,11 @@ export function formatClock(ms: number, lng?: string): string {
   return new Intl.DateTimeFormat(intlLocale(cur(lng)), { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(ms)
 }
 
+// formatHourMinute is formatClock without the seconds (chart ticks a minute or more apart).
+export function formatHourMinute(ms: number, lng?: string): string {
+  return new Intl.DateTimeFormat(intlLocale(cur(lng)), { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(ms)
+}
+
 // formatDateTime is to the second, for logs and audit rows.
 export function formatDateTime(ms: number, lng?: string): string {
   return new Intl.DateTimeFormat(intlLocale(cur(lng)), { dateStyle: 'medium', timeStyle: 'medium', hourCycle: 'h23' }).format(ms)

@@ -1,5 +1,6 @@
 import notify from './notify.en'
 import form from './form.en'
+import firsthour from './firsthour.en'
 
 const en = {
   app: { title: 'x-ui', logout: 'Log out', theme: 'Dark theme', language: 'Language' },
@@ -21,6 +22,7 @@ const en = {
   fmt: { units: 'B|KB|MB|GB|TB|PB', perSecond: '{{v}}/s', dhm: '{{d}}d {{h}}h {{m}}m', dh: '{{d}}d {{h}}h', hm: '{{h}}h {{m}}m', cores: '{{n}} cores' },
   notify,
   form,
+  ...firsthour,
 }
 export default en
 export type Messages = typeof en

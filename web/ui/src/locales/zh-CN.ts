@@ -1,6 +1,7 @@
 import type { Messages } from './en'
 import notify from './notify.zh-CN'
 import form from './form.zh-CN'
+import firsthour from './firsthour.zh-CN'
 
 const zh: Messages = {
   app: { title: 'x-ui', logout: '退出登录', theme: '深色主题', language: '语言' },
@@ -22,5 +23,6 @@ const zh: Messages = {
   fmt: { units: 'B|KB|MB|GB|TB|PB', perSecond: '{{v}}/秒', dhm: '{{d}}天 {{h}}小时 {{m}}分', dh: '{{d}}天 {{h}}小时', hm: '{{h}}小时 {{m}}分', cores: '{{n}} 核' },
   notify,
   form,
+  ...firsthour,
 }
 export default zh

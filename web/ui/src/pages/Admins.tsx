@@ -95,7 +95,7 @@ export default function Admins() {
               <Space>
                 <Button size="small" disabled={ro} onClick={() => setEdit(a)}>{t('common.edit')}</Button>
                 {a.id !== me?.userId && <Button size="small" disabled={ro} onClick={() => setReset(a)}>{t('admins.resetPassword')}</Button>}
-                {a.id !== me?.userId && <Popconfirm title={t('common.confirmDelete')} onConfirm={() => del(a)}>
+                {a.id !== me?.userId && <Popconfirm title={t('firstHour.deleteAdmin', { name: a.username })} okText={t('common.delete')} okButtonProps={{ danger: true }} cancelText={t('common.cancel')} onConfirm={() => del(a)}>
                   <Button size="small" danger disabled={ro}>{t('common.delete')}</Button>
                 </Popconfirm>}
               </Space>

@@ -55,7 +55,7 @@ export function ConfirmAct({ title, onConfirm, ...b }: { title: string; onConfir
 }
 
 export const Actions = memo(function Actions({ email, ro, canWrite, canReset, labels, onEdit, onShare, onReset, onDelete }: {
-  email: string; ro: boolean; canWrite: boolean; canReset: boolean; labels: { edit: string; share: string; reset: string; del: string; confirm: string }
+  email: string; ro: boolean; canWrite: boolean; canReset: boolean; labels: { edit: string; share: string; reset: string; del: string; confirm: (email: string) => string }
   onEdit: (email: string) => void; onShare: (email: string) => void; onReset: (email: string) => void; onDelete: (email: string) => void
 }) {
   return (
@@ -63,7 +63,7 @@ export const Actions = memo(function Actions({ email, ro, canWrite, canReset, la
       {canWrite && act({ className: 'client-edit', disabled: ro, onClick: () => onEdit(email), children: labels.edit })}
       {act({ className: 'client-share', onClick: () => onShare(email), children: labels.share })}
       {canReset && act({ className: 'client-reset', disabled: ro, onClick: () => onReset(email), children: labels.reset })}
-      {canWrite && <ConfirmAct className="client-delete" danger disabled={ro} title={labels.confirm} onConfirm={() => onDelete(email)}>{labels.del}</ConfirmAct>}
+      {canWrite && <ConfirmAct className="client-delete" danger disabled={ro} title={labels.confirm(email)} onConfirm={() => onDelete(email)}>{labels.del}</ConfirmAct>}
     </span>
   )
 })

@@ -92,12 +92,12 @@ function ClientForm({ edit, onClose }: { edit: Detail | 'new'; onClose: () => vo
           <Form.Item name="email" label={t('client.email')} htmlFor="client-email" rules={[{ validator: (_r, v) => (validEmail(v ?? '') ? Promise.reject(t(validEmail(v ?? ''))) : Promise.resolve()) }]}><Input id="client-email" /></Form.Item>
           {protocol === 'trojan' || protocol === 'shadowsocks'
             ? <Form.Item name="password" label={ssBytes ? t('form.ssClientKey', { n: ssBytes }) : t('client.password')} rules={ssBytes ? [rule(t, (v) => (!isNew && v === initial.password ? '' : validSSKey(methodOf(inb), v)))] : []}>
-              <Input style={{ width: ssBytes ? 420 : undefined }} addonAfter={<Button type="link" size="small" onClick={() => form.setFieldValue('password', ssBytes ? randomBase64Key(ssBytes) : randomPassword())}>{t('common.generate')}</Button>} /></Form.Item>
-            : <Form.Item name="id" label={t('client.id')}><Input style={{ width: 360 }} addonAfter={<a onClick={() => form.setFieldValue('id', randomUUID())}>{t('common.generate')}</a>} /></Form.Item>}
+              <Input style={{ width: ssBytes ? 420 : undefined }} addonAfter={<Button type="link" size="small" id="client-gen-password" onClick={() => form.setFieldValue('password', ssBytes ? randomBase64Key(ssBytes) : randomPassword())}>{t('common.generate')}</Button>} /></Form.Item>
+            : <Form.Item name="id" label={t('client.id')}><Input style={{ width: 'min(360px, calc(100vw - 96px))' }} addonAfter={<Button type="link" size="small" id="client-gen-id" onClick={() => form.setFieldValue('id', randomUUID())}>{t('common.generate')}</Button>} /></Form.Item>}
           {protocol === 'vless' && <Form.Item name="flow" label={t('client.flow')}><Select style={{ width: 200 }} options={[{ value: '', label: 'none' }, { value: 'xtls-rprx-vision', label: 'xtls-rprx-vision' }]} /></Form.Item>}
         </Space>
         <Space wrap>
-          <Form.Item name="quotaGB" label={t('client.quota')} htmlFor="client-quota" rules={[rule(t, validQuotaGB)]}><InputNumber id="client-quota" /></Form.Item>
+          <Form.Item name="quotaGB" label={t('client.quota')} htmlFor="client-quota" rules={[rule(t, validQuotaGB)]}><InputNumber id="client-quota" min={0} /></Form.Item>
           <Form.Item name="limitIp" label={t('client.limitIp')} rules={[rule(t, validCount)]}><InputNumber /></Form.Item>
           <Form.Item name="reset" label={t('client.reset')} rules={[rule(t, validCount)]}><InputNumber /></Form.Item>
           <Form.Item name="enable" label={t('common.enable')} valuePropName="checked"><Switch /></Form.Item>
@@ -140,8 +140,8 @@ function AddMany({ onClose }: { onClose: () => void }) {
         <Form.Item name="inboundId" label={t('client.inbound')} htmlFor="addmany-inbound" rules={[{ required: true, message: t('v.required') }]}>
           <Select id="addmany-inbound" options={(inbounds.data ?? []).map((i) => ({ value: i.id, label: `${i.remark || i.id} (${i.protocol}:${i.port})` }))} />
         </Form.Item>
-        <Form.Item name="prefix" label={t('client.prefix')}><Input id="addmany-prefix" /></Form.Item>
-        <Form.Item name="count" label={t('client.count')}><InputNumber id="addmany-count" min={1} max={5000} /></Form.Item>
+        <Form.Item name="prefix" label={t('client.prefix')} htmlFor="addmany-prefix"><Input id="addmany-prefix" /></Form.Item>
+        <Form.Item name="count" label={t('client.count')} htmlFor="addmany-count"><InputNumber id="addmany-count" min={1} max={5000} /></Form.Item>
         <Form.Item name="quotaGB" label={t('client.quota')} rules={[rule(t, validQuotaGB)]}><InputNumber /></Form.Item>
         <Form.Item name="days" label={t('client.afterFirstUse')} rules={[rule(t, validCount)]}><InputNumber /></Form.Item>
       </Form>
@@ -184,19 +184,19 @@ const Toolbar = memo(function Toolbar({ ro, searchText, setSearchText, filter, p
     <Space wrap style={{ marginBottom: 12 }}>
       {canWrite && <Button type="primary" id="add-client" disabled={ro} onClick={onAdd}>{t('client.add')}</Button>}
       {canWrite && <Button id="add-many" disabled={ro} onClick={onAddMany}>{t('client.addMany')}</Button>}
-      <Input.Search id="client-search" allowClear placeholder={t('common.search')} value={searchText} onChange={(e) => setSearchText(e.target.value)} style={{ width: 220 }} />
-      <Select value={filter} style={{ width: 140 }} onChange={(filter) => setQ((o) => ({ ...o, filter, page: 1 }))}
+      <Input.Search id="client-search" aria-label={t('common.search')} allowClear placeholder={t('common.search')} value={searchText} onChange={(e) => setSearchText(e.target.value)} style={{ width: 220 }} />
+      <Select aria-label={t('client.filter')} value={filter} style={{ width: 140 }} onChange={(filter) => setQ((o) => ({ ...o, filter, page: 1 }))}
         options={[{ value: '', label: t('common.all') }, ...['online', 'depleted', 'expiring', 'disabled'].map((f) => ({ value: f, label: t(`client.f${f[0].toUpperCase()}${f.slice(1)}`) }))]} />
-      <Select value={protocol} style={{ width: 140 }} onChange={(protocol) => setQ((o) => ({ ...o, protocol, page: 1 }))}
+      <Select aria-label={t('inbound.protocol')} value={protocol} style={{ width: 140 }} onChange={(protocol) => setQ((o) => ({ ...o, protocol, page: 1 }))}
         options={[{ value: '', label: t('common.all') }, ...['vless', 'vmess', 'trojan', 'shadowsocks'].map((p) => ({ value: p, label: p }))]} />
       {selected.length > 0 && canWrite && <>
         <span>{t('common.selected', { n: selected.length })}</span>
         <Button disabled={ro} onClick={() => bulk('enable', selected)}>{t('common.enable')}</Button>
         <Button disabled={ro} onClick={() => bulk('disable', selected)}>{t('common.disable')}</Button>
         {canReset && <Button disabled={ro} onClick={() => bulk('reset', selected)}>{t('common.reset')}</Button>}
-        <InputNumber min={1} value={extendDays} onChange={(v) => setExtendDays(v ?? 30)} addonAfter={t('common.days')} style={{ width: 130 }} />
+        <InputNumber aria-label={t('client.extendDays')} min={1} value={extendDays} onChange={(v) => setExtendDays(v ?? 30)} addonAfter={t('common.days')} style={{ width: 130 }} />
         <Button disabled={ro} onClick={() => bulk('extend', selected, extendDays)}>{t('common.extend')}</Button>
-        <Popconfirm title={t('common.confirmDelete')} onConfirm={() => bulk('delete', selected)}><Button danger disabled={ro} id="bulk-delete">{t('common.delete')}</Button></Popconfirm>
+        <Popconfirm title={t('firstHour.deleteClients', { n: selected.length })} okText={t('common.delete')} okButtonProps={{ danger: true }} cancelText={t('common.cancel')} onConfirm={() => bulk('delete', selected)}><Button danger disabled={ro} id="bulk-delete">{t('common.delete')}</Button></Popconfirm>
       </>}
     </Space>
   )
@@ -235,7 +235,7 @@ export default function Clients() {
     try { setEdit(await getDetail(email)) } catch (e) { message.error((e as Error).message) }
   }, [message])
   const columns = useMemo<ColumnsType<Row>>(() => {
-    const labels = { edit: t('common.edit'), share: t('client.share'), reset: t('common.reset'), del: t('common.delete'), confirm: t('common.confirmDelete') }
+    const labels = { edit: t('common.edit'), share: t('client.share'), reset: t('common.reset'), del: t('common.delete'), confirm: (email: string) => t('firstHour.deleteClient', { name: email }) }
     const onReset = (email: string) => bulk('reset', [email])
     const onDelete = (email: string) => bulk('delete', [email])
     const enableLabel = t('common.enable'), onlineLabel = t('client.online'), offlineLabel = `${t('client.online')}: ${t('common.no')}`

@@ -36,7 +36,7 @@ export default function Inbounds() {
       <Table<Inbound> rowKey="id" loading={list.isLoading} dataSource={list.data ?? []} size="middle" pagination={{ pageSize: 50 }} scroll={{ x: true }}
         columns={[
           { title: 'ID', dataIndex: 'id', width: 60 },
-          { title: t('inbound.enabled'), render: (_, r) => <Switch size="small" checked={r.enable} disabled={ro || !canWrite} onChange={(on) => toggle(r, on)} /> },
+          { title: t('inbound.enabled'), render: (_, r) => <Switch size="small" aria-label={`${t('inbound.enabled')}: ${r.remark || r.id}`} checked={r.enable} disabled={ro || !canWrite} onChange={(on) => toggle(r, on)} /> },
           { title: t('inbound.remark'), dataIndex: 'remark' },
           { title: t('inbound.protocol'), dataIndex: 'protocol', render: (p) => <Tag>{p}</Tag> },
           { title: t('inbound.port'), dataIndex: 'port' },
@@ -49,7 +49,8 @@ export default function Inbounds() {
             title: t('common.actions'), render: (_, r) => canWrite && (
               <Space>
                 <Button size="small" disabled={ro} onClick={async () => setEditing(await api.get<Inbound>(`inbounds/get/${r.id}`))}>{t('common.edit')}</Button>
-                <Popconfirm title={t('common.confirmDelete')} onConfirm={() => run(api.post(`inbounds/del/${r.id}`))} disabled={ro}>
+                <Popconfirm title={t('firstHour.deleteInbound', { name: r.remark || `#${r.id}` })} description={t('firstHour.deleteInboundClients', { n: r.clientStats?.length ?? 0 })}
+                  okText={t('common.delete')} okButtonProps={{ danger: true }} cancelText={t('common.cancel')} onConfirm={() => run(api.post(`inbounds/del/${r.id}`))} disabled={ro}>
                   <Button size="small" danger disabled={ro}>{t('common.delete')}</Button>
                 </Popconfirm>
               </Space>

@@ -7,6 +7,8 @@ import 'uplot/dist/uPlot.min.css'
 import { api } from '../lib/api'
 import { formatBytes, formatClock, formatDuration, formatNumber, formatPercent, formatRate, usagePercent } from '../lib/format'
 import { useReadOnly, useCan } from '../App'
+import { stateLabel } from '../lib/enums'
+import { axisBytes, gaugeColor, TIME_INCRS, timeLabel } from '../lib/chart'
 
 interface Usage { current: number; total: number }
 interface Status {
@@ -17,7 +19,18 @@ interface Status {
 
 const WINDOW = 120 // points kept in the live chart
 
-function Throughput({ up, down }: { up?: number; down?: number }) {
+// axisSize is the y-axis width in pixels: its widest label plus padding.
+function axisSize(u: uPlot, values: string[] | null): number {
+  // Measured on a canvas of its own: uPlot's is mid-draw, at device scale.
+  const ctx = document.createElement('canvas').getContext('2d')!
+  ctx.font = '12px system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", sans-serif'
+  const w = Math.max(0, ...(values ?? []).map((v) => ctx.measureText(v).width))
+  const size = Math.ceil(w) + 24
+  if (u.root.parentElement) u.root.parentElement.dataset.ysize = String(size)
+  return size
+}
+
+function Throughput({ up, down, at }: { up?: number; down?: number; at: number }) {
   const { t, i18n } = useTranslation()
   const el = useRef<HTMLDivElement>(null)
   const plot = useRef<uPlot | null>(null)
@@ -28,20 +41,29 @@ function Throughput({ up, down }: { up?: number; down?: number }) {
       width: el.current.clientWidth || 600, height: 220,
       series: [{ label: t('overview.time'), value: (_u, v) => (v == null ? '' : formatClock(v * 1000)) }, { label: '↑', stroke: '#1677ff', value: (_u, v) => (v == null ? '' : formatRate(v)) },
         { label: '↓', stroke: '#52c41a', value: (_u, v) => (v == null ? '' : formatRate(v)) }],
-      axes: [{ values: (_u, vs) => vs.map((v) => formatClock(v * 1000)) }, { values: (_u, vs) => vs.map((v) => formatBytes(v)), size: 70 }],
+      // Whole-second ticks, and a y-axis sized to its widest label so
+      // "976.56 KB" is not cut to "76.56 KB".
+      // The rendered labels go to data-* attributes for the browser test.
+      axes: [{ incrs: TIME_INCRS, values: (_u, vs, _a, _s, incr) => { const l = vs.map((v) => timeLabel(v, incr)); el.current!.dataset.xticks = vs.join(','); el.current!.dataset.xlabels = l.join('|'); return l } },
+        { values: (_u, vs) => { const l = vs.map(axisBytes); el.current!.dataset.ylabels = l.join('|'); return l }, size: axisSize }],
+      scales: { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1024] } },
     }, data.current, el.current)
     const ro = new ResizeObserver(() => plot.current?.setSize({ width: el.current!.clientWidth, height: 220 }))
     ro.observe(el.current)
     return () => { ro.disconnect(); plot.current?.destroy() }
     // Rebuilt on a language change: uPlot keeps its labels and formatters.
   }, [t, i18n.language])
+  // The first sample after load is the rate since the server's previous
+  // sample, often a spike: the chart starts from the second one.
+  const seen = useRef(0)
   useEffect(() => {
     if (up === undefined || down === undefined) return
+    if (seen.current++ === 0) return
     const d = data.current
     d[0].push(Date.now() / 1000); d[1].push(up); d[2].push(down)
     if (d[0].length > WINDOW) d.forEach((s) => s.shift())
     plot.current?.setData(d)
-  }, [up, down])
+  }, [at]) // every sample, even one equal to the last
   return <div ref={el} id="throughput-chart" />
 }
 
@@ -52,9 +74,10 @@ export default function Overview() {
   const canRestart = useCan('xray.restart')
   const st = useQuery({ queryKey: ['status'], queryFn: () => api.get<Status>('server/status'), refetchInterval: 2000 })
   const online = useQuery({ queryKey: ['onlines'], queryFn: () => api.get<string[]>('inbounds/onlines'), refetchInterval: 5000 })
+  const { modal } = App.useApp()
   const act = useMutation({
     mutationFn: (what: 'restartXrayService' | 'stopXrayService') => api.post('server/' + what),
-    onSuccess: () => { message.success(t('common.saved')); void st.refetch() },
+    onSuccess: (_r, what) => { message.success(t(what === 'stopXrayService' ? 'firstHour.stopped' : 'firstHour.restarted')); void st.refetch() },
     onError: (e) => message.error((e as Error).message),
   })
   const s = st.data
@@ -62,12 +85,12 @@ export default function Overview() {
     <Space orientation="vertical" style={{ width: '100%' }} size="middle">
       <Card title={t('overview.xray')}>
         <Space wrap>
-          <span>{t('overview.state')}: <Tag id="xray-state" color={s?.xray.state === 'running' ? 'green' : 'red'}>{s ? t(`overview.xrayState.${s.xray.state}`, { defaultValue: s.xray.state }) : '…'}</Tag></span>
+          <span>{t('overview.state')}: <Tag id="xray-state" color={s?.xray.state === 'running' ? 'green' : 'red'}>{s ? stateLabel(t, s.xray.state) : '…'}</Tag></span>
           <span>{t('overview.version')}: {s?.xray.version}</span>
           {s?.xray.errorMsg && <Tag color="red">{s.xray.errorMsg}</Tag>}
           {canRestart && <>
             <Button disabled={ro} loading={act.isPending} onClick={() => act.mutate('restartXrayService')}>{t('overview.restart')}</Button>
-            <Button danger disabled={ro} onClick={() => act.mutate('stopXrayService')}>{t('overview.stop')}</Button>
+            <Button danger disabled={ro} onClick={() => modal.confirm({ title: t('firstHour.stopTitle'), content: t('firstHour.stopBody'), okText: t('overview.stop'), okButtonProps: { danger: true }, cancelText: t('common.cancel'), onOk: () => act.mutateAsync('stopXrayService') })}>{t('overview.stop')}</Button>
           </>}
         </Space>
       </Card>
@@ -76,7 +99,8 @@ export default function Overview() {
           ['disk', usagePercent(s.disk.current, s.disk.total), `${formatBytes(s.disk.current)} / ${formatBytes(s.disk.total)}`],
           ['swap', usagePercent(s.swap.current, s.swap.total), `${formatBytes(s.swap.current)} / ${formatBytes(s.swap.total)}`]] as const).map(([k, pct, sub]) => (
           <Col key={k} xs={12} md={6}><Card size="small" title={t(`overview.${k}`)}>
-            <Progress type="dashboard" percent={Math.round(Number(pct) * 10) / 10} size={90} format={(p) => formatPercent(p ?? 0)} /><div>{sub}</div></Card></Col>
+            <Progress type="dashboard" status="normal" percent={Math.round(Number(pct) * 10) / 10} size={90} strokeColor={gaugeColor(Number(pct))}
+              format={(p) => formatPercent(p ?? 0)} aria-label={t(`overview.${k}`)} /><div>{sub}</div></Card></Col>
         ))}
       </Row>
       <Row gutter={[16, 16]}>
@@ -89,7 +113,7 @@ export default function Overview() {
         <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.connections')} value={`${formatNumber(s?.tcpCount ?? 0)} / ${formatNumber(s?.udpCount ?? 0)}`} /></Card></Col>
         <Col xs={12} md={4}><Card size="small"><Statistic title={t('overview.online')} value={formatNumber(online.data?.length ?? 0)} /></Card></Col>
       </Row>
-      <Card title={t('overview.throughput')}><Throughput up={s?.netIO.up} down={s?.netIO.down} /></Card>
+      <Card title={t('overview.throughput')}><Throughput up={s?.netIO.up} down={s?.netIO.down} at={st.dataUpdatedAt} /></Card>
     </Space>
   )
 }

@@ -2,6 +2,8 @@ import { useEffect, useState } from 'react'
 import { Tabs, Card, Form, Input, InputNumber, Switch, Button, App, Table, Space, Typography, Alert, Upload, Popconfirm, Select, Tag } from 'antd'
 import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { useTranslation } from 'react-i18next'
+import type { TFunction } from 'i18next'
+import firsthour from '../locales/firsthour.en'
 import { useNavigate, useParams } from 'react-router'
 import QRCode from 'qrcode'
 import { serverError } from '../lib/serverError'
@@ -17,6 +19,14 @@ import ClashTemplate from './ClashTemplate'
 
 type Settings = Record<string, string | number | boolean>
 
+// settingLabel and settingHelp are a setting's readable name and help
+// (locales skey.<key>); a key the UI does not know yet shows as itself.
+function settingLabel(t: TFunction, k: string): string { return t(`skey.${k}.label`, { defaultValue: k }) }
+// keyOrder groups related settings as the locale lists them (path beside its switch).
+function keyOrder(k: string): number { const i = KEY_ORDER.indexOf(k); return i < 0 ? KEY_ORDER.length : i }
+const KEY_ORDER = Object.keys(firsthour.skey)
+function settingHelp(t: TFunction, k: string): string { return t(`skey.${k}.help`, { defaultValue: t('skey.unknown', { key: k }) }) }
+
 // KeyForm renders every setting whose key passes pick, typed by its value.
 function KeyForm({ all, pick, id }: { all: Settings; pick: (k: string) => boolean; id: string }) {
   const { t } = useTranslation()
@@ -24,7 +34,7 @@ function KeyForm({ all, pick, id }: { all: Settings; pick: (k: string) => boolea
   const canWrite = useCan('settings.write')
   const ro = useReadOnly() || !canWrite
   const qc = useQueryClient()
-  const keys = Object.keys(all).filter(pick).sort()
+  const keys = Object.keys(all).filter(pick).sort((a, b) => keyOrder(a) - keyOrder(b) || a.localeCompare(b))
   if (keys.length === 0) return <Alert type="info" title={t('settings.noSubKeys')} />
   const save = async (v: Settings) => {
     try { await api.post('setting/update', v); message.success(t('common.saved')); await qc.invalidateQueries({ queryKey: ['settings'] }) } catch (e) { message.error((e as Error).message) }
@@ -32,7 +42,7 @@ function KeyForm({ all, pick, id }: { all: Settings; pick: (k: string) => boolea
   return (
     <Form layout="vertical" initialValues={all} onFinish={save} id={id} disabled={ro}>
       {keys.map((k) => (
-        <Form.Item key={k} name={k} label={k} valuePropName={typeof all[k] === 'boolean' ? 'checked' : 'value'}>
+        <Form.Item key={k} name={k} label={settingLabel(t, k)} extra={settingHelp(t, k)} valuePropName={typeof all[k] === 'boolean' ? 'checked' : 'value'}>
           {typeof all[k] === 'boolean' ? <Switch /> : typeof all[k] === 'number' ? <InputNumber style={{ width: 200 }} /> : <Input />}
         </Form.Item>
       ))}
@@ -126,7 +136,7 @@ function Tokens() {
         { title: t('settings.created'), dataIndex: 'createdAt', render: (v) => (v ? formatDateTime(v * (v < 1e12 ? 1000 : 1)) : '') },
         { title: t('settings.lastUsed'), dataIndex: 'lastUsedAt', render: (v) => (v ? formatDateTime(v * (v < 1e12 ? 1000 : 1)) : '') },
         { title: t('settings.enabled'), dataIndex: 'enabled', render: (v, r: any) => <Switch className="token-enabled" size="small" checked={v !== false} disabled={ro} onChange={async (on) => { try { await api.post(`setting/apiTokens/setEnabled/${r.id}`, { enabled: on }); await list.refetch() } catch (e) { message.error((e as Error).message) } }} /> },
-        { title: '', render: (_, r: any) => <Popconfirm title={t('common.confirmDelete')} onConfirm={async () => { try { await api.post(`setting/apiTokens/revoke/${r.id}`); await list.refetch() } catch (e) { message.error((e as Error).message) } }}><Button className="token-revoke" danger size="small" disabled={ro}>{t('settings.revoke')}</Button></Popconfirm> },
+        { title: '', render: (_, r: any) => <Popconfirm title={t('firstHour.revokeToken', { name: r.name })} okText={t('settings.revoke')} okButtonProps={{ danger: true }} cancelText={t('common.cancel')} onConfirm={async () => { try { await api.post(`setting/apiTokens/revoke/${r.id}`); await list.refetch() } catch (e) { message.error((e as Error).message) } }}><Button className="token-revoke" danger size="small" disabled={ro}>{t('settings.revoke')}</Button></Popconfirm> },
       ]} />
     </Space>
   )
