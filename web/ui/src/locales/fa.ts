@@ -1,6 +1,7 @@
 import type { Messages } from './en'
 import notify from './notify.fa'
 import form from './form.fa'
+import firsthour from './firsthour.fa'
 
 const fa: Messages = {
   app: { title: 'x-ui', logout: 'خروج', theme: 'پوسته تیره', language: 'زبان' },
@@ -22,5 +23,6 @@ const fa: Messages = {
   fmt: { units: 'بایت|کیلوبایت|مگابایت|گیگابایت|ترابایت|پتابایت', perSecond: '{{v}}/ثانیه', dhm: '{{d}} روز {{h}} ساعت {{m}} دقیقه', dh: '{{d}} روز {{h}} ساعت', hm: '{{h}} ساعت {{m}} دقیقه', cores: '{{n}} هسته' },
   notify,
   form,
+  ...firsthour,
 }
 export default fa

@@ -1,6 +1,7 @@
 import type { Messages } from './en'
 import notify from './notify.ru'
 import form from './form.ru'
+import firsthour from './firsthour.ru'
 
 const ru: Messages = {
   app: { title: 'x-ui', logout: 'Выйти', theme: 'Тёмная тема', language: 'Язык' },
@@ -22,5 +23,6 @@ const ru: Messages = {
   fmt: { units: 'Б|КБ|МБ|ГБ|ТБ|ПБ', perSecond: '{{v}}/с', dhm: '{{d}} д {{h}} ч {{m}} мин', dh: '{{d}} д {{h}} ч', hm: '{{h}} ч {{m}} мин', cores: 'Ядер: {{n}}' },
   notify,
   form,
+  ...firsthour,
 }
 export default ru
