@@ -2,6 +2,7 @@ package upgrade
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	_ "github.com/mattn/go-sqlite3" // the fixture copy is edited before the panel reads it
 	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
 )
 
@@ -20,7 +22,7 @@ import (
 type roundTripFixture struct {
 	name, file, env  string
 	user, pass, base string
-	ports            []int // fixed by the fixture (inbounds, subscription)
+	ports            []int // fixed by the fixture's inbounds (the subscription server is moved)
 	refused          map[int]refusal
 }
 
@@ -36,9 +38,9 @@ const (
 
 var roundTripFixtures = []roundTripFixture{
 	{name: "3x-ui v2.9.4", file: "3x-ui-v2.9.4.db", env: "XUI_TEST_3XUI_FIXTURE", user: "owner", pass: "Owner-pass-2026", base: "/",
-		ports: []int{realityPort, vmessPort, trojanPort, ssPort, subPort}},
+		ports: []int{realityPort, vmessPort, trojanPort, ssPort}},
 	{name: "3x-ui v3.6.0", file: "3x-ui-v3.6.0.db", env: "XUI_TEST_3XUI_V3_FIXTURE", user: "v3admin", pass: "V3admin-pass-2026", base: "/v3panel/",
-		ports: []int{31443, 31080, 31444, 31388, 31081, 31090, 39096},
+		ports: []int{31443, 31080, 31444, 31388, 31081, 31090},
 		refused: map[int]refusal{
 			1: {`email: email "alice@dev3" is already used by inbound 3`, whySharedClient},
 			2: {`email: email "alice@dev3" is already used by inbound 3`, whySharedClient},
@@ -120,6 +122,7 @@ func startFixture(t *testing.T, fx roundTripFixture) (string, func()) {
 	if err := os.WriteFile(in.path("x-ui.db"), data, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	moveSubscriptionPort(t, in.path("x-ui.db"))
 	if err := os.Symlink(xraytest.Binary(t), filepath.Join(in.binDir, "xray-linux-amd64")); err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +137,21 @@ func startFixture(t *testing.T, fx roundTripFixture) (string, func()) {
 	base := fmt.Sprintf("http://127.0.0.1:%d%s", port, fx.base)
 	p := in.start(base)
 	return base, p.stop
+}
+
+// moveSubscriptionPort points the copy's subscription server at a free
+// port: the fixtures' (v3.6.0's 39096) can be any process's ephemeral
+// source port, and the test compares inbounds, not that setting.
+func moveSubscriptionPort(t *testing.T, path string) {
+	t.Helper()
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("UPDATE settings SET value = ? WHERE key = 'subPort'", fmt.Sprint(xraytest.FreePort(t))); err != nil {
+		t.Fatalf("move the subscription port: %v", err)
+	}
 }
 
 // post sends body as is and returns the status and the envelope's msg.
