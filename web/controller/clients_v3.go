@@ -55,7 +55,9 @@ func (a *ClientsController) list(c *gin.Context) {
 	replyObj(c, rows, err)
 }
 
-func (a *ClientsController) get(c *gin.Context) {
+// withClient runs fn with the :email route's client in v3's shape; a bad
+// or unknown email, or one outside the caller's scope, is answered here.
+func (a *ClientsController) withClient(c *gin.Context, fn func(email string, e *inbound.V3ClientEntry)) {
 	with(c, emailParam, func(email string) {
 		if !checkEmail(c, a.Inbounds, email) {
 			return
@@ -65,6 +67,12 @@ func (a *ClientsController) get(c *gin.Context) {
 			fail(c, err)
 			return
 		}
+		fn(email, e)
+	})
+}
+
+func (a *ClientsController) get(c *gin.Context) {
+	a.withClient(c, func(email string, e *inbound.V3ClientEntry) {
 		d := a.v3DetailOf(e)
 		if det, err := a.Inbounds.GetClientDetail(email); err == nil {
 			d.Inbound = det.Inbound
@@ -98,16 +106,9 @@ func (a *ClientsController) getByTgID(c *gin.Context) {
 }
 
 func (a *ClientsController) traffic(c *gin.Context) {
-	with(c, emailParam, func(email string) {
-		if !checkEmail(c, a.Inbounds, email) {
-			return
-		}
-		e, _, err := a.Inbounds.V3Client(email)
-		if err == nil && e.Traffic == nil {
-			err = errs.NotFound("email", "client %q has no traffic row", email)
-		}
-		if err != nil {
-			fail(c, err)
+	a.withClient(c, func(email string, e *inbound.V3ClientEntry) {
+		if e.Traffic == nil {
+			fail(c, errs.NotFound("email", "client %q has no traffic row", email))
 			return
 		}
 		ok(c, e.Traffic)
@@ -155,15 +156,7 @@ func (a *ClientsController) subLinks(c *gin.Context) {
 }
 
 func (a *ClientsController) links(c *gin.Context) {
-	with(c, emailParam, func(email string) {
-		if !checkEmail(c, a.Inbounds, email) {
-			return
-		}
-		e, _, err := a.Inbounds.V3Client(email)
-		if err != nil {
-			fail(c, err)
-			return
-		}
+	a.withClient(c, func(email string, e *inbound.V3ClientEntry) {
 		out := []string{}
 		if a.SubLinks != nil && e.SubID != "" {
 			out = append(out, a.SubLinks(e.SubID, e.Email, requestHost(c))...)

@@ -244,44 +244,27 @@ func clipJSON(t []byte) string {
 // what this panel does (links by node address, ordered by id; monthly
 // resets on the 1st).
 type V3Inbound struct {
-	Id                   int               `json:"id"`
-	Up                   int64             `json:"up"`
-	Down                 int64             `json:"down"`
-	Total                int64             `json:"total"`
-	Remark               string            `json:"remark"`
-	SubSortIndex         int               `json:"subSortIndex"`
-	Enable               bool              `json:"enable"`
-	ExpiryTime           int64             `json:"expiryTime"`
-	TrafficReset         string            `json:"trafficReset"`
-	TrafficResetDay      int               `json:"trafficResetDay"`
-	LastTrafficResetTime int64             `json:"lastTrafficResetTime"`
-	ClientStats          []V3ClientTraffic `json:"clientStats"`
-	Listen               string            `json:"listen"`
-	Port                 int               `json:"port"`
-	Protocol             string            `json:"protocol"`
-	Settings             json.RawMessage   `json:"settings"`
-	StreamSettings       json.RawMessage   `json:"streamSettings"`
-	Tag                  string            `json:"tag"`
-	Sniffing             json.RawMessage   `json:"sniffing"`
-	ShareAddrStrategy    string            `json:"shareAddrStrategy"`
-	ShareAddr            string            `json:"shareAddr"`
-}
-
-// V3ClientTraffic is a client_traffics row as v3 answers it (no allTime;
-// uuid and subId taken from the client, empty in the slim list as in v3).
-type V3ClientTraffic struct {
-	Id         int    `json:"id"`
-	InboundId  int    `json:"inboundId"`
-	Enable     bool   `json:"enable"`
-	Email      string `json:"email"`
-	UUID       string `json:"uuid"`
-	SubId      string `json:"subId"`
-	Up         int64  `json:"up"`
-	Down       int64  `json:"down"`
-	ExpiryTime int64  `json:"expiryTime"`
-	Total      int64  `json:"total"`
-	Reset      int    `json:"reset"`
-	LastOnline int64  `json:"lastOnline"`
+	Id                   int                 `json:"id"`
+	Up                   int64               `json:"up"`
+	Down                 int64               `json:"down"`
+	Total                int64               `json:"total"`
+	Remark               string              `json:"remark"`
+	SubSortIndex         int                 `json:"subSortIndex"`
+	Enable               bool                `json:"enable"`
+	ExpiryTime           int64               `json:"expiryTime"`
+	TrafficReset         string              `json:"trafficReset"`
+	TrafficResetDay      int                 `json:"trafficResetDay"`
+	LastTrafficResetTime int64               `json:"lastTrafficResetTime"`
+	ClientStats          []inbound.V3Traffic `json:"clientStats"`
+	Listen               string              `json:"listen"`
+	Port                 int                 `json:"port"`
+	Protocol             string              `json:"protocol"`
+	Settings             json.RawMessage     `json:"settings"`
+	StreamSettings       json.RawMessage     `json:"streamSettings"`
+	Tag                  string              `json:"tag"`
+	Sniffing             json.RawMessage     `json:"sniffing"`
+	ShareAddrStrategy    string              `json:"shareAddrStrategy"`
+	ShareAddr            string              `json:"shareAddr"`
 }
 
 // toV3Inbound converts in; full fills each stat's uuid and subId from the
@@ -295,10 +278,10 @@ func toV3Inbound(in *model.Inbound, full bool) V3Inbound {
 			byEmail[strings.ToLower(cl.Email)] = ids{cl.ID, cl.SubID}
 		}
 	}
-	stats := make([]V3ClientTraffic, len(in.ClientStats))
+	stats := make([]inbound.V3Traffic, len(in.ClientStats))
 	for i, st := range in.ClientStats {
 		k := byEmail[strings.ToLower(st.Email)]
-		stats[i] = V3ClientTraffic{Id: st.Id, InboundId: st.InboundId, Enable: st.Enable, Email: st.Email,
+		stats[i] = inbound.V3Traffic{Id: st.Id, InboundId: st.InboundId, Enable: st.Enable, Email: st.Email,
 			UUID: k.uuid, SubId: k.subID, Up: st.Up, Down: st.Down, ExpiryTime: st.ExpiryTime,
 			Total: st.Total, Reset: st.Reset, LastOnline: st.LastOnline}
 	}
