@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"github.com/mhsanaei/3x-ui/v2/cluster"
 	"github.com/mhsanaei/3x-ui/v2/database/testdb"
-	"net"
+	"github.com/mhsanaei/3x-ui/v2/xray/xraytest"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -289,12 +289,10 @@ func hostPort(label int) int {
 	if p, ok := hostPorts[label]; ok {
 		return p
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := xraytest.PickPort()
 	if err != nil {
 		panic(err)
 	}
-	p := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	hostPorts[label] = p
 	return p
 }

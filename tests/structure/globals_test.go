@@ -193,6 +193,7 @@ var mutableVars = map[string]string{
 	"web/middleware/gzip.go gzipPool":                "sync.Pool of writers, safe for concurrent use",
 	"xray/process_linux.go spawnOnce":                "starts the one spawner helper of the process",
 	"xray/process_linux.go spawnReqs":                "requests to the one spawner helper of the process",
+	"xray/xraytest/xraytest.go handedOut":            "test helper: ports given out once per test process, under a mutex",
 	"xray/users/users.go SS2022KeySize":              "read-only table",
 	"xray/users/users.go SSClassicMethods":           "read-only list",
 	"xray/users/users.go VLESSFlows":                 "read-only list",

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -55,15 +56,48 @@ func moduleRoot() (string, error) {
 	return "", fmt.Errorf("no go.mod above the working directory")
 }
 
-// FreePort returns a TCP port that was free on 127.0.0.1 a moment ago.
+// FreePort returns a TCP port that was free a moment ago (PickPort).
 func FreePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := PickPort()
 	if err != nil {
 		t.Fatalf("xraytest: find a free port: %v", err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return p
+}
+
+// handedOut are the ports PickPort gave this process: never twice.
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
+
+// PickPort returns a TCP port free on every address now, drawn at random
+// from 16384-21999 and never the same twice in this process. A port the
+// kernel hands out (":0") is from its ephemeral range, where any process's
+// next outgoing connection may take it as its source port before the test
+// binds it (seen in CI with many tests at once); this range lies below it
+// and below the fixed ports of the 3x-ui fixtures (22096 and up).
+func PickPort() (int, error) {
+	const lo, hi = 16384, 22000
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for range 1000 {
+		var b [2]byte
+		_, _ = rand.Read(b[:])
+		p := lo + (int(b[0])<<8|int(b[1]))%(hi-lo)
+		if handedOut.ports[p] {
+			continue
+		}
+		ln, err := net.Listen("tcp", fmt.Sprintf(":%d", p))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		handedOut.ports[p] = true
+		return p, nil
+	}
+	return 0, fmt.Errorf("no free port in %d-%d after 1000 tries", lo, hi-1)
 }
 
 // NewUUID returns a random version-4 UUID string.
