@@ -88,6 +88,8 @@ async function startFixturePanel({ bin, xray, fx, cleanups }) {
 }
 
 async function loginAs(page, url, user, pass) {
+  // A session left by an earlier scenario would skip the login form.
+  await page.context().clearCookies()
   await page.goto(url)
   await page.evaluate(() => localStorage.setItem('xui.lang', 'en'))
   await page.goto(url)

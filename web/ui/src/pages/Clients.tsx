@@ -97,7 +97,7 @@ function ClientForm({ edit, onClose }: { edit: Detail | 'new'; onClose: () => vo
           {protocol === 'vless' && <Form.Item name="flow" label={t('client.flow')}><Select style={{ width: 200 }} options={[{ value: '', label: 'none' }, { value: 'xtls-rprx-vision', label: 'xtls-rprx-vision' }]} /></Form.Item>}
         </Space>
         <Space wrap>
-          <Form.Item name="quotaGB" label={t('client.quota')} htmlFor="client-quota" rules={[rule(t, validQuotaGB)]}><InputNumber id="client-quota" min={0} /></Form.Item>
+          <Form.Item name="quotaGB" label={t('client.quota')} htmlFor="client-quota" rules={[rule(t, validQuotaGB)]}><InputNumber id="client-quota" /></Form.Item>
           <Form.Item name="limitIp" label={t('client.limitIp')} rules={[rule(t, validCount)]}><InputNumber /></Form.Item>
           <Form.Item name="reset" label={t('client.reset')} rules={[rule(t, validCount)]}><InputNumber /></Form.Item>
           <Form.Item name="enable" label={t('common.enable')} valuePropName="checked"><Switch /></Form.Item>
