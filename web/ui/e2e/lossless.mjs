@@ -262,6 +262,8 @@ export async function losslessScenario({ bin, xray, panel, page, step, assert, s
   await step('a client saved unchanged from its edit dialog keeps every stored field; a changed comment changes only that', async () => {
     const before = (await pageApi(page, 'GET', 'clients/get/lossless@e2e')).obj.client
     await page.goto(panel.url + 'panel/clients')
+    // Found by the search box: earlier scenarios may have added pages.
+    await page.getByPlaceholder('Search', { exact: true }).fill('lossless@e2e')
     await rowOf(page, 'lossless@e2e').getByRole('button', { name: 'Edit', exact: true }).click()
     await dialog(page).getByLabel('Email', { exact: true }).waitFor()
     assert((await saveOutcome(page)).saved, 'unchanged client refused')

@@ -306,10 +306,11 @@ async function main() {
 
   await languagesScenario({ panel, page, step, assert, out: OUT })
   await notifyScenario({ panel, page, step, assert, shot, cleanups })
+  // Before settings: that scenario turns on two-factor login for admin.
+  await losslessScenario({ bin, xray, panel, page, step, assert, shot, cleanups })
   await rolesScenario({ panel, page, step, assert, out: OUT, cleanups })
   await settingsScenario({ panel, page, step, assert, shot, out: OUT })
   await auditScenario({ panel, page, step, assert, shot })
-  await losslessScenario({ bin, xray, panel, page, step, assert, shot, cleanups })
   await firstHourScenario({ bin, xray, ctx, step, assert, out: OUT, cleanups })
 
   if (process.env.XUI_TEST_SKIP_MARIADB === '1') console.log('skip worker scenario: XUI_TEST_SKIP_MARIADB=1')
