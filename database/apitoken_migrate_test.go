@@ -28,17 +28,7 @@ func (legacyAPIToken) TableName() string { return "api_tokens" }
 // old unique index is gone while the new one refuses a duplicate.
 func TestMigrateAPITokensFromTokenHash(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		var conn *gorm.DB
-		var err error
-		if b.Config.Type == config.DBTypeMariaDB {
-			conn, err = OpenMariaDB(b.Config)
-		} else {
-			conn, err = OpenSQLite(b.SQLitePath)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { closeConn(conn) })
+		conn := openRaw(t, b)
 		if err := conn.AutoMigrate(&legacyAPIToken{}); err != nil {
 			t.Fatal(err)
 		}
@@ -67,4 +57,22 @@ func TestMigrateAPITokensFromTokenHash(t *testing.T) {
 			t.Fatal("a second row with the same token hash was accepted")
 		}
 	})
+}
+
+// openRaw opens backend b without the panel's migration, for tests that
+// build an older schema first; it is closed when the test ends.
+func openRaw(t *testing.T, b dbtest.Backend) *gorm.DB {
+	t.Helper()
+	var conn *gorm.DB
+	var err error
+	if b.Config.Type == config.DBTypeMariaDB {
+		conn, err = OpenMariaDB(b.Config)
+	} else {
+		conn, err = OpenSQLite(b.SQLitePath)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeConn(conn) })
+	return conn
 }

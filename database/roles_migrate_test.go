@@ -3,10 +3,8 @@ package database
 import (
 	"testing"
 
-	"github.com/mhsanaei/3x-ui/v2/config"
 	"github.com/mhsanaei/3x-ui/v2/database/dbtest"
 	"github.com/mhsanaei/3x-ui/v2/database/model"
-	"gorm.io/gorm"
 )
 
 // preRolesUser is the users table before roles: one admin who could do
@@ -35,17 +33,7 @@ func (preRolesToken) TableName() string { return "api_tokens" }
 // client_owners table appears empty.
 func TestMigrateToRoles(t *testing.T) {
 	dbtest.ForEach(t, func(t *testing.T, b dbtest.Backend) {
-		var conn *gorm.DB
-		var err error
-		if b.Config.Type == config.DBTypeMariaDB {
-			conn, err = OpenMariaDB(b.Config)
-		} else {
-			conn, err = OpenSQLite(b.SQLitePath)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { closeConn(conn) })
+		conn := openRaw(t, b)
 		if err := conn.AutoMigrate(&preRolesUser{}, &preRolesToken{}); err != nil {
 			t.Fatal(err)
 		}
